@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Runs every test tier in one `node --test` invocation (one summary for CI to read).
+// Tiers: unit, sim (pure code) and netns, interop (root, network namespaces, Debian's keepalived).
+// Off CI, the root tiers are left out with a loud message when not root; in CI (CI=true) a tier
+// that cannot run is a failure, never a silent skip.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = join(root, 'dist', 'test');
+const onlyArg = process.argv.slice(2);
+const tiers = onlyArg.length ? onlyArg : ['unit', 'sim', 'netns', 'interop'];
+const isRoot = process.getuid?.() === 0;
+const inCI = process.env.CI === 'true' || process.env.CI === '1';
+
+function hasTests(dir) {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.test.js'));
+}
+function which(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+const dirs = [];
+const problems = [];
+for (const tier of tiers) {
+  const dir = join(dist, tier);
+  if (!hasTests(dir)) {
+    if (tier === 'unit' || tier === 'sim') problems.push(`tier ${tier}: no compiled tests in ${dir}`);
+    else console.log(`# tier ${tier}: no tests yet`);
+    continue;
+  }
+  if (tier === 'netns' || tier === 'interop') {
+    const missing = [];
+    if (!isRoot) missing.push('root');
+    if (!which('ip')) missing.push('iproute2');
+    if (tier === 'interop' && !which('keepalived')) missing.push('keepalived');
+    if (missing.length) {
+      const msg = `tier ${tier} cannot run here (missing: ${missing.join(', ')})`;
+      if (inCI) problems.push(msg);
+      else console.log(`# SKIPPED ${msg}; CI runs it`);
+      continue;
+    }
+  }
+  dirs.push(dir);
+}
+if (problems.length) {
+  for (const p of problems) console.error(`error: ${p}`);
+  process.exit(1);
+}
+const args = ['--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...dirs];
+console.log(`# node ${args.join(' ')}`);
+const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+process.exit(r.status ?? 1);
