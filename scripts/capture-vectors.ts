@@ -7,7 +7,7 @@
 // host "cap" runs tcpdump on its interface on the same bridge. After keepalived has been Master
 // for a few adverts we stop it with SIGTERM (it then sends priority 0 for every instance), stop
 // tcpdump, read the pcap ourselves and write one JSON fixture per scenario.
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Lab, isRoot, waitFor } from '../test/helpers/netns.js';
@@ -20,6 +20,8 @@ interface Scenario {
   vrid: number;
   /** IP protocol carrying the advert (112 VRRP, 51 AH) */
   ipProtocol: number;
+  /** what the advert must carry (from the instance config); priority 0 adverts differ only in priority */
+  expected: { priority: number; advertIntervalCs: number; addresses: string[]; authType?: number; authPass?: string; unicast?: boolean };
   instance: string;
 }
 
@@ -28,7 +30,8 @@ const CAP_V4 = '192.0.2.2';
 
 const scenarios: Scenario[] = [
   {
-    name: 'v2-noauth-multi-vip', description: 'VRRPv2, no authentication, three VIPs, multicast',
+    name: 'v2-noauth-multi-vip', expected: { priority: 100, advertIntervalCs: 100, addresses: ['192.0.2.101', '192.0.2.102', '198.51.100.7'], authType: 0 },
+    description: 'VRRPv2, no authentication, three VIPs, multicast',
     family: 4, version: 2, vrid: 1, ipProtocol: 112,
     instance: `vrrp_instance V2_NOAUTH {
   state BACKUP
@@ -44,7 +47,8 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v2-auth-pass', description: 'VRRPv2, auth_type PASS, auth_pass longer than 8 characters (keepalived truncates to 8)',
+    name: 'v2-auth-pass', expected: { priority: 150, advertIntervalCs: 200, addresses: ['192.0.2.110'], authType: 1, authPass: 'secret12' },
+    description: 'VRRPv2, auth_type PASS, auth_pass longer than 8 characters (keepalived truncates to 8)',
     family: 4, version: 2, vrid: 2, ipProtocol: 112,
     instance: `vrrp_instance V2_PASS {
   state BACKUP
@@ -62,7 +66,8 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v2-auth-ah', description: 'VRRPv2, auth_type AH (IPsec AH header, IP protocol 51, HMAC-MD5-96)',
+    name: 'v2-auth-ah', expected: { priority: 120, advertIntervalCs: 100, addresses: ['192.0.2.160'], authType: 2, authPass: 'ahkey' },
+    description: 'VRRPv2, auth_type AH (IPsec AH header, IP protocol 51, HMAC-MD5-96)',
     family: 4, version: 2, vrid: 6, ipProtocol: 51,
     instance: `vrrp_instance V2_AH {
   state BACKUP
@@ -80,7 +85,8 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v3-ipv4', description: 'VRRPv3 over IPv4, multicast, advert_int 0.5 (50 cs), two VIPs',
+    name: 'v3-ipv4', expected: { priority: 200, advertIntervalCs: 50, addresses: ['192.0.2.130', '192.0.2.131'] },
+    description: 'VRRPv3 over IPv4, multicast, advert_int 0.5 (50 cs), two VIPs',
     family: 4, version: 3, vrid: 3, ipProtocol: 112,
     instance: `vrrp_instance V3_V4 {
   version 3
@@ -96,7 +102,8 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v3-ipv6', description: 'VRRPv3 over IPv6, multicast ff02::12 from the link-local address, two VIPs',
+    name: 'v3-ipv6', expected: { priority: 100, advertIntervalCs: 100, addresses: ['2001:db8::140', '2001:db8:1::141'] },
+    description: 'VRRPv3 over IPv6, multicast ff02::12 from the link-local address, two VIPs',
     family: 6, version: 3, vrid: 4, ipProtocol: 112,
     instance: `vrrp_instance V3_V6 {
   version 3
@@ -112,7 +119,8 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v2-unicast', description: 'VRRPv2 unicast: unicast_src_ip 192.0.2.1, unicast_peer 192.0.2.2',
+    name: 'v2-unicast', expected: { priority: 90, advertIntervalCs: 100, addresses: ['192.0.2.150'], authType: 0, unicast: true },
+    description: 'VRRPv2 unicast: unicast_src_ip 192.0.2.1, unicast_peer 192.0.2.2',
     family: 4, version: 2, vrid: 5, ipProtocol: 112,
     instance: `vrrp_instance V2_UNICAST {
   state BACKUP
@@ -130,7 +138,8 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v3-ipv4-unicast', description: 'VRRPv3 over IPv4 unicast: pseudo-header uses the unicast destination',
+    name: 'v3-ipv4-unicast', expected: { priority: 80, advertIntervalCs: 100, addresses: ['192.0.2.170'], unicast: true },
+    description: 'VRRPv3 over IPv4 unicast: pseudo-header uses the unicast destination',
     family: 4, version: 3, vrid: 7, ipProtocol: 112,
     instance: `vrrp_instance V3_UNICAST {
   version 3
@@ -264,6 +273,7 @@ ${scenarios.map((s) => s.instance).join('\n')}
         vrid: s.vrid,
         ipProtocol: s.ipProtocol,
         senderAddresses: { ipv4: KA_V4, ipv6LinkLocal: 'see packet source' },
+        expected: s.expected,
         config: s.instance,
         /** full IP packets (IPv4 header included, or IPv6 fixed header included), hex */
         packets: [...normal, ...zero].map((p) => ({ hex: p.hex, priority: p.priority })),
@@ -272,7 +282,6 @@ ${scenarios.map((s) => s.instance).join('\n')}
       writeFileSync(join(outDir, `${s.name}.json`), JSON.stringify(fixture, null, 2) + '\n');
       console.log(`${s.name}: ${normal.length} advert(s), ${zero.length} priority-0`);
     }
-    if (existsSync(join(outDir, 'keepalived.log'))) rmSync(join(outDir, 'keepalived.log'));
   } finally {
     await lab.cleanup();
     rmSync(tmp, { recursive: true, force: true });
