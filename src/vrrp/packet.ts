@@ -41,6 +41,7 @@ export type DropReason =
   | 'ah-truncated' | 'ah-bad-length' | 'ah-bad-next-header' | 'ah-bad-spi' | 'ah-unexpected' | 'ah-missing'
   // VRRP header
   | 'too-short' | 'bad-version' | 'bad-type' | 'length-mismatch' | 'bad-vrid' | 'bad-checksum'
+  | 'bad-interval' // advert interval 0: no timer can be derived from it (our choice; RFC 5798 is silent)
   | 'missing-ip-addresses' // VRRPv3 checksum needs the IP source and destination
   // instance configuration
   | 'unknown-vrid' | 'version-mismatch' | 'auth-type-mismatch' | 'auth-mismatch' | 'interval-mismatch'
@@ -403,6 +404,8 @@ export function decodeAdvert(buf: Uint8Array, start: number, end: number, ctx: C
   if (type !== VRRP_TYPE_ADVERT) return drop('bad-type', `type ${type}`);
   const vrid = buf[start + 1]!;
   if (vrid === 0) return drop('bad-vrid', 'VRID 0');
+  const intervalCs = version === 2 ? buf[start + 5]! * 100 : ((buf[start + 4]! & 0x0f) << 8) | buf[start + 5]!;
+  if (intervalCs === 0) return drop('bad-interval', 'advert interval 0');
   const count = buf[start + 3]!;
   const expected = advertLength(version, family, count);
   if (len !== expected) return drop('length-mismatch', `${len} bytes, ${count} addresses need ${expected}`);
@@ -436,12 +439,11 @@ export function decodeAdvert(buf: Uint8Array, start: number, end: number, ctx: C
   const checksum = (buf[start + 6]! << 8) | buf[start + 7]!;
   const advert: VrrpAdvert = version === 2
     ? {
-      version, type, vrid, priority: buf[start + 2]!, advertIntervalCs: buf[start + 5]! * 100, addresses,
+      version, type, vrid, priority: buf[start + 2]!, advertIntervalCs: intervalCs, addresses,
       authType: buf[start + 4]!, authData: Uint8Array.prototype.slice.call(buf, p, p + VRRP_AUTH_LEN), checksum,
     }
     : {
-      version, type, vrid, priority: buf[start + 2]!,
-      advertIntervalCs: ((buf[start + 4]! & 0x0f) << 8) | buf[start + 5]!, addresses, checksum,
+      version, type, vrid, priority: buf[start + 2]!, advertIntervalCs: intervalCs, addresses, checksum,
     };
   return { ok: true, advert, checksumForm: form };
 }

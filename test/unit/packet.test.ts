@@ -250,6 +250,8 @@ test('drop reasons: VRRP header', () => {
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(type))), 'bad-type');
   const vrid0 = v2(); vrid0[21] = 0;
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(vrid0))), 'bad-vrid');
+  const int0 = v2(); int0[25] = 0;
+  assert.equal(reason(receiveIpv4(fixVrrpChecksum(int0))), 'bad-interval');
   const count = v2(); count[23] = 2;
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(count))), 'length-mismatch');
   const sum = v2(); sum[27] ^= 0x40;
