@@ -4,16 +4,27 @@
 
 /** Parse a dotted-quad IPv4 address into an unsigned 32-bit value, or undefined. */
 export function parseIPv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // Hand-written scanner: this sits on the per-advert path (tie-break), so no regex, no split.
   let value = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    value = value * 256 + n;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return undefined;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return undefined;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+    } else {
+      return undefined;
+    }
   }
-  return value;
+  if (digits === 0 || dots !== 3) return undefined;
+  return value * 256 + part;
 }
 
 /**
@@ -77,9 +88,16 @@ export function addressValue(text: string): bigint | undefined {
  * or they are of different families.
  */
 export function compareAddresses(a: string, b: string): -1 | 0 | 1 | undefined {
-  if (a.includes(':') !== b.includes(':')) return undefined;
-  const va = addressValue(a);
-  const vb = addressValue(b);
+  const a6 = a.includes(':');
+  if (a6 !== b.includes(':')) return undefined;
+  if (!a6) {
+    const va = parseIPv4(a);
+    const vb = parseIPv4(b);
+    if (va === undefined || vb === undefined) return undefined;
+    return va < vb ? -1 : va > vb ? 1 : 0;
+  }
+  const va = parseIPv6(a);
+  const vb = parseIPv6(b);
   if (va === undefined || vb === undefined) return undefined;
   return va < vb ? -1 : va > vb ? 1 : 0;
 }
