@@ -96,6 +96,8 @@ const less = (a: QItem, b: QItem): boolean => a.t < b.t || (a.t === b.t && a.seq
 
 export interface SimOptions {
   trace?: boolean;
+  /** build the core of a router (tests inject faulty cores to prove the invariants bite) */
+  makeCore?: (cfg: VrrpCoreConfig) => VrrpCore;
   /** called with each trace line (default: collected in the result) */
   onTrace?: (line: string) => void;
 }
@@ -109,20 +111,40 @@ export interface SimResult {
   steps: number;
   simulatedMs: number;
   trace: string[];
+  /** what the run exercised (counts), so tests can tell a vacuous simulator */
+  coverage: SimCoverage;
+}
+
+export interface SimCoverage {
+  handover: number;
+  ownerFight: number;
+  priorityZeroReceived: number;
+  forcedElection: number;
+  preemptDelay: number;
+  intervalLearnt: number;
+  faults: number;
+  partitions: number;
+  crashes: number;
+  gracefulStops: number;
+  restarts: number;
+  priorityChanges: number;
+  lostPackets: number;
+  duplicates: number;
+  masterTakeovers: number;
 }
 
 export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
   const sim = new Sim(seed, opts);
   try {
     sim.run();
-    return { seed, ok: true, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines };
+    return { seed, ok: true, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines, coverage: sim.cov };
   } catch (e) {
     if (e instanceof SimInvariantError) {
-      return { seed, ok: false, error: e, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines };
+      return { seed, ok: false, error: e, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines, coverage: sim.cov };
     }
     // Anything else (a crash inside the core) is also a failure of that seed.
     const err = new SimInvariantError(seed, sim.now, `exception: ${(e as Error)?.stack ?? String(e)}`);
-    return { seed, ok: false, error: err, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines };
+    return { seed, ok: false, error: err, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines, coverage: sim.cov };
   }
 }
 
@@ -147,6 +169,23 @@ class Sim {
   settleAt = Infinity;
   handoverAt = Infinity;
   inHandover = false;
+  readonly cov: SimCoverage = {
+    handover: 0,
+    ownerFight: 0,
+    priorityZeroReceived: 0,
+    forcedElection: 0,
+    preemptDelay: 0,
+    intervalLearnt: 0,
+    faults: 0,
+    partitions: 0,
+    crashes: 0,
+    gracefulStops: 0,
+    restarts: 0,
+    priorityChanges: 0,
+    lostPackets: 0,
+    duplicates: 0,
+    masterTakeovers: 0,
+  };
 
   constructor(
     readonly seed: number,
@@ -262,9 +301,18 @@ class Sim {
             this.fail(`r${r.id} changed state ${d.from} -> ${d.to} (${d.reason}) in a stable network`);
           }
           break;
-        case 'log':
+        case 'log': {
           this.trace(`r${r.id} ${d.message}`);
+          const m = d.message;
+          if (m.includes('CONFIGURATION ERROR')) this.cov.ownerFight++;
+          else if (m.includes('received priority 0')) this.cov.priorityZeroReceived++;
+          else if (m.includes('forcing new election')) this.cov.forcedElection++;
+          else if (m.includes('start preempt delay')) this.cov.preemptDelay++;
+          else if (m.includes('interval updated')) this.cov.intervalLearnt++;
+          else if (m.includes('entering FAULT')) this.cov.faults++;
+          else if (m.includes('Entering MASTER')) this.cov.masterTakeovers++;
           break;
+        }
         case 'cancelTimer':
         case 'announce':
         case 'notify':
@@ -288,10 +336,12 @@ class Sim {
     for (const to of this.routers) {
       if (!this.canReach(from, to)) continue;
       if (this.rng.chance(this.loss)) {
+        this.cov.lostPackets++;
         this.trace(`net: advert r${from.id} -> r${to.id} lost`);
         continue;
       }
       const copies = this.rng.chance(this.dup) ? 2 : 1;
+      if (copies > 1) this.cov.duplicates++;
       for (let k = 0; k < copies; k++) {
         const adv: ReceivedAdvert = {
           family: this.family,
@@ -315,8 +365,8 @@ class Sim {
   // ---- scenario actions ------------------------------------------------------------------------
 
   boot(r: Router): void {
-    r.incarnation++;
-    r.core = new VrrpCore(r.cfg);
+    if (r.incarnation++ > 0) this.cov.restarts++;
+    r.core = this.opts.makeCore ? this.opts.makeCore(r.cfg) : new VrrpCore(r.cfg);
     r.holdsVips = false;
     this.trace(`r${r.id} boots`);
     if (!r.linkUp) this.feed(r, { type: 'faultChanged', nowMs: this.now, fault: true, reason: 'interface-down', source: 'eth0' });
@@ -327,6 +377,8 @@ class Sim {
   crash(r: Router, graceful: boolean): void {
     if (!r.core) return;
     this.trace(`r${r.id} ${graceful ? 'stops gracefully' : 'crashes'}`);
+    if (graceful) this.cov.gracefulStops++;
+    else this.cov.crashes++;
     if (graceful) this.feed(r, { type: 'shutdown', nowMs: this.now });
     r.core = null;
     r.holdsVips = false;
@@ -344,6 +396,7 @@ class Sim {
       case 1: {
         const parts = rng.int(1, 3);
         for (const x of this.routers) x.partition = rng.int(0, parts - 1);
+        if (new Set(this.routers.map((x) => x.partition)).size > 1) this.cov.partitions++;
         this.trace(`net: partition ${this.routers.map((x) => `r${x.id}:${x.partition}`).join(' ')}`);
         break;
       }
@@ -354,6 +407,7 @@ class Sim {
       case 3: {
         const p = rng.chance(0.3) ? r.cfg.priority : r.cfg.priority + rng.pick([-60, -20, 20, 60, 300, -300]);
         r.trackedPriority = p;
+        this.cov.priorityChanges++;
         this.trace(`r${r.id} trackers ask for priority ${p}`);
         this.feed(r, { type: 'priorityChanged', nowMs: this.now, priority: p });
         break;
@@ -461,6 +515,7 @@ class Sim {
         deadline = this.now + skew + this.delayMax + 1;
         handoverPart = p;
         this.inHandover = true;
+        this.cov.handover++;
         this.trace(`--- handover: r${m.id} stops gracefully; a Backup must be Master by ${deadline.toFixed(3)} ---`);
         this.crash(m, true);
         this.scenario(deadline, 'handover-check', () => {
