@@ -1,0 +1,717 @@
+// The sans-I/O VRRP state machine (RFC 5798 section 6, RFC 3768 section 6, plus keepalived 2.2.7's
+// additions). No sockets, no timers, no clock, no randomness: the driver (daemon or simulator)
+// feeds events carrying `nowMs` and carries out the returned decisions in order.
+//
+// Timers are owned by the core: it tells the driver when to arm/cancel a timer and remembers the
+// deadline itself, so a stale or early `timerExpired` (a race in the driver) is ignored safely.
+
+import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
+import { compareAddresses } from './address.js';
+
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
+
+/** Timers the core may ask the driver to run. */
+export type VrrpTimer =
+  | 'startupDelay' // vrrp_startup_delay
+  | 'masterDown' // Master_Down_Timer (Backup)
+  | 'advert' // Adver_Timer (Master)
+  | 'garpMasterDelay' // second GARP/NA burst, garp_master_delay after becoming Master
+  | 'garpMasterRefresh' // periodic GARP/NA while Master, garp_master_refresh
+  | 'garpLowerPrioDelay'; // second burst after a lower-priority advert, garp_lower_prio_delay
+
+export const ALL_TIMERS: readonly VrrpTimer[] = [
+  'startupDelay',
+  'masterDown',
+  'advert',
+  'garpMasterDelay',
+  'garpMasterRefresh',
+  'garpLowerPrioDelay',
+];
+
+export const VRRP_PRIO_OWNER = 255;
+
+/** Only what the protocol needs; the daemon maps the config model to it. */
+export interface VrrpCoreConfig {
+  /** instance name, e.g. "VI_1" (used in log lines) */
+  readonly name: string;
+  readonly vrid: number;
+  readonly version: VrrpVersion;
+  readonly family: IpFamily;
+  /** base priority 1..255; 255 is the address owner */
+  readonly priority: number;
+  /** Advertisement_Interval in centiseconds (v2: a multiple of 100) */
+  readonly advertIntervalCs: number;
+  /** Preempt_Mode; keepalived `nopreempt` sets it false */
+  readonly preempt: boolean;
+  /** keepalived preempt_delay, in ms (0: none) */
+  readonly preemptDelayMs: number;
+  /** our primary address (IPv4 primary, or IPv6 link-local): the tie-break on equal priority */
+  readonly primaryAddress: string;
+  /** virtual addresses: opaque to the core, handed back in add/remove decisions */
+  readonly virtualAddresses: readonly string[];
+  /** garp_master_delay in ms: second burst after becoming Master (0: none) */
+  readonly garpMasterDelayMs: number;
+  /** garp_master_repeat: GARP/NA per burst on becoming Master */
+  readonly garpMasterRepeat: number;
+  /** garp_master_refresh in ms: periodic bursts while Master (0: none) */
+  readonly garpMasterRefreshMs: number;
+  readonly garpMasterRefreshRepeat: number;
+  /** garp_lower_prio_delay in ms: second burst after a lower-priority advert (0: none) */
+  readonly garpLowerPrioDelayMs: number;
+  /** garp_lower_prio_repeat: burst when a Master hears a lower priority (0: none) */
+  readonly garpLowerPrioRepeat: number;
+  /** lower_prio_no_advert: do not answer a lower-priority advert with our own */
+  readonly lowerPrioNoAdvert: boolean;
+  /** higher_prio_send_advert: send an advert before yielding to a higher priority */
+  readonly higherPrioSendAdvert: boolean;
+  /** down_timer_adverts, 1..100 (RFC: 3) */
+  readonly downTimerAdverts: number;
+  /** vrrp_startup_delay in ms (0: none) */
+  readonly startupDelayMs: number;
+  /**
+   * keepalived `state MASTER|BACKUP`. A hint only: keepalived 2.2.7 still waits
+   * Master_Down_Interval in Backup before becoming Master (measured), so the core logs it and
+   * otherwise ignores it.
+   */
+  readonly initialState?: 'MASTER' | 'BACKUP';
+}
+
+/** keepalived 2.2.7 defaults for everything but the identity of the instance. */
+export function coreConfig(
+  base: Pick<VrrpCoreConfig, 'name' | 'vrid' | 'priority' | 'primaryAddress'> & Partial<VrrpCoreConfig>,
+): VrrpCoreConfig {
+  const family: IpFamily = base.family ?? (base.primaryAddress.includes(':') ? 6 : 4);
+  const garpMasterDelayMs = base.garpMasterDelayMs ?? 5000;
+  const garpMasterRepeat = base.garpMasterRepeat ?? 5;
+  return {
+    version: family === 6 ? 3 : 2,
+    family,
+    advertIntervalCs: 100,
+    preempt: true,
+    preemptDelayMs: 0,
+    virtualAddresses: [],
+    garpMasterRefreshMs: 0,
+    garpMasterRefreshRepeat: 1,
+    garpLowerPrioDelayMs: garpMasterDelayMs,
+    garpLowerPrioRepeat: garpMasterRepeat,
+    lowerPrioNoAdvert: false,
+    higherPrioSendAdvert: false,
+    downTimerAdverts: 3,
+    startupDelayMs: 0,
+    ...base,
+    garpMasterDelayMs,
+    garpMasterRepeat,
+  };
+}
+
+export class VrrpConfigError extends Error {
+  override readonly name = 'VrrpConfigError';
+  constructor(
+    readonly instance: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`(${instance}) invalid VRRP core configuration: ${problems.join('; ')}`);
+  }
+}
+
+/** All problems with a core configuration (empty when usable). */
+export function validateCoreConfig(c: VrrpCoreConfig): string[] {
+  const p: string[] = [];
+  const int = (v: unknown, lo: number, hi: number, what: string): void => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) p.push(`${what} must be an integer in ${lo}..${hi} (got ${String(v)})`);
+  };
+  const nonNeg = (v: unknown, what: string): void => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) p.push(`${what} must be a finite number >= 0 (got ${String(v)})`);
+  };
+  if (typeof c.name !== 'string' || c.name.length === 0) p.push('name must be a non-empty string');
+  int(c.vrid, 1, 255, 'vrid');
+  if (c.version !== 2 && c.version !== 3) p.push(`version must be 2 or 3 (got ${String(c.version)})`);
+  if (c.family !== 4 && c.family !== 6) p.push(`family must be 4 or 6 (got ${String(c.family)})`);
+  if (c.version === 2 && c.family === 6) p.push('VRRPv2 is IPv4 only');
+  int(c.priority, 1, 255, 'priority');
+  int(c.advertIntervalCs, 1, 4095, 'advertIntervalCs');
+  if (c.version === 2 && c.advertIntervalCs % 100 !== 0) p.push('VRRPv2 advertIntervalCs must be whole seconds');
+  if (typeof c.preempt !== 'boolean') p.push('preempt must be a boolean');
+  nonNeg(c.preemptDelayMs, 'preemptDelayMs');
+  if (typeof c.primaryAddress !== 'string' || compareAddresses(c.primaryAddress, c.primaryAddress) === undefined) {
+    p.push(`primaryAddress is not an address (got ${String(c.primaryAddress)})`);
+  } else if (c.primaryAddress.includes(':') !== (c.family === 6)) {
+    p.push('primaryAddress family does not match family');
+  }
+  if (!Array.isArray(c.virtualAddresses)) p.push('virtualAddresses must be an array');
+  nonNeg(c.garpMasterDelayMs, 'garpMasterDelayMs');
+  int(c.garpMasterRepeat, 0, 1000, 'garpMasterRepeat');
+  nonNeg(c.garpMasterRefreshMs, 'garpMasterRefreshMs');
+  int(c.garpMasterRefreshRepeat, 0, 1000, 'garpMasterRefreshRepeat');
+  nonNeg(c.garpLowerPrioDelayMs, 'garpLowerPrioDelayMs');
+  int(c.garpLowerPrioRepeat, 0, 1000, 'garpLowerPrioRepeat');
+  int(c.downTimerAdverts, 1, 100, 'downTimerAdverts');
+  nonNeg(c.startupDelayMs, 'startupDelayMs');
+  return p;
+}
+
+// ---- events ------------------------------------------------------------------------------------
+
+export type FaultReason = 'interface-down' | 'tracker' | 'no-address' | 'sync-group';
+
+export type VrrpEvent =
+  | { readonly type: 'startup'; readonly nowMs: number }
+  | { readonly type: 'advertReceived'; readonly nowMs: number; readonly advert: ReceivedAdvert }
+  | { readonly type: 'timerExpired'; readonly nowMs: number; readonly timer: VrrpTimer }
+  /** effective priority from the trackers (base + weights); clamped to 1..254 by the core */
+  | { readonly type: 'priorityChanged'; readonly nowMs: number; readonly priority: number }
+  /** one fault source on or off; the instance is in FAULT while any source is on */
+  | {
+      readonly type: 'faultChanged';
+      readonly nowMs: number;
+      readonly fault: boolean;
+      readonly reason: FaultReason;
+      /** distinguishes several sources of one reason (interface or tracker name) */
+      readonly source?: string;
+    }
+  /** a sync group forcing a member's state (FAULT is a faultChanged with reason sync-group) */
+  | { readonly type: 'forceState'; readonly nowMs: number; readonly state: 'MASTER' | 'BACKUP'; readonly reason: string }
+  | { readonly type: 'shutdown'; readonly nowMs: number };
+
+// ---- decisions ---------------------------------------------------------------------------------
+
+export type AnnounceReason = 'master' | 'masterDelayed' | 'masterRefresh' | 'lowerPrio' | 'lowerPrioDelayed';
+
+export type VrrpDecision =
+  | { readonly kind: 'sendAdvert'; readonly priority: number; readonly advertIntervalCs: number }
+  | { readonly kind: 'addAddresses'; readonly addresses: readonly string[] }
+  | { readonly kind: 'removeAddresses'; readonly addresses: readonly string[] }
+  /** a burst of `count` gratuitous ARPs / unsolicited NAs for the virtual addresses */
+  | { readonly kind: 'announce'; readonly count: number; readonly reason: AnnounceReason }
+  | { readonly kind: 'notify'; readonly state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'; readonly priority: number }
+  /** keepalived notify_master_rx_lower_pri */
+  | { readonly kind: 'notifyMasterRxLowerPri'; readonly from: string; readonly priority: number }
+  | { readonly kind: 'armTimer'; readonly timer: VrrpTimer; readonly atMs: number }
+  | { readonly kind: 'cancelTimer'; readonly timer: VrrpTimer }
+  | { readonly kind: 'stateChanged'; readonly from: VrrpState; readonly to: VrrpState; readonly reason: string }
+  | { readonly kind: 'log'; readonly level: 'info' | 'warning'; readonly message: string };
+
+/** Counters, in the spirit of keepalived's stats file. */
+export interface VrrpCoreStats {
+  advertsReceived: number;
+  advertsSent: number;
+  priorityZeroReceived: number;
+  priorityZeroSent: number;
+  becameMaster: number;
+  releasedMaster: number;
+  intervalErrors: number;
+  droppedAdverts: number;
+}
+
+// ---- timer formulas ----------------------------------------------------------------------------
+
+/**
+ * Skew_Time in ms from the effective priority.
+ * v2 (RFC 3768 6.1): (256 - Priority) / 256 s.
+ * v3 (RFC 5798 6.1): ((256 - Priority) x Master_Adver_Interval) / 256 cs; like keepalived we keep
+ * whole centiseconds (integer division).
+ */
+export function skewTimeMs(version: VrrpVersion, priority: number, masterAdverIntervalCs: number): number {
+  if (version === 2) return ((256 - priority) * 1000) / 256;
+  return Math.floor(((256 - priority) * masterAdverIntervalCs) / 256) * 10;
+}
+
+/** Master_Down_Interval = down_timer_adverts (3) x Master_Adver_Interval + Skew_Time, in ms. */
+export function masterDownIntervalMs(
+  version: VrrpVersion,
+  priority: number,
+  masterAdverIntervalCs: number,
+  downTimerAdverts = 3,
+): number {
+  return downTimerAdverts * masterAdverIntervalCs * 10 + skewTimeMs(version, priority, masterAdverIntervalCs);
+}
+
+/** Effective priority: an owner stays 255; otherwise clamped to 1..254. */
+export function clampPriority(base: number, requested: number): number {
+  if (base === VRRP_PRIO_OWNER) return VRRP_PRIO_OWNER;
+  if (!Number.isFinite(requested)) return base;
+  return Math.min(254, Math.max(1, Math.round(requested)));
+}
+
+// ---- the state machine -------------------------------------------------------------------------
+
+export class VrrpCore {
+  readonly config: VrrpCoreConfig;
+  private _state: VrrpState = 'INIT';
+  /** base priority; keepalived lowers an owner to 254 when two owners fight */
+  private basePriority: number;
+  private _effectivePriority: number;
+  /** the priority last requested by the trackers (before clamping) */
+  private trackedPriority: number | undefined;
+  /** Master_Adver_Interval in cs (v3 Backups learn it from the Master) */
+  private _masterAdverIntervalCs: number;
+  private readonly timers = new Map<VrrpTimer, number>();
+  private readonly faults = new Set<string>();
+  /** preempt_delay: until then a Backup accepts lower-priority adverts instead of preempting */
+  private preemptUntilMs: number | undefined;
+  private _lastEventMs = -Infinity;
+  readonly stats: VrrpCoreStats = {
+    advertsReceived: 0,
+    advertsSent: 0,
+    priorityZeroReceived: 0,
+    priorityZeroSent: 0,
+    becameMaster: 0,
+    releasedMaster: 0,
+    intervalErrors: 0,
+    droppedAdverts: 0,
+  };
+  private out: VrrpDecision[] = [];
+
+  constructor(config: VrrpCoreConfig) {
+    const problems = validateCoreConfig(config);
+    if (problems.length) throw new VrrpConfigError(String(config?.name ?? '?'), problems);
+    this.config = { ...config, virtualAddresses: [...config.virtualAddresses] };
+    this.basePriority = config.priority;
+    this._effectivePriority = config.priority;
+    this._masterAdverIntervalCs = config.advertIntervalCs;
+  }
+
+  get state(): VrrpState {
+    return this._state;
+  }
+  get effectivePriority(): number {
+    return this._effectivePriority;
+  }
+  get masterAdverIntervalCs(): number {
+    return this._masterAdverIntervalCs;
+  }
+  get isOwner(): boolean {
+    return this.basePriority === VRRP_PRIO_OWNER;
+  }
+  get inFault(): boolean {
+    return this.faults.size > 0;
+  }
+  /** deadline of an armed timer, if any */
+  timerAt(timer: VrrpTimer): number | undefined {
+    return this.timers.get(timer);
+  }
+  /** armed timers and their deadlines, earliest first */
+  armedTimers(): Array<[VrrpTimer, number]> {
+    return [...this.timers.entries()].sort((a, b) => a[1] - b[1]);
+  }
+  skewTimeMs(): number {
+    return skewTimeMs(this.config.version, this._effectivePriority, this._masterAdverIntervalCs);
+  }
+  masterDownIntervalMs(): number {
+    return masterDownIntervalMs(
+      this.config.version,
+      this._effectivePriority,
+      this._masterAdverIntervalCs,
+      this.config.downTimerAdverts,
+    );
+  }
+
+  /** Feed one event; returns the decisions to carry out, in order. Never throws on bad input. */
+  handle(ev: VrrpEvent): VrrpDecision[] {
+    this.out = [];
+    if (!ev || typeof ev !== 'object' || typeof ev.nowMs !== 'number' || !Number.isFinite(ev.nowMs)) {
+      this.log('warning', 'ignoring an event without a valid nowMs');
+      return this.out;
+    }
+    // Time never goes backwards for the core: a late event is treated as happening now.
+    const now = Math.max(ev.nowMs, this._lastEventMs);
+    this._lastEventMs = now;
+    switch (ev.type) {
+      case 'startup':
+        this.onStartup(now);
+        break;
+      case 'advertReceived':
+        this.onAdvert(now, ev.advert);
+        break;
+      case 'timerExpired':
+        this.onTimer(now, ev.timer);
+        break;
+      case 'priorityChanged':
+        this.onPriority(now, ev.priority);
+        break;
+      case 'faultChanged':
+        this.onFault(now, ev.fault, ev.reason, ev.source);
+        break;
+      case 'forceState':
+        this.onForce(now, ev.state, ev.reason);
+        break;
+      case 'shutdown':
+        this.onShutdown();
+        break;
+      default:
+        this.log('warning', `ignoring unknown event ${String((ev as { type?: unknown }).type)}`);
+    }
+    return this.out;
+  }
+
+  // ---- event handlers --------------------------------------------------------------------------
+
+  private onStartup(now: number): void {
+    if (this._state !== 'INIT' && this._state !== 'STOP') {
+      this.log('warning', `(${this.config.name}) startup ignored in state ${this._state}`);
+      return;
+    }
+    if (this._state === 'STOP') this._state = 'INIT';
+    this.preemptUntilMs = undefined;
+    this._masterAdverIntervalCs = this.config.advertIntervalCs;
+    if (this.config.startupDelayMs > 0) {
+      this.log('info', `(${this.config.name}) delaying startup for ${this.config.startupDelayMs / 1000} seconds`);
+      this.arm('startupDelay', now + this.config.startupDelayMs);
+      return;
+    }
+    this.start(now);
+  }
+
+  /** RFC 5798 6.4.1 Initialize, as keepalived does it. */
+  private start(now: number): void {
+    if (this.inFault) {
+      this.transition('FAULT', 'fault at startup', '(init)');
+      this.out.push({ kind: 'notify', state: 'FAULT', priority: this._effectivePriority });
+      return;
+    }
+    if (this.isOwner) {
+      // keepalived logs the owner's start as an immediate advertisement timeout.
+      this.log('info', `(${this.config.name}) Receive advertisement timeout`);
+      this.becomeMaster(now, 'address owner');
+      return;
+    }
+    if (this.config.initialState === 'MASTER') {
+      this.log('info', `(${this.config.name}) state MASTER configured: waiting Master_Down_Interval as keepalived does`);
+    }
+    // preempt_delay also applies "after getting the advertisement timeout at startup".
+    let downAt = now + this.masterDownIntervalMs();
+    if (this.config.preempt && this.config.preemptDelayMs > 0) {
+      this.preemptUntilMs = now + this.config.preemptDelayMs;
+      downAt += this.config.preemptDelayMs;
+    }
+    this.enterBackup(downAt, 'startup', '(init)');
+  }
+
+  private onAdvert(now: number, rx: ReceivedAdvert): void {
+    if (this._state === 'INIT' || this._state === 'STOP' || this._state === 'FAULT') return;
+    const a = rx?.advert;
+    if (!a || typeof a.priority !== 'number' || typeof a.advertIntervalCs !== 'number' || typeof rx.srcAddress !== 'string') {
+      this.drop('malformed advert');
+      return;
+    }
+    if (a.vrid !== this.config.vrid || a.version !== this.config.version || rx.family !== this.config.family) {
+      this.drop(`advert for VRID ${a.vrid} v${a.version} IPv${rx.family} does not match this instance`);
+      return;
+    }
+    if (!Number.isInteger(a.priority) || a.priority < 0 || a.priority > 255) {
+      this.drop(`advert with invalid priority ${a.priority}`);
+      return;
+    }
+    const cmp = compareAddresses(rx.srcAddress, this.config.primaryAddress);
+    if (cmp === undefined) {
+      this.drop(`advert from unparsable source address ${rx.srcAddress}`);
+      return;
+    }
+    // RFC 3768 7.1: a v2 advert whose interval differs from ours MUST be discarded.
+    if (this.config.version === 2 && a.advertIntervalCs !== this.config.advertIntervalCs) {
+      this.stats.intervalErrors++;
+      this.drop(
+        `advertisement interval mismatch mine=${this.config.advertIntervalCs / 100} sec rcv'd=${a.advertIntervalCs / 100} sec`,
+      );
+      return;
+    }
+    this.stats.advertsReceived++;
+    if (a.priority === 0) this.stats.priorityZeroReceived++;
+    if (this._state === 'BACKUP') this.backupRx(now, rx);
+    else this.masterRx(now, rx, cmp);
+  }
+
+  /** RFC 5798 6.4.2, Backup receiving an ADVERTISEMENT. */
+  private backupRx(now: number, rx: ReceivedAdvert): void {
+    const a = rx.advert;
+    const name = this.config.name;
+    if (a.priority === 0) {
+      this.log('info', `(${name}) Backup received priority 0 advertisement`);
+      this.arm('masterDown', now + this.skewTimeMs());
+      return;
+    }
+    const accept = !this.config.preempt || a.priority >= this._effectivePriority;
+    if (!accept && this.config.preemptDelayMs > 0) {
+      // keepalived preempt_delay: keep following the lower-priority Master for that long first.
+      if (this.preemptUntilMs === undefined) {
+        this.preemptUntilMs = now + this.config.preemptDelayMs;
+        this.log('info', `(${name}) start preempt delay (${(this.config.preemptDelayMs / 1000).toFixed(6)})`);
+      }
+      if (now < this.preemptUntilMs) {
+        this.learnInterval(a.advertIntervalCs);
+        this.arm('masterDown', now + this.masterDownIntervalMs());
+        return;
+      }
+    }
+    if (accept) {
+      if (this.preemptUntilMs !== undefined && a.priority >= this._effectivePriority) {
+        this.preemptUntilMs = undefined;
+        this.log('info', `(${name}) stop preempt delay`);
+      }
+      this.learnInterval(a.advertIntervalCs);
+      this.arm('masterDown', now + this.masterDownIntervalMs());
+      return;
+    }
+    this.log('info', `(${name}) received lower priority (${a.priority}) advert from ${rx.srcAddress} - discarding`);
+  }
+
+  /** RFC 5798 6.4.3, Master receiving an ADVERTISEMENT, with keepalived's additions. */
+  private masterRx(now: number, rx: ReceivedAdvert, cmp: -1 | 0 | 1): void {
+    const a = rx.advert;
+    const name = this.config.name;
+    const ours = this._effectivePriority;
+    if (a.priority === 0) {
+      this.log('info', `(${name}) Master received priority 0 message`);
+      this.sendAdvert(ours);
+      this.arm('advert', now + this.config.advertIntervalCs * 10);
+      return;
+    }
+    if (a.priority === ours && cmp === 0) {
+      this.log('warning', `(${name}) WARNING - equal priority advert received from remote host with our IP address.`);
+      return;
+    }
+    if (a.priority === VRRP_PRIO_OWNER && ours === VRRP_PRIO_OWNER && cmp < 0) {
+      // Two address owners: keepalived (measured) lowers the one that would otherwise win, the
+      // higher address, to 254 at its first sight of the other owner's advert, and yields.
+      this.log(
+        'warning',
+        `(${name}) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority`,
+      );
+      this.basePriority = VRRP_PRIO_OWNER - 1;
+      this._effectivePriority = VRRP_PRIO_OWNER - 1;
+    }
+    const eff = this._effectivePriority;
+    if (a.priority > eff || (a.priority === eff && cmp > 0)) {
+      if (a.priority > eff) {
+        this.log('info', `(${name}) Master received advert from ${rx.srcAddress} with higher priority ${a.priority}, ours ${eff}`);
+      } else {
+        this.log(
+          'info',
+          `(${name}) Master received advert from ${rx.srcAddress} with same priority ${a.priority} but higher IP address than ours`,
+        );
+      }
+      // higher_prio_send_advert: make the other Master re-announce (its garp_lower_prio_*),
+      // since the last GARPs the LAN saw may have been ours.
+      if (this.config.higherPrioSendAdvert) this.sendAdvert(eff);
+      this.learnInterval(a.advertIntervalCs);
+      this.leaveMaster();
+      this.enterBackup(now + this.masterDownIntervalMs(), `higher priority advert from ${rx.srcAddress}`);
+      return;
+    }
+    // Lower priority (or equal from a lower address): the RFC discards it; keepalived by
+    // default answers at once to force a new election, and may re-announce its addresses.
+    const answer = !this.config.lowerPrioNoAdvert;
+    this.log(
+      'info',
+      `(${name}) Received advert from ${rx.srcAddress} with lower priority ${a.priority}, ours ${eff}${answer ? ', forcing new election' : ''}`,
+    );
+    if (answer) this.sendAdvert(eff);
+    if (this.config.garpLowerPrioRepeat > 0 && this.config.virtualAddresses.length > 0) {
+      this.out.push({ kind: 'announce', count: this.config.garpLowerPrioRepeat, reason: 'lowerPrio' });
+      if (this.config.garpLowerPrioDelayMs > 0) this.arm('garpLowerPrioDelay', now + this.config.garpLowerPrioDelayMs);
+    }
+    this.out.push({ kind: 'notifyMasterRxLowerPri', from: rx.srcAddress, priority: a.priority });
+  }
+
+  private onTimer(now: number, timer: VrrpTimer): void {
+    const at = this.timers.get(timer);
+    // Stale (cancelled or re-armed) or early expiries are ignored: the driver may race us.
+    if (at === undefined || now < at) return;
+    this.timers.delete(timer);
+    const c = this.config;
+    switch (timer) {
+      case 'startupDelay':
+        if (this._state === 'INIT') this.start(now);
+        return;
+      case 'masterDown':
+        if (this._state !== 'BACKUP') return;
+        this.log('info', `(${c.name}) Receive advertisement timeout`);
+        this.becomeMaster(now, 'Master_Down_Timer expired');
+        return;
+      case 'advert':
+        if (this._state !== 'MASTER') return;
+        this.sendAdvert(this._effectivePriority);
+        this.arm('advert', now + c.advertIntervalCs * 10);
+        return;
+      case 'garpMasterDelay':
+        if (this._state !== 'MASTER') return;
+        this.log('info', `(${c.name}) Sending/queueing gratuitous ARPs for the virtual addresses (delayed)`);
+        this.out.push({ kind: 'announce', count: c.garpMasterRepeat, reason: 'masterDelayed' });
+        return;
+      case 'garpMasterRefresh':
+        if (this._state !== 'MASTER') return;
+        this.out.push({ kind: 'announce', count: c.garpMasterRefreshRepeat, reason: 'masterRefresh' });
+        this.arm('garpMasterRefresh', now + c.garpMasterRefreshMs);
+        return;
+      case 'garpLowerPrioDelay':
+        if (this._state !== 'MASTER') return;
+        this.out.push({ kind: 'announce', count: c.garpLowerPrioRepeat, reason: 'lowerPrioDelayed' });
+        return;
+    }
+  }
+
+  private onPriority(now: number, requested: number): void {
+    this.trackedPriority = requested;
+    const next = clampPriority(this.basePriority, requested);
+    if (next === this._effectivePriority) return;
+    this.log('info', `(${this.config.name}) Changing effective priority from ${this._effectivePriority} to ${next}`);
+    this._effectivePriority = next;
+    // Backup: the new skew applies from the next reset of Master_Down_Timer (keepalived does the
+    // same); a Backup now above a live Master with preempt discards its next advert and takes over.
+    // Master: the next advert carries the new priority; a higher Backup then preempts.
+    void now;
+  }
+
+  private onFault(now: number, on: boolean, reason: FaultReason, source?: string): void {
+    const key = `${reason}${source ? `:${source}` : ''}`;
+    const was = this.inFault;
+    if (on) this.faults.add(key);
+    else this.faults.delete(key);
+    const is = this.inFault;
+    if (was === is) return;
+    if (this._state === 'INIT' || this._state === 'STOP') return; // start() looks at faults
+    if (is) {
+      this.log('info', `(${this.config.name}): entering FAULT state (${this.describeFault(reason, source)})`);
+      if (this._state === 'MASTER') this.resign();
+      this.cancelAll();
+      this.transition('FAULT', this.describeFault(reason, source));
+      this.out.push({ kind: 'notify', state: 'FAULT', priority: this._effectivePriority });
+    } else {
+      // Leaving FAULT returns to Backup and waits Master_Down_Interval, owner included
+      // (keepalived 2.2.7, measured).
+      this._masterAdverIntervalCs = this.config.advertIntervalCs;
+      this.enterBackup(now + this.masterDownIntervalMs(), 'fault cleared');
+    }
+  }
+
+  private onForce(now: number, state: 'MASTER' | 'BACKUP', reason: string): void {
+    if (state === 'MASTER' && this._state === 'BACKUP') {
+      this.becomeMaster(now, `forced: ${reason}`);
+    } else if (state === 'BACKUP' && this._state === 'MASTER') {
+      this.leaveMaster();
+      this.enterBackup(now + this.masterDownIntervalMs(), `forced: ${reason}`);
+    }
+  }
+
+  private onShutdown(): void {
+    if (this._state === 'STOP') return;
+    if (this._state === 'MASTER') this.resign();
+    this.cancelAll();
+    const from = this._state;
+    this._state = 'STOP';
+    this.out.push({ kind: 'stateChanged', from, to: 'STOP', reason: 'shutdown' });
+    this.out.push({ kind: 'notify', state: 'STOP', priority: this._effectivePriority });
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  /** RFC 5798 6.4.2 "Master_Down_Timer fires" / 6.4.1 owner start. */
+  private becomeMaster(now: number, reason: string): void {
+    const c = this.config;
+    this.cancelAll();
+    this.preemptUntilMs = undefined;
+    this.transition('MASTER', reason);
+    this.stats.becameMaster++;
+    this.out.push({ kind: 'addAddresses', addresses: c.virtualAddresses });
+    this.sendAdvert(this._effectivePriority);
+    if (c.garpMasterRepeat > 0 && c.virtualAddresses.length > 0) {
+      this.out.push({ kind: 'announce', count: c.garpMasterRepeat, reason: 'master' });
+    }
+    this.arm('advert', now + c.advertIntervalCs * 10);
+    if (c.garpMasterDelayMs > 0 && c.garpMasterRepeat > 0 && c.virtualAddresses.length > 0) {
+      this.arm('garpMasterDelay', now + c.garpMasterDelayMs);
+    }
+    if (c.garpMasterRefreshMs > 0 && c.garpMasterRefreshRepeat > 0 && c.virtualAddresses.length > 0) {
+      this.arm('garpMasterRefresh', now + c.garpMasterRefreshMs);
+    }
+    this.out.push({ kind: 'notify', state: 'MASTER', priority: this._effectivePriority });
+  }
+
+  /** Master stops being Master without resigning (preempted or forced). */
+  private leaveMaster(): void {
+    this.cancelAll();
+    this.stats.releasedMaster++;
+    this.out.push({ kind: 'removeAddresses', addresses: this.config.virtualAddresses });
+  }
+
+  /** Master resigns (shutdown, fault): priority 0 advert so Backups take over after Skew_Time. */
+  private resign(): void {
+    this.sendAdvert(0);
+    this.log('info', `(${this.config.name}) sent 0 priority`);
+    this.stats.releasedMaster++;
+    this.out.push({ kind: 'removeAddresses', addresses: this.config.virtualAddresses });
+  }
+
+  private enterBackup(downAtMs: number, reason: string, suffix = ''): void {
+    const wasMaster = this._state === 'MASTER';
+    if (wasMaster) {
+      // already cleaned up by leaveMaster()
+    } else {
+      this.cancelAll();
+    }
+    this.transition('BACKUP', reason, suffix);
+    this.arm('masterDown', downAtMs);
+    this.out.push({ kind: 'notify', state: 'BACKUP', priority: this._effectivePriority });
+  }
+
+  private learnInterval(cs: number): void {
+    // RFC 5798 6.4.2: a v3 Backup sets Master_Adver_Interval from the advert.
+    if (this.config.version !== 3 || cs === this._masterAdverIntervalCs || !(cs > 0)) return;
+    this.log(
+      'info',
+      `(${this.config.name}) advertisement interval updated from ${this._masterAdverIntervalCs * 10}ms to ${cs * 10}ms by master`,
+    );
+    this._masterAdverIntervalCs = cs;
+  }
+
+  private transition(to: VrrpState, reason: string, suffix = ''): void {
+    const from = this._state;
+    this._state = to;
+    this.log('info', `(${this.config.name}) Entering ${to} STATE${suffix ? ` ${suffix}` : ''}`);
+    this.out.push({ kind: 'stateChanged', from, to, reason });
+  }
+
+  private sendAdvert(priority: number): void {
+    this.stats.advertsSent++;
+    if (priority === 0) this.stats.priorityZeroSent++;
+    this.out.push({ kind: 'sendAdvert', priority, advertIntervalCs: this.config.advertIntervalCs });
+  }
+
+  private arm(timer: VrrpTimer, atMs: number): void {
+    this.timers.set(timer, atMs);
+    this.out.push({ kind: 'armTimer', timer, atMs });
+  }
+
+  private cancelAll(): void {
+    for (const t of ALL_TIMERS) {
+      if (this.timers.delete(t)) this.out.push({ kind: 'cancelTimer', timer: t });
+    }
+  }
+
+  private drop(why: string): void {
+    this.stats.droppedAdverts++;
+    this.log('info', `(${this.config.name}) ${why}`);
+  }
+
+  private describeFault(reason: FaultReason, source?: string): string {
+    switch (reason) {
+      case 'interface-down':
+        return `interface ${source ?? '?'} down`;
+      case 'tracker':
+        return `tracker ${source ?? '?'} failed`;
+      case 'no-address':
+        return `no IPv${this.config.family} address for interface`;
+      case 'sync-group':
+        return `sync group ${source ?? '?'} in fault`;
+    }
+  }
+
+  private log(level: 'info' | 'warning', message: string): void {
+    this.out.push({ kind: 'log', level, message });
+  }
+
+  /** the priority last requested by trackers, before clamping (for status dumps) */
+  get requestedPriority(): number | undefined {
+    return this.trackedPriority;
+  }
+}
