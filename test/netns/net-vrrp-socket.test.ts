@@ -1,0 +1,144 @@
+// VrrpSocket between two namespaces: multicast v4/v6 with TTL 255, unicast, receiving ifname,
+// own packets not looped back, a missing interface gives ENOIF.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab, isRoot, waitFor } from '../helpers/netns.js';
+import { PRELUDE, mod, runIn } from './net-lab.js';
+
+const skip = isRoot() ? false : 'needs root (network namespaces)';
+
+// A receiver: opens a socket, reports ready, reports every packet for `ms`, then exits.
+function receiver(family: 4 | 6, ms: number): string {
+  return `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: ${family} });
+s.on('packet', (p) => out({ ev: 'packet', src: p.srcAddress, dst: p.dstAddress, ttl: p.ttl, ifname: p.ifname,
+  off: p.payloadOffset, payload: p.data.subarray(p.payloadOffset).toString('hex') }));
+out({ ev: 'ready', src: s.srcAddress });
+setTimeout(() => { s.close(); process.exit(0); }, ${ms});`;
+}
+
+// A sender: also listens (its own multicast must not come back), sends `n` multicast packets and
+// one unicast to `peer`, then reports what it received itself.
+function sender(family: 4 | 6, peer: string, payloadHex: string): string {
+  return `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: ${family} });
+let own = 0;
+s.on('packet', () => { own++; });
+const payload = Buffer.from(${JSON.stringify(payloadHex)}, 'hex');
+for (let i = 0; i < 3; i++) { await s.send(payload); await new Promise((r) => setTimeout(r, 20)); }
+const uni = Buffer.from(payload); uni[1] = 0x99;
+await s.send(uni, ${JSON.stringify(peer)});
+await new Promise((r) => setTimeout(r, 300));
+out({ ev: 'done', own, src: s.srcAddress });
+s.close();`;
+}
+
+// VRRPv3 advert bytes (version 3, type 1, VRID 51, prio 100, 0 addrs, max adver int 100 cs).
+// IPv4: the checksum field is left as is (the kernel does not check VRRP over IPv4);
+// IPv6: the kernel fills it (IPV6_CHECKSUM 6).
+const V3_PAYLOAD = '3133640000640000c0000201';
+
+for (const family of [4, 6] as const) {
+  test(`VRRP IPv${family}: multicast + unicast between namespaces, TTL 255, no loopback`, { skip, timeout: 30_000 }, async () => {
+    const lab = Lab.create();
+    try {
+      const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24', '2001:db8::11/64'] });
+      const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24', '2001:db8::12/64'] });
+      // tcpdump in b shows the TTL / hop limit on the wire (the only way to see it for IPv6).
+      const dump = lab.spawn(b.ns, ['timeout', '8', 'tcpdump', '-l', '-nn', '-v', '-c', '4', '-i', 'vnet0', family === 4 ? 'ip proto 112' : 'ip6 proto 112']);
+      let dumpOut = '';
+      let dumpErr = '';
+      dump.stdout?.setEncoding('utf8').on('data', (d: string) => { dumpOut += d; });
+      dump.stderr?.setEncoding('utf8').on('data', (d: string) => { dumpErr += d; });
+      const dumpDone = new Promise<void>((r) => dump.once('exit', () => r()));
+      await waitFor(() => dumpErr.includes('listening on'), 5000);
+      const rx = runIn(lab, b.ns, receiver(family, 4000));
+      const ready = await rx.waitLine((l) => l.ev === 'ready', 8000);
+      if (family === 4) assert.equal(ready.src, '192.0.2.12', 'primary IPv4 chosen as source');
+      const tx = runIn(lab, a.ns, sender(family, family === 4 ? '192.0.2.12' : '2001:db8::12', V3_PAYLOAD));
+      const done = await tx.waitLine((l) => l.ev === 'done', 8000);
+      assert.equal(done.own, 0, 'own multicast packets must not be looped back');
+      const txRes = await tx.done;
+      assert.equal(txRes.code, 0, txRes.stderr);
+
+      await rx.waitLine((l) => l.ev === 'packet' && typeof l.payload === 'string' && l.payload.slice(2, 4) === '99', 3000);
+      const packets = rx.lines.filter((l) => l.ev === 'packet');
+      const mcast = packets.filter((p) => (p.payload as string).slice(2, 4) === '33');
+      const ucast = packets.filter((p) => (p.payload as string).slice(2, 4) === '99');
+      assert.equal(mcast.length, 3, `3 multicast adverts received, got ${JSON.stringify(packets)}`);
+      assert.equal(ucast.length, 1, 'the unicast advert received');
+      for (const p of packets) assert.equal(p.ifname, 'vnet0');
+      await dumpDone;
+      const wireLines = dumpOut.split('\n').filter((l) => /VRRP|proto 112|next-header VRRP/i.test(l) && /(ttl|hlim) \d+/.test(l));
+      assert.equal(wireLines.length, 4, `tcpdump saw 4 adverts: ${dumpOut} ${dumpErr}`);
+      for (const l of wireLines) assert.match(l, family === 4 ? /ttl 255/ : /hlim 255/);
+      if (family === 4) {
+        for (const p of mcast) {
+          assert.equal(p.ttl, 255);
+          assert.equal(p.src, '192.0.2.11');
+          assert.equal(p.dst, '224.0.0.18');
+          assert.equal(p.off, 20);
+          assert.equal(p.payload, V3_PAYLOAD, 'payload intact after the IPv4 header');
+        }
+        assert.equal(ucast[0].dst, '192.0.2.12');
+        assert.equal(ucast[0].ttl, 255);
+      } else {
+        for (const p of mcast) {
+          assert.match(p.src as string, /^fe80::/, 'IPv6 adverts come from the link-local');
+          assert.equal(p.ttl, undefined);
+          const pl = p.payload as string;
+          assert.equal(pl.slice(0, 12), V3_PAYLOAD.slice(0, 12));
+          assert.notEqual(pl.slice(12, 16), '0000', 'kernel filled the VRRPv3 checksum');
+        }
+      }
+    } finally {
+      await lab.cleanup();
+    }
+  });
+}
+
+test('VRRP IPv4 unicast only (no join): unicast_ttl and unicast_src_ip honoured', { skip, timeout: 30_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
+    const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24'] });
+    const rx = runIn(lab, b.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
+s.on('packet', (p) => out({ ev: 'packet', ttl: p.ttl, src: p.srcAddress }));
+out({ ev: 'ready' });
+setTimeout(() => { s.close(); process.exit(0); }, 3000);`);
+    await rx.waitLine((l) => l.ev === 'ready', 8000);
+    const tx = runIn(lab, a.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null, ttl: 64, srcAddress: '192.0.2.99' });
+await s.send(Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex'), '192.0.2.12');
+out({ ev: 'sent' }); s.close();`);
+    await tx.waitLine((l) => l.ev === 'sent', 8000);
+    const p = await rx.waitLine((l) => l.ev === 'packet', 3000);
+    assert.equal(p.ttl, 64, 'unicast_ttl');
+    assert.equal(p.src, '192.0.2.99', 'unicast_src_ip written in our IPv4 header');
+  } finally {
+    await lab.cleanup();
+  }
+});
+
+test('VrrpSocket on a missing interface: NetError ENOIF', { skip, timeout: 20_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
+    const r = runIn(lab, a.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+try { await VrrpSocket.open({ ifname: 'nosuch0', family: 4 }); out({ ev: 'opened' }); }
+catch (e) { out({ ev: 'error', name: e.name, code: e.code, message: e.message }); }`);
+    const e = await r.waitLine((l) => l.ev !== undefined, 8000);
+    assert.equal(e.ev, 'error');
+    assert.equal(e.name, 'NetError');
+    assert.equal(e.code, 'ENOIF');
+    assert.match(e.message as string, /nosuch0/);
+  } finally {
+    await lab.cleanup();
+  }
+});
