@@ -160,6 +160,11 @@ export class VrrpScript extends EventEmitter<VrrpScriptEvents> {
   }
 
   private record(r: RunResult): void {
+    if (r.kind === 'killed') {
+      // abandoned by stop(): not a verdict on the tracked service
+      this.emit('result', r);
+      return;
+    }
     this.counters.runs++;
     const success = isSuccess(r);
     if (success) this.counters.ok++;
