@@ -23,6 +23,12 @@
 //   vrrp_script / MISC_CHECK without enable_script_security                 -> 6
 //   unknown keyword AND scripts without script security                     -> 6  (security wins)
 //   include missing AND unknown keyword                                     -> 5
+//   keyword without its parameter (priority / interface / state /
+//     virtual_router_id with nothing after it): "*** Configuration line starting `priority` is
+//     missing a parameter after keyword `priority` at word position 2"     -> 2  (PROGRAM_ERROR:
+//     keepalived aborts the parse there, so this beats every other verdict)
+//   ...except keywords whose own handler checks the count (router_id alone)  -> 5
+//   garp_master_delay 1000, priority 100 200 (extra word)                   -> 0  (accepted)
 //   unknown command-line option (--bogus, -Z): "Unknown option --bogus"     -> 1
 //   stray positional argument: "Unexpected argument(s): extra", goes on     -> as the file
 // No file we tried made 2.2.7 return 4 (CONFIG/FATAL); 'fatal' keeps the code its source gives.
@@ -48,7 +54,7 @@ export const categoryExitCode: Readonly<Record<DiagnosticCategory, ExitCodeValue
   'file-not-found': ExitCode.ok, // 2.2.7 logs "Config files missing" and still exits 0
   'unknown-keyword': ExitCode.configErrors,
   syntax: ExitCode.configErrors,
-  'missing-parameter': ExitCode.configErrors,
+  'missing-parameter': ExitCode.programError, // keepalived aborts the parse: measured 2
   'invalid-value': ExitCode.configErrors,
   'bad-interface': ExitCode.configErrors, // measured 5, not the 4 its source suggests
   semantic: ExitCode.configErrors,
@@ -58,12 +64,14 @@ export const categoryExitCode: Readonly<Record<DiagnosticCategory, ExitCodeValue
 };
 
 // keepalived keeps one config status; measured: security beats ordinary errors. fatal is ranked
-// above both since keepalived would not run that configuration at all.
+// above both since keepalived would not run that configuration at all, and a missing parameter
+// (2) above everything because keepalived stops there, before any later check.
 const rank: Record<number, number> = {
   [ExitCode.ok]: 0,
   [ExitCode.configErrors]: 1,
   [ExitCode.configSecurity]: 2,
   [ExitCode.configFatal]: 3,
+  [ExitCode.programError]: 4,
 };
 
 /** Whether a diagnostic counts toward the -t verdict (notes with severity 'info' never do). */
