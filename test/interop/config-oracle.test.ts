@@ -3,10 +3,14 @@
 // must return the same exit code; for the invalid corpus our diagnostics must name the line in
 // the file's "# expect-line: N" header. The lines keepalived names are compared with ours and the
 // differences reported (not asserted: keepalived also names lines of follow-on messages).
+// Both run in a private mount namespace chrooted into a copy of / where /scripts holds
+// conf/scripts/*.sh, so that the seed's scripts exist as on its nodes (keepalived -t disables a
+// missing script instead of reporting the script-security violation, exit 5 instead of 6).
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot } from '../helpers/netns.js';
@@ -26,6 +30,19 @@ function hasKeepalived(): boolean {
   }
 }
 const skip = !isRoot() ? 'needs root (network namespace)' : !hasKeepalived() ? 'needs Debian keepalived' : false;
+
+// Runs "$@" chrooted into a tmpfs root that bind-mounts every top-level directory of / (so
+// nothing is created on the host) plus /scripts = a root-owned copy of conf/scripts.
+const WITH_SCRIPTS = `set -e
+src="$1"; root="$2"; shift 2
+mount -t tmpfs -o mode=755 tmpfs "$root"
+for e in /*; do
+  n=\${e#/}
+  if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$root/$n"
+  elif [ -d "$e" ] && [ "$n" != scripts ]; then mkdir "$root/$n"; mount --rbind "$e" "$root/$n"; fi
+done
+mkdir -m 755 "$root/scripts"; cp "$src"/*.sh "$root/scripts/"; chmod 755 "$root"/scripts/*.sh
+exec chroot "$root" "$@"`;
 
 interface RunResult { code: number; output: string }
 function run(argv: string[], timeoutMs = 20_000): Promise<RunResult> {
@@ -71,7 +88,12 @@ const corpus = {
 
 describe('config oracle: keepalived -t vs keepalived-ts -t', { skip }, () => {
   const ns = `kts-${randomBytes(3).toString('hex')}-orc`;
-  const inNs = (argv: string[]): string[] => ['ip', 'netns', 'exec', ns, ...argv];
+  const roots: string[] = [];
+  const inNs = (argv: string[]): string[] => {
+    const r = mkdtempSync(join(tmpdir(), 'kts-root-'));
+    roots.push(r);
+    return ['ip', 'netns', 'exec', ns, 'unshare', '--mount', 'sh', '-c', WITH_SCRIPTS, 'sh', join(root, 'conf', 'scripts'), r, ...argv];
+  };
   let agreeLines = 0;
   let comparedLines = 0;
 
@@ -84,7 +106,16 @@ describe('config oracle: keepalived -t vs keepalived-ts -t', { skip }, () => {
   });
   after(() => {
     try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
+    // the mounts died with their private mount namespaces; only the empty mount points remain
+    for (const r of roots) { try { rmdirSync(r); } catch { /* not empty or gone */ } }
     if (comparedLines > 0) console.log(`# keepalived-named lines also named by us: ${agreeLines}/${comparedLines}`);
+  });
+
+  test('the scripts environment: /scripts exists for the checked commands only', async () => {
+    const r = await run(inNs(['sh', '-c', 'test -x /scripts/check_httpd.sh && test -x /scripts/notify.sh && echo present']));
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /present/);
+    assert.equal(existsSync('/scripts/check_httpd.sh'), false, 'nothing may leak onto the host');
   });
 
   test('the corpus is there', () => {
