@@ -145,6 +145,12 @@ describe('config oracle: keepalived -t vs keepalived-ts -t', { skip }, () => {
           t.diagnostic(`${name}: lines keepalived names but we do not: [${missing}]; we name but keepalived does not: [${extra}]`);
         }
         assert.equal(ours.code, ka.code, `exit code differs for ${name}\n${detail}`);
+        if (kind === 'invalid' || kind === 'valid') {
+          // the recorded verdict that test/unit/cli-corpus.test.ts relies on must stay true
+          const rec = /keepalived-exit: (\d+)/.exec(readFileSync(file, 'utf8').split('\n', 1)[0] ?? '');
+          assert.ok(rec, `${name} lacks its keepalived-exit header`);
+          assert.equal(ka.code, Number(rec[1]), `${name}: keepalived now says ${ka.code}, the header ${rec[1]}`);
+        }
         if (kind === 'invalid') {
           const m = /^# expect-line: (\d+)/m.exec(readFileSync(file, 'utf8'));
           assert.ok(m, `${name} lacks its "# expect-line: N" header`);
