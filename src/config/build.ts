@@ -1,0 +1,777 @@
+// From the block tree to the typed model: top-level dispatch, global_defs, then defaults and
+// keepalived's cross-checks. Invalid vrrp_instances are dropped with an error, as keepalived
+// ignores them.
+
+import type {
+  BfdInstance,
+  GarpGroup,
+  GlobalDefs,
+  IpAddress,
+  KeepalivedConfig,
+  ScriptCommand,
+  TrackedObject,
+  VrrpInstance,
+} from './model.js';
+import {
+  BFD_INSTANCE,
+  type ConfigDraft,
+  GARP_GROUP,
+  type GlobalDraft,
+  type InstanceDraft,
+  TRACK_FILE,
+  TRACK_GROUP,
+  type Table,
+  VIRTUAL_SERVER,
+  VRRP_INSTANCE,
+  VRRP_SCRIPT,
+  VRRP_SYNC_GROUP,
+  VRRP_TRACK_PROCESS,
+  listWords,
+  newInstance,
+  newVirtualServer,
+  parseRouteEntry,
+  parseRuleEntry,
+  parseVipEntry,
+  parseVsGroup,
+  walk,
+} from './schema.js';
+import type { ConfigNode } from './tree.js';
+import { Ctx, familyName, makeScript } from './values.js';
+
+export interface BuildOptions {
+  interfaceExists?: (ifname: string) => boolean;
+}
+
+// ---------------------------------------------------------------- global_defs
+
+type G = GlobalDraft;
+const gset = (key: string, v: unknown, n: ConfigNode, g: G): void => {
+  g.vals[key] = v;
+  g.nodes.set(n.keyword, n);
+};
+const gStr = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
+  const s = c.need(n, 0);
+  if (s !== undefined) gset(key, s, n, g);
+};
+const gBool = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
+  const v = c.bool(n);
+  if (v !== undefined) gset(key, v, n, g);
+};
+const gInt = (key: string, min: number, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
+  const v = c.int(n, 0, min, max);
+  if (v !== undefined) gset(key, v, n, g);
+};
+const gTimerMs = (key: string, maxS = 4_294_967) => (n: ConfigNode, g: G, c: Ctx) => {
+  const v = c.timerMs(n, 0, 0, maxS);
+  if (v !== undefined) gset(key, v, n, g);
+};
+const gScript = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
+  const s = c.script(n);
+  if (s) gset(key, s, n, g);
+};
+/** FIFO [username [groupname]]: a file, not a script */
+const gFifo = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
+  const s = c.need(n, 0);
+  if (s !== undefined) gset(key, makeScript(s, n.args[1], n.args[2]), n, g);
+};
+
+/** global_defs keywords kept as written in GlobalDefs.other (keepalived knows them; runtime may not). */
+const GLOBAL_OTHER = [
+  'bfd_cpu_affinity', 'bfd_no_swap', 'bfd_priority', 'bfd_process_name', 'bfd_rlimit_rttime', 'bfd_rt_priority', 'checker_cpu_affinity',
+  'checker_log_all_failures', 'checker_no_swap', 'checker_priority', 'checker_process_name', 'checker_rlimit_rttime', 'checker_rt_priority',
+  'child_wait_time', 'config_save_dir', 'data_use_instance', 'dbus_service_name', 'disable_local_igmp', 'enable_dbus', 'enable_snmp_checker',
+  'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3', 'enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_traps', 'fifo_write_vrrp_states_on_reload',
+  'linkbeat_use_polling', 'log_unknown_vrids', 'lvs_flush', 'lvs_flush_on_stop', 'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs_force',
+  'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force', 'lvs_sync_daemon', 'lvs_timeouts', 'min_auto_priority_delay',
+  'namespace_with_ipsets', 'net_namespace_ipvs', 'nftables', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs', 'nftables_ipvs_priority',
+  'nftables_ipvs_start_fwmark', 'nftables_priority', 'no_checker_emails', 'no_email_faults', 'process_monitor_rcv_bufs', 'process_monitor_rcv_bufs_force',
+  'process_name', 'process_names', 'reload_check_config', 'reload_file', 'reload_repeat', 'reload_time_file', 'rs_init_notifies', 'snmp_socket',
+  'tmp_config_directory', 'umask', 'use_pid_dir', 'vmac_addr_prefix', 'vrrp_cpu_affinity', 'vrrp_garp_extra_if', 'vrrp_ipsets', 'vrrp_iptables',
+  'vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force',
+  'vrrp_no_swap', 'vrrp_priority', 'vrrp_process_name', 'vrrp_rlimit_rttime', 'vrrp_rt_priority', 'vrrp_rx_bufs_multiplier', 'vrrp_rx_bufs_policy',
+  'include_check', 'lvs_id', 'lvs_sync_daemon_interface', 'script_security',
+];
+
+const GLOBAL_DEFS: Table<G> = {
+  router_id: gStr('routerId'),
+  notification_email: (n, g, c) => gset('notificationEmail', [...((g.vals['notificationEmail'] as string[]) ?? []), ...listWords(n, c)], n, g),
+  notification_email_from: gStr('notificationEmailFrom'),
+  smtp_server: (n, g, c) => {
+    const h = c.need(n, 0);
+    if (h === undefined) return;
+    const port = n.args[1] === undefined ? 25 : c.int(n, 1, 1, 65535);
+    if (port !== undefined) gset('smtpServer', { host: h, port }, n, g);
+  },
+  smtp_helo_name: gStr('smtpHeloName'),
+  smtp_connect_timeout: gInt('smtpConnectTimeoutS', 1, 0x7fffffff),
+  smtp_alert: gBool('smtpAlert'),
+  smtp_alert_vrrp: gBool('smtpAlertVrrp'),
+  smtp_alert_checker: gBool('smtpAlertChecker'),
+  enable_script_security: (n, g) => gset('enableScriptSecurity', true, n, g),
+  script_user: (n, g, c) => {
+    const u = c.need(n, 0);
+    if (u !== undefined) gset('scriptUser', n.args[1] !== undefined ? { user: u, group: n.args[1] } : { user: u }, n, g);
+  },
+  vrrp_strict: (n, g) => gset('vrrpStrict', true, n, g),
+  vrrp_version: (n, g, c) => {
+    const v = c.int(n, 0, 2, 3);
+    if (v !== undefined) gset('vrrpVersion', v, n, g);
+  },
+  vrrp_mcast_group4: (n, g, c) => {
+    const a = c.addr(n, 0, false);
+    if (a && a.family === 'inet') gset('vrrpMcastGroup4', a, n, g);
+    else if (a) c.report(n, `vrrp_mcast_group4 must be an IPv4 address`, 'invalid-value');
+  },
+  vrrp_mcast_group6: (n, g, c) => {
+    const a = c.addr(n, 0, false);
+    if (a && a.family === 'inet6') gset('vrrpMcastGroup6', a, n, g);
+    else if (a) c.report(n, `vrrp_mcast_group6 must be an IPv6 address`, 'invalid-value');
+  },
+  vrrp_garp_master_delay: gInt('vrrpGarpMasterDelayS', 0, 255),
+  vrrp_garp_master_repeat: gInt('vrrpGarpMasterRepeat', 1, 255),
+  vrrp_garp_lower_prio_delay: gInt('vrrpGarpLowerPrioDelayS', 0, 255),
+  vrrp_garp_lower_prio_repeat: gInt('vrrpGarpLowerPrioRepeat', 1, 255),
+  vrrp_garp_master_refresh: gInt('vrrpGarpMasterRefreshS', 0, 0x7fffffff),
+  vrrp_garp_master_refresh_repeat: gInt('vrrpGarpMasterRefreshRepeat', 1, 255),
+  vrrp_garp_interval: gTimerMs('vrrpGarpIntervalMs', 1),
+  vrrp_gna_interval: gTimerMs('vrrpGnaIntervalMs', 1),
+  vrrp_min_garp: gBool('vrrpMinGarp'),
+  vrrp_lower_prio_no_advert: gBool('vrrpLowerPrioNoAdvert'),
+  vrrp_higher_prio_send_advert: gBool('vrrpHigherPrioSendAdvert'),
+  vrrp_skip_check_adv_addr: gBool('vrrpSkipCheckAdvAddr'),
+  vrrp_check_unicast_src: (n, g) => gset('vrrpCheckUnicastSrc', true, n, g),
+  vrrp_down_timer_adverts: gInt('vrrpDownTimerAdverts', 1, 100),
+  vrrp_startup_delay: gTimerMs('vrrpStartupDelayMs', 180),
+  vrrp_notify_priority_changes: gBool('vrrpNotifyPriorityChanges'),
+  default_interface: gStr('defaultInterface'),
+  dynamic_interfaces: (n, g) => gset('dynamicInterfaces', true, n, g),
+  notify_fifo: gFifo('notifyFifo'),
+  vrrp_notify_fifo: gFifo('vrrpNotifyFifo'),
+  lvs_notify_fifo: gFifo('lvsNotifyFifo'),
+  notify_fifo_script: gScript('notifyFifoScript'),
+  vrrp_notify_fifo_script: gScript('vrrpNotifyFifoScript'),
+  lvs_notify_fifo_script: gScript('lvsNotifyFifoScript'),
+  startup_script: gScript('startupScript'),
+  shutdown_script: gScript('shutdownScript'),
+  startup_script_timeout: gInt('startupScriptTimeoutS', 1, 1000),
+  shutdown_script_timeout: gInt('shutdownScriptTimeoutS', 1, 1000),
+  max_auto_priority: (n, g, c) => {
+    const v = n.args[0] === undefined ? 99 : c.int(n, 0, -1, 99);
+    if (v !== undefined) gset('maxAutoPriority', v, n, g);
+  },
+  net_namespace: gStr('netNamespace'),
+  instance: gStr('instance'),
+  vmac_prefix: gStr('vmacPrefix'),
+  random_seed: gInt('randomSeed', 0, 0xffffffff),
+  ...Object.fromEntries(
+    GLOBAL_OTHER.map((k) => [
+      k,
+      (n: ConfigNode, g: G) => {
+        g.other[k] = [...n.args];
+        g.nodes.set(k, n);
+      },
+    ]),
+  ),
+};
+
+// ---------------------------------------------------------------- top level
+
+function nameOf(n: ConfigNode, c: Ctx): string | undefined {
+  const s = n.args[0];
+  if (s === undefined) c.report(n, `${n.keyword} requires a name`, 'missing-parameter');
+  return s;
+}
+
+function needChildren(n: ConfigNode, c: Ctx): boolean {
+  if (!n.children) {
+    c.report(n, `${n.keyword} requires a '{' block`, 'syntax');
+    return false;
+  }
+  return true;
+}
+
+const TOP: Table<ConfigDraft> = {
+  global_defs: (n, d, c) => {
+    if (needChildren(n, c)) walk(n.children, GLOBAL_DEFS, d.global, c);
+  },
+  vrrp_script: (n, d, c) => {
+    const name = nameOf(n, c);
+    if (name === undefined || !needChildren(n, c)) return;
+    const s: ConfigDraft['vrrpScripts'][number] = {
+      name, file: n.file, line: n.line, node: n, hasScript: false, script: makeScript(''),
+      intervalMs: 1000, timeoutMs: 0, weight: 0, reverse: false, rise: 1, fall: 1, initFail: false,
+    };
+    walk(n.children, VRRP_SCRIPT, s, c);
+    if (!s.hasScript) {
+      c.report(n, `(${name}) script not specified - ignoring`, 'missing-parameter');
+      return;
+    }
+    if (s.timeoutMs === 0) s.timeoutMs = s.intervalMs;
+    if (d.vrrpScripts.some((x) => x.name === name)) c.report(n, `vrrp_script ${name} already defined`, 'semantic');
+    d.vrrpScripts.push(s);
+  },
+  track_file: (n, d, c) => trackFile(n, d, c),
+  vrrp_track_file: (n, d, c) => trackFile(n, d, c),
+  vrrp_track_process: (n, d, c) => {
+    const name = nameOf(n, c);
+    if (name === undefined || !needChildren(n, c)) return;
+    const p: ConfigDraft['trackProcesses'][number] = {
+      name, file: n.file, line: n.line, node: n, process: '', parameters: [], weight: 0, reverse: false, quorum: 1,
+      forkDelayMs: 0, terminateDelayMs: 0, delayMs: 0, fullCommand: false,
+    };
+    walk(n.children, VRRP_TRACK_PROCESS, p, c);
+    if (p.process === '') {
+      c.report(n, `(${name}) process not specified - ignoring`, 'missing-parameter');
+      return;
+    }
+    if (p.quorumMax !== undefined && p.quorumMax < p.quorum) c.report(n, `(${name}) quorum_max must be >= quorum`, 'invalid-value');
+    d.trackProcesses.push(p);
+  },
+  vrrp_sync_group: (n, d, c) => {
+    const name = nameOf(n, c);
+    if (name === undefined || !needChildren(n, c)) return;
+    const g: ConfigDraft['syncGroups'][number] = {
+      name, file: n.file, line: n.line, node: n, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], trackBfds: [],
+      notifyPriorityChanges: false, smtpAlert: false, globalTracking: false, syncGroupTrackingWeight: false,
+    };
+    walk(n.children, VRRP_SYNC_GROUP, g, c);
+    d.syncGroups.push(g);
+  },
+  vrrp_instance: (n, d, c) => {
+    const name = nameOf(n, c);
+    if (name === undefined || !needChildren(n, c)) return;
+    const inst = newInstance(n, name);
+    walk(n.children, VRRP_INSTANCE, inst, c);
+    d.instances.push(inst);
+  },
+  garp_group: (n, d, c) => {
+    if (!needChildren(n, c)) return;
+    const g: { -readonly [K in keyof GarpGroup]: GarpGroup[K] extends readonly (infer U)[] ? U[] : GarpGroup[K] } = { file: n.file, line: n.line, interfaces: [] };
+    walk(n.children, GARP_GROUP, g, c);
+    if (g.interfaces.length === 0) c.report(n, `garp_group has no interface - ignoring`, 'missing-parameter');
+    else d.garpGroups.push(g);
+  },
+  track_group: (n, d, c) => {
+    const name = nameOf(n, c);
+    if (name === undefined || !needChildren(n, c)) return;
+    const g = { group: [] as string[] };
+    walk(n.children, TRACK_GROUP, g, c);
+    d.trackGroups.push({ name, file: n.file, line: n.line, group: g.group });
+  },
+  static_ipaddress: (n, d, c) => {
+    if (!needChildren(n, c)) return;
+    for (const e of n.children!) {
+      const v = parseVipEntry(e, c, true);
+      if (v) d.staticIpAddresses.push(v);
+    }
+  },
+  static_routes: (n, d, c) => {
+    if (!needChildren(n, c)) return;
+    for (const e of n.children!) {
+      const r = parseRouteEntry(e, c);
+      if (r) d.staticRoutes.push(r);
+    }
+  },
+  static_rules: (n, d, c) => {
+    if (!needChildren(n, c)) return;
+    for (const e of n.children!) {
+      const r = parseRuleEntry(e, c);
+      if (r) d.staticRules.push(r);
+    }
+  },
+  linkbeat_interfaces: (n, d, c) => {
+    if (!needChildren(n, c)) return;
+    for (const e of n.children!) {
+      const t = e.args[0];
+      if (t === undefined) d.linkbeatInterfaces.push({ name: e.keyword });
+      else if (t === 'MII' || t === 'ETHTOOL' || t === 'IOCTL') d.linkbeatInterfaces.push({ name: e.keyword, type: t });
+      else c.report(e, `unknown linkbeat type '${t}'`, 'invalid-value', 'error', 0);
+    }
+  },
+  interface_up_down_delays: (n, d, c) => {
+    if (!needChildren(n, c)) return;
+    for (const e of n.children!) {
+      const down = c.timerMs(e, 0, 0, 255);
+      const up = e.args[1] === undefined ? down : c.timerMs(e, 1, 0, 255);
+      if (down !== undefined && up !== undefined) d.interfaceUpDownDelays.push({ name: e.keyword, downDelayMs: down, upDelayMs: up });
+    }
+  },
+  bfd_instance: (n, d, c) => {
+    const name = nameOf(n, c);
+    if (name === undefined || !needChildren(n, c)) return;
+    const b: { -readonly [K in keyof BfdInstance]: BfdInstance[K] } = {
+      name, file: n.file, line: n.line, minRxMs: 10, minTxMs: 10, idleTxMs: 1000, multiplier: 5, passive: false, ttl: 255, maxHops: 0,
+      vrrp: false, checker: false, weight: 0,
+    };
+    walk(n.children, BFD_INSTANCE, b, c);
+    if (!b.neighborIp) {
+      c.report(n, `(${name}) bfd_instance requires neighbor_ip - ignoring`, 'missing-parameter');
+      return;
+    }
+    if (!b.vrrp && !b.checker) b.vrrp = b.checker = true;
+    d.bfdInstances.push(b);
+  },
+  virtual_server_group: (n, d, c) => {
+    const name = nameOf(n, c);
+    if (name === undefined || !needChildren(n, c)) return;
+    d.virtualServerGroups.push(parseVsGroup(n, c, name));
+  },
+  virtual_server: (n, d, c) => {
+    if (!needChildren(n, c)) return;
+    const vs = newVirtualServer(n, c);
+    if (!vs) return;
+    walk(n.children, VIRTUAL_SERVER, vs, c);
+    d.virtualServers.push(vs);
+  },
+  SSL: (n, d, c) => {
+    if (!needChildren(n, c)) return;
+    const s: Record<string, string> = {};
+    for (const e of n.children!) {
+      if (['password', 'ca', 'certificate', 'key'].includes(e.keyword)) s[e.keyword] = e.args.join(' ');
+      else c.report(e, `Unknown keyword '${e.keyword}'`, 'unknown-keyword', 'warning');
+    }
+    d.ssl = s;
+  },
+  include_check: () => undefined, // handled by the preprocessor
+};
+
+function trackFile(n: ConfigNode, d: ConfigDraft, c: Ctx): void {
+  const name = nameOf(n, c);
+  if (name === undefined || !needChildren(n, c)) return;
+  const f: ConfigDraft['trackFiles'][number] = { name, file: '', line: n.line, node: n, weight: 1, reverse: false };
+  const sourceFile = n.file;
+  walk(n.children, TRACK_FILE, f, c);
+  if (f.file === '') {
+    c.report(n, `(${name}) track file 'file' not specified - ignoring`, 'missing-parameter');
+    return;
+  }
+  void sourceFile;
+  d.trackFiles.push(f);
+}
+
+// ---------------------------------------------------------------- finalisation and cross-checks
+
+const V4_GROUP: IpAddress = { family: 'inet', address: '224.0.0.18', prefixLength: 32 };
+const V6_GROUP: IpAddress = { family: 'inet6', address: 'ff02::12', prefixLength: 128 };
+
+export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOptions): KeepalivedConfig {
+  const d: ConfigDraft = {
+    global: { vals: {}, other: {}, nodes: new Map() },
+    vrrpScripts: [], trackFiles: [], trackProcesses: [], syncGroups: [], instances: [], garpGroups: [], trackGroups: [],
+    staticIpAddresses: [], staticRoutes: [], staticRules: [], linkbeatInterfaces: [], interfaceUpDownDelays: [], bfdInstances: [],
+    virtualServerGroups: [], virtualServers: [],
+  };
+  walk(tree, TOP, d, c);
+  const g = finishGlobal(d.global);
+
+  const instances: VrrpInstance[] = [];
+  for (const inst of d.instances) {
+    const v = finishInstance(inst, d, g, c, opts);
+    if (v) instances.push(v);
+  }
+  // instance names must be unique
+  const seen = new Set<string>();
+  const uniq: VrrpInstance[] = [];
+  for (const v of instances) {
+    if (seen.has(v.name)) {
+      c.global(`vrrp_instance ${v.name} defined more than once - ignoring the later one`, 'semantic', 'error', v, 'vrrp_instance');
+      continue;
+    }
+    seen.add(v.name);
+    uniq.push(v);
+  }
+  // VRID unique per interface and family (multicast; unicast with disjoint peers is allowed)
+  for (let i = 0; i < uniq.length; i++) {
+    for (let j = i + 1; j < uniq.length; j++) {
+      const a = uniq[i]!;
+      const b = uniq[j]!;
+      if (a.virtualRouterId !== b.virtualRouterId || a.family !== b.family || (a.interface ?? '') !== (b.interface ?? '')) continue;
+      if (a.unicastPeers.length > 0 || b.unicastPeers.length > 0) {
+        const overlap = a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
+        if (!overlap && a.unicastPeers.length > 0 && b.unicastPeers.length > 0) continue;
+      } else if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
+      c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', b, 'virtual_router_id');
+    }
+  }
+
+  // sync groups: members must exist; an instance in one group only
+  const inGroup = new Map<string, string>();
+  const syncGroups = [];
+  for (const sg of d.syncGroups) {
+    const members: string[] = [];
+    for (const m of sg.group) {
+      if (!uniq.some((v) => v.name === m)) {
+        c.global(`Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'semantic', 'warning', sg, 'group');
+        continue;
+      }
+      if (inGroup.has(m)) {
+        c.global(`VRRP instance ${m} cannot be in more than one sync group (${inGroup.get(m)}, ${sg.name}) - ignoring`, 'semantic', 'error', sg, 'group');
+        continue;
+      }
+      inGroup.set(m, sg.name);
+      members.push(m);
+    }
+    if (members.length === 0) {
+      c.global(`Sync group ${sg.name} has no virtual router(s) - removing`, 'semantic', 'warning', sg, 'vrrp_sync_group');
+      continue;
+    }
+    if (members.length === 1) c.global(`Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`, 'semantic', 'warning', sg, 'vrrp_sync_group');
+    checkTrackNames(sg.name, sg.trackScripts, sg.trackFiles, sg.trackProcesses, sg.trackBfds, d, c);
+    checkInterfaces(sg.trackInterfaces.map((t) => t.name), sg, c, opts, (i) => `(${sg.name}) tracked interface ${i} doesn't exist`);
+    const { node: _n, ...rest } = sg;
+    void _n;
+    syncGroups.push({ ...rest, group: members, trackScripts: strip(sg.trackScripts), trackFiles: strip(sg.trackFiles), trackProcesses: strip(sg.trackProcesses), trackBfds: strip(sg.trackBfds) });
+  }
+  const finalInstances = uniq.map((v) => {
+    const sgName = inGroup.get(v.name);
+    if (!sgName) return v;
+    const sg = d.syncGroups.find((x) => x.name === sgName)!;
+    if (!sg.syncGroupTrackingWeight) {
+      // members of a sync group track with weight 0 (keepalived resets the weights)
+      const zero = (l: readonly TrackedObject[]): TrackedObject[] => l.map((t) => ((t.weight ?? 0) !== 0 ? { ...t, weight: 0 } : t));
+      return { ...v, syncGroup: sgName, trackScripts: zero(v.trackScripts), trackFiles: zero(v.trackFiles), trackProcesses: zero(v.trackProcesses) };
+    }
+    return { ...v, syncGroup: sgName };
+  });
+
+  // scripts configured without enable_script_security
+  if (c.scriptsConfigured && !g.enableScriptSecurity) {
+    c.global(`SECURITY VIOLATION - scripts are being executed but script_security not enabled.`, 'security', 'warning');
+  }
+
+  const stripNode = <T extends { node: ConfigNode }>(x: T): Omit<T, 'node'> => {
+    const { node: _n, ...rest } = x;
+    void _n;
+    return rest;
+  };
+  return {
+    globalDefs: g,
+    vrrpScripts: d.vrrpScripts.map((s) => {
+      const { hasScript: _h, ...rest } = stripNode(s);
+      void _h;
+      return rest;
+    }),
+    trackFiles: d.trackFiles.map(stripNode),
+    trackProcesses: d.trackProcesses.map(stripNode),
+    vrrpSyncGroups: syncGroups,
+    vrrpInstances: finalInstances,
+    garpGroups: d.garpGroups,
+    trackGroups: d.trackGroups,
+    staticIpAddresses: d.staticIpAddresses,
+    staticRoutes: d.staticRoutes,
+    staticRules: d.staticRules,
+    linkbeatInterfaces: d.linkbeatInterfaces,
+    interfaceUpDownDelays: d.interfaceUpDownDelays,
+    bfdInstances: d.bfdInstances,
+    virtualServerGroups: d.virtualServerGroups,
+    virtualServers: d.virtualServers,
+    ...(d.ssl ? { ssl: d.ssl } : {}),
+  };
+}
+
+function strip(l: readonly (TrackedObject & { node?: ConfigNode })[]): TrackedObject[] {
+  return l.map((t) => {
+    const o: { name: string; weight?: number; reverse?: boolean } = { name: t.name };
+    if (t.weight !== undefined) o.weight = t.weight;
+    if (t.reverse !== undefined) o.reverse = t.reverse;
+    return o;
+  });
+}
+
+function finishGlobal(gd: GlobalDraft): GlobalDefs {
+  const v = gd.vals;
+  const get = <T>(k: string, dflt: T): T => (k in v ? (v[k] as T) : dflt);
+  const opt = <T>(k: string): { [x: string]: T } => (k in v ? { [k]: v[k] as T } : {});
+  return {
+    ...opt<string>('routerId'),
+    notificationEmail: get<string[]>('notificationEmail', []),
+    ...opt<string>('notificationEmailFrom'),
+    ...opt<{ host: string; port: number }>('smtpServer'),
+    ...opt<string>('smtpHeloName'),
+    smtpConnectTimeoutS: get('smtpConnectTimeoutS', 30),
+    ...opt<boolean>('smtpAlert'),
+    ...opt<boolean>('smtpAlertVrrp'),
+    ...opt<boolean>('smtpAlertChecker'),
+    enableScriptSecurity: get('enableScriptSecurity', false),
+    ...opt<{ user: string; group?: string }>('scriptUser'),
+    vrrpStrict: get('vrrpStrict', false),
+    vrrpVersion: get<2 | 3>('vrrpVersion', 2),
+    vrrpMcastGroup4: get('vrrpMcastGroup4', V4_GROUP),
+    vrrpMcastGroup6: get('vrrpMcastGroup6', V6_GROUP),
+    vrrpGarpMasterDelayS: get('vrrpGarpMasterDelayS', 5),
+    vrrpGarpMasterRepeat: get('vrrpGarpMasterRepeat', 5),
+    ...opt<number>('vrrpGarpLowerPrioDelayS'),
+    ...opt<number>('vrrpGarpLowerPrioRepeat'),
+    vrrpGarpMasterRefreshS: get('vrrpGarpMasterRefreshS', 0),
+    vrrpGarpMasterRefreshRepeat: get('vrrpGarpMasterRefreshRepeat', 1),
+    vrrpGarpIntervalMs: get('vrrpGarpIntervalMs', 0),
+    vrrpGnaIntervalMs: get('vrrpGnaIntervalMs', 0),
+    vrrpMinGarp: get('vrrpMinGarp', false),
+    vrrpLowerPrioNoAdvert: get('vrrpLowerPrioNoAdvert', false),
+    vrrpHigherPrioSendAdvert: get('vrrpHigherPrioSendAdvert', false),
+    vrrpSkipCheckAdvAddr: get('vrrpSkipCheckAdvAddr', false),
+    vrrpCheckUnicastSrc: get('vrrpCheckUnicastSrc', false),
+    vrrpDownTimerAdverts: get('vrrpDownTimerAdverts', 3),
+    vrrpStartupDelayMs: get('vrrpStartupDelayMs', 0),
+    vrrpNotifyPriorityChanges: get('vrrpNotifyPriorityChanges', false),
+    defaultInterface: get('defaultInterface', 'eth0'),
+    dynamicInterfaces: get('dynamicInterfaces', false),
+    ...opt<ScriptCommand>('notifyFifo'),
+    ...opt<ScriptCommand>('vrrpNotifyFifo'),
+    ...opt<ScriptCommand>('lvsNotifyFifo'),
+    ...opt<ScriptCommand>('notifyFifoScript'),
+    ...opt<ScriptCommand>('vrrpNotifyFifoScript'),
+    ...opt<ScriptCommand>('lvsNotifyFifoScript'),
+    ...opt<ScriptCommand>('startupScript'),
+    ...opt<ScriptCommand>('shutdownScript'),
+    startupScriptTimeoutS: get('startupScriptTimeoutS', 10),
+    shutdownScriptTimeoutS: get('shutdownScriptTimeoutS', 10),
+    ...opt<number>('maxAutoPriority'),
+    ...opt<string>('netNamespace'),
+    ...opt<string>('instance'),
+    vmacPrefix: get('vmacPrefix', 'vrrp'),
+    ...opt<number>('randomSeed'),
+    other: gd.other,
+  } as GlobalDefs;
+}
+
+function checkInterfaces(names: readonly string[], where: { file: string; line: number }, c: Ctx, opts: BuildOptions, msg: (i: string) => string): boolean {
+  if (!opts.interfaceExists) return true;
+  let ok = true;
+  for (const i of names) {
+    let exists = false;
+    try {
+      exists = opts.interfaceExists(i);
+    } catch {
+      exists = false;
+    }
+    if (!exists) {
+      c.global(msg(i), 'bad-interface', 'error', where);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+function checkTrackNames(
+  owner: string,
+  scripts: (TrackedObject & { node?: ConfigNode })[],
+  files: (TrackedObject & { node?: ConfigNode })[],
+  procs: (TrackedObject & { node?: ConfigNode })[],
+  bfds: (TrackedObject & { node?: ConfigNode })[],
+  d: ConfigDraft,
+  c: Ctx,
+): void {
+  const filter = (l: (TrackedObject & { node?: ConfigNode })[], known: (n: string) => boolean, what: string): void => {
+    for (let k = l.length - 1; k >= 0; k--) {
+      const t = l[k]!;
+      if (known(t.name)) continue;
+      if (t.node) c.report(t.node, `(${owner}) ${what} ${t.name} not found, ignoring...`, 'semantic', 'warning');
+      else c.global(`(${owner}) ${what} ${t.name} not found, ignoring...`, 'semantic', 'warning');
+      l.splice(k, 1);
+    }
+  };
+  filter(scripts, (n) => d.vrrpScripts.some((s) => s.name === n), 'track script');
+  filter(files, (n) => d.trackFiles.some((s) => s.name === n), 'track file');
+  filter(procs, (n) => d.trackProcesses.some((s) => s.name === n), 'track process');
+  filter(bfds, (n) => d.bfdInstances.some((s) => s.name === n), 'track bfd');
+}
+
+function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: BuildOptions): VrrpInstance | undefined {
+  const at = (k: string): ConfigNode => t.set.get(k) ?? t.node;
+  const where = { file: t.file, line: t.line };
+  if (t.virtualRouterId === undefined) {
+    c.global(`(${t.name}) the virtual router id must be set`, 'semantic', 'error', where, 'virtual_router_id');
+    return undefined;
+  }
+  const strict = t.strictMode ?? g.vrrpStrict;
+
+  // family from the first VIP (native_ipv6 forces IPv6); others of another family are dropped
+  let family: 'inet' | 'inet6' = t.nativeIpv6 ? 'inet6' : (t.virtualIpAddresses[0]?.family ?? (t.unicastPeers[0]?.family ?? 'inet'));
+  if (t.nativeIpv6 && t.virtualIpAddresses[0]?.family === 'inet') family = 'inet6';
+  const vips = t.virtualIpAddresses.filter((v) => {
+    if (v.family === family) return true;
+    c.diags.push({ severity: 'error', category: 'invalid-value', file: v.file, line: v.line, column: 0, keyword: 'virtual_ipaddress', message: `(${t.name}): address family must match VRRP instance [${v.address}] - ignoring` });
+    return false;
+  });
+  if (vips.length === 0 && t.virtualIpAddressesExcluded.length === 0) {
+    c.global(`(${t.name}) No VIP specified; at least one is sensible`, 'semantic', 'warning', where, 'virtual_ipaddress');
+  }
+
+  // version: IPv6 always VRRPv3 (silently, as keepalived); strict v2 limits
+  let version: 2 | 3 = t.version ?? g.vrrpVersion;
+  if (family === 'inet6') version = 3;
+
+  // priority: state MASTER without a priority means address owner (255)
+  const priority = t.priority ?? (t.state === 'MASTER' ? 255 : 100);
+
+  // advert_int: v2 whole seconds (rounded with an error), v3 centiseconds < 4096
+  let advertCs: number;
+  const us = t.advertIntUs ?? 1_000_000;
+  if (version === 2) {
+    let s = us / 1_000_000;
+    if (us % 1_000_000 !== 0) {
+      c.report(at('advert_int'), `(${t.name}) VRRPv2 advertisement interval ${s.toFixed(6)}s must be an integer. rounding`, 'invalid-value');
+      s = Math.max(1, Math.round(s));
+    }
+    advertCs = s * 100;
+  } else {
+    advertCs = Math.round(us / 10_000);
+    if (advertCs >= 4096) {
+      c.report(at('advert_int'), `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(2)}s is out of range. Must be less than 40.96s. Setting to 40.95s`, 'invalid-value');
+      advertCs = 4095;
+    } else if (advertCs === 0) {
+      c.report(at('advert_int'), `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(2)}s is out of range. Must be at least 0.01s. Setting to 0.01s`, 'invalid-value');
+      advertCs = 1;
+    }
+  }
+
+  let authentication = t.authentication;
+  if (authentication) {
+    if (strict) {
+      c.report(at('authentication'), `(${t.name}) Strict mode does not support authentication. Ignoring.`, 'semantic');
+      authentication = undefined;
+    } else if (version === 3) {
+      c.report(at('authentication'), `(${t.name}) VRRPv3 does not support authentication. Ignoring.`, 'semantic', 'warning');
+      authentication = undefined;
+    } else if (!authentication.authType) {
+      c.report(at('authentication'), `(${t.name}) authentication without auth_type - ignoring`, 'missing-parameter');
+      authentication = undefined;
+    } else if (authentication.authPass === undefined) {
+      c.report(at('authentication'), `(${t.name}) authentication without auth_pass`, 'missing-parameter', 'warning');
+      authentication = { ...authentication, authPass: '' };
+    }
+  }
+
+  let preempt = t.preempt ?? true;
+  if (!preempt && priority === 255) {
+    c.report(at('nopreempt'), `(${t.name}) nopreempt is incompatible with priority 255. resetting nopreempt`, 'semantic');
+    preempt = true;
+  }
+  if (!preempt && t.state === 'MASTER') {
+    c.report(at('nopreempt'), `(${t.name}) Warning - nopreempt will not work with initial state MASTER - clearing`, 'semantic');
+    preempt = true;
+  }
+
+  // strict mode: no unicast, accept mode off, VIP count limited in v2 adverts
+  let accept = t.accept ?? !strict;
+  if (strict) {
+    if (t.unicastPeers.length > 0) {
+      c.report(at('strict_mode'), `(${t.name}) Strict mode does not support unicast peers`, 'semantic');
+    }
+    if (t.accept === true) {
+      c.report(at('accept'), `(${t.name}) Strict mode requires no_accept - resetting`, 'semantic', 'warning');
+    }
+    accept = false;
+    if (priority === 255 && !t.set.has('accept')) accept = true;
+  }
+  if (vips.length > 255) c.global(`(${t.name}) more than 255 virtual addresses - use virtual_ipaddress_excluded`, 'semantic', 'error', where, 'virtual_ipaddress');
+
+  if (t.unicastPeerSeen && t.unicastPeers.length === 0 && !t.unicastFaultNoPeer) {
+    c.global(`(${t.name}) unicast_peer block is empty - using multicast`, 'semantic', 'warning', where, 'unicast_peer');
+  }
+  if (t.useVmac && t.unicastPeers.length > 0 && !t.vmacXmitBase) {
+    c.global(`(${t.name}) use_vmac with unicast peers requires vmac_xmit_base`, 'semantic', 'warning', where, 'use_vmac');
+  }
+  if (!t.interface && t.unicastPeers.length === 0) {
+    c.global(`(${t.name}) no interface specified - using default_interface ${g.defaultInterface}`, 'semantic', 'warning', where, 'interface');
+  }
+  for (const p of t.unicastPeers) {
+    if (p.family !== family) c.global(`(${t.name}) unicast peer ${p.address} address family does not match the instance`, 'semantic', 'error', where, 'unicast_peer');
+  }
+  if (t.sourceIp && t.sourceIp.family !== family) {
+    c.global(`(${t.name}) source address ${t.sourceIp.address} family does not match the instance - ignoring`, 'semantic', 'error', where, 'unicast_src_ip');
+  }
+
+  // names of tracked objects must exist
+  checkTrackNames(t.name, t.trackScripts, t.trackFiles, t.trackProcesses, t.trackBfds, d, c);
+  // a priority-255 instance cannot have its priority changed by tracking
+  if (priority === 255) {
+    for (const l of [t.trackScripts, t.trackFiles, t.trackProcesses]) {
+      for (const x of l) {
+        if ((x.weight ?? 0) !== 0) c.report(x.node, `(${t.name}) tracking weight ${x.weight} ignored for address owner (priority 255)`, 'semantic', 'warning');
+      }
+    }
+  }
+
+  // interfaces
+  const ifOk = t.interface
+    ? checkInterfaces([t.interface], { file: at('interface').file, line: at('interface').line }, c, opts, (i) => `WARNING - interface ${i} for vrrp_instance ${t.name} doesn't exist`)
+    : true;
+  for (const n of t.trackInterfaceNodes) {
+    checkInterfaces([n.keyword], n, c, opts, (i) => `(${t.name}) tracked interface ${i} doesn't exist`);
+  }
+  for (const v of [...vips, ...t.virtualIpAddressesExcluded]) {
+    if (v.dev) checkInterfaces([v.dev], v, c, opts, (i) => `(${t.name}) interface ${i} for ip address ${v.address} doesn't exist`);
+  }
+  void ifOk;
+
+  const mcastDstIp = t.mcastDstIp && t.mcastDstIp.family === family ? t.mcastDstIp : family === 'inet' ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6;
+  const garpMasterDelayS = t.garpMasterDelayS ?? g.vrrpGarpMasterDelayS;
+  const inst: VrrpInstance = {
+    name: t.name,
+    file: t.file,
+    line: t.line,
+    state: t.state ?? 'BACKUP',
+    ...(t.interface !== undefined ? { interface: t.interface } : {}),
+    ...(t.vrf !== undefined ? { vrf: t.vrf } : {}),
+    virtualRouterId: t.virtualRouterId,
+    priority,
+    advertIntervalCs: advertCs,
+    version,
+    family,
+    preempt,
+    preemptDelayMs: t.preemptDelayMs ?? 0,
+    accept,
+    strictMode: strict,
+    ...(t.useVmac ? { useVmac: t.useVmac } : {}),
+    useVmacAddr: t.useVmacAddr,
+    vmacXmitBase: t.vmacXmitBase,
+    ...(t.useIpvlan ? { useIpvlan: t.useIpvlan } : {}),
+    nativeIpv6: t.nativeIpv6,
+    dontTrackPrimary: t.dontTrackPrimary,
+    trackInterfaces: t.trackInterfaces,
+    trackScripts: strip(t.trackScripts),
+    trackFiles: strip(t.trackFiles),
+    trackProcesses: strip(t.trackProcesses),
+    trackBfds: strip(t.trackBfds),
+    ...(t.sourceIp && t.sourceIp.family === family ? { sourceIp: t.sourceIp } : {}),
+    mcastDstIp,
+    trackSrcIp: t.trackSrcIp,
+    checkUnicastSrc: t.checkUnicastSrc ?? g.vrrpCheckUnicastSrc,
+    unicastPeers: t.unicastPeers.filter((p) => p.family === family),
+    unicastFaultNoPeer: t.unicastFaultNoPeer,
+    unicastTtl: t.unicastTtl ?? 255,
+    ...(t.oldUnicastChecksum ? { oldUnicastChecksum: t.oldUnicastChecksum } : {}),
+    garpMasterDelayS,
+    garpMasterRepeat: t.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
+    garpLowerPrioDelayS: t.garpLowerPrioDelayS ?? g.vrrpGarpLowerPrioDelayS ?? garpMasterDelayS,
+    garpLowerPrioRepeat: t.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat ?? t.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
+    garpMasterRefreshS: t.garpMasterRefreshS ?? g.vrrpGarpMasterRefreshS,
+    garpMasterRefreshRepeat: t.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
+    ...(t.garpExtraIf ? { garpExtraIf: t.garpExtraIf } : {}),
+    downTimerAdverts: t.downTimerAdverts ?? g.vrrpDownTimerAdverts,
+    lowerPrioNoAdvert: t.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert,
+    higherPrioSendAdvert: t.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert,
+    skipCheckAdvAddr: t.skipCheckAdvAddr ?? g.vrrpSkipCheckAdvAddr,
+    ...(authentication ? { authentication: { authType: authentication.authType!, authPass: authentication.authPass ?? '' } } : {}),
+    virtualIpAddresses: vips,
+    virtualIpAddressesExcluded: t.virtualIpAddressesExcluded,
+    virtualRoutes: t.virtualRoutes,
+    virtualRules: t.virtualRules,
+    promoteSecondaries: t.promoteSecondaries,
+    ...(t.notifyMaster ? { notifyMaster: t.notifyMaster } : {}),
+    ...(t.notifyBackup ? { notifyBackup: t.notifyBackup } : {}),
+    ...(t.notifyFault ? { notifyFault: t.notifyFault } : {}),
+    ...(t.notifyStop ? { notifyStop: t.notifyStop } : {}),
+    ...(t.notifyDeleted ? { notifyDeleted: t.notifyDeleted } : {}),
+    ...(t.notify ? { notify: t.notify } : {}),
+    ...(t.notifyMasterRxLowerPri ? { notifyMasterRxLowerPri: t.notifyMasterRxLowerPri } : {}),
+    notifyPriorityChanges: t.notifyPriorityChanges ?? g.vrrpNotifyPriorityChanges,
+    smtpAlert: t.smtpAlert ?? g.smtpAlertVrrp ?? g.smtpAlert ?? false,
+    debug: t.debug,
+    ...(t.kernelRxBufSize !== undefined ? { kernelRxBufSize: t.kernelRxBufSize } : {}),
+    linkbeatUsePolling: t.linkbeatUsePolling,
+  };
+  return inst;
+}

@@ -1,0 +1,227 @@
+// Lexer for keepalived.conf lines. keepalived's reader is line based: comments are stripped per
+// physical line (outside quotes), and each logical line is split into words, where quotes join
+// whitespace into a word and may appear inside a word (`ab" c "d` is one word).
+// Every character carries its original place, so that tokens produced after parameter
+// substitution or ~SEQ expansion still point at the file:line:column the user wrote.
+
+/** Where a character came from. Shared by all characters of one physical line. */
+export interface Origin {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** A line of text with, for every character, its origin and 1-based column. */
+export interface SrcLine {
+  readonly text: string;
+  readonly origins: readonly Origin[];
+  readonly cols: readonly number[];
+  /** origin/column used for an empty line or for positions past the end */
+  readonly endOrigin: Origin;
+  readonly endCol: number;
+}
+
+export interface Token {
+  readonly text: string;
+  /** true when any part of the word was quoted: a quoted '{' is a word, not a block */
+  readonly quoted: boolean;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface LexError {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+}
+
+export function srcLineFromText(text: string, origin: Origin, firstCol = 1): SrcLine {
+  const origins: Origin[] = new Array<Origin>(text.length).fill(origin);
+  const cols: number[] = new Array<number>(text.length);
+  for (let i = 0; i < text.length; i++) cols[i] = firstCol + i;
+  return { text, origins, cols, endOrigin: origin, endCol: firstCol + text.length };
+}
+
+export function sliceSrc(s: SrcLine, start: number, end = s.text.length): SrcLine {
+  const st = Math.max(0, Math.min(start, s.text.length));
+  const en = Math.max(st, Math.min(end, s.text.length));
+  const endOrigin = en < s.text.length ? s.origins[en]! : s.endOrigin;
+  const endCol = en < s.text.length ? s.cols[en]! : s.endCol;
+  return {
+    text: s.text.slice(st, en),
+    origins: s.origins.slice(st, en),
+    cols: s.cols.slice(st, en),
+    endOrigin,
+    endCol,
+  };
+}
+
+export function concatSrc(parts: readonly SrcLine[]): SrcLine {
+  if (parts.length === 0) return srcLineFromText('', { file: '', line: 0 });
+  let text = '';
+  const origins: Origin[] = [];
+  const cols: number[] = [];
+  for (const p of parts) {
+    text += p.text;
+    for (let i = 0; i < p.text.length; i++) {
+      origins.push(p.origins[i]!);
+      cols.push(p.cols[i]!);
+    }
+  }
+  const last = parts[parts.length - 1]!;
+  return { text, origins, cols, endOrigin: last.endOrigin, endCol: last.endCol };
+}
+
+/** Text with every character placed at one position (used for substituted values). */
+export function srcAt(text: string, origin: Origin, col: number): SrcLine {
+  return {
+    text,
+    origins: new Array<Origin>(text.length).fill(origin),
+    cols: new Array<number>(text.length).fill(col),
+    endOrigin: origin,
+    endCol: col,
+  };
+}
+
+export function trimStartSrc(s: SrcLine): SrcLine {
+  let i = 0;
+  while (i < s.text.length && isSpace(s.text.charCodeAt(i))) i++;
+  return i === 0 ? s : sliceSrc(s, i);
+}
+
+export function trimEndSrc(s: SrcLine): SrcLine {
+  let e = s.text.length;
+  while (e > 0 && isSpace(s.text.charCodeAt(e - 1))) e--;
+  return e === s.text.length ? s : sliceSrc(s, 0, e);
+}
+
+export function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 10 || c === 11 || c === 12;
+}
+
+/**
+ * Index where a comment starts ('#' or '!' outside quotes), or the text length.
+ * keepalived lets comments start anywhere on a line.
+ */
+export function commentStart(text: string): number {
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = '';
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '#' || ch === '!') return i;
+  }
+  return text.length;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  E: '\x1b',
+  e: '\x1b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+};
+
+/**
+ * Split a logical line into words. Unquoted '{' and '}' are structural tokens when they stand
+ * alone or begin/end a word ("global_defs{", "}else"); quoted ones are plain words.
+ */
+export function tokenize(s: SrcLine, errors: LexError[]): Token[] {
+  const out: Token[] = [];
+  const t = s.text;
+  const n = t.length;
+  let i = 0;
+  const posOf = (k: number): { file: string; line: number; column: number } =>
+    k < n
+      ? { file: s.origins[k]!.file, line: s.origins[k]!.line, column: s.cols[k]! }
+      : { file: s.endOrigin.file, line: s.endOrigin.line, column: s.endCol };
+  while (i < n) {
+    while (i < n && isSpace(t.charCodeAt(i))) i++;
+    if (i >= n) break;
+    const start = i;
+    // structural brace standing at the start of a word
+    if (t[i] === '{' || t[i] === '}') {
+      out.push({ text: t[i]!, quoted: false, ...posOf(i) });
+      i++;
+      continue;
+    }
+    let word = '';
+    let quoted = false;
+    let quote = '';
+    let quoteStart = 0;
+    while (i < n) {
+      const ch = t[i]!;
+      if (quote) {
+        if (ch === quote) {
+          quote = '';
+          i++;
+          continue;
+        }
+        if (ch === '\\' && i + 1 < n) {
+          const [val, len] = readEscape(t, i + 1);
+          word += val;
+          i += 1 + len;
+          continue;
+        }
+        word += ch;
+        i++;
+        continue;
+      }
+      if (isSpace(ch.charCodeAt(0))) break;
+      if (ch === '"' || ch === "'") {
+        quote = ch;
+        quoted = true;
+        quoteStart = i;
+        i++;
+        continue;
+      }
+      // "word{" or "word}" : the brace ends the word (but not inside "${NAME}" left unsubstituted)
+      if ((ch === '{' || ch === '}') && !(ch === '{' && word.endsWith('$')) && !(ch === '}' && hasOpenParam(word))) {
+        break;
+      }
+      word += ch;
+      i++;
+    }
+    if (quote) {
+      const p = posOf(quoteStart);
+      errors.push({ ...p, message: `Unterminated quoted string` });
+    }
+    out.push({ text: word, quoted, ...posOf(start) });
+  }
+  return out;
+}
+
+function hasOpenParam(word: string): boolean {
+  const o = word.lastIndexOf('${');
+  return o >= 0 && word.indexOf('}', o) < 0;
+}
+
+/** Decode the escape whose letter is at t[k]; returns [value, characters consumed]. */
+function readEscape(t: string, k: number): [string, number] {
+  const c = t[k]!;
+  if (c in SIMPLE_ESCAPES) return [SIMPLE_ESCAPES[c]!, 1];
+  if (c >= '0' && c <= '7') {
+    let len = 1;
+    while (len < 3 && k + len < t.length && t[k + len]! >= '0' && t[k + len]! <= '7') len++;
+    return [String.fromCharCode(parseInt(t.slice(k, k + len), 8) & 0xff), len];
+  }
+  if (c === 'x') {
+    let len = 0;
+    while (k + 1 + len < t.length && /[0-9a-fA-F]/.test(t[k + 1 + len]!)) len++;
+    if (len === 0) return ['x', 1];
+    const hex = t.slice(k + 1, k + 1 + len);
+    // "any sequence of hex digits": the value wraps to one byte
+    return [String.fromCharCode(parseInt(hex.slice(-2), 16)), 1 + len];
+  }
+  if (c === 'c' && k + 1 < t.length) {
+    return [String.fromCharCode(t.charCodeAt(k + 1) & 0x1f), 2];
+  }
+  return [c, 1];
+}

@@ -1,0 +1,105 @@
+// Block tree: logical lines of words and '{' '}' become nodes {keyword, args, children?}.
+// keepalived accepts '{' at the end of the keyword line or alone on the next line, and '}'
+// on the same line as words ("virtual_ipaddress { 192.0.2.1 }").
+
+import type { Diagnostic } from './diagnostics.js';
+import type { Token } from './lexer.js';
+import type { LogicalLine } from './preprocess.js';
+
+export interface ConfigNode {
+  readonly keyword: string;
+  readonly args: readonly string[];
+  /** 1-based column of each argument (same order as args) */
+  readonly argColumns: readonly number[];
+  /** present when the keyword opened a '{' block */
+  readonly children?: readonly ConfigNode[];
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** line of the closing '}' (or of the keyword line without a block) */
+  readonly endLine: number;
+}
+
+interface MutableNode {
+  keyword: string;
+  args: string[];
+  argColumns: number[];
+  children?: MutableNode[];
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  /** where the '{' was: unclosed blocks are reported at the line that opened them */
+  openTok?: Token;
+}
+
+const isOpen = (t: Token): boolean => !t.quoted && t.text === '{';
+const isClose = (t: Token): boolean => !t.quoted && t.text === '}';
+
+export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): ConfigNode[] {
+  const root: MutableNode[] = [];
+  const stack: MutableNode[] = [];
+  const container = (): MutableNode[] => (stack.length > 0 ? stack[stack.length - 1]!.children! : root);
+  let last: MutableNode | undefined; // last statement without block, may receive a '{' on the next line
+
+  for (const toks of lines) {
+    let i = 0;
+    while (i < toks.length) {
+      const t = toks[i]!;
+      if (isOpen(t)) {
+        if (last && !last.children && i === 0) {
+          // '{' on the line after its keyword
+          last.children = [];
+          last.openTok = t;
+          stack.push(last);
+          last = undefined;
+        } else {
+          diags.push({ severity: 'error', category: 'syntax', file: t.file, line: t.line, column: t.column, message: `Unexpected '{' - ignoring` });
+        }
+        i++;
+        continue;
+      }
+      if (isClose(t)) {
+        const open = stack.pop();
+        if (!open) {
+          diags.push({ severity: 'error', category: 'syntax', file: t.file, line: t.line, column: t.column, message: `Unexpected '}' - ignoring` });
+        } else {
+          open.endLine = t.line;
+        }
+        last = undefined;
+        i++;
+        continue;
+      }
+      // a statement: words up to '{', '}' or the end of the line
+      const node: MutableNode = { keyword: t.text, args: [], argColumns: [], file: t.file, line: t.line, column: t.column, endLine: t.line };
+      i++;
+      while (i < toks.length && !isOpen(toks[i]!) && !isClose(toks[i]!)) {
+        node.args.push(toks[i]!.text);
+        node.argColumns.push(toks[i]!.column);
+        i++;
+      }
+      container().push(node);
+      if (i < toks.length && isOpen(toks[i]!)) {
+        node.children = [];
+        node.openTok = toks[i]!;
+        stack.push(node);
+        i++;
+        last = undefined;
+      } else {
+        last = node;
+      }
+    }
+  }
+  for (const open of stack) {
+    diags.push({
+      severity: 'error',
+      category: 'syntax',
+      file: open.file,
+      line: open.line,
+      column: open.column,
+      keyword: open.keyword,
+      message: `'{' opened here for '${open.keyword}' is never closed`,
+    });
+  }
+  return root as ConfigNode[];
+}

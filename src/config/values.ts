@@ -1,0 +1,177 @@
+// Argument parsers shared by the schema: numbers, timers, booleans, addresses, scripts.
+// Each reports problems with keepalived's wording and returns undefined on bad input.
+
+import { isIP } from 'node:net';
+import type { Diagnostic, DiagnosticCategory, Severity } from './diagnostics.js';
+import type { AddressFamily, IpAddress, ScriptCommand } from './model.js';
+import type { ConfigNode } from './tree.js';
+
+export class Ctx {
+  readonly diags: Diagnostic[] = [];
+  /** true once any script is configured (for the SECURITY VIOLATION check) */
+  scriptsConfigured = false;
+
+  report(node: ConfigNode, message: string, category: DiagnosticCategory = 'invalid-value', severity: Severity = 'error', argIndex = -1): void {
+    const column = argIndex >= 0 && argIndex < node.argColumns.length ? node.argColumns[argIndex]! : node.column;
+    this.diags.push({ severity, category, file: node.file, line: node.line, column, keyword: node.keyword, message });
+  }
+
+  global(message: string, category: DiagnosticCategory, severity: Severity, where?: { file: string; line: number }, keyword?: string): void {
+    const d: Diagnostic = { severity, category, file: where?.file ?? '', line: where?.line ?? 0, column: 0, message };
+    this.diags.push(keyword ? { ...d, keyword } : d);
+  }
+
+  /** argument idx is required */
+  need(node: ConfigNode, idx: number): string | undefined {
+    const v = node.args[idx];
+    if (v === undefined) {
+      this.report(node, `${node.keyword} requires ${idx === 0 ? 'a parameter' : `${idx + 1} parameters`}`, 'missing-parameter');
+    }
+    return v;
+  }
+
+  /** integer in [min, max] ("number 'X' outside range [min, max]", as keepalived) */
+  int(node: ConfigNode, idx: number, min: number, max: number): number | undefined {
+    const s = this.need(node, idx);
+    if (s === undefined) return undefined;
+    return this.intText(node, s, min, max, idx);
+  }
+
+  intText(node: ConfigNode, s: string, min: number, max: number, idx = -1): number | undefined {
+    if (!/^[-+]?(\d+|0[xX][0-9a-fA-F]+)$/.test(s)) {
+      this.report(node, `invalid number '${s}'`, 'invalid-value', 'error', idx);
+      return undefined;
+    }
+    const neg = s.startsWith('-');
+    const body = s.replace(/^[-+]/, '');
+    let v = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : parseInt(body, 10);
+    if (neg) v = -v;
+    if (!Number.isFinite(v) || v < min || v > max) {
+      this.report(node, `number '${s}' outside range [${min}, ${max}]`, 'invalid-value', 'error', idx);
+      return undefined;
+    }
+    return v;
+  }
+
+  /** <TIMER>: seconds with fractions, microsecond resolution; returns microseconds */
+  timerUs(node: ConfigNode, idx: number, minS: number, maxS: number): number | undefined {
+    const s = this.need(node, idx);
+    if (s === undefined) return undefined;
+    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(s)) {
+      this.report(node, `invalid timer value '${s}'`, 'invalid-value', 'error', idx);
+      return undefined;
+    }
+    const v = Number(s);
+    if (!Number.isFinite(v) || v < minS || v > maxS) {
+      this.report(node, `timer value '${s}' outside range [${minS}, ${maxS}]`, 'invalid-value', 'error', idx);
+      return undefined;
+    }
+    return Math.round(v * 1_000_000);
+  }
+
+  timerMs(node: ConfigNode, idx: number, minS = 0, maxS = 4_294_967): number | undefined {
+    const us = this.timerUs(node, idx, minS, maxS);
+    return us === undefined ? undefined : us / 1000;
+  }
+
+  /** <BOOL>; no argument means true */
+  bool(node: ConfigNode, idx = 0): boolean | undefined {
+    const s = node.args[idx];
+    if (s === undefined) return true;
+    const v = parseBool(s);
+    if (v === undefined) this.report(node, `invalid boolean '${s}' (on|off|true|false|yes|no)`, 'invalid-value', 'error', idx);
+    return v;
+  }
+
+  addr(node: ConfigNode, idx: number, allowPrefix = true): IpAddress | undefined {
+    const s = this.need(node, idx);
+    if (s === undefined) return undefined;
+    const a = parseIpAddress(s, allowPrefix);
+    if (!a) this.report(node, `invalid address '${s}'`, 'invalid-value', 'error', idx);
+    return a;
+  }
+
+  /** `SCRIPT [username [groupname]]` */
+  script(node: ConfigNode, idx = 0): ScriptCommand | undefined {
+    const s = this.need(node, idx);
+    if (s === undefined) return undefined;
+    this.scriptsConfigured = true;
+    const user = node.args[idx + 1];
+    const group = node.args[idx + 2];
+    if (node.args.length > idx + 3) this.report(node, `extra parameters after ${node.keyword} script ignored`, 'syntax', 'warning', idx + 3);
+    return makeScript(s, user, group);
+  }
+}
+
+export function makeScript(command: string, user?: string, group?: string): ScriptCommand {
+  const sc: { command: string; argv: string[]; user?: string; group?: string } = { command, argv: splitCommand(command) };
+  if (user !== undefined) sc.user = user;
+  if (group !== undefined) sc.group = group;
+  return sc;
+}
+
+/** Split a script command line: spaces separate, single quotes group (keepalived's rule). */
+export function splitCommand(cmd: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let q = false;
+  for (const ch of cmd) {
+    if (ch === "'") {
+      q = !q;
+      inWord = true;
+    } else if (!q && (ch === ' ' || ch === '\t')) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+export function parseBool(s: string): boolean | undefined {
+  switch (s.toLowerCase()) {
+    case 'on':
+    case 'true':
+    case 'yes':
+      return true;
+    case 'off':
+    case 'false':
+    case 'no':
+      return false;
+  }
+  return undefined;
+}
+
+/** "192.0.2.1", "192.0.2.1/24", "2001:db8::1/64" -> IpAddress; undefined when invalid */
+export function parseIpAddress(s: string, allowPrefix = true): IpAddress | undefined {
+  const slash = s.indexOf('/');
+  const a = slash >= 0 ? s.slice(0, slash) : s;
+  const fam = isIP(a);
+  if (fam === 0) return undefined;
+  const family: AddressFamily = fam === 4 ? 'inet' : 'inet6';
+  const max = fam === 4 ? 32 : 128;
+  let prefixLength = max;
+  if (slash >= 0) {
+    if (!allowPrefix) return undefined;
+    const p = s.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    prefixLength = Number(p);
+    if (prefixLength > max) return undefined;
+  }
+  return { family, address: fam === 6 ? canonicalIpv6(a) : a, prefixLength };
+}
+
+export function canonicalIpv6(a: string): string {
+  try {
+    return new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  } catch {
+    return a.toLowerCase();
+  }
+}
+
+export const familyName = (f: AddressFamily): string => (f === 'inet' ? 'IPv4' : 'IPv6');
