@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_CONFIG_FILE, DEFAULT_PID_FILE, parseCliArgs, type CliOptions } from '../../src/cli/args.js';
+
+function ok(argv: string[]): CliOptions {
+  const r = parseCliArgs(argv);
+  if (!r.ok) assert.fail(`expected ${JSON.stringify(argv)} to parse: ${r.message}`);
+  return r.options;
+}
+function bad(argv: string[]): { exitCode: number; message: string } {
+  const r = parseCliArgs(argv);
+  if (r.ok) assert.fail(`expected ${JSON.stringify(argv)} to be refused`);
+  return r;
+}
+
+test('defaults: run the daemon with the default file', () => {
+  const o = ok([]);
+  assert.equal(o.action, 'run');
+  assert.equal(o.configFile, DEFAULT_CONFIG_FILE);
+  assert.equal(o.pidFile, DEFAULT_PID_FILE);
+  assert.equal(o.dontFork, false);
+  assert.equal(o.logConsole, false);
+  assert.equal(o.logDetail, false);
+  assert.equal(o.vrrpOnly, false);
+  assert.equal(o.checkOnly, false);
+  assert.equal(o.configId, undefined);
+  assert.equal(o.configTestLog, undefined);
+  assert.deepEqual(o.warnings, []);
+});
+
+test('-f / --use-file in every getopt spelling', () => {
+  assert.equal(ok(['-f', '/a.conf']).configFile, '/a.conf');
+  assert.equal(ok(['-f/b.conf']).configFile, '/b.conf');
+  assert.equal(ok(['--use-file', '/c.conf']).configFile, '/c.conf');
+  assert.equal(ok(['--use-file=/d.conf']).configFile, '/d.conf');
+  assert.equal(ok(['-f', '/e.conf', '-f', '/g.conf']).configFile, '/g.conf', 'last one wins');
+  assert.equal(bad(['-f']).exitCode, 1);
+  assert.equal(bad(['--use-file']).exitCode, 1);
+});
+
+test('-t takes an optional attached log file only, like getopt', () => {
+  const t = ok(['-t', '-f', 'x.conf']);
+  assert.equal(t.action, 'config-test');
+  assert.equal(t.configTestLog, undefined);
+  assert.equal(t.configFile, 'x.conf');
+  assert.equal(ok(['-t/tmp/log']).configTestLog, '/tmp/log');
+  assert.equal(ok(['--config-test=/tmp/log2']).configTestLog, '/tmp/log2');
+  assert.equal(ok(['--config-test']).configTestLog, undefined);
+  // "-t FILE": FILE is a stray argument (keepalived: "Unexpected argument(s)") and -t has no log
+  const s = ok(['-t', 'stray.log']);
+  assert.equal(s.action, 'config-test');
+  assert.equal(s.configTestLog, undefined);
+  assert.deepEqual(s.warnings, ['Unexpected argument(s): stray.log']);
+});
+
+test('boolean flags, short clusters and long forms', () => {
+  const o = ok(['-nlD', '-P', '--check']);
+  assert.equal(o.dontFork, true);
+  assert.equal(o.logConsole, true);
+  assert.equal(o.logDetail, true);
+  assert.equal(o.vrrpOnly, true);
+  assert.equal(o.checkOnly, true);
+  const l = ok(['--dont-fork', '--log-console', '--log-detail', '--vrrp']);
+  assert.equal(l.dontFork && l.logConsole && l.logDetail && l.vrrpOnly, true);
+  assert.equal(l.checkOnly, false);
+  // a cluster ending in a value-taking letter: -nf FILE, -nfFILE
+  assert.equal(ok(['-nf', 'k.conf']).configFile, 'k.conf');
+  assert.equal(ok(['-nfk2.conf']).configFile, 'k2.conf');
+  assert.equal(bad(['--dont-fork=yes']).exitCode, 1);
+});
+
+test('-i, -p, --dump-conf, -v, -h', () => {
+  assert.equal(ok(['-i', 'lb01']).configId, 'lb01');
+  assert.equal(ok(['--config-id=lb02']).configId, 'lb02');
+  assert.equal(ok(['-p', '/run/x.pid']).pidFile, '/run/x.pid');
+  assert.equal(ok(['--pid=/run/y.pid']).pidFile, '/run/y.pid');
+  assert.equal(ok(['--dump-conf']).action, 'dump-conf');
+  assert.equal(ok(['-d']).action, 'dump-conf');
+  assert.equal(ok(['-v']).action, 'version');
+  assert.equal(ok(['--version']).action, 'version');
+  assert.equal(ok(['-h']).action, 'help');
+  assert.equal(ok(['-t', '-h']).action, 'help', 'help wins');
+  assert.equal(ok(['-t', '--dump-conf']).action, 'config-test', '-t wins over --dump-conf');
+});
+
+test('keepalived options we do not implement get a clear message and exit 1', () => {
+  for (const [argv, flag] of [[['-X'], '-X'], [['--release-vips'], '--release-vips'], [['-s', 'ns1'], '-s'],
+    [['--namespace=ns1'], '--namespace'], [['--snmp'], '--snmp'], [['-nR'], '-R']] as const) {
+    const r = bad([...argv]);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.message, new RegExp(`${flag}.*keepalived option that keepalived-ts does not support`));
+  }
+});
+
+test('options unknown to keepalived too: "unknown option", exit 1 (keepalived: 1)', () => {
+  const r = bad(['--bogus']);
+  assert.equal(r.exitCode, 1);
+  assert.match(r.message, /unknown option --bogus/);
+  assert.match(bad(['-Z']).message, /unknown option -Z/);
+  assert.match(bad(['-nZ']).message, /unknown option -Z/);
+});
