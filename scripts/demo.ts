@@ -101,6 +101,7 @@ async function main(): Promise<number> {
     console.log(`\nFailover: the VIP moved ${movedAt - killedAt} ms after the Master died; the client saw no answer for about ${worst} ms.`);
     const stillTwo = NODES.filter((n) => lab.addressesOf(n).includes(VIP));
     console.log(`VIP holders at the end: ${stillTwo.join(', ')} (exactly one expected)`);
+    client.kill('SIGKILL');
     return stillTwo.length === 1 ? 0 : 1;
   } finally {
     for (const c of daemons.values()) { try { c.kill('SIGTERM'); } catch { /* gone */ } }

@@ -1,13 +1,19 @@
-// INTEGRATION POINT: the daemon is another developer's later work. The CLI (src/cli.ts) calls
-// runDaemon() for every run that is not -t / --dump-conf / -v / -h. Replace the body, keep the
-// DaemonOptions contract (extend it compatibly).
+// The daemon's entry point: read the configuration, check what the process may do, run every
+// vrrp_instance, stop gracefully on SIGTERM/SIGINT. The CLI (src/cli.ts) calls runDaemon().
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import { parseConfigFile } from '../config/index.js';
+import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
+import { Daemon } from './daemon.js';
+import { createLogger } from './log.js';
 
 export interface DaemonOptions {
   /** configuration file (-f), already resolved to an absolute path */
   configFile: string;
   /** -i: configuration id for conditional (@id) lines; defaults to the short hostname */
   configId: string;
-  /** -n: stay in the foreground */
+  /** -n: stay in the foreground (keepalived-ts always does: systemd runs it as Type=notify) */
   dontFork: boolean;
   /** -l: log to the console as well */
   logConsole: boolean;
@@ -18,10 +24,87 @@ export interface DaemonOptions {
   /** -P / -C: run only the VRRP or only the checker subsystem (both false: run both) */
   vrrpOnly: boolean;
   checkOnly: boolean;
+  /** JSON log lines instead of human ones */
+  logJson?: boolean;
 }
 
-/** Start the daemon. Not built yet: says so and returns exit code 1. */
+/** Exit codes of the running daemon (keepalived's: 0 ok, 1 could not start, 3 bad config). */
+export const DaemonExit = { ok: 0, startFailed: 1, badConfig: 3 } as const;
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Start the daemon; resolves with the exit code once it has stopped. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
-  process.stderr.write(`keepalived-ts: the daemon is not built yet (config ${options.configFile})\n`);
-  return 1;
+  const log = createLogger({ format: options.logJson ? 'json' : 'console', detail: options.logDetail });
+  log.info(`Starting keepalived-ts (pid ${process.pid}), configuration ${options.configFile}`);
+
+  const missing = missingCapabilities([CAP_NET_RAW, CAP_NET_ADMIN]);
+  if (missing.length) {
+    log.fatal(`missing capabilit${missing.length > 1 ? 'ies' : 'y'} ${missing.map(capabilityName).join(', ')}: keepalived-ts needs CAP_NET_RAW (VRRP, ARP and ND sockets) and CAP_NET_ADMIN (addresses, routes, links). Run it as root, or grant them (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN; docker: --cap-add NET_RAW --cap-add NET_ADMIN).`);
+    return DaemonExit.startFailed;
+  }
+
+  if (options.pidFile && existsSync(options.pidFile)) {
+    const old = Number(readFileSync(options.pidFile, 'utf8').trim());
+    if (Number.isInteger(old) && old > 0 && old !== process.pid && pidAlive(old)) {
+      log.fatal(`daemon is already running (pid ${old}, pid file ${options.pidFile})`);
+      return DaemonExit.startFailed;
+    }
+  }
+
+  const parsed = parseConfigFile(options.configFile, { configId: options.configId });
+  for (const d of parsed.diagnostics) {
+    const line = formatDiagnostic(d);
+    if (d.severity === 'error') log.error(line);
+    else if (d.severity === 'warning') log.warn(line);
+    else log.debug(line);
+  }
+  if (parsed.diagnostics.some((d) => d.category === 'file-not-found' && d.line === 0) || parsed.diagnostics.some((d) => d.category === 'fatal')) {
+    log.fatal('cannot run with this configuration');
+    return DaemonExit.badConfig;
+  }
+
+  if (options.pidFile) {
+    try { writeFileSync(options.pidFile, `${process.pid}\n`); } catch (err) { log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`); }
+  }
+
+  const daemon = new Daemon(parsed.config, { log });
+  let stopping: Promise<number> | undefined;
+  const stop = (signal: string): Promise<number> => {
+    stopping ??= (async () => {
+      log.info(`Stopping (${signal})`);
+      // bounded: a hung notify_stop script must not keep the daemon alive forever
+      const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
+      const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
+      if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
+      if (options.pidFile) { try { unlinkSync(options.pidFile); } catch { /* gone */ } }
+      log.info('Stopped');
+      // a handle left open by a library must not keep a stopped daemon alive
+      setTimeout(() => process.exit(DaemonExit.ok), 200).unref();
+      return DaemonExit.ok;
+    })();
+    return stopping;
+  };
+
+  const exitCode = new Promise<number>((resolve) => {
+    process.on('SIGTERM', () => void stop('SIGTERM').then(resolve));
+    process.on('SIGINT', () => void stop('SIGINT').then(resolve));
+  });
+  process.on('SIGHUP', () => log.warn('SIGHUP: reload is not implemented yet; configuration unchanged'));
+
+  try {
+    await daemon.start();
+  } catch (err) {
+    log.fatal(`cannot start: ${(err as Error).message}`);
+    await daemon.stop().catch(() => undefined);
+    return DaemonExit.startFailed;
+  }
+  log.info(`started ${daemon.runners.length} VRRP instance(s)`);
+  if (process.env.NOTIFY_SOCKET) {
+    // systemd Type=notify: READY once every socket is open (systemd-notify handles abstract sockets)
+    spawn('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' }).on('error', () => undefined);
+  }
+  return exitCode;
 }

@@ -1,0 +1,331 @@
+// One vrrp_instance in the running daemon: the sans-I/O core (src/vrrp/core.ts) driven by real
+// timers, a raw socket, netlink and ARP/ND. The core decides; this file only carries decisions
+// out, in order (effects that touch the kernel are chained so that "add addresses" always
+// precedes "announce" and "remove" follows both).
+import type { Logger } from 'pino';
+import type { GlobalDefs, VirtualIpAddress, VrrpInstance } from '../config/model.js';
+import { VrrpCore, type VrrpDecision, type VrrpEvent, type VrrpTimer, type VrrpState } from '../vrrp/core.js';
+import { encodeAdvert, receiveIpv4, receiveIpv6, type DropReason, type ReceiveOptions } from '../vrrp/packet.js';
+import type { IpFamily } from '../vrrp/types.js';
+import type { Rtnl, LinkInfo } from '../net/netlink.js';
+import type { ReceivedPacket, VrrpSocket } from '../net/vrrp-socket.js';
+import type { GarpSender } from '../net/garp.js';
+import type { NdiscSender } from '../net/ndisc.js';
+import type { Notifier, NotifyScript } from '../notify/queue.js';
+import type { NotifyFifo } from '../notify/fifo.js';
+import { formatInstanceLine } from '../notify/fifo.js';
+import { addressSpec, advertisedAddresses, authTypeOf, familyOf, ownedAddresses, receiveOptions, toCoreConfig, vipKey } from './map.js';
+import type { SocketHub, SocketKey } from './sockets.js';
+
+export interface RunnerDeps {
+  log: Logger;
+  rtnl: Rtnl;
+  hub: SocketHub;
+  global: GlobalDefs;
+  notifier: Notifier;
+  /** monotonic milliseconds */
+  now(): number;
+  garp(): GarpSender | undefined;
+  ndisc(ifname: string): Promise<NdiscSender | undefined>;
+  fifo?: NotifyFifo;
+  /** resolve a notify line to a script (uid/gid of script_user); undefined: refused by script security */
+  script(line: string | undefined, user?: string, group?: string): NotifyScript | undefined;
+}
+
+export interface InstanceStatus {
+  name: string;
+  state: VrrpState | 'WAITING';
+  vrid: number;
+  interface: string;
+  priority: number;
+  effectivePriority: number;
+  drops: Record<string, number>;
+}
+
+export class InstanceRunner {
+  readonly name: string;
+  readonly ifname: string;
+  readonly family: IpFamily;
+  core: VrrpCore | undefined;
+  private socket: VrrpSocket | undefined;
+  private socketKey: SocketKey | undefined;
+  private link: LinkInfo | undefined;
+  private srcAddress: string | undefined;
+  private readonly timers = new Map<VrrpTimer, NodeJS.Timeout>();
+  private chain: Promise<void> = Promise.resolve();
+  private readonly vipByKey = new Map<string, VirtualIpAddress>();
+  private readonly rxOpts: ReceiveOptions;
+  private readonly advertAddrs: string[];
+  /** virtual addresses we have added and not yet removed (so a deletion under us is noticed) */
+  readonly held = new Set<string>();
+  readonly drops: Record<string, number> = {};
+  private stopped = false;
+
+  constructor(readonly inst: VrrpInstance, private readonly deps: RunnerDeps) {
+    this.name = inst.name;
+    this.ifname = inst.interface ?? deps.global.defaultInterface;
+    this.family = familyOf(inst);
+    for (const a of ownedAddresses(inst)) this.vipByKey.set(vipKey(a, inst.interface), a);
+    this.rxOpts = receiveOptions(inst);
+    this.advertAddrs = advertisedAddresses(inst);
+  }
+
+  get state(): VrrpState | 'WAITING' {
+    return this.core?.state ?? 'WAITING';
+  }
+
+  status(): InstanceStatus {
+    return {
+      name: this.name, state: this.state, vrid: this.inst.virtualRouterId, interface: this.ifname,
+      priority: this.inst.priority, effectivePriority: this.core?.effectivePriority ?? this.inst.priority,
+      drops: { ...this.drops },
+    };
+  }
+
+  /**
+   * Open the socket and start the protocol. An instance whose interface is missing waits (the
+   * daemon retries when the link appears) instead of killing the daemon.
+   */
+  async start(): Promise<boolean> {
+    const { rtnl, log } = this.deps;
+    try {
+      this.link = await rtnl.getLink(this.ifname);
+    } catch {
+      log.error(`(${this.name}) interface ${this.ifname} does not exist: waiting for it (FAULT)`);
+      return false;
+    }
+    const primary = await this.primaryAddress();
+    if (!primary) {
+      log.error(`(${this.name}) no usable ${this.family === 4 ? 'IPv4' : 'IPv6 link-local'} address on ${this.ifname}: waiting (FAULT)`);
+      return false;
+    }
+    this.srcAddress = primary;
+    const unicast = this.inst.unicastPeers.length > 0;
+    this.socketKey = {
+      ifname: this.ifname,
+      family: this.family,
+      group: unicast ? null : this.inst.mcastDstIp.address,
+      srcAddress: this.family === 4 ? this.inst.sourceIp?.address : undefined,
+      ttl: unicast ? this.inst.unicastTtl : 255,
+    };
+    this.socket = await this.deps.hub.attach(this.socketKey, this.inst.virtualRouterId, this);
+    if (this.family === 4 && this.socket.srcAddress) this.srcAddress = this.socket.srcAddress;
+    this.core = new VrrpCore(toCoreConfig(this.inst, this.deps.global, primary));
+    // fault sources first: the core's startup looks at them
+    if (!this.link.adminUp || !this.link.carrier) this.onLink(this.link);
+    this.feed({ type: 'startup', nowMs: this.deps.now() });
+    return true;
+  }
+
+  private async primaryAddress(): Promise<string | undefined> {
+    if (this.family === 4 && this.inst.sourceIp) return this.inst.sourceIp.address;
+    const addrs = await this.deps.rtnl.listAddresses({ ifindex: this.link!.index, family: this.family });
+    if (this.family === 4) return addrs.find((a) => !a.secondary)?.address ?? addrs[0]?.address;
+    return addrs.find((a) => a.scope === 'link')?.address;
+  }
+
+  /** Link state from the monitor: down (admin or carrier) is a FAULT source. */
+  onLink(link: LinkInfo): void {
+    this.link = link;
+    if (!this.core) return;
+    const fault = !(link.adminUp && link.carrier);
+    this.feed({ type: 'faultChanged', nowMs: this.deps.now(), fault, reason: 'interface-down', source: this.ifname });
+  }
+
+  /** Effective priority or FAULT from the trackers. */
+  onTrackers(priority: number, fault: boolean, faultBy: string[]): void {
+    if (!this.core) return;
+    const now = this.deps.now();
+    // one fault source for all trackers: the core clears it by the same key
+    if (fault) this.deps.log.debug(`(${this.name}) trackers in fault: ${faultBy.join(', ')}`);
+    this.feed({ type: 'faultChanged', nowMs: now, fault, reason: 'tracker', source: 'trackers' });
+    this.feed({ type: 'priorityChanged', nowMs: now, priority });
+  }
+
+  /** A virtual address vanished from the kernel: restore it if we hold it (unless no_track). */
+  onAddressRemoved(address: string, ifindex: number): void {
+    if (this.stopped || this.core?.state !== 'MASTER') return;
+    for (const key of this.held) {
+      const vip = this.vipByKey.get(key);
+      if (!vip || vip.address !== address || vip.noTrack) continue;
+      this.deps.log.warn(`(${this.name}) virtual address ${address} was removed from interface ${ifindex}: restoring it`);
+      this.effect(async () => {
+        await this.deps.rtnl.ensureAddress(addressSpec(vip, this.ifname));
+        await this.announceOnce([vip], 1);
+      });
+    }
+  }
+
+  onPacket(p: ReceivedPacket): void {
+    if (!this.core || this.stopped) return;
+    const r = p.family === 4
+      ? receiveIpv4(p.data, this.rxOpts)
+      : receiveIpv6(p.data, p.srcAddress, this.socketKey?.group ?? this.srcAddress ?? '::', this.rxOpts, p.ttl);
+    if (!r.ok) {
+      this.countDrop(r.reason, r.detail, p.srcAddress);
+      return;
+    }
+    for (const w of r.warnings) this.deps.log.debug(`(${this.name}) advert from ${r.src}: ${w}`);
+    this.feed({
+      type: 'advertReceived',
+      nowMs: this.deps.now(),
+      advert: { advert: r.advert, family: r.family, srcAddress: r.src, dstAddress: r.dst, ttl: r.ttl, ifname: p.ifname },
+    });
+  }
+
+  private countDrop(reason: DropReason, detail: string | undefined, src: string): void {
+    const n = (this.drops[reason] = (this.drops[reason] ?? 0) + 1);
+    // keepalived logs these; we log the first few of each reason, then every 100th
+    if (n <= 3 || n % 100 === 0) {
+      this.deps.log.warn(`(${this.name}) dropped advert from ${src}: ${reason}${detail ? ` (${detail})` : ''}${n > 3 ? ` [${n} so far]` : ''}`);
+    }
+  }
+
+  /** Graceful stop: priority 0 if Master, addresses released, notify_stop; resolves when done. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    if (this.core) this.feed({ type: 'shutdown', nowMs: this.deps.now() });
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.chain;
+    // whatever the core decided, never leave an address behind on stop
+    for (const key of [...this.held]) {
+      const vip = this.vipByKey.get(key);
+      if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname)).catch(() => undefined);
+      this.held.delete(key);
+    }
+    if (this.socketKey) await this.deps.hub.detach(this.socketKey, this.inst.virtualRouterId);
+  }
+
+  // ---- carrying out decisions ------------------------------------------------------------------
+
+  private feed(ev: VrrpEvent): void {
+    if (!this.core || (this.stopped && ev.type !== 'shutdown')) return;
+    for (const d of this.core.handle(ev)) this.apply(d);
+  }
+
+  private effect(fn: () => Promise<void>): void {
+    this.chain = this.chain.then(fn).catch((err: unknown) => {
+      this.deps.log.error(`(${this.name}) ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  private apply(d: VrrpDecision): void {
+    const { log } = this.deps;
+    switch (d.kind) {
+      case 'log':
+        if (d.level === 'warning') log.warn(d.message);
+        else log.info(d.message);
+        return;
+      case 'stateChanged':
+        log.debug(`(${this.name}) ${d.from} -> ${d.to}: ${d.reason}`);
+        return;
+      case 'armTimer': {
+        const old = this.timers.get(d.timer);
+        if (old) clearTimeout(old);
+        const delay = Math.max(0, d.atMs - this.deps.now());
+        this.timers.set(d.timer, setTimeout(() => {
+          this.timers.delete(d.timer);
+          this.feed({ type: 'timerExpired', nowMs: this.deps.now(), timer: d.timer });
+        }, delay));
+        return;
+      }
+      case 'cancelTimer': {
+        const t = this.timers.get(d.timer);
+        if (t) clearTimeout(t);
+        this.timers.delete(d.timer);
+        return;
+      }
+      case 'sendAdvert':
+        this.sendAdvert(d.priority, d.advertIntervalCs);
+        return;
+      case 'addAddresses':
+        this.effect(async () => {
+          for (const key of d.addresses) {
+            const vip = this.vipByKey.get(key);
+            if (!vip) continue;
+            await this.deps.rtnl.ensureAddress(addressSpec(vip, this.ifname));
+            this.held.add(key);
+          }
+        });
+        return;
+      case 'removeAddresses':
+        this.effect(async () => {
+          for (const key of d.addresses) {
+            const vip = this.vipByKey.get(key);
+            if (!vip) continue;
+            this.held.delete(key);
+            await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname));
+          }
+        });
+        return;
+      case 'announce':
+        this.effect(() => this.announceOnce(ownedAddresses(this.inst), d.count));
+        return;
+      case 'notify':
+        this.notify(d.state, d.priority);
+        return;
+      case 'notifyMasterRxLowerPri': {
+        const s = this.deps.script(this.inst.notifyMasterRxLowerPri?.command, this.inst.notifyMasterRxLowerPri?.user, this.inst.notifyMasterRxLowerPri?.group);
+        if (s) void this.deps.notifier.enqueue(`INSTANCE ${this.name}`, s);
+        return;
+      }
+    }
+  }
+
+  private sendAdvert(priority: number, advertIntervalCs: number): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const unicast = this.inst.unicastPeers.length > 0;
+    const dsts = unicast ? this.inst.unicastPeers.map((p) => p.address) : [this.inst.mcastDstIp.address];
+    const auth = authTypeOf(this.inst);
+    for (const dst of dsts) {
+      const enc = encodeAdvert(
+        {
+          version: this.inst.version, vrid: this.inst.virtualRouterId, priority, advertIntervalCs,
+          addresses: this.advertAddrs, authType: this.inst.version === 2 ? auth : undefined,
+          authData: this.inst.version === 2 ? this.inst.authentication?.authPass : undefined,
+        },
+        { family: this.family, src: this.srcAddress, dst },
+      );
+      if (!enc.ok) {
+        this.deps.log.error(`(${this.name}) cannot encode advert: ${enc.error}${enc.detail ? ` (${enc.detail})` : ''}`);
+        return;
+      }
+      socket.send(enc.bytes, dst).catch((err: unknown) => {
+        this.deps.log.warn(`(${this.name}) sending advert to ${dst} failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+  }
+
+  /** A burst of `count` gratuitous ARPs / unsolicited NAs per address, garp_interval apart. */
+  private async announceOnce(vips: readonly VirtualIpAddress[], count: number): Promise<void> {
+    const g = this.deps.global;
+    for (let i = 0; i < count; i++) {
+      for (const vip of vips) {
+        const dev = vip.dev ?? this.ifname;
+        const link = dev === this.ifname && this.link ? this.link : await this.deps.rtnl.getLink(dev).catch(() => undefined);
+        if (!link?.mac) continue;
+        if (vip.family === 'inet') {
+          this.deps.garp()?.sendGratuitousArp(link.index, vip.address, link.mac);
+        } else {
+          const nd = await this.deps.ndisc(dev);
+          await nd?.sendUnsolicitedNa(vip.address, link.mac).catch(() => undefined);
+        }
+      }
+      const gap = i + 1 < count ? Math.max(g.vrrpGarpIntervalMs, g.vrrpGnaIntervalMs) : 0;
+      if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+    }
+  }
+
+  private notify(state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP', priority: number): void {
+    const i = this.inst;
+    const s = (c: typeof i.notifyMaster) => (c ? this.deps.script(c.command, c.user, c.group) : undefined);
+    void this.deps.notifier.notifyState({
+      kind: 'INSTANCE', name: this.name, state, priority,
+      scripts: { master: s(i.notifyMaster), backup: s(i.notifyBackup), fault: s(i.notifyFault), stop: s(i.notifyStop), generic: s(i.notify) },
+    });
+    this.deps.fifo?.write?.(formatInstanceLine(this.name, state, priority));
+  }
+}

@@ -1,0 +1,93 @@
+// From the typed configuration model to what each runtime piece needs: the sans-I/O core's
+// configuration, the receive checks of the codec, netlink address specs. Pure functions.
+import type { GlobalDefs, VirtualIpAddress, VrrpInstance } from '../config/model.js';
+import { coreConfig, type VrrpCoreConfig } from '../vrrp/core.js';
+import type { ReceiveOptions } from '../vrrp/packet.js';
+import { AuthType, type IpFamily } from '../vrrp/types.js';
+import type { AddressSpec } from '../net/netlink.js';
+
+export function familyOf(inst: VrrpInstance): IpFamily {
+  return inst.family === 'inet6' ? 6 : 4;
+}
+
+/** The addresses carried in adverts: the virtual_ipaddress entries of the instance's family. */
+export function advertisedAddresses(inst: VrrpInstance): string[] {
+  const fam = inst.family;
+  return inst.virtualIpAddresses.filter((a) => a.family === fam).map((a) => a.address);
+}
+
+/** Every address the instance owns while Master (virtual_ipaddress + _excluded), keyed for the core. */
+export function ownedAddresses(inst: VrrpInstance): VirtualIpAddress[] {
+  return [...inst.virtualIpAddresses, ...inst.virtualIpAddressesExcluded];
+}
+
+/** Key of a virtual address as handed to and from the core ("192.0.2.100/24 dev vnet0"). */
+export function vipKey(a: VirtualIpAddress, defaultDev: string | undefined): string {
+  return `${a.address}/${a.prefixLength} dev ${a.dev ?? defaultDev ?? '?'}`;
+}
+
+export function toCoreConfig(inst: VrrpInstance, g: GlobalDefs, primaryAddress: string): VrrpCoreConfig {
+  return coreConfig({
+    name: inst.name,
+    vrid: inst.virtualRouterId,
+    version: inst.version,
+    family: familyOf(inst),
+    priority: inst.priority,
+    advertIntervalCs: inst.advertIntervalCs,
+    preempt: inst.preempt,
+    preemptDelayMs: inst.preemptDelayMs,
+    primaryAddress,
+    virtualAddresses: ownedAddresses(inst).map((a) => vipKey(a, inst.interface)),
+    garpMasterDelayMs: inst.garpMasterDelayS * 1000,
+    garpMasterRepeat: inst.garpMasterRepeat,
+    garpMasterRefreshMs: inst.garpMasterRefreshS * 1000,
+    garpMasterRefreshRepeat: inst.garpMasterRefreshRepeat,
+    garpLowerPrioDelayMs: inst.garpLowerPrioDelayS * 1000,
+    garpLowerPrioRepeat: inst.garpLowerPrioRepeat,
+    lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
+    higherPrioSendAdvert: inst.higherPrioSendAdvert,
+    downTimerAdverts: inst.downTimerAdverts,
+    startupDelayMs: g.vrrpStartupDelayMs,
+    initialState: inst.state,
+  });
+}
+
+export function authTypeOf(inst: VrrpInstance): AuthType {
+  if (inst.version !== 2 || !inst.authentication) return AuthType.None;
+  return inst.authentication.authType === 'AH' ? AuthType.IpAh : AuthType.SimpleText;
+}
+
+export function receiveOptions(inst: VrrpInstance): ReceiveOptions {
+  const unicast = inst.unicastPeers.length > 0;
+  const minTtls = inst.unicastPeers.map((p) => p.minTtl).filter((x): x is number => x !== undefined);
+  const maxTtls = inst.unicastPeers.map((p) => p.maxTtl).filter((x): x is number => x !== undefined);
+  return {
+    version: inst.version,
+    vrids: inst.virtualRouterId,
+    authType: authTypeOf(inst),
+    authPass: inst.authentication?.authPass,
+    advertIntervalCs: inst.advertIntervalCs,
+    unicast,
+    minTtl: minTtls.length ? Math.min(...minTtls) : undefined,
+    maxTtl: maxTtls.length ? Math.max(...maxTtls) : undefined,
+    addresses: inst.skipCheckAdvAddr ? undefined : advertisedAddresses(inst),
+    dropOnAddressMismatch: inst.strictMode,
+    oldUnicastChecksum: inst.oldUnicastChecksum === 'never' ? 'never' : 'auto',
+  };
+}
+
+export function addressSpec(a: VirtualIpAddress, defaultDev: string): AddressSpec {
+  const scope = a.scope as AddressSpec['scope'];
+  return {
+    dev: a.dev ?? defaultDev,
+    address: a.address,
+    prefixLength: a.prefixLength,
+    broadcast: a.broadcast === '+' || a.broadcast === '-' ? (a.broadcast === '+' ? 'auto' : undefined) : a.broadcast,
+    scope,
+    label: a.label,
+    peer: a.peer?.address,
+    noPrefixRoute: a.noPrefixRoute || undefined,
+    // keepalived adds IPv6 VIPs without duplicate address detection (no takeover delay)
+    nodad: a.family === 'inet6' ? true : undefined,
+  };
+}

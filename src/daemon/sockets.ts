@@ -1,0 +1,82 @@
+// Shares VRRP sockets between instances: one raw socket per (interface, family, group or
+// unicast source), incoming packets dispatched to the instance by VRID. Packets for a VRID no
+// instance owns are counted, as keepalived counts them.
+import { VrrpSocket, type ReceivedPacket } from '../net/vrrp-socket.js';
+import type { IpFamily } from '../vrrp/types.js';
+
+export interface PacketSink {
+  onPacket(p: ReceivedPacket): void;
+}
+
+export interface SocketKey {
+  ifname: string;
+  family: IpFamily;
+  /** multicast group, or null for unicast-only */
+  group: string | null;
+  /** IPv4 source (mcast_src_ip / unicast_src_ip), undefined: the interface's primary */
+  srcAddress?: string;
+  ttl?: number;
+}
+
+interface Entry {
+  socket: VrrpSocket;
+  sinks: Map<number, PacketSink>;
+}
+
+export class SocketHub {
+  private readonly entries = new Map<string, Promise<Entry>>();
+  /** packets for a VRID nobody here owns, per socket key */
+  unknownVrid = 0;
+
+  private static keyOf(k: SocketKey): string {
+    return `${k.ifname}|${k.family}|${k.group ?? 'unicast'}|${k.srcAddress ?? ''}|${k.ttl ?? 255}`;
+  }
+
+  /** Register an instance for a VRID on a socket (opened on first use). */
+  async attach(k: SocketKey, vrid: number, sink: PacketSink): Promise<VrrpSocket> {
+    const key = SocketHub.keyOf(k);
+    let p = this.entries.get(key);
+    if (!p) {
+      p = VrrpSocket.open({ ifname: k.ifname, family: k.family, group: k.group, srcAddress: k.srcAddress, ttl: k.ttl }).then((socket) => {
+        const entry: Entry = { socket, sinks: new Map() };
+        socket.on('packet', (pkt) => {
+          const vrid = pkt.data[pkt.payloadOffset + 1];
+          const sink = vrid === undefined ? undefined : entry.sinks.get(vrid);
+          if (sink) sink.onPacket(pkt);
+          else this.unknownVrid++;
+        });
+        // errors on receive are reported by the instance's send path; keep the emitter quiet
+        socket.on('error', () => undefined);
+        return entry;
+      });
+      this.entries.set(key, p);
+      p.catch(() => this.entries.delete(key));
+    }
+    const entry = await p;
+    entry.sinks.set(vrid, sink);
+    return entry.socket;
+  }
+
+  async detach(k: SocketKey, vrid: number): Promise<void> {
+    const key = SocketHub.keyOf(k);
+    const p = this.entries.get(key);
+    if (!p) return;
+    try {
+      const entry = await p;
+      entry.sinks.delete(vrid);
+      if (entry.sinks.size === 0) {
+        entry.socket.close();
+        this.entries.delete(key);
+      }
+    } catch {
+      this.entries.delete(key);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    for (const p of this.entries.values()) {
+      try { (await p).socket.close(); } catch { /* never opened */ }
+    }
+    this.entries.clear();
+  }
+}
