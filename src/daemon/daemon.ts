@@ -1,7 +1,8 @@
 // The running daemon: every vrrp_instance of one configuration in one process, with the shared
 // pieces they need (netlink, the link/address monitor, GARP/ND senders, the notifier, trackers).
 import type { Logger } from 'pino';
-import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
+import type { KeepalivedConfig, TrackFile as TrackFileDef, VrrpInstance, VrrpScript as VrrpScriptDef } from '../config/model.js';
+import type { VrrpState } from '../vrrp/core.js';
 import { Rtnl } from '../net/netlink.js';
 import { NetMonitor } from '../net/monitor.js';
 import { GarpSender } from '../net/garp.js';
@@ -14,6 +15,20 @@ import { TrackFile } from '../track/file.js';
 import { effectivePriority, type TrackedInput } from '../track/priority.js';
 import { InstanceRunner, type InstanceStatus } from './instance.js';
 import { SocketHub } from './sockets.js';
+
+export interface ReloadSummary {
+  unchanged: string[];
+  changed: string[];
+  added: string[];
+  removed: string[];
+}
+
+/** Equal configurations, ignoring where they were written (file and line move on every edit). */
+export function sameConfig(a: unknown, b: unknown): boolean {
+  const strip = (_k: string, v: unknown) => v;
+  const norm = (x: unknown) => JSON.stringify(x, (k, v: unknown) => (k === 'file' || k === 'line' ? undefined : strip(k, v)));
+  return norm(a) === norm(b);
+}
 
 export interface DaemonDeps {
   log: Logger;
@@ -30,14 +45,14 @@ export class Daemon {
   private readonly ndiscs = new Map<string, Promise<NdiscSender | undefined>>();
   private readonly notifier: Notifier;
   private fifo: NotifyFifo | undefined;
-  private readonly scripts = new Map<string, VrrpScript>();
-  private readonly files = new Map<string, TrackFile>();
+  private readonly scripts = new Map<string, { def: VrrpScriptDef; runner: VrrpScript }>();
+  private readonly files = new Map<string, { def: TrackFileDef; tracker: TrackFile }>();
   private readonly waiting = new Set<InstanceRunner>();
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly securityRefused = new Set<string>();
 
-  constructor(readonly config: KeepalivedConfig, deps: DaemonDeps) {
+  constructor(public config: KeepalivedConfig, deps: DaemonDeps) {
     this.log = deps.log;
     this.now = deps.now ?? (() => performance.now());
     this.notifier = new Notifier({});
@@ -73,28 +88,88 @@ export class Daemon {
     } catch (err) {
       this.log.warn(`cannot monitor links and addresses: ${(err as Error).message}`);
     }
-    for (const inst of cfg.vrrpInstances) {
-      const runner = new InstanceRunner(inst, {
-        log: this.log, rtnl: this.rtnl, hub: this.hub, global: cfg.globalDefs, notifier: this.notifier,
-        now: this.now, garp: () => this.garp(), ndisc: (ifname) => this.ndisc(ifname), fifo: this.fifo,
-        script: (line, user, group) => this.script(line, user, group),
-      });
-      this.runners.push(runner);
-    }
-    this.startTrackers();
+    for (const inst of cfg.vrrpInstances) this.runners.push(this.makeRunner(inst, cfg));
+    this.reconcileTrackers(cfg);
     await Promise.all(this.runners.map((r) => this.startRunner(r)));
     this.recomputeAll();
   }
 
-  private async startRunner(r: InstanceRunner): Promise<void> {
+  private makeRunner(inst: VrrpInstance, cfg: KeepalivedConfig): InstanceRunner {
+    return new InstanceRunner(inst, {
+      log: this.log, rtnl: this.rtnl, hub: this.hub, global: cfg.globalDefs, notifier: this.notifier,
+      now: this.now, garp: () => this.garp(), ndisc: (ifname) => this.ndisc(ifname), fifo: this.fifo,
+      script: (line, user, group) => this.script(line, user, group),
+    });
+  }
+
+  private async startRunner(r: InstanceRunner, adopt?: { state: VrrpState | 'WAITING'; held: ReadonlySet<string> }): Promise<void> {
     if (r.core) { this.waiting.delete(r); return; }
     let ok = false;
     try {
-      ok = await r.start();
+      const res = effectivePriority(r.inst.priority, this.trackedInputs(r.inst));
+      const a = adopt && adopt.state !== 'WAITING' ? { state: adopt.state, held: adopt.held } : undefined;
+      ok = await r.start({ priority: res.priority, fault: res.fault }, a);
     } catch (err) {
       this.log.error(`(${r.name}) cannot start: ${(err as Error).message}`);
     }
     if (ok) { this.waiting.delete(r); this.recompute(r); } else this.waiting.add(r);
+  }
+
+  /**
+   * Apply a new configuration (SIGHUP). Only the difference is applied: an instance whose
+   * configuration did not change keeps its runner untouched (state, timers, addresses, no
+   * advert missed); a changed one is replaced by a runner that adopts its state and addresses
+   * (no address removed and re-added, no notify for the same state); an added one starts; a
+   * removed one sends priority 0 and releases its addresses.
+   */
+  async reload(next: KeepalivedConfig): Promise<ReloadSummary> {
+    const summary: ReloadSummary = { unchanged: [], changed: [], added: [], removed: [] };
+    const globalsSame = sameConfig(this.config.globalDefs, next.globalDefs);
+    const old = new Map(this.runners.map((r) => [r.name, r]));
+    this.reconcileTrackers(next);
+    const nextRunners: InstanceRunner[] = [];
+    const work: Promise<void>[] = [];
+    for (const inst of next.vrrpInstances) {
+      const prev = old.get(inst.name);
+      old.delete(inst.name);
+      if (prev && globalsSame && sameConfig(prev.inst, inst)) {
+        summary.unchanged.push(inst.name);
+        nextRunners.push(prev);
+        continue;
+      }
+      const runner = this.makeRunner(inst, next);
+      nextRunners.push(runner);
+      if (!prev) {
+        summary.added.push(inst.name);
+        work.push(this.startRunner(runner));
+        continue;
+      }
+      summary.changed.push(inst.name);
+      const sameRouter = prev.inst.virtualRouterId === inst.virtualRouterId && prev.ifname === runner.ifname && prev.family === runner.family;
+      this.waiting.delete(prev);
+      work.push((async () => {
+        if (!sameRouter) {
+          // another virtual router: the old one resigns properly
+          await prev.stop();
+          await this.startRunner(runner);
+          return;
+        }
+        const taken = await prev.quiesce();
+        await this.startRunner(runner, taken);
+        await prev.releaseAddressesNotOwnedBy(runner);
+        await prev.releaseSocket();
+      })());
+    }
+    for (const prev of old.values()) {
+      summary.removed.push(prev.name);
+      this.waiting.delete(prev);
+      work.push(prev.stop());
+    }
+    this.runners.splice(0, this.runners.length, ...nextRunners);
+    this.config = next;
+    await Promise.all(work.map((w) => w.catch((err: Error) => this.log.error(`reload: ${err.message}`))));
+    this.recomputeAll();
+    return summary;
   }
 
   private garp(): GarpSender | undefined {
@@ -139,10 +214,18 @@ export class Daemon {
 
   // ---- trackers --------------------------------------------------------------------------------
 
-  private startTrackers(): void {
-    const used = new Set(this.config.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
-    for (const def of this.config.vrrpScripts) {
-      if (!used.has(def.name)) continue; // keepalived runs only tracked scripts
+  /** Run exactly the trackers that `cfg` uses; an unchanged definition keeps its running tracker (and status). */
+  private reconcileTrackers(cfg: KeepalivedConfig): void {
+    const used = new Set(cfg.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
+    for (const [name, cur] of this.scripts) {
+      const def = cfg.vrrpScripts.find((d) => d.name === name);
+      if (!def || !used.has(name) || !sameConfig(def, cur.def)) {
+        void cur.runner.stop().catch(() => undefined);
+        this.scripts.delete(name);
+      }
+    }
+    for (const def of cfg.vrrpScripts) {
+      if (!used.has(def.name) || this.scripts.has(def.name)) continue; // keepalived runs only tracked scripts
       const s = this.script(def.script.command, def.script.user, def.script.group);
       if (!s) continue;
       const runner = new VrrpScript({
@@ -153,16 +236,23 @@ export class Daemon {
         this.log.info(`VRRP_Script(${def.name}) ${status === 'ok' ? 'succeeded' : 'failed'}`);
         this.recomputeAll();
       });
-      this.scripts.set(def.name, runner);
+      this.scripts.set(def.name, { def, runner });
       runner.start();
     }
-    const usedFiles = new Set(this.config.vrrpInstances.flatMap((i) => i.trackFiles.map((t) => t.name)));
-    for (const def of this.config.trackFiles) {
-      if (!usedFiles.has(def.name)) continue;
+    const usedFiles = new Set(cfg.vrrpInstances.flatMap((i) => i.trackFiles.map((t) => t.name)));
+    for (const [name, cur] of this.files) {
+      const def = cfg.trackFiles.find((d) => d.name === name);
+      if (!def || !usedFiles.has(name) || !sameConfig(def, cur.def)) {
+        cur.tracker.stop();
+        this.files.delete(name);
+      }
+    }
+    for (const def of cfg.trackFiles) {
+      if (!usedFiles.has(def.name) || this.files.has(def.name)) continue;
       const tf = new TrackFile({ name: def.name, path: def.file, weight: def.weight, reverse: def.reverse, initFile: def.initFile });
       tf.on('value', () => this.recomputeAll());
       tf.on('warning', (m) => this.log.warn(`track_file ${def.name}: ${m}`));
-      this.files.set(def.name, tf);
+      this.files.set(def.name, { def, tracker: tf });
       tf.start().catch((err: Error) => this.log.error(`track_file ${def.name}: ${err.message}`));
     }
   }
@@ -170,10 +260,9 @@ export class Daemon {
   private trackedInputs(inst: VrrpInstance): TrackedInput[] {
     const out: TrackedInput[] = [];
     for (const t of inst.trackScripts) {
-      const def = this.config.vrrpScripts.find((d) => d.name === t.name);
       const s = this.scripts.get(t.name);
-      if (!def || !s) continue;
-      out.push({ kind: 'status', name: `script ${t.name}`, up: s.status === 'ok', weight: t.weight ?? def.weight, reverse: t.reverse ?? def.reverse });
+      if (!s) continue;
+      out.push({ kind: 'status', name: `script ${t.name}`, up: s.runner.status === 'ok', weight: t.weight ?? s.def.weight, reverse: t.reverse ?? s.def.reverse });
     }
     const links = this.monitor?.links();
     for (const t of inst.trackInterfaces) {
@@ -181,10 +270,9 @@ export class Daemon {
       out.push({ kind: 'status', name: `interface ${t.name}`, up: !!link && link.adminUp && link.carrier, weight: t.weight, reverse: t.reverse });
     }
     for (const t of inst.trackFiles) {
-      const def = this.config.trackFiles.find((d) => d.name === t.name);
       const f = this.files.get(t.name);
-      if (!def || !f) continue;
-      out.push({ kind: 'file', name: `file ${t.name}`, value: f.value, weight: t.weight ?? def.weight, reverse: t.reverse ?? def.reverse });
+      if (!f) continue;
+      out.push({ kind: 'file', name: `file ${t.name}`, value: f.tracker.value, weight: t.weight ?? f.def.weight, reverse: t.reverse ?? f.def.reverse });
     }
     return out;
   }
@@ -205,8 +293,8 @@ export class Daemon {
 
   /** Graceful stop: every instance sends priority 0 and releases its addresses. */
   async stop(): Promise<void> {
-    await Promise.all([...this.scripts.values()].map((s) => s.stop().catch(() => undefined)));
-    for (const f of this.files.values()) f.stop();
+    await Promise.all([...this.scripts.values()].map((s) => s.runner.stop().catch(() => undefined)));
+    for (const f of this.files.values()) f.tracker.stop();
     await Promise.all(this.runners.map((r) => r.stop().catch((err: Error) => this.log.error(`(${r.name}) stop: ${err.message}`))));
     await this.notifier.idle().catch(() => undefined);
     await this.notifier.close();

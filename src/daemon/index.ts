@@ -75,6 +75,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const stop = (signal: string): Promise<number> => {
     stopping ??= (async () => {
       log.info(`Stopping (${signal})`);
+      if (reloading) await reloading; // never stop half-way through a reload
       // bounded: a hung notify_stop script must not keep the daemon alive forever
       const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
@@ -92,7 +93,33 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     process.on('SIGTERM', () => void stop('SIGTERM').then(resolve));
     process.on('SIGINT', () => void stop('SIGINT').then(resolve));
   });
-  process.on('SIGHUP', () => log.warn('SIGHUP: reload is not implemented yet; configuration unchanged'));
+  // SIGHUP: reload. One at a time; signals during a reload coalesce into one more reload.
+  let reloading: Promise<void> | undefined;
+  let reloadAgain = false;
+  const reload = (why: string): void => {
+    if (stopping) return;
+    if (reloading) { reloadAgain = true; return; }
+    reloading = (async () => {
+      do {
+        reloadAgain = false;
+        const t0 = performance.now();
+        log.info(`Reloading configuration (${why})`);
+        const next = parseConfigFile(options.configFile, { configId: options.configId });
+        const errors = next.diagnostics.filter((d) => d.severity === 'error');
+        for (const d of next.diagnostics) {
+          if (d.severity === 'error') log.error(formatDiagnostic(d));
+          else if (d.severity === 'warning') log.warn(formatDiagnostic(d));
+        }
+        if (errors.length > 0) {
+          log.error(`Reload aborted: ${errors.length} error(s) in the configuration; still running the previous one, unchanged`);
+          continue;
+        }
+        const sum = await daemon.reload(next.config);
+        log.info(`Reload done in ${(performance.now() - t0).toFixed(1)} ms: ${sum.unchanged.length} unchanged, ${sum.changed.length} changed${sum.changed.length ? ` (${sum.changed.join(', ')})` : ''}, ${sum.added.length} added${sum.added.length ? ` (${sum.added.join(', ')})` : ''}, ${sum.removed.length} removed${sum.removed.length ? ` (${sum.removed.join(', ')})` : ''}`);
+      } while (reloadAgain && !stopping);
+    })().catch((err: Error) => log.error(`reload failed: ${err.message}`)).finally(() => { reloading = undefined; });
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
 
   try {
     await daemon.start();

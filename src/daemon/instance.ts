@@ -60,6 +60,8 @@ export class InstanceRunner {
   readonly held = new Set<string>();
   readonly drops: Record<string, number> = {};
   private stopped = false;
+  /** during a reload restart: no notify for re-entering the state we already had */
+  private quietRestart = false;
 
   constructor(readonly inst: VrrpInstance, private readonly deps: RunnerDeps) {
     this.name = inst.name;
@@ -86,7 +88,7 @@ export class InstanceRunner {
    * Open the socket and start the protocol. An instance whose interface is missing waits (the
    * daemon retries when the link appears) instead of killing the daemon.
    */
-  async start(): Promise<boolean> {
+  async start(initial?: { priority: number; fault: boolean }, adopt?: { state: VrrpState; held: ReadonlySet<string> }): Promise<boolean> {
     const { rtnl, log } = this.deps;
     try {
       this.link = await rtnl.getLink(this.ifname);
@@ -113,7 +115,17 @@ export class InstanceRunner {
     this.core = new VrrpCore(toCoreConfig(this.inst, this.deps.global, primary));
     // fault sources first: the core's startup looks at them
     if (!this.link.adminUp || !this.link.carrier) this.onLink(this.link);
+    if (initial) this.onTrackers(initial.priority, initial.fault, []);
+    if (adopt) {
+      // reload of a changed instance: the kernel already holds its addresses; take them over
+      for (const k of adopt.held) if (this.vipByKey.has(k)) this.held.add(k);
+      this.quietRestart = adopt.state === 'MASTER' || adopt.state === 'BACKUP';
+    }
     this.feed({ type: 'startup', nowMs: this.deps.now() });
+    if (adopt?.state === 'MASTER' && this.core.state === 'BACKUP') {
+      this.feed({ type: 'forceState', nowMs: this.deps.now(), state: 'MASTER', reason: 'reload: keeping MASTER state' });
+    }
+    this.quietRestart = false;
     return true;
   }
 
@@ -195,7 +207,39 @@ export class InstanceRunner {
       if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname)).catch(() => undefined);
       this.held.delete(key);
     }
-    if (this.socketKey) await this.deps.hub.detach(this.socketKey, this.inst.virtualRouterId);
+    if (this.socketKey) await this.deps.hub.detach(this.socketKey, this.inst.virtualRouterId, this);
+  }
+
+  /**
+   * Reload: stop this runner without a trace on the wire or in the kernel (no priority 0, no
+   * address removed); the runner replacing it adopts its state and addresses.
+   */
+  async quiesce(): Promise<{ state: VrrpState | 'WAITING'; held: Set<string> }> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.chain;
+    return { state: this.state, held: new Set(this.held) };
+  }
+
+  /** After quiesce(): give up the socket (unless the replacement already took it over). */
+  async releaseSocket(): Promise<void> {
+    if (this.socketKey) await this.deps.hub.detach(this.socketKey, this.inst.virtualRouterId, this);
+  }
+
+  /** Does this runner own the virtual address with this key? */
+  owns(key: string): boolean {
+    return this.vipByKey.has(key);
+  }
+
+  /** After quiesce(): remove the addresses we held that `successor` does not own. */
+  async releaseAddressesNotOwnedBy(successor: InstanceRunner | undefined): Promise<void> {
+    for (const key of [...this.held]) {
+      if (successor?.owns(key)) continue;
+      const vip = this.vipByKey.get(key);
+      if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname)).catch(() => undefined);
+      this.held.delete(key);
+    }
   }
 
   // ---- carrying out decisions ------------------------------------------------------------------
@@ -227,7 +271,9 @@ export class InstanceRunner {
         const delay = Math.max(0, d.atMs - this.deps.now());
         this.timers.set(d.timer, setTimeout(() => {
           this.timers.delete(d.timer);
-          this.feed({ type: 'timerExpired', nowMs: this.deps.now(), timer: d.timer });
+          // Node may fire up to ~1 ms early against the monotonic clock (libuv's cached loop
+          // time); the core ignores early expiries, so report the deadline itself at the least.
+          this.feed({ type: 'timerExpired', nowMs: Math.max(this.deps.now(), d.atMs), timer: d.timer });
         }, delay));
         return;
       }
@@ -264,6 +310,7 @@ export class InstanceRunner {
         this.effect(() => this.announceOnce(ownedAddresses(this.inst), d.count));
         return;
       case 'notify':
+        if (this.quietRestart && (d.state === 'MASTER' || d.state === 'BACKUP')) return;
         this.notify(d.state, d.priority);
         return;
       case 'notifyMasterRxLowerPri': {

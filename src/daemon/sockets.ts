@@ -57,13 +57,14 @@ export class SocketHub {
     return entry.socket;
   }
 
-  async detach(k: SocketKey, vrid: number): Promise<void> {
+  /** Unregister `sink` for a VRID (only if it is still the registered one: a reload may have replaced it). */
+  async detach(k: SocketKey, vrid: number, sink: PacketSink): Promise<void> {
     const key = SocketHub.keyOf(k);
     const p = this.entries.get(key);
     if (!p) return;
     try {
       const entry = await p;
-      entry.sinks.delete(vrid);
+      if (entry.sinks.get(vrid) === sink) entry.sinks.delete(vrid);
       if (entry.sinks.size === 0) {
         entry.socket.close();
         this.entries.delete(key);

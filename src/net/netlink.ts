@@ -314,12 +314,20 @@ export class Rtnl {
     return this.sock;
   }
 
-  private async call<T>(op: string, fn: (s: RtNetlinkSocket) => Promise<T>): Promise<T> {
-    try {
-      return await fn(this.s);
-    } catch (err) {
-      throw toNetError(op, err);
-    }
+  /** One request at a time: the kernel allows one dump per netlink socket (EBUSY otherwise). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private call<T>(op: string, fn: (s: RtNetlinkSocket) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      try {
+        return await fn(this.s);
+      } catch (err) {
+        throw toNetError(op, err);
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
   }
 
   // ---- links ----
