@@ -4,7 +4,8 @@
  * API:
  *   new VrrpScript(opts: VrrpScriptOptions)            (throws nothing; a bad line -> lastError)
  *   .start(): void            first run immediately, then every `intervalMs`
- *   .stop(): Promise<void>    no further run; a run in progress is killed (group) and awaited
+ *   .stop(): Promise<void>    no further run; a run in progress is killed (group) and awaited;
+ *                             such an abandoned run is not counted as a failure
  *   .runNow(): Promise<RunResult | undefined>   one run now unless one is already running
  *   .status: 'ok' | 'failed'  current thresholded status (initially ok, or failed with init_fail)
  *   .counters: { runs, ok, failed, timedOut, skipped, spawnErrors }
@@ -40,6 +41,11 @@ export interface VrrpScriptOptions {
   gid?: number;
   env?: NodeJS.ProcessEnv;
   killGraceMs?: number;
+}
+
+/** a finite value >= 1, else the default (bad numbers never reach a timer) */
+function positive(v: number | undefined, dflt: number): number {
+  return v !== undefined && Number.isFinite(v) && v >= 1 ? v : dflt;
 }
 
 export type ScriptStatus = 'ok' | 'failed';
@@ -81,10 +87,10 @@ export class VrrpScript extends EventEmitter<VrrpScriptEvents> {
     super();
     this.opts = opts;
     this.name = opts.name;
-    this.intervalMs = Math.max(1, opts.intervalMs ?? 1000);
-    this.timeoutMs = Math.max(1, opts.timeoutMs ?? this.intervalMs);
-    this.rise = Math.max(1, opts.rise ?? 1);
-    this.fall = Math.max(1, opts.fall ?? 1);
+    this.intervalMs = positive(opts.intervalMs, 1000);
+    this.timeoutMs = positive(opts.timeoutMs, this.intervalMs);
+    this.rise = Math.trunc(positive(opts.rise, 1));
+    this.fall = Math.trunc(positive(opts.fall, 1));
     this._status = opts.initFail ? 'failed' : 'ok';
     const prepared = prepareCommand(opts.script);
     if (isCommandLineError(prepared)) {
