@@ -76,7 +76,7 @@ test('vrrp alert subjects and bodies are keepalived-like', () => {
     subject: '[LVS_DEVEL] VRRP Instance VI_1 - Entering MASTER state',
     body: '=> VRRP Instance is now owning VRRP VIPs <=',
   });
-  assert.match(vrrpAlert({ routerId: 'r', kind: 'INSTANCE', name: 'VI_1', state: 'BACKUP' }).body, /nolonger owning/);
+  assert.equal(vrrpAlert({ routerId: 'r', kind: 'INSTANCE', name: 'VI_1', state: 'BACKUP' }).body, '=> VRRP Instance is no longer owning VRRP VIPs <=');
   assert.equal(vrrpAlert({ routerId: 'r', kind: 'GROUP', name: 'G1', state: 'FAULT' }).subject, '[r] VRRP Group G1 - Entering FAULT state');
 });
 
