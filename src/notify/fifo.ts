@@ -7,16 +7,19 @@
  *                                   chown uid/gid), opens it, starts the script (fifo path appended
  *                                   as its last argument, keepalived's convention)
  *   f.write(line: string): boolean  queue one line ("\n" added); false when not open
- *   f.instance(name, state, priority) / f.group(name, state) / f.virtualServer(vs, up) /
+ *   f.instance(name, state, priority) / f.group(name, state, priority = 0) / f.virtualServer(vs, up) /
  *   f.realServer(rs, vs, up)        keepalived's line formats (below)
  *   await f.close(): Promise<void>  SIGTERM to the script (as keepalived does), close the fifo
  *   formatInstanceLine / formatGroupLine / formatVsLine / formatRsLine: the pure formatters
  *   events: 'error' is never emitted; problems arrive as 'warning' (message)
  *
- * Line formats (keepalived.conf(5) and samples/sample_notify_fifo.sh):
+ * Line formats (keepalived.conf(5), samples/sample_notify_fifo.sh, and measured from keepalived
+ * 2.2.7 in a network namespace: a sync group G1 of VI_1 going up then stopped wrote
+ * GROUP "G1" BACKUP 0 / INSTANCE "VI_1" BACKUP 100 / INSTANCE "VI_1" MASTER 100 /
+ * GROUP "G1" MASTER 0 / INSTANCE "VI_1" STOP 100 / GROUP "G1" STOP 0):
  *   INSTANCE "VI_1" MASTER 100        (also BACKUP, FAULT, STOP, DELETED, MASTER_RX_LOWER_PRI,
  *                                      MASTER_PRIORITY / BACKUP_PRIORITY with notify_priority_changes)
- *   GROUP "G1" BACKUP
+ *   GROUP "G1" BACKUP 0               (keepalived 2.2.7 appends 0 to group lines)
  *   VS [192.0.2.15]:tcp:80 UP
  *   RS [192.0.2.4]:tcp:80 [192.0.2.15]:tcp:80 DOWN
  *
@@ -45,8 +48,9 @@ export function formatInstanceLine(name: string, state: FifoInstanceState, prior
   return `INSTANCE "${name}" ${state} ${priority}`;
 }
 
-export function formatGroupLine(name: string, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): string {
-  return `GROUP "${name}" ${state}`;
+/** keepalived 2.2.7 writes a priority on group lines too, always 0 (measured) */
+export function formatGroupLine(name: string, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP', priority = 0): string {
+  return `GROUP "${name}" ${state} ${priority}`;
 }
 
 /** vs/rs as keepalived prints them, e.g. "[192.0.2.15]:tcp:80" or "FWM 5" */
@@ -156,8 +160,8 @@ export class NotifyFifo extends EventEmitter<NotifyFifoEvents> {
     return this.write(formatInstanceLine(name, state, priority));
   }
 
-  group(name: string, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): boolean {
-    return this.write(formatGroupLine(name, state));
+  group(name: string, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP', priority = 0): boolean {
+    return this.write(formatGroupLine(name, state, priority));
   }
 
   virtualServer(vs: string, up: boolean): boolean {

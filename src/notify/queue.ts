@@ -6,7 +6,8 @@
  *   n.notifyState(ev: StateNotification): Promise<NotifyRunReport[]>
  *       queues, on the queue of `${ev.kind} ${ev.name}`, the state-specific script
  *       (notify_master/backup/fault/stop/deleted) then the generic `notify` with its 4 extra
- *       arguments (GROUP|INSTANCE, name, MASTER|BACKUP|FAULT|STOP|DELETED, priority).
+ *       arguments (GROUP|INSTANCE, name, MASTER|BACKUP|FAULT|STOP|DELETED, priority; keepalived
+ *       2.2.7 passes 0 as the priority of a GROUP, measured).
  *       Returns at once (the promise settles when both have run; it never rejects).
  *   n.enqueue(queueKey: string, script: NotifyScript, extraArgs?: string[]): Promise<NotifyRunReport>
  *   n.idle(queueKey?): Promise<void>      all (or that) queue(s) drained

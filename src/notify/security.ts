@@ -7,7 +7,8 @@
  *   resolveScriptUser(opts?: { user?: string; group?: string }): ScriptUser
  *       script_user user [group]; default keepalived_script if it exists, else the uid/gid
  *       keepalived runs as (man 5 keepalived.conf, global_defs script_user). Unknown user ->
- *       `error`; missing default user -> `warning` (keepalived's wording).
+ *       `error`; missing default user with enable_script_security -> `error` (keepalived 2.2.7
+ *       then removes such scripts: "Unable to set default user keepalived_script for script").
  *   checkScriptSecurity(line: string, runAs: { uid; gid }, opts?): ScriptCheck
  *       { ok: true, path } or { ok: false, path?, error: 'not-found'|'not-executable'|'insecure'|
  *       'bad-line', reason }
@@ -74,25 +75,25 @@ export interface ScriptUser {
   uid: number;
   gid: number;
   user: string;
-  /** a configured user/group does not exist */
+  /** a configured user/group does not exist, or (with enable_script_security) the default
+   *  user keepalived_script does not exist: scripts without an explicit user are then removed */
   error?: string;
-  /** the default user keepalived_script does not exist */
-  warning?: string;
 }
 
 export function resolveScriptUser(
-  opts: { user?: string; group?: string; passwdPath?: string; groupPath?: string } = {},
+  opts: { user?: string; group?: string; enableScriptSecurity?: boolean; passwdPath?: string; groupPath?: string } = {},
 ): ScriptUser {
   const self = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const selfName = lookupUser(String(self.uid), opts.passwdPath)?.name ?? String(self.uid);
   if (!opts.user) {
     const def = lookupUser(DEFAULT_SCRIPT_USER, opts.passwdPath);
     if (def) return { uid: def.uid, gid: def.gid, user: def.name };
-    return {
-      ...self,
-      user: selfName,
-      warning: `WARNING - default user '${DEFAULT_SCRIPT_USER}' for script execution does not exist - please create.`,
-    };
+    // Measured with keepalived 2.2.7 -t: without script security the scripts silently run as
+    // keepalived's own user; with it, scripts lacking a user are removed.
+    if (opts.enableScriptSecurity) {
+      return { ...self, user: selfName, error: `Unable to set default user ${DEFAULT_SCRIPT_USER} for script` };
+    }
+    return { ...self, user: selfName };
   }
   const u = lookupUser(opts.user, opts.passwdPath);
   if (!u) return { ...self, user: selfName, error: `Unable to resolve script username '${opts.user}' - ignoring` };
@@ -194,6 +195,8 @@ export function checkScriptSecurity(line: string, runAs: { uid: number; gid: num
 export interface ScriptToCheck {
   /** a label for messages, e.g. "vrrp_script chk_haproxy" or "notify_master VI_1" */
   name: string;
+  /** set for a vrrp_script: its name, for keepalived's exact "Disabling track script" message */
+  vrrpScript?: string;
   line: string;
   uid: number;
   gid: number;
@@ -223,7 +226,12 @@ export function evaluateScripts(scripts: readonly ScriptToCheck[], enableScriptS
     if (r.error === 'insecure') {
       insecureCount++;
       if (enableScriptSecurity) {
-        messages.push(`${r.reason} - disabling ${s.name}.`);
+        // keepalived 2.2.7 prints exactly this for a vrrp_script; we add the detail after it
+        messages.push(
+          s.vrrpScript !== undefined
+            ? `Disabling track script ${s.vrrpScript} due to insecure (${r.reason})`
+            : `${r.reason} - disabling ${s.name}.`,
+        );
         refused.set(s.name, r.reason);
       } else {
         messages.push(`${r.reason}.`);

@@ -8,7 +8,8 @@
  *   vrrpAlert({ routerId, kind: 'INSTANCE'|'GROUP', name, state }): { subject, body }
  *   formatMessage(opts): string    the DATA payload (headers + body, dot-stuffed, CRLF)
  *
- * Conversation: greeting 220; EHLO <helo> (HELO if the server rejects EHLO); MAIL FROM:<from>;
+ * Conversation: greeting 220; EHLO <helo> (HELO if the server rejects EHLO; keepalived 2.2.7
+ * itself sends only HELO, which every server accepts); MAIL FROM:<from>;
  * RCPT TO:<addr> for each notification_email (a refused recipient is reported, the others still
  * get the mail); DATA; the message; "."; QUIT. `smtp_connect_timeout` (default 30 s) bounds the
  * connection and every wait for a reply. Defaults follow keepalived: helo name = host name,
@@ -59,7 +60,7 @@ export function vrrpAlert(a: {
   }
   return {
     subject: `[${a.routerId}] VRRP Instance ${a.name} - Entering ${a.state} state`,
-    body: a.state === 'MASTER' ? '=> VRRP Instance is now owning VRRP VIPs <=' : '=> VRRP Instance is nolonger owning VRRP VIPs <=',
+    body: a.state === 'MASTER' ? '=> VRRP Instance is now owning VRRP VIPs <=' : '=> VRRP Instance is no longer owning VRRP VIPs <=',
   };
 }
 
@@ -82,6 +83,7 @@ export function formatMessage(o: Pick<SmtpOptions, 'from' | 'to' | 'subject' | '
     `To: ${o.to.map(header).join(', ')}`,
     '',
     ...o.body.split(/\r?\n/),
+    '', // keepalived 2.2.7 ends the body with an empty line before the "." (measured)
   ];
   // dot-stuffing (RFC 5321 4.5.2)
   return lines.map((l) => (l.startsWith('.') ? `.${l}` : l)).join('\r\n') + '\r\n';

@@ -19,10 +19,10 @@
  *
  * Watching: fs.watch on the parent directory (editors and `echo > f` replace or truncate the
  * file; a directory watch sees creations, renames and writes), debounced; if fs.watch is
- * unavailable (some filesystems) we fall back to polling with fs.watchFile at `pollMs`.
+ * unavailable (some filesystems) we fall back to re-reading the file every `pollMs`.
  */
 import { EventEmitter } from 'node:events';
-import { promises as fsp, watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
+import { promises as fsp, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
 export interface TrackFileOptions {
@@ -67,7 +67,8 @@ export class TrackFile extends EventEmitter<TrackFileEvents> {
   readonly reverse: boolean;
   private _value = 0;
   private watcher: FSWatcher | undefined;
-  private polling = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
   private debounce: NodeJS.Timeout | undefined;
   private stopped = true;
   private lastWarning = '';
@@ -87,8 +88,12 @@ export class TrackFile extends EventEmitter<TrackFileEvents> {
   async start(): Promise<void> {
     this.stopped = false;
     if (this.opts.initFile) await this.initFile(this.opts.initFile);
+    // watch first, then read: a change between the two cannot be missed
+    this.startWatching();
     await this.read();
-    if (this.stopped) return;
+  }
+
+  private startWatching(): void {
     if (!this.opts.forcePoll) {
       try {
         const base = basename(this.path);
@@ -114,14 +119,16 @@ export class TrackFile extends EventEmitter<TrackFileEvents> {
     if (this.debounce) clearTimeout(this.debounce);
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.polling) unwatchFile(this.path);
-    this.polling = false;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
   }
 
   private startPolling(): void {
-    if (this.stopped || this.polling) return;
-    this.polling = true;
-    watchFile(this.path, { persistent: false, interval: this.opts.pollMs ?? 1000 }, () => this.schedule());
+    if (this.stopped || this.pollTimer) return;
+    // the file is a few bytes: re-reading it is as cheap as a stat and has no mtime-granularity
+    // blind spot; read() reports only changes
+    this.pollTimer = setInterval(() => void this.read(), this.opts.pollMs ?? 1000);
+    this.pollTimer.unref();
   }
 
   private schedule(): void {
@@ -147,7 +154,17 @@ export class TrackFile extends EventEmitter<TrackFileEvents> {
     }
   }
 
-  async read(): Promise<number> {
+  /** Reads are serialised so that an older read can never overwrite a newer value. */
+  read(): Promise<number> {
+    const r = this.chain.then(() => this.readOnce());
+    this.chain = r.then(
+      () => undefined,
+      () => undefined,
+    );
+    return r;
+  }
+
+  private async readOnce(): Promise<number> {
     let v = 0;
     try {
       const text = await fsp.readFile(this.path, 'utf8');

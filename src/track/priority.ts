@@ -13,6 +13,10 @@
  * - `weight W`, W > 0: W is added to the priority while the object is healthy.
  * - `weight W`, W < 0: W is subtracted (|W|) while the object is failed.
  * - `reverse`: the direction of the adjustment is reversed (the contribution is negated).
+ *   (Measured with keepalived 2.2.7: a succeeding script with `weight 20 reverse` gives 80 from
+ *   100, a failing one with `weight -20 reverse` 120, `weight 0 reverse` + success FAULT.)
+ * - A vrrp_script with no result yet contributes nothing; with weight 0 it is FAULT only if
+ *   `init_fail` is set.
  * - track_file: value x weight; with weight 0, a non-zero value is a failure (FAULT) and 0 is OK
  *   (reverse inverts that); otherwise value x weight (negated by reverse) is added, and a result
  *   below -253 puts the instance in FAULT.
@@ -25,9 +29,12 @@ export type TrackedInput =
       /** script, interface, process, bfd: anything with an up/down status */
       kind: 'status';
       name: string;
-      up: boolean;
+      /** undefined: no result yet (a vrrp_script before its first run) */
+      up: boolean | undefined;
       weight: number;
       reverse?: boolean;
+      /** vrrp_script init_fail: an unknown status counts as failed for weight 0 */
+      initFail?: boolean;
     }
   | {
       kind: 'file';
@@ -54,7 +61,14 @@ export const MAX_BACKUP_PRIORITY = 254;
 /** track_file: a contribution below this puts the instance in FAULT */
 export const TRACK_FILE_FAULT_BELOW = -253;
 
-export function statusContribution(up: boolean, weight: number, reverse = false): { fault: boolean; delta: number } {
+export function statusContribution(
+  up: boolean | undefined,
+  weight: number,
+  reverse = false,
+  initFail = false,
+): { fault: boolean; delta: number } {
+  // no result yet: no weight applies; FAULT only with init_fail (keepalived 2.2.7, measured)
+  if (up === undefined) return { fault: weight === 0 && initFail, delta: 0 };
   if (weight === 0) return { fault: reverse ? up : !up, delta: 0 };
   const sign = reverse ? -1 : 1;
   if (weight > 0) return { fault: false, delta: up ? sign * weight : 0 };
@@ -83,7 +97,7 @@ export function effectivePriority(base: number, trackers: readonly TrackedInput[
     const c =
       t.kind === 'file'
         ? trackFileContribution(t.value, t.weight, t.reverse)
-        : statusContribution(t.up, t.weight, t.reverse);
+        : statusContribution(t.up, t.weight, t.reverse, t.initFail);
     if (c.fault) faultBy.push(t.name);
     else delta += c.delta;
   }

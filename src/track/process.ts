@@ -49,6 +49,8 @@ export interface TrackProcessOptions {
   quorumMax?: number;
   forkDelayMs?: number;
   terminateDelayMs?: number;
+  /** `delay`: sets both fork_delay and terminate_delay (the specific ones win) */
+  delayMs?: number;
   /** kept for the tracker (priority.ts); default 1 */
   weight?: number;
   reverse?: boolean;
@@ -180,9 +182,9 @@ export class TrackedProcess extends EventEmitter<TrackedProcessEvents> {
     this.pending = undefined;
     const delay = want
       ? cause === 'fork'
-        ? this.opts.forkDelayMs ?? 0
+        ? this.opts.forkDelayMs ?? this.opts.delayMs ?? 0
         : 0
-      : this.opts.terminateDelayMs ?? 0;
+      : this.opts.terminateDelayMs ?? this.opts.delayMs ?? 0;
     if (delay <= 0) {
       this._up = want;
       this.emit('status', want, this.matched.size);

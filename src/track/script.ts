@@ -4,17 +4,21 @@
  * API:
  *   new VrrpScript(opts: VrrpScriptOptions)            (throws nothing; a bad line -> lastError)
  *   .start(): void            first run immediately, then every `intervalMs`
- *   .stop(): Promise<void>    no further run; a run in progress is killed (group) and awaited
+ *   .stop(): Promise<void>    no further run; a run in progress is killed (group) and awaited;
+ *                             such an abandoned run is not counted as a failure
  *   .runNow(): Promise<RunResult | undefined>   one run now unless one is already running
- *   .status: 'ok' | 'failed'  current thresholded status (initially ok, or failed with init_fail)
+ *   .status: 'init' | 'ok' | 'failed'  thresholded status; 'init' until the first result
+ *   .initFail: boolean        init_fail: an 'init' script counts as failed for weight 0
  *   .counters: { runs, ok, failed, timedOut, skipped, spawnErrors }
  *   events: 'status' (status: 'ok'|'failed', result: RunResult)  only when rise/fall is crossed
  *           'result' (result: RunResult)  after every run
  *
  * keepalived rules: exit status 0 = success, anything else (non-zero status, killed by a signal,
- * timed out, could not be spawned) = failure. `rise` consecutive successes move failed -> ok,
- * `fall` consecutive failures move ok -> failed. `init_fail` starts in failed. Default interval
- * 1 s; keepalived's default timeout is the interval. weight/reverse are the tracker's concern
+ * timed out, could not be spawned) = failure. The first result sets the status at once; after
+ * that `rise` consecutive successes move failed -> ok and `fall` consecutive failures move
+ * ok -> failed. Before the first result ('init') weights do not apply, and a weight-0 tracker is
+ * in FAULT only with `init_fail` (all measured with keepalived 2.2.7 in a netns, through
+ * notify_priority_changes fifo lines). Default interval 1 s; our default timeout is the interval. weight/reverse are the tracker's concern
  * (see priority.ts), not the script's.
  *
  * Our guarantees: never two runs of the same script at once (a tick that finds a run in progress
@@ -42,7 +46,13 @@ export interface VrrpScriptOptions {
   killGraceMs?: number;
 }
 
-export type ScriptStatus = 'ok' | 'failed';
+/** a finite value >= 1, else the default (bad numbers never reach a timer) */
+function positive(v: number | undefined, dflt: number): number {
+  return v !== undefined && Number.isFinite(v) && v >= 1 ? v : dflt;
+}
+
+/** 'init': no result yet (keepalived's INIT / INIT_FAILED, see `initFail`) */
+export type ScriptStatus = 'init' | 'ok' | 'failed';
 
 export interface VrrpScriptCounters {
   runs: number;
@@ -54,7 +64,7 @@ export interface VrrpScriptCounters {
 }
 
 export interface VrrpScriptEvents {
-  status: [status: ScriptStatus, result: RunResult];
+  status: [status: 'ok' | 'failed', result: RunResult];
   result: [result: RunResult];
 }
 
@@ -66,6 +76,8 @@ export class VrrpScript extends EventEmitter<VrrpScriptEvents> {
   readonly fall: number;
   /** set when the script line cannot be parsed: every run is then a failure */
   readonly lastError: string | undefined;
+  /** init_fail: until the first result, count as failed for weight 0 (FAULT) */
+  readonly initFail: boolean;
   readonly counters: VrrpScriptCounters = { runs: 0, ok: 0, failed: 0, timedOut: 0, skipped: 0, spawnErrors: 0 };
 
   private readonly cmd: PreparedCommand | undefined;
@@ -81,11 +93,12 @@ export class VrrpScript extends EventEmitter<VrrpScriptEvents> {
     super();
     this.opts = opts;
     this.name = opts.name;
-    this.intervalMs = Math.max(1, opts.intervalMs ?? 1000);
-    this.timeoutMs = Math.max(1, opts.timeoutMs ?? this.intervalMs);
-    this.rise = Math.max(1, opts.rise ?? 1);
-    this.fall = Math.max(1, opts.fall ?? 1);
-    this._status = opts.initFail ? 'failed' : 'ok';
+    this.intervalMs = positive(opts.intervalMs, 1000);
+    this.timeoutMs = positive(opts.timeoutMs, this.intervalMs);
+    this.rise = Math.trunc(positive(opts.rise, 1));
+    this.fall = Math.trunc(positive(opts.fall, 1));
+    this._status = 'init';
+    this.initFail = opts.initFail ?? false;
     const prepared = prepareCommand(opts.script);
     if (isCommandLineError(prepared)) {
       this.lastError = `vrrp_script ${opts.name}: ${prepared.message}`;
@@ -172,6 +185,14 @@ export class VrrpScript extends EventEmitter<VrrpScriptEvents> {
     if (r.kind === 'timeout') this.counters.timedOut++;
     if (r.kind === 'spawn-error') this.counters.spawnErrors++;
     this.emit('result', r);
+    if (this._status === 'init') {
+      // measured with keepalived 2.2.7: the first result sets the status at once, whatever
+      // rise/fall/init_fail say
+      this.streak = 0;
+      this._status = success ? 'ok' : 'failed';
+      this.emit('status', this._status, r);
+      return;
+    }
     const agrees = success === (this._status === 'ok');
     if (agrees) {
       this.streak = 0;

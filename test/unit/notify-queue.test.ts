@@ -68,7 +68,7 @@ test('10 rapid transitions run in order, one at a time, and the caller is never 
   const t0 = performance.now();
   const done = states.map((state, i) => n.notifyState({ kind: 'INSTANCE', name: 'VI_1', state, priority: i, scripts: { generic: { line: rec } } }));
   const callMs = performance.now() - t0;
-  assert.ok(callMs < 100, `queuing 10 notifications took ${callMs} ms`);
+  assert.ok(callMs < 250, `queuing 10 notifications took ${callMs} ms`);
   await Promise.all(done);
   const expected: string[] = [];
   states.forEach((s, i) => expected.push(`start ${i} ${s}`, `end ${i} ${s}`));
@@ -83,9 +83,11 @@ test("a hung notify script is killed at its timeout without delaying another ins
   const hang = script('hang.sh', `echo hang >> ${logA}\nsleep 1000 &\nsleep 1000`);
   const after = script('after.sh', `echo after >> ${logA}`);
   const quick = script('quick.sh', `echo "$3" >> ${logB}`);
-  const n = new Notifier({ timeoutMs: 600, killGraceMs: 100 });
+  const n = new Notifier({ timeoutMs: 1500, killGraceMs: 100 });
   const t0 = performance.now();
+  let a1Settled = false;
   const a1 = n.enqueue('INSTANCE VI_A', { line: hang });
+  void a1.then(() => (a1Settled = true));
   const a2 = n.enqueue('INSTANCE VI_A', { line: after });
   const bDone = Promise.all(
     ['MASTER', 'BACKUP', 'MASTER'].map((state) =>
@@ -94,16 +96,17 @@ test("a hung notify script is killed at its timeout without delaying another ins
   );
   await bDone;
   const bMs = performance.now() - t0;
-  assert.ok(bMs < 500, `VI_B waited ${bMs} ms behind VI_A's hung script`);
+  assert.equal(a1Settled, false, "VI_B's queue finished only after VI_A's hung script was killed");
+  assert.ok(bMs < 1400, `VI_B waited ${bMs} ms behind VI_A's hung script`);
   assert.deepEqual(lines(logB), ['MASTER', 'BACKUP', 'MASTER']);
   assert.deepEqual(lines(logA), ['hang'], 'VI_A later script waits its turn');
   const r1 = await a1;
   assert.equal(r1.result.kind, 'timeout');
   const aMs = performance.now() - t0;
-  assert.ok(aMs >= 590 && aMs < 2500, `timeout after ${aMs} ms`);
+  assert.ok(aMs >= 1490 && aMs < 4000, `timeout after ${aMs} ms`);
   const r2 = await a2;
   assert.equal(r2.result.kind, 'exit');
-  assert.ok(r2.waitedMs >= 550, 'the next script ran after the timeout');
+  assert.ok(r2.waitedMs >= 1450, 'the next script ran after the timeout');
   assert.deepEqual(lines(logA), ['hang', 'after']);
   assert.equal(n.counters.timedOut, 1);
   assert.equal(n.counters.failed, 1);

@@ -33,6 +33,14 @@ test('reverse inverts the direction of the adjustment', () => {
   assert.deepEqual(statusContribution(false, 20, true), { fault: false, delta: 0 });
 });
 
+test('a script with no result yet: no weight applies; weight 0 is FAULT only with init_fail', () => {
+  const init = (weight: number, initFail = false) => ({ kind: 'status' as const, name: 'i', up: undefined, weight, initFail });
+  assert.deepEqual(effectivePriority(100, [init(20)]), { fault: false, priority: 100, faultBy: [], delta: 0 });
+  assert.equal(effectivePriority(100, [init(-20, true)]).priority, 100);
+  assert.equal(effectivePriority(100, [init(0)]).fault, false);
+  assert.equal(effectivePriority(100, [init(0, true)]).fault, true);
+});
+
 test('several trackers sum, then clamp to 1..254', () => {
   assert.equal(effectivePriority(100, [s('a', true, 20), s('b', false, -5), s('c', true, -50)]).priority, 115);
   assert.equal(effectivePriority(250, [s('a', true, 20)]).priority, 254);

@@ -154,6 +154,36 @@ test('terminate_delay: a restart within the delay reports nothing; a real loss i
   }
 });
 
+test('fork_delay: a fork that execs something else at once does not bounce the status (connector)', { skip: isRoot ? false : 'needs CAP_NET_ADMIN' }, async () => {
+  // a uniquely named shell: "sleep 0.2 & wait" forks (the child keeps the shell's name for a
+  // moment, count 2) and the child then execs sleep (count back to 1)
+  const sh = join(dir, `kb${randomBytes(4).toString('hex')}`);
+  copyFileSync('/bin/bash', sh);
+  chmodSync(sh, 0o755);
+  const shName = sh.slice(dir.length + 1);
+  for (const [forkDelayMs, expectEvents] of [
+    [0, true],
+    [400, false],
+  ] as const) {
+    const mon = new ProcessMonitor({ mode: 'connector' });
+    const t = mon.track({ name: 'fd', process: shName, quorum: 2, forkDelayMs });
+    await mon.start();
+    const events: boolean[] = [];
+    t.on('status', (u) => events.push(u));
+    try {
+      const c = spawn(sh, ['-c', 'sleep 0.3; for i in 1 2 3; do /bin/sleep 0.1 & wait; done; sleep 0.2'], { stdio: 'ignore' });
+      children.push(c);
+      await new Promise((r) => c.once('exit', r));
+      await sleep(forkDelayMs + 100);
+      if (expectEvents) assert.ok(events.includes(true), `without fork_delay the fork is seen: ${events}`);
+      else assert.deepEqual(events, [], 'fork_delay hides the fork/exec bounce');
+    } finally {
+      mon.stop();
+      await killAll();
+    }
+  }
+});
+
 test('full command with parameters (argv matched from /proc/PID/cmdline)', async () => {
   const mon = new ProcessMonitor({ mode: isRoot ? 'auto' : 'scan', scanIntervalMs: 50 });
   const t = mon.track({ name: 'f', process: bin, params: ['31'] });

@@ -48,7 +48,9 @@ test('rise/fall: status changes only when the thresholds are crossed', async () 
   const s = new VrrpScript({ name: 'chk', script: line, rise: 2, fall: 3, timeoutMs: 5000 });
   const seen: ScriptStatus[] = [];
   s.on('status', (st) => seen.push(st));
-  assert.equal(s.status, 'ok');
+  assert.equal(s.status, 'init');
+  await s.runNow(); // the first result decides at once
+  assert.deepEqual(seen.splice(0), ['ok']);
   writeFileSync(state, 'fail');
   await s.runNow();
   await s.runNow();
@@ -69,20 +71,22 @@ test('rise/fall: status changes only when the thresholds are crossed', async () 
   assert.deepEqual(seen, ['failed', 'ok']);
   await s.runNow();
   assert.deepEqual(seen, ['failed', 'ok'], 'no event without a crossing');
-  assert.equal(s.counters.runs, 9);
+  assert.equal(s.counters.runs, 10);
   assert.equal(s.counters.failed, 5);
 });
 
-test('init_fail starts failed; rise successes make it ok', async () => {
-  const s = new VrrpScript({ name: 'init', script: '/bin/true', initFail: true, rise: 2 });
-  assert.equal(s.status, 'failed');
+test('the first result sets the status at once, whatever rise/fall/init_fail (keepalived 2.2.7)', async () => {
+  const s = new VrrpScript({ name: 'init', script: '/bin/true', initFail: true, rise: 3 });
+  assert.equal(s.status, 'init');
+  assert.equal(s.initFail, true);
   const seen: ScriptStatus[] = [];
   s.on('status', (st) => seen.push(st));
   await s.runNow();
-  assert.equal(s.status, 'failed');
-  await s.runNow();
   assert.equal(s.status, 'ok');
   assert.deepEqual(seen, ['ok']);
+  const f = new VrrpScript({ name: 'f3', script: '/bin/false', fall: 3 });
+  await f.runNow();
+  assert.equal(f.status, 'failed');
 });
 
 test('quoted arguments reach the script as keepalived splits them, no shell', async () => {
