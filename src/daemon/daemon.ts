@@ -262,7 +262,11 @@ export class Daemon {
     for (const t of inst.trackScripts) {
       const s = this.scripts.get(t.name);
       if (!s) continue;
-      out.push({ kind: 'status', name: `script ${t.name}`, up: s.runner.status === 'ok', weight: t.weight ?? s.def.weight, reverse: t.reverse ?? s.def.reverse });
+      const st = s.runner.status;
+      out.push({
+        kind: 'status', name: `script ${t.name}`, up: st === 'init' ? undefined : st === 'ok',
+        weight: t.weight ?? s.def.weight, reverse: t.reverse ?? s.def.reverse, initFail: s.def.initFail,
+      });
     }
     const links = this.monitor?.links();
     for (const t of inst.trackInterfaces) {
