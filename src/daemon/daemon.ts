@@ -30,6 +30,26 @@ export function sameConfig(a: unknown, b: unknown): boolean {
   return norm(a) === norm(b);
 }
 
+export interface TrackerStatus {
+  kind: 'script' | 'file';
+  name: string;
+  status: 'init' | 'ok' | 'failed';
+  value?: number;
+  runs?: number;
+  failures?: number;
+  timeouts?: number;
+}
+
+export interface DaemonSnapshot {
+  pid: number;
+  startedAtMs: number;
+  instances: InstanceStatus[];
+  trackers: TrackerStatus[];
+  notify: { queued: number; ran: number; succeeded: number; failed: number; timedOut: number; dropped: number; spawnErrors: number };
+  reloads: { ok: number; failed: number; lastMs: number; lastDurationMs: number };
+  unknownVridPackets: number;
+}
+
 export interface DaemonDeps {
   log: Logger;
   now?: () => number;
@@ -51,6 +71,9 @@ export class Daemon {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly securityRefused = new Set<string>();
+  readonly startedAtMs = Date.now();
+  /** reload outcomes (the entry point counts refused files as failed) */
+  readonly reloads = { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 };
 
   constructor(public config: KeepalivedConfig, deps: DaemonDeps) {
     this.log = deps.log;
@@ -169,6 +192,7 @@ export class Daemon {
     this.config = next;
     await Promise.all(work.map((w) => w.catch((err: Error) => this.log.error(`reload: ${err.message}`))));
     this.recomputeAll();
+    this.reloads.ok++;
     return summary;
   }
 
@@ -293,6 +317,22 @@ export class Daemon {
 
   status(): InstanceStatus[] {
     return this.runners.map((r) => r.status());
+  }
+
+  /** Everything an operator may ask about, for /status, /metrics and the USR1/USR2 files. */
+  snapshot(): DaemonSnapshot {
+    const trackers: TrackerStatus[] = [];
+    for (const [name, s] of this.scripts) trackers.push({ kind: 'script', name, status: s.runner.status, runs: s.runner.counters.runs, failures: s.runner.counters.failed, timeouts: s.runner.counters.timedOut });
+    for (const [name, f] of this.files) trackers.push({ kind: 'file', name, status: 'ok', value: f.tracker.value });
+    return {
+      pid: process.pid,
+      startedAtMs: this.startedAtMs,
+      instances: this.status(),
+      trackers,
+      notify: { ...this.notifier.counters, queued: this.notifier.counters.queued },
+      reloads: { ...this.reloads },
+      unknownVridPackets: this.hub.unknownVrid,
+    };
   }
 
   /** Graceful stop: every instance sends priority 0 and releases its addresses. */

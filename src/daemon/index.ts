@@ -7,6 +7,7 @@ import { parseConfigFile } from '../config/index.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './log.js';
+import { dumpFiles, startStatusServer, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
 
 export interface DaemonOptions {
   /** configuration file (-f), already resolved to an absolute path */
@@ -26,6 +27,12 @@ export interface DaemonOptions {
   checkOnly: boolean;
   /** JSON log lines instead of human ones */
   logJson?: boolean;
+  /** --status-listen HOST:PORT: serve /metrics and /status */
+  statusListen?: string;
+  /** where SIGUSR1 / SIGUSR2 write keepalived-ts.data / .json / .stats (default /tmp) */
+  dataDir?: string;
+  /** --watch-config: reload when the configuration files change (debounced, the SIGHUP path) */
+  watchConfig?: boolean;
 }
 
 /** Exit codes of the running daemon (keepalived's: 0 ok, 1 could not start, 3 bad config). */
@@ -71,12 +78,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
 
   const daemon = new Daemon(parsed.config, { log });
+  let closeExtras: () => Promise<void> = async () => undefined;
   let stopping: Promise<number> | undefined;
   const stop = (signal: string): Promise<number> => {
     stopping ??= (async () => {
       log.info(`Stopping (${signal})`);
       if (reloading) await reloading; // never stop half-way through a reload
       // bounded: a hung notify_stop script must not keep the daemon alive forever
+      await closeExtras().catch(() => undefined);
       const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
@@ -112,14 +121,26 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         }
         if (errors.length > 0) {
           log.error(`Reload aborted: ${errors.length} error(s) in the configuration; still running the previous one, unchanged`);
+          daemon.reloads.failed++;
           continue;
         }
         const sum = await daemon.reload(next.config);
+        daemon.reloads.lastMs = Date.now();
+        daemon.reloads.lastDurationMs = performance.now() - t0;
         log.info(`Reload done in ${(performance.now() - t0).toFixed(1)} ms: ${sum.unchanged.length} unchanged, ${sum.changed.length} changed${sum.changed.length ? ` (${sum.changed.join(', ')})` : ''}, ${sum.added.length} added${sum.added.length ? ` (${sum.added.join(', ')})` : ''}, ${sum.removed.length} removed${sum.removed.length ? ` (${sum.removed.join(', ')})` : ''}`);
       } while (reloadAgain && !stopping);
     })().catch((err: Error) => log.error(`reload failed: ${err.message}`)).finally(() => { reloading = undefined; });
   };
   process.on('SIGHUP', () => reload('SIGHUP'));
+
+  // SIGUSR1: data dump + JSON; SIGUSR2: statistics (keepalived's signals, files in --data-dir)
+  const files = dumpFiles(options.dataDir ?? '/tmp');
+  process.on('SIGUSR1', () => {
+    try { writeDataFiles(files, daemon.snapshot()); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
+  });
+  process.on('SIGUSR2', () => {
+    try { writeStatsFile(files, daemon.snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
+  });
 
   try {
     await daemon.start();
@@ -129,6 +150,29 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     return DaemonExit.startFailed;
   }
   log.info(`started ${daemon.runners.length} VRRP instance(s)`);
+  let statusServer: StatusServer | undefined;
+  if (options.statusListen) {
+    try {
+      statusServer = await startStatusServer(options.statusListen, () => daemon.snapshot());
+      log.info(`status and metrics on http://${statusServer.address}/status and /metrics`);
+    } catch (err) {
+      log.error(`status server: ${(err as Error).message}`);
+    }
+  }
+  let watcher: { close(): Promise<void> } | undefined;
+  if (options.watchConfig) {
+    // chokidar: a well-kept watcher (atomic saves by editors, renames); debounced into the SIGHUP path
+    const { watch } = await import('chokidar');
+    let timer: NodeJS.Timeout | undefined;
+    const w = watch(parsed.files, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 } });
+    w.on('all', () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => reload('configuration file changed'), 200);
+    });
+    watcher = w;
+    log.info(`watching ${parsed.files.length} configuration file(s) for changes`);
+  }
+  closeExtras = async () => { await statusServer?.close(); await watcher?.close(); };
   if (process.env.NOTIFY_SOCKET) {
     // systemd Type=notify: READY once every socket is open (systemd-notify handles abstract sockets)
     spawn('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' }).on('error', () => undefined);

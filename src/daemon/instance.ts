@@ -36,9 +36,28 @@ export interface InstanceStatus {
   name: string;
   state: VrrpState | 'WAITING';
   vrid: number;
+  version: 2 | 3;
+  family: IpFamily;
   interface: string;
+  /** configured priority */
   priority: number;
+  /** priority after tracking weights (what adverts carry) */
   effectivePriority: number;
+  advertIntervalCs: number;
+  virtualAddresses: string[];
+  /** how many virtual addresses this node holds now */
+  addressesHeld: number;
+  advertsSent: number;
+  advertsReceived: number;
+  priorityZeroSent: number;
+  priorityZeroReceived: number;
+  becameMaster: number;
+  releasedMaster: number;
+  /** state changes since start */
+  transitions: number;
+  /** wall-clock ms of the last state change (0: none yet) */
+  lastTransitionMs: number;
+  /** received packets dropped, by reason */
   drops: Record<string, number>;
 }
 
@@ -59,6 +78,8 @@ export class InstanceRunner {
   /** virtual addresses we have added and not yet removed (so a deletion under us is noticed) */
   readonly held = new Set<string>();
   readonly drops: Record<string, number> = {};
+  private transitions = 0;
+  private lastTransitionMs = 0;
   private stopped = false;
   /** during a reload restart: no notify for re-entering the state we already had */
   private quietRestart = false;
@@ -77,9 +98,17 @@ export class InstanceRunner {
   }
 
   status(): InstanceStatus {
+    const st = this.core?.stats;
     return {
-      name: this.name, state: this.state, vrid: this.inst.virtualRouterId, interface: this.ifname,
-      priority: this.inst.priority, effectivePriority: this.core?.effectivePriority ?? this.inst.priority,
+      name: this.name, state: this.state, vrid: this.inst.virtualRouterId, version: this.inst.version, family: this.family,
+      interface: this.ifname, priority: this.inst.priority, effectivePriority: this.core?.effectivePriority ?? this.inst.priority,
+      advertIntervalCs: this.inst.advertIntervalCs,
+      virtualAddresses: ownedAddresses(this.inst).map((a) => `${a.address}/${a.prefixLength}`),
+      addressesHeld: this.held.size,
+      advertsSent: st?.advertsSent ?? 0, advertsReceived: st?.advertsReceived ?? 0,
+      priorityZeroSent: st?.priorityZeroSent ?? 0, priorityZeroReceived: st?.priorityZeroReceived ?? 0,
+      becameMaster: st?.becameMaster ?? 0, releasedMaster: st?.releasedMaster ?? 0,
+      transitions: this.transitions, lastTransitionMs: this.lastTransitionMs,
       drops: { ...this.drops },
     };
   }
@@ -264,6 +293,8 @@ export class InstanceRunner {
         return;
       case 'stateChanged':
         log.debug(`(${this.name}) ${d.from} -> ${d.to}: ${d.reason}`);
+        this.transitions++;
+        this.lastTransitionMs = Date.now();
         return;
       case 'armTimer': {
         const old = this.timers.get(d.timer);
