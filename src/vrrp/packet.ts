@@ -59,6 +59,7 @@ export type Drop = { readonly ok: false; readonly reason: DropReason; readonly d
 
 const NO_WARNINGS: readonly AdvertWarning[] = Object.freeze([]);
 const GROUP4 = new Uint8Array([224, 0, 0, 18]);
+const phScratch = new Uint8Array(32); // pseudo-header addresses while encoding (synchronous use only)
 
 function drop(reason: DropReason, detail?: string): Drop {
   return detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
@@ -91,15 +92,10 @@ export interface Ipv4Packet {
  * checksum, and refuses fragments (the kernel reassembles before raw delivery).
  */
 export function parseIpv4Packet(buf: Uint8Array): Ipv4Packet | Drop {
-  if (buf.length < 20) return drop('ip-truncated', `${buf.length} bytes`);
-  if (buf[0]! >> 4 !== 4) return drop('not-ipv4', `version ${buf[0]! >> 4}`);
+  const bad = checkIpv4Header(buf);
+  if (bad !== null) return bad;
   const headerLength = (buf[0]! & 15) * 4;
-  if (headerLength < 20) return drop('bad-ip-header-length', `IHL ${headerLength / 4}`);
   const totalLength = (buf[2]! << 8) | buf[3]!;
-  if (totalLength < headerLength) return drop('bad-ip-header-length', `total length ${totalLength} < header ${headerLength}`);
-  if (buf.length < totalLength) return drop('ip-truncated', `${buf.length} bytes, total length ${totalLength}`);
-  if (internetChecksum(buf, 0, headerLength) !== 0) return drop('bad-ip-checksum');
-  if ((buf[6]! & 0x20) !== 0 || (((buf[6]! & 0x1f) << 8) | buf[7]!) !== 0) return drop('ip-fragment');
   return {
     ok: true,
     tos: buf[1]!,
@@ -114,6 +110,20 @@ export function parseIpv4Packet(buf: Uint8Array): Ipv4Packet | Drop {
     payloadEnd: totalLength,
     payload: buf.subarray(headerLength, totalLength),
   };
+}
+
+/** The IPv4 header checks, without building anything (the receive path reads fields in place). */
+function checkIpv4Header(buf: Uint8Array): Drop | null {
+  if (buf.length < 20) return drop('ip-truncated', `${buf.length} bytes`);
+  if (buf[0]! >> 4 !== 4) return drop('not-ipv4', `version ${buf[0]! >> 4}`);
+  const headerLength = (buf[0]! & 15) * 4;
+  if (headerLength < 20) return drop('bad-ip-header-length', `IHL ${headerLength / 4}`);
+  const totalLength = (buf[2]! << 8) | buf[3]!;
+  if (totalLength < headerLength) return drop('bad-ip-header-length', `total length ${totalLength} < header ${headerLength}`);
+  if (buf.length < totalLength) return drop('ip-truncated', `${buf.length} bytes, total length ${totalLength}`);
+  if (internetChecksum(buf, 0, headerLength) !== 0) return drop('bad-ip-checksum');
+  if ((buf[6]! & 0x20) !== 0 || (((buf[6]! & 0x1f) << 8) | buf[7]!) !== 0) return drop('ip-fragment');
+  return null;
 }
 
 /** Fields of an IPv6 packet with the fixed header only (captures and tests; raw sockets give the payload). */
@@ -351,7 +361,7 @@ export function encodeAdvertInto(out: Uint8Array, offset: number, fields: Advert
     const form = opts.checksumForm ?? 'v3-pseudo-header';
     if (f === 6 || form !== 'v3-no-pseudo-header') {
       if (opts.src === undefined || opts.dst === undefined) return encFail('missing-ip-addresses', 'VRRPv3 checksum needs src and dst');
-      const ph = new Uint8Array(32);
+      const ph = phScratch;
       const dstText = f === 4 && form === 'v3-old-unicast' ? (opts.multicastGroup ?? VRRP_MCAST_V4) : opts.dst;
       const okSrc = f === 4 ? parseIpv4Into(opts.src, ph, 0) : parseIpv6Into(opts.src, ph, 0);
       const okDst = f === 4 ? parseIpv4Into(dstText, ph, 16) : parseIpv6Into(dstText, ph, 16);
@@ -440,12 +450,19 @@ export function decodeAdvert(buf: Uint8Array, start: number, end: number, ctx: C
   const advert: VrrpAdvert = version === 2
     ? {
       version, type, vrid, priority: buf[start + 2]!, advertIntervalCs: intervalCs, addresses,
-      authType: buf[start + 4]!, authData: Uint8Array.prototype.slice.call(buf, p, p + VRRP_AUTH_LEN), checksum,
+      authType: buf[start + 4]!, authData: copy8(buf, p), checksum,
     }
     : {
       version, type, vrid, priority: buf[start + 2]!, advertIntervalCs: intervalCs, addresses, checksum,
     };
   return { ok: true, advert, checksumForm: form };
+}
+
+/** A plain Uint8Array copy of 8 bytes (slice() on a Buffer goes through the slow species path). */
+function copy8(buf: Uint8Array, p: number): Uint8Array {
+  const a = new Uint8Array(VRRP_AUTH_LEN);
+  for (let i = 0; i < VRRP_AUTH_LEN; i++) a[i] = buf[p + i]!;
+  return a;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,9 +504,10 @@ export interface Received {
   readonly family: IpFamily;
   readonly src: string;
   readonly dst: string;
-  readonly ttl?: number;
-  /** auth_type AH: the sequence number, for the caller's anti-replay check */
-  readonly ahSequence?: number;
+  /** TTL / hop limit when known, else undefined */
+  readonly ttl: number | undefined;
+  /** auth_type AH: the sequence number, for the caller's anti-replay check; else undefined */
+  readonly ahSequence: number | undefined;
 }
 
 const scratch16 = new Uint8Array(32);
@@ -516,13 +534,15 @@ function vridKnown(vrids: ReceiveOptions['vrids'], vrid: number): boolean {
  * 51 for AH). Never throws; returns the advert with its IP context or the reason to drop it.
  */
 export function receiveIpv4(packet: Uint8Array, opts: ReceiveOptions = {}): Received | Drop {
-  const ip = parseIpv4Packet(packet);
-  if (!ip.ok) return ip;
-  let start = ip.payloadOffset;
-  const end = ip.payloadEnd;
+  const bad = checkIpv4Header(packet);
+  if (bad !== null) return bad;
+  let start = (packet[0]! & 15) * 4;
+  const end = (packet[2]! << 8) | packet[3]!;
+  const protocol = packet[9]!;
+  const ttl = packet[8]!;
   let ahSequence: number | undefined;
   const wantAh = opts.authType === AuthType.IpAh;
-  if (ip.protocol === IPPROTO_AH) {
+  if (protocol === IPPROTO_AH) {
     if (!wantAh) return drop('ah-unexpected', 'AH packet but auth_type is not AH');
     if (end - start < AH_HEADER_LEN) return drop('ah-truncated');
     if (packet[start]! !== IPPROTO_VRRP) return drop('ah-bad-next-header', `next header ${packet[start]}`);
@@ -534,19 +554,19 @@ export function receiveIpv4(packet: Uint8Array, opts: ReceiveOptions = {}): Rece
     const icv = ahIcv(packet, 0, end, start, key);
     for (let i = 0; i < 12; i++) if (icv[i] !== packet[start + 12 + i]) return drop('auth-mismatch', 'AH ICV');
     start += AH_HEADER_LEN;
-  } else if (ip.protocol !== IPPROTO_VRRP) {
-    return drop('not-vrrp-protocol', `protocol ${ip.protocol}`);
+  } else if (protocol !== IPPROTO_VRRP) {
+    return drop('not-vrrp-protocol', `protocol ${protocol}`);
   } else if (wantAh) {
     return drop('ah-missing', 'auth_type AH but no AH header');
   }
-  const ttlDrop = checkTtl(ip.ttl, opts);
+  const ttlDrop = checkTtl(ttl, opts);
   if (ttlDrop) return ttlDrop;
   const d = decodeAdvert(packet, start, end, {
     family: 4, src: packet, srcOffset: 12, dst: packet, dstOffset: 16,
-    tryOldUnicast: opts.oldUnicastChecksum !== 'never', acceptNoPseudoHeader: opts.acceptNoPseudoHeader,
+    tryOldUnicast: opts.oldUnicastChecksum !== 'never', acceptNoPseudoHeader: opts.acceptNoPseudoHeader !== false,
   });
   if (!d.ok) return d;
-  return validate(d, 4, ip.src, ip.dst, ip.ttl, ahSequence, opts);
+  return validate(d, 4, formatIpv4(packet, 12), formatIpv4(packet, 16), ttl, ahSequence, opts);
 }
 
 /**
@@ -581,7 +601,6 @@ function validate(
   if (opts.version !== undefined && a.version !== opts.version) return drop('version-mismatch', `got v${a.version}, configured v${opts.version}`);
   if (!vridKnown(opts.vrids, a.vrid)) return drop('unknown-vrid', `VRID ${a.vrid}`);
   let warnings: AdvertWarning[] | null = null;
-  const warn = (w: AdvertWarning) => { (warnings ??= []).push(w); };
   if (a.version === 2) {
     const want = opts.authType ?? AuthType.None;
     if (a.authType !== want) return drop('auth-type-mismatch', `got ${a.authType}, configured ${want}`);
@@ -590,21 +609,19 @@ function validate(
       return drop('interval-mismatch', `got ${a.advertIntervalCs / 100} s, configured ${opts.advertIntervalCs / 100} s`);
     }
   } else if (opts.advertIntervalCs !== undefined && a.advertIntervalCs !== opts.advertIntervalCs) {
-    warn('interval-differs');
+    warnings = ['interval-differs'];
   }
-  if (d.checksumForm === 'v3-old-unicast') warn('old-unicast-checksum');
-  else if (d.checksumForm === 'v3-no-pseudo-header') warn('no-pseudo-header-checksum');
+  if (d.checksumForm === 'v3-old-unicast') (warnings ??= []).push('old-unicast-checksum');
+  else if (d.checksumForm === 'v3-no-pseudo-header') (warnings ??= []).push('no-pseudo-header-checksum');
   if (opts.addresses !== undefined) {
     const mismatch = addressMismatch(opts.addresses, a.addresses, family);
     if (mismatch !== null) {
       if (opts.dropOnAddressMismatch) return drop(mismatch);
-      warn(mismatch);
+      (warnings ??= []).push(mismatch);
     }
   }
-  const base = { ok: true as const, advert: a, checksumForm: d.checksumForm, warnings: warnings ?? NO_WARNINGS, family, src, dst };
-  return ttl === undefined
-    ? (ahSequence === undefined ? base : { ...base, ahSequence })
-    : (ahSequence === undefined ? { ...base, ttl } : { ...base, ttl, ahSequence });
+  // one object shape for every result (ttl / ahSequence undefined when unknown): keeps call sites monomorphic
+  return { ok: true, advert: a, checksumForm: d.checksumForm, warnings: warnings ?? NO_WARNINGS, family, src, dst, ttl, ahSequence };
 }
 
 /** Configured vs received address list, as keepalived checks it (count, then each configured one present). */

@@ -76,7 +76,7 @@ function randomAddr(family: 4 | 6): string {
 
 function randomFields(family: 4 | 6): AdvertFields {
   const version = family === 6 ? 3 : (rnd() < 0.5 ? 2 : 3);
-  const n = rnd() < 0.05 ? int(256) : int(6);
+  const n = rnd() < 0.01 ? int(256) : int(6);
   const addresses = Array.from({ length: n }, () => randomAddr(family));
   const f: AdvertFields = {
     version, vrid: 1 + int(255), priority: int(256),
