@@ -45,12 +45,12 @@ export type DropReason =
   | 'missing-ip-addresses' // VRRPv3 checksum needs the IP source and destination
   // instance configuration
   | 'unknown-vrid' | 'version-mismatch' | 'auth-type-mismatch' | 'auth-mismatch' | 'interval-mismatch'
-  | 'addr-count-mismatch' | 'addr-list-mismatch'; // only with dropOnAddressMismatch (strict)
+  | 'addr-count-mismatch' | 'addr-list-mismatch'; // keepalived 2.2.7 drops these (measured); addressMismatch: 'warn' keeps them
 
-/** Conditions keepalived logs and counts without dropping the advert. */
+/** Conditions reported without dropping the advert. */
 export type AdvertWarning =
-  | 'addr-count-mismatch' // the advert carries a different number of addresses than configured
-  | 'addr-list-mismatch' // same count, but some configured address is missing
+  | 'addr-count-mismatch' // (addressMismatch: 'warn') a different number of addresses than configured
+  | 'addr-list-mismatch' // (addressMismatch: 'warn') same count, but some configured address is missing
   | 'interval-differs' // v3: Max Adver Int differs from ours (a v3 Backup learns it)
   | 'old-unicast-checksum' // v3 checksum matched only with the multicast group as destination
   | 'no-pseudo-header-checksum'; // v3 over IPv4 checksum matched only without the pseudo-header
@@ -485,10 +485,19 @@ export interface ReceiveOptions {
   readonly unicast?: boolean;
   readonly minTtl?: number;
   readonly maxTtl?: number;
-  /** configured virtual addresses: compared with the advert's list (warning, or drop if strict) */
+  /**
+   * configured virtual addresses (without prefix length), compared with the advert's list.
+   * Leave undefined to skip the check (keepalived's skip_check_adv_addr, for an advert from the
+   * same Master as the previous one: that needs state, so the caller decides).
+   */
   readonly addresses?: readonly string[];
-  /** keepalived's strict_mode: drop on address mismatch instead of warning */
-  readonly dropOnAddressMismatch?: boolean;
+  /**
+   * What an address mismatch does. keepalived 2.2.7 drops the advert in both cases (measured in
+   * test/interop/capture-keepalived.test.ts: "received an unexpected ip number count" and
+   * "ip address associated with VRID not present in MASTER advert"), so 'drop' is the default;
+   * 'warn' accepts it with a warning flag (RFC 3768 section 7.1 says MAY drop and SHOULD log).
+   */
+  readonly addressMismatch?: 'drop' | 'warn';
   /** keepalived's old_unicast_checksum: 'auto' (default) detects it, 'never' refuses it */
   readonly oldUnicastChecksum?: 'auto' | 'never';
   /** accept VRRPv3-over-IPv4 checksums without pseudo-header (default true) */
@@ -616,7 +625,7 @@ function validate(
   if (opts.addresses !== undefined) {
     const mismatch = addressMismatch(opts.addresses, a.addresses, family);
     if (mismatch !== null) {
-      if (opts.dropOnAddressMismatch) return drop(mismatch);
+      if (opts.addressMismatch !== 'warn') return drop(mismatch);
       (warnings ??= []).push(mismatch);
     }
   }

@@ -35,7 +35,6 @@ function optsFor(fx: Fixture): ReceiveOptions {
     advertIntervalCs: fx.expected.advertIntervalCs,
     unicast: fx.expected.unicast,
     addresses: fx.expected.addresses,
-    dropOnAddressMismatch: true,
   };
 }
 
@@ -285,19 +284,21 @@ test('drop reasons: instance configuration (vrid, version, auth, interval)', () 
   assert.deepEqual(r3.warnings, ['interval-differs']);
 });
 
-test('address list: warnings (keepalived logs and counts), drops only when strict', () => {
+test('address list: dropped by default (keepalived 2.2.7, measured), warnings on request', () => {
   const pkt = v2({ addresses: ['192.0.2.101', '192.0.2.102'] });
   const same = receiveIpv4(pkt, { addresses: ['192.0.2.102', '192.0.2.101'] });
   assert.ok(same.ok);
   assert.deepEqual(same.warnings, []);
-  const fewer = receiveIpv4(pkt, { addresses: ['192.0.2.101'] });
+  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101'] })), 'addr-count-mismatch');
+  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101', '192.0.2.9'] })), 'addr-list-mismatch');
+  const fewer = receiveIpv4(pkt, { addresses: ['192.0.2.101'], addressMismatch: 'warn' });
   assert.ok(fewer.ok);
   assert.deepEqual(fewer.warnings, ['addr-count-mismatch']);
-  const other = receiveIpv4(pkt, { addresses: ['192.0.2.101', '192.0.2.103'] });
+  const other = receiveIpv4(pkt, { addresses: ['192.0.2.101', '192.0.2.103'], addressMismatch: 'warn' });
   assert.ok(other.ok);
   assert.deepEqual(other.warnings, ['addr-list-mismatch']);
-  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101'], dropOnAddressMismatch: true })), 'addr-count-mismatch');
-  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101', '192.0.2.9'], dropOnAddressMismatch: true })), 'addr-list-mismatch');
+  // no configured list: no check (skip_check_adv_addr)
+  assert.ok(receiveIpv4(pkt).ok);
   // IPv6 lists compare by value, not spelling
   const e6 = encodeAdvert({ version: 3, vrid: 4, priority: 100, advertIntervalCs: 100, addresses: ['2001:DB8:0:0::140'] }, { family: 6, src: 'fe80::1', dst: 'ff02::12' });
   assert.ok(e6.ok);
