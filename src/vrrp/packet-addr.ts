@@ -3,6 +3,7 @@
 
 /** Parse dotted-quad IPv4 text into out[off..off+4). Returns false (and writes nothing useful) on bad text. */
 export function parseIpv4Into(text: string, out: Uint8Array, off: number): boolean {
+  if (typeof text !== 'string') return false;
   let part = 0;
   let value = 0;
   let digits = 0;
@@ -28,6 +29,7 @@ const WORDS = [0, 0, 0, 0, 0, 0, 0, 0]; // scratch (synchronous use only)
 const V4TMP = new Uint8Array(4);
 
 export function parseIpv6Into(text: string, out: Uint8Array, off: number): boolean {
+  if (typeof text !== 'string') return false;
   const n = text.length;
   if (n < 2 || n > 45) return false;
   const words = WORDS;

@@ -2,7 +2,7 @@
 // as keepalived 2.2.7 speaks them. Pure code: no I/O, never throws on any input (every failure is a
 // typed result), and the receive path avoids allocation beyond the decoded advert itself.
 import { createHmac } from 'node:crypto';
-import { AuthType, type IpFamily, type VrrpAdvert, type VrrpVersion } from './types.js';
+import { AuthType, type AdvertWarning, type ChecksumForm, type IpFamily, type ReceivedAdvert, type VrrpAdvert, type VrrpVersion } from './types.js';
 import { foldChecksum, internetChecksum, IPPROTO_VRRP, pseudoHeaderSum4, pseudoHeaderSum6, sumWords } from './checksum.js';
 import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from './packet-addr.js';
 
@@ -21,16 +21,7 @@ export const VRRP_AUTH_LEN = 8;
 export const AH_HEADER_LEN = 24;
 const VRRP_HEADER_LEN = 8;
 
-/**
- * Which checksum computation a packet was (or is to be) sent with.
- * - 'v2': VRRPv2, over the VRRP message only.
- * - 'v3-pseudo-header': VRRPv3 with the pseudo-header (RFC 5798 section 5.2.8; keepalived's
- *   default over IPv4, the only form over IPv6).
- * - 'v3-no-pseudo-header': VRRPv3 over IPv4 computed like v2 (RFC 9568, Cisco, Juniper).
- * - 'v3-old-unicast': VRRPv3 over IPv4 unicast, pseudo-header destination = the multicast group
- *   instead of the unicast peer (keepalived <= 1.3.6; its keyword old_unicast_checksum).
- */
-export type ChecksumForm = 'v2' | 'v3-pseudo-header' | 'v3-no-pseudo-header' | 'v3-old-unicast';
+export type { ChecksumForm, AdvertWarning } from './types.js';
 
 /** Why a received packet is dropped (RFC 3768 / RFC 5798 section 7.1, keepalived's checks). */
 export type DropReason =
@@ -47,13 +38,6 @@ export type DropReason =
   | 'unknown-vrid' | 'version-mismatch' | 'auth-type-mismatch' | 'auth-mismatch' | 'interval-mismatch'
   | 'addr-count-mismatch' | 'addr-list-mismatch'; // keepalived 2.2.7 drops these (measured); addressMismatch: 'warn' keeps them
 
-/** Conditions reported without dropping the advert. */
-export type AdvertWarning =
-  | 'addr-count-mismatch' // (addressMismatch: 'warn') a different number of addresses than configured
-  | 'addr-list-mismatch' // (addressMismatch: 'warn') same count, but some configured address is missing
-  | 'interval-differs' // v3: Max Adver Int differs from ours (a v3 Backup learns it)
-  | 'old-unicast-checksum' // v3 checksum matched only with the multicast group as destination
-  | 'no-pseudo-header-checksum'; // v3 over IPv4 checksum matched only without the pseudo-header
 
 export type Drop = { readonly ok: false; readonly reason: DropReason; readonly detail?: string };
 
@@ -114,6 +98,7 @@ export function parseIpv4Packet(buf: Uint8Array): Ipv4Packet | Drop {
 
 /** The IPv4 header checks, without building anything (the receive path reads fields in place). */
 function checkIpv4Header(buf: Uint8Array): Drop | null {
+  if (!(buf instanceof Uint8Array)) return drop('ip-truncated', 'not a byte buffer');
   if (buf.length < 20) return drop('ip-truncated', `${buf.length} bytes`);
   if (buf[0]! >> 4 !== 4) return drop('not-ipv4', `version ${buf[0]! >> 4}`);
   const headerLength = (buf[0]! & 15) * 4;
@@ -137,6 +122,7 @@ export interface Ipv6Packet {
 }
 
 export function parseIpv6Packet(buf: Uint8Array): Ipv6Packet | Drop {
+  if (!(buf instanceof Uint8Array)) return drop('ip-truncated', 'not a byte buffer');
   if (buf.length < 40) return drop('ip-truncated', `${buf.length} bytes`);
   if (buf[0]! >> 4 !== 6) return drop('not-ipv4', `version ${buf[0]! >> 4} (expected 6)`);
   const payloadLength = (buf[4]! << 8) | buf[5]!;
@@ -166,7 +152,7 @@ export interface Ipv4HeaderFields {
 
 export type EncodeError =
   | 'bad-version' | 'bad-vrid' | 'bad-priority' | 'bad-interval' | 'too-many-addresses' | 'bad-address'
-  | 'bad-auth' | 'missing-ip-addresses' | 'bad-family' | 'bad-ip-field' | 'too-long';
+  | 'bad-auth' | 'missing-ip-addresses' | 'bad-family' | 'bad-ip-field' | 'too-long' | 'bad-fields';
 export type EncodeFailure = { readonly ok: false; readonly error: EncodeError; readonly detail?: string };
 export type EncodeResult = { readonly ok: true; readonly bytes: Buffer } | EncodeFailure;
 
@@ -186,6 +172,9 @@ function byte(n: number | undefined, dflt: number): number | null {
 export function buildIpv4Packet(
   fields: Ipv4HeaderFields, payload: Uint8Array, ah?: { spi?: number; seq: number; key: string | Uint8Array },
 ): EncodeResult {
+  if (fields === null || typeof fields !== 'object' || typeof fields.src !== 'string' || typeof fields.dst !== 'string') return encFail('bad-fields');
+  if (!(payload instanceof Uint8Array)) return encFail('bad-fields', 'payload');
+  if (ah !== undefined && (ah === null || typeof ah !== 'object' || !(typeof ah.key === 'string' || ah.key instanceof Uint8Array))) return encFail('bad-auth', 'AH key');
   const ttl = byte(fields.ttl, VRRP_TTL);
   const tos = byte(fields.tos, 0xc0);
   const protocol = ah ? IPPROTO_AH : byte(fields.protocol, IPPROTO_VRRP);
@@ -276,6 +265,14 @@ export interface EncodeOptions {
   readonly multicastGroup?: string;
 }
 
+/** Shapes a JavaScript caller could get wrong (TypeScript callers cannot). */
+function badInput(fields: AdvertFields, opts: EncodeOptions): EncodeFailure | null {
+  if (fields === null || typeof fields !== 'object' || !Array.isArray(fields.addresses)) return encFail('bad-fields', 'fields');
+  if (opts === null || typeof opts !== 'object') return encFail('bad-fields', 'options');
+  if ((opts.src !== undefined && typeof opts.src !== 'string') || (opts.dst !== undefined && typeof opts.dst !== 'string')) return encFail('bad-address', 'src/dst');
+  return null;
+}
+
 /** Bytes of the VRRP message for these fields (no IP header). */
 export function advertLength(version: VrrpVersion, family: IpFamily, count: number): number {
   return VRRP_HEADER_LEN + count * (family === 4 ? 4 : 16) + (version === 2 ? VRRP_AUTH_LEN : 0);
@@ -283,6 +280,8 @@ export function advertLength(version: VrrpVersion, family: IpFamily, count: numb
 
 /** Encode a VRRP advertisement (the VRRP message only), computing its checksum. */
 export function encodeAdvert(fields: AdvertFields, opts: EncodeOptions): EncodeResult {
+  const bad = badInput(fields, opts);
+  if (bad) return bad;
   const f = opts.family;
   if (f !== 4 && f !== 6) return encFail('bad-family');
   const v = fields.version;
@@ -300,6 +299,9 @@ export function encodeAdvert(fields: AdvertFields, opts: EncodeOptions): EncodeR
  * out must have advertLength(...) bytes free from offset.
  */
 export function encodeAdvertInto(out: Uint8Array, offset: number, fields: AdvertFields, opts: EncodeOptions): number | EncodeFailure {
+  const bad = badInput(fields, opts);
+  if (bad) return bad;
+  if (!(out instanceof Uint8Array) || !Number.isInteger(offset)) return encFail('bad-fields', 'output buffer/offset');
   const f = opts.family;
   const v = fields.version;
   if (f !== 4 && f !== 6) return encFail('bad-family');
@@ -404,6 +406,10 @@ export interface Decoded {
  * 2/3 (2 only over IPv4), type 1, VRID 1-255, length consistent with the address count.
  */
 export function decodeAdvert(buf: Uint8Array, start: number, end: number, ctx: ChecksumContext): Decoded | Drop {
+  if (!(buf instanceof Uint8Array) || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > buf.length) {
+    return drop('too-short', 'bad buffer or range');
+  }
+  if (ctx === null || typeof ctx !== 'object' || (ctx.family !== 4 && ctx.family !== 6)) return drop('missing-ip-addresses', 'bad checksum context');
   const len = end - start;
   if (len < VRRP_HEADER_LEN) return drop('too-short', `${len} bytes`);
   const version = buf[start]! >> 4;
@@ -523,7 +529,7 @@ const scratch16 = new Uint8Array(32);
 
 /** Compare the configured PASS with the 8 received bytes, keepalived-style (zero padded, truncated). */
 function passMatches(pass: string | Uint8Array | undefined, data: Uint8Array, off: number): boolean {
-  const bytes = pass === undefined ? undefined : typeof pass === 'string' ? Buffer.from(pass, 'utf8') : pass;
+  const bytes = typeof pass === 'string' ? Buffer.from(pass, 'utf8') : pass instanceof Uint8Array ? pass : undefined;
   for (let i = 0; i < VRRP_AUTH_LEN; i++) {
     const want = bytes !== undefined && i < bytes.length ? bytes[i]! : 0;
     if (data[off + i] !== want) return false;
@@ -542,7 +548,8 @@ function vridKnown(vrids: ReceiveOptions['vrids'], vrid: number): boolean {
  * Receive path for IPv4: a whole packet from a raw socket (IPv4 header included, protocol 112 or
  * 51 for AH). Never throws; returns the advert with its IP context or the reason to drop it.
  */
-export function receiveIpv4(packet: Uint8Array, opts: ReceiveOptions = {}): Received | Drop {
+export function receiveIpv4(packet: Uint8Array, optsIn: ReceiveOptions = {}): Received | Drop {
+  const opts = optsIn ?? {};
   const bad = checkIpv4Header(packet);
   if (bad !== null) return bad;
   let start = (packet[0]! & 15) * 4;
@@ -583,7 +590,9 @@ export function receiveIpv4(packet: Uint8Array, opts: ReceiveOptions = {}): Rece
  * destination from the socket (recvfrom) or the caller's knowledge (ff02::12 or our address).
  */
 export function receiveIpv6(payload: Uint8Array, src: string, dst: string, opts: ReceiveOptions = {}, hopLimit?: number): Received | Drop {
-  if (!parseIpv6Into(src, scratch16, 0) || !parseIpv6Into(dst, scratch16, 16)) {
+  if (!(payload instanceof Uint8Array)) return drop('too-short', 'not a byte buffer');
+  opts ??= {};
+  if (typeof src !== 'string' || typeof dst !== 'string' || !parseIpv6Into(src, scratch16, 0) || !parseIpv6Into(dst, scratch16, 16)) {
     return drop('missing-ip-addresses', `bad IPv6 source/destination ${src} -> ${dst}`);
   }
   if (hopLimit !== undefined) {
@@ -642,4 +651,12 @@ function addressMismatch(configured: readonly string[], received: readonly strin
     if (canon === null || !received.includes(canon)) return 'addr-list-mismatch';
   }
   return null;
+}
+
+/** The shared ReceivedAdvert the state machine consumes, from a successful receive result. */
+export function toReceivedAdvert(r: Received, ifname?: string): ReceivedAdvert {
+  return {
+    advert: r.advert, family: r.family, srcAddress: r.src, dstAddress: r.dst, ttl: r.ttl, ifname,
+    checksumForm: r.checksumForm, warnings: r.warnings,
+  };
 }

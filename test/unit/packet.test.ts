@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   buildIpv4Packet, decodeAdvert, encodeAdvert, encodeAdvertInto, parseIpv4Packet, parseIpv6Packet, receiveIpv4, receiveIpv6,
-  advertLength, type AdvertFields, type ReceiveOptions,
+  advertLength, toReceivedAdvert, type AdvertFields, type ReceiveOptions,
 } from '../../src/vrrp/packet.js';
 import { foldChecksum, internetChecksum, pseudoHeaderSum4, sumWords } from '../../src/vrrp/checksum.js';
 import { canonicalAddress, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/vrrp/packet-addr.js';
@@ -389,4 +389,42 @@ test('address text parsing and RFC 5952 formatting', () => {
   assert.equal(canonicalAddress('0.0.0.0', 4), '0.0.0.0');
   assert.equal(canonicalAddress('2001:0db8::0001', 6), '2001:db8::1');
   assert.equal(canonicalAddress('x', 6), null);
+});
+
+test('hostile JavaScript inputs give typed results, never exceptions', () => {
+  const junk: unknown[] = [undefined, null, 0, 'x', {}, [], [1, 2], new ArrayBuffer(8), { length: 100 }];
+  for (const j of junk) {
+    const anyJ = j as never;
+    assert.equal(receiveIpv4(anyJ).ok, false);
+    assert.equal(typeof receiveIpv4(v2(), anyJ).ok, 'boolean'); // junk options: a result, no exception
+    assert.equal(receiveIpv6(anyJ, 'fe80::1', 'ff02::12').ok, false);
+    assert.equal(receiveIpv6(new Uint8Array(40), anyJ, anyJ).ok, false);
+    assert.equal(parseIpv4Packet(anyJ).ok, false);
+    assert.equal(parseIpv6Packet(anyJ).ok, false);
+    assert.equal(decodeAdvert(anyJ, 0, 10, { family: 4 }).ok, false);
+    assert.equal(decodeAdvert(new Uint8Array(20), 0, 20, anyJ).ok, false);
+    assert.equal(encodeAdvert(anyJ, { family: 4 }).ok, false);
+    assert.equal(encodeAdvert({ version: 2, vrid: 1, priority: 1, advertIntervalCs: 100, addresses: [] }, anyJ).ok, false);
+    assert.equal(buildIpv4Packet(anyJ, new Uint8Array(1)).ok, false);
+    assert.equal(parseIpv4Into(anyJ, new Uint8Array(4), 0), false);
+    assert.equal(parseIpv6Into(anyJ, new Uint8Array(16), 0), false);
+  }
+  assert.equal(decodeAdvert(new Uint8Array(20), 5, 100, { family: 4 }).ok, false);
+  assert.equal(decodeAdvert(new Uint8Array(20), -1, 10, { family: 4 }).ok, false);
+  const pass = v2({ authType: AuthType.SimpleText, authData: 'secret12' });
+  assert.equal(reason(receiveIpv4(pass, { authType: AuthType.SimpleText, authPass: 42 as never })), 'auth-mismatch');
+  assert.equal(reason(receiveIpv4(v2(), { addresses: [42 as never] })), 'addr-list-mismatch');
+});
+
+test('toReceivedAdvert gives the shared ReceivedAdvert with its IP context', () => {
+  const r = receiveIpv4(v2({}, { dst: '192.0.2.2', ttl: 200 }), { unicast: true });
+  assert.ok(r.ok);
+  const ra = toReceivedAdvert(r, 'eth9');
+  assert.equal(ra.srcAddress, '192.0.2.1');
+  assert.equal(ra.dstAddress, '192.0.2.2');
+  assert.equal(ra.ttl, 200);
+  assert.equal(ra.ifname, 'eth9');
+  assert.equal(ra.family, 4);
+  assert.equal(ra.checksumForm, 'v2');
+  assert.equal(ra.advert.vrid, 1);
 });
