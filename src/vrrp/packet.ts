@@ -504,6 +504,12 @@ export interface ReceiveOptions {
    * 'warn' accepts it with a warning flag (RFC 3768 section 7.1 says MAY drop and SHOULD log).
    */
   readonly addressMismatch?: 'drop' | 'warn';
+  /**
+   * @deprecated kept so existing callers compile; ignored. It mapped keepalived's strict_mode,
+   * but keepalived 2.2.7 drops mismatched address lists without strict_mode too (measured).
+   * Use addressMismatch.
+   */
+  readonly dropOnAddressMismatch?: boolean;
   /** keepalived's old_unicast_checksum: 'auto' (default) detects it, 'never' refuses it */
   readonly oldUnicastChecksum?: 'auto' | 'never';
   /** accept VRRPv3-over-IPv4 checksums without pseudo-header (default true) */

@@ -297,6 +297,8 @@ test('address list: dropped by default (keepalived 2.2.7, measured), warnings on
   const other = receiveIpv4(pkt, { addresses: ['192.0.2.101', '192.0.2.103'], addressMismatch: 'warn' });
   assert.ok(other.ok);
   assert.deepEqual(other.warnings, ['addr-list-mismatch']);
+  // the deprecated strict_mode flag no longer turns the drop into a warning (keepalived drops anyway)
+  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101'], dropOnAddressMismatch: false })), 'addr-count-mismatch');
   // no configured list: no check (skip_check_adv_addr)
   assert.ok(receiveIpv4(pkt).ok);
   // IPv6 lists compare by value, not spelling
