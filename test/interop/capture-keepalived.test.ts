@@ -199,7 +199,8 @@ test('keepalived 2.2.7 accepts our encoded adverts (and rejects corrupted ones)'
     await new Promise((r) => setTimeout(r, 5500));
     const masters = new Set(cases.filter((c) => log.includes(`(${c.name}) Entering MASTER STATE`)).map((c) => c.name));
     if (kaProc.pid !== undefined) process.kill(kaProc.pid, 'SIGTERM');
-    await waitFor(() => sender.exitCode !== null, 6000, 100);
+    // let keepalived finish its shutdown (it stops its VRRP child) before the lab SIGKILLs anything
+    await waitFor(() => (kaProc.exitCode !== null || kaProc.signalCode !== null) && sender.exitCode !== null, 8000, 100);
     t.diagnostic(`sender: ${senderOut.trim()}; keepalived took over: ${[...masters].join(', ') || 'none'}`);
     for (const c of cases) {
       const tookOver = masters.has(c.name);
