@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
 import {
-  buildIpv4Packet, encodeAdvert, parseIpv6Packet, receiveIpv4, receiveIpv6, type AdvertFields, type EncodeOptions,
+  buildIpv4Packet, encodeAdvert, parseIpv6Packet, receiveIpv4, receiveIpv6, type AdvertFields, type EncodeOptions, type ReceiveOptions,
 } from '../../src/vrrp/packet.js';
 import { parseIpv6Into } from '../../src/vrrp/packet-addr.js';
 import { AuthType } from '../../src/vrrp/types.js';
@@ -144,6 +144,8 @@ test('keepalived 2.2.7 accepts our encoded adverts (and rejects corrupted ones)'
       { name: 'V3_OTHER_INT', vrid: 26, instance: 'version 3', fields: v4(26, { version: 3, advertIntervalCs: 150 }), enc: { family: 4, ...mc4 }, dst: '224.0.0.18', expect: 'accept' },
       // multicast adverts must arrive with TTL 255
       { name: 'V2_TTL64', vrid: 27, instance: '', fields: v4(27), enc: { family: 4 }, dst: '224.0.0.18', ttl: 64, expect: 'drop' },
+      // unicast without min_ttl/max_ttl: any TTL is accepted
+      { name: 'V2_UNICAST_TTL64', vrid: 28, instance: `unicast_src_ip ${KA4}\n unicast_peer {\n ${PEER4}\n }`, fields: v4(28), enc: { family: 4 }, dst: KA4, ttl: 64, expect: 'accept' },
       // negative controls
       { name: 'V2_BADSUM', vrid: 18, instance: '', fields: v4(18), enc: { family: 4 }, corrupt: true, dst: '224.0.0.18', expect: 'drop' },
       { name: 'V2_BADPASS', vrid: 19, instance: 'authentication {\n auth_type PASS\n auth_pass secret123\n }', fields: v4(19, { authType: AuthType.SimpleText, authData: 'wrong' }), enc: { family: 4 }, dst: '224.0.0.18', expect: 'drop' },
@@ -202,6 +204,23 @@ test('keepalived 2.2.7 accepts our encoded adverts (and rejects corrupted ones)'
     // let keepalived finish its shutdown (it stops its VRRP child) before the lab SIGKILLs anything
     await waitFor(() => (kaProc.exitCode !== null || kaProc.signalCode !== null) && sender.exitCode !== null, 8000, 100);
     t.diagnostic(`sender: ${senderOut.trim()}; keepalived took over: ${[...masters].join(', ') || 'none'}`);
+    // our own receive path gives the same verdict as keepalived on the same bytes, except where the
+    // brief asks us to be more lenient: VRRPv3-over-IPv4 without pseudo-header (accepted, flagged)
+    cases.forEach((c, i) => {
+      const pkt = Buffer.from(streams[i]!.packets[0]!, 'hex');
+      const opts: ReceiveOptions = {
+        version: c.fields.version, vrids: c.vrid, advertIntervalCs: 100, addresses: c.vips ?? c.fields.addresses,
+        unicast: c.dst === KA4, authType: (c.ah ? AuthType.IpAh : c.instance.includes('PASS') ? AuthType.SimpleText : AuthType.None),
+        authPass: c.ah ?? (c.instance.includes('PASS') ? 'secret123' : undefined),
+      };
+      const ours = c.enc.family === 4 ? receiveIpv4(pkt, opts) : receiveIpv6(pkt.subarray(40), peerLL, c.dst, opts, 255);
+      if (c.name === 'V3_NO_PSEUDO') {
+        assert.ok(ours.ok && ours.warnings.includes('no-pseudo-header-checksum'), `${c.name}: ${JSON.stringify(ours)}`);
+        assert.equal(receiveIpv4(pkt, { ...opts, acceptNoPseudoHeader: false }).ok, false);
+      } else {
+        assert.equal(ours.ok, c.expect === 'accept', `${c.name}: our verdict ${JSON.stringify(ours)} differs from keepalived's`);
+      }
+    });
     for (const c of cases) {
       const tookOver = masters.has(c.name);
       assert.equal(tookOver, c.expect === 'drop', `${c.name}: keepalived ${tookOver ? 'took over (dropped our adverts)' : 'stayed BACKUP (accepted our adverts)'}, expected ${c.expect}\n${log.split('\n').filter((l) => l.includes(c.name)).join('\n')}`);
