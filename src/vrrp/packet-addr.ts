@@ -3,6 +3,7 @@
 
 /** Parse dotted-quad IPv4 text into out[off..off+4). Returns false (and writes nothing useful) on bad text. */
 export function parseIpv4Into(text: string, out: Uint8Array, off: number): boolean {
+  if (typeof text !== 'string') return false;
   let part = 0;
   let value = 0;
   let digits = 0;
@@ -24,10 +25,14 @@ export function parseIpv4Into(text: string, out: Uint8Array, off: number): boole
 }
 
 /** Parse IPv6 text (RFC 4291 section 2.2, incl. "::" and a trailing dotted quad) into out[off..off+16). */
+const WORDS = [0, 0, 0, 0, 0, 0, 0, 0]; // scratch (synchronous use only)
+const V4TMP = new Uint8Array(4);
+
 export function parseIpv6Into(text: string, out: Uint8Array, off: number): boolean {
+  if (typeof text !== 'string') return false;
   const n = text.length;
   if (n < 2 || n > 45) return false;
-  const words = new Array<number>(8);
+  const words = WORDS;
   let count = 0;
   let gap = -1; // index in words where "::" sits
   let i = 0;
@@ -60,7 +65,7 @@ export function parseIpv6Into(text: string, out: Uint8Array, off: number): boole
     }
     if (sawDot) {
       if (count > 6) return false;
-      const tmp = new Uint8Array(4);
+      const tmp = V4TMP;
       if (!parseIpv4Into(text.slice(i), tmp, 0)) return false;
       words[count++] = (tmp[0]! << 8) | tmp[1]!;
       words[count++] = (tmp[2]! << 8) | tmp[3]!;
@@ -98,6 +103,10 @@ export function formatIpv4(buf: Uint8Array, off: number): string {
 }
 
 /** RFC 5952 canonical text: lower case, longest run (>= 2) of zero words as "::", first one on ties. */
+// byte -> hex, without and with a leading zero (IPv6 words are written without leading zeros)
+const HEX8: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const HEX8PAD: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function formatIpv6(buf: Uint8Array, off: number): string {
   let bestStart = -1;
   let bestLen = 1;
@@ -116,14 +125,18 @@ export function formatIpv6(buf: Uint8Array, off: number): string {
     return `::ffff:${formatIpv4(buf, off + 12)}`;
   }
   let s = '';
+  let afterGap = false;
   for (let w = 0; w < 8; w++) {
     if (w === bestStart) {
       s += '::';
       w += bestLen - 1;
+      afterGap = true;
       continue;
     }
-    if (s.length > 0 && !s.endsWith(':')) s += ':';
-    s += (((buf[off + 2 * w]! << 8) | buf[off + 2 * w + 1]!)).toString(16);
+    if (w > 0 && !afterGap) s += ':';
+    afterGap = false;
+    const hi = buf[off + 2 * w]!;
+    s += hi === 0 ? HEX8[buf[off + 2 * w + 1]!]! : HEX8[hi]! + HEX8PAD[buf[off + 2 * w + 1]!]!;
   }
   return s;
 }

@@ -2,7 +2,7 @@
 // as keepalived 2.2.7 speaks them. Pure code: no I/O, never throws on any input (every failure is a
 // typed result), and the receive path avoids allocation beyond the decoded advert itself.
 import { createHmac } from 'node:crypto';
-import { AuthType, type IpFamily, type VrrpAdvert, type VrrpVersion } from './types.js';
+import { AuthType, type AdvertWarning, type ChecksumForm, type IpFamily, type ReceivedAdvert, type VrrpAdvert, type VrrpVersion } from './types.js';
 import { foldChecksum, internetChecksum, IPPROTO_VRRP, pseudoHeaderSum4, pseudoHeaderSum6, sumWords } from './checksum.js';
 import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from './packet-addr.js';
 
@@ -21,16 +21,7 @@ export const VRRP_AUTH_LEN = 8;
 export const AH_HEADER_LEN = 24;
 const VRRP_HEADER_LEN = 8;
 
-/**
- * Which checksum computation a packet was (or is to be) sent with.
- * - 'v2': VRRPv2, over the VRRP message only.
- * - 'v3-pseudo-header': VRRPv3 with the pseudo-header (RFC 5798 section 5.2.8; keepalived's
- *   default over IPv4, the only form over IPv6).
- * - 'v3-no-pseudo-header': VRRPv3 over IPv4 computed like v2 (RFC 9568, Cisco, Juniper).
- * - 'v3-old-unicast': VRRPv3 over IPv4 unicast, pseudo-header destination = the multicast group
- *   instead of the unicast peer (keepalived <= 1.3.6; its keyword old_unicast_checksum).
- */
-export type ChecksumForm = 'v2' | 'v3-pseudo-header' | 'v3-no-pseudo-header' | 'v3-old-unicast';
+export type { ChecksumForm, AdvertWarning } from './types.js';
 
 /** Why a received packet is dropped (RFC 3768 / RFC 5798 section 7.1, keepalived's checks). */
 export type DropReason =
@@ -45,20 +36,14 @@ export type DropReason =
   | 'missing-ip-addresses' // VRRPv3 checksum needs the IP source and destination
   // instance configuration
   | 'unknown-vrid' | 'version-mismatch' | 'auth-type-mismatch' | 'auth-mismatch' | 'interval-mismatch'
-  | 'addr-count-mismatch' | 'addr-list-mismatch'; // only with dropOnAddressMismatch (strict)
+  | 'addr-count-mismatch' | 'addr-list-mismatch'; // keepalived 2.2.7 drops these (measured); addressMismatch: 'warn' keeps them
 
-/** Conditions keepalived logs and counts without dropping the advert. */
-export type AdvertWarning =
-  | 'addr-count-mismatch' // the advert carries a different number of addresses than configured
-  | 'addr-list-mismatch' // same count, but some configured address is missing
-  | 'interval-differs' // v3: Max Adver Int differs from ours (a v3 Backup learns it)
-  | 'old-unicast-checksum' // v3 checksum matched only with the multicast group as destination
-  | 'no-pseudo-header-checksum'; // v3 over IPv4 checksum matched only without the pseudo-header
 
 export type Drop = { readonly ok: false; readonly reason: DropReason; readonly detail?: string };
 
 const NO_WARNINGS: readonly AdvertWarning[] = Object.freeze([]);
 const GROUP4 = new Uint8Array([224, 0, 0, 18]);
+const phScratch = new Uint8Array(32); // pseudo-header addresses while encoding (synchronous use only)
 
 function drop(reason: DropReason, detail?: string): Drop {
   return detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
@@ -91,15 +76,10 @@ export interface Ipv4Packet {
  * checksum, and refuses fragments (the kernel reassembles before raw delivery).
  */
 export function parseIpv4Packet(buf: Uint8Array): Ipv4Packet | Drop {
-  if (buf.length < 20) return drop('ip-truncated', `${buf.length} bytes`);
-  if (buf[0]! >> 4 !== 4) return drop('not-ipv4', `version ${buf[0]! >> 4}`);
+  const bad = checkIpv4Header(buf);
+  if (bad !== null) return bad;
   const headerLength = (buf[0]! & 15) * 4;
-  if (headerLength < 20) return drop('bad-ip-header-length', `IHL ${headerLength / 4}`);
   const totalLength = (buf[2]! << 8) | buf[3]!;
-  if (totalLength < headerLength) return drop('bad-ip-header-length', `total length ${totalLength} < header ${headerLength}`);
-  if (buf.length < totalLength) return drop('ip-truncated', `${buf.length} bytes, total length ${totalLength}`);
-  if (internetChecksum(buf, 0, headerLength) !== 0) return drop('bad-ip-checksum');
-  if ((buf[6]! & 0x20) !== 0 || (((buf[6]! & 0x1f) << 8) | buf[7]!) !== 0) return drop('ip-fragment');
   return {
     ok: true,
     tos: buf[1]!,
@@ -116,6 +96,21 @@ export function parseIpv4Packet(buf: Uint8Array): Ipv4Packet | Drop {
   };
 }
 
+/** The IPv4 header checks, without building anything (the receive path reads fields in place). */
+function checkIpv4Header(buf: Uint8Array): Drop | null {
+  if (!(buf instanceof Uint8Array)) return drop('ip-truncated', 'not a byte buffer');
+  if (buf.length < 20) return drop('ip-truncated', `${buf.length} bytes`);
+  if (buf[0]! >> 4 !== 4) return drop('not-ipv4', `version ${buf[0]! >> 4}`);
+  const headerLength = (buf[0]! & 15) * 4;
+  if (headerLength < 20) return drop('bad-ip-header-length', `IHL ${headerLength / 4}`);
+  const totalLength = (buf[2]! << 8) | buf[3]!;
+  if (totalLength < headerLength) return drop('bad-ip-header-length', `total length ${totalLength} < header ${headerLength}`);
+  if (buf.length < totalLength) return drop('ip-truncated', `${buf.length} bytes, total length ${totalLength}`);
+  if (internetChecksum(buf, 0, headerLength) !== 0) return drop('bad-ip-checksum');
+  if ((buf[6]! & 0x20) !== 0 || (((buf[6]! & 0x1f) << 8) | buf[7]!) !== 0) return drop('ip-fragment');
+  return null;
+}
+
 /** Fields of an IPv6 packet with the fixed header only (captures and tests; raw sockets give the payload). */
 export interface Ipv6Packet {
   readonly ok: true;
@@ -127,6 +122,7 @@ export interface Ipv6Packet {
 }
 
 export function parseIpv6Packet(buf: Uint8Array): Ipv6Packet | Drop {
+  if (!(buf instanceof Uint8Array)) return drop('ip-truncated', 'not a byte buffer');
   if (buf.length < 40) return drop('ip-truncated', `${buf.length} bytes`);
   if (buf[0]! >> 4 !== 6) return drop('not-ipv4', `version ${buf[0]! >> 4} (expected 6)`);
   const payloadLength = (buf[4]! << 8) | buf[5]!;
@@ -156,7 +152,7 @@ export interface Ipv4HeaderFields {
 
 export type EncodeError =
   | 'bad-version' | 'bad-vrid' | 'bad-priority' | 'bad-interval' | 'too-many-addresses' | 'bad-address'
-  | 'bad-auth' | 'missing-ip-addresses' | 'bad-family' | 'bad-ip-field' | 'too-long';
+  | 'bad-auth' | 'missing-ip-addresses' | 'bad-family' | 'bad-ip-field' | 'too-long' | 'bad-fields';
 export type EncodeFailure = { readonly ok: false; readonly error: EncodeError; readonly detail?: string };
 export type EncodeResult = { readonly ok: true; readonly bytes: Buffer } | EncodeFailure;
 
@@ -176,6 +172,9 @@ function byte(n: number | undefined, dflt: number): number | null {
 export function buildIpv4Packet(
   fields: Ipv4HeaderFields, payload: Uint8Array, ah?: { spi?: number; seq: number; key: string | Uint8Array },
 ): EncodeResult {
+  if (fields === null || typeof fields !== 'object' || typeof fields.src !== 'string' || typeof fields.dst !== 'string') return encFail('bad-fields');
+  if (!(payload instanceof Uint8Array)) return encFail('bad-fields', 'payload');
+  if (ah !== undefined && (ah === null || typeof ah !== 'object' || !(typeof ah.key === 'string' || ah.key instanceof Uint8Array))) return encFail('bad-auth', 'AH key');
   const ttl = byte(fields.ttl, VRRP_TTL);
   const tos = byte(fields.tos, 0xc0);
   const protocol = ah ? IPPROTO_AH : byte(fields.protocol, IPPROTO_VRRP);
@@ -266,6 +265,14 @@ export interface EncodeOptions {
   readonly multicastGroup?: string;
 }
 
+/** Shapes a JavaScript caller could get wrong (TypeScript callers cannot). */
+function badInput(fields: AdvertFields, opts: EncodeOptions): EncodeFailure | null {
+  if (fields === null || typeof fields !== 'object' || !Array.isArray(fields.addresses)) return encFail('bad-fields', 'fields');
+  if (opts === null || typeof opts !== 'object') return encFail('bad-fields', 'options');
+  if ((opts.src !== undefined && typeof opts.src !== 'string') || (opts.dst !== undefined && typeof opts.dst !== 'string')) return encFail('bad-address', 'src/dst');
+  return null;
+}
+
 /** Bytes of the VRRP message for these fields (no IP header). */
 export function advertLength(version: VrrpVersion, family: IpFamily, count: number): number {
   return VRRP_HEADER_LEN + count * (family === 4 ? 4 : 16) + (version === 2 ? VRRP_AUTH_LEN : 0);
@@ -273,6 +280,8 @@ export function advertLength(version: VrrpVersion, family: IpFamily, count: numb
 
 /** Encode a VRRP advertisement (the VRRP message only), computing its checksum. */
 export function encodeAdvert(fields: AdvertFields, opts: EncodeOptions): EncodeResult {
+  const bad = badInput(fields, opts);
+  if (bad) return bad;
   const f = opts.family;
   if (f !== 4 && f !== 6) return encFail('bad-family');
   const v = fields.version;
@@ -290,6 +299,9 @@ export function encodeAdvert(fields: AdvertFields, opts: EncodeOptions): EncodeR
  * out must have advertLength(...) bytes free from offset.
  */
 export function encodeAdvertInto(out: Uint8Array, offset: number, fields: AdvertFields, opts: EncodeOptions): number | EncodeFailure {
+  const bad = badInput(fields, opts);
+  if (bad) return bad;
+  if (!(out instanceof Uint8Array) || !Number.isInteger(offset)) return encFail('bad-fields', 'output buffer/offset');
   const f = opts.family;
   const v = fields.version;
   if (f !== 4 && f !== 6) return encFail('bad-family');
@@ -351,7 +363,7 @@ export function encodeAdvertInto(out: Uint8Array, offset: number, fields: Advert
     const form = opts.checksumForm ?? 'v3-pseudo-header';
     if (f === 6 || form !== 'v3-no-pseudo-header') {
       if (opts.src === undefined || opts.dst === undefined) return encFail('missing-ip-addresses', 'VRRPv3 checksum needs src and dst');
-      const ph = new Uint8Array(32);
+      const ph = phScratch;
       const dstText = f === 4 && form === 'v3-old-unicast' ? (opts.multicastGroup ?? VRRP_MCAST_V4) : opts.dst;
       const okSrc = f === 4 ? parseIpv4Into(opts.src, ph, 0) : parseIpv6Into(opts.src, ph, 0);
       const okDst = f === 4 ? parseIpv4Into(dstText, ph, 16) : parseIpv6Into(dstText, ph, 16);
@@ -394,6 +406,10 @@ export interface Decoded {
  * 2/3 (2 only over IPv4), type 1, VRID 1-255, length consistent with the address count.
  */
 export function decodeAdvert(buf: Uint8Array, start: number, end: number, ctx: ChecksumContext): Decoded | Drop {
+  if (!(buf instanceof Uint8Array) || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > buf.length) {
+    return drop('too-short', 'bad buffer or range');
+  }
+  if (ctx === null || typeof ctx !== 'object' || (ctx.family !== 4 && ctx.family !== 6)) return drop('missing-ip-addresses', 'bad checksum context');
   const len = end - start;
   if (len < VRRP_HEADER_LEN) return drop('too-short', `${len} bytes`);
   const version = buf[start]! >> 4;
@@ -440,12 +456,19 @@ export function decodeAdvert(buf: Uint8Array, start: number, end: number, ctx: C
   const advert: VrrpAdvert = version === 2
     ? {
       version, type, vrid, priority: buf[start + 2]!, advertIntervalCs: intervalCs, addresses,
-      authType: buf[start + 4]!, authData: Uint8Array.prototype.slice.call(buf, p, p + VRRP_AUTH_LEN), checksum,
+      authType: buf[start + 4]!, authData: copy8(buf, p), checksum,
     }
     : {
       version, type, vrid, priority: buf[start + 2]!, advertIntervalCs: intervalCs, addresses, checksum,
     };
   return { ok: true, advert, checksumForm: form };
+}
+
+/** A plain Uint8Array copy of 8 bytes (slice() on a Buffer goes through the slow species path). */
+function copy8(buf: Uint8Array, p: number): Uint8Array {
+  const a = new Uint8Array(VRRP_AUTH_LEN);
+  for (let i = 0; i < VRRP_AUTH_LEN; i++) a[i] = buf[p + i]!;
+  return a;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,9 +491,24 @@ export interface ReceiveOptions {
   readonly unicast?: boolean;
   readonly minTtl?: number;
   readonly maxTtl?: number;
-  /** configured virtual addresses: compared with the advert's list (warning, or drop if strict) */
+  /**
+   * configured virtual addresses (without prefix length), compared with the advert's list.
+   * Leave undefined to skip the check (keepalived's skip_check_adv_addr, for an advert from the
+   * same Master as the previous one: that needs state, so the caller decides).
+   */
   readonly addresses?: readonly string[];
-  /** keepalived's strict_mode: drop on address mismatch instead of warning */
+  /**
+   * What an address mismatch does. keepalived 2.2.7 drops the advert in both cases (measured in
+   * test/interop/capture-keepalived.test.ts: "received an unexpected ip number count" and
+   * "ip address associated with VRID not present in MASTER advert"), so 'drop' is the default;
+   * 'warn' accepts it with a warning flag (RFC 3768 section 7.1 says MAY drop and SHOULD log).
+   */
+  readonly addressMismatch?: 'drop' | 'warn';
+  /**
+   * @deprecated kept so existing callers compile; ignored. It mapped keepalived's strict_mode,
+   * but keepalived 2.2.7 drops mismatched address lists without strict_mode too (measured).
+   * Use addressMismatch.
+   */
   readonly dropOnAddressMismatch?: boolean;
   /** keepalived's old_unicast_checksum: 'auto' (default) detects it, 'never' refuses it */
   readonly oldUnicastChecksum?: 'auto' | 'never';
@@ -487,16 +525,17 @@ export interface Received {
   readonly family: IpFamily;
   readonly src: string;
   readonly dst: string;
-  readonly ttl?: number;
-  /** auth_type AH: the sequence number, for the caller's anti-replay check */
-  readonly ahSequence?: number;
+  /** TTL / hop limit when known, else undefined */
+  readonly ttl: number | undefined;
+  /** auth_type AH: the sequence number, for the caller's anti-replay check; else undefined */
+  readonly ahSequence: number | undefined;
 }
 
 const scratch16 = new Uint8Array(32);
 
 /** Compare the configured PASS with the 8 received bytes, keepalived-style (zero padded, truncated). */
 function passMatches(pass: string | Uint8Array | undefined, data: Uint8Array, off: number): boolean {
-  const bytes = pass === undefined ? undefined : typeof pass === 'string' ? Buffer.from(pass, 'utf8') : pass;
+  const bytes = typeof pass === 'string' ? Buffer.from(pass, 'utf8') : pass instanceof Uint8Array ? pass : undefined;
   for (let i = 0; i < VRRP_AUTH_LEN; i++) {
     const want = bytes !== undefined && i < bytes.length ? bytes[i]! : 0;
     if (data[off + i] !== want) return false;
@@ -515,14 +554,17 @@ function vridKnown(vrids: ReceiveOptions['vrids'], vrid: number): boolean {
  * Receive path for IPv4: a whole packet from a raw socket (IPv4 header included, protocol 112 or
  * 51 for AH). Never throws; returns the advert with its IP context or the reason to drop it.
  */
-export function receiveIpv4(packet: Uint8Array, opts: ReceiveOptions = {}): Received | Drop {
-  const ip = parseIpv4Packet(packet);
-  if (!ip.ok) return ip;
-  let start = ip.payloadOffset;
-  const end = ip.payloadEnd;
+export function receiveIpv4(packet: Uint8Array, optsIn: ReceiveOptions = {}): Received | Drop {
+  const opts = optsIn ?? {};
+  const bad = checkIpv4Header(packet);
+  if (bad !== null) return bad;
+  let start = (packet[0]! & 15) * 4;
+  const end = (packet[2]! << 8) | packet[3]!;
+  const protocol = packet[9]!;
+  const ttl = packet[8]!;
   let ahSequence: number | undefined;
   const wantAh = opts.authType === AuthType.IpAh;
-  if (ip.protocol === IPPROTO_AH) {
+  if (protocol === IPPROTO_AH) {
     if (!wantAh) return drop('ah-unexpected', 'AH packet but auth_type is not AH');
     if (end - start < AH_HEADER_LEN) return drop('ah-truncated');
     if (packet[start]! !== IPPROTO_VRRP) return drop('ah-bad-next-header', `next header ${packet[start]}`);
@@ -534,19 +576,19 @@ export function receiveIpv4(packet: Uint8Array, opts: ReceiveOptions = {}): Rece
     const icv = ahIcv(packet, 0, end, start, key);
     for (let i = 0; i < 12; i++) if (icv[i] !== packet[start + 12 + i]) return drop('auth-mismatch', 'AH ICV');
     start += AH_HEADER_LEN;
-  } else if (ip.protocol !== IPPROTO_VRRP) {
-    return drop('not-vrrp-protocol', `protocol ${ip.protocol}`);
+  } else if (protocol !== IPPROTO_VRRP) {
+    return drop('not-vrrp-protocol', `protocol ${protocol}`);
   } else if (wantAh) {
     return drop('ah-missing', 'auth_type AH but no AH header');
   }
-  const ttlDrop = checkTtl(ip.ttl, opts);
+  const ttlDrop = checkTtl(ttl, opts);
   if (ttlDrop) return ttlDrop;
   const d = decodeAdvert(packet, start, end, {
     family: 4, src: packet, srcOffset: 12, dst: packet, dstOffset: 16,
-    tryOldUnicast: opts.oldUnicastChecksum !== 'never', acceptNoPseudoHeader: opts.acceptNoPseudoHeader,
+    tryOldUnicast: opts.oldUnicastChecksum !== 'never', acceptNoPseudoHeader: opts.acceptNoPseudoHeader !== false,
   });
   if (!d.ok) return d;
-  return validate(d, 4, ip.src, ip.dst, ip.ttl, ahSequence, opts);
+  return validate(d, 4, formatIpv4(packet, 12), formatIpv4(packet, 16), ttl, ahSequence, opts);
 }
 
 /**
@@ -554,7 +596,9 @@ export function receiveIpv4(packet: Uint8Array, opts: ReceiveOptions = {}): Rece
  * destination from the socket (recvfrom) or the caller's knowledge (ff02::12 or our address).
  */
 export function receiveIpv6(payload: Uint8Array, src: string, dst: string, opts: ReceiveOptions = {}, hopLimit?: number): Received | Drop {
-  if (!parseIpv6Into(src, scratch16, 0) || !parseIpv6Into(dst, scratch16, 16)) {
+  if (!(payload instanceof Uint8Array)) return drop('too-short', 'not a byte buffer');
+  opts ??= {};
+  if (typeof src !== 'string' || typeof dst !== 'string' || !parseIpv6Into(src, scratch16, 0) || !parseIpv6Into(dst, scratch16, 16)) {
     return drop('missing-ip-addresses', `bad IPv6 source/destination ${src} -> ${dst}`);
   }
   if (hopLimit !== undefined) {
@@ -581,7 +625,6 @@ function validate(
   if (opts.version !== undefined && a.version !== opts.version) return drop('version-mismatch', `got v${a.version}, configured v${opts.version}`);
   if (!vridKnown(opts.vrids, a.vrid)) return drop('unknown-vrid', `VRID ${a.vrid}`);
   let warnings: AdvertWarning[] | null = null;
-  const warn = (w: AdvertWarning) => { (warnings ??= []).push(w); };
   if (a.version === 2) {
     const want = opts.authType ?? AuthType.None;
     if (a.authType !== want) return drop('auth-type-mismatch', `got ${a.authType}, configured ${want}`);
@@ -590,21 +633,19 @@ function validate(
       return drop('interval-mismatch', `got ${a.advertIntervalCs / 100} s, configured ${opts.advertIntervalCs / 100} s`);
     }
   } else if (opts.advertIntervalCs !== undefined && a.advertIntervalCs !== opts.advertIntervalCs) {
-    warn('interval-differs');
+    warnings = ['interval-differs'];
   }
-  if (d.checksumForm === 'v3-old-unicast') warn('old-unicast-checksum');
-  else if (d.checksumForm === 'v3-no-pseudo-header') warn('no-pseudo-header-checksum');
+  if (d.checksumForm === 'v3-old-unicast') (warnings ??= []).push('old-unicast-checksum');
+  else if (d.checksumForm === 'v3-no-pseudo-header') (warnings ??= []).push('no-pseudo-header-checksum');
   if (opts.addresses !== undefined) {
     const mismatch = addressMismatch(opts.addresses, a.addresses, family);
     if (mismatch !== null) {
-      if (opts.dropOnAddressMismatch) return drop(mismatch);
-      warn(mismatch);
+      if (opts.addressMismatch !== 'warn') return drop(mismatch);
+      (warnings ??= []).push(mismatch);
     }
   }
-  const base = { ok: true as const, advert: a, checksumForm: d.checksumForm, warnings: warnings ?? NO_WARNINGS, family, src, dst };
-  return ttl === undefined
-    ? (ahSequence === undefined ? base : { ...base, ahSequence })
-    : (ahSequence === undefined ? { ...base, ttl } : { ...base, ttl, ahSequence });
+  // one object shape for every result (ttl / ahSequence undefined when unknown): keeps call sites monomorphic
+  return { ok: true, advert: a, checksumForm: d.checksumForm, warnings: warnings ?? NO_WARNINGS, family, src, dst, ttl, ahSequence };
 }
 
 /** Configured vs received address list, as keepalived checks it (count, then each configured one present). */
@@ -616,4 +657,12 @@ function addressMismatch(configured: readonly string[], received: readonly strin
     if (canon === null || !received.includes(canon)) return 'addr-list-mismatch';
   }
   return null;
+}
+
+/** The shared ReceivedAdvert the state machine consumes, from a successful receive result. */
+export function toReceivedAdvert(r: Received, ifname?: string): ReceivedAdvert {
+  return {
+    advert: r.advert, family: r.family, srcAddress: r.src, dstAddress: r.dst, ttl: r.ttl, ifname,
+    checksumForm: r.checksumForm, warnings: r.warnings,
+  };
 }

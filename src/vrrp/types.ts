@@ -47,4 +47,28 @@ export interface ReceivedAdvert {
   readonly ttl?: number;
   /** receiving interface name */
   readonly ifname?: string;
+  /** which VRRP checksum computation the packet matched (see src/vrrp/packet.ts) */
+  readonly checksumForm?: ChecksumForm;
+  /** conditions to log and count without dropping (see src/vrrp/packet.ts) */
+  readonly warnings?: readonly AdvertWarning[];
 }
+
+/**
+ * Which checksum computation a VRRP packet was (or is to be) sent with.
+ * - 'v2': VRRPv2, over the VRRP message only.
+ * - 'v3-pseudo-header': VRRPv3 with the pseudo-header (RFC 5798 section 5.2.8; keepalived's
+ *   default over IPv4, the only form over IPv6).
+ * - 'v3-no-pseudo-header': VRRPv3 over IPv4 computed like v2 (RFC 9568, Cisco, Juniper; tshark's
+ *   preference vrrp.v3_checksum_as_in_v2). keepalived 2.2.7 does not accept it (measured).
+ * - 'v3-old-unicast': VRRPv3 over IPv4 unicast with the multicast group as pseudo-header
+ *   destination (keepalived <= 1.3.6; keepalived's keyword old_unicast_checksum).
+ */
+export type ChecksumForm = 'v2' | 'v3-pseudo-header' | 'v3-no-pseudo-header' | 'v3-old-unicast';
+
+/** Conditions reported by the receive validation without dropping the advert. */
+export type AdvertWarning =
+  | 'addr-count-mismatch' // (addressMismatch: 'warn') a different number of addresses than configured
+  | 'addr-list-mismatch' // (addressMismatch: 'warn') same count, but some configured address is missing
+  | 'interval-differs' // v3: Max Adver Int differs from ours (a v3 Backup learns it)
+  | 'old-unicast-checksum' // v3 checksum matched only with the multicast group as destination
+  | 'no-pseudo-header-checksum'; // v3 over IPv4 checksum matched only without the pseudo-header

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   buildIpv4Packet, decodeAdvert, encodeAdvert, encodeAdvertInto, parseIpv4Packet, parseIpv6Packet, receiveIpv4, receiveIpv6,
-  advertLength, type AdvertFields, type ReceiveOptions,
+  advertLength, toReceivedAdvert, type AdvertFields, type ReceiveOptions,
 } from '../../src/vrrp/packet.js';
 import { foldChecksum, internetChecksum, pseudoHeaderSum4, sumWords } from '../../src/vrrp/checksum.js';
 import { canonicalAddress, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/vrrp/packet-addr.js';
@@ -35,7 +35,6 @@ function optsFor(fx: Fixture): ReceiveOptions {
     advertIntervalCs: fx.expected.advertIntervalCs,
     unicast: fx.expected.unicast,
     addresses: fx.expected.addresses,
-    dropOnAddressMismatch: true,
   };
 }
 
@@ -285,19 +284,23 @@ test('drop reasons: instance configuration (vrid, version, auth, interval)', () 
   assert.deepEqual(r3.warnings, ['interval-differs']);
 });
 
-test('address list: warnings (keepalived logs and counts), drops only when strict', () => {
+test('address list: dropped by default (keepalived 2.2.7, measured), warnings on request', () => {
   const pkt = v2({ addresses: ['192.0.2.101', '192.0.2.102'] });
   const same = receiveIpv4(pkt, { addresses: ['192.0.2.102', '192.0.2.101'] });
   assert.ok(same.ok);
   assert.deepEqual(same.warnings, []);
-  const fewer = receiveIpv4(pkt, { addresses: ['192.0.2.101'] });
+  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101'] })), 'addr-count-mismatch');
+  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101', '192.0.2.9'] })), 'addr-list-mismatch');
+  const fewer = receiveIpv4(pkt, { addresses: ['192.0.2.101'], addressMismatch: 'warn' });
   assert.ok(fewer.ok);
   assert.deepEqual(fewer.warnings, ['addr-count-mismatch']);
-  const other = receiveIpv4(pkt, { addresses: ['192.0.2.101', '192.0.2.103'] });
+  const other = receiveIpv4(pkt, { addresses: ['192.0.2.101', '192.0.2.103'], addressMismatch: 'warn' });
   assert.ok(other.ok);
   assert.deepEqual(other.warnings, ['addr-list-mismatch']);
-  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101'], dropOnAddressMismatch: true })), 'addr-count-mismatch');
-  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101', '192.0.2.9'], dropOnAddressMismatch: true })), 'addr-list-mismatch');
+  // the deprecated strict_mode flag no longer turns the drop into a warning (keepalived drops anyway)
+  assert.equal(reason(receiveIpv4(pkt, { addresses: ['192.0.2.101'], dropOnAddressMismatch: false })), 'addr-count-mismatch');
+  // no configured list: no check (skip_check_adv_addr)
+  assert.ok(receiveIpv4(pkt).ok);
   // IPv6 lists compare by value, not spelling
   const e6 = encodeAdvert({ version: 3, vrid: 4, priority: 100, advertIntervalCs: 100, addresses: ['2001:DB8:0:0::140'] }, { family: 6, src: 'fe80::1', dst: 'ff02::12' });
   assert.ok(e6.ok);
@@ -388,4 +391,42 @@ test('address text parsing and RFC 5952 formatting', () => {
   assert.equal(canonicalAddress('0.0.0.0', 4), '0.0.0.0');
   assert.equal(canonicalAddress('2001:0db8::0001', 6), '2001:db8::1');
   assert.equal(canonicalAddress('x', 6), null);
+});
+
+test('hostile JavaScript inputs give typed results, never exceptions', () => {
+  const junk: unknown[] = [undefined, null, 0, 'x', {}, [], [1, 2], new ArrayBuffer(8), { length: 100 }];
+  for (const j of junk) {
+    const anyJ = j as never;
+    assert.equal(receiveIpv4(anyJ).ok, false);
+    assert.equal(typeof receiveIpv4(v2(), anyJ).ok, 'boolean'); // junk options: a result, no exception
+    assert.equal(receiveIpv6(anyJ, 'fe80::1', 'ff02::12').ok, false);
+    assert.equal(receiveIpv6(new Uint8Array(40), anyJ, anyJ).ok, false);
+    assert.equal(parseIpv4Packet(anyJ).ok, false);
+    assert.equal(parseIpv6Packet(anyJ).ok, false);
+    assert.equal(decodeAdvert(anyJ, 0, 10, { family: 4 }).ok, false);
+    assert.equal(decodeAdvert(new Uint8Array(20), 0, 20, anyJ).ok, false);
+    assert.equal(encodeAdvert(anyJ, { family: 4 }).ok, false);
+    assert.equal(encodeAdvert({ version: 2, vrid: 1, priority: 1, advertIntervalCs: 100, addresses: [] }, anyJ).ok, false);
+    assert.equal(buildIpv4Packet(anyJ, new Uint8Array(1)).ok, false);
+    assert.equal(parseIpv4Into(anyJ, new Uint8Array(4), 0), false);
+    assert.equal(parseIpv6Into(anyJ, new Uint8Array(16), 0), false);
+  }
+  assert.equal(decodeAdvert(new Uint8Array(20), 5, 100, { family: 4 }).ok, false);
+  assert.equal(decodeAdvert(new Uint8Array(20), -1, 10, { family: 4 }).ok, false);
+  const pass = v2({ authType: AuthType.SimpleText, authData: 'secret12' });
+  assert.equal(reason(receiveIpv4(pass, { authType: AuthType.SimpleText, authPass: 42 as never })), 'auth-mismatch');
+  assert.equal(reason(receiveIpv4(v2(), { addresses: [42 as never] })), 'addr-list-mismatch');
+});
+
+test('toReceivedAdvert gives the shared ReceivedAdvert with its IP context', () => {
+  const r = receiveIpv4(v2({}, { dst: '192.0.2.2', ttl: 200 }), { unicast: true });
+  assert.ok(r.ok);
+  const ra = toReceivedAdvert(r, 'eth9');
+  assert.equal(ra.srcAddress, '192.0.2.1');
+  assert.equal(ra.dstAddress, '192.0.2.2');
+  assert.equal(ra.ttl, 200);
+  assert.equal(ra.ifname, 'eth9');
+  assert.equal(ra.family, 4);
+  assert.equal(ra.checksumForm, 'v2');
+  assert.equal(ra.advert.vrid, 1);
 });
