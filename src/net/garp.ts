@@ -58,12 +58,13 @@ export function buildGratuitousArp(vip: string, srcMac: string | Uint8Array): Bu
 
 let addon: PacketAddon | undefined;
 
-/** Candidate locations of the built addon, from dist/src/net or src/net (tsx). */
+/** Candidate locations of the built addon, from dist/src/net or src/net (tsx). The environment
+ *  variable KTS_PACKET_ADDON, when set, is the only place looked at (packaging override). */
 function addonCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const env = process.env.KTS_PACKET_ADDON;
+  if (env) return [resolve(env)];
   return [
-    ...(env ? [env] : []),
     resolve(here, '../../../native/build/Release/kts_packet.node'),
     resolve(here, '../../native/build/Release/kts_packet.node'),
   ];
