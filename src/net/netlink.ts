@@ -112,6 +112,11 @@ export interface AddressSpec {
   noPrefixRoute?: boolean;
   /** IPv6: IFA_F_NODAD (keepalived sets it on VIPs: no duplicate address detection delay) */
   nodad?: boolean;
+  /** preferred lifetime in seconds (0 = deprecated: never chosen as a source when another
+   *  address fits); default forever */
+  preferredLifetime?: number;
+  /** valid lifetime in seconds; default forever */
+  validLifetime?: number;
 }
 
 export interface RouteSpec {
@@ -195,6 +200,8 @@ export interface MacvlanSpec {
   /** default "private" (keepalived's use_vmac mode) */
   mode?: 'private' | 'vepa' | 'bridge' | 'passthru' | 'source';
   up?: boolean;
+  /** IPv6 addrgenmode none: the kernel generates no link-local from the (shared) virtual MAC */
+  ipv6AddrGenModeNone?: boolean;
 }
 const MACVLAN_MODES = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const;
 
@@ -360,13 +367,25 @@ export class Rtnl {
       nlattr(1, Buffer.from('macvlan\0')),
       nlattr(2 | 0x8000, nlattr(1, u32(mode))),
     ]);
+    // The kernel refuses IFLA_AF_SPEC in a create request (EAFNOSUPPORT, measured): create the
+    // link down, set addrgenmode, then bring it up, so no link-local is ever derived.
     await this.call(`create macvlan ${spec.name} on ${spec.parent}`, (s) =>
       s.newLink(
-        { flags: spec.up ? { up: true } : {}, change: spec.up ? { up: true } : {} },
+        {},
         { ifname: spec.name, address: parseMac(spec.mac), link: u32(parent), linkinfo },
         { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS },
       ),
     );
+    if (spec.ipv6AddrGenModeNone) await this.setIpv6AddrGenModeNone(spec.name);
+    if (spec.up) await this.setLinkUp(spec.name, true);
+  }
+
+  /** IPv6 addrgenmode none on a link (no automatic link-local); set it while the link is down. */
+  async setIpv6AddrGenModeNone(dev: number | string): Promise<void> {
+    const index = await this.ifindex(dev);
+    // IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE (8): u8 IN6_ADDR_GEN_MODE_NONE (1) } }
+    const afSpec = new Map([[AF_INET6, nlattr(8, Buffer.from([1]))]]);
+    await this.call(`set addrgenmode none on ${dev}`, (s) => s.setLink({ index }, { afSpec }, { timeout: REQUEST_TIMEOUT_MS }));
   }
 
   async deleteLink(dev: number | string): Promise<void> {
@@ -412,6 +431,10 @@ export class Rtnl {
     if (spec.noPrefixRoute) flags.noprefixroute = true;
     if (spec.nodad && p.family === 6) flags.nodad = true;
     if (Object.keys(flags).length) attrs.flags = flags;
+    if (spec.preferredLifetime !== undefined || spec.validLifetime !== undefined) {
+      const forever = 0xffffffff;
+      attrs.cacheInfo = { ifaPrefered: spec.preferredLifetime ?? forever, ifaValid: spec.validLifetime ?? forever, cstamp: 0, tstamp: 0 };
+    }
     const data: rt.Address = {
       family: familyNumber(p.family),
       prefixlen: prefixLength,

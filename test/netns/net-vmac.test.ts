@@ -14,14 +14,16 @@ test('vmac: create vrrp.51 with 00:00:5e:00:01:33, reuse, conflict, delete', { s
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     const r = runIn(lab, a.ns, `${PRELUDE}
 import { Rtnl } from ${mod('netlink')};
-import { createVmac, deleteVmac } from ${mod('vmac')};
+import { createVmac, deleteVmac, restoreSysctls } from ${mod('vmac')};
 const r = Rtnl.open();
 const first = await createVmac(r, { vrid: 51, family: 4, parent: 'vnet0' });
 const again = await createVmac(r, { vrid: 51, family: 4, parent: 'vnet0' });
+const parentLl = (await r.listAddresses({ ifindex: (await r.getLink('vnet0')).index, family: 6 })).find((a) => a.scope === 'link');
 const v6 = await createVmac(r, { vrid: 51, family: 6, parent: 'vnet0', name: 'vrrp6.51' });
 let conflict; try { await createVmac(r, { vrid: 52, family: 4, parent: 'vnet0', name: 'vrrp.51' }); } catch (e) { conflict = e.code; }
-out({ ev: 'created', first, again, v6, conflict });
+out({ ev: 'created', first, again, v6, conflict, parentLl: parentLl?.address });
 await new Promise((res) => process.stdin.once('data', res));
+restoreSysctls(first.sysctlChanges);
 const del1 = await deleteVmac(r, 'vrrp.51');
 const del2 = await deleteVmac(r, 'vrrp.51');
 await deleteVmac(r, 'vrrp6.51');
@@ -34,8 +36,25 @@ r.close();`, 10_000, { stdin: true });
     assert.equal(first.mac, '00:00:5e:00:01:33');
     assert.equal(first.created, true);
     assert.equal((c.again as Record<string, unknown>).created, false, 'a matching leftover is reused');
-    assert.equal((c.v6 as Record<string, unknown>).mac, '00:00:5e:00:02:33');
+    assert.deepEqual((c.again as Record<string, unknown>).sysctlChanges, [], 'sysctls already set: nothing changed twice');
+    const v6 = c.v6 as Record<string, unknown>;
+    assert.equal(v6.mac, '00:00:5e:00:02:33');
     assert.equal(c.conflict, 'EEXIST');
+
+    // IPv4 sysctls as keepalived 2.2.7 sets them (VMAC and parent).
+    const sysctl = (dev: string, key: string): string => lab.exec(a.ns, ['cat', `/proc/sys/net/ipv4/conf/${dev}/${key}`]).trim();
+    assert.deepEqual(['arp_ignore', 'accept_local', 'rp_filter', 'promote_secondaries'].map((k) => sysctl('vrrp.51', k)), ['1', '1', '0', '1']);
+    assert.deepEqual(['arp_ignore', 'arp_filter'].map((k) => sysctl('vnet0', k)), ['1', '1']);
+    // IPv6 VMAC: no kernel link-local from the shared MAC; the parent's link-local, nodad, deprecated.
+    assert.ok(typeof c.parentLl === 'string' && (c.parentLl as string).startsWith('fe80::'));
+    assert.equal(v6.linkLocal, c.parentLl);
+    const v6addrs = JSON.parse(lab.exec(a.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vrrp6.51'])) as Array<{ addr_info: Array<Record<string, unknown>> }>;
+    const lls = v6addrs[0].addr_info;
+    assert.deepEqual(lls.map((x) => x.local), [c.parentLl], 'only the copied link-local, none derived from 00:00:5e:00:02:33');
+    assert.equal(lls[0].nodad, true);
+    assert.equal(lls[0].preferred_life_time, 0);
+    const d6 = JSON.parse(lab.exec(a.ns, ['ip', '-d', '-j', 'link', 'show', 'vrrp6.51'])) as Array<Record<string, any>>;
+    assert.equal(d6[0].inet6_addr_gen_mode, 'none');
 
     const d = JSON.parse(lab.exec(a.ns, ['ip', '-d', '-j', 'link', 'show', 'vrrp.51'])) as Array<Record<string, any>>;
     assert.equal(d[0].address, '00:00:5e:00:01:33');
@@ -47,6 +66,7 @@ r.close();`, 10_000, { stdin: true });
     const del = await r.waitLine((l) => l.ev === 'deleted', 8000);
     assert.equal(del.del1, true);
     assert.equal(del.del2, false, 'deleting an absent VMAC is not an error');
+    assert.deepEqual(['arp_ignore', 'arp_filter'].map((k) => sysctl('vnet0', k)), ['0', '0'], 'parent sysctls restored');
     const links = JSON.parse(lab.exec(a.ns, ['ip', '-j', 'link', 'show'])) as Array<{ ifname: string }>;
     assert.ok(!links.some((l) => l.ifname.startsWith('vrrp')));
   } finally {
