@@ -238,8 +238,12 @@ export class VrrpSocket extends EventEmitter {
     if (!sock) return Promise.reject(new NetError('EBADF', op, 'socket is closed'));
     if (!to) return Promise.reject(new NetError('EBADARG', op, 'no destination: the socket has no multicast group'));
     let packet: Buffer;
+    let target: string;
     try {
       const d = parseIp(to);
+      // A zone ("fe80::1%eth0") is dropped: the socket is bound to its interface, which the
+      // kernel uses as the scope of link-local destinations.
+      target = formatIp(d.bytes);
       if (d.family !== this.family) throw new NetError('EBADARG', op, `destination ${to} is not IPv${this.family}`);
       packet = this.family === 4 ? Buffer.concat([buildIpv4Header(this.srcBytes as Buffer, d.bytes, this.ttl, payload.length), payload]) : payload;
     } catch (err) {
@@ -247,7 +251,7 @@ export class VrrpSocket extends EventEmitter {
     }
     return new Promise((resolve, reject) => {
       try {
-        sock.send(packet, 0, packet.length, to, (err: Error | null, bytes: number) => {
+        sock.send(packet, 0, packet.length, target, (err: Error | null, bytes: number) => {
           if (err) reject(toNetError(op, err));
           else resolve(bytes);
         });

@@ -142,3 +142,33 @@ catch (e) { out({ ev: 'error', name: e.name, code: e.code, message: e.message })
     await lab.cleanup();
   }
 });
+
+test('VRRP IPv6 unicast to a link-local peer (with or without a zone)', { skip, timeout: 30_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a' });
+    const b = lab.addHost({ name: 'b' });
+    const ll = (JSON.parse(lab.exec(b.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vnet0', 'scope', 'link'])) as Array<{ addr_info: Array<{ local: string }> }>)[0].addr_info[0].local;
+    const rx = runIn(lab, b.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 6, group: null });
+s.on('packet', (p) => out({ ev: 'packet', src: p.srcAddress, payload: p.data.toString('hex') }));
+out({ ev: 'ready' });
+setTimeout(() => { s.close(); process.exit(0); }, 3000);`);
+    await rx.waitLine((l) => l.ev === 'ready', 8000);
+    const tx = runIn(lab, a.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 6, group: null });
+const p = Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex');
+await s.send(p, ${JSON.stringify(ll)});
+p[1] = 0x52;
+await s.send(p, ${JSON.stringify(ll + '%vnet0')});
+out({ ev: 'sent' }); s.close();`);
+    await tx.waitLine((l) => l.ev === 'sent', 8000);
+    await rx.waitLine((l) => l.ev === 'packet' && (l.payload as string).slice(2, 4) === '52', 3000);
+    const got = rx.lines.filter((l) => l.ev === 'packet').map((l) => (l.payload as string).slice(2, 4));
+    assert.deepEqual(got, ['33', '52']);
+  } finally {
+    await lab.cleanup();
+  }
+});
