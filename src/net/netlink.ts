@@ -345,17 +345,36 @@ export class Rtnl {
     return l;
   }
 
-  /** Resolve an interface name to its index (NetError "ENOIF" if absent). */
+  /** Resolve an interface name to its index (NetError "ENOIF" if absent). Names are cached (a
+   *  link dump costs ~0.35 ms, 5x an address add); a stale entry shows up as ENODEV, on which
+   *  the callers below drop it and retry once. */
   async ifindex(dev: number | string): Promise<number> {
     if (typeof dev === 'number') return dev;
+    const cached = this.linkCache.get(dev);
+    if (cached !== undefined) return cached;
     return (await this.getLink(dev)).index;
   }
 
+  /** Run fn; if it failed because a cached name pointed to a vanished interface, retry once. */
+  private async retryStale<T>(devs: ReadonlyArray<number | string | undefined>, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = errnoFromError(err);
+      const names = devs.filter((d): d is string => typeof d === 'string' && this.linkCache.has(d));
+      if ((code !== 'ENODEV' && code !== 'ENXIO') || names.length === 0) throw err;
+      for (const n of names) this.linkCache.delete(n);
+      return fn();
+    }
+  }
+
   async setLinkUp(dev: number | string, up: boolean): Promise<void> {
-    const index = await this.ifindex(dev);
-    await this.call(`set link ${dev} ${up ? 'up' : 'down'}`, (s) =>
-      s.setLink({ index, flags: up ? { up: true } : {}, change: { up: true } }, {}, { timeout: REQUEST_TIMEOUT_MS }),
-    );
+    await this.retryStale([dev], async () => {
+      const index = await this.ifindex(dev);
+      await this.call(`set link ${dev} ${up ? 'up' : 'down'}`, (s) =>
+        s.setLink({ index, flags: up ? { up: true } : {}, change: { up: true } }, {}, { timeout: REQUEST_TIMEOUT_MS }),
+      );
+    });
   }
 
   async createMacvlan(spec: MacvlanSpec): Promise<void> {
@@ -389,8 +408,11 @@ export class Rtnl {
   }
 
   async deleteLink(dev: number | string): Promise<void> {
-    const index = await this.ifindex(dev);
-    await this.call(`delete link ${dev}`, (s) => s.delLink({ index }, {}, { timeout: REQUEST_TIMEOUT_MS }));
+    await this.retryStale([dev], async () => {
+      const index = await this.ifindex(dev);
+      await this.call(`delete link ${dev}`, (s) => s.delLink({ index }, {}, { timeout: REQUEST_TIMEOUT_MS }));
+    });
+    if (typeof dev === 'string') this.linkCache.delete(dev);
   }
 
   // ---- addresses ----
@@ -445,13 +467,19 @@ export class Rtnl {
   }
 
   async addAddress(spec: AddressSpec): Promise<void> {
-    const r = await this.addressRequest(spec);
-    await this.call(`add address ${r.text}`, (s) =>
-      s.newAddress(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS }),
-    );
+    await this.retryStale([spec.dev], async () => {
+      const r = await this.addressRequest(spec);
+      await this.call(`add address ${r.text}`, (s) =>
+        s.newAddress(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS }),
+      );
+    });
   }
 
   async deleteAddress(spec: AddressSpec): Promise<void> {
+    await this.retryStale([spec.dev], () => this.deleteAddressOnce(spec));
+  }
+
+  private async deleteAddressOnce(spec: AddressSpec): Promise<void> {
     const r = await this.addressRequest(spec);
     // The kernel matches IPv4 deletions on IFA_LOCAL (+ label); sending only what identifies the
     // address avoids a mismatch on broadcast or flags.
@@ -513,20 +541,26 @@ export class Rtnl {
   }
 
   async addRoute(spec: RouteSpec): Promise<void> {
-    const r = await this.routeRequest(spec, false);
-    if (spec.onlink) (r.data as { flags?: number }).flags = 4; // RTNH_F_ONLINK in rtm_flags
-    await this.call(`add route ${r.text}`, (s) => s.newRoute(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS }));
+    await this.retryStale([spec.dev], async () => {
+      const r = await this.routeRequest(spec, false);
+      if (spec.onlink) r.data.flags = { __unknown: 4 }; // RTNH_F_ONLINK in rtm_flags
+      await this.call(`add route ${r.text}`, (s) => s.newRoute(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS }));
+    });
   }
 
   /** Add or replace (ip route replace). */
   async replaceRoute(spec: RouteSpec): Promise<void> {
-    const r = await this.routeRequest(spec, false);
-    await this.call(`replace route ${r.text}`, (s) => s.newRoute(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_REPLACE, timeout: REQUEST_TIMEOUT_MS }));
+    await this.retryStale([spec.dev], async () => {
+      const r = await this.routeRequest(spec, false);
+      await this.call(`replace route ${r.text}`, (s) => s.newRoute(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_REPLACE, timeout: REQUEST_TIMEOUT_MS }));
+    });
   }
 
   async deleteRoute(spec: RouteSpec): Promise<void> {
-    const r = await this.routeRequest(spec, true);
-    await this.call(`delete route ${r.text}`, (s) => s.delRoute(r.data, r.attrs, { timeout: REQUEST_TIMEOUT_MS }));
+    await this.retryStale([spec.dev], async () => {
+      const r = await this.routeRequest(spec, true);
+      await this.call(`delete route ${r.text}`, (s) => s.delRoute(r.data, r.attrs, { timeout: REQUEST_TIMEOUT_MS }));
+    });
   }
 
   async ensureRoute(spec: RouteSpec): Promise<boolean> {

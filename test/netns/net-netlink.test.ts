@@ -165,3 +165,34 @@ r.close();`);
     await lab.cleanup();
   }
 });
+
+test('interface name cache: a recreated interface is found again; a deleted one gives ENOIF; onlink route', { skip, timeout: 20_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
+    lab.exec(a.ns, ['ip', 'link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1']);
+    const r = runIn(lab, a.ns, `${PRELUDE}
+import { Rtnl } from ${mod('netlink')};
+import { execFileSync } from 'node:child_process';
+const r = Rtnl.open();
+await r.addAddress({ dev: 'x0', address: '198.51.100.1/32' });
+const first = await r.ifindex('x0');
+execFileSync('ip', ['link', 'del', 'x0']);
+execFileSync('ip', ['link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1']);
+await r.addAddress({ dev: 'x0', address: '198.51.100.2/32' });
+const second = await r.ifindex('x0');
+execFileSync('ip', ['link', 'del', 'x0']);
+let gone; try { await r.addAddress({ dev: 'x0', address: '198.51.100.3/32' }); } catch (e) { gone = e.code; }
+await r.addRoute({ dst: '203.0.113.0/24', via: '198.51.100.254', dev: 'vnet0', onlink: true });
+out({ first, second, gone });
+r.close();`);
+    const res = await r.waitLine(() => true, 8000);
+    assert.notEqual(res.first, res.second, 'the new x0 has a new index');
+    assert.equal(res.gone, 'ENOIF');
+    const routes = JSON.parse(lab.exec(a.ns, ['ip', '-j', 'route', 'show', '203.0.113.0/24'])) as Array<{ gateway: string; flags: string[] }>;
+    assert.equal(routes[0].gateway, '198.51.100.254');
+    assert.ok(routes[0].flags.includes('onlink'));
+  } finally {
+    await lab.cleanup();
+  }
+});
