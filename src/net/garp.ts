@@ -91,6 +91,12 @@ export function loadPacketAddon(): PacketAddon {
   );
 }
 
+// A GarpSender dropped without close() must not leak its fd (the daemon may create and drop
+// senders across reloads): close it when the object is collected.
+const fdCleanup = new FinalizationRegistry<{ addon: PacketAddon; fd: number }>(({ addon: a, fd }) => {
+  try { a.close(fd); } catch { /* already closed */ }
+});
+
 export class GarpSender {
   private fd: number | undefined;
   private readonly addon: PacketAddon;
@@ -98,6 +104,7 @@ export class GarpSender {
   private constructor(a: PacketAddon, fd: number) {
     this.addon = a;
     this.fd = fd;
+    fdCleanup.register(this, { addon: a, fd }, this);
   }
 
   static open(): GarpSender {
@@ -130,6 +137,7 @@ export class GarpSender {
   close(): void {
     const fd = this.fd;
     this.fd = undefined;
+    fdCleanup.unregister(this);
     if (fd !== undefined) {
       try { this.addon.close(fd); } catch { /* already closed */ }
     }

@@ -12,6 +12,9 @@
 //         payload is the VRRP message only (for IPv4 we add the IP header ourselves)
 //     close(): void                                      idempotent; emits 'close'
 //   Events: 'packet' (p: ReceivedPacket), 'error' (err: NetError), 'close' ()
+//   (without an 'error' listener, errors become process warnings rather than crashes)
+//   If the interface is deleted (e.g. a VMAC recreated), the bound socket receives nothing more:
+//   the daemon reopens it on the monitor's 'link' event.
 //
 // How and why:
 // - SO_BINDTODEVICE: the socket sees only its interface's packets, so `ifname` is known.
@@ -30,7 +33,7 @@
 import { EventEmitter } from 'node:events';
 import raw from '@neuralegion/raw-socket';
 import { CAP_NET_RAW, assertCapabilities } from './capabilities.js';
-import { NetError, toNetError } from './errors.js';
+import { NetError, emitNetError, toNetError } from './errors.js';
 import { formatIp, parseIp, type Family } from './ipaddr.js';
 import { Rtnl } from './netlink.js';
 
@@ -147,7 +150,7 @@ export class VrrpSocket extends EventEmitter {
     this.ttl = opts.ttl;
     this.sock = opts.sock;
     opts.sock.on('message', (buf: Buffer, source: string) => this.onMessage(buf, source));
-    opts.sock.on('error', (err: Error) => this.emit('error', toNetError(`VRRP socket ${this.ifname}/IPv${this.family}`, err)));
+    opts.sock.on('error', (err: Error) => emitNetError(this, toNetError(`VRRP socket ${this.ifname}/IPv${this.family}`, err)));
     liveSockets.add(this);
   }
 

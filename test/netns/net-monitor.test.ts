@@ -102,3 +102,25 @@ rtnl.close(); m.close();`, 20_000);
     await lab.cleanup();
   }
 });
+
+test('monitor resync: re-reads the links, emits resync, no spurious transitions', { skip, timeout: 20_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
+    const r = runIn(lab, a.ns, `${PRELUDE}
+import { NetMonitor } from ${mod('monitor')};
+const m = await NetMonitor.start();
+const ev = [];
+m.on('linkUp', (l) => ev.push('up ' + l.name));
+m.on('linkDown', (l) => ev.push('down ' + l.name));
+let resynced = 0;
+m.on('resync', () => resynced++);
+await m.resync();
+out({ ev, resynced, links: [...m.links().values()].map((l) => l.name).sort() });
+m.close();`);
+    const res = await r.waitLine(() => true, 8000);
+    assert.deepEqual(res, { ev: [], resynced: 1, links: ['lo', 'vnet0'] });
+  } finally {
+    await lab.cleanup();
+  }
+});
