@@ -69,7 +69,7 @@ export interface VrrpSocketOptions {
   srcAddress?: string;
   /** TTL / hop limit of sent packets (unicast_ttl); default 255 as RFC 5798 requires */
   ttl?: number;
-  /** receive buffer size passed to raw-socket (largest packet we can read), default 4096 */
+  /** receive buffer size passed to raw-socket (largest packet we can read), default 65535 */
   bufferSize?: number;
 }
 
@@ -195,7 +195,7 @@ export class VrrpSocket extends EventEmitter {
       sock = raw.createSocket({
         protocol: IPPROTO_VRRP,
         addressFamily: opts.family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
-        bufferSize: opts.bufferSize ?? 4096,
+        bufferSize: opts.bufferSize ?? 65535,
       });
     } catch (err) {
       throw toNetError(op, err);

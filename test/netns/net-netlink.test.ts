@@ -196,3 +196,30 @@ r.close();`);
     await lab.cleanup();
   }
 });
+
+test('addresses: noprefixroute, scope, peer', { skip, timeout: 20_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
+    const r = runIn(lab, a.ns, `${PRELUDE}
+import { Rtnl } from ${mod('netlink')};
+const r = Rtnl.open();
+await r.addAddress({ dev: 'vnet0', address: '203.0.113.5/24', noPrefixRoute: true });
+await r.addAddress({ dev: 'vnet0', address: '198.51.100.5/24', scope: 'link' });
+await r.addAddress({ dev: 'vnet0', address: '198.51.100.77/32', peer: '198.51.100.78', scope: 'host' });
+out({ ok: true });
+r.close();`);
+    await r.waitLine(() => true, 8000);
+    const routes = JSON.parse(lab.exec(a.ns, ['ip', '-j', '-4', 'route', 'show'])) as Array<{ dst: string }>;
+    assert.ok(!routes.some((x) => x.dst === '203.0.113.0/24'), 'noprefixroute: no prefix route');
+    assert.ok(routes.some((x) => x.dst === '198.51.100.0/24'), 'a normal address gets its prefix route');
+    const info = (JSON.parse(lab.exec(a.ns, ['ip', '-j', '-4', 'addr', 'show', 'dev', 'vnet0'])) as Array<{ addr_info: Array<Record<string, unknown>> }>)[0].addr_info;
+    assert.equal(info.find((x) => x.local === '203.0.113.5')?.noprefixroute, true);
+    assert.equal(info.find((x) => x.local === '198.51.100.5')?.scope, 'link');
+    const p = info.find((x) => x.local === '198.51.100.77');
+    assert.equal(p?.address, '198.51.100.78');
+    assert.equal(p?.scope, 'host');
+  } finally {
+    await lab.cleanup();
+  }
+});
