@@ -26,7 +26,7 @@ function macOf(lab: Lab, ns: string): string {
   return (JSON.parse(lab.exec(ns, ['ip', '-j', 'link', 'show', 'vnet0'])) as Array<{ address: string }>)[0].address;
 }
 
-test('gratuitous ARP: tshark sees it, the neighbour cache is updated', { skip, timeout: 40_000 }, async () => {
+test('gratuitous ARP: tshark sees it, the neighbour cache is updated', { skip, timeout: 90_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -36,8 +36,9 @@ test('gratuitous ARP: tshark sees it, the neighbour cache is updated', { skip, t
     lab.exec(b.ns, ['ip', 'neigh', 'replace', '192.0.2.100', 'lladdr', STALE_MAC, 'dev', 'vnet0', 'nud', 'stale']);
     assert.equal(neighMac(lab, b.ns, '192.0.2.100'), STALE_MAC);
 
-    const ts = capture(lab.spawn(b.ns, ['tshark', '-l', '-n', '-i', 'vnet0', '-f', 'arp', '-c', '3', '-a', 'duration:15']));
-    assert.ok(await waitFor(() => /Capturing on/.test(ts.err()), 10_000, 50), `tshark did not start: ${ts.err()}`);
+    const ts = capture(lab.spawn(b.ns, ['tshark', '-l', '-n', '-i', 'vnet0', '-f', 'arp', '-c', '3', '-a', 'duration:60']));
+    // tshark starts slowly on a loaded machine: wait for it to capture before sending.
+    assert.ok(await waitFor(() => /Capturing on/.test(ts.err()), 40_000, 50), `tshark did not start: ${ts.err()}`);
 
     const tx = runIn(lab, a.ns, `${PRELUDE}
 import { GarpSender } from ${mod('garp')};
