@@ -32,7 +32,7 @@ test('parseCapEff / hasCapability on faked /proc/self/status', () => {
   assert.doesNotThrow(() => assertCapabilities([CAP_NET_RAW], 'x', parseCapEff(full)));
 });
 
-test('without CAP_NET_RAW: VrrpSocket, GarpSender and NdiscSender fail with ENOCAP', { skip, timeout: 20_000 }, async () => {
+test('without CAP_NET_RAW: VrrpSocket, GarpSender and NdiscSender fail with ENOCAP', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -51,7 +51,7 @@ out(res);`;
     // setpriv drops cap_net_raw from the bounding set, so the exec'd node never gets it.
     const child = lab.spawn(a.ns, ['setpriv', '--inh-caps=-all', '--bounding-set=-net_raw', process.execPath, '--input-type=module', '-e', code], { cwd: '/' });
     const ag = new Agent(child, 10_000);
-    const res = await ag.waitLine(() => true, 8000);
+    const res = await ag.waitLine(() => true, 15_000);
     assert.match(String(res.kernel), /Operation not permitted/);
     for (const k of ['vrrp', 'garp', 'nd']) {
       const e = res[k] as Record<string, string>;

@@ -79,7 +79,7 @@ process.stdin.once('data', async (d) => {
   s.close(); process.exit(0);
 });`, 40_000, { stdin: true });
       ours.child.stdin?.on('error', () => undefined);
-      await ours.waitLine((l) => l.ev === 'ready', 8000);
+      await ours.waitLine((l) => l.ev === 'ready', 15_000);
       // keepalived becomes MASTER (no peer) and advertises.
       const pkt = await ours.waitLine((l) => l.ev === 'packet', 15_000);
       const payload = pkt.payload as string;

@@ -8,7 +8,7 @@ import { PRELUDE, mod, runIn } from './net-lab.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 
-test('vmac: create vrrp.51 with 00:00:5e:00:01:33, reuse, conflict, delete', { skip, timeout: 30_000 }, async () => {
+test('vmac: create vrrp.51 with 00:00:5e:00:01:33, reuse, conflict, delete', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -28,9 +28,9 @@ const del1 = await deleteVmac(r, 'vrrp.51');
 const del2 = await deleteVmac(r, 'vrrp.51');
 await deleteVmac(r, 'vrrp6.51');
 out({ ev: 'deleted', del1, del2 });
-r.close();`, 10_000, { stdin: true });
+r.close();`, 30_000, { stdin: true });
     r.child.stdin?.on('error', () => undefined);
-    const c = await r.waitLine((l) => l.ev === 'created', 8000);
+    const c = await r.waitLine((l) => l.ev === 'created', 15_000);
     const first = c.first as Record<string, unknown>;
     assert.equal(first.name, 'vrrp.51');
     assert.equal(first.mac, '00:00:5e:00:01:33');
@@ -63,7 +63,7 @@ r.close();`, 10_000, { stdin: true });
     assert.equal(d[0].linkinfo.info_data.mode, 'private');
     assert.ok((d[0].flags as string[]).includes('UP'));
     r.child.stdin?.write('go\n');
-    const del = await r.waitLine((l) => l.ev === 'deleted', 8000);
+    const del = await r.waitLine((l) => l.ev === 'deleted', 15_000);
     assert.equal(del.del1, true);
     assert.equal(del.del2, false, 'deleting an absent VMAC is not an error');
     assert.deepEqual(['arp_ignore', 'arp_filter'].map((k) => sysctl('vnet0', k)), ['0', '0'], 'parent sysctls restored');
@@ -74,7 +74,7 @@ r.close();`, 10_000, { stdin: true });
   }
 });
 
-test('vmac: gratuitous ARP from the VMAC moves the neighbour entry to the virtual MAC', { skip, timeout: 30_000 }, async () => {
+test('vmac: gratuitous ARP from the VMAC moves the neighbour entry to the virtual MAC', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -91,10 +91,10 @@ const g = GarpSender.open();
 g.sendGratuitousArp(v.ifindex, '192.0.2.100', v.mac);
 g.close(); r.close();
 out({ ev: 'sent', mac: v.mac });`);
-    const s = await r.waitLine((l) => l.ev === 'sent', 8000);
+    const s = await r.waitLine((l) => l.ev === 'sent', 15_000);
     assert.equal(s.mac, '00:00:5e:00:01:07');
     const mac = (): string | undefined => (JSON.parse(lab.exec(b.ns, ['ip', '-j', 'neigh', 'show', '192.0.2.100']) || '[]') as Array<{ lladdr?: string }>)[0]?.lladdr;
-    assert.ok(await waitFor(() => mac() === '00:00:5e:00:01:07', 2000), lab.exec(b.ns, ['ip', 'neigh']));
+    assert.ok(await waitFor(() => mac() === '00:00:5e:00:01:07', 5000), lab.exec(b.ns, ['ip', 'neigh']));
   } finally {
     await lab.cleanup();
   }
