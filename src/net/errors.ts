@@ -56,6 +56,8 @@ const STRERROR: Record<string, string> = {
   'Operation not supported': 'EOPNOTSUPP',
   'Device or resource busy': 'EBUSY',
   'Numerical result out of range': 'ERANGE',
+  'Timeout has been reached': 'ETIMEDOUT', // netlink 0.3.0's request timeout
+  'Connection timed out': 'ETIMEDOUT',
 };
 
 /** The errno name carried by an error from raw-socket, netlink or the addon, if any. */

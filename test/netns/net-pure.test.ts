@@ -76,6 +76,7 @@ test('errno names parsed out of library errors', () => {
   assert.equal(errnoFromError(new Error('No such device')), 'ENODEV');
   assert.equal(errnoFromError(Object.assign(new Error('x'), { code: 'ENXIO' })), 'ENXIO');
   assert.equal(errnoFromError(new Error('something odd')), undefined);
+  assert.equal(errnoFromError(new Error('Timeout has been reached')), 'ETIMEDOUT');
   const e = toNetError('add address', new Error('Request rejected: EEXIST'));
   assert.ok(e instanceof NetError);
   assert.equal(e.code, 'EEXIST');
