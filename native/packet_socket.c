@@ -129,10 +129,10 @@ static napi_value js_ifindex(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
-    {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
-    {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
-    {"ifindex", NULL, js_ifindex, NULL, NULL, NULL, napi_default, NULL},
+    {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"ifindex", NULL, js_ifindex, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -7,6 +7,7 @@
 //     addon was not built), "EBADARG" (a bad argument from the caller), "EUNKNOWN".
 //   errnoFromError(err): string | undefined   the errno name hidden in a library error
 //   toNetError(op, err): NetError              wrap anything thrown by raw-socket / netlink / the addon
+//   emitNetError(emitter, err): void           'error' if someone listens, else a process warning
 //
 // Why: raw-socket throws bare strerror text and netlink 0.3.0 rejects with
 // Error("Request rejected: EEXIST"), neither with a `code`. Callers (idempotence helpers, the
@@ -55,6 +56,8 @@ const STRERROR: Record<string, string> = {
   'Operation not supported': 'EOPNOTSUPP',
   'Device or resource busy': 'EBUSY',
   'Numerical result out of range': 'ERANGE',
+  'Timeout has been reached': 'ETIMEDOUT', // netlink 0.3.0's request timeout
+  'Connection timed out': 'ETIMEDOUT',
 };
 
 /** The errno name carried by an error from raw-socket, netlink or the addon, if any. */
@@ -72,6 +75,13 @@ export function errnoFromError(err: unknown): string | undefined {
   }
   const bare = /\b(E[A-Z]{3,})\b/.exec(msg);
   return bare ? bare[1] : undefined;
+}
+
+/** An asynchronous error must never crash the daemon: an EventEmitter throws on an unheard
+ *  'error', so without a listener the error becomes a process warning instead. */
+export function emitNetError(emitter: { listenerCount(e: string): number; emit(e: string, ...a: unknown[]): boolean }, err: NetError): void {
+  if (emitter.listenerCount('error') > 0) emitter.emit('error', err);
+  else process.emitWarning(`${err.code}: ${err.message}`, 'NetWarning');
 }
 
 export function toNetError(op: string, err: unknown): NetError {

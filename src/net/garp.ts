@@ -58,12 +58,13 @@ export function buildGratuitousArp(vip: string, srcMac: string | Uint8Array): Bu
 
 let addon: PacketAddon | undefined;
 
-/** Candidate locations of the built addon, from dist/src/net or src/net (tsx). */
+/** Candidate locations of the built addon, from dist/src/net or src/net (tsx). The environment
+ *  variable KTS_PACKET_ADDON, when set, is the only place looked at (packaging override). */
 function addonCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const env = process.env.KTS_PACKET_ADDON;
+  if (env) return [resolve(env)];
   return [
-    ...(env ? [env] : []),
     resolve(here, '../../../native/build/Release/kts_packet.node'),
     resolve(here, '../../native/build/Release/kts_packet.node'),
   ];
@@ -90,6 +91,12 @@ export function loadPacketAddon(): PacketAddon {
   );
 }
 
+// A GarpSender dropped without close() must not leak its fd (the daemon may create and drop
+// senders across reloads): close it when the object is collected.
+const fdCleanup = new FinalizationRegistry<{ addon: PacketAddon; fd: number }>(({ addon: a, fd }) => {
+  try { a.close(fd); } catch { /* already closed */ }
+});
+
 export class GarpSender {
   private fd: number | undefined;
   private readonly addon: PacketAddon;
@@ -97,6 +104,7 @@ export class GarpSender {
   private constructor(a: PacketAddon, fd: number) {
     this.addon = a;
     this.fd = fd;
+    fdCleanup.register(this, { addon: a, fd }, this);
   }
 
   static open(): GarpSender {
@@ -129,6 +137,7 @@ export class GarpSender {
   close(): void {
     const fd = this.fd;
     this.fd = undefined;
+    fdCleanup.unregister(this);
     if (fd !== undefined) {
       try { this.addon.close(fd); } catch { /* already closed */ }
     }

@@ -16,12 +16,14 @@
 //     'link'          (link: LinkInfo, type: 'new' | 'del') every RTM_NEWLINK / RTM_DELLINK
 //     'addressAdded'  (addr: MonitoredAddress)               RTM_NEWADDR
 //     'addressRemoved'(addr: MonitoredAddress)               RTM_DELADDR
-//     'error'         (err: NetError)
+//     'error'         (err: NetError)   (without a listener: a process warning, never a crash)
+//     'resync'        ()                after resync() (called by itself on ENOBUFS): state was
+//                                        re-read, missed link transitions emitted; re-check addresses
 //   A link counts as up when it is administratively up and has carrier (keepalived's view: either
 //   one missing makes the interface faulty).
 import { EventEmitter } from 'node:events';
 import { createRtNetlink, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
-import { NetError, toNetError } from './errors.js';
+import { NetError, emitNetError, errnoFromError, toNetError } from './errors.js';
 import { Rtnl, addressFromMessage, linkFromMessage, type AddressInfo, type LinkInfo } from './netlink.js';
 
 const RTM_NEWLINK = 16;
@@ -43,6 +45,7 @@ export interface NetMonitor {
   on(event: 'link', listener: (link: LinkInfo, type: 'new' | 'del') => void): this;
   on(event: 'addressAdded' | 'addressRemoved', listener: (addr: MonitoredAddress) => void): this;
   on(event: 'error', listener: (err: NetError) => void): this;
+  on(event: 'resync', listener: () => void): this;
   once(event: 'linkUp', listener: (link: LinkInfo) => void): this;
   once(event: 'linkDown', listener: (link: LinkInfo, reason: LinkDownReason) => void): this;
   once(event: 'addressAdded' | 'addressRemoved', listener: (addr: MonitoredAddress) => void): this;
@@ -74,7 +77,12 @@ export class NetMonitor extends EventEmitter {
     }
     const mon = new NetMonitor(sock);
     sock.socket.on('message', (msgs: NetlinkMessage[]) => mon.handle(msgs));
-    sock.socket.on('error', (err: Error) => mon.emit('error', toNetError('netlink monitor', err)));
+    sock.socket.on('error', (err: Error) => {
+      const e = toNetError('netlink monitor', err);
+      // ENOBUFS: the kernel dropped notifications (socket buffer overrun); resynchronise.
+      if (errnoFromError(err) === 'ENOBUFS') void mon.resync();
+      emitNetError(mon, e);
+    });
     // Seed link state after subscribing, so no transition falls between the dump and the events.
     const rtnl = Rtnl.open();
     try {
@@ -90,6 +98,26 @@ export class NetMonitor extends EventEmitter {
 
   links(): ReadonlyMap<number, LinkInfo> {
     return this.state;
+  }
+
+  /** Re-read every link and emit the transitions missed (after lost notifications); emits
+   *  'resync' so that the daemon also re-checks its addresses. */
+  async resync(): Promise<void> {
+    const rtnl = Rtnl.open();
+    try {
+      const now = await rtnl.listLinks();
+      const seen = new Set<number>();
+      for (const l of now) {
+        seen.add(l.index);
+        this.onLink(l, false);
+      }
+      for (const [index, l] of [...this.state]) if (!seen.has(index)) this.onLink(l, true);
+      this.emit('resync');
+    } catch (err) {
+      emitNetError(this, toNetError('netlink monitor resync', err));
+    } finally {
+      rtnl.close();
+    }
   }
 
   close(): void {
@@ -114,7 +142,7 @@ export class NetMonitor extends EventEmitter {
         }
       } catch (err) {
         // A message we cannot parse must not kill the daemon: report and go on.
-        this.emit('error', toNetError(`parse netlink message type ${m.type}`, err));
+        emitNetError(this, toNetError(`parse netlink message type ${m.type}`, err));
       }
     }
   }

@@ -12,6 +12,9 @@
 //         payload is the VRRP message only (for IPv4 we add the IP header ourselves)
 //     close(): void                                      idempotent; emits 'close'
 //   Events: 'packet' (p: ReceivedPacket), 'error' (err: NetError), 'close' ()
+//   (without an 'error' listener, errors become process warnings rather than crashes)
+//   If the interface is deleted (e.g. a VMAC recreated), the bound socket receives nothing more:
+//   the daemon reopens it on the monitor's 'link' event.
 //
 // How and why:
 // - SO_BINDTODEVICE: the socket sees only its interface's packets, so `ifname` is known.
@@ -30,7 +33,7 @@
 import { EventEmitter } from 'node:events';
 import raw from '@neuralegion/raw-socket';
 import { CAP_NET_RAW, assertCapabilities } from './capabilities.js';
-import { NetError, toNetError } from './errors.js';
+import { NetError, emitNetError, toNetError } from './errors.js';
 import { formatIp, parseIp, type Family } from './ipaddr.js';
 import { Rtnl } from './netlink.js';
 
@@ -66,7 +69,7 @@ export interface VrrpSocketOptions {
   srcAddress?: string;
   /** TTL / hop limit of sent packets (unicast_ttl); default 255 as RFC 5798 requires */
   ttl?: number;
-  /** receive buffer size passed to raw-socket (largest packet we can read), default 4096 */
+  /** receive buffer size passed to raw-socket (largest packet we can read), default 65535 */
   bufferSize?: number;
 }
 
@@ -147,7 +150,7 @@ export class VrrpSocket extends EventEmitter {
     this.ttl = opts.ttl;
     this.sock = opts.sock;
     opts.sock.on('message', (buf: Buffer, source: string) => this.onMessage(buf, source));
-    opts.sock.on('error', (err: Error) => this.emit('error', toNetError(`VRRP socket ${this.ifname}/IPv${this.family}`, err)));
+    opts.sock.on('error', (err: Error) => emitNetError(this, toNetError(`VRRP socket ${this.ifname}/IPv${this.family}`, err)));
     liveSockets.add(this);
   }
 
@@ -192,7 +195,7 @@ export class VrrpSocket extends EventEmitter {
       sock = raw.createSocket({
         protocol: IPPROTO_VRRP,
         addressFamily: opts.family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
-        bufferSize: opts.bufferSize ?? 4096,
+        bufferSize: opts.bufferSize ?? 65535,
       });
     } catch (err) {
       throw toNetError(op, err);
@@ -238,8 +241,12 @@ export class VrrpSocket extends EventEmitter {
     if (!sock) return Promise.reject(new NetError('EBADF', op, 'socket is closed'));
     if (!to) return Promise.reject(new NetError('EBADARG', op, 'no destination: the socket has no multicast group'));
     let packet: Buffer;
+    let target: string;
     try {
       const d = parseIp(to);
+      // A zone ("fe80::1%eth0") is dropped: the socket is bound to its interface, which the
+      // kernel uses as the scope of link-local destinations.
+      target = formatIp(d.bytes);
       if (d.family !== this.family) throw new NetError('EBADARG', op, `destination ${to} is not IPv${this.family}`);
       packet = this.family === 4 ? Buffer.concat([buildIpv4Header(this.srcBytes as Buffer, d.bytes, this.ttl, payload.length), payload]) : payload;
     } catch (err) {
@@ -247,7 +254,7 @@ export class VrrpSocket extends EventEmitter {
     }
     return new Promise((resolve, reject) => {
       try {
-        sock.send(packet, 0, packet.length, to, (err: Error | null, bytes: number) => {
+        sock.send(packet, 0, packet.length, target, (err: Error | null, bytes: number) => {
           if (err) reject(toNetError(op, err));
           else resolve(bytes);
         });

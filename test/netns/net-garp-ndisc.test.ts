@@ -26,7 +26,7 @@ function macOf(lab: Lab, ns: string): string {
   return (JSON.parse(lab.exec(ns, ['ip', '-j', 'link', 'show', 'vnet0'])) as Array<{ address: string }>)[0].address;
 }
 
-test('gratuitous ARP: tshark sees it, the neighbour cache is updated', { skip, timeout: 40_000 }, async () => {
+test('gratuitous ARP: tshark sees it, the neighbour cache is updated', { skip, timeout: 90_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -36,8 +36,9 @@ test('gratuitous ARP: tshark sees it, the neighbour cache is updated', { skip, t
     lab.exec(b.ns, ['ip', 'neigh', 'replace', '192.0.2.100', 'lladdr', STALE_MAC, 'dev', 'vnet0', 'nud', 'stale']);
     assert.equal(neighMac(lab, b.ns, '192.0.2.100'), STALE_MAC);
 
-    const ts = capture(lab.spawn(b.ns, ['tshark', '-l', '-n', '-i', 'vnet0', '-f', 'arp', '-c', '3', '-a', 'duration:15']));
-    assert.ok(await waitFor(() => /Capturing on/.test(ts.err()), 10_000, 50), `tshark did not start: ${ts.err()}`);
+    const ts = capture(lab.spawn(b.ns, ['tshark', '-l', '-n', '-i', 'vnet0', '-f', 'arp', '-c', '3', '-a', 'duration:60']));
+    // tshark starts slowly on a loaded machine: wait for it to capture before sending.
+    assert.ok(await waitFor(() => /Capturing on/.test(ts.err()), 40_000, 50), `tshark did not start: ${ts.err()}`);
 
     const tx = runIn(lab, a.ns, `${PRELUDE}
 import { GarpSender } from ${mod('garp')};
@@ -48,7 +49,7 @@ const sent = [];
 for (let i = 0; i < 3; i++) { sent.push(g.sendGratuitousArp(link.index, '192.0.2.100', link.mac)); await new Promise((res) => setTimeout(res, 50)); }
 g.close();
 out({ sent });`);
-    const res = await tx.waitLine(() => true, 8000);
+    const res = await tx.waitLine(() => true, 15_000);
     assert.deepEqual(res.sent, [60, 60, 60]);
     await ts.done;
     const lines = ts.out().split('\n').filter((l) => l.includes('ARP'));
@@ -57,13 +58,13 @@ out({ sent });`);
       assert.match(l, /Gratuitous ARP for 192\.0\.2\.100 \(Request\)/);
       assert.match(l, /ff:ff:ff:ff:ff:ff|Broadcast/);
     }
-    assert.ok(await waitFor(() => neighMac(lab, b.ns, '192.0.2.100') === macA, 2000), `b's ARP cache: ${lab.exec(b.ns, ['ip', 'neigh'])}`);
+    assert.ok(await waitFor(() => neighMac(lab, b.ns, '192.0.2.100') === macA, 5000), `b's ARP cache: ${lab.exec(b.ns, ['ip', 'neigh'])}`);
   } finally {
     await lab.cleanup();
   }
 });
 
-test('unsolicited NA: tcpdump sees hop limit 255 + override, the neighbour cache is updated', { skip, timeout: 40_000 }, async () => {
+test('unsolicited NA: tcpdump sees hop limit 255 + override, the neighbour cache is updated', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['2001:db8::11/64'] });
@@ -72,7 +73,7 @@ test('unsolicited NA: tcpdump sees hop limit 255 + override, the neighbour cache
     lab.exec(b.ns, ['ip', '-6', 'neigh', 'replace', '2001:db8::100', 'lladdr', STALE_MAC, 'dev', 'vnet0', 'nud', 'stale']);
     assert.equal(neighMac(lab, b.ns, '2001:db8::100'), STALE_MAC);
 
-    const td = capture(lab.spawn(b.ns, ['timeout', '10', 'tcpdump', '-l', '-nn', '-v', '-c', '2', '-i', 'vnet0', 'icmp6 and ip6[40] == 136']));
+    const td = capture(lab.spawn(b.ns, ['timeout', '30', 'tcpdump', '-l', '-nn', '-v', '-c', '2', '-i', 'vnet0', 'icmp6 and ip6[40] == 136']));
     assert.ok(await waitFor(() => td.err().includes('listening on'), 5000), td.err());
 
     const tx = runIn(lab, a.ns, `${PRELUDE}
@@ -84,7 +85,7 @@ const sent = [];
 for (let i = 0; i < 2; i++) { sent.push(await n.sendUnsolicitedNa('2001:db8::100', link.mac)); await new Promise((res) => setTimeout(res, 50)); }
 n.close();
 out({ sent });`);
-    const res = await tx.waitLine(() => true, 8000);
+    const res = await tx.waitLine(() => true, 15_000);
     assert.deepEqual(res.sent, [32, 32]);
     await td.done;
     const text = td.out();
@@ -94,7 +95,7 @@ out({ sent });`);
     assert.match(text, /tgt is 2001:db8::100/);
     assert.match(text, /Flags \[override\]/);
     assert.ok(text.includes(macA), 'target link-layer address option carries the MAC');
-    assert.ok(await waitFor(() => neighMac(lab, b.ns, '2001:db8::100') === macA, 2000), `b's neighbour cache: ${lab.exec(b.ns, ['ip', '-6', 'neigh'])}`);
+    assert.ok(await waitFor(() => neighMac(lab, b.ns, '2001:db8::100') === macA, 5000), `b's neighbour cache: ${lab.exec(b.ns, ['ip', '-6', 'neigh'])}`);
   } finally {
     await lab.cleanup();
   }

@@ -66,9 +66,9 @@ export class Agent {
   }
 }
 
-/** Run `code` (an ES module body) with node inside namespace ns. */
-export function runIn(lab: Lab, ns: string, code: string, timeoutMs = 10_000): Agent {
-  const child = lab.spawn(ns, [process.execPath, '--input-type=module', '-e', code]);
+/** Run `code` (an ES module body) with node inside namespace ns; stdin piped if asked. */
+export function runIn(lab: Lab, ns: string, code: string, timeoutMs = 30_000, opts: { stdin?: boolean } = {}): Agent {
+  const child = lab.spawn(ns, [process.execPath, '--input-type=module', '-e', code], opts.stdin ? { stdio: ['pipe', 'pipe', 'pipe'] } : {});
   return new Agent(child, timeoutMs);
 }
 

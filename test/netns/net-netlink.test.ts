@@ -11,7 +11,7 @@ function ipj(lab: Lab, ns: string, args: string[]): unknown {
   return JSON.parse(lab.exec(ns, ['ip', '-j', ...args]) || '[]');
 }
 
-test('addresses: add v4 with label + v6 nodad, idempotence, delete', { skip, timeout: 30_000 }, async () => {
+test('addresses: add v4 with label + v6 nodad, idempotence, delete', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -26,7 +26,7 @@ let dup; try { await r.addAddress({ dev: 'vnet0', address: '192.0.2.100/24' }); 
 const list = await r.listAddresses({ ifindex: (await r.getLink('vnet0')).index });
 out({ again4, again6, dup, list });
 r.close();`);
-    const res = await step1.waitLine(() => true, 8000);
+    const res = await step1.waitLine(() => true, 15_000);
     assert.equal(res.again4, false, 'ensureAddress on a present v4 address is a no-op');
     assert.equal(res.again6, false);
     assert.equal(res.dup, 'EEXIST');
@@ -57,7 +57,7 @@ const gone6 = await r.ensureAddressAbsent({ dev: 'vnet0', address: '2001:db8::10
 let miss; try { await r.deleteAddress({ dev: 'vnet0', address: '192.0.2.100/24' }); } catch (e) { miss = e.code; }
 out({ gone4, gone6, miss });
 r.close();`);
-    const res2 = await step2.waitLine(() => true, 8000);
+    const res2 = await step2.waitLine(() => true, 15_000);
     assert.deepEqual(res2, { gone4: false, gone6: false, miss: 'EADDRNOTAVAIL' });
     assert.ok(!lab.addressesOf('a', 4).includes('192.0.2.100'));
     assert.ok(!lab.addressesOf('a', 6).includes('2001:db8::100'));
@@ -67,7 +67,7 @@ r.close();`);
   }
 });
 
-test('routes and rules: add, idempotence, delete, as iproute2 sees them', { skip, timeout: 30_000 }, async () => {
+test('routes and rules: add, idempotence, delete, as iproute2 sees them', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24', '2001:db8::11/64'] });
@@ -84,7 +84,7 @@ const ruAgain = await r.ensureRule({ family: 4, from: '192.0.2.0/24', table: 100
 const routes = await r.listRoutes(4, 100);
 out({ rAgain, ruAgain, routes });
 r.close();`);
-    const res = await step1.waitLine(() => true, 8000);
+    const res = await step1.waitLine(() => true, 15_000);
     assert.equal(res.rAgain, false);
     assert.equal(res.ruAgain, false);
     const ours = (res.routes as Array<Record<string, unknown>>).find((x) => x.dst === '198.51.100.0');
@@ -137,7 +137,7 @@ r.close();`);
   }
 });
 
-test('links and typed errors', { skip, timeout: 20_000 }, async () => {
+test('links and typed errors', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -153,7 +153,7 @@ try { await r.addAddress({ dev: 'vnet0', address: '2001:db8::1/64', label: 'x' }
 try { await r.addRoute({ dst: '198.51.100.0/24', via: '2001:db8::1' }); } catch (e) { codes.mixed = e.code; }
 out({ link, codes });
 r.close();`);
-    const res = await r.waitLine(() => true, 8000);
+    const res = await r.waitLine(() => true, 15_000);
     const link = res.link as Record<string, unknown>;
     assert.equal(link.name, 'vnet0');
     assert.equal(link.mac, mac);
@@ -161,6 +161,64 @@ r.close();`);
     assert.equal(link.carrier, true);
     assert.equal(link.kind, 'veth');
     assert.deepEqual(res.codes, { noif: 'ENOIF', badip: 'EBADARG', badipName: 'NetError', v6label: 'EBADARG', mixed: 'EBADARG' });
+  } finally {
+    await lab.cleanup();
+  }
+});
+
+test('interface name cache: a recreated interface is found again; a deleted one gives ENOIF; onlink route', { skip, timeout: 60_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
+    lab.exec(a.ns, ['ip', 'link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1']);
+    const r = runIn(lab, a.ns, `${PRELUDE}
+import { Rtnl } from ${mod('netlink')};
+import { execFileSync } from 'node:child_process';
+const r = Rtnl.open();
+await r.addAddress({ dev: 'x0', address: '198.51.100.1/32' });
+const first = await r.ifindex('x0');
+execFileSync('ip', ['link', 'del', 'x0']);
+execFileSync('ip', ['link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1']);
+await r.addAddress({ dev: 'x0', address: '198.51.100.2/32' });
+const second = await r.ifindex('x0');
+execFileSync('ip', ['link', 'del', 'x0']);
+let gone; try { await r.addAddress({ dev: 'x0', address: '198.51.100.3/32' }); } catch (e) { gone = e.code; }
+await r.addRoute({ dst: '203.0.113.0/24', via: '198.51.100.254', dev: 'vnet0', onlink: true });
+out({ first, second, gone });
+r.close();`);
+    const res = await r.waitLine(() => true, 15_000);
+    assert.notEqual(res.first, res.second, 'the new x0 has a new index');
+    assert.equal(res.gone, 'ENOIF');
+    const routes = JSON.parse(lab.exec(a.ns, ['ip', '-j', 'route', 'show', '203.0.113.0/24'])) as Array<{ gateway: string; flags: string[] }>;
+    assert.equal(routes[0].gateway, '198.51.100.254');
+    assert.ok(routes[0].flags.includes('onlink'));
+  } finally {
+    await lab.cleanup();
+  }
+});
+
+test('addresses: noprefixroute, scope, peer', { skip, timeout: 60_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
+    const r = runIn(lab, a.ns, `${PRELUDE}
+import { Rtnl } from ${mod('netlink')};
+const r = Rtnl.open();
+await r.addAddress({ dev: 'vnet0', address: '203.0.113.5/24', noPrefixRoute: true });
+await r.addAddress({ dev: 'vnet0', address: '198.51.100.5/24', scope: 'link' });
+await r.addAddress({ dev: 'vnet0', address: '198.51.100.77/32', peer: '198.51.100.78', scope: 'host' });
+out({ ok: true });
+r.close();`);
+    await r.waitLine(() => true, 15_000);
+    const routes = JSON.parse(lab.exec(a.ns, ['ip', '-j', '-4', 'route', 'show'])) as Array<{ dst: string }>;
+    assert.ok(!routes.some((x) => x.dst === '203.0.113.0/24'), 'noprefixroute: no prefix route');
+    assert.ok(routes.some((x) => x.dst === '198.51.100.0/24'), 'a normal address gets its prefix route');
+    const info = (JSON.parse(lab.exec(a.ns, ['ip', '-j', '-4', 'addr', 'show', 'dev', 'vnet0'])) as Array<{ addr_info: Array<Record<string, unknown>> }>)[0].addr_info;
+    assert.equal(info.find((x) => x.local === '203.0.113.5')?.noprefixroute, true);
+    assert.equal(info.find((x) => x.local === '198.51.100.5')?.scope, 'link');
+    const p = info.find((x) => x.local === '198.51.100.77');
+    assert.equal(p?.address, '198.51.100.78');
+    assert.equal(p?.scope, 'host');
   } finally {
     await lab.cleanup();
   }

@@ -41,29 +41,29 @@ s.close();`;
 const V3_PAYLOAD = '3133640000640000c0000201';
 
 for (const family of [4, 6] as const) {
-  test(`VRRP IPv${family}: multicast + unicast between namespaces, TTL 255, no loopback`, { skip, timeout: 30_000 }, async () => {
+  test(`VRRP IPv${family}: multicast + unicast between namespaces, TTL 255, no loopback`, { skip, timeout: 60_000 }, async () => {
     const lab = Lab.create();
     try {
       const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24', '2001:db8::11/64'] });
       const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24', '2001:db8::12/64'] });
       // tcpdump in b shows the TTL / hop limit on the wire (the only way to see it for IPv6).
-      const dump = lab.spawn(b.ns, ['timeout', '8', 'tcpdump', '-l', '-nn', '-v', '-c', '4', '-i', 'vnet0', family === 4 ? 'ip proto 112' : 'ip6 proto 112']);
+      const dump = lab.spawn(b.ns, ['timeout', '30', 'tcpdump', '-l', '-nn', '-v', '-c', '4', '-i', 'vnet0', family === 4 ? 'ip proto 112' : 'ip6 proto 112']);
       let dumpOut = '';
       let dumpErr = '';
       dump.stdout?.setEncoding('utf8').on('data', (d: string) => { dumpOut += d; });
       dump.stderr?.setEncoding('utf8').on('data', (d: string) => { dumpErr += d; });
       const dumpDone = new Promise<void>((r) => dump.once('exit', () => r()));
       await waitFor(() => dumpErr.includes('listening on'), 5000);
-      const rx = runIn(lab, b.ns, receiver(family, 4000));
-      const ready = await rx.waitLine((l) => l.ev === 'ready', 8000);
+      const rx = runIn(lab, b.ns, receiver(family, 25_000));
+      const ready = await rx.waitLine((l) => l.ev === 'ready', 15_000);
       if (family === 4) assert.equal(ready.src, '192.0.2.12', 'primary IPv4 chosen as source');
       const tx = runIn(lab, a.ns, sender(family, family === 4 ? '192.0.2.12' : '2001:db8::12', V3_PAYLOAD));
-      const done = await tx.waitLine((l) => l.ev === 'done', 8000);
+      const done = await tx.waitLine((l) => l.ev === 'done', 15_000);
       assert.equal(done.own, 0, 'own multicast packets must not be looped back');
       const txRes = await tx.done;
       assert.equal(txRes.code, 0, txRes.stderr);
 
-      await rx.waitLine((l) => l.ev === 'packet' && typeof l.payload === 'string' && l.payload.slice(2, 4) === '99', 3000);
+      await rx.waitLine((l) => l.ev === 'packet' && typeof l.payload === 'string' && l.payload.slice(2, 4) === '99', 8000);
       const packets = rx.lines.filter((l) => l.ev === 'packet');
       const mcast = packets.filter((p) => (p.payload as string).slice(2, 4) === '33');
       const ucast = packets.filter((p) => (p.payload as string).slice(2, 4) === '99');
@@ -99,7 +99,7 @@ for (const family of [4, 6] as const) {
   });
 }
 
-test('VRRP IPv4 unicast only (no join): unicast_ttl and unicast_src_ip honoured', { skip, timeout: 30_000 }, async () => {
+test('VRRP IPv4 unicast only (no join): unicast_ttl and unicast_src_ip honoured', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -109,15 +109,15 @@ import { VrrpSocket } from ${mod('vrrp-socket')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
 s.on('packet', (p) => out({ ev: 'packet', ttl: p.ttl, src: p.srcAddress }));
 out({ ev: 'ready' });
-setTimeout(() => { s.close(); process.exit(0); }, 3000);`);
-    await rx.waitLine((l) => l.ev === 'ready', 8000);
+setTimeout(() => { s.close(); process.exit(0); }, 25_000);`);
+    await rx.waitLine((l) => l.ev === 'ready', 15_000);
     const tx = runIn(lab, a.ns, `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null, ttl: 64, srcAddress: '192.0.2.99' });
 await s.send(Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex'), '192.0.2.12');
 out({ ev: 'sent' }); s.close();`);
-    await tx.waitLine((l) => l.ev === 'sent', 8000);
-    const p = await rx.waitLine((l) => l.ev === 'packet', 3000);
+    await tx.waitLine((l) => l.ev === 'sent', 15_000);
+    const p = await rx.waitLine((l) => l.ev === 'packet', 8000);
     assert.equal(p.ttl, 64, 'unicast_ttl');
     assert.equal(p.src, '192.0.2.99', 'unicast_src_ip written in our IPv4 header');
   } finally {
@@ -125,7 +125,7 @@ out({ ev: 'sent' }); s.close();`);
   }
 });
 
-test('VrrpSocket on a missing interface: NetError ENOIF', { skip, timeout: 20_000 }, async () => {
+test('VrrpSocket on a missing interface: NetError ENOIF', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -133,11 +133,41 @@ test('VrrpSocket on a missing interface: NetError ENOIF', { skip, timeout: 20_00
 import { VrrpSocket } from ${mod('vrrp-socket')};
 try { await VrrpSocket.open({ ifname: 'nosuch0', family: 4 }); out({ ev: 'opened' }); }
 catch (e) { out({ ev: 'error', name: e.name, code: e.code, message: e.message }); }`);
-    const e = await r.waitLine((l) => l.ev !== undefined, 8000);
+    const e = await r.waitLine((l) => l.ev !== undefined, 15_000);
     assert.equal(e.ev, 'error');
     assert.equal(e.name, 'NetError');
     assert.equal(e.code, 'ENOIF');
     assert.match(e.message as string, /nosuch0/);
+  } finally {
+    await lab.cleanup();
+  }
+});
+
+test('VRRP IPv6 unicast to a link-local peer (with or without a zone)', { skip, timeout: 60_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a' });
+    const b = lab.addHost({ name: 'b' });
+    const ll = (JSON.parse(lab.exec(b.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vnet0', 'scope', 'link'])) as Array<{ addr_info: Array<{ local: string }> }>)[0].addr_info[0].local;
+    const rx = runIn(lab, b.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 6, group: null });
+s.on('packet', (p) => out({ ev: 'packet', src: p.srcAddress, payload: p.data.toString('hex') }));
+out({ ev: 'ready' });
+setTimeout(() => { s.close(); process.exit(0); }, 25_000);`);
+    await rx.waitLine((l) => l.ev === 'ready', 15_000);
+    const tx = runIn(lab, a.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 6, group: null });
+const p = Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex');
+await s.send(p, ${JSON.stringify(ll)});
+p[1] = 0x52;
+await s.send(p, ${JSON.stringify(ll + '%vnet0')});
+out({ ev: 'sent' }); s.close();`);
+    await tx.waitLine((l) => l.ev === 'sent', 15_000);
+    await rx.waitLine((l) => l.ev === 'packet' && (l.payload as string).slice(2, 4) === '52', 8000);
+    const got = rx.lines.filter((l) => l.ev === 'packet').map((l) => (l.payload as string).slice(2, 4));
+    assert.deepEqual(got, ['33', '52']);
   } finally {
     await lab.cleanup();
   }
