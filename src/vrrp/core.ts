@@ -6,7 +6,7 @@
 // deadline itself, so a stale or early `timerExpired` (a race in the driver) is ignored safely.
 
 import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
-import { compareAddresses } from './address.js';
+import { addressKey, compareAddresses, compareKeys } from './address.js';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
@@ -261,6 +261,11 @@ export class VrrpCore {
     droppedAdverts: 0,
   };
   private out: VrrpDecision[] = [];
+  /** our primary address, parsed once for the per-advert tie-break */
+  private readonly primaryKey: readonly number[];
+  /** one-entry memo: adverts keep coming from the same Master */
+  private lastSrc = '';
+  private lastSrcKey: readonly number[] | undefined;
 
   constructor(config: VrrpCoreConfig) {
     const problems = validateCoreConfig(config);
@@ -269,6 +274,7 @@ export class VrrpCore {
     this.basePriority = config.priority;
     this._effectivePriority = config.priority;
     this._masterAdverIntervalCs = config.advertIntervalCs;
+    this.primaryKey = addressKey(config.primaryAddress)!; // validated above
   }
 
   get state(): VrrpState {
@@ -402,7 +408,12 @@ export class VrrpCore {
       this.drop(`advert with invalid priority ${a.priority}`);
       return;
     }
-    const cmp = compareAddresses(rx.srcAddress, this.config.primaryAddress);
+    if (rx.srcAddress !== this.lastSrc) {
+      this.lastSrc = rx.srcAddress;
+      this.lastSrcKey = addressKey(rx.srcAddress);
+    }
+    const srcKey = this.lastSrcKey;
+    const cmp = srcKey === undefined ? undefined : compareKeys(srcKey, this.primaryKey);
     if (cmp === undefined) {
       this.drop(`advert from unparsable source address ${rx.srcAddress}`);
       return;
