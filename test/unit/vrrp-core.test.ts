@@ -434,3 +434,26 @@ test('address compare: numeric, IPv6 compression and embedded IPv4', () => {
   assert.equal(parseIPv6('1::2::3'), undefined);
   assert.equal(parseIPv6('1:2:3:4:5:6:7:8:9'), undefined);
 });
+
+test('keepalived: a Master hearing an equal priority from a lower address keeps Master and forces a new election', () => {
+  const c = master({ primaryAddress: '192.0.2.20' });
+  const d = c.handle({ type: 'advertReceived', nowMs: 4000, advert: adv(100, '192.0.2.3') });
+  assert.equal(c.state, 'MASTER');
+  assert.ok(logs(d).includes('(VI_1) Received advert from 192.0.2.3 with lower priority 100, ours 100, forcing new election'));
+  assert.equal(find(d, 'sendAdvert').length, 1);
+});
+
+test('keepalived: an equal priority advert carrying our own address is only warned about', () => {
+  const c = master();
+  const d = c.handle({ type: 'advertReceived', nowMs: 4000, advert: adv(100, '192.0.2.1') });
+  assert.equal(c.state, 'MASTER');
+  assert.deepEqual(logs(d), ['(VI_1) WARNING - equal priority advert received from remote host with our IP address.']);
+  assert.equal(find(d, 'sendAdvert').length, 0);
+});
+
+test('time never goes backwards for the core: a late event is handled as happening now', () => {
+  const c = backup();
+  c.handle({ type: 'advertReceived', nowMs: 5000, advert: adv(200) });
+  const d = c.handle({ type: 'advertReceived', nowMs: 1000, advert: adv(200) });
+  for (const a of find(d, 'armTimer')) assert.ok(a.atMs >= 5000);
+});
