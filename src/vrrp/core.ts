@@ -4,6 +4,17 @@
 //
 // Timers are owned by the core: it tells the driver when to arm/cancel a timer and remembers the
 // deadline itself, so a stale or early `timerExpired` (a race in the driver) is ignored safely.
+//
+// Driving it (daemon): one VrrpCore per vrrp_instance, built from the config model with
+// coreConfig({...}) (keepalived defaults) or a full VrrpCoreConfig. Then:
+//   - startup once; advertReceived for each advert the codec accepted (receiveIpv4/6 -> ReceivedAdvert);
+//   - armTimer {timer, atMs}: (re)schedule timerExpired(timer) at atMs, replacing any previous one;
+//     cancelTimer: drop it (a late fire is harmless: the core checks its own deadline);
+//   - sendAdvert {priority}: encode and send with the instance's addresses; addAddresses /
+//     removeAddresses: netlink; announce {count}: that many GARP/NA per VIP (garp_interval apart);
+//   - notify / notifyMasterRxLowerPri: scripts and FIFO; log: the logger, wording as keepalived's;
+//   - priorityChanged with base + tracker weights; faultChanged per source (interface, tracker);
+//   - shutdown on SIGTERM: the Master's priority-0 advert and VIP removal come back as decisions.
 
 import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
 import { addressKey, compareAddresses, compareKeys } from './address.js';
