@@ -492,9 +492,9 @@ export class VrrpCore {
       this.log('warning', `(${name}) WARNING - equal priority advert received from remote host with our IP address.`);
       return;
     }
-    if (a.priority === VRRP_PRIO_OWNER && ours === VRRP_PRIO_OWNER && cmp < 0) {
-      // Two address owners: keepalived (measured) lowers the one that would otherwise win, the
-      // higher address, to 254 at its first sight of the other owner's advert, and yields.
+    if (a.priority === VRRP_PRIO_OWNER && ours === VRRP_PRIO_OWNER) {
+      // Two address owners: keepalived 2.2.7 (measured, both address orders) lowers the Master
+      // that first hears the other owner's advert to 254 at once, and it yields.
       this.log(
         'warning',
         `(${name}) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority`,

@@ -272,6 +272,15 @@ test('keepalived higher_prio_send_advert: a Master sends one advert before yield
   assert.ok(kinds(d).indexOf('sendAdvert') < kinds(d).indexOf('removeAddresses'));
 });
 
+test('keepalived: two address owners - the lower address, hearing the other owner first, also lowers itself and yields (measured)', () => {
+  const lo = new VrrpCore(cfg({ priority: 255, primaryAddress: '192.0.2.1' }));
+  lo.handle({ type: 'startup', nowMs: 0 });
+  const d = lo.handle({ type: 'advertReceived', nowMs: 10, advert: adv(255, '192.0.2.2') });
+  assert.equal(lo.state, 'BACKUP');
+  assert.equal(lo.effectivePriority, 254);
+  assert.ok(logs(d).includes('(VI_1) Master received advert from 192.0.2.2 with higher priority 255, ours 254'));
+});
+
 test('keepalived: two address owners - the higher address lowers itself to 254 and yields (measured on 2.2.7)', () => {
   const hi = new VrrpCore(cfg({ priority: 255, primaryAddress: '192.0.2.2' }));
   hi.handle({ type: 'startup', nowMs: 0 });
