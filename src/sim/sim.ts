@@ -169,6 +169,9 @@ class Sim {
   settleAt = Infinity;
   handoverAt = Infinity;
   inHandover = false;
+  /** stable phase: a LAN keeps each sender->receiver flow in order (chaos may reorder) */
+  fifo = false;
+  private readonly lastArrival = new Map<number, number>();
   readonly cov: SimCoverage = {
     handover: 0,
     ownerFight: 0,
@@ -198,6 +201,9 @@ class Sim {
     const n = rng.int(2, 4);
     const baseInterval = this.version === 2 ? rng.pick([100, 100, 200]) : rng.pick([50, 100, 100, 200]);
     const prios = [50, 100, 100, 150, 200, 254];
+    // keepalived: "All virtual routers for a given VRRP instance MUST use the same value" of
+    // down_timer_adverts; 1 makes a Backup time out just as each advert lands, so use 2..5.
+    const downTimerAdverts = rng.chance(0.1) ? rng.int(2, 5) : 3;
     for (let i = 0; i < n; i++) {
       const addr = this.family === 4 ? `192.0.2.${rng.int(1, 254)}` : `fe80::${rng.int(1, 0xffff).toString(16)}`;
       if (this.routers.some((r) => r.addr === addr)) {
@@ -224,7 +230,7 @@ class Sim {
         garpMasterRefreshMs: rng.chance(0.2) ? 2000 : 0,
         lowerPrioNoAdvert: rng.chance(0.2),
         higherPrioSendAdvert: rng.chance(0.2),
-        downTimerAdverts: rng.chance(0.1) ? rng.int(1, 5) : 3,
+        downTimerAdverts,
       });
       this.routers.push({
         id: i,
@@ -294,6 +300,7 @@ class Sim {
         case 'armTimer':
           if (!(d.atMs >= this.now)) this.fail(`r${r.id} armed ${d.timer} in the past: ${d.atMs} < now ${this.now}`);
           this.push({ t: d.atMs, kind: 'timer', r: r.id, inc: r.incarnation, timer: d.timer });
+          if (this.opts.trace) this.trace(`r${r.id} arm ${d.timer} at ${d.atMs.toFixed(3)}`);
           break;
         case 'stateChanged':
           this.trace(`r${r.id} ${d.from} -> ${d.to} (${d.reason})`);
@@ -357,7 +364,13 @@ class Sim {
             checksum: 0,
           },
         };
-        this.push({ t: this.now + this.rng.range(this.delayMin, this.delayMax), kind: 'deliver', to: to.id, from: from.id, adv });
+        let t = this.now + this.rng.range(this.delayMin, this.delayMax);
+        if (this.fifo) {
+          const key = from.id * 64 + to.id;
+          t = Math.max(t, this.lastArrival.get(key) ?? 0);
+          this.lastArrival.set(key, t);
+        }
+        this.push({ t, kind: 'deliver', to: to.id, from: from.id, adv });
       }
     }
   }
@@ -473,24 +486,24 @@ class Sim {
     this.stableAt = chaosMs + 1;
     this.scenario(this.stableAt, 'stable', () => {
       this.loss = 0;
+      this.fifo = true;
       this.delayMin = 0.05;
       this.delayMax = 2;
       this.trace('--- stable network from now on ---');
     });
     // Settling bound: a restart just before stableAt may still be in vrrp_startup_delay, then
-    // waits Master_Down_Interval (+ preempt_delay); a lower Master yields on the first advert of
-    // the new one; in-flight chaos packets land within chaosMaxDelay.
+    // waits Master_Down_Interval (+ preempt_delay); in-flight chaos packets land within
+    // chaosMaxDelay. Chaos can leave the Backups' down timers reset at different times, so a
+    // lower-priority Backup may take over first and be preempted in turn (each preemption costs
+    // up to preempt_delay + Master_Down_Interval, and the Master's priority rises each time, so at
+    // most n-1 of them follow the first takeover).
     const maxIntCs = Math.max(...this.routers.map((r) => r.cfg.advertIntervalCs));
     const maxMdi = Math.max(
       ...this.routers.map((r) => masterDownIntervalMs(this.version, 1, maxIntCs, r.cfg.downTimerAdverts)),
     );
+    const perTakeover = Math.max(...this.routers.map((r) => r.cfg.preemptDelayMs)) + maxMdi + 2 * maxIntCs * 10 + 4;
     const settle =
-      Math.max(...this.routers.map((r) => r.cfg.startupDelayMs)) +
-      Math.max(...this.routers.map((r) => r.cfg.preemptDelayMs)) +
-      maxMdi +
-      2 * maxIntCs * 10 +
-      2 * chaosMaxDelay +
-      10;
+      Math.max(...this.routers.map((r) => r.cfg.startupDelayMs)) + this.routers.length * perTakeover + 2 * chaosMaxDelay + 10;
     this.settleAt = this.stableAt + settle;
     const checkUntil = this.settleAt + rng.int(2000, 10000);
     this.scenario(this.settleAt, 'settled', () => {
@@ -507,6 +520,9 @@ class Sim {
       for (const [p, live] of this.partitions()) {
         const backups = live.filter((r) => r.core!.state === 'BACKUP');
         if (backups.length === 0) continue;
+        // Several address owners (a configuration error) fight on takeover: keepalived's remedy
+        // (one lowers itself to 254 and yields) can leave no Master for a Master_Down_Interval.
+        if (live.filter((r) => r.cfg.priority === 255).length > 1) continue;
         const m = live.find((r) => r.core!.state === 'MASTER')!;
         // Skew_Time of the fastest Backup, from its priority and learnt interval.
         const skew = Math.min(

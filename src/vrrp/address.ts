@@ -32,6 +32,15 @@ export function parseIPv4(text: string): number | undefined {
  * "%zone" suffix, which is ignored) into a 128-bit bigint, or undefined.
  */
 export function parseIPv6(text: string): bigint | undefined {
+  const groups = parseIPv6Groups(text);
+  if (groups === undefined) return undefined;
+  let value = 0n;
+  for (const g of groups) value = (value << 16n) | BigInt(g);
+  return value;
+}
+
+/** The eight 16-bit groups of an IPv6 address, or undefined (no bigint: per-advert path). */
+export function parseIPv6Groups(text: string): number[] | undefined {
   let s = text;
   const zone = s.indexOf('%');
   if (zone >= 0) s = s.slice(0, zone);
@@ -71,9 +80,26 @@ export function parseIPv6(text: string): bigint | undefined {
     groups = [...head, ...tail];
   }
   if (groups.length !== 8) return undefined;
-  let value = 0n;
-  for (const g of groups) value = (value << 16n) | BigInt(g);
-  return value;
+  return groups;
+}
+
+/**
+ * An address as comparable key: [v4 value] for IPv4, eight groups for IPv6; undefined when it
+ * is not an address. Keys of the same family compare with compareKeys.
+ */
+export function addressKey(text: string): number[] | undefined {
+  if (text.includes(':')) return parseIPv6Groups(text);
+  const v4 = parseIPv4(text);
+  return v4 === undefined ? undefined : [v4];
+}
+
+/** -1, 0, 1; undefined when the keys are of different families. */
+export function compareKeys(a: readonly number[], b: readonly number[]): -1 | 0 | 1 | undefined {
+  if (a.length !== b.length) return undefined;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! !== b[i]!) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return 0;
 }
 
 /** Numeric value of an address of either family, or undefined when it is not an address. */
@@ -96,8 +122,8 @@ export function compareAddresses(a: string, b: string): -1 | 0 | 1 | undefined {
     if (va === undefined || vb === undefined) return undefined;
     return va < vb ? -1 : va > vb ? 1 : 0;
   }
-  const va = parseIPv6(a);
-  const vb = parseIPv6(b);
+  const va = parseIPv6Groups(a);
+  const vb = parseIPv6Groups(b);
   if (va === undefined || vb === undefined) return undefined;
-  return va < vb ? -1 : va > vb ? 1 : 0;
+  return compareKeys(va, vb);
 }

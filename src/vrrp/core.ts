@@ -4,9 +4,20 @@
 //
 // Timers are owned by the core: it tells the driver when to arm/cancel a timer and remembers the
 // deadline itself, so a stale or early `timerExpired` (a race in the driver) is ignored safely.
+//
+// Driving it (daemon): one VrrpCore per vrrp_instance, built from the config model with
+// coreConfig({...}) (keepalived defaults) or a full VrrpCoreConfig. Then:
+//   - startup once; advertReceived for each advert the codec accepted (receiveIpv4/6 -> ReceivedAdvert);
+//   - armTimer {timer, atMs}: (re)schedule timerExpired(timer) at atMs, replacing any previous one;
+//     cancelTimer: drop it (a late fire is harmless: the core checks its own deadline);
+//   - sendAdvert {priority}: encode and send with the instance's addresses; addAddresses /
+//     removeAddresses: netlink; announce {count}: that many GARP/NA per VIP (garp_interval apart);
+//   - notify / notifyMasterRxLowerPri: scripts and FIFO; log: the logger, wording as keepalived's;
+//   - priorityChanged with base + tracker weights; faultChanged per source (interface, tracker);
+//   - shutdown on SIGTERM: the Master's priority-0 advert and VIP removal come back as decisions.
 
 import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
-import { compareAddresses } from './address.js';
+import { addressKey, compareAddresses, compareKeys } from './address.js';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
@@ -261,6 +272,11 @@ export class VrrpCore {
     droppedAdverts: 0,
   };
   private out: VrrpDecision[] = [];
+  /** our primary address, parsed once for the per-advert tie-break */
+  private readonly primaryKey: readonly number[];
+  /** one-entry memo: adverts keep coming from the same Master */
+  private lastSrc = '';
+  private lastSrcKey: readonly number[] | undefined;
 
   constructor(config: VrrpCoreConfig) {
     const problems = validateCoreConfig(config);
@@ -269,6 +285,7 @@ export class VrrpCore {
     this.basePriority = config.priority;
     this._effectivePriority = config.priority;
     this._masterAdverIntervalCs = config.advertIntervalCs;
+    this.primaryKey = addressKey(config.primaryAddress)!; // validated above
   }
 
   get state(): VrrpState {
@@ -402,7 +419,12 @@ export class VrrpCore {
       this.drop(`advert with invalid priority ${a.priority}`);
       return;
     }
-    const cmp = compareAddresses(rx.srcAddress, this.config.primaryAddress);
+    if (rx.srcAddress !== this.lastSrc) {
+      this.lastSrc = rx.srcAddress;
+      this.lastSrcKey = addressKey(rx.srcAddress);
+    }
+    const srcKey = this.lastSrcKey;
+    const cmp = srcKey === undefined ? undefined : compareKeys(srcKey, this.primaryKey);
     if (cmp === undefined) {
       this.drop(`advert from unparsable source address ${rx.srcAddress}`);
       return;
@@ -470,9 +492,9 @@ export class VrrpCore {
       this.log('warning', `(${name}) WARNING - equal priority advert received from remote host with our IP address.`);
       return;
     }
-    if (a.priority === VRRP_PRIO_OWNER && ours === VRRP_PRIO_OWNER && cmp < 0) {
-      // Two address owners: keepalived (measured) lowers the one that would otherwise win, the
-      // higher address, to 254 at its first sight of the other owner's advert, and yields.
+    if (a.priority === VRRP_PRIO_OWNER && ours === VRRP_PRIO_OWNER) {
+      // Two address owners: keepalived 2.2.7 (measured, both address orders) lowers the Master
+      // that first hears the other owner's advert to 254 at once, and it yields.
       this.log(
         'warning',
         `(${name}) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority`,

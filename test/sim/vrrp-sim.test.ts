@@ -86,3 +86,16 @@ test('control: a harmless change to the core (dropping a log line) fails no seed
   const msg = firstFailure(brokenCore((_ev, out) => out.filter((d) => !(d.kind === 'log' && d.message.includes('discarding')))));
   assert.equal(msg, undefined);
 });
+
+test('sim CLI: --seed N --trace replays one seed with a readable trace and a verdict', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const cli = new URL('../../src/sim/cli.js', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [cli, '--seed', '42', '--trace'], { encoding: 'utf8', timeout: 20000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\] r\d \(VI_\d\) Entering (BACKUP|MASTER) STATE/);
+  assert.match(r.stdout, /^seed 42: v[23] IPv[46] \d routers/m);
+  assert.match(r.stdout, /^PASS after \d+ steps/m);
+  const bad = spawnSync(process.execPath, [cli, '--seed', 'x'], { encoding: 'utf8', timeout: 20000 });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--seed must be a non-negative integer/);
+});

@@ -272,6 +272,15 @@ test('keepalived higher_prio_send_advert: a Master sends one advert before yield
   assert.ok(kinds(d).indexOf('sendAdvert') < kinds(d).indexOf('removeAddresses'));
 });
 
+test('keepalived: two address owners - the lower address, hearing the other owner first, also lowers itself and yields (measured)', () => {
+  const lo = new VrrpCore(cfg({ priority: 255, primaryAddress: '192.0.2.1' }));
+  lo.handle({ type: 'startup', nowMs: 0 });
+  const d = lo.handle({ type: 'advertReceived', nowMs: 10, advert: adv(255, '192.0.2.2') });
+  assert.equal(lo.state, 'BACKUP');
+  assert.equal(lo.effectivePriority, 254);
+  assert.ok(logs(d).includes('(VI_1) Master received advert from 192.0.2.2 with higher priority 255, ours 254'));
+});
+
 test('keepalived: two address owners - the higher address lowers itself to 254 and yields (measured on 2.2.7)', () => {
   const hi = new VrrpCore(cfg({ priority: 255, primaryAddress: '192.0.2.2' }));
   hi.handle({ type: 'startup', nowMs: 0 });
@@ -433,4 +442,27 @@ test('address compare: numeric, IPv6 compression and embedded IPv4', () => {
   assert.equal(compareAddresses('1.2.3', '1.2.3.4'), undefined);
   assert.equal(parseIPv6('1::2::3'), undefined);
   assert.equal(parseIPv6('1:2:3:4:5:6:7:8:9'), undefined);
+});
+
+test('keepalived: a Master hearing an equal priority from a lower address keeps Master and forces a new election', () => {
+  const c = master({ primaryAddress: '192.0.2.20' });
+  const d = c.handle({ type: 'advertReceived', nowMs: 4000, advert: adv(100, '192.0.2.3') });
+  assert.equal(c.state, 'MASTER');
+  assert.ok(logs(d).includes('(VI_1) Received advert from 192.0.2.3 with lower priority 100, ours 100, forcing new election'));
+  assert.equal(find(d, 'sendAdvert').length, 1);
+});
+
+test('keepalived: an equal priority advert carrying our own address is only warned about', () => {
+  const c = master();
+  const d = c.handle({ type: 'advertReceived', nowMs: 4000, advert: adv(100, '192.0.2.1') });
+  assert.equal(c.state, 'MASTER');
+  assert.deepEqual(logs(d), ['(VI_1) WARNING - equal priority advert received from remote host with our IP address.']);
+  assert.equal(find(d, 'sendAdvert').length, 0);
+});
+
+test('time never goes backwards for the core: a late event is handled as happening now', () => {
+  const c = backup();
+  c.handle({ type: 'advertReceived', nowMs: 5000, advert: adv(200) });
+  const d = c.handle({ type: 'advertReceived', nowMs: 1000, advert: adv(200) });
+  for (const a of find(d, 'armTimer')) assert.ok(a.atMs >= 5000);
 });
