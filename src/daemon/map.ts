@@ -65,7 +65,8 @@ export function receiveOptions(inst: VrrpInstance): ReceiveOptions {
     version: inst.version,
     vrids: inst.virtualRouterId,
     authType: authTypeOf(inst),
-    authPass: inst.authentication?.authPass,
+    // bytes once, not per packet
+    authPass: inst.authentication ? Buffer.from(inst.authentication.authPass, 'utf8') : undefined,
     advertIntervalCs: inst.advertIntervalCs,
     unicast,
     minTtl: minTtls.length ? Math.min(...minTtls) : undefined,
