@@ -724,7 +724,10 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     checkInterfaces([n.keyword], n, c, opts, (i) => `(${t.name}) tracked interface ${i} doesn't exist`);
   }
   for (const v of [...vips, ...t.virtualIpAddressesExcluded]) {
-    if (v.dev) checkInterfaces([v.dev], v, c, opts, (i) => `(${t.name}) interface ${i} for ip address ${v.address} doesn't exist`);
+    if (v.dev) checkInterfaces([v.dev], v, c, opts, (i) => `WARNING - interface ${i} for ip address ${v.address} doesn't exist`);
+  }
+  for (const r of t.virtualRoutes) {
+    if (r.dev) checkInterfaces([r.dev], r, c, opts, (i) => `WARNING - interface ${i} for VROUTE nexthop doesn't exist`);
   }
   void ifOk;
 
