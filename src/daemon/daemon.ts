@@ -9,7 +9,7 @@ import { GarpSender } from '../net/garp.js';
 import { NdiscSender } from '../net/ndisc.js';
 import { Notifier, type NotifyScript } from '../notify/queue.js';
 import { NotifyFifo } from '../notify/fifo.js';
-import { checkScriptSecurity, resolveScriptUser } from '../notify/security.js';
+import { evaluateScripts, resolveScriptUser, type ScriptToCheck } from '../notify/security.js';
 import { VrrpScript } from '../track/script.js';
 import { TrackFile } from '../track/file.js';
 import { effectivePriority, type TrackedInput } from '../track/priority.js';
@@ -71,6 +71,7 @@ export class Daemon {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly securityRefused = new Set<string>();
+  private readonly groupState = new Map<string, VrrpState>();
   readonly startedAtMs = Date.now();
   /** reload outcomes (the entry point counts refused files as failed) */
   readonly reloads = { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 };
@@ -111,6 +112,7 @@ export class Daemon {
     } catch (err) {
       this.log.warn(`cannot monitor links and addresses: ${(err as Error).message}`);
     }
+    this.checkScripts(cfg);
     for (const inst of cfg.vrrpInstances) this.runners.push(this.makeRunner(inst, cfg));
     this.reconcileTrackers(cfg);
     await Promise.all(this.runners.map((r) => this.startRunner(r)));
@@ -122,7 +124,37 @@ export class Daemon {
       log: this.log, rtnl: this.rtnl, hub: this.hub, global: cfg.globalDefs, notifier: this.notifier,
       now: this.now, garp: () => this.garp(), ndisc: (ifname) => this.ndisc(ifname), fifo: this.fifo,
       script: (line, user, group) => this.script(line, user, group),
+      onStateChanged: (r, from, to) => this.syncGroupFollow(r, from, to),
     });
+  }
+
+  /**
+   * vrrp_sync_group: members go MASTER together and BACKUP / FAULT together. A member's own
+   * transition drives the others; the group's notify runs when the whole group has arrived.
+   */
+  private syncGroupFollow(r: InstanceRunner, from: VrrpState, to: VrrpState): void {
+    const group = this.config.vrrpSyncGroups.find((g) => g.group.includes(r.name));
+    if (!group) return;
+    const members = this.runners.filter((m) => group.group.includes(m.name) && m !== r);
+    const why = `sync group ${group.name}`;
+    if (to === 'FAULT') for (const m of members) m.force('FAULT', group.name);
+    if (from === 'FAULT' && !members.some((m) => m.inFaultOwn())) {
+      for (const m of members) m.force('NOFAULT', group.name);
+    }
+    if (to === 'MASTER') for (const m of members) m.force('MASTER', why);
+    if (to === 'BACKUP' && from === 'MASTER') for (const m of members) m.force('BACKUP', why);
+    // group notify once every member is in the same state
+    const all = [r, ...members];
+    if ((to === 'MASTER' || to === 'BACKUP' || to === 'FAULT') && all.every((m) => m.state === to) && this.groupState.get(group.name) !== to) {
+      this.groupState.set(group.name, to);
+      this.log.info(`VRRP_Group(${group.name}) Syncing instances to ${to} state`);
+      const s = (c: typeof group.notifyMaster) => (c ? this.script(c.command, c.user, c.group) : undefined);
+      void this.notifier.notifyState({
+        kind: 'GROUP', name: group.name, state: to, priority: 0,
+        scripts: { master: s(group.notifyMaster), backup: s(group.notifyBackup), fault: s(group.notifyFault), stop: s(group.notifyStop), generic: s(group.notify) },
+      });
+      this.fifo?.group(group.name, to);
+    }
   }
 
   private async startRunner(r: InstanceRunner, adopt?: { state: VrrpState | 'WAITING'; held: ReadonlySet<string> }): Promise<void> {
@@ -149,6 +181,7 @@ export class Daemon {
     const summary: ReloadSummary = { unchanged: [], changed: [], added: [], removed: [] };
     const globalsSame = sameConfig(this.config.globalDefs, next.globalDefs);
     const old = new Map(this.runners.map((r) => [r.name, r]));
+    this.checkScripts(next);
     this.reconcileTrackers(next);
     const nextRunners: InstanceRunner[] = [];
     const work: Promise<void>[] = [];
@@ -220,19 +253,43 @@ export class Daemon {
     return p;
   }
 
-  /** Resolve a script line for running: script_user, and enable_script_security's refusal. */
-  private script(line: string | undefined, user?: string, group?: string): NotifyScript | undefined {
-    if (!line) return undefined;
-    const g = this.config.globalDefs;
-    const su = resolveScriptUser({ user: user ?? g.scriptUser?.user, group: user ? group : g.scriptUser?.group });
-    if (g.enableScriptSecurity) {
-      const c = checkScriptSecurity(line, { uid: su.uid, gid: su.gid });
-      if (!c.ok && c.error === 'insecure') {
-        if (!this.securityRefused.has(line)) this.log.error(`${c.reason} - disabling script "${line}"`);
-        this.securityRefused.add(line);
-        return undefined;
+  /**
+   * Script security, as keepalived checks it once per configuration: every script line (tracked
+   * vrrp_scripts, notify scripts of instances and groups) is checked for its run-as user; refused
+   * ones are logged and never run; without enable_script_security, the SECURITY VIOLATION warning.
+   */
+  private checkScripts(cfg: KeepalivedConfig): void {
+    const g = cfg.globalDefs;
+    const list: ScriptToCheck[] = [];
+    const unusable: string[] = [];
+    const add = (name: string, c: { command: string; user?: string; group?: string } | undefined, vrrpScript?: string) => {
+      if (!c) return;
+      const su = resolveScriptUser({ user: c.user ?? g.scriptUser?.user, group: c.user ? c.group : g.scriptUser?.group, enableScriptSecurity: g.enableScriptSecurity });
+      if (su.error) {
+        this.log.error(`${su.error} - ${name} will not run`);
+        unusable.push(c.command);
+        return;
       }
+      list.push({ name: c.command, line: c.command, uid: su.uid, gid: su.gid, vrrpScript });
+    };
+    const tracked = new Set(cfg.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
+    for (const sc of cfg.vrrpScripts) if (tracked.has(sc.name)) add(`vrrp_script ${sc.name}`, sc.script, sc.name);
+    for (const i of [...cfg.vrrpInstances, ...cfg.vrrpSyncGroups]) {
+      for (const c of [i.notifyMaster, i.notifyBackup, i.notifyFault, i.notifyStop, i.notify]) add(`notify ${i.name}`, c);
     }
+    for (const i of cfg.vrrpInstances) add(`notify_master_rx_lower_pri ${i.name}`, i.notifyMasterRxLowerPri);
+    const report = evaluateScripts(list, g.enableScriptSecurity);
+    for (const m of report.messages) this.log.warn(m);
+    this.securityRefused.clear();
+    for (const line of [...report.refused.keys(), ...unusable]) this.securityRefused.add(line);
+  }
+
+  /** Resolve a script line for running: script_user, unless script security refused it. */
+  private script(line: string | undefined, user?: string, group?: string): NotifyScript | undefined {
+    if (!line || this.securityRefused.has(line)) return undefined;
+    const g = this.config.globalDefs;
+    const su = resolveScriptUser({ user: user ?? g.scriptUser?.user, group: user ? group : g.scriptUser?.group, enableScriptSecurity: g.enableScriptSecurity });
+    if (su.error) return undefined;
     return { line, uid: su.uid, gid: su.gid };
   }
 

@@ -28,6 +28,8 @@ export interface RunnerDeps {
   garp(): GarpSender | undefined;
   ndisc(ifname: string): Promise<NdiscSender | undefined>;
   fifo?: NotifyFifo;
+  /** called after every state change of this instance (sync groups follow it) */
+  onStateChanged?(runner: InstanceRunner, from: VrrpState, to: VrrpState): void;
   /** resolve a notify line to a script (uid/gid of script_user); undefined: refused by script security */
   script(line: string | undefined, user?: string, group?: string): NotifyScript | undefined;
 }
@@ -173,6 +175,22 @@ export class InstanceRunner {
     this.feed({ type: 'faultChanged', nowMs: this.deps.now(), fault, reason: 'interface-down', source: this.ifname });
   }
 
+  /** In FAULT for a reason of its own (not only because its sync group is)? */
+  inFaultOwn(): boolean {
+    return (this.core?.faultSources ?? []).some((k) => !k.startsWith('sync-group'));
+  }
+
+  /** A sync group forces this member's state (keepalived keeps group members together). */
+  force(state: 'MASTER' | 'BACKUP' | 'FAULT' | 'NOFAULT', reason: string): void {
+    if (!this.core || this.stopped) return;
+    const nowMs = this.deps.now();
+    if (state === 'FAULT' || state === 'NOFAULT') {
+      this.feed({ type: 'faultChanged', nowMs, fault: state === 'FAULT', reason: 'sync-group', source: reason });
+    } else if (this.core.state !== state && this.core.state !== 'FAULT') {
+      this.feed({ type: 'forceState', nowMs, state, reason });
+    }
+  }
+
   /** Effective priority or FAULT from the trackers. */
   onTrackers(priority: number, fault: boolean, faultBy: string[]): void {
     if (!this.core) return;
@@ -295,6 +313,8 @@ export class InstanceRunner {
         log.debug(`(${this.name}) ${d.from} -> ${d.to}: ${d.reason}`);
         this.transitions++;
         this.lastTransitionMs = Date.now();
+        // after this event's decisions: a sync group reacting now would re-enter the core
+        queueMicrotask(() => this.deps.onStateChanged?.(this, d.from, d.to));
         return;
       case 'armTimer': {
         const old = this.timers.get(d.timer);

@@ -303,6 +303,10 @@ export class VrrpCore {
   get inFault(): boolean {
     return this.faults.size > 0;
   }
+  /** active fault sources, "reason" or "reason:source" (e.g. "interface-down:eth0") */
+  get faultSources(): string[] {
+    return [...this.faults];
+  }
   /** deadline of an armed timer, if any */
   timerAt(timer: VrrpTimer): number | undefined {
     return this.timers.get(timer);
