@@ -1,7 +1,7 @@
 // The running daemon: every vrrp_instance of one configuration in one process, with the shared
 // pieces they need (netlink, the link/address monitor, GARP/ND senders, the notifier, trackers).
 import type { Logger } from 'pino';
-import type { KeepalivedConfig, TrackFile as TrackFileDef, VrrpInstance, VrrpScript as VrrpScriptDef } from '../config/model.js';
+import type { KeepalivedConfig, TrackFile as TrackFileDef, TrackProcess as TrackProcessDef, VrrpInstance, VrrpScript as VrrpScriptDef } from '../config/model.js';
 import type { VrrpState } from '../vrrp/core.js';
 import { Rtnl } from '../net/netlink.js';
 import { NetMonitor } from '../net/monitor.js';
@@ -12,6 +12,9 @@ import { NotifyFifo } from '../notify/fifo.js';
 import { evaluateScripts, resolveScriptUser, type ScriptToCheck } from '../notify/security.js';
 import { VrrpScript } from '../track/script.js';
 import { TrackFile } from '../track/file.js';
+import { ProcessMonitor, type TrackedProcess } from '../track/process.js';
+import { sendMail, vrrpAlert } from '../notify/smtp.js';
+import { hostname } from 'node:os';
 import { effectivePriority, type TrackedInput } from '../track/priority.js';
 import { InstanceRunner, type InstanceStatus } from './instance.js';
 import { SocketHub } from './sockets.js';
@@ -67,6 +70,8 @@ export class Daemon {
   private fifo: NotifyFifo | undefined;
   private readonly scripts = new Map<string, { def: VrrpScriptDef; runner: VrrpScript }>();
   private readonly files = new Map<string, { def: TrackFileDef; tracker: TrackFile }>();
+  private readonly processes = new Map<string, { def: TrackProcessDef; tracker: TrackedProcess }>();
+  private processMonitor: ProcessMonitor | undefined;
   private readonly waiting = new Set<InstanceRunner>();
   private readonly log: Logger;
   private readonly now: () => number;
@@ -132,7 +137,24 @@ export class Daemon {
    * vrrp_sync_group: members go MASTER together and BACKUP / FAULT together. A member's own
    * transition drives the others; the group's notify runs when the whole group has arrived.
    */
+  /** smtp_alert: a mail per transition, in the background; failures are logged, never thrown. */
+  private smtpAlert(kind: 'INSTANCE' | 'GROUP', name: string, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
+    const g = this.config.globalDefs;
+    if (!g.smtpServer || g.notificationEmail.length === 0) return;
+    const routerId = g.routerId ?? hostname().split('.')[0] ?? 'keepalived-ts';
+    const { subject, body } = vrrpAlert({ routerId, kind, name, state });
+    void sendMail({
+      host: g.smtpServer.host, port: g.smtpServer.port, heloName: g.smtpHeloName,
+      from: g.notificationEmailFrom ?? `keepalived-ts@${routerId}`, to: [...g.notificationEmail],
+      subject, body, timeoutMs: g.smtpConnectTimeoutS * 1000,
+    }).then((r) => {
+      if (!r.ok) this.log.warn(`smtp_alert for ${name} ${state}: ${r.stage}: ${r.error ?? 'failed'}`);
+      else this.log.info(`SMTP alert successfully sent for ${name} ${state}`);
+    });
+  }
+
   private syncGroupFollow(r: InstanceRunner, from: VrrpState, to: VrrpState): void {
+    if (r.inst.smtpAlert && (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP')) this.smtpAlert('INSTANCE', r.name, to);
     const group = this.config.vrrpSyncGroups.find((g) => g.group.includes(r.name));
     if (!group) return;
     const members = this.runners.filter((m) => group.group.includes(m.name) && m !== r);
@@ -154,6 +176,7 @@ export class Daemon {
         scripts: { master: s(group.notifyMaster), backup: s(group.notifyBackup), fault: s(group.notifyFault), stop: s(group.notifyStop), generic: s(group.notify) },
       });
       this.fifo?.group(group.name, to);
+      if (group.smtpAlert) this.smtpAlert('GROUP', group.name, to);
     }
   }
 
@@ -297,6 +320,7 @@ export class Daemon {
 
   /** Run exactly the trackers that `cfg` uses; an unchanged definition keeps its running tracker (and status). */
   private reconcileTrackers(cfg: KeepalivedConfig): void {
+    this.reconcileProcesses(cfg);
     const used = new Set(cfg.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
     for (const [name, cur] of this.scripts) {
       const def = cfg.vrrpScripts.find((d) => d.name === name);
@@ -338,6 +362,35 @@ export class Daemon {
     }
   }
 
+  /** vrrp_track_process: one process-event monitor for all tracked processes (rebuilt when they change). */
+  private reconcileProcesses(cfg: KeepalivedConfig): void {
+    const used = new Set(cfg.vrrpInstances.flatMap((i) => i.trackProcesses.map((t) => t.name)));
+    const defs = cfg.trackProcesses.filter((d) => used.has(d.name));
+    const same = defs.length === this.processes.size && defs.every((d) => { const c = this.processes.get(d.name); return c && sameConfig(c.def, d); });
+    if (same) return;
+    this.processMonitor?.stop();
+    this.processes.clear();
+    this.processMonitor = undefined;
+    if (!defs.length) return;
+    const mon = new ProcessMonitor({ mode: 'auto' });
+    for (const def of defs) {
+      const tracker = mon.track({
+        name: def.name, process: def.process, params: [...def.parameters], paramMatch: def.paramMatch,
+        fullCommand: def.fullCommand, quorum: def.quorum, quorumMax: def.quorumMax,
+        forkDelayMs: def.forkDelayMs || undefined, terminateDelayMs: def.terminateDelayMs || undefined, delayMs: def.delayMs || undefined,
+        weight: def.weight, reverse: def.reverse,
+      });
+      tracker.on('status', (up: boolean, count: number) => {
+        this.log.info(`Track process ${def.name} is ${up ? 'now running' : 'not running'} (${count} instance(s))`);
+        this.recomputeAll();
+      });
+      this.processes.set(def.name, { def, tracker });
+    }
+    mon.on('warning', (m: string) => this.log.warn(`track_process: ${m}`));
+    this.processMonitor = mon;
+    mon.start().then(() => this.recomputeAll(), (err: Error) => this.log.error(`track_process: ${err.message}`));
+  }
+
   private trackedInputs(inst: VrrpInstance): TrackedInput[] {
     const out: TrackedInput[] = [];
     for (const t of inst.trackScripts) {
@@ -353,6 +406,11 @@ export class Daemon {
     for (const t of inst.trackInterfaces) {
       const link = links ? [...links.values()].find((l) => l.name === t.name) : undefined;
       out.push({ kind: 'status', name: `interface ${t.name}`, up: !!link && link.adminUp && link.carrier, weight: t.weight, reverse: t.reverse });
+    }
+    for (const t of inst.trackProcesses) {
+      const p = this.processes.get(t.name);
+      if (!p) continue;
+      out.push({ kind: 'status', name: `process ${t.name}`, up: p.tracker.up, weight: t.weight ?? p.def.weight, reverse: t.reverse ?? p.def.reverse });
     }
     for (const t of inst.trackFiles) {
       const f = this.files.get(t.name);
@@ -396,6 +454,7 @@ export class Daemon {
   async stop(): Promise<void> {
     await Promise.all([...this.scripts.values()].map((s) => s.runner.stop().catch(() => undefined)));
     for (const f of this.files.values()) f.tracker.stop();
+    this.processMonitor?.stop();
     await Promise.all(this.runners.map((r) => r.stop().catch((err: Error) => this.log.error(`(${r.name}) stop: ${err.message}`))));
     await this.notifier.idle().catch(() => undefined);
     await this.notifier.close();
