@@ -2,6 +2,7 @@
 // keepalived's cross-checks. Invalid vrrp_instances are dropped with an error, as keepalived
 // ignores them.
 
+import * as fs from 'node:fs';
 import type {
   BfdInstance,
   GarpGroup,
@@ -40,6 +41,16 @@ import { Ctx, familyName, makeScript } from './values.js';
 
 export interface BuildOptions {
   interfaceExists?: (ifname: string) => boolean;
+  /** does a script file exist (keepalived silently drops scripts it cannot find); default: fs */
+  fileExists?: (path: string) => boolean;
+}
+
+function fileExists(f: string, opts: BuildOptions): boolean {
+  try {
+    return opts.fileExists ? opts.fileExists(f) : fs.statSync(f).isFile();
+  } catch {
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------- global_defs
@@ -203,7 +214,8 @@ const TOP: Table<ConfigDraft> = {
     };
     walk(n.children, VRRP_SCRIPT, s, c);
     if (!s.hasScript) {
-      c.report(n, `(${name}) script not specified - ignoring`, 'missing-parameter');
+      // keepalived reports this at the block's closing line
+      c.global(`No script set for vrrp_script ${name} - removing`, 'missing-parameter', 'error', { file: n.file, line: n.endLine }, 'vrrp_script');
       return;
     }
     if (s.timeoutMs === 0) s.timeoutMs = s.intervalMs;
@@ -321,6 +333,10 @@ const TOP: Table<ConfigDraft> = {
     const vs = newVirtualServer(n, c);
     if (!vs) return;
     walk(n.children, VIRTUAL_SERVER, vs, c);
+    const proto = n.children!.find((x) => x.keyword === 'protocol');
+    if (vs.kind === 'fwmark' && proto) {
+      c.report(proto, `Warning: Virtual server FWM ${vs.fwmark}: protocol specified for fwmark - protocol will be ignored`, 'semantic');
+    }
     d.virtualServers.push(vs);
   },
   SSL: (n, d, c) => {
@@ -412,7 +428,7 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
       members.push(m);
     }
     if (members.length === 0) {
-      c.global(`Sync group ${sg.name} has no virtual router(s) - removing`, 'semantic', 'warning', sg, 'vrrp_sync_group');
+      c.global(`Sync group ${sg.name} has no virtual router(s). removing`, 'semantic', 'warning', sg, 'vrrp_sync_group');
       continue;
     }
     if (members.length === 1) c.global(`Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`, 'semantic', 'warning', sg, 'vrrp_sync_group');
@@ -435,7 +451,8 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   });
 
   // scripts configured without enable_script_security
-  if (c.scriptsConfigured && !g.enableScriptSecurity) {
+  const runsAsRoot = !g.scriptUser || g.scriptUser.user === 'root';
+  if (c.scriptsConfigured && runsAsRoot && !g.enableScriptSecurity && c.scriptFiles.some((f) => fileExists(f, opts))) {
     c.global(`SECURITY VIOLATION - scripts are being executed but script_security not enabled.`, 'security', 'warning');
   }
 
@@ -643,12 +660,17 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     }
   }
 
+  let state = t.state ?? 'BACKUP';
+  if (authentication?.authType === 'AH' && state === 'MASTER') {
+    c.report(at('state'), `(${t.name}) Initial state master is incompatible with AH authentication - clearing`, 'semantic');
+    state = 'BACKUP';
+  }
   let preempt = t.preempt ?? true;
   if (!preempt && priority === 255) {
     c.report(at('nopreempt'), `(${t.name}) nopreempt is incompatible with priority 255. resetting nopreempt`, 'semantic');
     preempt = true;
   }
-  if (!preempt && t.state === 'MASTER') {
+  if (!preempt && state === 'MASTER') {
     c.report(at('nopreempt'), `(${t.name}) Warning - nopreempt will not work with initial state MASTER - clearing`, 'semantic');
     preempt = true;
   }
@@ -702,7 +724,10 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     checkInterfaces([n.keyword], n, c, opts, (i) => `(${t.name}) tracked interface ${i} doesn't exist`);
   }
   for (const v of [...vips, ...t.virtualIpAddressesExcluded]) {
-    if (v.dev) checkInterfaces([v.dev], v, c, opts, (i) => `(${t.name}) interface ${i} for ip address ${v.address} doesn't exist`);
+    if (v.dev) checkInterfaces([v.dev], v, c, opts, (i) => `WARNING - interface ${i} for ip address ${v.address} doesn't exist`);
+  }
+  for (const r of t.virtualRoutes) {
+    if (r.dev) checkInterfaces([r.dev], r, c, opts, (i) => `WARNING - interface ${i} for VROUTE nexthop doesn't exist`);
   }
   void ifOk;
 
@@ -712,7 +737,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     name: t.name,
     file: t.file,
     line: t.line,
-    state: t.state ?? 'BACKUP',
+    state,
     ...(t.interface !== undefined ? { interface: t.interface } : {}),
     ...(t.vrf !== undefined ? { vrf: t.vrf } : {}),
     virtualRouterId: t.virtualRouterId,

@@ -20,6 +20,8 @@ export interface ParseOptions {
   readFile?: (path: string) => string;
   /** tests; default real filesystem (brace expansion is done before calling it) */
   glob?: (pattern: string) => string[];
+  /** tests; does a script file exist (scripts that do not exist are not security-checked); default fs */
+  fileExists?: (path: string) => boolean;
 }
 
 export interface ParseResult {
@@ -59,7 +61,10 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
     files = pre.files;
     diagnostics.push(...pre.diagnostics);
     const tree = buildTree(pre.lines, diagnostics);
-    config = buildConfig(tree, ctx, opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {});
+    config = buildConfig(tree, ctx, {
+      ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
+      ...(opts.fileExists ? { fileExists: opts.fileExists } : {}),
+    });
   } catch (e) {
     // defensive: the parser is written not to throw; if it does, report rather than crash
     diagnostics.push({ severity: 'error', category: 'fatal', file, line: 0, column: 0, message: `internal parser error: ${e instanceof Error ? e.message : String(e)}` });

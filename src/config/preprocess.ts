@@ -59,7 +59,8 @@ interface Definition {
 export const LIMITS = {
   includeDepth: 32,
   lineDepth: 64,
-  substitutionsPerLine: 10_000,
+  substitutionsPerLine: 1_000,
+  maxSubstitutedLength: 65_536,
   maxOutputLines: 2_000_000,
   maxFiles: 10_000,
   maxLineLength: 1_000_000,
@@ -223,9 +224,8 @@ class Preprocessor {
   private include(word: string, line: SrcLine, depth: number): void {
     const origin = line.origins[0]!;
     const col = line.cols[0]!;
-    const lexErrs: { file: string; line: number; column: number; message: string }[] = [];
-    const toks = tokenize(line, lexErrs).slice(1);
-    for (const e of lexErrs) this.diag('error', 'syntax', e.file, e.line, e.column, e.message, word);
+    // file names are split on whitespace only: braces belong to the pattern
+    const toks = splitWords(line).slice(1);
     if (toks.length === 0) {
       this.diag('error', 'missing-parameter', origin.file, origin.line, col, `${word} requires a file name`, word);
       return;
@@ -519,7 +519,12 @@ class Preprocessor {
       const before = sliceSrc(cur, 0, k);
       const after = sliceSrc(cur, end);
       if (value.lines.length === 1) {
-        cur = concatSrc([before, value.lines[0]!, after]);
+        // a single-line value is placed where it is used (the '$'), so diagnostics point there
+        cur = concatSrc([before, srcAt(value.lines[0]!.text, origin, col), after]);
+        if (cur.text.length > LIMITS.maxSubstitutedLength) {
+          this.diag('error', 'syntax', origin.file, origin.line, col, `line longer than ${LIMITS.maxSubstitutedLength} characters after parameter substitution (recursive definition?) - line ignored`);
+          return { changed: true, lines: [] };
+        }
         i = k; // recursive: rescan the replacement
         continue;
       }
@@ -559,6 +564,18 @@ class Preprocessor {
     }
     return this.defs.get(name);
   }
+}
+
+/** Whitespace-separated words with their positions; quotes are removed. */
+function splitWords(line: SrcLine): { text: string; file: string; line: number; column: number }[] {
+  const out: { text: string; file: string; line: number; column: number }[] = [];
+  const re = /\S+/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line.text)) !== null) {
+    const o = line.origins[m.index]!;
+    out.push({ text: m[0].replace(/^["']|["']$/g, ''), file: o.file, line: o.line, column: line.cols[m.index]! });
+  }
+  return out;
 }
 
 function parseSeqNumber(s: string): number | undefined {

@@ -324,11 +324,13 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
       }
       case 'via':
       case 'gw': {
+        if (w === 'gw') c.report(n, `"gw" for routes is deprecated. Please use "via"`, 'semantic', 'warning');
         const a = addrOf(next());
         if (a) r.via = a;
         break;
       }
       case 'or': {
+        c.report(n, `"or" for routes is deprecated. Please use "nexthop"`, 'semantic', 'warning');
         const a = addrOf(next());
         if (a) r.or = a;
         break;
@@ -450,6 +452,7 @@ export function parseRuleEntry(n: ConfigNode, c: Ctx): RuleSpec | undefined {
       }
     }
   }
+  if (r.preference === undefined) c.report(n, `Rule has no preference specified - keepalived will assign one. This is probably not what you want.`, 'semantic', 'warning');
   const fam: AddressFamily = forced6 || r.from?.family === 'inet6' || r.to?.family === 'inet6' ? 'inet6' : 'inet';
   r.family = fam;
   r.options = opts;
@@ -759,7 +762,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   kernel_rx_buf_size: instInt('kernelRxBufSize', 0, 0x7fffffff),
   linkbeat_use_polling: setBool('linkbeatUsePolling', true),
   // deprecated synonyms kept by keepalived
-  lvs_sync_daemon_interface: (n, _t, c) => c.report(n, `lvs_sync_daemon_interface is deprecated - use global_defs lvs_sync_daemon`, 'semantic', 'warning'),
+  lvs_sync_daemon_interface: (n, t, c) => c.report(n, `(${t.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon`, 'semantic', 'warning'),
 };
 
 const AUTH: Table<{ authType?: 'PASS' | 'AH'; authPass?: string }> = {

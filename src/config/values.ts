@@ -10,6 +10,8 @@ export class Ctx {
   readonly diags: Diagnostic[] = [];
   /** true once any script is configured (for the SECURITY VIOLATION check) */
   scriptsConfigured = false;
+  /** argv[0] of every configured script (security check needs to know which exist) */
+  readonly scriptFiles: string[] = [];
 
   report(node: ConfigNode, message: string, category: DiagnosticCategory = 'invalid-value', severity: Severity = 'error', argIndex = -1): void {
     const column = argIndex >= 0 && argIndex < node.argColumns.length ? node.argColumns[argIndex]! : node.column;
@@ -97,6 +99,8 @@ export class Ctx {
     if (s === undefined) return undefined;
     this.scriptsConfigured = true;
     const user = node.args[idx + 1];
+    const sc0 = splitCommand(s)[0];
+    if (sc0 !== undefined) this.scriptFiles.push(sc0);
     const group = node.args[idx + 2];
     if (node.args.length > idx + 3) this.report(node, `extra parameters after ${node.keyword} script ignored`, 'syntax', 'warning', idx + 3);
     return makeScript(s, user, group);

@@ -1,0 +1,171 @@
+// Validation: keepalived 2.2.7's cross-checks and messages (checked against `keepalived -t`).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseConfigText, type ParseResult } from '../../src/config/index.js';
+
+const parse = (text: string, extra = {}): ParseResult => parseConfigText(text, 'k.conf', { configId: 'x', fileExists: () => false, ...extra });
+const vi = (name: string, body: string, vip = '192.0.2.10/24'): string => `vrrp_instance ${name} {\n interface eth0\n${body}\n virtual_ipaddress {\n  ${vip}\n }\n}\n`;
+const msgs = (r: ParseResult): string[] => r.diagnostics.map((d) => d.message);
+
+test('virtual_router_id missing: instance dropped with an error', () => {
+  const r = parse(vi('C', ' priority 100'));
+  assert.equal(r.config.vrrpInstances.length, 0);
+  const d = r.diagnostics.find((x) => x.message === '(C) the virtual router id must be set');
+  assert.ok(d);
+  assert.equal(d.severity, 'error');
+  assert.equal(d.line, 1);
+});
+
+test('virtual_router_id out of range 1-255', () => {
+  const r = parse(vi('A', ' virtual_router_id 256'));
+  assert.ok(msgs(r).includes("number '256' outside range [1, 255]"));
+  assert.equal(r.config.vrrpInstances.length, 0);
+});
+
+test('priority outside 1-255: error and default 100 used', () => {
+  for (const p of ['0', '256']) {
+    const r = parse(vi('A', ` virtual_router_id 1\n priority ${p}`));
+    assert.ok(msgs(r).includes(`number '${p}' outside range [1, 255]`));
+    assert.ok(msgs(r).includes('(A) Priority not valid! must be between 1 & 255. Using default 100'));
+    const d = r.diagnostics.find((x) => x.message.startsWith('(A) Priority'))!;
+    assert.equal(d.line, 4);
+    assert.equal(d.keyword, 'priority');
+    assert.equal(r.config.vrrpInstances[0]!.priority, 100);
+  }
+});
+
+test('advert_int VRRPv2: whole seconds, rounded with an error', () => {
+  const r = parse(vi('A', ' virtual_router_id 1\n advert_int 1.5'));
+  assert.ok(msgs(r).includes('(A) VRRPv2 advertisement interval 1.500000s must be an integer. rounding'));
+  assert.equal(r.config.vrrpInstances[0]!.advertIntervalCs, 200);
+  const r2 = parse(vi('A', ' virtual_router_id 1\n advert_int 0.4'));
+  assert.equal(r2.config.vrrpInstances[0]!.advertIntervalCs, 100);
+});
+
+test('advert_int VRRPv3: must be < 40.96 s, set to 40.95 s', () => {
+  const r = parse(vi('E', ' virtual_router_id 1\n version 3\n advert_int 41'));
+  assert.ok(msgs(r).includes('(E) VRRPv3 advertisement interval 41.00s is out of range. Must be less than 40.96s. Setting to 40.95s'));
+  assert.equal(r.config.vrrpInstances[0]!.advertIntervalCs, 4095);
+});
+
+test('IPv6 virtual_ipaddress forces VRRPv3 silently (even with version 2), 0.5 s allowed', () => {
+  const r = parse(vi('D', ' virtual_router_id 1\n version 2\n advert_int 0.5', '2001:db8::1/64'));
+  assert.deepEqual(r.diagnostics, []);
+  const v = r.config.vrrpInstances[0]!;
+  assert.equal(v.version, 3);
+  assert.equal(v.family, 'inet6');
+  assert.equal(v.advertIntervalCs, 50);
+  assert.equal(v.mcastDstIp.address, 'ff02::12');
+});
+
+test('virtual_ipaddress of the other family is ignored with an error', () => {
+  const r = parse('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  192.0.2.1/24\n  2001:db8::5\n }\n}\n');
+  assert.ok(msgs(r).includes('(A): address family must match VRRP instance [2001:db8::5] - ignoring'));
+  assert.equal(r.diagnostics[0]!.line, 6);
+  assert.equal(r.config.vrrpInstances[0]!.virtualIpAddresses.length, 1);
+});
+
+test('virtual_router_id unique per interface and family', () => {
+  const r = parse(vi('A', ' virtual_router_id 51') + vi('B', ' virtual_router_id 51', '192.0.2.11') + vi('C', ' virtual_router_id 51', '2001:db8::1'));
+  assert.deepEqual(msgs(r), ['A and B both use VRID 51 with IPv4 on interface eth0']);
+  assert.equal(r.diagnostics[0]!.category, 'semantic');
+});
+
+test('no virtual_ipaddress: warning "No VIP specified"', () => {
+  const r = parse('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n');
+  assert.deepEqual(msgs(r), ['(A) No VIP specified; at least one is sensible']);
+  assert.equal(r.diagnostics[0]!.severity, 'warning');
+});
+
+test('track_script naming an unknown vrrp_script is ignored with a warning', () => {
+  const r = parse(vi('D', ' virtual_router_id 1\n track_script {\n  nosuch\n }'));
+  assert.ok(msgs(r).includes('(D) track script nosuch not found, ignoring...'));
+  assert.deepEqual(r.config.vrrpInstances[0]!.trackScripts, []);
+  const r2 = parse(vi('D', ' virtual_router_id 1\n track_file {\n  nf\n }\n track_process {\n  np\n }'));
+  assert.ok(msgs(r2).includes('(D) track file nf not found, ignoring...'));
+  assert.ok(msgs(r2).includes('(D) track process np not found, ignoring...'));
+});
+
+test('track_script weight outside -253..253 is refused', () => {
+  const r = parse('vrrp_script chk {\n script /bin/true\n}\n' + vi('A', ' virtual_router_id 1\n track_script {\n  chk weight 300\n }'));
+  assert.ok(msgs(r).includes("number '300' outside range [-254, 254]"));
+  assert.ok(msgs(r).includes('(A) track script chk: weight must be between [-253..253] inclusive, ignoring...'));
+  assert.deepEqual(r.config.vrrpInstances[0]!.trackScripts, []);
+});
+
+test('vrrp_script without script is removed (reported at its closing line)', () => {
+  const r = parse('vrrp_script s {\n interval 1\n}\n');
+  assert.equal(r.config.vrrpScripts.length, 0);
+  assert.equal(r.diagnostics[0]!.message, 'No script set for vrrp_script s - removing');
+  assert.equal(r.diagnostics[0]!.line, 3);
+});
+
+test('vrrp_strict: authentication refused, accept off', () => {
+  const r = parse('global_defs {\n vrrp_strict\n}\n' + vi('A', ' virtual_router_id 1\n authentication {\n  auth_type PASS\n  auth_pass x\n }'));
+  assert.ok(msgs(r).includes('(A) Strict mode does not support authentication. Ignoring.'));
+  const v = r.config.vrrpInstances[0]!;
+  assert.equal(v.authentication, undefined);
+  assert.equal(v.accept, false);
+  assert.equal(v.strictMode, true);
+});
+
+test('nopreempt with priority 255 / with state MASTER is cleared', () => {
+  const r = parse(vi('A', ' virtual_router_id 1\n state MASTER\n nopreempt') + vi('B', ' virtual_router_id 2\n state MASTER\n priority 200\n nopreempt'));
+  assert.ok(msgs(r).includes('(A) nopreempt is incompatible with priority 255. resetting nopreempt'));
+  assert.ok(msgs(r).includes('(B) Warning - nopreempt will not work with initial state MASTER - clearing'));
+  assert.equal(r.config.vrrpInstances[0]!.preempt, true);
+  assert.equal(r.config.vrrpInstances[1]!.preempt, true);
+});
+
+test('AH authentication with state MASTER: state cleared to BACKUP', () => {
+  const r = parse(vi('A', ' virtual_router_id 1\n state MASTER\n priority 100\n authentication {\n  auth_type AH\n  auth_pass x\n }'));
+  assert.ok(msgs(r).includes('(A) Initial state master is incompatible with AH authentication - clearing'));
+  assert.equal(r.config.vrrpInstances[0]!.state, 'BACKUP');
+});
+
+test('interfaces must exist (interfaceExists option): interface, track_interface, VIP dev', () => {
+  const r = parse(vi('A', ' virtual_router_id 1\n track_interface {\n  eth9\n }', '192.0.2.1 dev eth7'), { interfaceExists: (i: string) => i === 'eth0' });
+  const bad = r.diagnostics.filter((d) => d.category === 'bad-interface').map((d) => d.message);
+  assert.deepEqual(bad, ['(A) tracked interface eth9 doesn\'t exist', "WARNING - interface eth7 for ip address 192.0.2.1 doesn't exist"]);
+  const r2 = parse(vi('A', ' virtual_router_id 1'), { interfaceExists: () => false });
+  assert.ok(msgs(r2).includes("WARNING - interface eth0 for vrrp_instance A doesn't exist"));
+  assert.ok(parse(vi('A', ' virtual_router_id 1')).diagnostics.every((d) => d.category !== 'bad-interface'));
+});
+
+test('scripts without enable_script_security: SECURITY VIOLATION (category security)', () => {
+  const text = vi('A', ' virtual_router_id 1\n notify_master /bin/true');
+  const r = parse(text, { fileExists: () => true });
+  const d = r.diagnostics.find((x) => x.category === 'security');
+  assert.ok(d);
+  assert.equal(d.message, 'SECURITY VIOLATION - scripts are being executed but script_security not enabled.');
+  assert.ok(!parse('global_defs {\n enable_script_security\n}\n' + text, { fileExists: () => true }).diagnostics.some((x) => x.category === 'security'));
+  // keepalived drops scripts whose file does not exist: no violation then
+  assert.ok(!parse(text, { fileExists: () => false }).diagnostics.some((x) => x.category === 'security'));
+});
+
+test('vrrp_sync_group: unknown member ignored, single member warned', () => {
+  const r = parse('vrrp_sync_group G {\n group {\n  A\n  Z\n }\n}\n' + vi('A', ' virtual_router_id 1'));
+  assert.ok(msgs(r).includes("Virtual router Z specified in sync group G doesn't exist - ignoring"));
+  assert.ok(msgs(r).includes("Sync group G has only 1 virtual router(s) - this probably isn't what you want"));
+  assert.deepEqual(r.config.vrrpSyncGroups[0]!.group, ['A']);
+});
+
+test('invalid numbers and addresses yield typed errors, never exceptions', () => {
+  const r = parse(vi('A', ' virtual_router_id abc\n unicast_peer {\n  300.1.1.1\n }', 'not-an-ip'));
+  assert.ok(r.diagnostics.some((d) => d.message === "invalid number 'abc'"));
+  assert.ok(r.diagnostics.some((d) => /invalid address '300.1.1.1'/.test(d.message)));
+  assert.ok(r.diagnostics.some((d) => /Invalid address 'not-an-ip'/.test(d.message)));
+  for (const d of r.diagnostics) {
+    assert.ok(d.line > 0 || d.message.includes('virtual router id'));
+    assert.ok(['error', 'warning', 'info'].includes(d.severity));
+  }
+});
+
+test('diagnostics are in file order with file:line:column and keyword', () => {
+  const r = parse('global_defs {\n bogus 1\n}\n' + vi('A', ' virtual_router_id 1\n priority 0'));
+  const lines = r.diagnostics.map((d) => d.line);
+  assert.deepEqual(lines, [...lines].sort((a, b) => a - b));
+  assert.equal(r.diagnostics[0]!.message, "Unknown keyword 'bogus'");
+  assert.equal(r.diagnostics[0]!.column, 2);
+  assert.equal(r.diagnostics[0]!.keyword, 'bogus');
+});
