@@ -5,7 +5,7 @@ import { ExitCode } from './exit-codes.js';
 export const DEFAULT_CONFIG_FILE = '/etc/keepalived-ts/keepalived.conf';
 export const DEFAULT_PID_FILE = '/run/keepalived-ts.pid';
 
-export type CliAction = 'run' | 'config-test' | 'dump-conf' | 'version' | 'help';
+export type CliAction = 'run' | 'config-test' | 'dump-conf' | 'version' | 'help' | 'status';
 
 export interface CliOptions {
   action: CliAction;
@@ -27,6 +27,14 @@ export interface CliOptions {
   vrrpOnly: boolean;
   /** -C/--check */
   checkOnly: boolean;
+  /** --status-listen HOST:PORT (keepalived-ts): serve /metrics and /status; for `status`, where to ask */
+  statusListen?: string;
+  /** --json (keepalived-ts): `status` prints the JSON; the daemon logs JSON lines */
+  json: boolean;
+  /** --data-dir DIR (keepalived-ts): where SIGUSR1/SIGUSR2 write their files (default /tmp) */
+  dataDir?: string;
+  /** --watch-config (keepalived-ts): reload when the configuration files change */
+  watchConfig: boolean;
   /** keepalived says "Unexpected argument(s)" for stray words and goes on; so do we */
   warnings: string[];
 }
@@ -50,6 +58,12 @@ const OURS: Record<string, OptSpec> = {
   'dump-conf': { short: 'd', value: 'none' },
   version: { short: 'v', value: 'none' },
   help: { short: 'h', value: 'none' },
+  // keepalived-ts's own (long only)
+  'status-listen': { value: 'required' },
+  json: { value: 'none' },
+  'log-json': { value: 'none' },
+  'data-dir': { value: 'required' },
+  'watch-config': { value: 'none' },
 };
 
 /** keepalived 2.2.7 options that keepalived-ts does not implement (long name -> short). */
@@ -148,6 +162,14 @@ export function usage(): string {
     '  -d, --dump-conf            print the parsed configuration as JSON and exit',
     '  -v, --version              print the version and exit',
     '  -h, --help                 print this help and exit',
+    '',
+    'keepalived-ts additions:',
+    '      --status-listen=HOST:PORT  serve Prometheus metrics (/metrics) and the state as JSON (/status)',
+    '      --log-json             log JSON lines instead of text',
+    '      --data-dir=DIR         where SIGUSR1 (keepalived-ts.data, .json) and SIGUSR2 (.stats) write (default /tmp)',
+    '      --watch-config         reload when a configuration file changes (as SIGHUP does)',
+    '  keepalived-ts status [--json] [--status-listen=HOST:PORT]',
+    '                             print the instances of a running daemon (default 127.0.0.1:9650)',
   ].join('\n');
 }
 
@@ -180,6 +202,11 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
       .option('dump-conf', { type: 'boolean' })
       .option('version', { type: 'boolean' })
       .option('help', { type: 'boolean' })
+      .option('status-listen', { type: 'string' })
+      .option('json', { type: 'boolean' })
+      .option('log-json', { type: 'boolean' })
+      .option('data-dir', { type: 'string' })
+      .option('watch-config', { type: 'boolean' })
       .fail((msg, err) => { throw err ?? new UsageError(msg); })
       .parseSync() as Record<string, unknown>;
   } catch (err) {
@@ -192,12 +219,16 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     return v === undefined ? undefined : String(v);
   };
   const bool = (k: string): boolean => parsed[k] === true || (Array.isArray(parsed[k]) && (parsed[k] as unknown[]).includes(true));
-  const stray = ((parsed._ as unknown[]) ?? []).map(String);
+  let stray = ((parsed._ as unknown[]) ?? []).map(String);
+  // `keepalived-ts status ...`: the one subcommand (keepalived has none, so no clash)
+  const isStatus = stray[0] === 'status';
+  if (isStatus) stray = stray.slice(1);
   const configFile = str('use-file');
   if (configFile === '') return { ok: false, exitCode: ExitCode.usage, message: 'keepalived-ts: option --use-file needs a value' };
   const configTest = str('config-test');
   let action: CliAction = 'run';
   if (bool('help')) action = 'help';
+  else if (isStatus) action = 'status';
   else if (bool('version')) action = 'version';
   else if (configTest !== undefined) action = 'config-test';
   else if (bool('dump-conf')) action = 'dump-conf';
@@ -211,7 +242,13 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     vrrpOnly: bool('vrrp'),
     checkOnly: bool('check'),
     warnings: stray.length ? [`Unexpected argument(s): ${stray.join(' ')}`] : [],
+    json: bool('json') || bool('log-json'),
+    watchConfig: bool('watch-config'),
   };
+  const listen = str('status-listen');
+  if (listen !== undefined) options.statusListen = listen;
+  const dataDir = str('data-dir');
+  if (dataDir !== undefined) options.dataDir = dataDir;
   if (configTest) options.configTestLog = configTest;
   const id = str('config-id');
   if (id !== undefined) options.configId = id;

@@ -7,6 +7,7 @@ import { runDaemon as realRunDaemon, type DaemonOptions } from '../daemon/index.
 import { parseCliArgs, usage, type CliOptions } from './args.js';
 import { loadConfigApi, type ConfigApi, type ParseResult } from './config-api.js';
 import { configTestExitCode, ExitCode } from './exit-codes.js';
+import { DEFAULT_STATUS_LISTEN, fetchStatus, formatStatusTable } from './status.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -134,6 +135,21 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         pidFile: opts.pidFile,
         vrrpOnly: opts.vrrpOnly,
         checkOnly: opts.checkOnly,
+        logJson: opts.json,
+        statusListen: opts.statusListen,
+        dataDir: opts.dataDir,
+        watchConfig: opts.watchConfig,
       });
+    case 'status': {
+      const where = opts.statusListen ?? DEFAULT_STATUS_LISTEN;
+      try {
+        const snap = await fetchStatus(where);
+        io.stdout(opts.json ? JSON.stringify(snap, null, 2) + '\n' : formatStatusTable(snap));
+        return ExitCode.ok;
+      } catch (err) {
+        io.stderr(`keepalived-ts status: ${(err as Error).message}\n`);
+        return ExitCode.programError;
+      }
+    }
   }
 }

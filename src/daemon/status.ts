@@ -14,7 +14,7 @@ const STATE_CODE: Record<string, number> = { WAITING: -1, INIT: 0, BACKUP: 1, MA
 /** A prom-client registry whose metrics are filled from `snapshot()` at each scrape. */
 export function createMetrics(snapshot: () => DaemonSnapshot): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'keepalived_ts_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'keepalived_ts_' });
   let cached: DaemonSnapshot | undefined;
   // one snapshot per scrape, shared by every metric's collect()
   const snap = (): DaemonSnapshot => (cached ??= snapshot());
