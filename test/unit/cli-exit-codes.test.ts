@@ -118,7 +118,20 @@ test('the run path hands the options to runDaemon and returns its code', async (
   assert.deepEqual(c.daemon[0], {
     configFile: '/etc/k.conf', configId: 'lb01', dontFork: true, logConsole: true, logDetail: true,
     pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false,
+    logJson: false, statusListen: undefined, dataDir: undefined, watchConfig: false,
   });
+  const o = fakeIo([]);
+  await runCli(['-n', '--status-listen', '127.0.0.1:9650', '--log-json', '--data-dir', '/var/tmp', '--watch-config'], o.io);
+  assert.equal(o.daemon[0]!.statusListen, '127.0.0.1:9650');
+  assert.equal(o.daemon[0]!.logJson, true);
+  assert.equal(o.daemon[0]!.dataDir, '/var/tmp');
+  assert.equal(o.daemon[0]!.watchConfig, true);
+});
+
+test('status: a clear error when no daemon answers', async () => {
+  const c = fakeIo([]);
+  assert.equal(await runCli(['status', '--status-listen', '127.0.0.1:1'], c.io), ExitCode.programError);
+  assert.match(c.err.join(''), /cannot reach keepalived-ts at 127\.0\.0\.1:1/);
 });
 
 test('usage errors, -h and -v', async () => {
