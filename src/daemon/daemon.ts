@@ -16,7 +16,7 @@ import { ProcessMonitor, type TrackedProcess } from '../track/process.js';
 import { sendMail, vrrpAlert } from '../notify/smtp.js';
 import { hostname } from 'node:os';
 import { effectivePriority, type TrackedInput } from '../track/priority.js';
-import { InstanceRunner, type InstanceStatus } from './instance.js';
+import { InstanceRunner, netSnapshot, type InstanceStatus, type NetSnapshot } from './instance.js';
 import { SocketHub } from './sockets.js';
 
 export interface ReloadSummary {
@@ -120,7 +120,8 @@ export class Daemon {
     this.checkScripts(cfg);
     for (const inst of cfg.vrrpInstances) this.runners.push(this.makeRunner(inst, cfg));
     this.reconcileTrackers(cfg);
-    await Promise.all(this.runners.map((r) => this.startRunner(r)));
+    const net = netSnapshot(this.rtnl);
+    await Promise.all(this.runners.map((r) => this.startRunner(r, undefined, net)));
     this.recomputeAll();
   }
 
@@ -180,13 +181,13 @@ export class Daemon {
     }
   }
 
-  private async startRunner(r: InstanceRunner, adopt?: { state: VrrpState | 'WAITING'; held: ReadonlySet<string> }): Promise<void> {
+  private async startRunner(r: InstanceRunner, adopt?: { state: VrrpState | 'WAITING'; held: ReadonlySet<string> }, net?: NetSnapshot): Promise<void> {
     if (r.core) { this.waiting.delete(r); return; }
     let ok = false;
     try {
       const res = effectivePriority(r.inst.priority, this.trackedInputs(r.inst));
       const a = adopt && adopt.state !== 'WAITING' ? { state: adopt.state, held: adopt.held } : undefined;
-      ok = await r.start({ priority: res.priority, fault: res.fault }, a);
+      ok = await r.start({ priority: res.priority, fault: res.fault }, a, net);
     } catch (err) {
       this.log.error(`(${r.name}) cannot start: ${(err as Error).message}`);
     }
@@ -208,6 +209,8 @@ export class Daemon {
     this.reconcileTrackers(next);
     const nextRunners: InstanceRunner[] = [];
     const work: Promise<void>[] = [];
+    let netCache: NetSnapshot | undefined;
+    const net = () => (netCache ??= netSnapshot(this.rtnl));
     for (const inst of next.vrrpInstances) {
       const prev = old.get(inst.name);
       old.delete(inst.name);
@@ -220,7 +223,7 @@ export class Daemon {
       nextRunners.push(runner);
       if (!prev) {
         summary.added.push(inst.name);
-        work.push(this.startRunner(runner));
+        work.push(this.startRunner(runner, undefined, net()));
         continue;
       }
       summary.changed.push(inst.name);
@@ -230,11 +233,11 @@ export class Daemon {
         if (!sameRouter) {
           // another virtual router: the old one resigns properly
           await prev.stop();
-          await this.startRunner(runner);
+          await this.startRunner(runner, undefined, netSnapshot(this.rtnl));
           return;
         }
         const taken = await prev.quiesce();
-        await this.startRunner(runner, taken);
+        await this.startRunner(runner, taken, net());
         await prev.releaseAddressesNotOwnedBy(runner);
         await prev.releaseSocket();
       })());

@@ -7,7 +7,7 @@ import type { GlobalDefs, VirtualIpAddress, VrrpInstance } from '../config/model
 import { VrrpCore, type VrrpDecision, type VrrpEvent, type VrrpTimer, type VrrpState } from '../vrrp/core.js';
 import { encodeAdvert, receiveIpv4, receiveIpv6, type DropReason, type ReceiveOptions } from '../vrrp/packet.js';
 import type { IpFamily } from '../vrrp/types.js';
-import type { Rtnl, LinkInfo } from '../net/netlink.js';
+import type { Rtnl, LinkInfo, AddressInfo } from '../net/netlink.js';
 import type { ReceivedPacket, VrrpSocket } from '../net/vrrp-socket.js';
 import type { GarpSender } from '../net/garp.js';
 import type { NdiscSender } from '../net/ndisc.js';
@@ -61,6 +61,21 @@ export interface InstanceStatus {
   lastTransitionMs: number;
   /** received packets dropped, by reason */
   drops: Record<string, number>;
+}
+
+/** Links and addresses read once and shared by the instances starting together. */
+export interface NetSnapshot {
+  links: Promise<LinkInfo[]>;
+  addresses: Promise<AddressInfo[]>;
+}
+
+export function netSnapshot(rtnl: Rtnl): NetSnapshot {
+  const links = rtnl.listLinks();
+  const addresses = rtnl.listAddresses({});
+  // a failed dump is seen by every awaiting instance; never an unhandled rejection
+  links.catch(() => undefined);
+  addresses.catch(() => undefined);
+  return { links, addresses };
 }
 
 export class InstanceRunner {
@@ -119,15 +134,20 @@ export class InstanceRunner {
    * Open the socket and start the protocol. An instance whose interface is missing waits (the
    * daemon retries when the link appears) instead of killing the daemon.
    */
-  async start(initial?: { priority: number; fault: boolean }, adopt?: { state: VrrpState; held: ReadonlySet<string> }): Promise<boolean> {
+  async start(
+    initial?: { priority: number; fault: boolean },
+    adopt?: { state: VrrpState; held: ReadonlySet<string> },
+    net?: NetSnapshot,
+  ): Promise<boolean> {
     const { rtnl, log } = this.deps;
-    try {
-      this.link = await rtnl.getLink(this.ifname);
-    } catch {
+    // one dump of links and addresses serves every instance started together (start, reload)
+    const snap = net ?? netSnapshot(rtnl);
+    this.link = (await snap.links).find((l) => l.name === this.ifname);
+    if (!this.link) {
       log.error(`(${this.name}) interface ${this.ifname} does not exist: waiting for it (FAULT)`);
       return false;
     }
-    const primary = await this.primaryAddress();
+    const primary = await this.primaryAddress(snap);
     if (!primary) {
       log.error(`(${this.name}) no usable ${this.family === 4 ? 'IPv4' : 'IPv6 link-local'} address on ${this.ifname}: waiting (FAULT)`);
       return false;
@@ -160,9 +180,9 @@ export class InstanceRunner {
     return true;
   }
 
-  private async primaryAddress(): Promise<string | undefined> {
+  private async primaryAddress(snap: NetSnapshot): Promise<string | undefined> {
     if (this.family === 4 && this.inst.sourceIp) return this.inst.sourceIp.address;
-    const addrs = await this.deps.rtnl.listAddresses({ ifindex: this.link!.index, family: this.family });
+    const addrs = (await snap.addresses).filter((a) => a.ifindex === this.link!.index && a.family === this.family);
     if (this.family === 4) return addrs.find((a) => !a.secondary)?.address ?? addrs[0]?.address;
     return addrs.find((a) => a.scope === 'link')?.address;
   }
@@ -358,6 +378,7 @@ export class InstanceRunner {
         });
         return;
       case 'announce':
+        if (this.quietRestart) return; // reload re-entering MASTER: the neighbours already point at us
         this.effect(() => this.announceOnce(ownedAddresses(this.inst), d.count));
         return;
       case 'notify':
