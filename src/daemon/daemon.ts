@@ -16,6 +16,7 @@ import { ProcessMonitor, type TrackedProcess } from '../track/process.js';
 import { sendMail, vrrpAlert } from '../notify/smtp.js';
 import { hostname } from 'node:os';
 import { effectivePriority, type TrackedInput } from '../track/priority.js';
+import { addressSpec, netRoute, netRule } from './map.js';
 import { InstanceRunner, netSnapshot, type InstanceStatus, type NetSnapshot } from './instance.js';
 import { SocketHub } from './sockets.js';
 
@@ -118,11 +119,31 @@ export class Daemon {
       this.log.warn(`cannot monitor links and addresses: ${(err as Error).message}`);
     }
     this.checkScripts(cfg);
+    await this.statics(cfg, true);
     for (const inst of cfg.vrrpInstances) this.runners.push(this.makeRunner(inst, cfg));
     this.reconcileTrackers(cfg);
     const net = netSnapshot(this.rtnl);
     await Promise.all(this.runners.map((r) => this.startRunner(r, undefined, net)));
     this.recomputeAll();
+  }
+
+  /** static_ipaddress / static_routes / static_rules: set at start, removed at stop (keepalived). */
+  private async statics(cfg: KeepalivedConfig, present: boolean): Promise<void> {
+    const rtnl = this.rtnl;
+    const dflt = cfg.globalDefs.defaultInterface;
+    const run = async (what: string, where: { file: string; line: number }, fn: () => Promise<unknown>) => {
+      try { await fn(); } catch (err) { this.log.error(`${what} (${where.file}:${where.line}): ${(err as Error).message}`); }
+    };
+    const addrs = cfg.staticIpAddresses, routes = cfg.staticRoutes, rules = cfg.staticRules;
+    if (present) {
+      for (const a of addrs) await run(`static_ipaddress ${a.address}`, a, () => rtnl.ensureAddress(addressSpec(a, dflt)));
+      for (const r of routes) await run(`static_route ${r.raw.join(' ')}`, r, () => rtnl.ensureRoute(netRoute(r, undefined)));
+      for (const r of rules) await run(`static_rule ${r.raw.join(' ')}`, r, () => rtnl.ensureRule(netRule(r)));
+    } else {
+      for (const r of rules) await run(`static_rule ${r.raw.join(' ')}`, r, () => rtnl.ensureRuleAbsent(netRule(r)));
+      for (const r of routes) await run(`static_route ${r.raw.join(' ')}`, r, () => rtnl.ensureRouteAbsent(netRoute(r, undefined)));
+      for (const a of addrs) await run(`static_ipaddress ${a.address}`, a, () => rtnl.ensureAddressAbsent(addressSpec(a, dflt)));
+    }
   }
 
   private makeRunner(inst: VrrpInstance, cfg: KeepalivedConfig): InstanceRunner {
@@ -462,6 +483,7 @@ export class Daemon {
     await this.notifier.idle().catch(() => undefined);
     await this.notifier.close();
     await this.fifo?.close();
+    await this.statics(this.config, false);
     await this.hub.closeAll();
     this.monitor?.close();
     this.garpSender?.close();

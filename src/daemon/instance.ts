@@ -10,11 +10,12 @@ import type { IpFamily } from '../vrrp/types.js';
 import type { Rtnl, LinkInfo, AddressInfo } from '../net/netlink.js';
 import type { ReceivedPacket, VrrpSocket } from '../net/vrrp-socket.js';
 import type { GarpSender } from '../net/garp.js';
+import { createVmac, deleteVmac, restoreSysctls, type VmacResult } from '../net/vmac.js';
 import type { NdiscSender } from '../net/ndisc.js';
 import type { Notifier, NotifyScript } from '../notify/queue.js';
 import type { NotifyFifo } from '../notify/fifo.js';
 import { formatInstanceLine } from '../notify/fifo.js';
-import { addressSpec, advertisedAddresses, authTypeOf, familyOf, ownedAddresses, receiveOptions, toCoreConfig, vipKey } from './map.js';
+import { addressSpec, advertisedAddresses, authTypeOf, familyOf, netRoute, netRule, ownedAddresses, receiveOptions, toCoreConfig, vipKey } from './map.js';
 import type { SocketHub, SocketKey } from './sockets.js';
 
 export interface RunnerDeps {
@@ -95,7 +96,11 @@ export class InstanceRunner {
   /** virtual addresses we have added and not yet removed (so a deletion under us is noticed) */
   readonly held = new Set<string>();
   readonly drops: Record<string, number> = {};
+  /** where virtual addresses and routes go: the interface, or the VMAC with use_vmac */
+  private vipDev: string;
+  private vmac: VmacResult | undefined;
   private transitions = 0;
+  private routesHeld = false;
   private lastTransitionMs = 0;
   private stopped = false;
   /** during a reload restart: no notify for re-entering the state we already had */
@@ -104,6 +109,7 @@ export class InstanceRunner {
   constructor(readonly inst: VrrpInstance, private readonly deps: RunnerDeps) {
     this.name = inst.name;
     this.ifname = inst.interface ?? deps.global.defaultInterface;
+    this.vipDev = this.ifname;
     this.family = familyOf(inst);
     for (const a of ownedAddresses(inst)) this.vipByKey.set(vipKey(a, inst.interface), a);
     this.rxOpts = receiveOptions(inst);
@@ -153,12 +159,27 @@ export class InstanceRunner {
       return false;
     }
     this.srcAddress = primary;
+    if (this.inst.useVmac && !this.vmac) {
+      // use_vmac: a macvlan with the virtual MAC carries the VIPs (and the adverts, unless
+      // vmac_xmit_base); the parent's address stays the advert source, as keepalived does
+      try {
+        this.vmac = await createVmac(rtnl, {
+          vrid: this.inst.virtualRouterId, family: this.family, parent: this.ifname,
+          name: this.inst.useVmac.interfaceName, mac: this.inst.useVmac.macAddress,
+        });
+        this.vipDev = this.vmac.name;
+        log.info(`(${this.name}) using VMAC ${this.vmac.name} (${this.vmac.mac})`);
+      } catch (err) {
+        log.error(`(${this.name}) cannot create VMAC on ${this.ifname}: ${(err as Error).message}`);
+        return false;
+      }
+    }
     const unicast = this.inst.unicastPeers.length > 0;
     this.socketKey = {
-      ifname: this.ifname,
+      ifname: this.vmac && !this.inst.vmacXmitBase ? this.vmac.name : this.ifname,
       family: this.family,
       group: unicast ? null : this.inst.mcastDstIp.address,
-      srcAddress: this.family === 4 ? this.inst.sourceIp?.address : undefined,
+      srcAddress: this.family === 4 ? (this.vmac ? primary : this.inst.sourceIp?.address) : undefined,
       ttl: unicast ? this.inst.unicastTtl : 255,
     };
     this.socket = await this.deps.hub.attach(this.socketKey, this.inst.virtualRouterId, this);
@@ -229,7 +250,7 @@ export class InstanceRunner {
       if (!vip || vip.address !== address || vip.noTrack) continue;
       this.deps.log.warn(`(${this.name}) virtual address ${address} was removed from interface ${ifindex}: restoring it`);
       this.effect(async () => {
-        await this.deps.rtnl.ensureAddress(addressSpec(vip, this.ifname));
+        await this.deps.rtnl.ensureAddress(addressSpec(vip, this.vipDev));
         await this.announceOnce([vip], 1);
       });
     }
@@ -268,13 +289,19 @@ export class InstanceRunner {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await this.chain;
-    // whatever the core decided, never leave an address behind on stop
+    // whatever the core decided, never leave a route, rule or address behind on stop
+    await this.routesAndRules(false);
     for (const key of [...this.held]) {
       const vip = this.vipByKey.get(key);
-      if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname)).catch(() => undefined);
+      if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.vipDev)).catch(() => undefined);
       this.held.delete(key);
     }
     if (this.socketKey) await this.deps.hub.detach(this.socketKey, this.inst.virtualRouterId, this);
+    if (this.vmac) {
+      restoreSysctls(this.vmac.sysctlChanges);
+      if (this.vmac.created) await deleteVmac(this.deps.rtnl, this.vmac.name).catch(() => undefined);
+      this.vmac = undefined;
+    }
   }
 
   /**
@@ -304,7 +331,7 @@ export class InstanceRunner {
     for (const key of [...this.held]) {
       if (successor?.owns(key)) continue;
       const vip = this.vipByKey.get(key);
-      if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname)).catch(() => undefined);
+      if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.vipDev)).catch(() => undefined);
       this.held.delete(key);
     }
   }
@@ -362,18 +389,20 @@ export class InstanceRunner {
           for (const key of d.addresses) {
             const vip = this.vipByKey.get(key);
             if (!vip) continue;
-            await this.deps.rtnl.ensureAddress(addressSpec(vip, this.ifname));
+            await this.deps.rtnl.ensureAddress(addressSpec(vip, this.vipDev));
             this.held.add(key);
           }
+          await this.routesAndRules(true);
         });
         return;
       case 'removeAddresses':
         this.effect(async () => {
+          await this.routesAndRules(false);
           for (const key of d.addresses) {
             const vip = this.vipByKey.get(key);
             if (!vip) continue;
             this.held.delete(key);
-            await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname));
+            await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.vipDev));
           }
         });
         return;
@@ -418,12 +447,35 @@ export class InstanceRunner {
     }
   }
 
+  /** virtual_routes and virtual_rules follow the addresses: in after them, out before them. */
+  private async routesAndRules(present: boolean): Promise<void> {
+    const { rtnl, log } = this.deps;
+    if (present === this.routesHeld) return;
+    this.routesHeld = present;
+    for (const r of this.inst.virtualRoutes) {
+      try {
+        const spec = netRoute(r, this.vipDev);
+        await (present ? rtnl.ensureRoute(spec) : rtnl.ensureRouteAbsent(spec));
+      } catch (err) {
+        log.error(`(${this.name}) virtual_route ${r.raw.join(' ')} (${r.file}:${r.line}): ${(err as Error).message}`);
+      }
+    }
+    for (const r of this.inst.virtualRules) {
+      try {
+        const spec = netRule(r);
+        await (present ? rtnl.ensureRule(spec) : rtnl.ensureRuleAbsent(spec));
+      } catch (err) {
+        log.error(`(${this.name}) virtual_rule ${r.raw.join(' ')} (${r.file}:${r.line}): ${(err as Error).message}`);
+      }
+    }
+  }
+
   /** A burst of `count` gratuitous ARPs / unsolicited NAs per address, garp_interval apart. */
   private async announceOnce(vips: readonly VirtualIpAddress[], count: number): Promise<void> {
     const g = this.deps.global;
     for (let i = 0; i < count; i++) {
       for (const vip of vips) {
-        const dev = vip.dev ?? this.ifname;
+        const dev = vip.dev ?? this.vipDev;
         const link = dev === this.ifname && this.link ? this.link : await this.deps.rtnl.getLink(dev).catch(() => undefined);
         if (!link?.mac) continue;
         if (vip.family === 'inet') {

@@ -5,6 +5,10 @@ import { coreConfig, type VrrpCoreConfig } from '../vrrp/core.js';
 import type { ReceiveOptions } from '../vrrp/packet.js';
 import { AuthType, type IpFamily } from '../vrrp/types.js';
 import type { AddressSpec } from '../net/netlink.js';
+import { readFileSync } from 'node:fs';
+import type { RouteSpec as ModelRoute, RuleSpec as ModelRule } from '../config/model.js';
+import type { RouteSpec as NetRoute, RuleSpec as NetRule, RouteTypeName, ScopeName } from '../net/netlink.js';
+
 
 export function familyOf(inst: VrrpInstance): IpFamily {
   return inst.family === 'inet6' ? 6 : 4;
@@ -90,5 +94,61 @@ export function addressSpec(a: VirtualIpAddress, defaultDev: string): AddressSpe
     noPrefixRoute: a.noPrefixRoute || undefined,
     // keepalived adds IPv6 VIPs without duplicate address detection (no takeover delay)
     nodad: a.family === 'inet6' ? true : undefined,
+  };
+}
+
+// ---- virtual_routes / virtual_rules / static_* ------------------------------------------------
+
+
+const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
+
+/** A routing table by number or by name (iproute2's rt_tables). */
+export function tableId(t: string | undefined, rtTables = '/etc/iproute2/rt_tables'): number | undefined {
+  if (t === undefined) return undefined;
+  if (/^\d+$/.test(t)) return Number(t);
+  if (TABLES[t] !== undefined) return TABLES[t];
+  try {
+    for (const line of readFileSync(rtTables, 'utf8').split('\n')) {
+      const m = /^\s*(\d+)\s+(\S+)/.exec(line);
+      if (m && m[2] === t) return Number(m[1]);
+    }
+  } catch { /* no rt_tables */ }
+  throw new Error(`unknown routing table "${t}"`);
+}
+
+const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat']);
+
+export function netRoute(r: ModelRoute, defaultDev: string | undefined): NetRoute {
+  const fam = r.family === 'inet6' ? 6 : 4;
+  const scope = r.options.scope as ScopeName | undefined;
+  return {
+    dst: r.destination ? `${r.destination.address}/${r.destination.prefixLength}` : 'default',
+    family: fam,
+    via: r.via?.address,
+    dev: r.dev ?? (r.via || r.type !== 'unicast' ? undefined : defaultDev),
+    src: r.src?.address,
+    table: tableId(r.table),
+    metric: r.metric,
+    scope,
+    type: ROUTE_TYPES.has(r.type) ? (r.type as RouteTypeName) : undefined,
+    onlink: 'onlink' in r.options || r.raw.includes('onlink') || undefined,
+  };
+}
+
+export function netRule(r: ModelRule): NetRule {
+  const o = r.options;
+  const mark = o.fwmark?.split('/');
+  return {
+    family: r.family === 'inet6' ? 6 : 4,
+    from: r.from ? `${r.from.address}/${r.from.prefixLength}` : undefined,
+    to: r.to ? `${r.to.address}/${r.to.prefixLength}` : undefined,
+    table: tableId(r.table),
+    priority: r.preference,
+    iif: o.iif ?? o.dev,
+    oif: o.oif,
+    fwmark: mark?.[0] !== undefined ? Number(mark[0]) : undefined,
+    fwmask: mark?.[1] !== undefined ? Number(mark[1]) : undefined,
+    tos: o.tos !== undefined ? Number(o.tos) : undefined,
+    invert: r.raw.includes('not') || undefined,
   };
 }
