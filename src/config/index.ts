@@ -9,7 +9,7 @@ import type { Diagnostic } from './diagnostics.js';
 import type { KeepalivedConfig } from './model.js';
 import { preprocess } from './preprocess.js';
 import { buildTree } from './tree.js';
-import { Ctx } from './values.js';
+import { Ctx, pushAll } from './values.js';
 
 export interface ParseOptions {
   /** @ID conditionals and ${_INSTANCE}; default os.hostname() up to the first '.' */
@@ -59,7 +59,7 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
       ...(opts.glob ? { glob: opts.glob } : {}),
     });
     files = pre.files;
-    diagnostics.push(...pre.diagnostics);
+    pushAll(diagnostics, pre.diagnostics);
     const tree = buildTree(pre.lines, diagnostics);
     config = buildConfig(tree, ctx, {
       ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
@@ -67,10 +67,10 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
     });
   } catch (e) {
     // defensive: the parser is written not to throw; if it does, report rather than crash
-    diagnostics.push({ severity: 'error', category: 'fatal', file, line: 0, column: 0, message: `internal parser error: ${e instanceof Error ? e.message : String(e)}` });
+    diagnostics.push({ severity: 'error', category: 'fatal', file, line: 0, column: 0, message: `internal parser error: ${e instanceof Error ? `${e.message} ${(e.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ')}` : String(e)}` });
     config = buildConfig([], new Ctx(), {});
   }
-  diagnostics.push(...ctx.diags);
+  pushAll(diagnostics, ctx.diags);
   return { config, diagnostics: sortDiagnostics(diagnostics, files), files };
 }
 

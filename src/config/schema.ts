@@ -27,7 +27,7 @@ import type {
   VrrpSyncGroup,
 } from './model.js';
 import type { ConfigNode } from './tree.js';
-import { Ctx, parseIpAddress } from './values.js';
+import { Ctx, parseIpAddress, pushAll } from './values.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 type Handler<T> = (n: ConfigNode, t: T, c: Ctx) => void;
@@ -58,7 +58,8 @@ export function listWords(n: ConfigNode, c: Ctx): string[] {
   }
   const out: string[] = [];
   for (const ch of n.children) {
-    out.push(ch.keyword, ...ch.args);
+    out.push(ch.keyword);
+    pushAll(out, ch.args);
     if (ch.children) c.report(ch, `Unexpected '{' in ${n.keyword}`, 'syntax');
   }
   return out;
@@ -641,13 +642,13 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   native_ipv6: setBool('nativeIpv6', true),
   dont_track_primary: setBool('dontTrackPrimary', true),
   track_interface: (n, t, c) => {
-    t.trackInterfaces.push(...trackInterfaceList(n, c, t.name));
-    t.trackInterfaceNodes.push(...(n.children ?? []));
+    pushAll(t.trackInterfaces, trackInterfaceList(n, c, t.name));
+    pushAll(t.trackInterfaceNodes, (n.children ?? []));
   },
-  track_script: (n, t, c) => void t.trackScripts.push(...trackedList(n, c, -253, 253, 'track script', t.name)),
-  track_file: (n, t, c) => void t.trackFiles.push(...trackedList(n, c, -254, 254, 'track file', t.name)),
-  track_process: (n, t, c) => void t.trackProcesses.push(...trackedList(n, c, -254, 254, 'track process', t.name)),
-  track_bfd: (n, t, c) => void t.trackBfds.push(...trackedList(n, c, -253, 253, 'track bfd', t.name)),
+  track_script: (n, t, c) => void pushAll(t.trackScripts, trackedList(n, c, -253, 253, 'track script', t.name)),
+  track_file: (n, t, c) => void pushAll(t.trackFiles, trackedList(n, c, -254, 254, 'track file', t.name)),
+  track_process: (n, t, c) => void pushAll(t.trackProcesses, trackedList(n, c, -254, 254, 'track process', t.name)),
+  track_bfd: (n, t, c) => void pushAll(t.trackBfds, trackedList(n, c, -253, 253, 'track bfd', t.name)),
   mcast_src_ip: (n, t, c) => {
     const a = c.addr(n, 0, false);
     if (a) t.sourceIp = a;
@@ -935,12 +936,12 @@ const syncScript =
     if (s) g[k] = s;
   };
 export const VRRP_SYNC_GROUP: Table<SyncDraft> = {
-  group: (n, g, c) => void g.group.push(...listWords(n, c)),
-  track_interface: (n, g, c) => void g.trackInterfaces.push(...trackInterfaceList(n, c, g.name)),
-  track_script: (n, g, c) => void g.trackScripts.push(...trackedList(n, c, -253, 253, 'track script', g.name)),
-  track_file: (n, g, c) => void g.trackFiles.push(...trackedList(n, c, -254, 254, 'track file', g.name)),
-  track_process: (n, g, c) => void g.trackProcesses.push(...trackedList(n, c, -254, 254, 'track process', g.name)),
-  track_bfd: (n, g, c) => void g.trackBfds.push(...trackedList(n, c, -253, 253, 'track bfd', g.name)),
+  group: (n, g, c) => void pushAll(g.group, listWords(n, c)),
+  track_interface: (n, g, c) => void pushAll(g.trackInterfaces, trackInterfaceList(n, c, g.name)),
+  track_script: (n, g, c) => void pushAll(g.trackScripts, trackedList(n, c, -253, 253, 'track script', g.name)),
+  track_file: (n, g, c) => void pushAll(g.trackFiles, trackedList(n, c, -254, 254, 'track file', g.name)),
+  track_process: (n, g, c) => void pushAll(g.trackProcesses, trackedList(n, c, -254, 254, 'track process', g.name)),
+  track_bfd: (n, g, c) => void pushAll(g.trackBfds, trackedList(n, c, -253, 253, 'track bfd', g.name)),
   notify_master: syncScript('notifyMaster'),
   notify_backup: syncScript('notifyBackup'),
   notify_fault: syncScript('notifyFault'),
@@ -985,11 +986,11 @@ export const GARP_GROUP: Table<{ -readonly [K in keyof GarpGroup]: GarpGroup[K] 
     const s = c.need(n, 0);
     if (s !== undefined) g.interfaces.push(s);
   },
-  interfaces: (n, g, c) => void g.interfaces.push(...listWords(n, c)),
+  interfaces: (n, g, c) => void pushAll(g.interfaces, listWords(n, c)),
 };
 
 export const TRACK_GROUP: Table<{ group: string[] }> = {
-  group: (n, g, c) => void g.group.push(...listWords(n, c)),
+  group: (n, g, c) => void pushAll(g.group, listWords(n, c)),
 };
 
 export const BFD_INSTANCE: Table<Mutable<BfdInstance>> = {
@@ -1197,7 +1198,7 @@ const REAL_SERVER: Table<Mutable<RealServer>> = {
     const v = c.bool(n);
     if (v !== undefined) r.smtpAlert = v;
   },
-  track_file: (n, r, c) => void r.trackFiles.push(...trackedList(n, c, -2147483647, 2147483647, 'track file', 'real server')),
+  track_file: (n, r, c) => void pushAll(r.trackFiles, trackedList(n, c, -2147483647, 2147483647, 'track file', 'real server')),
   delay_loop: () => undefined,
   alpha: () => undefined,
   omega: () => undefined,

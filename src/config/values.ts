@@ -179,3 +179,8 @@ export function canonicalIpv6(a: string): string {
 }
 
 export const familyName = (f: AddressFamily): string => (f === 'inet' ? 'IPv4' : 'IPv6');
+
+/** Append without spreading (a spread of a huge array overflows the stack). */
+export function pushAll<T>(to: T[], from: readonly T[]): void {
+  for (const x of from) to.push(x);
+}
