@@ -349,6 +349,13 @@ const TOP: Table<ConfigDraft> = {
     d.ssl = s;
   },
   include_check: () => undefined, // handled by the preprocessor
+  // daemon facilities written outside global_defs (man page: before global_defs)
+  ...Object.fromEntries(
+    ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'linkbeat_use_polling', 'child_wait_time'].map((k) => [
+      k,
+      (n: ConfigNode, d: ConfigDraft, c: Ctx) => GLOBAL_DEFS[k]!(n, d.global, c),
+    ]),
+  ),
 };
 
 function trackFile(n: ConfigNode, d: ConfigDraft, c: Ctx): void {
