@@ -656,7 +656,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
       c.report(at('authentication'), `(${t.name}) Strict mode does not support authentication. Ignoring.`, 'semantic');
       authentication = undefined;
     } else if (version === 3) {
-      c.report(at('authentication'), `(${t.name}) VRRPv3 does not support authentication. Ignoring.`, 'semantic', 'warning');
+      c.report(at('authentication'), `(${t.name}) VRRP version 3 does not support authentication. Ignoring.`, 'semantic');
       authentication = undefined;
     } else if (!authentication.authType) {
       c.report(at('authentication'), `(${t.name}) authentication without auth_type - ignoring`, 'missing-parameter');
@@ -682,17 +682,11 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     preempt = true;
   }
 
-  // strict mode: no unicast, accept mode off, VIP count limited in v2 adverts
+  // strict mode: accept mode off by default; VRRPv2 has no accept mode at all (RFC 3768)
   let accept = t.accept ?? !strict;
-  if (strict) {
-    if (t.unicastPeers.length > 0) {
-      c.report(at('strict_mode'), `(${t.name}) Strict mode does not support unicast peers`, 'semantic');
-    }
-    if (t.accept === true) {
-      c.report(at('accept'), `(${t.name}) Strict mode requires no_accept - resetting`, 'semantic', 'warning');
-    }
+  if (strict && version === 2 && t.accept === true) {
+    c.report(at('accept'), `(${t.name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`, 'semantic');
     accept = false;
-    if (priority === 255 && !t.set.has('accept')) accept = true;
   }
   if (vips.length > 255) c.global(`(${t.name}) more than 255 virtual addresses - use virtual_ipaddress_excluded`, 'semantic', 'error', where, 'virtual_ipaddress');
 

@@ -169,3 +169,17 @@ test('diagnostics are in file order with file:line:column and keyword', () => {
   assert.equal(r.diagnostics[0]!.column, 2);
   assert.equal(r.diagnostics[0]!.keyword, 'bogus');
 });
+
+test('vrrp_strict + accept with VRRPv2 is reset (RFC3768 has no accept mode)', () => {
+  const r = parse('global_defs {\n vrrp_strict\n}\n' + vi('A', ' virtual_router_id 1\n accept\n unicast_peer {\n  192.0.2.7\n }'));
+  assert.deepEqual(msgs(r), ['(A) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting']);
+  assert.equal(r.diagnostics[0]!.line, 6);
+  assert.equal(r.config.vrrpInstances[0]!.accept, false);
+  assert.equal(r.config.vrrpInstances[0]!.unicastPeers.length, 1);
+});
+
+test('authentication with version 3 is ignored with an error', () => {
+  const r = parse(vi('B', ' virtual_router_id 1\n version 3\n authentication {\n  auth_type PASS\n  auth_pass x\n }'));
+  assert.deepEqual(msgs(r), ['(B) VRRP version 3 does not support authentication. Ignoring.']);
+  assert.equal(r.config.vrrpInstances[0]!.authentication, undefined);
+});
