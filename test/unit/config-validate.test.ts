@@ -173,7 +173,7 @@ test('diagnostics are in file order with file:line:column and keyword', () => {
 test('vrrp_strict + accept with VRRPv2 is reset (RFC3768 has no accept mode)', () => {
   const r = parse('global_defs {\n vrrp_strict\n}\n' + vi('A', ' virtual_router_id 1\n accept\n unicast_peer {\n  192.0.2.7\n }'));
   assert.deepEqual(msgs(r), ['(A) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting']);
-  assert.equal(r.diagnostics[0]!.line, 6);
+  assert.equal(r.diagnostics[0]!.line, 7);
   assert.equal(r.config.vrrpInstances[0]!.accept, false);
   assert.equal(r.config.vrrpInstances[0]!.unicastPeers.length, 1);
 });
