@@ -219,7 +219,7 @@ const TOP: Table<ConfigDraft> = {
       return;
     }
     if (s.timeoutMs === 0) s.timeoutMs = s.intervalMs;
-    if (d.vrrpScripts.some((x) => x.name === name)) c.report(n, `vrrp_script ${name} already defined`, 'semantic');
+    if (d.vrrpScripts.length < 10_000 && d.vrrpScripts.some((x) => x.name === name)) c.report(n, `vrrp_script ${name} already defined`, 'semantic');
     d.vrrpScripts.push(s);
   },
   track_file: (n, d, c) => trackFile(n, d, c),
@@ -403,17 +403,26 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     seen.add(v.name);
     uniq.push(v);
   }
-  // VRID unique per interface and family (multicast; unicast with disjoint peers is allowed)
-  for (let i = 0; i < uniq.length; i++) {
-    for (let j = i + 1; j < uniq.length; j++) {
-      const a = uniq[i]!;
-      const b = uniq[j]!;
-      if (a.virtualRouterId !== b.virtualRouterId || a.family !== b.family || (a.interface ?? '') !== (b.interface ?? '')) continue;
-      if (a.unicastPeers.length > 0 || b.unicastPeers.length > 0) {
-        const overlap = a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
-        if (!overlap && a.unicastPeers.length > 0 && b.unicastPeers.length > 0) continue;
-      } else if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
-      c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', b, 'virtual_router_id');
+  // VRID unique per interface and family (multicast; unicast with disjoint peers is allowed).
+  // Grouped by key first: configurations with tens of thousands of instances exist.
+  const byKey = new Map<string, VrrpInstance[]>();
+  for (const v of uniq) {
+    const k = `${v.virtualRouterId}|${v.family}|${v.interface ?? ''}`;
+    const l = byKey.get(k);
+    if (l) l.push(v);
+    else byKey.set(k, [v]);
+  }
+  for (const l of byKey.values()) {
+    for (let i = 0; i < l.length; i++) {
+      for (let j = i + 1; j < l.length; j++) {
+        const a = l[i]!;
+        const b = l[j]!;
+        if (a.unicastPeers.length > 0 || b.unicastPeers.length > 0) {
+          const overlap = a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
+          if (!overlap && a.unicastPeers.length > 0 && b.unicastPeers.length > 0) continue;
+        } else if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
+        c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', b, 'virtual_router_id');
+      }
     }
   }
 
@@ -423,7 +432,7 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   for (const sg of d.syncGroups) {
     const members: string[] = [];
     for (const m of sg.group) {
-      if (!uniq.some((v) => v.name === m)) {
+      if (!seen.has(m)) {
         c.global(`Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'semantic', 'warning', sg, 'group');
         continue;
       }
@@ -445,10 +454,11 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     void _n;
     syncGroups.push({ ...rest, group: members, trackScripts: strip(sg.trackScripts), trackFiles: strip(sg.trackFiles), trackProcesses: strip(sg.trackProcesses), trackBfds: strip(sg.trackBfds) });
   }
+  const sgByName = new Map(d.syncGroups.map((x) => [x.name, x] as const));
   const finalInstances = uniq.map((v) => {
     const sgName = inGroup.get(v.name);
     if (!sgName) return v;
-    const sg = d.syncGroups.find((x) => x.name === sgName)!;
+    const sg = sgByName.get(sgName)!;
     if (!sg.syncGroupTrackingWeight) {
       // members of a sync group track with weight 0 (keepalived resets the weights)
       const zero = (l: readonly TrackedObject[]): TrackedObject[] => l.map((t) => ((t.weight ?? 0) !== 0 ? { ...t, weight: 0 } : t));
@@ -577,6 +587,22 @@ function checkInterfaces(names: readonly string[], where: { file: string; line: 
   return ok;
 }
 
+const nameSetCache = new WeakMap<ConfigDraft, { scripts: Set<string>; files: Set<string>; procs: Set<string>; bfds: Set<string> }>();
+/** names of the tracked objects, computed once per configuration (large configs) */
+function nameSets(d: ConfigDraft): { scripts: Set<string>; files: Set<string>; procs: Set<string>; bfds: Set<string> } {
+  let s = nameSetCache.get(d);
+  if (!s) {
+    s = {
+      scripts: new Set(d.vrrpScripts.map((x) => x.name)),
+      files: new Set(d.trackFiles.map((x) => x.name)),
+      procs: new Set(d.trackProcesses.map((x) => x.name)),
+      bfds: new Set(d.bfdInstances.map((x) => x.name)),
+    };
+    nameSetCache.set(d, s);
+  }
+  return s;
+}
+
 function checkTrackNames(
   owner: string,
   scripts: (TrackedObject & { node?: ConfigNode })[],
@@ -595,10 +621,11 @@ function checkTrackNames(
       l.splice(k, 1);
     }
   };
-  filter(scripts, (n) => d.vrrpScripts.some((s) => s.name === n), 'track script');
-  filter(files, (n) => d.trackFiles.some((s) => s.name === n), 'track file');
-  filter(procs, (n) => d.trackProcesses.some((s) => s.name === n), 'track process');
-  filter(bfds, (n) => d.bfdInstances.some((s) => s.name === n), 'track bfd');
+  const sets = nameSets(d);
+  filter(scripts, (n) => sets.scripts.has(n), 'track script');
+  filter(files, (n) => sets.files.has(n), 'track file');
+  filter(procs, (n) => sets.procs.has(n), 'track process');
+  filter(bfds, (n) => sets.bfds.has(n), 'track bfd');
 }
 
 function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: BuildOptions): VrrpInstance | undefined {
