@@ -717,14 +717,14 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   }
   if (vips.length > 255) c.global(`(${t.name}) more than 255 virtual addresses - use virtual_ipaddress_excluded`, 'semantic', 'error', where, 'virtual_ipaddress');
 
-  if (t.unicastPeerSeen && t.unicastPeers.length === 0 && !t.unicastFaultNoPeer) {
-    c.global(`(${t.name}) unicast_peer block is empty - using multicast`, 'semantic', 'warning', where, 'unicast_peer');
-  }
+
   if (t.useVmac && t.unicastPeers.length > 0 && !t.vmacXmitBase) {
     c.global(`(${t.name}) use_vmac with unicast peers requires vmac_xmit_base`, 'semantic', 'warning', where, 'use_vmac');
   }
   if (!t.interface && t.unicastPeers.length === 0) {
-    c.global(`(${t.name}) no interface specified - using default_interface ${g.defaultInterface}`, 'semantic', 'warning', where, 'interface');
+    // multicast needs an interface: keepalived refuses the instance
+    c.global(`(${t.name}) Unknown interface!`, 'semantic', 'error', where, 'interface');
+    return undefined;
   }
   for (const p of t.unicastPeers) {
     if (p.family !== family) c.global(`(${t.name}) unicast peer ${p.address} address family does not match the instance`, 'semantic', 'error', where, 'unicast_peer');

@@ -74,7 +74,7 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
   return { config, diagnostics: sortDiagnostics(diagnostics, files), files };
 }
 
-/** File order: by the order files were read, then line, then column; global checks last (stable). */
+/** File order: by the order files were read, then line, then discovery order; global checks last. */
 function sortDiagnostics(ds: Diagnostic[], files: string[]): Diagnostic[] {
   const rank = new Map<string, number>();
   files.forEach((f, i) => {
@@ -91,7 +91,7 @@ function sortDiagnostics(ds: Diagnostic[], files: string[]): Diagnostic[] {
       const fb = rank.get(b.d.file) ?? files.length;
       if (fa !== fb) return fa - fb;
       if (a.d.line !== b.d.line) return a.d.line - b.d.line;
-      if (a.d.column !== b.d.column) return a.d.column - b.d.column;
+      // same line: the order they were found in (keepalived's order), not by column
       return a.i - b.i;
     })
     .map((x) => x.d);

@@ -179,7 +179,7 @@ const SCOPES = new Set(['site', 'link', 'host', 'nowhere', 'global']);
 export function parseVipEntry(n: ConfigNode, c: Ctx, isStatic: boolean): VirtualIpAddress | undefined {
   const a = parseIpAddress(n.keyword);
   if (!a) {
-    c.report(n, `Invalid address '${n.keyword}' - ignoring`, 'invalid-value');
+    c.report(n, `VRRP parsed invalid IP ${n.keyword}. skipping IP...`, 'invalid-value');
     return undefined;
   }
   const v: Mutable<VirtualIpAddress> = {
@@ -221,7 +221,7 @@ export function parseVipEntry(n: ConfigNode, c: Ctx, isStatic: boolean): Virtual
         const x = val();
         if (x !== undefined) {
           if (SCOPES.has(x) || /^\d+$/.test(x)) v.scope = x;
-          else c.report(n, `Invalid scope '${x}' - ignoring`, 'invalid-value', 'error', i);
+          else c.report(n, `Invalid scope '${x}' specified for ${n.keyword} - ignoring`, 'invalid-value', 'error', i);
         }
         break;
       }
@@ -589,10 +589,9 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     t.set.set('priority', n);
   },
   advert_int: (n, t, c) => {
-    const us = c.timerUs(n, 0, 0, 255);
-    if (us === undefined) return;
-    if (us === 0) {
-      c.report(n, `(${t.name}) Advert interval (0) not valid! Must be > 0 - ignoring`, 'invalid-value');
+    const us = c.timerUs(n, 0, 0.01, 255);
+    if (us === undefined) {
+      if (n.args[0] !== undefined) c.report(n, `(${t.name}) Advert interval (${n.args[0]}) not valid! Must be > 0 - ignoring`, 'invalid-value');
       return;
     }
     t.advertIntUs = us;
@@ -697,9 +696,9 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     else if (n.args[0] === 'never') t.oldUnicastChecksum = 'never';
     else c.report(n, `unknown old_unicast_checksum option '${n.args[0]}'`, 'invalid-value');
   },
-  garp_master_delay: instSeconds('garpMasterDelayS', 255),
+  garp_master_delay: instSeconds('garpMasterDelayS', 4294),
   garp_master_repeat: instInt('garpMasterRepeat', 1, 255),
-  garp_lower_prio_delay: instSeconds('garpLowerPrioDelayS', 255),
+  garp_lower_prio_delay: instSeconds('garpLowerPrioDelayS', 4294),
   garp_lower_prio_repeat: instInt('garpLowerPrioRepeat', 1, 255),
   garp_master_refresh: instSeconds('garpMasterRefreshS', 0xffffffff),
   garp_master_refresh_repeat: instInt('garpMasterRefreshRepeat', 1, 255),

@@ -65,7 +65,7 @@ export class Ctx {
     }
     const v = Number(s);
     if (!Number.isFinite(v) || v < minS || v > maxS) {
-      this.report(node, `timer value '${s}' outside range [${minS}, ${maxS}]`, 'invalid-value', 'error', idx);
+      this.report(node, `number '${s}' outside range [${minS.toFixed(6)}, ${maxS.toFixed(6)}]`, 'invalid-value', 'error', idx);
       return undefined;
     }
     return Math.round(v * 1_000_000);

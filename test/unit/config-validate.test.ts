@@ -154,7 +154,7 @@ test('invalid numbers and addresses yield typed errors, never exceptions', () =>
   const r = parse(vi('A', ' virtual_router_id abc\n unicast_peer {\n  300.1.1.1\n }', 'not-an-ip'));
   assert.ok(r.diagnostics.some((d) => d.message === "invalid number 'abc'"));
   assert.ok(r.diagnostics.some((d) => /invalid address '300.1.1.1'/.test(d.message)));
-  assert.ok(r.diagnostics.some((d) => /Invalid address 'not-an-ip'/.test(d.message)));
+  assert.ok(r.diagnostics.some((d) => d.message === 'VRRP parsed invalid IP not-an-ip. skipping IP...'));
   for (const d of r.diagnostics) {
     assert.ok(d.line > 0 || d.message.includes('virtual router id'));
     assert.ok(['error', 'warning', 'info'].includes(d.severity));
@@ -182,4 +182,25 @@ test('authentication with version 3 is ignored with an error', () => {
   const r = parse(vi('B', ' virtual_router_id 1\n version 3\n authentication {\n  auth_type PASS\n  auth_pass x\n }'));
   assert.deepEqual(msgs(r), ['(B) VRRP version 3 does not support authentication. Ignoring.']);
   assert.equal(r.config.vrrpInstances[0]!.authentication, undefined);
+});
+
+test('no interface and no unicast_peer: "(A) Unknown interface!" and the instance is dropped', () => {
+  const r = parse('vrrp_instance A {\n virtual_router_id 1\n unicast_peer {\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n');
+  assert.deepEqual(msgs(r), ['(A) Unknown interface!']);
+  assert.equal(r.config.vrrpInstances.length, 0);
+  // with a unicast peer the interface may be omitted
+  const r2 = parse('vrrp_instance A {\n virtual_router_id 1\n unicast_peer {\n 192.0.2.2\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n');
+  assert.deepEqual(r2.diagnostics, []);
+  assert.equal(r2.config.vrrpInstances[0]!.interface, undefined);
+});
+
+test('advert_int 0 / preempt_delay 2000: keepalived range messages, in keepalived order', () => {
+  const r = parse(vi('B', ' virtual_router_id 1\n advert_int 0\n preempt_delay 2000'));
+  assert.deepEqual(msgs(r), [
+    "number '0' outside range [0.010000, 255.000000]",
+    '(B) Advert interval (0) not valid! Must be > 0 - ignoring',
+    "number '2000' outside range [0.000000, 1000.000000]",
+    '(B) Preempt_delay not valid! must be between 0-1000',
+  ]);
+  assert.equal(r.config.vrrpInstances[0]!.advertIntervalCs, 100);
 });
