@@ -468,6 +468,11 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   });
 
   // scripts configured without enable_script_security
+  // tracked vrrp_scripts run; untracked ones never do
+  const tracked = new Set<string>();
+  for (const v of finalInstances) for (const t of v.trackScripts) tracked.add(t.name);
+  for (const sg of syncGroups) for (const t of sg.trackScripts) tracked.add(t.name);
+  for (const s of d.vrrpScripts) if (tracked.has(s.name)) c.scriptRuns(s.script.command, s.script.user);
   const runsAsRoot = !g.scriptUser || g.scriptUser.user === 'root';
   if (c.scriptsConfigured && runsAsRoot && !g.enableScriptSecurity && c.scriptFiles.some((f) => fileExists(f, opts))) {
     c.global(`SECURITY VIOLATION - scripts are being executed but script_security not enabled.`, 'security', 'warning');

@@ -815,7 +815,8 @@ export function newInstance(n: ConfigNode, name: string): InstanceDraft {
 type ScriptDraft = ConfigDraft['vrrpScripts'][number];
 export const VRRP_SCRIPT: Table<ScriptDraft> = {
   script: (n, s, c) => {
-    const sc = c.script(n);
+    // a vrrp_script only runs when something tracks it: counted for security in build.ts
+    const sc = c.script(n, 0, false);
     if (sc) {
       s.script = sc;
       s.hasScript = true;

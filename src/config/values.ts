@@ -10,8 +10,16 @@ export class Ctx {
   readonly diags: Diagnostic[] = [];
   /** true once any script is configured (for the SECURITY VIOLATION check) */
   scriptsConfigured = false;
-  /** argv[0] of every configured script (security check needs to know which exist) */
+  /** argv[0] of every script that will run as root (the security check needs to know which exist) */
   readonly scriptFiles: string[] = [];
+
+  /** record a script that will be executed (user: its own username, if any) */
+  scriptRuns(command: string, user?: string): void {
+    if (user !== undefined && user !== 'root') return;
+    this.scriptsConfigured = true;
+    const f = splitCommand(command)[0];
+    if (f !== undefined) this.scriptFiles.push(f);
+  }
 
   report(node: ConfigNode, message: string, category: DiagnosticCategory = 'invalid-value', severity: Severity = 'error', argIndex = -1): void {
     const column = argIndex >= 0 && argIndex < node.argColumns.length ? node.argColumns[argIndex]! : node.column;
@@ -94,13 +102,11 @@ export class Ctx {
   }
 
   /** `SCRIPT [username [groupname]]` */
-  script(node: ConfigNode, idx = 0): ScriptCommand | undefined {
+  script(node: ConfigNode, idx = 0, runs = true): ScriptCommand | undefined {
     const s = this.need(node, idx);
     if (s === undefined) return undefined;
-    this.scriptsConfigured = true;
     const user = node.args[idx + 1];
-    const sc0 = splitCommand(s)[0];
-    if (sc0 !== undefined) this.scriptFiles.push(sc0);
+    if (runs) this.scriptRuns(s, user);
     const group = node.args[idx + 2];
     if (node.args.length > idx + 3) this.report(node, `extra parameters after ${node.keyword} script ignored`, 'syntax', 'warning', idx + 3);
     return makeScript(s, user, group);
