@@ -213,3 +213,9 @@ test('SECURITY VIOLATION counts only scripts that run: tracked vrrp_script yes, 
   assert.equal(sec(parse(vi('A', ' virtual_router_id 1\n notify_master /bin/true nobody'), { fileExists: () => true })), false);
   assert.equal(sec(parse('global_defs {\n script_user nobody\n}\n' + vi('A', ' virtual_router_id 1\n notify_master /bin/true'), { fileExists: () => true })), false);
 });
+
+test('formatKeepalivedStyle gives keepalived -t lines', async () => {
+  const { formatKeepalivedStyle } = await import('../../src/config/index.js');
+  const r = parse(vi('A', ' virtual_router_id 1\n priority 0'));
+  assert.deepEqual(r.diagnostics.map(formatKeepalivedStyle), ["(k.conf: Line 4) number '0' outside range [1, 255]", '(k.conf: Line 4) (A) Priority not valid! must be between 1 & 255. Using default 100']);
+});
