@@ -397,7 +397,7 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   const uniq: VrrpInstance[] = [];
   for (const v of instances) {
     if (seen.has(v.name)) {
-      c.global(`vrrp_instance ${v.name} defined more than once - ignoring the later one`, 'semantic', 'error', v, 'vrrp_instance');
+      c.global(`vrrp instance ${v.name} already defined`, 'semantic', 'error', v, 'vrrp_instance');
       continue;
     }
     seen.add(v.name);
@@ -723,9 +723,23 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   if (vips.length > 255) c.global(`(${t.name}) more than 255 virtual addresses - use virtual_ipaddress_excluded`, 'semantic', 'error', where, 'virtual_ipaddress');
 
 
+  let vmacXmitBase = t.vmacXmitBase;
   if (t.useVmac && t.unicastPeers.length > 0 && !t.vmacXmitBase) {
-    c.global(`(${t.name}) use_vmac with unicast peers requires vmac_xmit_base`, 'semantic', 'warning', where, 'use_vmac');
+    c.global(`(${t.name}) unicast with use_vmac requires vmac_xmit_base - setting`, 'semantic', 'error', { file: t.file, line: t.node.endLine }, 'use_vmac');
+    vmacXmitBase = true;
   }
+  // the instance's own interface is tracked anyway
+  const trackInterfaces = t.trackInterfaces.filter((ti) => {
+    if (ti.name !== t.interface) return true;
+    c.global(`(${t.name}) Ignoring track_interface ${ti.name} since own interface`, 'semantic', 'warning', undefined, 'track_interface');
+    return false;
+  });
+  // routes with no interface cannot be tracked
+  const virtualRoutes = t.virtualRoutes.map((r) => {
+    if (r.dev || r.noTrack || (r.type !== 'unicast' && r.type !== 'local')) return r;
+    c.diags.push({ severity: 'warning', category: 'semantic', file: r.file, line: r.line, column: 0, keyword: 'virtual_routes', message: `Warning - cannot track route ${r.destination!.address}/${r.destination!.prefixLength} with no interface specified, not tracking` });
+    return { ...r, noTrack: true };
+  });
   if (!t.interface && t.unicastPeers.length === 0) {
     // multicast needs an interface: keepalived refuses the instance
     c.global(`(${t.name}) Unknown interface!`, 'semantic', 'error', where, 'interface');
@@ -784,11 +798,11 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     strictMode: strict,
     ...(t.useVmac ? { useVmac: t.useVmac } : {}),
     useVmacAddr: t.useVmacAddr,
-    vmacXmitBase: t.vmacXmitBase,
+    vmacXmitBase,
     ...(t.useIpvlan ? { useIpvlan: t.useIpvlan } : {}),
     nativeIpv6: t.nativeIpv6,
     dontTrackPrimary: t.dontTrackPrimary,
-    trackInterfaces: t.trackInterfaces,
+    trackInterfaces,
     trackScripts: strip(t.trackScripts),
     trackFiles: strip(t.trackFiles),
     trackProcesses: strip(t.trackProcesses),
@@ -815,7 +829,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     ...(authentication ? { authentication: { authType: authentication.authType!, authPass: authentication.authPass ?? '' } } : {}),
     virtualIpAddresses: vips,
     virtualIpAddressesExcluded: t.virtualIpAddressesExcluded,
-    virtualRoutes: t.virtualRoutes,
+    virtualRoutes,
     virtualRules: t.virtualRules,
     promoteSecondaries: t.promoteSecondaries,
     ...(t.notifyMaster ? { notifyMaster: t.notifyMaster } : {}),

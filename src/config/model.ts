@@ -102,8 +102,8 @@ export interface RuleSpec extends SourceRef {
   readonly to?: IpAddress;
   /** table N|NAME */
   readonly table?: string;
-  /** preference|priority|order N */
-  readonly preference?: number;
+  /** preference|priority|order N (keepalived assigns 16384, 16383, ... when absent) */
+  readonly preference: number;
   /** no_track */
   readonly noTrack: boolean;
   /** track_group GROUP */

@@ -393,7 +393,7 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
 
 export function parseRuleEntry(n: ConfigNode, c: Ctx): RuleSpec | undefined {
   const words = [n.keyword, ...n.args];
-  const r: Mutable<RuleSpec> = { file: n.file, line: n.line, family: 'inet', noTrack: false, options: {}, raw: words };
+  const r: Omit<Mutable<RuleSpec>, 'preference'> & { preference?: number } = { file: n.file, line: n.line, family: 'inet', noTrack: false, options: {}, raw: words };
   const opts: Record<string, string> = {};
   let forced6 = false;
   for (let i = 0; i < words.length; i++) {
@@ -453,16 +453,24 @@ export function parseRuleEntry(n: ConfigNode, c: Ctx): RuleSpec | undefined {
       }
     }
   }
-  if (r.preference === undefined) c.report(n, `Rule has no preference specified - keepalived will assign one. This is probably not what you want.`, 'semantic', 'warning');
+  if (r.preference === undefined) {
+    // keepalived assigns 16384, 16383, ... in configuration order
+    r.preference = c.nextRulePreference--;
+    c.report(n, `Rule has no preference specified - setting to ${r.preference}. This is probably not what you want.`, 'semantic', 'warning');
+  }
   const fam: AddressFamily = forced6 || r.from?.family === 'inet6' || r.to?.family === 'inet6' ? 'inet6' : 'inet';
   r.family = fam;
   r.options = opts;
-  return r;
+  return r as RuleSpec;
 }
 
 // ---------------------------------------------------------------- track lists
 
-function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, what: string, owner: string): (TrackedObject & { node: ConfigNode })[] {
+function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, what: string, owner: string, isInterface = false): (TrackedObject & { node: ConfigNode })[] {
+  const rangeMsg = (e: ConfigNode, v: string): string =>
+    isInterface
+      ? `(${owner}) weight ${v} for ${e.keyword} must be between [${min}..${max}] inclusive. Ignoring...`
+      : `(${owner}) ${what} ${e.keyword}: weight must be between [${min}..${max}] inclusive, ignoring...`;
   const out: (TrackedObject & { node: ConfigNode })[] = [];
   for (const e of needBlock(n, c)) {
     const t: { name: string; weight?: number; reverse?: boolean; node: ConfigNode } = { name: e.keyword, node: e };
@@ -480,12 +488,12 @@ function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, what: stri
         const v = c.intText(e, s, -254, 254, i + 1);
         i++;
         if (v === undefined) {
-          c.report(e, `(${owner}) ${what} ${e.keyword}: weight must be between [${min}..${max}] inclusive, ignoring...`, 'invalid-value', 'error');
+          c.report(e, rangeMsg(e, s), 'invalid-value', 'error');
           ok = false;
           break;
         }
         if (v < min || v > max) {
-          c.report(e, `(${owner}) ${what} ${e.keyword}: weight must be between [${min}..${max}] inclusive, ignoring...`, 'invalid-value', 'error');
+          c.report(e, rangeMsg(e, s), 'invalid-value', 'error');
           ok = false;
           break;
         }
@@ -502,7 +510,7 @@ function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, what: stri
 }
 
 function trackInterfaceList(n: ConfigNode, c: Ctx, owner: string): TrackedInterface[] {
-  return trackedList(n, c, -253, 253, 'track interface', owner).map((t) => ({ name: t.name, weight: t.weight ?? 0, reverse: t.reverse ?? false }));
+  return trackedList(n, c, -253, 253, 'track interface', owner, true).map((t) => ({ name: t.name, weight: t.weight ?? 0, reverse: t.reverse ?? false }));
 }
 
 // ---------------------------------------------------------------- vrrp_instance

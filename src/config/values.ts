@@ -10,6 +10,8 @@ export class Ctx {
   readonly diags: Diagnostic[] = [];
   /** true once any script is configured (for the SECURITY VIOLATION check) */
   scriptsConfigured = false;
+  /** preference given to virtual/static rules configured without one */
+  nextRulePreference = 16384;
   /** argv[0] of every script that will run as root (the security check needs to know which exist) */
   readonly scriptFiles: string[] = [];
 

@@ -219,3 +219,27 @@ test('formatKeepalivedStyle gives keepalived -t lines', async () => {
   const r = parse(vi('A', ' virtual_router_id 1\n priority 0'));
   assert.deepEqual(r.diagnostics.map(formatKeepalivedStyle), ["(k.conf: Line 4) number '0' outside range [1, 255]", '(k.conf: Line 4) (A) Priority not valid! must be between 1 & 255. Using default 100']);
 });
+
+test('keepalived fix-ups: use_vmac+unicast sets vmac_xmit_base, untrackable route, rule preference 16384.., duplicate instance, own track_interface', () => {
+  const r = parse(
+    'vrrp_instance A {\n interface eth0\n virtual_router_id 51\n use_vmac\n unicast_peer {\n  192.0.2.9\n }\n track_interface {\n  eth0\n }\n virtual_ipaddress {\n  192.0.2.1/24\n }\n virtual_routes {\n  198.51.100.0/24 via 192.0.2.254\n }\n virtual_rules {\n  from 192.0.2.0/24 table 100\n  from 192.0.2.0/25 table 101\n }\n}\n' +
+      vi('A', ' virtual_router_id 52'),
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.line, d.message]),
+    [
+      [15, 'Warning - cannot track route 198.51.100.0/24 with no interface specified, not tracking'],
+      [18, 'Rule has no preference specified - setting to 16384. This is probably not what you want.'],
+      [19, 'Rule has no preference specified - setting to 16383. This is probably not what you want.'],
+      [21, '(A) unicast with use_vmac requires vmac_xmit_base - setting'],
+      [22, 'vrrp instance A already defined'],
+      [0, '(A) Ignoring track_interface eth0 since own interface'],
+    ],
+  );
+  const v = r.config.vrrpInstances[0]!;
+  assert.equal(v.vmacXmitBase, true);
+  assert.equal(v.virtualRoutes[0]!.noTrack, true);
+  assert.deepEqual(v.virtualRules.map((x) => x.preference), [16384, 16383]);
+  assert.deepEqual(v.trackInterfaces, []);
+  assert.equal(r.config.vrrpInstances.length, 1);
+});
