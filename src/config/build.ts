@@ -460,9 +460,22 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     if (!sgName) return v;
     const sg = sgByName.get(sgName)!;
     if (!sg.syncGroupTrackingWeight) {
-      // members of a sync group track with weight 0 (keepalived resets the weights)
-      const zero = (l: readonly TrackedObject[]): TrackedObject[] => l.map((t) => ((t.weight ?? 0) !== 0 ? { ...t, weight: 0 } : t));
-      return { ...v, syncGroup: sgName, trackScripts: zero(v.trackScripts), trackFiles: zero(v.trackFiles), trackProcesses: zero(v.trackProcesses) };
+      // members of a sync group cannot track with weights: keepalived drops such tracking
+      // (its weight is the entry's, else the tracked object's own weight)
+      const sets = weightsOf(d);
+      const drop = (l: readonly TrackedObject[], weights: Map<string, number>, what: string): TrackedObject[] =>
+        l.filter((t) => {
+          if ((t.weight ?? weights.get(t.name) ?? 0) === 0) return true;
+          c.global(`(${v.name}) ignoring ${what} ${t.name} with weights due to SYNC group`, 'semantic', 'error', v, 'vrrp_sync_group');
+          return false;
+        });
+      return {
+        ...v,
+        syncGroup: sgName,
+        trackScripts: drop(v.trackScripts, sets.scripts, 'tracked script'),
+        trackFiles: drop(v.trackFiles, sets.files, 'tracked file'),
+        trackProcesses: drop(v.trackProcesses, sets.procs, 'tracked process'),
+      };
     }
     return { ...v, syncGroup: sgName };
   });
@@ -590,6 +603,14 @@ function checkInterfaces(names: readonly string[], where: { file: string; line: 
     }
   }
   return ok;
+}
+
+function weightsOf(d: ConfigDraft): { scripts: Map<string, number>; files: Map<string, number>; procs: Map<string, number> } {
+  return {
+    scripts: new Map(d.vrrpScripts.map((x) => [x.name, x.weight])),
+    files: new Map(d.trackFiles.map((x) => [x.name, x.weight])),
+    procs: new Map(d.trackProcesses.map((x) => [x.name, x.weight])),
+  };
 }
 
 const nameSetCache = new WeakMap<ConfigDraft, { scripts: Set<string>; files: Set<string>; procs: Set<string>; bfds: Set<string> }>();
