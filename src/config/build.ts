@@ -712,8 +712,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
       c.report(at('authentication'), `(${t.name}) VRRP version 3 does not support authentication. Ignoring.`, 'semantic');
       authentication = undefined;
     } else if (!authentication.authType) {
-      c.report(at('authentication'), `(${t.name}) authentication without auth_type - ignoring`, 'missing-parameter');
-      authentication = undefined;
+      authentication = undefined; // the bad or missing auth_type was reported where it was written
     } else if (authentication.authPass === undefined) {
       c.report(at('authentication'), `(${t.name}) authentication without auth_pass`, 'missing-parameter', 'warning');
       authentication = { ...authentication, authPass: '' };

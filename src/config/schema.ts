@@ -177,7 +177,18 @@ const SCOPES = new Set(['site', 'link', 'host', 'nowhere', 'global']);
 
 /** One line of virtual_ipaddress / virtual_ipaddress_excluded / static_ipaddress. */
 export function parseVipEntry(n: ConfigNode, c: Ctx, isStatic: boolean): VirtualIpAddress | undefined {
-  const a = parseIpAddress(n.keyword);
+  let a = parseIpAddress(n.keyword);
+  const pm = /^(.*)\/(\d+)$/.exec(n.keyword);
+  if (!a && pm) {
+    // an over-long prefix is reported and the host length used (keepalived)
+    const host = parseIpAddress(pm[1]!, false);
+    const max = host?.family === 'inet6' ? 128 : 32;
+    if (host && Number(pm[2]) > max) {
+      c.report(n, `number '${pm[2]}' outside range [0, ${max}]`, 'invalid-value');
+      c.report(n, `Invalid address prefix len ${pm[2]} for address ${n.keyword} - using ${max}`, 'invalid-value');
+      a = host;
+    }
+  }
   if (!a) {
     c.report(n, `VRRP parsed invalid IP ${n.keyword}. skipping IP...`, 'invalid-value');
     return undefined;
@@ -585,12 +596,12 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     if (v !== undefined) {
       t.virtualRouterId = v;
       t.set.set('virtual_router_id', n);
-    } else c.report(n, `(${t.name}) VRID not valid - must be between 1 & 255. reconfigure !`, 'invalid-value');
+    } else if (n.args[0] !== undefined) c.report(n, `(${t.name}) VRID not valid - must be between 1 & 255. reconfigure !`, 'invalid-value');
   },
   priority: (n, t, c) => {
     const v = c.int(n, 0, 1, 255);
     if (v === undefined) {
-      c.report(n, `(${t.name}) Priority not valid! must be between 1 & 255. Using default 100`, 'invalid-value');
+      if (n.args[0] !== undefined) c.report(n, `(${t.name}) Priority not valid! must be between 1 & 255. Using default 100`, 'invalid-value');
       return;
     }
     t.priority = v;
@@ -610,7 +621,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     if (v === 2 || v === 3) {
       t.version = v;
       t.set.set('version', n);
-    } else c.report(n, `(${t.name}) Version not valid! must be between 2 & 3`, 'invalid-value');
+    } else if (n.args[0] !== undefined) c.report(n, `(${t.name}): Version must be either 2 or 3`, 'invalid-value');
   },
   nopreempt: setBool('preempt', false),
   preempt: setBool('preempt', true),
@@ -668,7 +679,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     const a = c.addr(n, 0, false);
     if (!a) return;
     const mc = a.family === 'inet' ? /^(22[4-9]|23\d)\./.test(a.address) : /^ff[0-9a-f]2:/i.test(a.address);
-    if (!mc) c.report(n, `(${t.name}) mcast_dst_ip '${a.address}' is not a ${a.family === 'inet' ? '' : 'link-local '}multicast address - ignoring`, 'invalid-value');
+    if (!mc) c.report(n, `(${t.name}) mcast_dst_ip ${a.address} not multicast. Skipping...`, 'invalid-value');
     else t.mcastDstIp = a;
   },
   track_src_ip: setBool('trackSrcIp', true),
@@ -681,7 +692,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     for (const e of needBlock(n, c)) {
       const a = parseIpAddress(e.keyword, false);
       if (!a) {
-        c.report(e, `(${t.name}) unicast_peer: invalid address '${e.keyword}' - ignoring`, 'invalid-value');
+        c.report(e, `Configuration error: VRRP instance[${t.name}] malformed unicast peer address[${e.keyword}]. Skipping...`, 'invalid-value');
         continue;
       }
       const p: { -readonly [K in keyof UnicastPeer]: UnicastPeer[K] } = { ...a };
@@ -720,10 +731,12 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   higher_prio_send_advert: instBool('higherPrioSendAdvert'),
   skip_check_adv_addr: instBool('skipCheckAdvAddr'),
   authentication: (n, t, c) => {
-    const a: { authType?: 'PASS' | 'AH'; authPass?: string } = t.authentication ?? {};
+    const a: { authType?: 'PASS' | 'AH'; authPass?: string; owner: string } = { ...(t.authentication ?? {}), owner: t.name };
     t.set.set('authentication', n);
     walk(needBlock(n, c), AUTH, a, c);
-    t.authentication = a;
+    const { owner: _o, ...auth } = a;
+    void _o;
+    t.authentication = auth;
   },
   virtual_ipaddress: (n, t, c) => {
     t.set.set('virtual_ipaddress', n);
@@ -773,11 +786,11 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   lvs_sync_daemon_interface: (n, t, c) => c.report(n, `(${t.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon`, 'semantic', 'warning'),
 };
 
-const AUTH: Table<{ authType?: 'PASS' | 'AH'; authPass?: string }> = {
+const AUTH: Table<{ authType?: 'PASS' | 'AH'; authPass?: string; owner: string }> = {
   auth_type: (n, a, c) => {
     const s = c.need(n, 0);
     if (s === 'PASS' || s === 'AH') a.authType = s;
-    else if (s !== undefined) c.report(n, `Unknown authentication type '${s}'`, 'invalid-value', 'error', 0);
+    else if (s !== undefined) c.report(n, `(${a.owner}) unknown authentication type '${s}'`, 'invalid-value', 'error', 0);
   },
   auth_pass: (n, a, c) => {
     const s = c.need(n, 0);

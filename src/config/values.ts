@@ -37,7 +37,7 @@ export class Ctx {
   need(node: ConfigNode, idx: number): string | undefined {
     const v = node.args[idx];
     if (v === undefined) {
-      this.report(node, `${node.keyword} requires ${idx === 0 ? 'a parameter' : `${idx + 1} parameters`}`, 'missing-parameter');
+      this.report(node, `*** Configuration line starting \`${node.keyword}\` is missing a parameter after keyword \`${idx === 0 ? node.keyword : node.args[idx - 1]}\` at word position ${idx + 2}`, 'missing-parameter');
     }
     return v;
   }

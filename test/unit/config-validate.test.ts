@@ -153,7 +153,7 @@ test('vrrp_sync_group: unknown member ignored, single member warned', () => {
 test('invalid numbers and addresses yield typed errors, never exceptions', () => {
   const r = parse(vi('A', ' virtual_router_id abc\n unicast_peer {\n  300.1.1.1\n }', 'not-an-ip'));
   assert.ok(r.diagnostics.some((d) => d.message === "invalid number 'abc'"));
-  assert.ok(r.diagnostics.some((d) => /invalid address '300.1.1.1'/.test(d.message)));
+  assert.ok(r.diagnostics.some((d) => d.message === 'Configuration error: VRRP instance[A] malformed unicast peer address[300.1.1.1]. Skipping...'));
   assert.ok(r.diagnostics.some((d) => d.message === 'VRRP parsed invalid IP not-an-ip. skipping IP...'));
   for (const d of r.diagnostics) {
     assert.ok(d.line > 0 || d.message.includes('virtual router id'));
@@ -242,4 +242,23 @@ test('keepalived fix-ups: use_vmac+unicast sets vmac_xmit_base, untrackable rout
   assert.deepEqual(v.virtualRules.map((x) => x.preference), [16384, 16383]);
   assert.deepEqual(v.trackInterfaces, []);
   assert.equal(r.config.vrrpInstances.length, 1);
+});
+
+test('keepalived wording: version, auth_type, mcast_dst_ip, VIP prefix too long, missing parameter', () => {
+  const r = parse(
+    'vrrp_instance A {\n interface eth0\n virtual_router_id 1\n version 4\n authentication {\n  auth_type FOO\n  auth_pass abc\n }\n mcast_dst_ip 192.0.2.1\n virtual_ipaddress {\n  192.0.2.1/33\n }\n priority\n}\n',
+  );
+  assert.deepEqual(r.diagnostics.map((d) => [d.line, d.message]), [
+    [4, "number '4' outside range [2, 3]"],
+    [4, '(A): Version must be either 2 or 3'],
+    [6, "(A) unknown authentication type 'FOO'"],
+    [9, '(A) mcast_dst_ip 192.0.2.1 not multicast. Skipping...'],
+    [11, "number '33' outside range [0, 32]"],
+    [11, 'Invalid address prefix len 33 for address 192.0.2.1/33 - using 32'],
+    [13, '*** Configuration line starting `priority` is missing a parameter after keyword `priority` at word position 2'],
+  ]);
+  const v = r.config.vrrpInstances[0]!;
+  assert.equal(v.virtualIpAddresses[0]!.prefixLength, 32);
+  assert.equal(v.authentication, undefined);
+  assert.equal(v.mcastDstIp.address, '224.0.0.18');
 });
