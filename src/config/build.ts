@@ -71,6 +71,7 @@ const gBool = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
 const gInt = (key: string, min: number, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
   const v = c.int(n, 0, min, max);
   if (v !== undefined) gset(key, v, n, g);
+  else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
 };
 const gTimerMs = (key: string, maxS = 4_294_967) => (n: ConfigNode, g: G, c: Ctx) => {
   const v = c.timerMs(n, 0, 0, maxS);
@@ -104,14 +105,21 @@ const GLOBAL_OTHER = [
 ];
 
 const GLOBAL_DEFS: Table<G> = {
-  router_id: gStr('routerId'),
+  router_id: (n, g, c) => {
+    if (n.args[0] === undefined) c.report(n, `routerid name missing - ignoring`, 'missing-parameter');
+    else gset('routerId', n.args[0], n, g);
+  },
   notification_email: (n, g, c) => gset('notificationEmail', [...((g.vals['notificationEmail'] as string[]) ?? []), ...listWords(n, c)], n, g),
-  notification_email_from: gStr('notificationEmailFrom'),
+  notification_email_from: (n, g, c) => {
+    if (n.args[0] === undefined) c.report(n, `emailfrom missing - ignoring`, 'missing-parameter');
+    else gset('notificationEmailFrom', n.args[0], n, g);
+  },
   smtp_server: (n, g, c) => {
     const h = c.need(n, 0);
     if (h === undefined) return;
     const port = n.args[1] === undefined ? 25 : c.int(n, 1, 1, 65535);
     if (port !== undefined) gset('smtpServer', { host: h, port }, n, g);
+    else c.report(n, `Invalid smtp server ${n.args.join(' ')}`, 'invalid-value');
   },
   smtp_helo_name: gStr('smtpHeloName'),
   smtp_connect_timeout: gInt('smtpConnectTimeoutS', 1, 0x7fffffff),
@@ -127,16 +135,17 @@ const GLOBAL_DEFS: Table<G> = {
   vrrp_version: (n, g, c) => {
     const v = c.int(n, 0, 2, 3);
     if (v !== undefined) gset('vrrpVersion', v, n, g);
+    else if (n.args[0] !== undefined) c.report(n, `VRRP Error: Version must be either 2 or 3`, 'invalid-value');
   },
   vrrp_mcast_group4: (n, g, c) => {
     const a = c.addr(n, 0, false);
-    if (a && a.family === 'inet') gset('vrrpMcastGroup4', a, n, g);
-    else if (a) c.report(n, `vrrp_mcast_group4 must be an IPv4 address`, 'invalid-value');
+    if (a && a.family === 'inet' && /^(22[4-9]|23\d)\./.test(a.address)) gset('vrrpMcastGroup4', a, n, g);
+    else if (a) c.report(n, `vrrp_mcast_group4 [${a.address}] is not multicast. Skipping`, 'invalid-value');
   },
   vrrp_mcast_group6: (n, g, c) => {
     const a = c.addr(n, 0, false);
-    if (a && a.family === 'inet6') gset('vrrpMcastGroup6', a, n, g);
-    else if (a) c.report(n, `vrrp_mcast_group6 must be an IPv6 address`, 'invalid-value');
+    if (a && a.family === 'inet6' && /^ff/i.test(a.address)) gset('vrrpMcastGroup6', a, n, g);
+    else if (a) c.report(n, `vrrp_mcast_group6 [${a.address}] is not multicast. Skipping`, 'invalid-value');
   },
   vrrp_garp_master_delay: gInt('vrrpGarpMasterDelayS', 0, 255),
   vrrp_garp_master_repeat: gInt('vrrpGarpMasterRepeat', 1, 255),
@@ -333,9 +342,20 @@ const TOP: Table<ConfigDraft> = {
     const vs = newVirtualServer(n, c);
     if (!vs) return;
     walk(n.children, VIRTUAL_SERVER, vs, c);
-    const proto = n.children!.find((x) => x.keyword === 'protocol');
-    if (vs.kind === 'fwmark' && proto) {
-      c.report(proto, `Warning: Virtual server FWM ${vs.fwmark}: protocol specified for fwmark - protocol will be ignored`, 'semantic');
+    // keepalived 2.2.7 reports missing settings as configuration errors and uses its defaults
+    const has = (...k: string[]): boolean => n.children!.some((x) => k.includes(x.keyword) && x.args.length > 0 && vsValid(x));
+    const label = vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : vs.kind === 'group' ? `GROUP ${vs.group}` : `[${vs.address!.address}]:%p:${vs.port ?? 0}`;
+    let proto = 'none';
+    if (vs.kind !== 'fwmark' && !has('protocol')) {
+      c.global(`Virtual server ${label.replace('%p', proto)}: no protocol set - defaulting to UDP`, 'semantic', 'error', vs, 'protocol');
+      vs.protocol = 'UDP';
+    }
+    proto = vs.protocol.toLowerCase();
+    if (!has('lvs_sched', 'lb_algo')) c.global(`Virtual server ${label.replace('%p', proto)}: no scheduler set, setting default 'wlc'`, 'semantic', 'error', vs, 'lvs_sched');
+    if (!has('lvs_method', 'lb_kind')) c.global(`Virtual server ${label.replace('%p', proto)}: no forwarding method set, setting default NAT`, 'semantic', 'error', vs, 'lvs_method');
+    const protoNode = n.children!.find((x) => x.keyword === 'protocol');
+    if (vs.kind === 'fwmark' && protoNode) {
+      c.report(protoNode, `Warning: Virtual server FWM ${vs.fwmark}: protocol specified for fwmark - protocol will be ignored`, 'semantic');
     }
     d.virtualServers.push(vs);
   },
@@ -357,6 +377,13 @@ const TOP: Table<ConfigDraft> = {
     ]),
   ),
 };
+
+/** a protocol / scheduler / method line keepalived accepted */
+function vsValid(x: ConfigNode): boolean {
+  if (x.keyword === 'protocol') return ['TCP', 'UDP', 'SCTP'].includes(x.args[0]!);
+  if (x.keyword === 'lvs_method' || x.keyword === 'lb_kind') return ['NAT', 'DR', 'TUN'].includes(x.args[0]!.toUpperCase());
+  return true;
+}
 
 function trackFile(n: ConfigNode, d: ConfigDraft, c: Ctx): void {
   const name = nameOf(n, c);

@@ -490,7 +490,7 @@ export interface VirtualServer extends SourceRef {
   readonly lvsSched: string;
   /** lvs_method / lb_kind NAT|DR|TUN (default NAT) */
   readonly lvsMethod: string;
-  /** protocol TCP|UDP|SCTP (default TCP) */
+  /** protocol TCP|UDP|SCTP (keepalived 2.2.7: absent means UDP, reported as an error) */
   readonly protocol: string;
   /** persistence_timeout, s */
   readonly persistenceTimeoutS?: number;

@@ -1119,6 +1119,7 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
       case 'connect_timeout': {
         const v = c.timerMs(e, 0);
         if (v !== undefined) ck.connectTimeoutMs = v;
+        else if (e.args[0] !== undefined) c.report(e, `connect_timeout ${e.args[0]} invalid - ignoring`, 'invalid-value');
         break;
       }
       case 'retry':
@@ -1189,7 +1190,14 @@ function newRealServer(n: ConfigNode, c: Ctx): Mutable<RealServer> | undefined {
 
 const REAL_SERVER: Table<Mutable<RealServer>> = {
   weight: (n, r, c) => {
-    const v = c.int(n, 0, 0, 65535);
+    const s = c.need(n, 0);
+    if (s === undefined) return;
+    if (/^-\d+$/.test(s)) {
+      c.report(n, `negative number '${s}'`, 'invalid-value');
+      c.report(n, `Real server weight ${s} is outside range 0-2147483647`, 'invalid-value');
+      return;
+    }
+    const v = c.int(n, 0, 0, 2147483647);
     if (v !== undefined) r.weight = v;
   },
   lvs_method: (n, r, c) => {
@@ -1249,18 +1257,12 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
     const s = c.need(n, 0);
     if (s !== undefined) v.lvsSched = s;
   },
-  lvs_method: (n, v, c) => {
-    const s = c.need(n, 0);
-    if (s !== undefined) v.lvsMethod = s.toUpperCase();
-  },
-  lb_kind: (n, v, c) => {
-    const s = c.need(n, 0);
-    if (s !== undefined) v.lvsMethod = s.toUpperCase();
-  },
+  lvs_method: (n, v, c) => lvsMethod(n, v, c),
+  lb_kind: (n, v, c) => lvsMethod(n, v, c),
   protocol: (n, v, c) => {
     const s = c.need(n, 0);
     if (s === 'TCP' || s === 'UDP' || s === 'SCTP') v.protocol = s;
-    else if (s !== undefined) c.report(n, `unknown protocol '${s}'`, 'invalid-value');
+    else if (s !== undefined) c.report(n, `Unknown protocol ${s} - ignoring`, 'invalid-value');
   },
   persistence_timeout: (n, v, c) => {
     const k = n.args[0] === undefined ? 360 : c.int(n, 0, 1, 0x7fffffff);
@@ -1312,6 +1314,14 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
     ]),
   ),
 };
+
+function lvsMethod(n: ConfigNode, v: Mutable<VirtualServer>, c: Ctx): void {
+  const s = c.need(n, 0);
+  if (s === undefined) return;
+  const m = s.toUpperCase();
+  if (m === 'NAT' || m === 'DR' || m === 'TUN') v.lvsMethod = m;
+  else c.report(n, `PARSER : unknown [${s}] routing method for virtual server.`, 'invalid-value');
+}
 
 export function newVirtualServer(n: ConfigNode, c: Ctx): Mutable<VirtualServer> | undefined {
   const base = { file: n.file, line: n.line, delayLoopMs: 60000, lvsSched: 'wlc', lvsMethod: 'NAT', protocol: 'TCP', quorum: 1, hysteresis: 0, haSuspend: false, realServers: [], options: {} };

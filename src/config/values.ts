@@ -70,7 +70,7 @@ export class Ctx {
     const s = this.need(node, idx);
     if (s === undefined) return undefined;
     if (!/^(\d+(\.\d*)?|\.\d+)$/.test(s)) {
-      this.report(node, `invalid timer value '${s}'`, 'invalid-value', 'error', idx);
+      this.report(node, `invalid number '${s}'`, 'invalid-value', 'error', idx);
       return undefined;
     }
     const v = Number(s);

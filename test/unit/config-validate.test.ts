@@ -262,3 +262,19 @@ test('keepalived wording: version, auth_type, mcast_dst_ip, VIP prefix too long,
   assert.equal(v.authentication, undefined);
   assert.equal(v.mcastDstIp.address, '224.0.0.18');
 });
+
+test('virtual_server without protocol / lb_algo / lb_kind: keepalived 2.2.7 errors and defaults (UDP, wlc, NAT)', () => {
+  const r = parse('virtual_server 192.0.2.10 80 {\n real_server 192.0.2.20 80 {\n  weight -1\n }\n}\n');
+  assert.deepEqual(msgs(r), [
+    'Virtual server [192.0.2.10]:none:80: no protocol set - defaulting to UDP',
+    "Virtual server [192.0.2.10]:udp:80: no scheduler set, setting default 'wlc'",
+    'Virtual server [192.0.2.10]:udp:80: no forwarding method set, setting default NAT',
+    "negative number '-1'",
+    'Real server weight -1 is outside range 0-2147483647',
+  ]);
+  const vs = r.config.virtualServers[0]!;
+  assert.equal(vs.protocol, 'UDP');
+  assert.equal(vs.lvsSched, 'wlc');
+  assert.equal(vs.lvsMethod, 'NAT');
+  assert.equal(vs.realServers[0]!.weight, 1);
+});
