@@ -413,6 +413,13 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   };
   walk(tree, TOP, d, c);
   const g = finishGlobal(d.global);
+  // static addresses and routes: their interfaces must exist too
+  for (const a of d.staticIpAddresses) {
+    if (a.dev) checkInterfaces([a.dev], a, c, opts, (i) => `WARNING - interface ${i} for ip address ${a.address} doesn't exist`);
+  }
+  for (const r of d.staticRoutes) {
+    if (r.dev) checkInterfaces([r.dev], r, c, opts, (i) => `WARNING - interface ${i} for VROUTE nexthop doesn't exist`);
+  }
 
   const instances: VrrpInstance[] = [];
   for (const inst of d.instances) {
@@ -783,7 +790,8 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   });
   // routes with no interface cannot be tracked
   const virtualRoutes = t.virtualRoutes.map((r) => {
-    if (r.dev || r.noTrack || (r.type !== 'unicast' && r.type !== 'local')) return r;
+    // (keepalived 2.2.7 does not warn for a route given a table: observed on its samples)
+    if (r.dev || r.noTrack || r.table !== undefined) return r;
     c.diags.push({ severity: 'warning', category: 'semantic', file: r.file, line: r.line, column: 0, keyword: 'virtual_routes', message: `Warning - cannot track route ${r.destination!.address}/${r.destination!.prefixLength} with no interface specified, not tracking` });
     return { ...r, noTrack: true };
   });

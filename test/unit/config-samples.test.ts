@@ -85,3 +85,22 @@ test('keepalived.conf.virtual_server_group and fwmark: LVS model', { skip: !have
   assert.equal(f.config.virtualServers[0]!.kind, 'fwmark');
   assert.ok(f.diagnostics.some((d) => /protocol specified for fwmark/.test(d.message)));
 });
+
+test('keepalived.conf.vrrp.routes with only eth0/eth1 present: same lines as `keepalived -t` in such a namespace', { skip: !have }, () => {
+  const r = parseConfigFile(path.join(DIR, 'keepalived.conf.vrrp.routes'), { configId: 'main', fileExists: () => false, interfaceExists: (i) => i === 'eth0' || i === 'eth1' });
+  // recorded from: ip netns exec kts-x keepalived -t -l -f keepalived.conf.vrrp.routes (2.2.7)
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.line, d.message]),
+    [
+      [11, "WARNING - interface eth3 for VROUTE nexthop doesn't exist"],
+      [23, "WARNING - interface eth2 for ip address 192.168.200.18 doesn't exist"],
+      [28, "WARNING - interface eth2 for VROUTE nexthop doesn't exist"],
+      [29, 'Warning - cannot track route 192.168.112.0/24 with no interface specified, not tracking'],
+      [30, '"or" for routes is deprecated. Please use "nexthop"'],
+      [30, 'Warning - cannot track route 192.168.113.0/24 with no interface specified, not tracking'],
+      [31, 'Warning - cannot track route 192.168.113.1/32 with no interface specified, not tracking'],
+      [32, '"gw" for routes is deprecated. Please use "via"'],
+    ],
+  );
+  assert.ok(r.diagnostics.some((d) => d.category === 'bad-interface'));
+});
