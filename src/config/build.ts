@@ -71,6 +71,7 @@ const gBool = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
 const gInt = (key: string, min: number, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
   const v = c.int(n, 0, min, max);
   if (v !== undefined) gset(key, v, n, g);
+  else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
 };
 const gTimerMs = (key: string, maxS = 4_294_967) => (n: ConfigNode, g: G, c: Ctx) => {
   const v = c.timerMs(n, 0, 0, maxS);
@@ -104,14 +105,21 @@ const GLOBAL_OTHER = [
 ];
 
 const GLOBAL_DEFS: Table<G> = {
-  router_id: gStr('routerId'),
+  router_id: (n, g, c) => {
+    if (n.args[0] === undefined) c.report(n, `routerid name missing - ignoring`, 'missing-parameter');
+    else gset('routerId', n.args[0], n, g);
+  },
   notification_email: (n, g, c) => gset('notificationEmail', [...((g.vals['notificationEmail'] as string[]) ?? []), ...listWords(n, c)], n, g),
-  notification_email_from: gStr('notificationEmailFrom'),
+  notification_email_from: (n, g, c) => {
+    if (n.args[0] === undefined) c.report(n, `emailfrom missing - ignoring`, 'missing-parameter');
+    else gset('notificationEmailFrom', n.args[0], n, g);
+  },
   smtp_server: (n, g, c) => {
     const h = c.need(n, 0);
     if (h === undefined) return;
     const port = n.args[1] === undefined ? 25 : c.int(n, 1, 1, 65535);
     if (port !== undefined) gset('smtpServer', { host: h, port }, n, g);
+    else c.report(n, `Invalid smtp server ${n.args.join(' ')}`, 'invalid-value');
   },
   smtp_helo_name: gStr('smtpHeloName'),
   smtp_connect_timeout: gInt('smtpConnectTimeoutS', 1, 0x7fffffff),
@@ -127,16 +135,17 @@ const GLOBAL_DEFS: Table<G> = {
   vrrp_version: (n, g, c) => {
     const v = c.int(n, 0, 2, 3);
     if (v !== undefined) gset('vrrpVersion', v, n, g);
+    else if (n.args[0] !== undefined) c.report(n, `VRRP Error: Version must be either 2 or 3`, 'invalid-value');
   },
   vrrp_mcast_group4: (n, g, c) => {
     const a = c.addr(n, 0, false);
-    if (a && a.family === 'inet') gset('vrrpMcastGroup4', a, n, g);
-    else if (a) c.report(n, `vrrp_mcast_group4 must be an IPv4 address`, 'invalid-value');
+    if (a && a.family === 'inet' && /^(22[4-9]|23\d)\./.test(a.address)) gset('vrrpMcastGroup4', a, n, g);
+    else if (a) c.report(n, `vrrp_mcast_group4 [${a.address}] is not multicast. Skipping`, 'invalid-value');
   },
   vrrp_mcast_group6: (n, g, c) => {
     const a = c.addr(n, 0, false);
-    if (a && a.family === 'inet6') gset('vrrpMcastGroup6', a, n, g);
-    else if (a) c.report(n, `vrrp_mcast_group6 must be an IPv6 address`, 'invalid-value');
+    if (a && a.family === 'inet6' && /^ff/i.test(a.address)) gset('vrrpMcastGroup6', a, n, g);
+    else if (a) c.report(n, `vrrp_mcast_group6 [${a.address}] is not multicast. Skipping`, 'invalid-value');
   },
   vrrp_garp_master_delay: gInt('vrrpGarpMasterDelayS', 0, 255),
   vrrp_garp_master_repeat: gInt('vrrpGarpMasterRepeat', 1, 255),
@@ -219,7 +228,7 @@ const TOP: Table<ConfigDraft> = {
       return;
     }
     if (s.timeoutMs === 0) s.timeoutMs = s.intervalMs;
-    if (d.vrrpScripts.some((x) => x.name === name)) c.report(n, `vrrp_script ${name} already defined`, 'semantic');
+    if (d.vrrpScripts.length < 10_000 && d.vrrpScripts.some((x) => x.name === name)) c.report(n, `vrrp_script ${name} already defined`, 'semantic');
     d.vrrpScripts.push(s);
   },
   track_file: (n, d, c) => trackFile(n, d, c),
@@ -333,9 +342,20 @@ const TOP: Table<ConfigDraft> = {
     const vs = newVirtualServer(n, c);
     if (!vs) return;
     walk(n.children, VIRTUAL_SERVER, vs, c);
-    const proto = n.children!.find((x) => x.keyword === 'protocol');
-    if (vs.kind === 'fwmark' && proto) {
-      c.report(proto, `Warning: Virtual server FWM ${vs.fwmark}: protocol specified for fwmark - protocol will be ignored`, 'semantic');
+    // keepalived 2.2.7 reports missing settings as configuration errors and uses its defaults
+    const has = (...k: string[]): boolean => n.children!.some((x) => k.includes(x.keyword) && x.args.length > 0 && vsValid(x));
+    const label = vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : vs.kind === 'group' ? `GROUP ${vs.group}` : `[${vs.address!.address}]:%p:${vs.port ?? 0}`;
+    let proto = 'none';
+    if (vs.kind !== 'fwmark' && !has('protocol')) {
+      c.global(`Virtual server ${label.replace('%p', proto)}: no protocol set - defaulting to UDP`, 'semantic', 'error', vs, 'protocol');
+      vs.protocol = 'UDP';
+    }
+    proto = vs.protocol.toLowerCase();
+    if (!has('lvs_sched', 'lb_algo')) c.global(`Virtual server ${label.replace('%p', proto)}: no scheduler set, setting default 'wlc'`, 'semantic', 'error', vs, 'lvs_sched');
+    if (!has('lvs_method', 'lb_kind')) c.global(`Virtual server ${label.replace('%p', proto)}: no forwarding method set, setting default NAT`, 'semantic', 'error', vs, 'lvs_method');
+    const protoNode = n.children!.find((x) => x.keyword === 'protocol');
+    if (vs.kind === 'fwmark' && protoNode) {
+      c.report(protoNode, `Warning: Virtual server FWM ${vs.fwmark}: protocol specified for fwmark - protocol will be ignored`, 'semantic');
     }
     d.virtualServers.push(vs);
   },
@@ -349,7 +369,21 @@ const TOP: Table<ConfigDraft> = {
     d.ssl = s;
   },
   include_check: () => undefined, // handled by the preprocessor
+  // daemon facilities written outside global_defs (man page: before global_defs)
+  ...Object.fromEntries(
+    ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'linkbeat_use_polling', 'child_wait_time'].map((k) => [
+      k,
+      (n: ConfigNode, d: ConfigDraft, c: Ctx) => GLOBAL_DEFS[k]!(n, d.global, c),
+    ]),
+  ),
 };
+
+/** a protocol / scheduler / method line keepalived accepted */
+function vsValid(x: ConfigNode): boolean {
+  if (x.keyword === 'protocol') return ['TCP', 'UDP', 'SCTP'].includes(x.args[0]!);
+  if (x.keyword === 'lvs_method' || x.keyword === 'lb_kind') return ['NAT', 'DR', 'TUN'].includes(x.args[0]!.toUpperCase());
+  return true;
+}
 
 function trackFile(n: ConfigNode, d: ConfigDraft, c: Ctx): void {
   const name = nameOf(n, c);
@@ -379,6 +413,13 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   };
   walk(tree, TOP, d, c);
   const g = finishGlobal(d.global);
+  // static addresses and routes: their interfaces must exist too
+  for (const a of d.staticIpAddresses) {
+    if (a.dev) checkInterfaces([a.dev], a, c, opts, (i) => `WARNING - interface ${i} for ip address ${a.address} doesn't exist`);
+  }
+  for (const r of d.staticRoutes) {
+    if (r.dev) checkInterfaces([r.dev], r, c, opts, (i) => `WARNING - interface ${i} for VROUTE nexthop doesn't exist`);
+  }
 
   const instances: VrrpInstance[] = [];
   for (const inst of d.instances) {
@@ -390,23 +431,32 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   const uniq: VrrpInstance[] = [];
   for (const v of instances) {
     if (seen.has(v.name)) {
-      c.global(`vrrp_instance ${v.name} defined more than once - ignoring the later one`, 'semantic', 'error', v, 'vrrp_instance');
+      c.global(`vrrp instance ${v.name} already defined`, 'semantic', 'error', v, 'vrrp_instance');
       continue;
     }
     seen.add(v.name);
     uniq.push(v);
   }
-  // VRID unique per interface and family (multicast; unicast with disjoint peers is allowed)
-  for (let i = 0; i < uniq.length; i++) {
-    for (let j = i + 1; j < uniq.length; j++) {
-      const a = uniq[i]!;
-      const b = uniq[j]!;
-      if (a.virtualRouterId !== b.virtualRouterId || a.family !== b.family || (a.interface ?? '') !== (b.interface ?? '')) continue;
-      if (a.unicastPeers.length > 0 || b.unicastPeers.length > 0) {
-        const overlap = a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
-        if (!overlap && a.unicastPeers.length > 0 && b.unicastPeers.length > 0) continue;
-      } else if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
-      c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', b, 'virtual_router_id');
+  // VRID unique per interface and family (multicast; unicast with disjoint peers is allowed).
+  // Grouped by key first: configurations with tens of thousands of instances exist.
+  const byKey = new Map<string, VrrpInstance[]>();
+  for (const v of uniq) {
+    const k = `${v.virtualRouterId}|${v.family}|${v.interface ?? ''}`;
+    const l = byKey.get(k);
+    if (l) l.push(v);
+    else byKey.set(k, [v]);
+  }
+  for (const l of byKey.values()) {
+    for (let i = 0; i < l.length; i++) {
+      for (let j = i + 1; j < l.length; j++) {
+        const a = l[i]!;
+        const b = l[j]!;
+        if (a.unicastPeers.length > 0 || b.unicastPeers.length > 0) {
+          const overlap = a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
+          if (!overlap && a.unicastPeers.length > 0 && b.unicastPeers.length > 0) continue;
+        } else if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
+        c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', b, 'virtual_router_id');
+      }
     }
   }
 
@@ -416,7 +466,7 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   for (const sg of d.syncGroups) {
     const members: string[] = [];
     for (const m of sg.group) {
-      if (!uniq.some((v) => v.name === m)) {
+      if (!seen.has(m)) {
         c.global(`Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'semantic', 'warning', sg, 'group');
         continue;
       }
@@ -438,19 +488,38 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     void _n;
     syncGroups.push({ ...rest, group: members, trackScripts: strip(sg.trackScripts), trackFiles: strip(sg.trackFiles), trackProcesses: strip(sg.trackProcesses), trackBfds: strip(sg.trackBfds) });
   }
+  const sgByName = new Map(d.syncGroups.map((x) => [x.name, x] as const));
   const finalInstances = uniq.map((v) => {
     const sgName = inGroup.get(v.name);
     if (!sgName) return v;
-    const sg = d.syncGroups.find((x) => x.name === sgName)!;
+    const sg = sgByName.get(sgName)!;
     if (!sg.syncGroupTrackingWeight) {
-      // members of a sync group track with weight 0 (keepalived resets the weights)
-      const zero = (l: readonly TrackedObject[]): TrackedObject[] => l.map((t) => ((t.weight ?? 0) !== 0 ? { ...t, weight: 0 } : t));
-      return { ...v, syncGroup: sgName, trackScripts: zero(v.trackScripts), trackFiles: zero(v.trackFiles), trackProcesses: zero(v.trackProcesses) };
+      // members of a sync group cannot track with weights: keepalived drops such tracking
+      // (its weight is the entry's, else the tracked object's own weight)
+      const sets = weightsOf(d);
+      const drop = (l: readonly TrackedObject[], weights: Map<string, number>, what: string): TrackedObject[] =>
+        l.filter((t) => {
+          if ((t.weight ?? weights.get(t.name) ?? 0) === 0) return true;
+          c.global(`(${v.name}) ignoring ${what} ${t.name} with weights due to SYNC group`, 'semantic', 'error', v, 'vrrp_sync_group');
+          return false;
+        });
+      return {
+        ...v,
+        syncGroup: sgName,
+        trackScripts: drop(v.trackScripts, sets.scripts, 'tracked script'),
+        trackFiles: drop(v.trackFiles, sets.files, 'tracked file'),
+        trackProcesses: drop(v.trackProcesses, sets.procs, 'tracked process'),
+      };
     }
     return { ...v, syncGroup: sgName };
   });
 
   // scripts configured without enable_script_security
+  // tracked vrrp_scripts run; untracked ones never do
+  const tracked = new Set<string>();
+  for (const v of finalInstances) for (const t of v.trackScripts) tracked.add(t.name);
+  for (const sg of syncGroups) for (const t of sg.trackScripts) tracked.add(t.name);
+  for (const s of d.vrrpScripts) if (tracked.has(s.name)) c.scriptRuns(s.script.command, s.script.user);
   const runsAsRoot = !g.scriptUser || g.scriptUser.user === 'root';
   if (c.scriptsConfigured && runsAsRoot && !g.enableScriptSecurity && c.scriptFiles.some((f) => fileExists(f, opts))) {
     c.global(`SECURITY VIOLATION - scripts are being executed but script_security not enabled.`, 'security', 'warning');
@@ -570,6 +639,30 @@ function checkInterfaces(names: readonly string[], where: { file: string; line: 
   return ok;
 }
 
+function weightsOf(d: ConfigDraft): { scripts: Map<string, number>; files: Map<string, number>; procs: Map<string, number> } {
+  return {
+    scripts: new Map(d.vrrpScripts.map((x) => [x.name, x.weight])),
+    files: new Map(d.trackFiles.map((x) => [x.name, x.weight])),
+    procs: new Map(d.trackProcesses.map((x) => [x.name, x.weight])),
+  };
+}
+
+const nameSetCache = new WeakMap<ConfigDraft, { scripts: Set<string>; files: Set<string>; procs: Set<string>; bfds: Set<string> }>();
+/** names of the tracked objects, computed once per configuration (large configs) */
+function nameSets(d: ConfigDraft): { scripts: Set<string>; files: Set<string>; procs: Set<string>; bfds: Set<string> } {
+  let s = nameSetCache.get(d);
+  if (!s) {
+    s = {
+      scripts: new Set(d.vrrpScripts.map((x) => x.name)),
+      files: new Set(d.trackFiles.map((x) => x.name)),
+      procs: new Set(d.trackProcesses.map((x) => x.name)),
+      bfds: new Set(d.bfdInstances.map((x) => x.name)),
+    };
+    nameSetCache.set(d, s);
+  }
+  return s;
+}
+
 function checkTrackNames(
   owner: string,
   scripts: (TrackedObject & { node?: ConfigNode })[],
@@ -588,10 +681,11 @@ function checkTrackNames(
       l.splice(k, 1);
     }
   };
-  filter(scripts, (n) => d.vrrpScripts.some((s) => s.name === n), 'track script');
-  filter(files, (n) => d.trackFiles.some((s) => s.name === n), 'track file');
-  filter(procs, (n) => d.trackProcesses.some((s) => s.name === n), 'track process');
-  filter(bfds, (n) => d.bfdInstances.some((s) => s.name === n), 'track bfd');
+  const sets = nameSets(d);
+  filter(scripts, (n) => sets.scripts.has(n), 'track script');
+  filter(files, (n) => sets.files.has(n), 'track file');
+  filter(procs, (n) => sets.procs.has(n), 'track process');
+  filter(bfds, (n) => sets.bfds.has(n), 'track bfd');
 }
 
 function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: BuildOptions): VrrpInstance | undefined {
@@ -649,11 +743,10 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
       c.report(at('authentication'), `(${t.name}) Strict mode does not support authentication. Ignoring.`, 'semantic');
       authentication = undefined;
     } else if (version === 3) {
-      c.report(at('authentication'), `(${t.name}) VRRPv3 does not support authentication. Ignoring.`, 'semantic', 'warning');
+      c.report(at('authentication'), `(${t.name}) VRRP version 3 does not support authentication. Ignoring.`, 'semantic');
       authentication = undefined;
     } else if (!authentication.authType) {
-      c.report(at('authentication'), `(${t.name}) authentication without auth_type - ignoring`, 'missing-parameter');
-      authentication = undefined;
+      authentication = undefined; // the bad or missing auth_type was reported where it was written
     } else if (authentication.authPass === undefined) {
       c.report(at('authentication'), `(${t.name}) authentication without auth_pass`, 'missing-parameter', 'warning');
       authentication = { ...authentication, authPass: '' };
@@ -675,28 +768,37 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     preempt = true;
   }
 
-  // strict mode: no unicast, accept mode off, VIP count limited in v2 adverts
+  // strict mode: accept mode off by default; VRRPv2 has no accept mode at all (RFC 3768)
   let accept = t.accept ?? !strict;
-  if (strict) {
-    if (t.unicastPeers.length > 0) {
-      c.report(at('strict_mode'), `(${t.name}) Strict mode does not support unicast peers`, 'semantic');
-    }
-    if (t.accept === true) {
-      c.report(at('accept'), `(${t.name}) Strict mode requires no_accept - resetting`, 'semantic', 'warning');
-    }
+  if (strict && version === 2 && t.accept === true) {
+    c.report(at('accept'), `(${t.name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`, 'semantic');
     accept = false;
-    if (priority === 255 && !t.set.has('accept')) accept = true;
   }
   if (vips.length > 255) c.global(`(${t.name}) more than 255 virtual addresses - use virtual_ipaddress_excluded`, 'semantic', 'error', where, 'virtual_ipaddress');
 
-  if (t.unicastPeerSeen && t.unicastPeers.length === 0 && !t.unicastFaultNoPeer) {
-    c.global(`(${t.name}) unicast_peer block is empty - using multicast`, 'semantic', 'warning', where, 'unicast_peer');
-  }
+
+  let vmacXmitBase = t.vmacXmitBase;
   if (t.useVmac && t.unicastPeers.length > 0 && !t.vmacXmitBase) {
-    c.global(`(${t.name}) use_vmac with unicast peers requires vmac_xmit_base`, 'semantic', 'warning', where, 'use_vmac');
+    c.global(`(${t.name}) unicast with use_vmac requires vmac_xmit_base - setting`, 'semantic', 'error', { file: t.file, line: t.node.endLine }, 'use_vmac');
+    vmacXmitBase = true;
   }
+  // the instance's own interface is tracked anyway
+  const trackInterfaces = t.trackInterfaces.filter((ti) => {
+    if (ti.name !== t.interface) return true;
+    c.global(`(${t.name}) Ignoring track_interface ${ti.name} since own interface`, 'semantic', 'warning', undefined, 'track_interface');
+    return false;
+  });
+  // routes with no interface cannot be tracked
+  const virtualRoutes = t.virtualRoutes.map((r) => {
+    // (keepalived 2.2.7 does not warn for a route given a table: observed on its samples)
+    if (r.dev || r.noTrack || r.table !== undefined) return r;
+    c.diags.push({ severity: 'warning', category: 'semantic', file: r.file, line: r.line, column: 0, keyword: 'virtual_routes', message: `Warning - cannot track route ${r.destination!.address}/${r.destination!.prefixLength} with no interface specified, not tracking` });
+    return { ...r, noTrack: true };
+  });
   if (!t.interface && t.unicastPeers.length === 0) {
-    c.global(`(${t.name}) no interface specified - using default_interface ${g.defaultInterface}`, 'semantic', 'warning', where, 'interface');
+    // multicast needs an interface: keepalived refuses the instance
+    c.global(`(${t.name}) Unknown interface!`, 'semantic', 'error', where, 'interface');
+    return undefined;
   }
   for (const p of t.unicastPeers) {
     if (p.family !== family) c.global(`(${t.name}) unicast peer ${p.address} address family does not match the instance`, 'semantic', 'error', where, 'unicast_peer');
@@ -751,11 +853,11 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     strictMode: strict,
     ...(t.useVmac ? { useVmac: t.useVmac } : {}),
     useVmacAddr: t.useVmacAddr,
-    vmacXmitBase: t.vmacXmitBase,
+    vmacXmitBase,
     ...(t.useIpvlan ? { useIpvlan: t.useIpvlan } : {}),
     nativeIpv6: t.nativeIpv6,
     dontTrackPrimary: t.dontTrackPrimary,
-    trackInterfaces: t.trackInterfaces,
+    trackInterfaces,
     trackScripts: strip(t.trackScripts),
     trackFiles: strip(t.trackFiles),
     trackProcesses: strip(t.trackProcesses),
@@ -782,7 +884,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     ...(authentication ? { authentication: { authType: authentication.authType!, authPass: authentication.authPass ?? '' } } : {}),
     virtualIpAddresses: vips,
     virtualIpAddressesExcluded: t.virtualIpAddressesExcluded,
-    virtualRoutes: t.virtualRoutes,
+    virtualRoutes,
     virtualRules: t.virtualRules,
     promoteSecondaries: t.promoteSecondaries,
     ...(t.notifyMaster ? { notifyMaster: t.notifyMaster } : {}),

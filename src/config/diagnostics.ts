@@ -38,3 +38,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   const kw = d.keyword ? `${d.keyword}: ` : '';
   return `${where}: ${d.severity}: ${kw}${d.message}`;
 }
+
+/**
+ * keepalived's own log form, "(FILE: Line N) message" (just the message when it has no line),
+ * to compare with `keepalived -t -l` output line by line.
+ */
+export function formatKeepalivedStyle(d: Diagnostic): string {
+  return d.line > 0 ? `(${d.file}: Line ${d.line}) ${d.message}` : d.message;
+}

@@ -9,7 +9,7 @@ import type { Diagnostic } from './diagnostics.js';
 import type { KeepalivedConfig } from './model.js';
 import { preprocess } from './preprocess.js';
 import { buildTree } from './tree.js';
-import { Ctx } from './values.js';
+import { Ctx, pushAll } from './values.js';
 
 export interface ParseOptions {
   /** @ID conditionals and ${_INSTANCE}; default os.hostname() up to the first '.' */
@@ -59,7 +59,7 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
       ...(opts.glob ? { glob: opts.glob } : {}),
     });
     files = pre.files;
-    diagnostics.push(...pre.diagnostics);
+    pushAll(diagnostics, pre.diagnostics);
     const tree = buildTree(pre.lines, diagnostics);
     config = buildConfig(tree, ctx, {
       ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
@@ -67,14 +67,14 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
     });
   } catch (e) {
     // defensive: the parser is written not to throw; if it does, report rather than crash
-    diagnostics.push({ severity: 'error', category: 'fatal', file, line: 0, column: 0, message: `internal parser error: ${e instanceof Error ? e.message : String(e)}` });
+    diagnostics.push({ severity: 'error', category: 'fatal', file, line: 0, column: 0, message: `internal parser error: ${e instanceof Error ? `${e.message} ${(e.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ')}` : String(e)}` });
     config = buildConfig([], new Ctx(), {});
   }
-  diagnostics.push(...ctx.diags);
+  pushAll(diagnostics, ctx.diags);
   return { config, diagnostics: sortDiagnostics(diagnostics, files), files };
 }
 
-/** File order: by the order files were read, then line, then column; global checks last (stable). */
+/** File order: by the order files were read, then line, then discovery order; global checks last. */
 function sortDiagnostics(ds: Diagnostic[], files: string[]): Diagnostic[] {
   const rank = new Map<string, number>();
   files.forEach((f, i) => {
@@ -91,7 +91,7 @@ function sortDiagnostics(ds: Diagnostic[], files: string[]): Diagnostic[] {
       const fb = rank.get(b.d.file) ?? files.length;
       if (fa !== fb) return fa - fb;
       if (a.d.line !== b.d.line) return a.d.line - b.d.line;
-      if (a.d.column !== b.d.column) return a.d.column - b.d.column;
+      // same line: the order they were found in (keepalived's order), not by column
       return a.i - b.i;
     })
     .map((x) => x.d);

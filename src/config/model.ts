@@ -102,8 +102,8 @@ export interface RuleSpec extends SourceRef {
   readonly to?: IpAddress;
   /** table N|NAME */
   readonly table?: string;
-  /** preference|priority|order N */
-  readonly preference?: number;
+  /** preference|priority|order N (keepalived assigns 16384, 16383, ... when absent) */
+  readonly preference: number;
   /** no_track */
   readonly noTrack: boolean;
   /** track_group GROUP */
@@ -490,7 +490,7 @@ export interface VirtualServer extends SourceRef {
   readonly lvsSched: string;
   /** lvs_method / lb_kind NAT|DR|TUN (default NAT) */
   readonly lvsMethod: string;
-  /** protocol TCP|UDP|SCTP (default TCP) */
+  /** protocol TCP|UDP|SCTP (keepalived 2.2.7: absent means UDP, reported as an error) */
   readonly protocol: string;
   /** persistence_timeout, s */
   readonly persistenceTimeoutS?: number;

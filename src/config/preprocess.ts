@@ -24,6 +24,7 @@ import {
   trimEndSrc,
   trimStartSrc,
 } from './lexer.js';
+import { pushAll } from './values.js';
 
 export interface PreprocessOptions {
   configId: string;
@@ -62,7 +63,7 @@ export const LIMITS = {
   substitutionsPerLine: 1_000,
   maxSubstitutedLength: 65_536,
   maxOutputLines: 2_000_000,
-  maxFiles: 10_000,
+  maxFiles: 1_000,
   maxLineLength: 1_000_000,
 };
 
@@ -85,6 +86,7 @@ class Preprocessor {
   private currentDir = '.';
   private outputCount = 0;
   private limitReported = false;
+  private includeCount = 0;
   private rng: () => number;
 
   constructor(private readonly opts: PreprocessOptions) {
@@ -157,7 +159,9 @@ class Preprocessor {
         }
         const trimmed = trimStartSrc(line);
         if (trimmed.text === '') continue;
-        const firstWord = /^\S+/.exec(trimmed.text)![0];
+        let fw = 0;
+        while (fw < trimmed.text.length && !isSpace(trimmed.text.charCodeAt(fw))) fw++;
+        const firstWord = trimmed.text.slice(0, fw);
         if (INCLUDE_WORDS.has(firstWord)) {
           this.include(firstWord, trimmed, depth);
           continue;
@@ -186,7 +190,7 @@ class Preprocessor {
   }
 
   private setIncludeCheck(line: SrcLine): void {
-    const words = line.text.trim().split(/\s+/).slice(1);
+    const words = line.text.split(/[ \t\r\n\v\f]+/).filter((w) => w !== '').slice(1);
     if (words.length === 0) {
       this.includeCheck = { ...ALL_CHECKS };
       return;
@@ -275,13 +279,19 @@ class Preprocessor {
             this.diag('error', 'file-not-found', tok.file, tok.line, tok.column, `No config files matched '${alt}'.`, word);
           }
         }
-        matched.push(...found.sort());
+        pushAll(matched, found.sort());
       }
       if (someBraceMissing && check.braceMatch) {
         this.diag('error', 'file-not-found', tok.file, tok.line, tok.column, `Some config files missing: "${pattern}".`, word);
       }
       for (const f of matched) {
         if (this.stopped()) return;
+        // bound the total number of files read (includes fanning out under ever new names)
+        if (++this.includeCount > LIMITS.maxFiles) {
+          if (this.includeCount === LIMITS.maxFiles + 1)
+            this.diag('error', 'fatal', tok.file, tok.line, tok.column, `more than ${LIMITS.maxFiles} included files - ignoring further includes`, word);
+          return;
+        }
         if (this.stack.includes(f)) {
           this.diag('error', 'syntax', tok.file, tok.line, tok.column, `include loop: '${f}' is already being read - ignoring`, word);
           continue;
@@ -569,7 +579,7 @@ class Preprocessor {
 /** Whitespace-separated words with their positions; quotes are removed. */
 function splitWords(line: SrcLine): { text: string; file: string; line: number; column: number }[] {
   const out: { text: string; file: string; line: number; column: number }[] = [];
-  const re = /\S+/g;
+  const re = /[^ \t\r\n\v\f]+/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(line.text)) !== null) {
     const o = line.origins[m.index]!;

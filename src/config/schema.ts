@@ -27,7 +27,7 @@ import type {
   VrrpSyncGroup,
 } from './model.js';
 import type { ConfigNode } from './tree.js';
-import { Ctx, parseIpAddress } from './values.js';
+import { Ctx, parseIpAddress, pushAll } from './values.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 type Handler<T> = (n: ConfigNode, t: T, c: Ctx) => void;
@@ -58,7 +58,8 @@ export function listWords(n: ConfigNode, c: Ctx): string[] {
   }
   const out: string[] = [];
   for (const ch of n.children) {
-    out.push(ch.keyword, ...ch.args);
+    out.push(ch.keyword);
+    pushAll(out, ch.args);
     if (ch.children) c.report(ch, `Unexpected '{' in ${n.keyword}`, 'syntax');
   }
   return out;
@@ -176,9 +177,20 @@ const SCOPES = new Set(['site', 'link', 'host', 'nowhere', 'global']);
 
 /** One line of virtual_ipaddress / virtual_ipaddress_excluded / static_ipaddress. */
 export function parseVipEntry(n: ConfigNode, c: Ctx, isStatic: boolean): VirtualIpAddress | undefined {
-  const a = parseIpAddress(n.keyword);
+  let a = parseIpAddress(n.keyword);
+  const pm = /^(.*)\/(\d+)$/.exec(n.keyword);
+  if (!a && pm) {
+    // an over-long prefix is reported and the host length used (keepalived)
+    const host = parseIpAddress(pm[1]!, false);
+    const max = host?.family === 'inet6' ? 128 : 32;
+    if (host && Number(pm[2]) > max) {
+      c.report(n, `number '${pm[2]}' outside range [0, ${max}]`, 'invalid-value');
+      c.report(n, `Invalid address prefix len ${pm[2]} for address ${n.keyword} - using ${max}`, 'invalid-value');
+      a = host;
+    }
+  }
   if (!a) {
-    c.report(n, `Invalid address '${n.keyword}' - ignoring`, 'invalid-value');
+    c.report(n, `VRRP parsed invalid IP ${n.keyword}. skipping IP...`, 'invalid-value');
     return undefined;
   }
   const v: Mutable<VirtualIpAddress> = {
@@ -220,7 +232,7 @@ export function parseVipEntry(n: ConfigNode, c: Ctx, isStatic: boolean): Virtual
         const x = val();
         if (x !== undefined) {
           if (SCOPES.has(x) || /^\d+$/.test(x)) v.scope = x;
-          else c.report(n, `Invalid scope '${x}' - ignoring`, 'invalid-value', 'error', i);
+          else c.report(n, `Invalid scope '${x}' specified for ${n.keyword} - ignoring`, 'invalid-value', 'error', i);
         }
         break;
       }
@@ -392,7 +404,7 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
 
 export function parseRuleEntry(n: ConfigNode, c: Ctx): RuleSpec | undefined {
   const words = [n.keyword, ...n.args];
-  const r: Mutable<RuleSpec> = { file: n.file, line: n.line, family: 'inet', noTrack: false, options: {}, raw: words };
+  const r: Omit<Mutable<RuleSpec>, 'preference'> & { preference?: number } = { file: n.file, line: n.line, family: 'inet', noTrack: false, options: {}, raw: words };
   const opts: Record<string, string> = {};
   let forced6 = false;
   for (let i = 0; i < words.length; i++) {
@@ -452,16 +464,24 @@ export function parseRuleEntry(n: ConfigNode, c: Ctx): RuleSpec | undefined {
       }
     }
   }
-  if (r.preference === undefined) c.report(n, `Rule has no preference specified - keepalived will assign one. This is probably not what you want.`, 'semantic', 'warning');
+  if (r.preference === undefined) {
+    // keepalived assigns 16384, 16383, ... in configuration order
+    r.preference = c.nextRulePreference--;
+    c.report(n, `Rule has no preference specified - setting to ${r.preference}. This is probably not what you want.`, 'semantic', 'warning');
+  }
   const fam: AddressFamily = forced6 || r.from?.family === 'inet6' || r.to?.family === 'inet6' ? 'inet6' : 'inet';
   r.family = fam;
   r.options = opts;
-  return r;
+  return r as RuleSpec;
 }
 
 // ---------------------------------------------------------------- track lists
 
-function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, what: string, owner: string): (TrackedObject & { node: ConfigNode })[] {
+function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, what: string, owner: string, isInterface = false): (TrackedObject & { node: ConfigNode })[] {
+  const rangeMsg = (e: ConfigNode, v: string): string =>
+    isInterface
+      ? `(${owner}) weight ${v} for ${e.keyword} must be between [${min}..${max}] inclusive. Ignoring...`
+      : `(${owner}) ${what} ${e.keyword}: weight must be between [${min}..${max}] inclusive, ignoring...`;
   const out: (TrackedObject & { node: ConfigNode })[] = [];
   for (const e of needBlock(n, c)) {
     const t: { name: string; weight?: number; reverse?: boolean; node: ConfigNode } = { name: e.keyword, node: e };
@@ -479,12 +499,12 @@ function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, what: stri
         const v = c.intText(e, s, -254, 254, i + 1);
         i++;
         if (v === undefined) {
-          c.report(e, `(${owner}) ${what} ${e.keyword}: weight must be between [${min}..${max}] inclusive, ignoring...`, 'invalid-value', 'error');
+          c.report(e, rangeMsg(e, s), 'invalid-value', 'error');
           ok = false;
           break;
         }
         if (v < min || v > max) {
-          c.report(e, `(${owner}) ${what} ${e.keyword}: weight must be between [${min}..${max}] inclusive, ignoring...`, 'invalid-value', 'error');
+          c.report(e, rangeMsg(e, s), 'invalid-value', 'error');
           ok = false;
           break;
         }
@@ -501,7 +521,7 @@ function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, what: stri
 }
 
 function trackInterfaceList(n: ConfigNode, c: Ctx, owner: string): TrackedInterface[] {
-  return trackedList(n, c, -253, 253, 'track interface', owner).map((t) => ({ name: t.name, weight: t.weight ?? 0, reverse: t.reverse ?? false }));
+  return trackedList(n, c, -253, 253, 'track interface', owner, true).map((t) => ({ name: t.name, weight: t.weight ?? 0, reverse: t.reverse ?? false }));
 }
 
 // ---------------------------------------------------------------- vrrp_instance
@@ -576,22 +596,21 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     if (v !== undefined) {
       t.virtualRouterId = v;
       t.set.set('virtual_router_id', n);
-    } else c.report(n, `(${t.name}) VRID not valid - must be between 1 & 255. reconfigure !`, 'invalid-value');
+    } else if (n.args[0] !== undefined) c.report(n, `(${t.name}) VRID not valid - must be between 1 & 255. reconfigure !`, 'invalid-value');
   },
   priority: (n, t, c) => {
     const v = c.int(n, 0, 1, 255);
     if (v === undefined) {
-      c.report(n, `(${t.name}) Priority not valid! must be between 1 & 255. Using default 100`, 'invalid-value');
+      if (n.args[0] !== undefined) c.report(n, `(${t.name}) Priority not valid! must be between 1 & 255. Using default 100`, 'invalid-value');
       return;
     }
     t.priority = v;
     t.set.set('priority', n);
   },
   advert_int: (n, t, c) => {
-    const us = c.timerUs(n, 0, 0, 255);
-    if (us === undefined) return;
-    if (us === 0) {
-      c.report(n, `(${t.name}) Advert interval (0) not valid! Must be > 0 - ignoring`, 'invalid-value');
+    const us = c.timerUs(n, 0, 0.01, 255);
+    if (us === undefined) {
+      if (n.args[0] !== undefined) c.report(n, `(${t.name}) Advert interval (${n.args[0]}) not valid! Must be > 0 - ignoring`, 'invalid-value');
       return;
     }
     t.advertIntUs = us;
@@ -602,7 +621,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     if (v === 2 || v === 3) {
       t.version = v;
       t.set.set('version', n);
-    } else c.report(n, `(${t.name}) Version not valid! must be between 2 & 3`, 'invalid-value');
+    } else if (n.args[0] !== undefined) c.report(n, `(${t.name}): Version must be either 2 or 3`, 'invalid-value');
   },
   nopreempt: setBool('preempt', false),
   preempt: setBool('preempt', true),
@@ -641,13 +660,13 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   native_ipv6: setBool('nativeIpv6', true),
   dont_track_primary: setBool('dontTrackPrimary', true),
   track_interface: (n, t, c) => {
-    t.trackInterfaces.push(...trackInterfaceList(n, c, t.name));
-    t.trackInterfaceNodes.push(...(n.children ?? []));
+    pushAll(t.trackInterfaces, trackInterfaceList(n, c, t.name));
+    pushAll(t.trackInterfaceNodes, (n.children ?? []));
   },
-  track_script: (n, t, c) => void t.trackScripts.push(...trackedList(n, c, -253, 253, 'track script', t.name)),
-  track_file: (n, t, c) => void t.trackFiles.push(...trackedList(n, c, -254, 254, 'track file', t.name)),
-  track_process: (n, t, c) => void t.trackProcesses.push(...trackedList(n, c, -254, 254, 'track process', t.name)),
-  track_bfd: (n, t, c) => void t.trackBfds.push(...trackedList(n, c, -253, 253, 'track bfd', t.name)),
+  track_script: (n, t, c) => void pushAll(t.trackScripts, trackedList(n, c, -253, 253, 'track script', t.name)),
+  track_file: (n, t, c) => void pushAll(t.trackFiles, trackedList(n, c, -254, 254, 'track file', t.name)),
+  track_process: (n, t, c) => void pushAll(t.trackProcesses, trackedList(n, c, -254, 254, 'track process', t.name)),
+  track_bfd: (n, t, c) => void pushAll(t.trackBfds, trackedList(n, c, -253, 253, 'track bfd', t.name)),
   mcast_src_ip: (n, t, c) => {
     const a = c.addr(n, 0, false);
     if (a) t.sourceIp = a;
@@ -660,7 +679,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     const a = c.addr(n, 0, false);
     if (!a) return;
     const mc = a.family === 'inet' ? /^(22[4-9]|23\d)\./.test(a.address) : /^ff[0-9a-f]2:/i.test(a.address);
-    if (!mc) c.report(n, `(${t.name}) mcast_dst_ip '${a.address}' is not a ${a.family === 'inet' ? '' : 'link-local '}multicast address - ignoring`, 'invalid-value');
+    if (!mc) c.report(n, `(${t.name}) mcast_dst_ip ${a.address} not multicast. Skipping...`, 'invalid-value');
     else t.mcastDstIp = a;
   },
   track_src_ip: setBool('trackSrcIp', true),
@@ -673,7 +692,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     for (const e of needBlock(n, c)) {
       const a = parseIpAddress(e.keyword, false);
       if (!a) {
-        c.report(e, `(${t.name}) unicast_peer: invalid address '${e.keyword}' - ignoring`, 'invalid-value');
+        c.report(e, `Configuration error: VRRP instance[${t.name}] malformed unicast peer address[${e.keyword}]. Skipping...`, 'invalid-value');
         continue;
       }
       const p: { -readonly [K in keyof UnicastPeer]: UnicastPeer[K] } = { ...a };
@@ -696,9 +715,9 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     else if (n.args[0] === 'never') t.oldUnicastChecksum = 'never';
     else c.report(n, `unknown old_unicast_checksum option '${n.args[0]}'`, 'invalid-value');
   },
-  garp_master_delay: instSeconds('garpMasterDelayS', 255),
+  garp_master_delay: instSeconds('garpMasterDelayS', 4294),
   garp_master_repeat: instInt('garpMasterRepeat', 1, 255),
-  garp_lower_prio_delay: instSeconds('garpLowerPrioDelayS', 255),
+  garp_lower_prio_delay: instSeconds('garpLowerPrioDelayS', 4294),
   garp_lower_prio_repeat: instInt('garpLowerPrioRepeat', 1, 255),
   garp_master_refresh: instSeconds('garpMasterRefreshS', 0xffffffff),
   garp_master_refresh_repeat: instInt('garpMasterRefreshRepeat', 1, 255),
@@ -712,10 +731,12 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   higher_prio_send_advert: instBool('higherPrioSendAdvert'),
   skip_check_adv_addr: instBool('skipCheckAdvAddr'),
   authentication: (n, t, c) => {
-    const a: { authType?: 'PASS' | 'AH'; authPass?: string } = t.authentication ?? {};
+    const a: { authType?: 'PASS' | 'AH'; authPass?: string; owner: string } = { ...(t.authentication ?? {}), owner: t.name };
     t.set.set('authentication', n);
     walk(needBlock(n, c), AUTH, a, c);
-    t.authentication = a;
+    const { owner: _o, ...auth } = a;
+    void _o;
+    t.authentication = auth;
   },
   virtual_ipaddress: (n, t, c) => {
     t.set.set('virtual_ipaddress', n);
@@ -765,11 +786,11 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   lvs_sync_daemon_interface: (n, t, c) => c.report(n, `(${t.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon`, 'semantic', 'warning'),
 };
 
-const AUTH: Table<{ authType?: 'PASS' | 'AH'; authPass?: string }> = {
+const AUTH: Table<{ authType?: 'PASS' | 'AH'; authPass?: string; owner: string }> = {
   auth_type: (n, a, c) => {
     const s = c.need(n, 0);
     if (s === 'PASS' || s === 'AH') a.authType = s;
-    else if (s !== undefined) c.report(n, `Unknown authentication type '${s}'`, 'invalid-value', 'error', 0);
+    else if (s !== undefined) c.report(n, `(${a.owner}) unknown authentication type '${s}'`, 'invalid-value', 'error', 0);
   },
   auth_pass: (n, a, c) => {
     const s = c.need(n, 0);
@@ -815,7 +836,8 @@ export function newInstance(n: ConfigNode, name: string): InstanceDraft {
 type ScriptDraft = ConfigDraft['vrrpScripts'][number];
 export const VRRP_SCRIPT: Table<ScriptDraft> = {
   script: (n, s, c) => {
-    const sc = c.script(n);
+    // a vrrp_script only runs when something tracks it: counted for security in build.ts
+    const sc = c.script(n, 0, false);
     if (sc) {
       s.script = sc;
       s.hasScript = true;
@@ -935,12 +957,12 @@ const syncScript =
     if (s) g[k] = s;
   };
 export const VRRP_SYNC_GROUP: Table<SyncDraft> = {
-  group: (n, g, c) => void g.group.push(...listWords(n, c)),
-  track_interface: (n, g, c) => void g.trackInterfaces.push(...trackInterfaceList(n, c, g.name)),
-  track_script: (n, g, c) => void g.trackScripts.push(...trackedList(n, c, -253, 253, 'track script', g.name)),
-  track_file: (n, g, c) => void g.trackFiles.push(...trackedList(n, c, -254, 254, 'track file', g.name)),
-  track_process: (n, g, c) => void g.trackProcesses.push(...trackedList(n, c, -254, 254, 'track process', g.name)),
-  track_bfd: (n, g, c) => void g.trackBfds.push(...trackedList(n, c, -253, 253, 'track bfd', g.name)),
+  group: (n, g, c) => void pushAll(g.group, listWords(n, c)),
+  track_interface: (n, g, c) => void pushAll(g.trackInterfaces, trackInterfaceList(n, c, g.name)),
+  track_script: (n, g, c) => void pushAll(g.trackScripts, trackedList(n, c, -253, 253, 'track script', g.name)),
+  track_file: (n, g, c) => void pushAll(g.trackFiles, trackedList(n, c, -254, 254, 'track file', g.name)),
+  track_process: (n, g, c) => void pushAll(g.trackProcesses, trackedList(n, c, -254, 254, 'track process', g.name)),
+  track_bfd: (n, g, c) => void pushAll(g.trackBfds, trackedList(n, c, -253, 253, 'track bfd', g.name)),
   notify_master: syncScript('notifyMaster'),
   notify_backup: syncScript('notifyBackup'),
   notify_fault: syncScript('notifyFault'),
@@ -985,11 +1007,11 @@ export const GARP_GROUP: Table<{ -readonly [K in keyof GarpGroup]: GarpGroup[K] 
     const s = c.need(n, 0);
     if (s !== undefined) g.interfaces.push(s);
   },
-  interfaces: (n, g, c) => void g.interfaces.push(...listWords(n, c)),
+  interfaces: (n, g, c) => void pushAll(g.interfaces, listWords(n, c)),
 };
 
 export const TRACK_GROUP: Table<{ group: string[] }> = {
-  group: (n, g, c) => void g.group.push(...listWords(n, c)),
+  group: (n, g, c) => void pushAll(g.group, listWords(n, c)),
 };
 
 export const BFD_INSTANCE: Table<Mutable<BfdInstance>> = {
@@ -1097,6 +1119,7 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
       case 'connect_timeout': {
         const v = c.timerMs(e, 0);
         if (v !== undefined) ck.connectTimeoutMs = v;
+        else if (e.args[0] !== undefined) c.report(e, `connect_timeout ${e.args[0]} invalid - ignoring`, 'invalid-value');
         break;
       }
       case 'retry':
@@ -1167,7 +1190,14 @@ function newRealServer(n: ConfigNode, c: Ctx): Mutable<RealServer> | undefined {
 
 const REAL_SERVER: Table<Mutable<RealServer>> = {
   weight: (n, r, c) => {
-    const v = c.int(n, 0, 0, 65535);
+    const s = c.need(n, 0);
+    if (s === undefined) return;
+    if (/^-\d+$/.test(s)) {
+      c.report(n, `negative number '${s}'`, 'invalid-value');
+      c.report(n, `Real server weight ${s} is outside range 0-2147483647`, 'invalid-value');
+      return;
+    }
+    const v = c.int(n, 0, 0, 2147483647);
     if (v !== undefined) r.weight = v;
   },
   lvs_method: (n, r, c) => {
@@ -1197,7 +1227,7 @@ const REAL_SERVER: Table<Mutable<RealServer>> = {
     const v = c.bool(n);
     if (v !== undefined) r.smtpAlert = v;
   },
-  track_file: (n, r, c) => void r.trackFiles.push(...trackedList(n, c, -2147483647, 2147483647, 'track file', 'real server')),
+  track_file: (n, r, c) => void pushAll(r.trackFiles, trackedList(n, c, -2147483647, 2147483647, 'track file', 'real server')),
   delay_loop: () => undefined,
   alpha: () => undefined,
   omega: () => undefined,
@@ -1227,18 +1257,12 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
     const s = c.need(n, 0);
     if (s !== undefined) v.lvsSched = s;
   },
-  lvs_method: (n, v, c) => {
-    const s = c.need(n, 0);
-    if (s !== undefined) v.lvsMethod = s.toUpperCase();
-  },
-  lb_kind: (n, v, c) => {
-    const s = c.need(n, 0);
-    if (s !== undefined) v.lvsMethod = s.toUpperCase();
-  },
+  lvs_method: (n, v, c) => lvsMethod(n, v, c),
+  lb_kind: (n, v, c) => lvsMethod(n, v, c),
   protocol: (n, v, c) => {
     const s = c.need(n, 0);
     if (s === 'TCP' || s === 'UDP' || s === 'SCTP') v.protocol = s;
-    else if (s !== undefined) c.report(n, `unknown protocol '${s}'`, 'invalid-value');
+    else if (s !== undefined) c.report(n, `Unknown protocol ${s} - ignoring`, 'invalid-value');
   },
   persistence_timeout: (n, v, c) => {
     const k = n.args[0] === undefined ? 360 : c.int(n, 0, 1, 0x7fffffff);
@@ -1290,6 +1314,14 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
     ]),
   ),
 };
+
+function lvsMethod(n: ConfigNode, v: Mutable<VirtualServer>, c: Ctx): void {
+  const s = c.need(n, 0);
+  if (s === undefined) return;
+  const m = s.toUpperCase();
+  if (m === 'NAT' || m === 'DR' || m === 'TUN') v.lvsMethod = m;
+  else c.report(n, `PARSER : unknown [${s}] routing method for virtual server.`, 'invalid-value');
+}
 
 export function newVirtualServer(n: ConfigNode, c: Ctx): Mutable<VirtualServer> | undefined {
   const base = { file: n.file, line: n.line, delayLoopMs: 60000, lvsSched: 'wlc', lvsMethod: 'NAT', protocol: 'TCP', quorum: 1, hysteresis: 0, haSuspend: false, realServers: [], options: {} };

@@ -62,7 +62,7 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
       if (isClose(t)) {
         const open = stack.pop();
         if (!open) {
-          diags.push({ severity: 'error', category: 'syntax', file: t.file, line: t.line, column: t.column, message: `Unexpected '}' - ignoring` });
+          diags.push({ severity: 'error', category: 'syntax', file: t.file, line: t.line, column: t.column, message: `Extra '}' found` });
         } else {
           open.endLine = t.line;
         }
@@ -98,7 +98,7 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
       line: open.line,
       column: open.column,
       keyword: open.keyword,
-      message: `'{' opened here for '${open.keyword}' is never closed`,
+      message: `There are ${stack.length} missing '}'s or extra '{'s: '{' opened here for '${open.keyword}' is never closed`,
     });
   }
   return root as ConfigNode[];

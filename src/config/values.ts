@@ -10,8 +10,18 @@ export class Ctx {
   readonly diags: Diagnostic[] = [];
   /** true once any script is configured (for the SECURITY VIOLATION check) */
   scriptsConfigured = false;
-  /** argv[0] of every configured script (security check needs to know which exist) */
+  /** preference given to virtual/static rules configured without one */
+  nextRulePreference = 16384;
+  /** argv[0] of every script that will run as root (the security check needs to know which exist) */
   readonly scriptFiles: string[] = [];
+
+  /** record a script that will be executed (user: its own username, if any) */
+  scriptRuns(command: string, user?: string): void {
+    if (user !== undefined && user !== 'root') return;
+    this.scriptsConfigured = true;
+    const f = splitCommand(command)[0];
+    if (f !== undefined) this.scriptFiles.push(f);
+  }
 
   report(node: ConfigNode, message: string, category: DiagnosticCategory = 'invalid-value', severity: Severity = 'error', argIndex = -1): void {
     const column = argIndex >= 0 && argIndex < node.argColumns.length ? node.argColumns[argIndex]! : node.column;
@@ -27,7 +37,7 @@ export class Ctx {
   need(node: ConfigNode, idx: number): string | undefined {
     const v = node.args[idx];
     if (v === undefined) {
-      this.report(node, `${node.keyword} requires ${idx === 0 ? 'a parameter' : `${idx + 1} parameters`}`, 'missing-parameter');
+      this.report(node, `*** Configuration line starting \`${node.keyword}\` is missing a parameter after keyword \`${idx === 0 ? node.keyword : node.args[idx - 1]}\` at word position ${idx + 2}`, 'missing-parameter');
     }
     return v;
   }
@@ -60,12 +70,12 @@ export class Ctx {
     const s = this.need(node, idx);
     if (s === undefined) return undefined;
     if (!/^(\d+(\.\d*)?|\.\d+)$/.test(s)) {
-      this.report(node, `invalid timer value '${s}'`, 'invalid-value', 'error', idx);
+      this.report(node, `invalid number '${s}'`, 'invalid-value', 'error', idx);
       return undefined;
     }
     const v = Number(s);
     if (!Number.isFinite(v) || v < minS || v > maxS) {
-      this.report(node, `timer value '${s}' outside range [${minS}, ${maxS}]`, 'invalid-value', 'error', idx);
+      this.report(node, `number '${s}' outside range [${minS.toFixed(6)}, ${maxS.toFixed(6)}]`, 'invalid-value', 'error', idx);
       return undefined;
     }
     return Math.round(v * 1_000_000);
@@ -94,13 +104,11 @@ export class Ctx {
   }
 
   /** `SCRIPT [username [groupname]]` */
-  script(node: ConfigNode, idx = 0): ScriptCommand | undefined {
+  script(node: ConfigNode, idx = 0, runs = true): ScriptCommand | undefined {
     const s = this.need(node, idx);
     if (s === undefined) return undefined;
-    this.scriptsConfigured = true;
     const user = node.args[idx + 1];
-    const sc0 = splitCommand(s)[0];
-    if (sc0 !== undefined) this.scriptFiles.push(sc0);
+    if (runs) this.scriptRuns(s, user);
     const group = node.args[idx + 2];
     if (node.args.length > idx + 3) this.report(node, `extra parameters after ${node.keyword} script ignored`, 'syntax', 'warning', idx + 3);
     return makeScript(s, user, group);
@@ -179,3 +187,8 @@ export function canonicalIpv6(a: string): string {
 }
 
 export const familyName = (f: AddressFamily): string => (f === 'inet' ? 'IPv4' : 'IPv6');
+
+/** Append without spreading (a spread of a huge array overflows the stack). */
+export function pushAll<T>(to: T[], from: readonly T[]): void {
+  for (const x of from) to.push(x);
+}

@@ -151,7 +151,7 @@ test('track_script / track_interface / track_file / track_process entries with w
   assert.equal(r.config.trackFiles[0]!.weight, 3);
 });
 
-test('vrrp_sync_group: members, notify, instances know their group, tracking weights forced to 0', () => {
+test('vrrp_sync_group: members, notify, instances know their group, weighted tracking dropped', () => {
   const r = parse(
     'vrrp_script s {\n script /bin/true\n weight 10\n}\nvrrp_sync_group G {\n group {\n  A\n  B\n }\n notify_master /bin/m\n}\n' +
       'vrrp_instance A {\n interface eth0\n virtual_router_id 1\n track_script {\n  s weight 5\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n 192.0.2.2\n }\n}\n',
@@ -160,7 +160,8 @@ test('vrrp_sync_group: members, notify, instances know their group, tracking wei
   assert.deepEqual(g.group, ['A', 'B']);
   assert.equal(g.notifyMaster!.command, '/bin/m');
   assert.equal(r.config.vrrpInstances[0]!.syncGroup, 'G');
-  assert.equal(r.config.vrrpInstances[0]!.trackScripts[0]!.weight, 0);
+  assert.deepEqual(r.config.vrrpInstances[0]!.trackScripts, []);
+  assert.ok(r.diagnostics.some((d) => d.message === '(A) ignoring tracked script s with weights due to SYNC group'));
 });
 
 test('virtual_routes / virtual_rules / static_ipaddress / static_routes parsed', () => {

@@ -177,3 +177,13 @@ test('include on the real filesystem with globs and braces', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('${_PWD} is the directory of the file being read (changes inside an include)', () => {
+  const files: Record<string, string> = { '/opt/inc/x.conf': 'inner ${_PWD}\n' };
+  const r = preprocess('/etc/k/keepalived.conf', 'outer ${_PWD}\ninclude /opt/inc/x.conf\nafter ${_PWD}\n', {
+    configId: 'x',
+    readFile: (p) => files[p] ?? '',
+    glob: (p) => (p in files ? [p] : []),
+  });
+  assert.deepEqual(r.lines.map((l) => l.map((t) => t.text).join(' ')), ['outer /etc/k', 'inner /opt/inc', 'after /etc/k']);
+});

@@ -153,8 +153,8 @@ test('vrrp_sync_group: unknown member ignored, single member warned', () => {
 test('invalid numbers and addresses yield typed errors, never exceptions', () => {
   const r = parse(vi('A', ' virtual_router_id abc\n unicast_peer {\n  300.1.1.1\n }', 'not-an-ip'));
   assert.ok(r.diagnostics.some((d) => d.message === "invalid number 'abc'"));
-  assert.ok(r.diagnostics.some((d) => /invalid address '300.1.1.1'/.test(d.message)));
-  assert.ok(r.diagnostics.some((d) => /Invalid address 'not-an-ip'/.test(d.message)));
+  assert.ok(r.diagnostics.some((d) => d.message === 'Configuration error: VRRP instance[A] malformed unicast peer address[300.1.1.1]. Skipping...'));
+  assert.ok(r.diagnostics.some((d) => d.message === 'VRRP parsed invalid IP not-an-ip. skipping IP...'));
   for (const d of r.diagnostics) {
     assert.ok(d.line > 0 || d.message.includes('virtual router id'));
     assert.ok(['error', 'warning', 'info'].includes(d.severity));
@@ -168,4 +168,113 @@ test('diagnostics are in file order with file:line:column and keyword', () => {
   assert.equal(r.diagnostics[0]!.message, "Unknown keyword 'bogus'");
   assert.equal(r.diagnostics[0]!.column, 2);
   assert.equal(r.diagnostics[0]!.keyword, 'bogus');
+});
+
+test('vrrp_strict + accept with VRRPv2 is reset (RFC3768 has no accept mode)', () => {
+  const r = parse('global_defs {\n vrrp_strict\n}\n' + vi('A', ' virtual_router_id 1\n accept\n unicast_peer {\n  192.0.2.7\n }'));
+  assert.deepEqual(msgs(r), ['(A) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting']);
+  assert.equal(r.diagnostics[0]!.line, 7);
+  assert.equal(r.config.vrrpInstances[0]!.accept, false);
+  assert.equal(r.config.vrrpInstances[0]!.unicastPeers.length, 1);
+});
+
+test('authentication with version 3 is ignored with an error', () => {
+  const r = parse(vi('B', ' virtual_router_id 1\n version 3\n authentication {\n  auth_type PASS\n  auth_pass x\n }'));
+  assert.deepEqual(msgs(r), ['(B) VRRP version 3 does not support authentication. Ignoring.']);
+  assert.equal(r.config.vrrpInstances[0]!.authentication, undefined);
+});
+
+test('no interface and no unicast_peer: "(A) Unknown interface!" and the instance is dropped', () => {
+  const r = parse('vrrp_instance A {\n virtual_router_id 1\n unicast_peer {\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n');
+  assert.deepEqual(msgs(r), ['(A) Unknown interface!']);
+  assert.equal(r.config.vrrpInstances.length, 0);
+  // with a unicast peer the interface may be omitted
+  const r2 = parse('vrrp_instance A {\n virtual_router_id 1\n unicast_peer {\n 192.0.2.2\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n');
+  assert.deepEqual(r2.diagnostics, []);
+  assert.equal(r2.config.vrrpInstances[0]!.interface, undefined);
+});
+
+test('advert_int 0 / preempt_delay 2000: keepalived range messages, in keepalived order', () => {
+  const r = parse(vi('B', ' virtual_router_id 1\n advert_int 0\n preempt_delay 2000'));
+  assert.deepEqual(msgs(r), [
+    "number '0' outside range [0.010000, 255.000000]",
+    '(B) Advert interval (0) not valid! Must be > 0 - ignoring',
+    "number '2000' outside range [0.000000, 1000.000000]",
+    '(B) Preempt_delay not valid! must be between 0-1000',
+  ]);
+  assert.equal(r.config.vrrpInstances[0]!.advertIntervalCs, 100);
+});
+
+test('SECURITY VIOLATION counts only scripts that run: tracked vrrp_script yes, untracked no, non-root user no', () => {
+  const scr = 'vrrp_script s {\n script /bin/true\n}\n';
+  const sec = (r: ParseResult) => r.diagnostics.some((d) => d.category === 'security');
+  assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1'), { fileExists: () => true })), false);
+  assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1\n track_script {\n  s\n }'), { fileExists: () => true })), true);
+  assert.equal(sec(parse(vi('A', ' virtual_router_id 1\n notify_master /bin/true nobody'), { fileExists: () => true })), false);
+  assert.equal(sec(parse('global_defs {\n script_user nobody\n}\n' + vi('A', ' virtual_router_id 1\n notify_master /bin/true'), { fileExists: () => true })), false);
+});
+
+test('formatKeepalivedStyle gives keepalived -t lines', async () => {
+  const { formatKeepalivedStyle } = await import('../../src/config/index.js');
+  const r = parse(vi('A', ' virtual_router_id 1\n priority 0'));
+  assert.deepEqual(r.diagnostics.map(formatKeepalivedStyle), ["(k.conf: Line 4) number '0' outside range [1, 255]", '(k.conf: Line 4) (A) Priority not valid! must be between 1 & 255. Using default 100']);
+});
+
+test('keepalived fix-ups: use_vmac+unicast sets vmac_xmit_base, untrackable route, rule preference 16384.., duplicate instance, own track_interface', () => {
+  const r = parse(
+    'vrrp_instance A {\n interface eth0\n virtual_router_id 51\n use_vmac\n unicast_peer {\n  192.0.2.9\n }\n track_interface {\n  eth0\n }\n virtual_ipaddress {\n  192.0.2.1/24\n }\n virtual_routes {\n  198.51.100.0/24 via 192.0.2.254\n }\n virtual_rules {\n  from 192.0.2.0/24 table 100\n  from 192.0.2.0/25 table 101\n }\n}\n' +
+      vi('A', ' virtual_router_id 52'),
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.line, d.message]),
+    [
+      [15, 'Warning - cannot track route 198.51.100.0/24 with no interface specified, not tracking'],
+      [18, 'Rule has no preference specified - setting to 16384. This is probably not what you want.'],
+      [19, 'Rule has no preference specified - setting to 16383. This is probably not what you want.'],
+      [21, '(A) unicast with use_vmac requires vmac_xmit_base - setting'],
+      [22, 'vrrp instance A already defined'],
+      [0, '(A) Ignoring track_interface eth0 since own interface'],
+    ],
+  );
+  const v = r.config.vrrpInstances[0]!;
+  assert.equal(v.vmacXmitBase, true);
+  assert.equal(v.virtualRoutes[0]!.noTrack, true);
+  assert.deepEqual(v.virtualRules.map((x) => x.preference), [16384, 16383]);
+  assert.deepEqual(v.trackInterfaces, []);
+  assert.equal(r.config.vrrpInstances.length, 1);
+});
+
+test('keepalived wording: version, auth_type, mcast_dst_ip, VIP prefix too long, missing parameter', () => {
+  const r = parse(
+    'vrrp_instance A {\n interface eth0\n virtual_router_id 1\n version 4\n authentication {\n  auth_type FOO\n  auth_pass abc\n }\n mcast_dst_ip 192.0.2.1\n virtual_ipaddress {\n  192.0.2.1/33\n }\n priority\n}\n',
+  );
+  assert.deepEqual(r.diagnostics.map((d) => [d.line, d.message]), [
+    [4, "number '4' outside range [2, 3]"],
+    [4, '(A): Version must be either 2 or 3'],
+    [6, "(A) unknown authentication type 'FOO'"],
+    [9, '(A) mcast_dst_ip 192.0.2.1 not multicast. Skipping...'],
+    [11, "number '33' outside range [0, 32]"],
+    [11, 'Invalid address prefix len 33 for address 192.0.2.1/33 - using 32'],
+    [13, '*** Configuration line starting `priority` is missing a parameter after keyword `priority` at word position 2'],
+  ]);
+  const v = r.config.vrrpInstances[0]!;
+  assert.equal(v.virtualIpAddresses[0]!.prefixLength, 32);
+  assert.equal(v.authentication, undefined);
+  assert.equal(v.mcastDstIp.address, '224.0.0.18');
+});
+
+test('virtual_server without protocol / lb_algo / lb_kind: keepalived 2.2.7 errors and defaults (UDP, wlc, NAT)', () => {
+  const r = parse('virtual_server 192.0.2.10 80 {\n real_server 192.0.2.20 80 {\n  weight -1\n }\n}\n');
+  assert.deepEqual(msgs(r), [
+    'Virtual server [192.0.2.10]:none:80: no protocol set - defaulting to UDP',
+    "Virtual server [192.0.2.10]:udp:80: no scheduler set, setting default 'wlc'",
+    'Virtual server [192.0.2.10]:udp:80: no forwarding method set, setting default NAT',
+    "negative number '-1'",
+    'Real server weight -1 is outside range 0-2147483647',
+  ]);
+  const vs = r.config.virtualServers[0]!;
+  assert.equal(vs.protocol, 'UDP');
+  assert.equal(vs.lvsSched, 'wlc');
+  assert.equal(vs.lvsMethod, 'NAT');
+  assert.equal(vs.realServers[0]!.weight, 1);
 });
