@@ -197,6 +197,7 @@ export class InstanceRunner {
     if (adopt?.state === 'MASTER' && this.core.state === 'BACKUP') {
       this.feed({ type: 'forceState', nowMs: this.deps.now(), state: 'MASTER', reason: 'reload: keeping MASTER state' });
     }
+    if (this.quietRestart) log.info(`(${this.name}) reloaded in place, staying ${this.core.state}`);
     this.quietRestart = false;
     return true;
   }
@@ -353,6 +354,8 @@ export class InstanceRunner {
     const { log } = this.deps;
     switch (d.kind) {
       case 'log':
+        // a reload re-entering the state it had is not a state change: say so once, not "Entering"
+        if (this.quietRestart && /Entering (MASTER|BACKUP) STATE|Receive advertisement timeout/.test(d.message)) return;
         if (d.level === 'warning') log.warn(d.message);
         else log.info(d.message);
         return;

@@ -3,7 +3,7 @@
 // file keeps the old configuration running.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, chmodSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,5 +118,30 @@ test('reload: 100 reloads of an unchanged configuration with 20 Master instances
     assert.equal(allVips(), 0, 'no VIP left after stop');
   } finally {
     await lab.cleanup();
+  }
+});
+
+test('reload: --watch-config reloads when the file (or an included one) changes, through the SIGHUP path', { timeout: 60_000 }, async () => {
+  const lab = Lab.create();
+  const dir = mkdtempSync(join(tmpdir(), 'kts-watch-'));
+  try {
+    const h = lab.addHost({ name: 'n1', addresses: ['192.0.2.11/24'] });
+    const conf = join(dir, 'keepalived.conf');
+    const inc = join(dir, 'vips.conf');
+    writeFileSync(inc, '    203.0.113.1/24\n');
+    writeFileSync(conf, `vrrp_instance VI_1 {\n  interface vnet0\n  virtual_router_id 9\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    include ${inc}\n  }\n}\n`);
+    const proc = lab.spawn(h.ns, [process.execPath, cli, '-f', conf, '-n', '-l', '-p', join(dir, 'kts.pid'), '--watch-config']);
+    let log = '';
+    proc.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+    proc.stdout!.resume();
+    assert.ok(await waitFor(() => lab.addressesOf('n1').includes('203.0.113.1'), 15_000, 100), `Master:\n${log}`);
+    assert.match(log, /watching 2 configuration file\(s\)/);
+    writeFileSync(inc, '    203.0.113.1/24\n    203.0.113.2/24\n');
+    assert.ok(await waitFor(() => lab.addressesOf('n1').includes('203.0.113.2'), 10_000, 100), `the included file's change is applied:\n${log}`);
+    assert.match(log, /Reloading configuration \(configuration file changed\)/);
+    assert.equal(count(log, /Entering MASTER STATE/g), 1, 'no state change');
+  } finally {
+    await lab.cleanup();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
