@@ -5,21 +5,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { parseConfigText, type ParseOptions, type ParseResult } from '../../src/config/index.js';
+import { Prng } from '../../src/sim/prng.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../../test/fixtures/config/unit/full.conf');
 const SAMPLES = '/usr/share/doc/keepalived/samples';
 const SEED = Number(process.env.KTS_FUZZ_SEED ?? 0x5eed);
 const ITER = Number(process.env.KTS_FUZZ_ITER ?? 3000);
 
+/** every seeded test uses the simulator's PRNG (src/sim/prng.ts) */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 const corpus: string[] = [fs.readFileSync(FIXTURE, 'utf8')];

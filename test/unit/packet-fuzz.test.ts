@@ -12,21 +12,16 @@ import {
 import { internetChecksum, pseudoHeaderSum4, pseudoHeaderSum6, sumWords, foldChecksum } from '../../src/vrrp/checksum.js';
 import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/vrrp/packet-addr.js';
 import { AuthType, type VrrpAdvert } from '../../src/vrrp/types.js';
+import { Prng } from '../../src/sim/prng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? (Date.now() % 0x7fffffff)) >>> 0;
 const ITER = Number(process.env.FUZZ_ITER ?? 300_000);
 console.log(`# packet-fuzz seed ${SEED} (reproduce: FUZZ_SEED=${SEED}), ${ITER} packets`);
 
-/** mulberry32: small, fast, good enough for fuzzing. */
+/** every seeded test uses the simulator's PRNG (src/sim/prng.ts) */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 const rnd = prng(SEED);
 const int = (n: number) => Math.floor(rnd() * n);
