@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfigApi } from '../src/cli/config-api.js';
@@ -47,16 +47,27 @@ function stats(ms: number[]): { min: number; median: number } {
 }
 const fmt = (n: number): string => `${n.toFixed(1)} ms`;
 
-function timeCommand(argv: string[], runs: number): { times: number[]; codes: number[] } {
+// The shell's `times` builtin prints the CPU (user, sys) its children used: CPU time, unlike wall
+// time, does not grow when the shared machine is busy.
+const TIMED = '"$@" >/dev/null 2>&1; rc=$?; times; exit $rc';
+function parseTimes(out: string): number {
+  const lines = out.trim().split('\n');
+  const m = [...(lines[lines.length - 1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)];
+  return m.reduce((acc, x) => acc + (Number(x[1]) * 60 + Number(x[2])) * 1000, 0);
+}
+
+function timeCommand(nsPrefix: string[], argv: string[], runs: number): { times: number[]; cpu: number[]; codes: number[] } {
   const times: number[] = [];
+  const cpu: number[] = [];
   const codes: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore', timeout: 120_000 });
+    const r = spawnSync(nsPrefix[0]!, [...nsPrefix.slice(1), 'sh', '-c', TIMED, 'sh', ...argv], { encoding: 'utf8', timeout: 120_000 });
     times.push(performance.now() - t0);
+    cpu.push(parseTimes(r.stdout ?? ''));
     codes.push(r.status ?? -1);
   }
-  return { times, codes };
+  return { times, cpu, codes };
 }
 
 async function main(): Promise<number> {
@@ -68,21 +79,24 @@ async function main(): Promise<number> {
   const text = generateConfig();
   writeFileSync(file, text);
   console.log(`config: ${file}: ${DEFAULT_SHAPE.instances} vrrp_instances, ${DEFAULT_SHAPE.virtualServers * DEFAULT_SHAPE.realServersPerVs} real_servers, ${text.split('\n').length} lines, ${text.length} bytes; ${runs} runs each`);
-  const rows: Array<[string, { min: number; median: number }, string]> = [];
+  const rows: Array<[string, { min: number; median: number }, { min: number; median: number }, string]> = [];
   let ns: string | undefined;
   try {
     try {
       const api = await loadConfigApi();
       const times: number[] = [];
+      const cpu: number[] = [];
       let diags = 0;
       for (let i = 0; i < runs + 1; i++) {
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         const r = api.parseConfigFile(file, { interfaceExists: () => true });
+        const dc = process.cpuUsage(c0);
         const dt = performance.now() - t0;
-        if (i > 0) times.push(dt); // the first run warms up the JIT
+        if (i > 0) { times.push(dt); cpu.push((dc.user + dc.system) / 1000); } // run 0 warms the JIT
         diags = r.diagnostics.length;
       }
-      rows.push(['keepalived-ts parse (in-process)', stats(times), `${diags} diagnostics`]);
+      rows.push(['keepalived-ts parse (in-process)', stats(times), stats(cpu), `${diags} diagnostics`]);
     } catch (err) {
       console.log(`in-process parse: not measured: ${(err as Error).message}`);
     }
@@ -95,15 +109,17 @@ async function main(): Promise<number> {
       execFileSync('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p']);
       execFileSync('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
       const cli = new URL('../src/cli.js', import.meta.url).pathname;
-      const ours = timeCommand(['ip', 'netns', 'exec', ns, process.execPath, cli, '-t', '-f', file], runs);
-      rows.push(['keepalived-ts -t (end to end)', stats(ours.times), `exit ${[...new Set(ours.codes)].join('/')}`]);
-      const ka = timeCommand(['ip', 'netns', 'exec', ns, 'keepalived', '-t', '-f', file], runs);
-      rows.push(['keepalived 2.2.7 -t', stats(ka.times), `exit ${[...new Set(ka.codes)].join('/')}`]);
+      const inNs = ['ip', 'netns', 'exec', ns];
+      const ours = timeCommand(inNs, [process.execPath, cli, '-t', '-f', file], runs);
+      rows.push(['keepalived-ts -t (end to end)', stats(ours.times), stats(ours.cpu), `exit ${[...new Set(ours.codes)].join('/')}`]);
+      const ka = timeCommand(inNs, ['keepalived', '-t', '-f', file], runs);
+      rows.push(['keepalived 2.2.7 -t', stats(ka.times), stats(ka.cpu), `exit ${[...new Set(ka.codes)].join('/')}`]);
     }
-    const base = rows.find((r) => r[0].startsWith('keepalived 2.2.7'))?.[1];
-    for (const [name, s, note] of rows) {
-      const ratio = base ? ` x${(s.median / base.median).toFixed(2)} of keepalived` : '';
-      console.log(`${name.padEnd(34)} min ${fmt(s.min).padStart(10)}  median ${fmt(s.median).padStart(10)}${ratio}  (${note})`);
+    const base = rows.find((r) => r[0].startsWith('keepalived 2.2.7'));
+    console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall time grows with load; CPU time much less)`);
+    for (const [name, wall, cpu, note] of rows) {
+      const ratio = base ? `  ratio wall x${(wall.median / base[1].median).toFixed(2)} cpu x${(cpu.median / base[2].median).toFixed(2)}` : '';
+      console.log(`${name.padEnd(32)} wall min ${fmt(wall.min).padStart(9)} median ${fmt(wall.median).padStart(9)} | cpu min ${fmt(cpu.min).padStart(9)} median ${fmt(cpu.median).padStart(9)}${ratio}  (${note})`);
     }
   } finally {
     if (ns) { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } }
