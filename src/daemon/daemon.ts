@@ -159,10 +159,7 @@ export class Daemon {
     if (!group) return;
     const members = this.runners.filter((m) => group.group.includes(m.name) && m !== r);
     const why = `sync group ${group.name}`;
-    if (to === 'FAULT') for (const m of members) m.force('FAULT', group.name);
-    if (from === 'FAULT' && !members.some((m) => m.inFaultOwn())) {
-      for (const m of members) m.force('NOFAULT', group.name);
-    }
+    if (to === 'FAULT' || from === 'FAULT') this.syncGroupFaults(group);
     if (to === 'MASTER') for (const m of members) m.force('MASTER', why);
     if (to === 'BACKUP' && from === 'MASTER') for (const m of members) m.force('BACKUP', why);
     // group notify once every member is in the same state
@@ -177,6 +174,20 @@ export class Daemon {
       });
       this.fifo?.group(group.name, to);
       if (group.smtpAlert) this.smtpAlert('GROUP', group.name, to);
+    }
+  }
+
+  /**
+   * A member is held in FAULT by its group exactly while another member is in FAULT for a reason
+   * of its own. Derived from the members' own faults each time (never propagated member to
+   * member): propagating made two members hold each other in FAULT for ever once the first one
+   * recovered (its own fault cleared, the group fault its partner had put back on it stayed).
+   */
+  private syncGroupFaults(group: { name: string; group: readonly string[] }): void {
+    const members = this.runners.filter((m) => group.group.includes(m.name));
+    for (const m of members) {
+      const others = members.some((o) => o !== m && o.inFaultOwn());
+      m.force(others ? 'FAULT' : 'NOFAULT', group.name);
     }
   }
 
@@ -428,6 +439,8 @@ export class Daemon {
 
   private recomputeAll(): void {
     for (const r of this.runners) this.recompute(r);
+    // an own fault may have cleared without a state change (the group still held the member)
+    for (const g of this.config.vrrpSyncGroups) this.syncGroupFaults(g);
   }
 
   status(): InstanceStatus[] {
