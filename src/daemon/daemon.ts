@@ -59,6 +59,8 @@ export interface DaemonDeps {
 }
 
 export class Daemon {
+  /** how long a stopping daemon waits for its notify queues before killing what still runs */
+  static stopNotifyGraceMs = 3000;
   readonly runners: InstanceRunner[] = [];
   private readonly hub = new SocketHub();
   private rtnl!: Rtnl;
@@ -469,7 +471,15 @@ export class Daemon {
     for (const f of this.files.values()) f.tracker.stop();
     this.processMonitor?.stop();
     await Promise.all(this.runners.map((r) => r.stop().catch((err: Error) => this.log.error(`(${r.name}) stop: ${err.message}`))));
-    await this.notifier.idle().catch(() => undefined);
+    // Let queued notifications (notify_stop among them) finish, but bounded: a hung notify
+    // script must not hold the shutdown for its whole timeout; close() kills what still runs.
+    let grace: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.notifier.idle().then(() => true, () => true),
+      new Promise<boolean>((r) => { grace = setTimeout(() => r(false), Daemon.stopNotifyGraceMs); }),
+    ]);
+    clearTimeout(grace);
+    if (!drained) this.log.warn(`notify scripts still running ${Daemon.stopNotifyGraceMs / 1000} s after stop: killing them`);
     await this.notifier.close();
     await this.fifo?.close();
     await this.hub.closeAll();
