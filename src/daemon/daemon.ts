@@ -132,6 +132,7 @@ export class Daemon {
       now: this.now, garp: () => this.garp(), ndisc: (ifname) => this.ndisc(ifname), fifo: this.fifo,
       script: (line, user, group) => this.script(line, user, group),
       onStateChanged: (r, from, to) => this.syncGroupFollow(r, from, to),
+      beforeNotify: (r, state) => this.syncGroupBeforeMember(r, state),
     });
   }
 
@@ -166,16 +167,36 @@ export class Daemon {
     if (to === 'BACKUP' && from === 'MASTER') for (const m of members) m.force('BACKUP', why);
     // group notify once every member is in the same state
     const all = [r, ...members];
-    if ((to === 'MASTER' || to === 'BACKUP' || to === 'FAULT') && all.every((m) => m.state === to) && this.groupState.get(group.name) !== to) {
-      this.groupState.set(group.name, to);
-      this.log.info(`VRRP_Group(${group.name}) Syncing instances to ${to} state`);
-      const s = (c: typeof group.notifyMaster) => (c ? this.script(c.command, c.user, c.group) : undefined);
-      void this.notifier.notifyState({
-        kind: 'GROUP', name: group.name, state: to, priority: 0,
-        scripts: { master: s(group.notifyMaster), backup: s(group.notifyBackup), fault: s(group.notifyFault), stop: s(group.notifyStop), generic: s(group.notify) },
-      });
-      this.fifo?.group(group.name, to);
-      if (group.smtpAlert) this.smtpAlert('GROUP', group.name, to);
+    if ((to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP') && all.every((m) => m.state === to) && this.groupState.get(group.name) !== to) {
+      this.groupNotify(group, to);
+    }
+  }
+
+  private groupNotify(group: KeepalivedConfig['vrrpSyncGroups'][number], to: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
+    this.groupState.set(group.name, to);
+    if (to !== 'STOP') this.log.info(`VRRP_Group(${group.name}) Syncing instances to ${to} state`);
+    const s = (c: typeof group.notifyMaster) => (c ? this.script(c.command, c.user, c.group) : undefined);
+    void this.notifier.notifyState({
+      kind: 'GROUP', name: group.name, state: to, priority: 0,
+      scripts: { master: s(group.notifyMaster), backup: s(group.notifyBackup), fault: s(group.notifyFault), stop: s(group.notifyStop), generic: s(group.notify) },
+    });
+    this.fifo?.group(group.name, to);
+    if (group.smtpAlert) this.smtpAlert('GROUP', group.name, to);
+  }
+
+  /**
+   * keepalived's order of notifications in a sync group (measured on its notify_fifo, 2.2.7): the
+   * group's initial BACKUP comes before its members' lines; a member going MASTER takes the other
+   * members to MASTER first, its own line comes after theirs.
+   */
+  private syncGroupBeforeMember(r: InstanceRunner, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
+    const group = this.config.vrrpSyncGroups.find((g) => g.group.includes(r.name));
+    if (!group) return;
+    if (state === 'BACKUP' && !this.groupState.has(group.name)) {
+      this.groupNotify(group, 'BACKUP');
+    } else if (state === 'MASTER') {
+      // the others' cores are not the one being handled now: forcing them here re-enters nothing
+      for (const m of this.runners) if (m !== r && group.group.includes(m.name)) m.force('MASTER', `sync group ${group.name}`);
     }
   }
 
