@@ -113,6 +113,8 @@ ${inst('VI_T', 33, 'track_file {\n    tz weight 0\n  }')}
 
     clearInterval(sampler);
     sampler = undefined;
+    // no enable_script_security: keepalived's warning, said once
+    assert.equal((d.log().match(/SECURITY VIOLATION - scripts are being executed but script_security not enabled/g) ?? []).length, 1, `the SECURITY VIOLATION warning once${why()}`);
     const runs = readOr(join(dir, 'hang.log')).split('\n').filter(Boolean).length;
     assert.ok(runs >= 5, `the hung script is run again after each timeout (${runs} runs)`);
     assert.ok(maxHang <= 1, `never two runs of the hung script at once (max ${maxHang})`);
