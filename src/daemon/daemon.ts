@@ -58,6 +58,11 @@ export interface DaemonDeps {
   now?: () => number;
 }
 
+/** Everything that tracks: the instances and the sync groups (whose trackers apply to their members). */
+function trackers(cfg: KeepalivedConfig): Array<Pick<VrrpInstance, 'trackScripts' | 'trackFiles' | 'trackProcesses'>> {
+  return [...cfg.vrrpInstances, ...cfg.vrrpSyncGroups];
+}
+
 export class Daemon {
   /** how long a stopping daemon waits for its notify queues before killing what still runs */
   static stopNotifyGraceMs = 3000;
@@ -329,7 +334,7 @@ export class Daemon {
       }
       list.push({ name: c.command, line: c.command, uid: su.uid, gid: su.gid, vrrpScript });
     };
-    const tracked = new Set(cfg.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
+    const tracked = new Set(trackers(cfg).flatMap((i) => i.trackScripts.map((t) => t.name)));
     for (const sc of cfg.vrrpScripts) if (tracked.has(sc.name)) add(`vrrp_script ${sc.name}`, sc.script, sc.name);
     for (const i of [...cfg.vrrpInstances, ...cfg.vrrpSyncGroups]) {
       for (const c of [i.notifyMaster, i.notifyBackup, i.notifyFault, i.notifyStop, i.notify]) add(`notify ${i.name}`, c);
@@ -355,7 +360,7 @@ export class Daemon {
   /** Run exactly the trackers that `cfg` uses; an unchanged definition keeps its running tracker (and status). */
   private reconcileTrackers(cfg: KeepalivedConfig): void {
     this.reconcileProcesses(cfg);
-    const used = new Set(cfg.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
+    const used = new Set(trackers(cfg).flatMap((i) => i.trackScripts.map((t) => t.name)));
     for (const [name, cur] of this.scripts) {
       const def = cfg.vrrpScripts.find((d) => d.name === name);
       if (!def || !used.has(name) || !sameConfig(def, cur.def)) {
@@ -378,7 +383,7 @@ export class Daemon {
       this.scripts.set(def.name, { def, runner });
       runner.start();
     }
-    const usedFiles = new Set(cfg.vrrpInstances.flatMap((i) => i.trackFiles.map((t) => t.name)));
+    const usedFiles = new Set(trackers(cfg).flatMap((i) => i.trackFiles.map((t) => t.name)));
     for (const [name, cur] of this.files) {
       const def = cfg.trackFiles.find((d) => d.name === name);
       if (!def || !usedFiles.has(name) || !sameConfig(def, cur.def)) {
@@ -398,7 +403,7 @@ export class Daemon {
 
   /** vrrp_track_process: one process-event monitor for all tracked processes (rebuilt when they change). */
   private reconcileProcesses(cfg: KeepalivedConfig): void {
-    const used = new Set(cfg.vrrpInstances.flatMap((i) => i.trackProcesses.map((t) => t.name)));
+    const used = new Set(trackers(cfg).flatMap((i) => i.trackProcesses.map((t) => t.name)));
     const defs = cfg.trackProcesses.filter((d) => used.has(d.name));
     const same = defs.length === this.processes.size && defs.every((d) => { const c = this.processes.get(d.name); return c && sameConfig(c.def, d); });
     if (same) return;
@@ -425,8 +430,16 @@ export class Daemon {
     mon.start().then(() => this.recomputeAll(), (err: Error) => this.log.error(`track_process: ${err.message}`));
   }
 
-  private trackedInputs(inst: VrrpInstance): TrackedInput[] {
+  private trackedInputs(instance: VrrpInstance): TrackedInput[] {
     const out: TrackedInput[] = [];
+    // a sync group's trackers count for every member, as if each member listed them (keepalived.conf(5))
+    const group = this.config.vrrpSyncGroups.find((g) => g.group.includes(instance.name));
+    const inst = group ? {
+      trackScripts: [...instance.trackScripts, ...group.trackScripts],
+      trackInterfaces: [...instance.trackInterfaces, ...group.trackInterfaces],
+      trackProcesses: [...instance.trackProcesses, ...group.trackProcesses],
+      trackFiles: [...instance.trackFiles, ...group.trackFiles],
+    } : instance;
     for (const t of inst.trackScripts) {
       const s = this.scripts.get(t.name);
       if (!s) continue;

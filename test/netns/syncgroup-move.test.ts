@@ -1,9 +1,9 @@
 // vrrp_sync_group in a real kernel: two instances on two interfaces of each node move together
-// when one of them loses its own interface or its tracker; the group's notify scripts run once
+// when one of them loses its own interface or its tracker, and when the group's own tracker fails; the group's notify scripts run once
 // per group transition, with the generic notify's "GROUP name STATE priority" arguments.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Lab, waitFor } from '../helpers/netns.js';
@@ -30,10 +30,16 @@ vrrp_script chk {
   script "${dir}/${node}-chk.sh"
   interval 1
 }
+track_file gz {
+  file "${dir}/${node}-gz/v"
+}
 vrrp_sync_group G1 {
   group {
     VI_A
     VI_B
+  }
+  track_file {
+    gz weight 0
   }
   notify_master "${dir}/gnotify.sh ${node} master"
   notify_backup "${dir}/gnotify.sh ${node} backup"
@@ -77,6 +83,8 @@ test('sync group: members move together when one loses its interface or its trac
     writeScript(join(dir, 'gnotify.sh'), `echo "$*" >> ${glog}\n`);
     for (const n of ['n1', 'n2']) {
       writeFileSync(join(dir, `${n}.ctl`), '0\n');
+      mkdirSync(join(dir, `${n}-gz`));
+      writeFileSync(join(dir, `${n}-gz`, 'v'), '0\n');
       writeScript(join(dir, `${n}-chk.sh`), `exit $(cat ${dir}/${n}.ctl)\n`);
       writeFileSync(join(dir, `${n}.conf`), conf(dir, n, n === 'n1' ? 150 : 100));
     }
@@ -116,10 +124,18 @@ test('sync group: members move together when one loses its interface or its trac
       writeFileSync(join(dir, 'n1.ctl'), '0\n');
       assert.ok(await waitFor(() => both('n1'), 15_000, 50), `both back on n1 when the tracker recovers${why()}`);
 
+      // the group's own tracker (track_file weight 0 in vrrp_sync_group) takes both members
+      t = Date.now();
+      writeFileSync(join(dir, 'n1-gz', 'v'), '1\n');
+      assert.ok(await waitFor(() => both('n2'), 15_000, 50), `both VIPs on n2 after the group's track_file went non-zero${why()}`);
+      const groupTrackMs = Date.now() - t;
+      writeFileSync(join(dir, 'n1-gz', 'v'), '0\n');
+      assert.ok(await waitFor(() => both('n1'), 15_000, 50), `both back on n1 when the group's tracker recovers${why()}`);
+
       const masters = (readOr(glog).match(/^n1 master$/gm) ?? []).length;
-      assert.equal(masters, 3, `one group notify_master per group transition on n1 (got ${masters})${why()}`);
+      assert.equal(masters, 4, `one group notify_master per group transition on n1 (got ${masters})${why()}`);
       assert.ok(longestSplitMs < 1500, `the two VIPs were never held by different nodes for long (longest ${longestSplitMs} ms, ${split} samples)`);
-      console.log(`# sync group: interface loss moved both VIPs in ${ifMoveMs} ms, tracker failure in ${trackMoveMs} ms; longest split ${longestSplitMs} ms`);
+      console.log(`# sync group: interface loss moved both VIPs in ${ifMoveMs} ms, tracker failure in ${trackMoveMs} ms, group tracker in ${groupTrackMs} ms; longest split ${longestSplitMs} ms`);
     } finally {
       clearInterval(sampler);
     }
