@@ -59,7 +59,14 @@ export interface DaemonDeps {
   now?: () => number;
 }
 
+/** Everything that tracks: the instances and the sync groups (whose trackers apply to their members). */
+function trackers(cfg: KeepalivedConfig): Array<Pick<VrrpInstance, 'trackScripts' | 'trackFiles' | 'trackProcesses'>> {
+  return [...cfg.vrrpInstances, ...cfg.vrrpSyncGroups];
+}
+
 export class Daemon {
+  /** how long a stopping daemon waits for its notify queues before killing what still runs */
+  static stopNotifyGraceMs = 3000;
   readonly runners: InstanceRunner[] = [];
   private readonly hub = new SocketHub();
   private rtnl!: Rtnl;
@@ -152,6 +159,7 @@ export class Daemon {
       now: this.now, garp: () => this.garp(), ndisc: (ifname) => this.ndisc(ifname), fifo: this.fifo,
       script: (line, user, group) => this.script(line, user, group),
       onStateChanged: (r, from, to) => this.syncGroupFollow(r, from, to),
+      beforeNotify: (r, state) => this.syncGroupBeforeMember(r, state),
     });
   }
 
@@ -181,24 +189,55 @@ export class Daemon {
     if (!group) return;
     const members = this.runners.filter((m) => group.group.includes(m.name) && m !== r);
     const why = `sync group ${group.name}`;
-    if (to === 'FAULT') for (const m of members) m.force('FAULT', group.name);
-    if (from === 'FAULT' && !members.some((m) => m.inFaultOwn())) {
-      for (const m of members) m.force('NOFAULT', group.name);
-    }
+    if (to === 'FAULT' || from === 'FAULT') this.syncGroupFaults(group);
     if (to === 'MASTER') for (const m of members) m.force('MASTER', why);
     if (to === 'BACKUP' && from === 'MASTER') for (const m of members) m.force('BACKUP', why);
     // group notify once every member is in the same state
     const all = [r, ...members];
-    if ((to === 'MASTER' || to === 'BACKUP' || to === 'FAULT') && all.every((m) => m.state === to) && this.groupState.get(group.name) !== to) {
-      this.groupState.set(group.name, to);
-      this.log.info(`VRRP_Group(${group.name}) Syncing instances to ${to} state`);
-      const s = (c: typeof group.notifyMaster) => (c ? this.script(c.command, c.user, c.group) : undefined);
-      void this.notifier.notifyState({
-        kind: 'GROUP', name: group.name, state: to, priority: 0,
-        scripts: { master: s(group.notifyMaster), backup: s(group.notifyBackup), fault: s(group.notifyFault), stop: s(group.notifyStop), generic: s(group.notify) },
-      });
-      this.fifo?.group(group.name, to);
-      if (group.smtpAlert) this.smtpAlert('GROUP', group.name, to);
+    if ((to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP') && all.every((m) => m.state === to) && this.groupState.get(group.name) !== to) {
+      this.groupNotify(group, to);
+    }
+  }
+
+  private groupNotify(group: KeepalivedConfig['vrrpSyncGroups'][number], to: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
+    this.groupState.set(group.name, to);
+    if (to !== 'STOP') this.log.info(`VRRP_Group(${group.name}) Syncing instances to ${to} state`);
+    const s = (c: typeof group.notifyMaster) => (c ? this.script(c.command, c.user, c.group) : undefined);
+    void this.notifier.notifyState({
+      kind: 'GROUP', name: group.name, state: to, priority: 0,
+      scripts: { master: s(group.notifyMaster), backup: s(group.notifyBackup), fault: s(group.notifyFault), stop: s(group.notifyStop), generic: s(group.notify) },
+    });
+    this.fifo?.group(group.name, to);
+    if (group.smtpAlert) this.smtpAlert('GROUP', group.name, to);
+  }
+
+  /**
+   * keepalived's order of notifications in a sync group (measured on its notify_fifo, 2.2.7): the
+   * group's initial BACKUP comes before its members' lines; a member going MASTER takes the other
+   * members to MASTER first, its own line comes after theirs.
+   */
+  private syncGroupBeforeMember(r: InstanceRunner, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
+    const group = this.config.vrrpSyncGroups.find((g) => g.group.includes(r.name));
+    if (!group) return;
+    if (state === 'BACKUP' && !this.groupState.has(group.name)) {
+      this.groupNotify(group, 'BACKUP');
+    } else if (state === 'MASTER') {
+      // the others' cores are not the one being handled now: forcing them here re-enters nothing
+      for (const m of this.runners) if (m !== r && group.group.includes(m.name)) m.force('MASTER', `sync group ${group.name}`);
+    }
+  }
+
+  /**
+   * A member is held in FAULT by its group exactly while another member is in FAULT for a reason
+   * of its own. Derived from the members' own faults each time (never propagated member to
+   * member): propagating made two members hold each other in FAULT for ever once the first one
+   * recovered (its own fault cleared, the group fault its partner had put back on it stayed).
+   */
+  private syncGroupFaults(group: { name: string; group: readonly string[] }): void {
+    const members = this.runners.filter((m) => group.group.includes(m.name));
+    for (const m of members) {
+      const others = members.some((o) => o !== m && o.inFaultOwn());
+      m.force(others ? 'FAULT' : 'NOFAULT', group.name);
     }
   }
 
@@ -319,7 +358,7 @@ export class Daemon {
       }
       list.push({ name: c.command, line: c.command, uid: su.uid, gid: su.gid, vrrpScript });
     };
-    const tracked = new Set(cfg.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
+    const tracked = new Set(trackers(cfg).flatMap((i) => i.trackScripts.map((t) => t.name)));
     for (const sc of cfg.vrrpScripts) if (tracked.has(sc.name)) add(`vrrp_script ${sc.name}`, sc.script, sc.name);
     for (const i of [...cfg.vrrpInstances, ...cfg.vrrpSyncGroups]) {
       for (const c of [i.notifyMaster, i.notifyBackup, i.notifyFault, i.notifyStop, i.notify]) add(`notify ${i.name}`, c);
@@ -345,7 +384,7 @@ export class Daemon {
   /** Run exactly the trackers that `cfg` uses; an unchanged definition keeps its running tracker (and status). */
   private reconcileTrackers(cfg: KeepalivedConfig): void {
     this.reconcileProcesses(cfg);
-    const used = new Set(cfg.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
+    const used = new Set(trackers(cfg).flatMap((i) => i.trackScripts.map((t) => t.name)));
     for (const [name, cur] of this.scripts) {
       const def = cfg.vrrpScripts.find((d) => d.name === name);
       if (!def || !used.has(name) || !sameConfig(def, cur.def)) {
@@ -368,7 +407,7 @@ export class Daemon {
       this.scripts.set(def.name, { def, runner });
       runner.start();
     }
-    const usedFiles = new Set(cfg.vrrpInstances.flatMap((i) => i.trackFiles.map((t) => t.name)));
+    const usedFiles = new Set(trackers(cfg).flatMap((i) => i.trackFiles.map((t) => t.name)));
     for (const [name, cur] of this.files) {
       const def = cfg.trackFiles.find((d) => d.name === name);
       if (!def || !usedFiles.has(name) || !sameConfig(def, cur.def)) {
@@ -388,7 +427,7 @@ export class Daemon {
 
   /** vrrp_track_process: one process-event monitor for all tracked processes (rebuilt when they change). */
   private reconcileProcesses(cfg: KeepalivedConfig): void {
-    const used = new Set(cfg.vrrpInstances.flatMap((i) => i.trackProcesses.map((t) => t.name)));
+    const used = new Set(trackers(cfg).flatMap((i) => i.trackProcesses.map((t) => t.name)));
     const defs = cfg.trackProcesses.filter((d) => used.has(d.name));
     const same = defs.length === this.processes.size && defs.every((d) => { const c = this.processes.get(d.name); return c && sameConfig(c.def, d); });
     if (same) return;
@@ -415,8 +454,16 @@ export class Daemon {
     mon.start().then(() => this.recomputeAll(), (err: Error) => this.log.error(`track_process: ${err.message}`));
   }
 
-  private trackedInputs(inst: VrrpInstance): TrackedInput[] {
+  private trackedInputs(instance: VrrpInstance): TrackedInput[] {
     const out: TrackedInput[] = [];
+    // a sync group's trackers count for every member, as if each member listed them (keepalived.conf(5))
+    const group = this.config.vrrpSyncGroups.find((g) => g.group.includes(instance.name));
+    const inst = group ? {
+      trackScripts: [...instance.trackScripts, ...group.trackScripts],
+      trackInterfaces: [...instance.trackInterfaces, ...group.trackInterfaces],
+      trackProcesses: [...instance.trackProcesses, ...group.trackProcesses],
+      trackFiles: [...instance.trackFiles, ...group.trackFiles],
+    } : instance;
     for (const t of inst.trackScripts) {
       const s = this.scripts.get(t.name);
       if (!s) continue;
@@ -452,6 +499,8 @@ export class Daemon {
 
   private recomputeAll(): void {
     for (const r of this.runners) this.recompute(r);
+    // an own fault may have cleared without a state change (the group still held the member)
+    for (const g of this.config.vrrpSyncGroups) this.syncGroupFaults(g);
   }
 
   status(): InstanceStatus[] {
@@ -480,7 +529,15 @@ export class Daemon {
     for (const f of this.files.values()) f.tracker.stop();
     this.processMonitor?.stop();
     await Promise.all(this.runners.map((r) => r.stop().catch((err: Error) => this.log.error(`(${r.name}) stop: ${err.message}`))));
-    await this.notifier.idle().catch(() => undefined);
+    // Let queued notifications (notify_stop among them) finish, but bounded: a hung notify
+    // script must not hold the shutdown for its whole timeout; close() kills what still runs.
+    let grace: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.notifier.idle().then(() => true, () => true),
+      new Promise<boolean>((r) => { grace = setTimeout(() => r(false), Daemon.stopNotifyGraceMs); }),
+    ]);
+    clearTimeout(grace);
+    if (!drained) this.log.warn(`notify scripts still running ${Daemon.stopNotifyGraceMs / 1000} s after stop: killing them`);
     await this.notifier.close();
     await this.fifo?.close();
     await this.statics(this.config, false);

@@ -2,7 +2,8 @@
 // vrrp_instance, stop gracefully on SIGTERM/SIGINT. The CLI (src/cli.ts) calls runDaemon().
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { formatDiagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import type { Logger } from 'pino';
 import { parseConfigFile } from '../config/index.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
 import { Daemon } from './daemon.js';
@@ -38,6 +39,19 @@ export interface DaemonOptions {
 /** Exit codes of the running daemon (keepalived's: 0 ok, 1 could not start, 3 bad config). */
 export const DaemonExit = { ok: 0, startFailed: 1, badConfig: 3 } as const;
 
+/**
+ * One configuration diagnostic into the log. The parser's SECURITY VIOLATION warning is left to
+ * the daemon, which checks the script files themselves and says it once (it was logged twice,
+ * once as ": warning: ..." with no location); a message with no file is logged without one.
+ */
+function logDiagnostic(log: Logger, d: Diagnostic): void {
+  if (d.category === 'security') return;
+  const line = d.file ? formatDiagnostic(d) : `${d.keyword ? `${d.keyword}: ` : ''}${d.message}`;
+  if (d.severity === 'error') log.error(line);
+  else if (d.severity === 'warning') log.warn(line);
+  else log.debug(line);
+}
+
 function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
@@ -62,12 +76,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
 
   const parsed = parseConfigFile(options.configFile, { configId: options.configId });
-  for (const d of parsed.diagnostics) {
-    const line = formatDiagnostic(d);
-    if (d.severity === 'error') log.error(line);
-    else if (d.severity === 'warning') log.warn(line);
-    else log.debug(line);
-  }
+  for (const d of parsed.diagnostics) logDiagnostic(log, d);
   if (parsed.diagnostics.some((d) => d.category === 'file-not-found' && d.line === 0) || parsed.diagnostics.some((d) => d.category === 'fatal')) {
     log.fatal('cannot run with this configuration');
     return DaemonExit.badConfig;
@@ -115,10 +124,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         log.info(`Reloading configuration (${why})`);
         const next = parseConfigFile(options.configFile, { configId: options.configId });
         const errors = next.diagnostics.filter((d) => d.severity === 'error');
-        for (const d of next.diagnostics) {
-          if (d.severity === 'error') log.error(formatDiagnostic(d));
-          else if (d.severity === 'warning') log.warn(formatDiagnostic(d));
-        }
+        for (const d of next.diagnostics) if (d.severity !== 'info') logDiagnostic(log, d);
         if (errors.length > 0) {
           log.error(`Reload aborted: ${errors.length} error(s) in the configuration; still running the previous one, unchanged`);
           daemon.reloads.failed++;

@@ -31,6 +31,8 @@ export interface RunnerDeps {
   fifo?: NotifyFifo;
   /** called after every state change of this instance (sync groups follow it) */
   onStateChanged?(runner: InstanceRunner, from: VrrpState, to: VrrpState): void;
+  /** called just before this instance's notify scripts and fifo line for `state` (sync group ordering) */
+  beforeNotify?(runner: InstanceRunner, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void;
   /** resolve a notify line to a script (uid/gid of script_user); undefined: refused by script security */
   script(line: string | undefined, user?: string, group?: string): NotifyScript | undefined;
 }
@@ -494,6 +496,7 @@ export class InstanceRunner {
   }
 
   private notify(state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP', priority: number): void {
+    this.deps.beforeNotify?.(this, state);
     const i = this.inst;
     const s = (c: typeof i.notifyMaster) => (c ? this.deps.script(c.command, c.user, c.group) : undefined);
     void this.deps.notifier.notifyState({
