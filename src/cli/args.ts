@@ -35,6 +35,8 @@ export interface CliOptions {
   dataDir?: string;
   /** --watch-config (keepalived-ts): reload when the configuration files change */
   watchConfig: boolean;
+  /** --notify-timeout SECONDS (keepalived-ts) */
+  notifyTimeoutS?: number;
   /** keepalived says "Unexpected argument(s)" for stray words and goes on; so do we */
   warnings: string[];
 }
@@ -64,6 +66,7 @@ const OURS: Record<string, OptSpec> = {
   'log-json': { value: 'none' },
   'data-dir': { value: 'required' },
   'watch-config': { value: 'none' },
+  'notify-timeout': { value: 'required' },
 };
 
 /** keepalived 2.2.7 options that keepalived-ts does not implement (long name -> short). */
@@ -168,6 +171,7 @@ export function usage(): string {
     '      --log-json             log JSON lines instead of text',
     '      --data-dir=DIR         where SIGUSR1 (keepalived-ts.data, .json) and SIGUSR2 (.stats) write (default /tmp)',
     '      --watch-config         reload when a configuration file changes (as SIGHUP does)',
+    '      --notify-timeout=SECS  run limit of each notify script, then its process group is killed (default 30)',
     '  keepalived-ts status [--json] [--status-listen=HOST:PORT]',
     '                             print the instances of a running daemon (default 127.0.0.1:9650)',
   ].join('\n');
@@ -207,6 +211,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
       .option('log-json', { type: 'boolean' })
       .option('data-dir', { type: 'string' })
       .option('watch-config', { type: 'boolean' })
+      .option('notify-timeout', { type: 'string' })
       .fail((msg, err) => { throw err ?? new UsageError(msg); })
       .parseSync() as Record<string, unknown>;
   } catch (err) {
@@ -249,6 +254,12 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
   if (listen !== undefined) options.statusListen = listen;
   const dataDir = str('data-dir');
   if (dataDir !== undefined) options.dataDir = dataDir;
+  const nt = str('notify-timeout');
+  if (nt !== undefined) {
+    const v = Number(nt);
+    if (!Number.isFinite(v) || v <= 0) return { ok: false, exitCode: ExitCode.usage, message: `keepalived-ts: --notify-timeout needs a positive number of seconds (got "${nt}")` };
+    options.notifyTimeoutS = v;
+  }
   if (configTest) options.configTestLog = configTest;
   const id = str('config-id');
   if (id !== undefined) options.configId = id;

@@ -139,6 +139,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         statusListen: opts.statusListen,
         dataDir: opts.dataDir,
         watchConfig: opts.watchConfig,
+        notifyTimeoutS: opts.notifyTimeoutS,
       });
     case 'status': {
       const where = opts.statusListen ?? DEFAULT_STATUS_LISTEN;

@@ -56,6 +56,8 @@ export interface DaemonSnapshot {
 
 export interface DaemonDeps {
   log: Logger;
+  /** run limit of one notify script (default 30 s) */
+  notifyTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -92,7 +94,8 @@ export class Daemon {
   constructor(public config: KeepalivedConfig, deps: DaemonDeps) {
     this.log = deps.log;
     this.now = deps.now ?? (() => performance.now());
-    this.notifier = new Notifier({});
+    // keepalived has no limit; ours defaults to 30 s (--notify-timeout)
+    this.notifier = new Notifier({ timeoutMs: deps.notifyTimeoutMs ?? 30_000 });
     this.notifier.on('run', (r) => {
       if (r.result.kind !== 'exit' || r.result.code !== 0) {
         this.log.warn(`notify script "${r.line}" ${r.result.kind === 'timeout' ? 'timed out and was killed' : `failed (${r.result.kind} ${r.result.code ?? r.result.signal ?? ''})`}`);

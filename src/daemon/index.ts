@@ -34,6 +34,8 @@ export interface DaemonOptions {
   dataDir?: string;
   /** --watch-config: reload when the configuration files change (debounced, the SIGHUP path) */
   watchConfig?: boolean;
+  /** --notify-timeout SECONDS: run limit of each notify script (default 30) */
+  notifyTimeoutS?: number;
 }
 
 /** Exit codes of the running daemon (keepalived's: 0 ok, 1 could not start, 3 bad config). */
@@ -86,7 +88,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     try { writeFileSync(options.pidFile, `${process.pid}\n`); } catch (err) { log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`); }
   }
 
-  const daemon = new Daemon(parsed.config, { log });
+  const daemon = new Daemon(parsed.config, { log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined });
   let closeExtras: () => Promise<void> = async () => undefined;
   let stopping: Promise<number> | undefined;
   const stop = (signal: string): Promise<number> => {

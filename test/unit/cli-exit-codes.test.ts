@@ -118,7 +118,7 @@ test('the run path hands the options to runDaemon and returns its code', async (
   assert.deepEqual(c.daemon[0], {
     configFile: '/etc/k.conf', configId: 'lb01', dontFork: true, logConsole: true, logDetail: true,
     pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false,
-    logJson: false, statusListen: undefined, dataDir: undefined, watchConfig: false,
+    logJson: false, statusListen: undefined, dataDir: undefined, watchConfig: false, notifyTimeoutS: undefined,
   });
   const o = fakeIo([]);
   await runCli(['-n', '--status-listen', '127.0.0.1:9650', '--log-json', '--data-dir', '/var/tmp', '--watch-config'], o.io);
@@ -126,6 +126,10 @@ test('the run path hands the options to runDaemon and returns its code', async (
   assert.equal(o.daemon[0]!.logJson, true);
   assert.equal(o.daemon[0]!.dataDir, '/var/tmp');
   assert.equal(o.daemon[0]!.watchConfig, true);
+  const t = fakeIo([]);
+  await runCli(['-n', '--notify-timeout', '2.5'], t.io);
+  assert.equal(t.daemon[0]!.notifyTimeoutS, 2.5);
+  assert.equal(await runCli(['--notify-timeout', 'soon'], fakeIo([]).io), ExitCode.usage);
 });
 
 test('status: a clear error when no daemon answers', async () => {
