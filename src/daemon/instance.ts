@@ -224,11 +224,7 @@ export class InstanceRunner {
       case 'armTimer': {
         const old = this.timers.get(d.timer);
         if (old) clearTimeout(old);
-        const delay = Math.max(0, d.atMs - this.deps.now());
-        this.timers.set(d.timer, setTimeout(() => {
-          this.timers.delete(d.timer);
-          this.feed({ type: 'timerExpired', nowMs: this.deps.now(), timer: d.timer });
-        }, delay));
+        this.armAt(d.timer, d.atMs);
         return;
       }
       case 'cancelTimer': {
@@ -272,6 +268,24 @@ export class InstanceRunner {
         return;
       }
     }
+  }
+
+  /**
+   * Node's timers run on libuv's whole-millisecond loop clock and may fire up to ~1 ms before
+   * performance.now() reaches the deadline; the core ignores an early expiry (as it must, to
+   * tolerate stale timers), so a timer fired early is re-armed for the remainder instead of
+   * being lost (a lost 'advert' timer silenced the Master, a lost 'masterDown' kept a Backup).
+   */
+  private armAt(timer: VrrpTimer, atMs: number): void {
+    const delay = Math.max(0, atMs - this.deps.now());
+    this.timers.set(timer, setTimeout(() => {
+      if (this.deps.now() < atMs) {
+        this.armAt(timer, atMs);
+        return;
+      }
+      this.timers.delete(timer);
+      this.feed({ type: 'timerExpired', nowMs: this.deps.now(), timer });
+    }, Math.ceil(delay)));
   }
 
   private sendAdvert(priority: number, advertIntervalCs: number): void {

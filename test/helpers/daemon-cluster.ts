@@ -314,6 +314,19 @@ export class Cluster {
     if (up) this.lab.exec(h.ns, ['ip', 'link', 'set', ifname, 'up']);
   }
 
+  /**
+   * Capture packets on a host's interface for `seconds` with tcpdump (bounded by timeout(1));
+   * resolves with tcpdump's one-line summaries.
+   */
+  capture(host: string, seconds: number, filter: string, ifname?: string): Promise<string[]> {
+    const h = this.lab.host(host);
+    const child = this.lab.spawn(h.ns, ['timeout', String(seconds), 'tcpdump', '-l', '-n', '-i', ifname ?? h.ifname, filter]);
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr?.resume();
+    return new Promise((res) => child.once('exit', () => res(out.split('\n').filter((l) => l.length > 0))));
+  }
+
   /** Logs of every node, for assertion messages. */
   logs(last = 40): string {
     return [...this.nodes.values()].map((n) => n.log(last)).join('\n');
