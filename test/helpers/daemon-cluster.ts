@@ -318,9 +318,9 @@ export class Cluster {
    * Capture packets on a host's interface for `seconds` with tcpdump (bounded by timeout(1));
    * resolves with tcpdump's one-line summaries.
    */
-  capture(host: string, seconds: number, filter: string, ifname?: string): Promise<string[]> {
+  capture(host: string, seconds: number, filter: string, ifname?: string, extra: string[] = []): Promise<string[]> {
     const h = this.lab.host(host);
-    const child = this.lab.spawn(h.ns, ['timeout', String(seconds), 'tcpdump', '-l', '-n', '-i', ifname ?? h.ifname, filter]);
+    const child = this.lab.spawn(h.ns, ['timeout', String(seconds), 'tcpdump', '-l', '-n', ...extra, '-i', ifname ?? h.ifname, filter]);
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
     child.stderr?.resume();
