@@ -33,6 +33,8 @@ export class Daemon {
   private readonly scripts = new Map<string, VrrpScript>();
   private readonly files = new Map<string, TrackFile>();
   private readonly waiting = new Set<InstanceRunner>();
+  private readonly starting = new Map<InstanceRunner, Promise<void>>();
+  private readonly retryStart = new Set<InstanceRunner>();
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly securityRefused = new Set<string>();
@@ -86,15 +88,29 @@ export class Daemon {
     this.recomputeAll();
   }
 
-  private async startRunner(r: InstanceRunner): Promise<void> {
-    if (r.core) { this.waiting.delete(r); return; }
-    let ok = false;
-    try {
-      ok = await r.start();
-    } catch (err) {
-      this.log.error(`(${r.name}) cannot start: ${(err as Error).message}`);
-    }
-    if (ok) { this.waiting.delete(r); this.recompute(r); } else this.waiting.add(r);
+  /**
+   * Start (or retry) a waiting instance. Link and address events can both ask while an attempt
+   * is in flight: they never run start() twice at once (that would open a second core on the
+   * same VRID); one more attempt follows if an event came during a failed one.
+   */
+  private startRunner(r: InstanceRunner): Promise<void> {
+    if (r.core) { this.waiting.delete(r); return Promise.resolve(); }
+    const inFlight = this.starting.get(r);
+    if (inFlight) { this.retryStart.add(r); return inFlight; }
+    const attempt = (async () => {
+      let ok = false;
+      try {
+        ok = await r.start();
+      } catch (err) {
+        this.log.error(`(${r.name}) cannot start: ${(err as Error).message}`);
+      }
+      if (ok) { this.waiting.delete(r); this.recompute(r); } else this.waiting.add(r);
+    })().finally(() => this.starting.delete(r));
+    this.starting.set(r, attempt);
+    return attempt.then(() => {
+      if (!this.retryStart.delete(r) || r.core) return;
+      return this.startRunner(r);
+    });
   }
 
   private garp(): GarpSender | undefined {

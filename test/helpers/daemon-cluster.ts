@@ -15,9 +15,25 @@ import { Lab, waitFor, type HostSpec } from './netns.js';
 export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 
 export interface LogLine {
-  /** Date.now() when the line arrived */
+  /**
+   * When the daemon logged the line (its own millisecond timestamp, same clock as Date.now());
+   * the arrival time if the line has none. Arrival can lag: the test's event loop is blocked
+   * while it runs `ip` synchronously, so ordering and timing use the daemon's stamp.
+   */
   t: number;
+  /** Date.now() when the line reached the test */
+  arrived: number;
   text: string;
+}
+
+const STAMP = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) /;
+
+/** The daemon's console timestamp (local time, see src/daemon/log.ts) as epoch ms. */
+export function lineTime(text: string): number | undefined {
+  const m = STAMP.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, ms] = m.map(Number) as number[];
+  return new Date(y!, mo! - 1, d!, h!, mi!, s!, ms!).getTime();
 }
 
 export interface ExitInfo {
@@ -50,7 +66,9 @@ export class KtsNode {
         buf += d;
         let i: number;
         while ((i = buf.indexOf('\n')) >= 0) {
-          this.lines.push({ t: Date.now(), text: buf.slice(0, i) });
+          const text = buf.slice(0, i);
+          const arrived = Date.now();
+          this.lines.push({ t: lineTime(text) ?? arrived, arrived, text });
           buf = buf.slice(i + 1);
         }
         for (const w of this.waiters) w();
@@ -75,23 +93,21 @@ export class KtsNode {
     return this.exitInfo === undefined;
   }
 
-  /** Index to pass as `from` so that only lines logged after now are considered. */
+  /** A time to pass as `from` so that only lines the daemon logs from now on are considered. */
   mark(): number {
-    return this.lines.length;
+    return Date.now();
   }
 
+  /** First line matching re logged at or after `from` (epoch ms, see mark()). */
   find(re: RegExp, from = 0): LogLine | undefined {
-    for (let i = from; i < this.lines.length; i++) if (re.test(this.lines[i]!.text)) return this.lines[i];
-    return undefined;
+    return this.lines.find((l) => l.t >= from && re.test(l.text));
   }
 
   count(re: RegExp, from = 0): number {
-    let n = 0;
-    for (let i = from; i < this.lines.length; i++) if (re.test(this.lines[i]!.text)) n++;
-    return n;
+    return this.lines.filter((l) => l.t >= from && re.test(l.text)).length;
   }
 
-  /** Wait (bounded) for a line matching re at index >= from; undefined on timeout or exit. */
+  /** Wait (bounded) for a line matching re logged at or after `from`; undefined on timeout or exit. */
   async waitLine(re: RegExp, timeoutMs: number, from = 0): Promise<LogLine | undefined> {
     const hit = this.find(re, from);
     if (hit) return hit;
@@ -111,7 +127,7 @@ export class KtsNode {
     });
   }
 
-  /** Wait for "(INST) Entering STATE STATE" logged at index >= from. */
+  /** Wait for "(INST) Entering STATE STATE" logged at or after `from`. */
   waitState(instance: string, state: 'MASTER' | 'BACKUP' | 'FAULT', timeoutMs: number, from = 0): Promise<LogLine | undefined> {
     return this.waitLine(stateRe(instance, state), timeoutMs, from);
   }
