@@ -14,6 +14,7 @@ import { TrackFile } from '../track/file.js';
 import { effectivePriority, type TrackedInput } from '../track/priority.js';
 import { InstanceRunner, type InstanceStatus } from './instance.js';
 import { SocketHub } from './sockets.js';
+import { serializeRtnl } from './rtnl-queue.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -52,7 +53,8 @@ export class Daemon {
 
   async start(): Promise<void> {
     const cfg = this.config;
-    this.rtnl = Rtnl.open();
+    // concurrent netlink dumps on one socket fail with EBUSY: one request at a time
+    this.rtnl = serializeRtnl(Rtnl.open());
     if (cfg.virtualServers.length > 0) {
       this.log.warn(`${cfg.virtualServers.length} virtual_server block(s) configured: LVS/IPVS is not implemented yet in keepalived-ts; only the VRRP part runs`);
     }

@@ -90,8 +90,9 @@ export class InstanceRunner {
     const { rtnl, log } = this.deps;
     try {
       this.link = await rtnl.getLink(this.ifname);
-    } catch {
-      log.error(`(${this.name}) interface ${this.ifname} does not exist: waiting for it (FAULT)`);
+    } catch (err) {
+      const missing = (err as { code?: string }).code === 'ENOIF';
+      log.error(`(${this.name}) ${missing ? `interface ${this.ifname} does not exist` : `cannot read interface ${this.ifname}: ${(err as Error).message}`}: waiting for it (FAULT)`);
       return false;
     }
     const primary = await this.primaryAddress();
