@@ -270,15 +270,18 @@ export class Cluster {
     return p;
   }
 
-  /** Start keepalived-ts on a host with this configuration text (written to <host>.conf). */
-  start(host: string, config: string): KtsNode {
+  /**
+   * Start keepalived-ts on a host with this configuration text (written to <host>-<n>.conf).
+   * opts.pidFile: reuse a given pid file (default: a unique one per start, since the daemon
+   * refuses to start over a live pid); opts.allowSecond: start even if one runs on the host.
+   */
+  start(host: string, config: string, opts: { pidFile?: string; allowSecond?: boolean } = {}): KtsNode {
     const h = this.lab.host(host);
     const old = this.nodes.get(host);
-    if (old?.running) throw new Error(`keepalived-ts already running on ${host}`);
+    if (old?.running && !opts.allowSecond) throw new Error(`keepalived-ts already running on ${host}`);
     const seq = this.all.filter((n) => n.name === host).length;
-    const configFile = this.writeFile(`${host}.conf`, config);
-    // a unique pid file per start: the daemon refuses to start over a live pid
-    const pidFile = join(this.dir, `${host}-${seq}.pid`);
+    const configFile = this.writeFile(`${host}-${seq}.conf`, config);
+    const pidFile = opts.pidFile ?? join(this.dir, `${host}-${seq}.pid`);
     const child = this.lab.spawn(h.ns, [process.execPath, CLI, '-f', configFile, '-n', '-l', '-i', host, '-p', pidFile]);
     const node = new KtsNode(host, child, configFile, pidFile, Date.now());
     this.nodes.set(host, node);
