@@ -114,6 +114,17 @@ export class InstanceRunner {
     this.core = new VrrpCore(toCoreConfig(this.inst, this.deps.global, primary));
     // fault sources first: the core's startup looks at them
     if (!this.link.adminUp || !this.link.carrier) this.onLink(this.link);
+    // A virtual address left on the interface by a crashed or killed predecessor would make a
+    // Backup answer for the VIP alongside the Master: remove it before the protocol starts, as
+    // keepalived does ("removing VIPs."). Effects are chained, so an owner's immediate
+    // "add addresses" follows this.
+    this.effect(async () => {
+      let removed = 0;
+      for (const vip of this.vipByKey.values()) {
+        if (await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname)).catch(() => false)) removed++;
+      }
+      if (removed > 0) log.info(`(${this.name}) removing VIPs.`);
+    });
     this.feed({ type: 'startup', nowMs: this.deps.now() });
     return true;
   }

@@ -68,3 +68,24 @@ test('SIGTERM on a Backup: exit 0, the Master is undisturbed', { skip, timeout: 
     await c.cleanup();
   }
 });
+
+test('start-up removes a stale VIP left by a killed predecessor (keepalived: "removing VIPs.")', { skip, timeout: 60_000 }, async () => {
+  const c = Cluster.create([{ name: 'n1', addresses: ['192.0.2.11/24'] }, { name: 'n2', addresses: ['192.0.2.12/24'] }]);
+  try {
+    const n2 = c.start('n2', conf('n2', 150));
+    assert.ok(await n2.waitState('VI_1', 'MASTER', 20_000), n2.log());
+    assert.deepEqual(await c.waitHolder(VIP, 'n2', 5000), ['n2']);
+    // n1 crashed earlier as Master (kill -9): its VIP is still on vnet0
+    c.lab.exec(c.lab.host('n1').ns, ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'vnet0']);
+    assert.deepEqual(c.holders(VIP).sort(), ['n1', 'n2']);
+    const n1 = c.start('n1', conf('n1', 100));
+    assert.ok(await n1.waitState('VI_1', 'BACKUP', 20_000), n1.log());
+    assert.deepEqual(await c.waitHolder(VIP, 'n2', 3000), ['n2'], `stale VIP still on n1\n${c.logs()}`);
+    assert.ok(await n1.waitLine(/\(VI_1\) removing VIPs\./, 3000), n1.log());
+    await sleep(1000);
+    assert.equal(n1.lastState(), 'BACKUP');
+    assert.deepEqual(c.holders(VIP), ['n2']);
+  } finally {
+    await c.cleanup();
+  }
+});
