@@ -2,7 +2,7 @@
 // pieces they need (netlink, the link/address monitor, GARP/ND senders, the notifier, trackers).
 import type { Logger } from 'pino';
 import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
-import { Rtnl } from '../net/netlink.js';
+import { Rtnl, type LinkInfo } from '../net/netlink.js';
 import { NetMonitor } from '../net/monitor.js';
 import { GarpSender } from '../net/garp.js';
 import { NdiscSender } from '../net/ndisc.js';
@@ -35,6 +35,8 @@ export class Daemon {
   private readonly files = new Map<string, TrackFile>();
   private readonly waiting = new Set<InstanceRunner>();
   private readonly starting = new Map<InstanceRunner, Promise<void>>();
+  /** last link state per name from monitor events (null: deleted) */
+  private readonly linkByName = new Map<string, LinkInfo | null>();
   private readonly retryStart = new Set<InstanceRunner>();
   private readonly log: Logger;
   private readonly now: () => number;
@@ -66,7 +68,9 @@ export class Daemon {
     }
     try {
       this.monitor = await NetMonitor.start();
-      this.monitor.on('link', (link) => {
+      this.monitor.on('link', (link, type) => {
+        // NetMonitor emits 'link' before it updates links(): keep our own view from the event
+        this.linkByName.set(link.name, type === 'del' ? null : link);
         for (const r of this.runners) if (r.ifname === link.name) r.onLink(link);
         for (const r of [...this.waiting]) if (r.ifname === link.name) void this.startRunner(r);
         this.recomputeAll();
@@ -195,7 +199,8 @@ export class Daemon {
     }
     const links = this.monitor?.links();
     for (const t of inst.trackInterfaces) {
-      const link = links ? [...links.values()].find((l) => l.name === t.name) : undefined;
+      const seen = this.linkByName.get(t.name);
+      const link = seen !== undefined ? seen : links ? [...links.values()].find((l) => l.name === t.name) : undefined;
       out.push({ kind: 'status', name: `interface ${t.name}`, up: !!link && link.adminUp && link.carrier, weight: t.weight, reverse: t.reverse });
     }
     for (const t of inst.trackFiles) {

@@ -83,3 +83,35 @@ test('track_script weight 0: failure puts the instance in FAULT, the Backup take
     await c.cleanup();
   }
 });
+
+test('track_interface: the tracked interface going down puts the instance in FAULT; up: it returns', { skip, timeout: 60_000 }, async () => {
+  const c = Cluster.create([
+    { name: 'n1', addresses: ['192.0.2.11/24'] },
+    { name: 'n2', addresses: ['192.0.2.12/24'] },
+  ]);
+  try {
+    // n1's uplink (vnet1, on the same bridge) is tracked with weight 0 (the default): down = FAULT
+    c.addInterface('n1', 'vnet1', ['198.51.100.11/24']);
+    const n1 = c.start('n1', renderConfig({
+      routerId: 'n1',
+      instances: [{ priority: 150, advertInt: 0.5, vips: [`${VIP}/24`], extra: ['track_interface {', '    vnet1', '}'] }],
+    }));
+    const n2 = c.start('n2', renderConfig({ routerId: 'n2', instances: [{ priority: 100, advertInt: 0.5, vips: [`${VIP}/24`] }] }));
+    assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
+    assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+
+    const f1 = n1.mark();
+    const f2 = n2.mark();
+    c.lab.exec(c.lab.host('n1').ns, ['ip', 'link', 'set', 'vnet1', 'down']);
+    assert.ok(await n1.waitState('VI_1', 'FAULT', 5000, f1), `n1 did not enter FAULT\n${c.logs()}`);
+    assert.ok(await n2.waitState('VI_1', 'MASTER', 5000, f2), c.logs());
+    assert.deepEqual(await c.waitHolder(VIP, 'n2', 3000), ['n2'], c.logs());
+
+    const g1 = n1.mark();
+    c.lab.exec(c.lab.host('n1').ns, ['ip', 'link', 'set', 'vnet1', 'up']);
+    assert.ok(await n1.waitState('VI_1', 'MASTER', 8000, g1), `n1 did not return\n${c.logs()}`);
+    assert.deepEqual(await c.waitHolder(VIP, 'n1', 3000), ['n1'], c.logs());
+  } finally {
+    await c.cleanup();
+  }
+});
