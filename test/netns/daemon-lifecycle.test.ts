@@ -24,6 +24,14 @@ test('pid file of a live daemon: a second start is refused (exit 1), the first k
     assert.ok(second.find(/already running \(pid \d+/), second.log());
     assert.ok(n1.running);
     assert.deepEqual(c.holders(VIP), ['n1']);
+    // SIGHUP (reload, not implemented yet): a warning, nothing moves, the daemon keeps running
+    const hup = n1.mark();
+    n1.signal('SIGHUP');
+    assert.ok(await n1.waitLine(/SIGHUP/, 3000, hup), n1.log());
+    await sleep(700);
+    assert.ok(n1.running, n1.log());
+    assert.equal(n1.count(/Entering/, hup), 0, n1.log());
+    assert.deepEqual(c.holders(VIP), ['n1']);
     // the guard did not remove the live daemon's pid file
     assert.ok(existsSync(n1.pidFile), 'pid file of the running daemon was removed');
     assert.equal((await n1.stop()).code, 0);

@@ -130,6 +130,11 @@ test('IPv6 (VRRPv3): VIP 2001:db8::100/64 on the Master only, moves on SIGTERM',
     assert.equal(n2.lastState(), 'BACKUP', c.logs());
     // the IPv4 side is untouched
     assert.deepEqual(c.holders(VIP), []);
+    // an IPv6 VIP deleted under the Master is restored too
+    const del = n1.mark();
+    c.lab.exec(c.lab.host('n1').ns, ['ip', '-6', 'addr', 'del', `${VIP6}/64`, 'dev', 'vnet0']);
+    assert.ok(await n1.waitLine(/virtual address 2001:db8::100 was removed .*restoring/, 3000, del), c.logs());
+    assert.deepEqual(await c.waitHolder(VIP6, 'n1', 3000), ['n1'], c.logs());
 
     const from = n2.mark();
     const exit = await n1.stop();
