@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from '../helpers/netns.js';
-import { Cluster, renderConfig, sleep, type InstanceOptions } from '../helpers/daemon-cluster.js';
+import { Cluster, renderConfig, sleep, waitFor, type InstanceOptions } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 const VIP = '192.0.2.100';
@@ -58,15 +58,32 @@ function mdiV3(priority: number, advertIntCs: number): number {
   return 3 * advertIntCs * 10 + Math.floor(((256 - priority) * advertIntCs) / 256) * 10;
 }
 
-test('failover on kill -9: the Backup takes over after Master_Down_Interval', { skip, timeout: 60_000 }, async () => {
+/** The MAC address of a host's lab interface. */
+function macOf(c: Cluster, host: string): string {
+  const h = c.lab.host(host);
+  return (JSON.parse(c.lab.exec(h.ns, ['ip', '-j', 'link', 'show', 'dev', h.ifname])) as Array<{ address: string }>)[0]!.address;
+}
+
+/** The MAC a host's neighbour table holds for an address, if any. */
+function neighMac(c: Cluster, host: string, addr: string): string | undefined {
+  const h = c.lab.host(host);
+  const rows = JSON.parse(c.lab.exec(h.ns, ['ip', '-j', 'neigh', 'show', addr, 'dev', h.ifname])) as Array<{ lladdr?: string }>;
+  return rows[0]?.lladdr;
+}
+
+test('failover on kill -9: the Backup takes over after Master_Down_Interval; its GARP moves a client', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {
+    c.lab.addHost({ name: 'client', addresses: ['192.0.2.50/24'] });
     const n1 = c.start('n1', conf('n1', { priority: 150, advertInt: 0.5 }));
     const n2 = c.start('n2', conf('n2', { priority: 100, advertInt: 0.5 }));
     assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
     assert.ok(await n2.waitState('VI_1', 'BACKUP', 20_000), c.logs());
     assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
     await sleep(1200); // n2 has heard several adverts
+    // the client talks to the VIP: its neighbour table maps it to n1
+    c.lab.exec(c.lab.host('client').ns, ['ping', '-c', '1', '-W', '2', VIP]);
+    assert.equal(neighMac(c, 'client', VIP), macOf(c, 'n1'));
 
     const from = n2.mark();
     const killedAt = Date.now();
@@ -85,6 +102,9 @@ test('failover on kill -9: the Backup takes over after Master_Down_Interval', { 
     c.lab.exec(c.lab.host('n1').ns, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'vnet0']);
     assert.deepEqual(c.holders(VIP), ['n2']);
     console.log(`# kill -9 failover: ${took} ms (Master_Down_Interval ${mdi} ms)`);
+    // n2's gratuitous ARP updated the client's entry without the client sending anything
+    const mac2 = macOf(c, 'n2');
+    assert.ok(await waitFor(() => neighMac(c, 'client', VIP) === mac2, 2000), `client still maps ${VIP} to ${neighMac(c, 'client', VIP)}, n2 is ${mac2}`);
   } finally {
     await c.cleanup();
   }

@@ -19,7 +19,7 @@ function twoNodes(): Cluster {
   ]);
 }
 
-test('link down on the Master: FAULT, the Backup takes over; link up: it returns and preempts', { skip, timeout: 60_000 }, async () => {
+test('link down (admin, then carrier) on the Master: FAULT, the Backup takes over; link up: it returns and preempts', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {
     const n1 = c.start('n1', conf('n1', { priority: 150, advertInt: 0.5 }));
@@ -47,6 +47,19 @@ test('link down on the Master: FAULT, the Backup takes over; link up: it returns
     assert.ok(await n1.waitState('VI_1', 'BACKUP', 5000, b1), `n1 did not leave FAULT\n${c.logs()}`);
     assert.ok(await n1.waitState('VI_1', 'MASTER', 10_000, b1), `n1 did not preempt back\n${c.logs()}`);
     assert.ok(await n2.waitState('VI_1', 'BACKUP', 5000, f2b), c.logs());
+    assert.deepEqual(await c.waitHolder(VIP, 'n1', 3000), ['n1'], c.logs());
+
+    // carrier loss (the switch port goes down, vnet0 stays admin up): same FAULT and return
+    const port = 'p0'; // n1's port on the bridge (the Lab names ports in host order)
+    const c1 = n1.mark();
+    const c2 = n2.mark();
+    c.lab.exec(c.lab.switchNs, ['ip', 'link', 'set', port, 'down']);
+    assert.ok(await n1.waitState('VI_1', 'FAULT', 3000, c1), `no FAULT on carrier loss\n${c.logs()}`);
+    assert.ok(await n2.waitState('VI_1', 'MASTER', 10_000, c2), c.logs());
+    assert.deepEqual(await c.waitHolder(VIP, 'n2', 3000), ['n2'], c.logs());
+    const d1 = n1.mark();
+    c.lab.exec(c.lab.switchNs, ['ip', 'link', 'set', port, 'up']);
+    assert.ok(await n1.waitState('VI_1', 'MASTER', 10_000, d1), `n1 did not return after carrier\n${c.logs()}`);
     assert.deepEqual(await c.waitHolder(VIP, 'n1', 3000), ['n1'], c.logs());
   } finally {
     await c.cleanup();
