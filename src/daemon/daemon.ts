@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { KeepalivedConfig, TrackFile as TrackFileDef, TrackProcess as TrackProcessDef, VrrpInstance, VrrpScript as VrrpScriptDef } from '../config/model.js';
 import type { VrrpState } from '../vrrp/core.js';
-import { Rtnl } from '../net/netlink.js';
+import { Rtnl, type LinkInfo } from '../net/netlink.js';
 import { NetMonitor } from '../net/monitor.js';
 import { GarpSender } from '../net/garp.js';
 import { NdiscSender } from '../net/ndisc.js';
@@ -19,6 +19,7 @@ import { effectivePriority, type TrackedInput } from '../track/priority.js';
 import { addressSpec, netRoute, netRule } from './map.js';
 import { InstanceRunner, netSnapshot, type InstanceStatus, type NetSnapshot } from './instance.js';
 import { SocketHub } from './sockets.js';
+import { serializeRtnl } from './rtnl-queue.js';
 
 export interface ReloadSummary {
   unchanged: string[];
@@ -83,6 +84,10 @@ export class Daemon {
   private readonly processes = new Map<string, { def: TrackProcessDef; tracker: TrackedProcess }>();
   private processMonitor: ProcessMonitor | undefined;
   private readonly waiting = new Set<InstanceRunner>();
+  private readonly starting = new Map<InstanceRunner, Promise<void>>();
+  /** last link state per name from monitor events (null: deleted) */
+  private readonly linkByName = new Map<string, LinkInfo | null>();
+  private readonly retryStart = new Set<InstanceRunner>();
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly securityRefused = new Set<string>();
@@ -105,7 +110,8 @@ export class Daemon {
 
   async start(): Promise<void> {
     const cfg = this.config;
-    this.rtnl = Rtnl.open();
+    // concurrent netlink dumps on one socket fail with EBUSY: one request at a time
+    this.rtnl = serializeRtnl(Rtnl.open());
     if (cfg.virtualServers.length > 0) {
       this.log.warn(`${cfg.virtualServers.length} virtual_server block(s) configured: LVS/IPVS is not implemented yet in keepalived-ts; only the VRRP part runs`);
     }
@@ -117,7 +123,9 @@ export class Daemon {
     }
     try {
       this.monitor = await NetMonitor.start();
-      this.monitor.on('link', (link) => {
+      this.monitor.on('link', (link, type) => {
+        // NetMonitor emits 'link' before it updates links(): keep our own view from the event
+        this.linkByName.set(link.name, type === 'del' ? null : link);
         for (const r of this.runners) if (r.ifname === link.name) r.onLink(link);
         for (const r of [...this.waiting]) if (r.ifname === link.name) void this.startRunner(r);
         this.recomputeAll();
@@ -244,17 +252,31 @@ export class Daemon {
     }
   }
 
-  private async startRunner(r: InstanceRunner, adopt?: { state: VrrpState | 'WAITING'; held: ReadonlySet<string> }, net?: NetSnapshot): Promise<void> {
-    if (r.core) { this.waiting.delete(r); return; }
-    let ok = false;
-    try {
-      const res = effectivePriority(r.inst.priority, this.trackedInputs(r.inst));
-      const a = adopt && adopt.state !== 'WAITING' ? { state: adopt.state, held: adopt.held } : undefined;
-      ok = await r.start({ priority: res.priority, fault: res.fault }, a, net);
-    } catch (err) {
-      this.log.error(`(${r.name}) cannot start: ${(err as Error).message}`);
-    }
-    if (ok) { this.waiting.delete(r); this.recompute(r); } else this.waiting.add(r);
+  /**
+   * Start (or retry) an instance. Link and address events can both ask while an attempt is in
+   * flight: start() never runs twice at once (that would open a second core on the same VRID);
+   * one more attempt follows if an event came during a failed one.
+   */
+  private startRunner(r: InstanceRunner, adopt?: { state: VrrpState | 'WAITING'; held: ReadonlySet<string> }, net?: NetSnapshot): Promise<void> {
+    if (r.core) { this.waiting.delete(r); return Promise.resolve(); }
+    const inFlight = this.starting.get(r);
+    if (inFlight) { this.retryStart.add(r); return inFlight; }
+    const attempt = (async () => {
+      let ok = false;
+      try {
+        const res = effectivePriority(r.inst.priority, this.trackedInputs(r.inst));
+        const a = adopt && adopt.state !== 'WAITING' ? { state: adopt.state, held: adopt.held } : undefined;
+        ok = await r.start({ priority: res.priority, fault: res.fault }, a, net);
+      } catch (err) {
+        this.log.error(`(${r.name}) cannot start: ${(err as Error).message}`);
+      }
+      if (ok) { this.waiting.delete(r); this.recompute(r); } else this.waiting.add(r);
+    })().finally(() => this.starting.delete(r));
+    this.starting.set(r, attempt);
+    return attempt.then(() => {
+      if (!this.retryStart.delete(r) || r.core) return;
+      return this.startRunner(r);
+    });
   }
 
   /**
@@ -478,7 +500,8 @@ export class Daemon {
     }
     const links = this.monitor?.links();
     for (const t of inst.trackInterfaces) {
-      const link = links ? [...links.values()].find((l) => l.name === t.name) : undefined;
+      const seen = this.linkByName.get(t.name);
+      const link = seen !== undefined ? seen : links ? [...links.values()].find((l) => l.name === t.name) : undefined;
       out.push({ kind: 'status', name: `interface ${t.name}`, up: !!link && link.adminUp && link.carrier, weight: t.weight, reverse: t.reverse });
     }
     for (const t of inst.trackProcesses) {

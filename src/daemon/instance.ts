@@ -194,6 +194,18 @@ export class InstanceRunner {
       // reload of a changed instance: the kernel already holds its addresses; take them over
       for (const k of adopt.held) if (this.vipByKey.has(k)) this.held.add(k);
       this.quietRestart = adopt.state === 'MASTER' || adopt.state === 'BACKUP';
+    } else {
+      // A virtual address left on the interface by a crashed or killed predecessor would make a
+      // Backup answer for the VIP alongside the Master: remove it before the protocol starts, as
+      // keepalived does ("removing VIPs."). Effects are chained, so an owner's immediate
+      // "add addresses" follows this.
+      this.effect(async () => {
+        let removed = 0;
+        for (const vip of this.vipByKey.values()) {
+          if (await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.vipDev)).catch(() => false)) removed++;
+        }
+        if (removed > 0) log.info(`(${this.name}) removing VIPs.`);
+      });
     }
     this.feed({ type: 'startup', nowMs: this.deps.now() });
     if (adopt?.state === 'MASTER' && this.core.state === 'BACKUP') {
@@ -371,13 +383,7 @@ export class InstanceRunner {
       case 'armTimer': {
         const old = this.timers.get(d.timer);
         if (old) clearTimeout(old);
-        const delay = Math.max(0, d.atMs - this.deps.now());
-        this.timers.set(d.timer, setTimeout(() => {
-          this.timers.delete(d.timer);
-          // Node may fire up to ~1 ms early against the monotonic clock (libuv's cached loop
-          // time); the core ignores early expiries, so report the deadline itself at the least.
-          this.feed({ type: 'timerExpired', nowMs: Math.max(this.deps.now(), d.atMs), timer: d.timer });
-        }, delay));
+        this.armAt(d.timer, d.atMs);
         return;
       }
       case 'cancelTimer': {
@@ -425,6 +431,24 @@ export class InstanceRunner {
         return;
       }
     }
+  }
+
+  /**
+   * Node's timers run on libuv's whole-millisecond loop clock and may fire up to ~1 ms before
+   * performance.now() reaches the deadline; the core ignores an early expiry (as it must, to
+   * tolerate stale timers), so a timer fired early is re-armed for the remainder instead of
+   * being lost (a lost 'advert' timer silenced the Master, a lost 'masterDown' kept a Backup).
+   */
+  private armAt(timer: VrrpTimer, atMs: number): void {
+    const delay = Math.max(0, atMs - this.deps.now());
+    this.timers.set(timer, setTimeout(() => {
+      if (this.deps.now() < atMs) {
+        this.armAt(timer, atMs);
+        return;
+      }
+      this.timers.delete(timer);
+      this.feed({ type: 'timerExpired', nowMs: this.deps.now(), timer });
+    }, Math.ceil(delay)));
   }
 
   private sendAdvert(priority: number, advertIntervalCs: number): void {
