@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { KeepalivedConfig, TrackFile as TrackFileDef, TrackProcess as TrackProcessDef, VrrpInstance, VrrpScript as VrrpScriptDef } from '../config/model.js';
 import type { VrrpState } from '../vrrp/core.js';
-import { Rtnl, type LinkInfo } from '../net/netlink.js';
+import { Rtnl } from '../net/netlink.js';
 import { NetMonitor } from '../net/monitor.js';
 import { GarpSender } from '../net/garp.js';
 import { NdiscSender } from '../net/ndisc.js';
@@ -19,7 +19,6 @@ import { effectivePriority, type TrackedInput } from '../track/priority.js';
 import { addressSpec, netRoute, netRule } from './map.js';
 import { InstanceRunner, netSnapshot, type InstanceStatus, type NetSnapshot } from './instance.js';
 import { SocketHub } from './sockets.js';
-import { serializeRtnl } from './rtnl-queue.js';
 
 export interface ReloadSummary {
   unchanged: string[];
@@ -86,7 +85,6 @@ export class Daemon {
   private readonly waiting = new Set<InstanceRunner>();
   private readonly starting = new Map<InstanceRunner, Promise<void>>();
   /** last link state per name from monitor events (null: deleted) */
-  private readonly linkByName = new Map<string, LinkInfo | null>();
   private readonly retryStart = new Set<InstanceRunner>();
   private readonly log: Logger;
   private readonly now: () => number;
@@ -111,7 +109,7 @@ export class Daemon {
   async start(): Promise<void> {
     const cfg = this.config;
     // concurrent netlink dumps on one socket fail with EBUSY: one request at a time
-    this.rtnl = serializeRtnl(Rtnl.open());
+    this.rtnl = Rtnl.open(); // Rtnl queues its own requests (one dump per socket at a time)
     if (cfg.virtualServers.length > 0) {
       this.log.warn(`${cfg.virtualServers.length} virtual_server block(s) configured: LVS/IPVS is not implemented yet in keepalived-ts; only the VRRP part runs`);
     }
@@ -123,9 +121,7 @@ export class Daemon {
     }
     try {
       this.monitor = await NetMonitor.start();
-      this.monitor.on('link', (link, type) => {
-        // NetMonitor emits 'link' before it updates links(): keep our own view from the event
-        this.linkByName.set(link.name, type === 'del' ? null : link);
+      this.monitor.on('link', (link) => {
         for (const r of this.runners) if (r.ifname === link.name) r.onLink(link);
         for (const r of [...this.waiting]) if (r.ifname === link.name) void this.startRunner(r);
         this.recomputeAll();
@@ -500,8 +496,7 @@ export class Daemon {
     }
     const links = this.monitor?.links();
     for (const t of inst.trackInterfaces) {
-      const seen = this.linkByName.get(t.name);
-      const link = seen !== undefined ? seen : links ? [...links.values()].find((l) => l.name === t.name) : undefined;
+      const link = links ? [...links.values()].find((l) => l.name === t.name) : undefined;
       out.push({ kind: 'status', name: `interface ${t.name}`, up: !!link && link.adminUp && link.carrier, weight: t.weight, reverse: t.reverse });
     }
     for (const t of inst.trackProcesses) {

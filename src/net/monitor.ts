@@ -149,13 +149,14 @@ export class NetMonitor extends EventEmitter {
 
   private onLink(link: LinkInfo, deleted: boolean): void {
     const prev = this.state.get(link.index);
+    // record first: a listener reading links() must see the state the event announces
+    if (deleted) this.state.delete(link.index);
+    else this.state.set(link.index, link);
     this.emit('link', link, deleted ? 'del' : 'new');
     if (deleted) {
-      this.state.delete(link.index);
       if (!prev || isLinkUsable(prev)) this.emit('linkDown', link, 'deleted');
       return;
     }
-    this.state.set(link.index, link);
     const was = prev ? isLinkUsable(prev) : false;
     const now = isLinkUsable(link);
     if (now && !was) this.emit('linkUp', link);
