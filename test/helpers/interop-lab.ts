@@ -189,7 +189,8 @@ export class InteropLab {
     spawnSync('mkdir', ['-p', piddir]);
     const argv = impl === 'kts'
       ? [process.execPath, KTS_CLI, '-f', confPath, '-n', '-l', '-i', name, '-p', join(piddir, 'k.pid'), ...extraArgs]
-      : ['keepalived', '-n', '-l', '-D', '-G', '-P', '-R', '-f', confPath, '-i', name,
+      // stdbuf: keepalived's console log is block-buffered on a pipe; line-buffer it so lines come with their time
+      : ['stdbuf', '-oL', '-eL', 'keepalived', '-n', '-l', '-D', '-G', '-P', '-R', '-f', confPath, '-i', name,
         '-p', join(piddir, 'k.pid'), '-r', join(piddir, 'v.pid'), '-c', join(piddir, 'c.pid'), ...extraArgs];
     const child = this.lab.spawn(this.ns(name), argv);
     const log: LogLine[] = [];
@@ -261,7 +262,7 @@ export class InteropLab {
 
   /** Wait until exactly `name` holds `vip` among `names`. */
   async waitHolder(vip: string, name: string, names: string[], timeoutMs: number): Promise<boolean> {
-    return waitFor(() => { const h = this.holders(vip, names); return h.length === 1 && h[0] === name; }, timeoutMs, 25);
+    return waitFor(() => { const h = this.holders(vip, names); return h.length === 1 && h[0] === name; }, timeoutMs, 100); // each poll forks ip: keep it light
   }
 
   /**

@@ -7,8 +7,8 @@ import { interopSkipReason } from '../helpers/interop-lab.js';
 
 const skip = interopSkipReason();
 const cases: PairCase[] = [
-  { version: 3, family: 4, advertInt: 0.25, impls: ['kts', 'ka', 'kts'] },
-  { version: 3, family: 4, advertInt: 0.25, impls: ['ka', 'kts', 'ka'] },
+  { version: 3, family: 4, advertInt: 0.5, impls: ['kts', 'ka', 'kts'] },
+  { version: 3, family: 4, advertInt: 0.5, impls: ['ka', 'kts', 'ka'] },
 ];
 
 for (const c of cases) {
