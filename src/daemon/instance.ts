@@ -16,6 +16,7 @@ import type { NotifyFifo } from '../notify/fifo.js';
 import { formatInstanceLine } from '../notify/fifo.js';
 import { addressSpec, advertisedAddresses, authTypeOf, familyOf, ownedAddresses, receiveOptions, toCoreConfig, vipKey } from './map.js';
 import type { SocketHub, SocketKey } from './sockets.js';
+import { armDeadline, type DeadlineTimer } from './timer.js';
 
 export interface RunnerDeps {
   log: Logger;
@@ -51,7 +52,7 @@ export class InstanceRunner {
   private socketKey: SocketKey | undefined;
   private link: LinkInfo | undefined;
   private srcAddress: string | undefined;
-  private readonly timers = new Map<VrrpTimer, NodeJS.Timeout>();
+  private readonly timers = new Map<VrrpTimer, DeadlineTimer>();
   private chain: Promise<void> = Promise.resolve();
   private readonly vipByKey = new Map<string, VirtualIpAddress>();
   private readonly rxOpts: ReceiveOptions;
@@ -124,6 +125,17 @@ export class InstanceRunner {
     return addrs.find((a) => a.scope === 'link')?.address;
   }
 
+  /**
+   * The netlink spec of a virtual address. On the instance's own interface we give the kernel
+   * the ifindex we already know: with a name, every add/delete first costs a link lookup round
+   * trip, and that delayed the VIP (and the gratuitous ARP chained after it) at takeover.
+   */
+  private vipSpec(vip: VirtualIpAddress): ReturnType<typeof addressSpec> {
+    const spec = addressSpec(vip, this.ifname);
+    if (this.link && spec.dev === this.ifname) spec.dev = this.link.index;
+    return spec;
+  }
+
   /** Link state from the monitor: down (admin or carrier) is a FAULT source. */
   onLink(link: LinkInfo): void {
     this.link = link;
@@ -150,7 +162,7 @@ export class InstanceRunner {
       if (!vip || vip.address !== address || vip.noTrack) continue;
       this.deps.log.warn(`(${this.name}) virtual address ${address} was removed from interface ${ifindex}: restoring it`);
       this.effect(async () => {
-        await this.deps.rtnl.ensureAddress(addressSpec(vip, this.ifname));
+        await this.deps.rtnl.ensureAddress(this.vipSpec(vip));
         await this.announceOnce([vip], 1);
       });
     }
@@ -186,13 +198,13 @@ export class InstanceRunner {
     if (this.stopped) return;
     if (this.core) this.feed({ type: 'shutdown', nowMs: this.deps.now() });
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     await this.chain;
     // whatever the core decided, never leave an address behind on stop
     for (const key of [...this.held]) {
       const vip = this.vipByKey.get(key);
-      if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname)).catch(() => undefined);
+      if (vip) await this.deps.rtnl.ensureAddressAbsent(this.vipSpec(vip)).catch(() => undefined);
       this.held.delete(key);
     }
     if (this.socketKey) await this.deps.hub.detach(this.socketKey, this.inst.virtualRouterId);
@@ -222,18 +234,17 @@ export class InstanceRunner {
         log.debug(`(${this.name}) ${d.from} -> ${d.to}: ${d.reason}`);
         return;
       case 'armTimer': {
-        const old = this.timers.get(d.timer);
-        if (old) clearTimeout(old);
-        const delay = Math.max(0, d.atMs - this.deps.now());
-        this.timers.set(d.timer, setTimeout(() => {
-          this.timers.delete(d.timer);
-          this.feed({ type: 'timerExpired', nowMs: this.deps.now(), timer: d.timer });
-        }, delay));
+        this.timers.get(d.timer)?.cancel();
+        // armDeadline never fires before the deadline: the core would drop an early expiry
+        const timer = armDeadline(d.atMs, () => this.deps.now(), (nowMs) => {
+          if (this.timers.get(d.timer) === timer) this.timers.delete(d.timer);
+          this.feed({ type: 'timerExpired', nowMs, timer: d.timer });
+        });
+        this.timers.set(d.timer, timer);
         return;
       }
       case 'cancelTimer': {
-        const t = this.timers.get(d.timer);
-        if (t) clearTimeout(t);
+        this.timers.get(d.timer)?.cancel();
         this.timers.delete(d.timer);
         return;
       }
@@ -245,7 +256,7 @@ export class InstanceRunner {
           for (const key of d.addresses) {
             const vip = this.vipByKey.get(key);
             if (!vip) continue;
-            await this.deps.rtnl.ensureAddress(addressSpec(vip, this.ifname));
+            await this.deps.rtnl.ensureAddress(this.vipSpec(vip));
             this.held.add(key);
           }
         });
@@ -256,7 +267,7 @@ export class InstanceRunner {
             const vip = this.vipByKey.get(key);
             if (!vip) continue;
             this.held.delete(key);
-            await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.ifname));
+            await this.deps.rtnl.ensureAddressAbsent(this.vipSpec(vip));
           }
         });
         return;
