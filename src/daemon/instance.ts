@@ -18,6 +18,9 @@ import { addressSpec, advertisedAddresses, authTypeOf, familyOf, ownedAddresses,
 import type { SocketHub, SocketKey } from './sockets.js';
 import { armDeadline, type DeadlineTimer } from './timer.js';
 
+/** decisions carried out before any logging or notification (see feed) */
+const URGENT: ReadonlySet<VrrpDecision['kind']> = new Set(['sendAdvert', 'armTimer', 'cancelTimer', 'addAddresses', 'removeAddresses', 'announce']);
+
 export interface RunnerDeps {
   log: Logger;
   rtnl: Rtnl;
@@ -112,6 +115,9 @@ export class InstanceRunner {
     this.socket = await this.deps.hub.attach(this.socketKey, this.inst.virtualRouterId, this);
     if (this.family === 4 && this.socket.srcAddress) this.srcAddress = this.socket.srcAddress;
     this.core = new VrrpCore(toCoreConfig(this.inst, this.deps.global, primary));
+    // Encode one advert now: a configuration we cannot encode is reported at start, not at the
+    // first takeover, and the encoder's code is compiled before it is on the critical path.
+    this.encode(this.inst.priority, this.inst.advertIntervalCs, this.inst.unicastPeers[0]?.address ?? this.inst.mcastDstIp.address);
     // fault sources first: the core's startup looks at them
     if (!this.link.adminUp || !this.link.carrier) this.onLink(this.link);
     this.feed({ type: 'startup', nowMs: this.deps.now() });
@@ -170,6 +176,8 @@ export class InstanceRunner {
 
   onPacket(p: ReceivedPacket): void {
     if (!this.core || this.stopped) return;
+    // the time it reached us, before decoding: Master_Down_Timer counts from here
+    const nowMs = this.deps.now();
     const r = p.family === 4
       ? receiveIpv4(p.data, this.rxOpts)
       : receiveIpv6(p.data, p.srcAddress, this.socketKey?.group ?? this.srcAddress ?? '::', this.rxOpts, p.ttl);
@@ -180,7 +188,7 @@ export class InstanceRunner {
     for (const w of r.warnings) this.deps.log.debug(`(${this.name}) advert from ${r.src}: ${w}`);
     this.feed({
       type: 'advertReceived',
-      nowMs: this.deps.now(),
+      nowMs,
       advert: { advert: r.advert, family: r.family, srcAddress: r.src, dstAddress: r.dst, ttl: r.ttl, ifname: p.ifname },
     });
   }
@@ -214,7 +222,20 @@ export class InstanceRunner {
 
   private feed(ev: VrrpEvent): void {
     if (!this.core || (this.stopped && ev.type !== 'shutdown')) return;
-    for (const d of this.core.handle(ev)) this.apply(d);
+    const decisions = [...this.core.handle(ev)];
+    // What goes on the wire or into the kernel first, in the core's order; words (log lines,
+    // notify scripts) after: formatting and writing them took tens of milliseconds on a busy
+    // machine at the first takeover, before the new Master's first advert went out.
+    // sendAdvert first (see apply), then the rest in the core's order
+    for (const d of decisions) if (d.kind === 'sendAdvert') this.apply(d);
+    for (const d of decisions) if (URGENT.has(d.kind) && d.kind !== 'sendAdvert') this.apply(d);
+    const words = decisions.filter((d) => !URGENT.has(d.kind));
+    if (words.length === 0) return;
+    // The advert is sent when the event loop next polls the socket: let that happen before the
+    // words (setImmediate runs after the poll phase; order between feeds is kept, FIFO). On
+    // shutdown they go at once so that notify_stop is queued before the daemon waits for it.
+    if (ev.type === 'shutdown') for (const d of words) this.apply(d);
+    else setImmediate(() => { for (const d of words) this.apply(d); });
   }
 
   private effect(fn: () => Promise<void>): void {
@@ -248,9 +269,16 @@ export class InstanceRunner {
         this.timers.delete(d.timer);
         return;
       }
-      case 'sendAdvert':
-        this.sendAdvert(d.priority, d.advertIntervalCs);
+      case 'sendAdvert': {
+        // Kernel effects decided with this advert (the new Master's VIPs and GARPs) wait until
+        // it is on the wire, as keepalived orders them: the socket sends on the next poll, and
+        // the first address add of a process ran first and delayed the takeover advert by
+        // 17-80 ms on a busy machine.
+        const sent = this.sendAdvert(d.priority, d.advertIntervalCs);
+        const before = this.chain;
+        this.chain = Promise.all([before, sent]).then(() => undefined);
         return;
+      }
       case 'addAddresses':
         this.effect(async () => {
           for (const key of d.addresses) {
@@ -285,29 +313,38 @@ export class InstanceRunner {
     }
   }
 
-  private sendAdvert(priority: number, advertIntervalCs: number): void {
+  /** Send one advert (to every unicast peer, or the group); resolves when all sends settled. */
+  private sendAdvert(priority: number, advertIntervalCs: number): Promise<void> {
     const socket = this.socket;
-    if (!socket) return;
+    if (!socket) return Promise.resolve();
     const unicast = this.inst.unicastPeers.length > 0;
     const dsts = unicast ? this.inst.unicastPeers.map((p) => p.address) : [this.inst.mcastDstIp.address];
-    const auth = authTypeOf(this.inst);
+    const sends: Promise<void>[] = [];
     for (const dst of dsts) {
-      const enc = encodeAdvert(
-        {
-          version: this.inst.version, vrid: this.inst.virtualRouterId, priority, advertIntervalCs,
-          addresses: this.advertAddrs, authType: this.inst.version === 2 ? auth : undefined,
-          authData: this.inst.version === 2 ? this.inst.authentication?.authPass : undefined,
-        },
-        { family: this.family, src: this.srcAddress, dst },
-      );
-      if (!enc.ok) {
-        this.deps.log.error(`(${this.name}) cannot encode advert: ${enc.error}${enc.detail ? ` (${enc.detail})` : ''}`);
-        return;
-      }
-      socket.send(enc.bytes, dst).catch((err: unknown) => {
+      const bytes = this.encode(priority, advertIntervalCs, dst);
+      if (!bytes) break;
+      sends.push(socket.send(bytes, dst).then(() => undefined, (err: unknown) => {
         this.deps.log.warn(`(${this.name}) sending advert to ${dst} failed: ${err instanceof Error ? err.message : String(err)}`);
-      });
+      }));
     }
+    return Promise.all(sends).then(() => undefined);
+  }
+
+  private encode(priority: number, advertIntervalCs: number, dst: string): Buffer | undefined {
+    const auth = authTypeOf(this.inst);
+    const enc = encodeAdvert(
+      {
+        version: this.inst.version, vrid: this.inst.virtualRouterId, priority, advertIntervalCs,
+        addresses: this.advertAddrs, authType: this.inst.version === 2 ? auth : undefined,
+        authData: this.inst.version === 2 ? this.inst.authentication?.authPass : undefined,
+      },
+      { family: this.family, src: this.srcAddress, dst },
+    );
+    if (!enc.ok) {
+      this.deps.log.error(`(${this.name}) cannot encode advert: ${enc.error}${enc.detail ? ` (${enc.detail})` : ''}`);
+      return undefined;
+    }
+    return enc.bytes;
   }
 
   /** A burst of `count` gratuitous ARPs / unsolicited NAs per address, garp_interval apart. */
