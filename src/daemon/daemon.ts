@@ -87,7 +87,10 @@ export class Daemon {
     if (owned.some((o) => o.a.family === 'inet')) this.garp();
     for (const dev of new Set(owned.filter((o) => o.a.family === 'inet6').map((o) => o.dev))) if (dev) void this.ndisc(dev);
     this.startTrackers();
-    await Promise.all(this.runners.map((r) => this.startRunner(r)));
+    // One after the other, as keepalived does: 200 instances starting at once sent 200 concurrent
+    // link dumps over one rtnetlink socket and every one of them failed ("interface does not
+    // exist"), leaving the whole daemon waiting (bench/scale.ts).
+    for (const r of this.runners) await this.startRunner(r);
     this.recomputeAll();
   }
 

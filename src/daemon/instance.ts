@@ -94,8 +94,8 @@ export class InstanceRunner {
     const { rtnl, log } = this.deps;
     try {
       this.link = await rtnl.getLink(this.ifname);
-    } catch {
-      log.error(`(${this.name}) interface ${this.ifname} does not exist: waiting for it (FAULT)`);
+    } catch (err) {
+      log.error(`(${this.name}) interface ${this.ifname} not usable (${err instanceof Error ? err.message : String(err)}): waiting for it (FAULT)`);
       return false;
     }
     const primary = await this.primaryAddress();
