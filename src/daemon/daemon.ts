@@ -135,6 +135,11 @@ export class Daemon {
     this.checkScripts(cfg);
     await this.statics(cfg, true);
     for (const inst of cfg.vrrpInstances) this.runners.push(this.makeRunner(inst, cfg));
+    // Open the gratuitous ARP / unsolicited NA senders now: loading the addon and opening the
+    // sockets lazily put them on the first takeover's critical path.
+    const owned = cfg.vrrpInstances.flatMap((i) => [...i.virtualIpAddresses, ...i.virtualIpAddressesExcluded].map((a) => ({ a, dev: a.dev ?? i.interface ?? cfg.globalDefs.defaultInterface })));
+    if (owned.some((o) => o.a.family === 'inet')) this.garp();
+    for (const dev of new Set(owned.filter((o) => o.a.family === 'inet6').map((o) => o.dev))) if (dev) void this.ndisc(dev);
     this.reconcileTrackers(cfg);
     const net = netSnapshot(this.rtnl);
     await Promise.all(this.runners.map((r) => this.startRunner(r, undefined, net)));

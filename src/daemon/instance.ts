@@ -17,6 +17,10 @@ import type { NotifyFifo } from '../notify/fifo.js';
 import { formatInstanceLine } from '../notify/fifo.js';
 import { addressSpec, advertisedAddresses, authTypeOf, familyOf, netRoute, netRule, ownedAddresses, receiveOptions, toCoreConfig, vipKey } from './map.js';
 import type { SocketHub, SocketKey } from './sockets.js';
+import { armDeadline, type DeadlineTimer } from './timer.js';
+
+/** decisions carried out before any logging or notification (see feed) */
+const URGENT: ReadonlySet<VrrpDecision['kind']> = new Set(['sendAdvert', 'armTimer', 'cancelTimer', 'addAddresses', 'removeAddresses', 'announce']);
 
 export interface RunnerDeps {
   log: Logger;
@@ -90,7 +94,7 @@ export class InstanceRunner {
   private socketKey: SocketKey | undefined;
   private link: LinkInfo | undefined;
   private srcAddress: string | undefined;
-  private readonly timers = new Map<VrrpTimer, NodeJS.Timeout>();
+  private readonly timers = new Map<VrrpTimer, DeadlineTimer>();
   private chain: Promise<void> = Promise.resolve();
   private readonly vipByKey = new Map<string, VirtualIpAddress>();
   private readonly rxOpts: ReceiveOptions;
@@ -187,6 +191,9 @@ export class InstanceRunner {
     this.socket = await this.deps.hub.attach(this.socketKey, this.inst.virtualRouterId, this);
     if (this.family === 4 && this.socket.srcAddress) this.srcAddress = this.socket.srcAddress;
     this.core = new VrrpCore(toCoreConfig(this.inst, this.deps.global, primary));
+    // Encode one advert now: a configuration we cannot encode is reported at start, not at the
+    // first takeover, and the encoder's code is compiled before it is on the critical path.
+    this.encode(this.inst.priority, this.inst.advertIntervalCs, this.inst.unicastPeers[0]?.address ?? this.inst.mcastDstIp.address);
     // fault sources first: the core's startup looks at them
     if (!this.link.adminUp || !this.link.carrier) this.onLink(this.link);
     if (initial) this.onTrackers(initial.priority, initial.fault, []);
@@ -202,7 +209,7 @@ export class InstanceRunner {
       this.effect(async () => {
         let removed = 0;
         for (const vip of this.vipByKey.values()) {
-          if (await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.vipDev)).catch(() => false)) removed++;
+          if (await this.deps.rtnl.ensureAddressAbsent(this.vipSpec(vip)).catch(() => false)) removed++;
         }
         if (removed > 0) log.info(`(${this.name}) removing VIPs.`);
       });
@@ -221,6 +228,18 @@ export class InstanceRunner {
     const addrs = (await snap.addresses).filter((a) => a.ifindex === this.link!.index && a.family === this.family);
     if (this.family === 4) return addrs.find((a) => !a.secondary)?.address ?? addrs[0]?.address;
     return addrs.find((a) => a.scope === 'link')?.address;
+  }
+
+  /**
+   * The netlink spec of a virtual address. On the instance's own interface we give the kernel
+   * the ifindex we already know: with a name, every add/delete first costs a link lookup round
+   * trip, and that delayed the VIP (and the gratuitous ARP chained after it) at takeover.
+   */
+  private vipSpec(vip: VirtualIpAddress): ReturnType<typeof addressSpec> {
+    const spec = addressSpec(vip, this.vipDev);
+    // by index: saves a name lookup on the takeover path
+    if (this.link && spec.dev === this.ifname) spec.dev = this.link.index;
+    return spec;
   }
 
   /** Link state from the monitor: down (admin or carrier) is a FAULT source. */
@@ -265,7 +284,7 @@ export class InstanceRunner {
       if (!vip || vip.address !== address || vip.noTrack) continue;
       this.deps.log.warn(`(${this.name}) virtual address ${address} was removed from interface ${ifindex}: restoring it`);
       this.effect(async () => {
-        await this.deps.rtnl.ensureAddress(addressSpec(vip, this.vipDev));
+        await this.deps.rtnl.ensureAddress(this.vipSpec(vip));
         await this.announceOnce([vip], 1);
       });
     }
@@ -273,6 +292,8 @@ export class InstanceRunner {
 
   onPacket(p: ReceivedPacket): void {
     if (!this.core || this.stopped) return;
+    // the time it reached us, before decoding: Master_Down_Timer counts from here
+    const nowMs = this.deps.now();
     const r = p.family === 4
       ? receiveIpv4(p.data, this.rxOpts)
       : receiveIpv6(p.data, p.srcAddress, this.socketKey?.group ?? this.srcAddress ?? '::', this.rxOpts, p.ttl);
@@ -283,7 +304,7 @@ export class InstanceRunner {
     for (const w of r.warnings) this.deps.log.debug(`(${this.name}) advert from ${r.src}: ${w}`);
     this.feed({
       type: 'advertReceived',
-      nowMs: this.deps.now(),
+      nowMs,
       advert: { advert: r.advert, family: r.family, srcAddress: r.src, dstAddress: r.dst, ttl: r.ttl, ifname: p.ifname },
     });
   }
@@ -301,14 +322,14 @@ export class InstanceRunner {
     if (this.stopped) return;
     if (this.core) this.feed({ type: 'shutdown', nowMs: this.deps.now() });
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     await this.chain;
     // whatever the core decided, never leave a route, rule or address behind on stop
     await this.routesAndRules(false);
     for (const key of [...this.held]) {
       const vip = this.vipByKey.get(key);
-      if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.vipDev)).catch(() => undefined);
+      if (vip) await this.deps.rtnl.ensureAddressAbsent(this.vipSpec(vip)).catch(() => undefined);
       this.held.delete(key);
     }
     if (this.socketKey) await this.deps.hub.detach(this.socketKey, this.inst.virtualRouterId, this);
@@ -325,7 +346,7 @@ export class InstanceRunner {
    */
   async quiesce(): Promise<{ state: VrrpState | 'WAITING'; held: Set<string> }> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     await this.chain;
     return { state: this.state, held: new Set(this.held) };
@@ -346,7 +367,7 @@ export class InstanceRunner {
     for (const key of [...this.held]) {
       if (successor?.owns(key)) continue;
       const vip = this.vipByKey.get(key);
-      if (vip) await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.vipDev)).catch(() => undefined);
+      if (vip) await this.deps.rtnl.ensureAddressAbsent(this.vipSpec(vip)).catch(() => undefined);
       this.held.delete(key);
     }
   }
@@ -355,7 +376,21 @@ export class InstanceRunner {
 
   private feed(ev: VrrpEvent): void {
     if (!this.core || (this.stopped && ev.type !== 'shutdown')) return;
-    for (const d of this.core.handle(ev)) this.apply(d);
+    const decisions = [...this.core.handle(ev)];
+    // What goes on the wire or into the kernel first, in the core's order; words (log lines,
+    // notify scripts) after: formatting and writing them took tens of milliseconds on a busy
+    // machine at the first takeover, before the new Master's first advert went out.
+    // sendAdvert first (see apply), then the rest in the core's order
+    for (const d of decisions) if (d.kind === 'sendAdvert') this.apply(d);
+    for (const d of decisions) if (URGENT.has(d.kind) && d.kind !== 'sendAdvert') this.apply(d);
+    const words = decisions.filter((d) => !URGENT.has(d.kind));
+    if (words.length === 0) return;
+    // The advert is sent when the event loop next polls the socket: let that happen before the
+    // words (setImmediate runs after the poll phase; order between feeds is kept, FIFO). On
+    // shutdown they go at once so that notify_stop is queued before the daemon waits for it.
+    const quiet = this.quietRestart;
+    if (ev.type === 'shutdown') for (const d of words) this.apply(d, quiet);
+    else setImmediate(() => { for (const d of words) this.apply(d, quiet); });
   }
 
   private effect(fn: () => Promise<void>): void {
@@ -364,12 +399,13 @@ export class InstanceRunner {
     });
   }
 
-  private apply(d: VrrpDecision): void {
+  /** `quiet`: a reload re-entering its state (captured when the decision was made, see feed) */
+  private apply(d: VrrpDecision, quiet = this.quietRestart): void {
     const { log } = this.deps;
     switch (d.kind) {
       case 'log':
         // a reload re-entering the state it had is not a state change: say so once, not "Entering"
-        if (this.quietRestart && /Entering (MASTER|BACKUP) STATE|Receive advertisement timeout/.test(d.message)) return;
+        if (quiet && /Entering (MASTER|BACKUP) STATE|Receive advertisement timeout/.test(d.message)) return;
         if (d.level === 'warning') log.warn(d.message);
         else log.info(d.message);
         return;
@@ -381,26 +417,36 @@ export class InstanceRunner {
         queueMicrotask(() => this.deps.onStateChanged?.(this, d.from, d.to));
         return;
       case 'armTimer': {
-        const old = this.timers.get(d.timer);
-        if (old) clearTimeout(old);
-        this.armAt(d.timer, d.atMs);
+        this.timers.get(d.timer)?.cancel();
+        // armDeadline never fires before the deadline: the core would drop an early expiry
+        const timer = armDeadline(d.atMs, () => this.deps.now(), (nowMs) => {
+          if (this.timers.get(d.timer) === timer) this.timers.delete(d.timer);
+          this.feed({ type: 'timerExpired', nowMs, timer: d.timer });
+        });
+        this.timers.set(d.timer, timer);
         return;
       }
       case 'cancelTimer': {
-        const t = this.timers.get(d.timer);
-        if (t) clearTimeout(t);
+        this.timers.get(d.timer)?.cancel();
         this.timers.delete(d.timer);
         return;
       }
-      case 'sendAdvert':
-        this.sendAdvert(d.priority, d.advertIntervalCs);
+      case 'sendAdvert': {
+        // Kernel effects decided with this advert (the new Master's VIPs and GARPs) wait until
+        // it is on the wire, as keepalived orders them: the socket sends on the next poll, and
+        // the first address add of a process ran first and delayed the takeover advert by
+        // 17-80 ms on a busy machine.
+        const sent = this.sendAdvert(d.priority, d.advertIntervalCs);
+        const before = this.chain;
+        this.chain = Promise.all([before, sent]).then(() => undefined);
         return;
+      }
       case 'addAddresses':
         this.effect(async () => {
           for (const key of d.addresses) {
             const vip = this.vipByKey.get(key);
             if (!vip) continue;
-            await this.deps.rtnl.ensureAddress(addressSpec(vip, this.vipDev));
+            await this.deps.rtnl.ensureAddress(this.vipSpec(vip));
             this.held.add(key);
           }
           await this.routesAndRules(true);
@@ -413,16 +459,16 @@ export class InstanceRunner {
             const vip = this.vipByKey.get(key);
             if (!vip) continue;
             this.held.delete(key);
-            await this.deps.rtnl.ensureAddressAbsent(addressSpec(vip, this.vipDev));
+            await this.deps.rtnl.ensureAddressAbsent(this.vipSpec(vip));
           }
         });
         return;
       case 'announce':
-        if (this.quietRestart) return; // reload re-entering MASTER: the neighbours already point at us
+        if (quiet) return; // reload re-entering MASTER: the neighbours already point at us
         this.effect(() => this.announceOnce(ownedAddresses(this.inst), d.count));
         return;
       case 'notify':
-        if (this.quietRestart && (d.state === 'MASTER' || d.state === 'BACKUP')) return;
+        if (quiet && (d.state === 'MASTER' || d.state === 'BACKUP')) return;
         this.notify(d.state, d.priority);
         return;
       case 'notifyMasterRxLowerPri': {
@@ -433,47 +479,38 @@ export class InstanceRunner {
     }
   }
 
-  /**
-   * Node's timers run on libuv's whole-millisecond loop clock and may fire up to ~1 ms before
-   * performance.now() reaches the deadline; the core ignores an early expiry (as it must, to
-   * tolerate stale timers), so a timer fired early is re-armed for the remainder instead of
-   * being lost (a lost 'advert' timer silenced the Master, a lost 'masterDown' kept a Backup).
-   */
-  private armAt(timer: VrrpTimer, atMs: number): void {
-    const delay = Math.max(0, atMs - this.deps.now());
-    this.timers.set(timer, setTimeout(() => {
-      if (this.deps.now() < atMs) {
-        this.armAt(timer, atMs);
-        return;
-      }
-      this.timers.delete(timer);
-      this.feed({ type: 'timerExpired', nowMs: this.deps.now(), timer });
-    }, Math.ceil(delay)));
-  }
-
-  private sendAdvert(priority: number, advertIntervalCs: number): void {
+  /** Send one advert (to every unicast peer, or the group); resolves when all sends settled. */
+  private sendAdvert(priority: number, advertIntervalCs: number): Promise<void> {
     const socket = this.socket;
-    if (!socket) return;
+    if (!socket) return Promise.resolve();
     const unicast = this.inst.unicastPeers.length > 0;
     const dsts = unicast ? this.inst.unicastPeers.map((p) => p.address) : [this.inst.mcastDstIp.address];
-    const auth = authTypeOf(this.inst);
+    const sends: Promise<void>[] = [];
     for (const dst of dsts) {
-      const enc = encodeAdvert(
-        {
-          version: this.inst.version, vrid: this.inst.virtualRouterId, priority, advertIntervalCs,
-          addresses: this.advertAddrs, authType: this.inst.version === 2 ? auth : undefined,
-          authData: this.inst.version === 2 ? this.inst.authentication?.authPass : undefined,
-        },
-        { family: this.family, src: this.srcAddress, dst },
-      );
-      if (!enc.ok) {
-        this.deps.log.error(`(${this.name}) cannot encode advert: ${enc.error}${enc.detail ? ` (${enc.detail})` : ''}`);
-        return;
-      }
-      socket.send(enc.bytes, dst).catch((err: unknown) => {
+      const bytes = this.encode(priority, advertIntervalCs, dst);
+      if (!bytes) break;
+      sends.push(socket.send(bytes, dst).then(() => undefined, (err: unknown) => {
         this.deps.log.warn(`(${this.name}) sending advert to ${dst} failed: ${err instanceof Error ? err.message : String(err)}`);
-      });
+      }));
     }
+    return Promise.all(sends).then(() => undefined);
+  }
+
+  private encode(priority: number, advertIntervalCs: number, dst: string): Buffer | undefined {
+    const auth = authTypeOf(this.inst);
+    const enc = encodeAdvert(
+      {
+        version: this.inst.version, vrid: this.inst.virtualRouterId, priority, advertIntervalCs,
+        addresses: this.advertAddrs, authType: this.inst.version === 2 ? auth : undefined,
+        authData: this.inst.version === 2 ? this.inst.authentication?.authPass : undefined,
+      },
+      { family: this.family, src: this.srcAddress, dst },
+    );
+    if (!enc.ok) {
+      this.deps.log.error(`(${this.name}) cannot encode advert: ${enc.error}${enc.detail ? ` (${enc.detail})` : ''}`);
+      return undefined;
+    }
+    return enc.bytes;
   }
 
   /** virtual_routes and virtual_rules follow the addresses: in after them, out before them. */
