@@ -10,7 +10,6 @@
 // No pass/fail on timing. Usage: node dist/bench/failover.js [--runs N] [--only v2|v3]
 import { createInterface } from 'node:readline';
 import { InteropLab, configText, instanceBlock, sleep, type Impl, type CaptureRow } from '../test/helpers/interop-lab.js';
-import { waitFor } from '../test/helpers/netns.js';
 
 interface Setting { label: string; version: 2 | 3; advertInt: number }
 interface Sample { takeover: number; garp: number; vip: number }
@@ -134,4 +133,3 @@ async function main(): Promise<number> {
 }
 
 main().then((c) => process.exit(c), (e: unknown) => { console.error(e); process.exit(1); });
-void waitFor;
