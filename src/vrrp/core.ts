@@ -219,12 +219,14 @@ export interface VrrpCoreStats {
 /**
  * Skew_Time in ms from the effective priority.
  * v2 (RFC 3768 6.1): (256 - Priority) / 256 s.
- * v3 (RFC 5798 6.1): ((256 - Priority) x Master_Adver_Interval) / 256 cs; like keepalived we keep
- * whole centiseconds (integer division).
+ * v3 (RFC 5798 6.1): ((256 - Priority) x Master_Adver_Interval) / 256 cs, to the microsecond as
+ * keepalived computes it.
  */
 export function skewTimeMs(version: VrrpVersion, priority: number, masterAdverIntervalCs: number): number {
   if (version === 2) return ((256 - priority) * 1000) / 256;
-  return Math.floor(((256 - priority) * masterAdverIntervalCs) / 256) * 10;
+  // keepalived 2.2.7 keeps microseconds, (256 - p) x cs x 625 / 16 us (measured against it at
+  // advert_int 0.01: it takes over 0.3 ms after the RFC interval), not whole centiseconds
+  return Math.floor(((256 - priority) * masterAdverIntervalCs * 625) / 16) / 1000;
 }
 
 /** Master_Down_Interval = down_timer_adverts (3) x Master_Adver_Interval + Skew_Time, in ms. */

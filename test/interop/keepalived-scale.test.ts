@@ -30,11 +30,10 @@ test(`${N} instances: keepalived-ts Master, keepalived Backup`, { skip, timeout:
   }
 });
 
-// src/net/netlink.ts: 200 concurrent getLink() on one Rtnl failed (the daemon now starts its
-// instances one after the other, which avoids it). Runs in a throw-away namespace.
+// src/net/netlink.ts: 200 concurrent getLink() on one Rtnl used to fail (one dump per netlink
+// socket at a time); Rtnl now queues its requests. Runs in a throw-away namespace.
 test('rtnetlink: 200 concurrent getLink() calls on one socket all succeed', {
   skip, timeout: 30_000,
-  todo: 'src/net/netlink.ts: concurrent requests on one Rtnl fail (seen: every one of 200 concurrent link lookups failed); owner: net',
 }, async () => {
   const il = InteropLab.create();
   try {

@@ -64,17 +64,18 @@ test('RFC 3768 6.1: v2 Skew_Time = (256-Priority)/256 s and Master_Down_Interval
   assert.equal(skewTimeMs(2, 255, 100), 3.90625);
 });
 
-test('RFC 5798 6.1: v3 Skew_Time = ((256-Priority) x Master_Adver_Interval)/256 cs (whole cs, as keepalived)', () => {
-  assert.equal(skewTimeMs(3, 100, 100), 600); // 156*100/256 = 60.9 cs -> 60 cs
-  assert.equal(masterDownIntervalMs(3, 100, 100), 3600);
-  assert.equal(skewTimeMs(3, 200, 50), 100); // 56*50/256 = 10.9 -> 10 cs
-  assert.equal(masterDownIntervalMs(3, 200, 50), 1600);
+test('RFC 5798 6.1: v3 Skew_Time = ((256-Priority) x Master_Adver_Interval)/256 cs (to the microsecond, as keepalived)', () => {
+  assert.equal(skewTimeMs(3, 100, 100), 609.375); // 156*100/256 = 60.9375 cs
+  assert.equal(masterDownIntervalMs(3, 100, 100), 3609.375);
+  assert.equal(skewTimeMs(3, 200, 50), 109.375); // 56*50/256 = 10.9375 cs
+  assert.equal(masterDownIntervalMs(3, 200, 50), 1609.375);
+  assert.equal(skewTimeMs(3, 100, 1), 6.093); // 6093.75 us, floored to the microsecond
 });
 
 test('keepalived down_timer_adverts replaces the 3 in Master_Down_Interval', () => {
-  assert.equal(masterDownIntervalMs(3, 100, 100, 5), 5600);
+  assert.equal(masterDownIntervalMs(3, 100, 100, 5), 5609.375);
   const c = backup({ downTimerAdverts: 1, version: 3 });
-  assert.equal(c.timerAt('masterDown'), 1000 + 600);
+  assert.equal(c.timerAt('masterDown'), 1000 + 609.375);
 });
 
 test('RFC 5798 6.4.1: a non-owner starts as Backup with Master_Down_Timer = Master_Down_Interval', () => {
@@ -172,12 +173,11 @@ test('RFC 5798 6.4.2: a v3 Backup learns Master_Adver_Interval from the Master',
   const c = backup({ version: 3, priority: 100 });
   const d = c.handle({ type: 'advertReceived', nowMs: 0, advert: adv(200, '192.0.2.2', { version: 3, intervalCs: 50 }) });
   assert.equal(c.masterAdverIntervalCs, 50);
-  assert.equal(c.timerAt('masterDown'), masterDownIntervalMs(3, 100, 50)); // 1500 + 30 cs
-  assert.equal(c.timerAt('masterDown'), 1800);
+  assert.equal(c.timerAt('masterDown'), 1804.687); // 3 x 500 ms + 156 x 50 / 256 cs (to the microsecond)
   assert.ok(logs(d).includes('(VI_1) advertisement interval updated from 1000ms to 500ms by master'));
   // Becoming Master, it advertises at its own configured interval.
-  c.handle({ type: 'timerExpired', nowMs: 1800, timer: 'masterDown' });
-  assert.equal(c.timerAt('advert'), 1800 + 1000);
+  c.handle({ type: 'timerExpired', nowMs: masterDownIntervalMs(3, 100, 50), timer: 'masterDown' });
+  assert.equal(c.timerAt('advert'), masterDownIntervalMs(3, 100, 50) + 1000);
 });
 
 test('RFC 3768 7.1: a v2 advert with a different Adver Int is discarded (keepalived: interval mismatch)', () => {
