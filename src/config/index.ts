@@ -22,6 +22,8 @@ export interface ParseOptions {
   glob?: (pattern: string) => string[];
   /** tests; does a script file exist (scripts that do not exist are not security-checked); default fs */
   fileExists?: (path: string) => boolean;
+  /** tests; where bare command names in scripts are looked up (PATH syntax); default process.env.PATH */
+  searchPath?: string;
 }
 
 export interface ParseResult {
@@ -64,6 +66,7 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
     config = buildConfig(tree, ctx, {
       ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
       ...(opts.fileExists ? { fileExists: opts.fileExists } : {}),
+      ...(opts.searchPath !== undefined ? { searchPath: opts.searchPath } : {}),
     });
   } catch (e) {
     // defensive: the parser is written not to throw; if it does, report rather than crash

@@ -12,15 +12,18 @@ export class Ctx {
   scriptsConfigured = false;
   /** preference given to virtual/static rules configured without one */
   nextRulePreference = 16384;
-  /** argv[0] of every script that will run as root (the security check needs to know which exist) */
-  readonly scriptFiles: string[] = [];
+  /**
+   * argv[0] of every script that will run as root, with where it was configured (the security
+   * check needs to know which exist, and names the first one's line)
+   */
+  readonly scriptFiles: { path: string; file: string; line: number }[] = [];
 
   /** record a script that will be executed (user: its own username, if any) */
-  scriptRuns(command: string, user?: string): void {
+  scriptRuns(command: string, user?: string, where?: { file: string; line: number }): void {
     if (user !== undefined && user !== 'root') return;
     this.scriptsConfigured = true;
     const f = splitCommand(command)[0];
-    if (f !== undefined) this.scriptFiles.push(f);
+    if (f !== undefined) this.scriptFiles.push({ path: f, file: where?.file ?? '', line: where?.line ?? 0 });
   }
 
   report(node: ConfigNode, message: string, category: DiagnosticCategory = 'invalid-value', severity: Severity = 'error', argIndex = -1): void {
@@ -108,7 +111,7 @@ export class Ctx {
     const s = this.need(node, idx);
     if (s === undefined) return undefined;
     const user = node.args[idx + 1];
-    if (runs) this.scriptRuns(s, user);
+    if (runs) this.scriptRuns(s, user, node);
     const group = node.args[idx + 2];
     if (node.args.length > idx + 3) this.report(node, `extra parameters after ${node.keyword} script ignored`, 'syntax', 'warning', idx + 3);
     return makeScript(s, user, group);
