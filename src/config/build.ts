@@ -73,6 +73,14 @@ export function resolveScript(argv0: string, opts: BuildOptions): string | undef
   return undefined;
 }
 
+/** "HOST:PORT", "[v6]:PORT" or ":PORT", the grammar of --status-listen */
+export function isListenSpec(s: string): boolean {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(s);
+  if (!m) return false;
+  const port = Number(m[3]);
+  return port >= 1 && port <= 65535;
+}
+
 // ---------------------------------------------------------------- global_defs
 
 type G = GlobalDraft;
@@ -203,6 +211,15 @@ const GLOBAL_DEFS: Table<G> = {
   instance: gStr('instance'),
   vmac_prefix: gStr('vmacPrefix'),
   random_seed: gInt('randomSeed', 0, 0xffffffff),
+  // keepalived-ts extensions (keepalived itself warns "Unknown keyword" on them): what the
+  // --status-listen and --watch-config flags say, carried by the configuration
+  keepalived_ts_status_listen: (n, g, c) => {
+    const s = c.need(n, 0);
+    if (s === undefined) return;
+    if (isListenSpec(s)) gset('statusListen', s, n, g);
+    else c.report(n, `keepalived_ts_status_listen '${s}' invalid: expected HOST:PORT, [IPV6]:PORT or :PORT (port 1-65535) - ignoring`, 'invalid-value', 'error', 0);
+  },
+  keepalived_ts_watch_config: gBool('watchConfig'),
   ...Object.fromEntries(
     GLOBAL_OTHER.map((k) => [
       k,
@@ -419,14 +436,12 @@ function vsValid(x: ConfigNode): boolean {
 function trackFile(n: ConfigNode, d: ConfigDraft, c: Ctx): void {
   const name = nameOf(n, c);
   if (name === undefined || !needChildren(n, c)) return;
-  const f: ConfigDraft['trackFiles'][number] = { name, file: '', line: n.line, node: n, weight: 1, reverse: false };
-  const sourceFile = n.file;
+  const f: ConfigDraft['trackFiles'][number] = { name, file: n.file, line: n.line, node: n, path: '', weight: 1, reverse: false };
   walk(n.children, TRACK_FILE, f, c);
-  if (f.file === '') {
+  if (f.path === '') {
     c.global(`No file set for track_file ${name} - ignoring`, 'semantic', 'error', { file: n.file, line: n.endLine }, n.keyword);
     return;
   }
-  void sourceFile;
   d.trackFiles.push(f);
 }
 
@@ -658,6 +673,8 @@ function finishGlobal(gd: GlobalDraft): GlobalDefs {
     ...opt<string>('instance'),
     vmacPrefix: get('vmacPrefix', 'vrrp'),
     ...opt<number>('randomSeed'),
+    ...opt<string>('statusListen'),
+    watchConfig: get('watchConfig', false),
     other: gd.other,
   } as GlobalDefs;
 }

@@ -884,7 +884,7 @@ type TrackFileDraft = ConfigDraft['trackFiles'][number];
 export const TRACK_FILE: Table<TrackFileDraft> = {
   file: (n, f, c) => {
     const s = c.need(n, 0);
-    if (s !== undefined) f.file = s;
+    if (s !== undefined) f.path = s;
   },
   weight: (n, f, c) => {
     const v = c.int(n, 0, -2147483647, 2147483647);
