@@ -46,6 +46,21 @@ export interface BuildOptions {
   fileExists?: (path: string) => boolean;
   /** where bare command names in scripts are looked up (a PATH string); default process.env.PATH */
   searchPath?: string;
+  /** does a system user exist (keepalived's default script user keepalived_script); default /etc/passwd */
+  userExists?: (name: string) => boolean;
+}
+
+/** keepalived runs scripts as this user when it exists and no script_user is given */
+export const DEFAULT_SCRIPT_USER = 'keepalived_script';
+
+function userExists(name: string, opts: BuildOptions): boolean {
+  try {
+    if (opts.userExists) return opts.userExists(name);
+    // local users only (no NSS): getpwnam is not reachable from Node without a native module
+    return fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+  } catch {
+    return false;
+  }
 }
 
 function fileExists(f: string, opts: BuildOptions): boolean {
@@ -459,6 +474,7 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   };
   walk(tree, TOP, d, c);
   const g = finishGlobal(d.global);
+  checkDefaultScriptUser(d, g, c, opts);
   // static addresses and routes: their interfaces must exist too
   for (const a of d.staticIpAddresses) {
     if (a.dev) checkInterfaces([a.dev], a, c, opts, (i) => `WARNING - interface ${i} for ip address ${a.address} doesn't exist`);
@@ -571,6 +587,14 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   const tracked = new Set<string>();
   for (const v of finalInstances) for (const t of v.trackScripts) tracked.add(t.name);
   for (const sg of syncGroups) for (const t of sg.trackScripts) tracked.add(t.name);
+  // a vrrp_script whose program cannot be found is disabled (tracked or not; measured: exit 5).
+  // keepalived 2.2.7 skips the check for a command starting with "</" (the samples'
+  // "</dev/tcp/127.0.0.1/80" idiom): neither disabled nor counted for security.
+  for (const s of d.vrrpScripts) {
+    const argv0 = s.script.argv[0] ?? '';
+    if (argv0.startsWith('</') || resolveScript(argv0, opts) !== undefined) continue;
+    c.global(`Disabling track script ${s.name} since not found/accessible`, 'semantic', 'error', s, 'script');
+  }
   for (const s of d.vrrpScripts) if (tracked.has(s.name)) c.scriptRuns(s.script.command, s.script.user, s);
   const runsAsRoot = !g.scriptUser || g.scriptUser.user === 'root';
   if (c.scriptsConfigured && runsAsRoot && !g.enableScriptSecurity) {
@@ -677,6 +701,27 @@ function finishGlobal(gd: GlobalDraft): GlobalDefs {
     watchConfig: get('watchConfig', false),
     other: gd.other,
   } as GlobalDefs;
+}
+
+/**
+ * With enable_script_security and no script_user, scripts run as keepalived_script; when that
+ * user does not exist keepalived reports each script configured without its own user, and removes
+ * such vrrp_scripts (measured; without enable_script_security it silently uses root).
+ */
+function checkDefaultScriptUser(d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: BuildOptions): void {
+  if (!g.enableScriptSecurity || g.scriptUser) return;
+  const noUser = d.vrrpScripts.filter((s) => s.script.user === undefined);
+  if (c.defaultUserScripts.length === 0 && noUser.length === 0) return;
+  if (userExists(DEFAULT_SCRIPT_USER, opts)) return;
+  for (const w of c.defaultUserScripts) c.global(`Unable to set default user ${DEFAULT_SCRIPT_USER} for script`, 'semantic', 'error', w);
+  for (const s of noUser) {
+    // keepalived names the vrrp_script block's closing line
+    const where = { file: s.file, line: s.node.endLine };
+    c.global(`Unable to set default user ${DEFAULT_SCRIPT_USER} for script`, 'semantic', 'error', where, 'vrrp_script');
+    c.global(`Unable to set default user for vrrp script ${s.name} - removing`, 'semantic', 'error', where, 'vrrp_script');
+  }
+  const removed = new Set(noUser);
+  d.vrrpScripts = d.vrrpScripts.filter((s) => !removed.has(s));
 }
 
 function checkInterfaces(names: readonly string[], where: { file: string; line: number }, c: Ctx, opts: BuildOptions, msg: (i: string) => string): boolean {

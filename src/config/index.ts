@@ -24,6 +24,8 @@ export interface ParseOptions {
   fileExists?: (path: string) => boolean;
   /** tests; where bare command names in scripts are looked up (PATH syntax); default process.env.PATH */
   searchPath?: string;
+  /** tests; does a system user exist (the default script user keepalived_script); default /etc/passwd */
+  userExists?: (name: string) => boolean;
 }
 
 export interface ParseResult {
@@ -67,6 +69,7 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
       ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
       ...(opts.fileExists ? { fileExists: opts.fileExists } : {}),
       ...(opts.searchPath !== undefined ? { searchPath: opts.searchPath } : {}),
+      ...(opts.userExists ? { userExists: opts.userExists } : {}),
     });
   } catch (e) {
     // defensive: the parser is written not to throw; if it does, report rather than crash

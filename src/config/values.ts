@@ -18,8 +18,12 @@ export class Ctx {
    */
   readonly scriptFiles: { path: string; file: string; line: number }[] = [];
 
+  /** scripts configured without their own user (they run as the default script user) */
+  readonly defaultUserScripts: { file: string; line: number }[] = [];
+
   /** record a script that will be executed (user: its own username, if any) */
   scriptRuns(command: string, user?: string, where?: { file: string; line: number }): void {
+    if (user === undefined && where) this.defaultUserScripts.push({ file: where.file, line: where.line });
     if (user !== undefined && user !== 'root') return;
     this.scriptsConfigured = true;
     const f = splitCommand(command)[0];

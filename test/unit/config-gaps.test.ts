@@ -191,3 +191,40 @@ test('a notify script is named at its own line', () => {
   assert.ok(d);
   assert.equal(d.line, 4);
 });
+
+test('a vrrp_script whose program cannot be found is disabled (tracked or not), except the "</dev/tcp/..." idiom', () => {
+  const text = (cmd: string, track: boolean): string =>
+    `vrrp_script chk {\n script "${cmd}"\n}\n` + vi('A', track ? ' track_script {\n  chk\n }' : ' priority 100');
+  const opts: ParseOptions = { fileExists: (p) => p === '/usr/bin/killall' || p === '/etc/kts/chk.sh', searchPath: '/usr/bin' };
+  for (const [cmd, track] of [['/nonexistent/chk.sh', true], ['/nonexistent/chk.sh', false], ['nosuchcmd -x', true], ['<nosuch', true], ['nosuch/dir/x', true]] as const) {
+    const r = parse(text(cmd, track), opts);
+    const d = find(r, /^Disabling track script chk since not found\/accessible$/);
+    assert.ok(d, cmd);
+    assert.equal(d.line, 1);
+    assert.equal(exit(r), 5, cmd);
+  }
+  for (const cmd of ['</dev/tcp/127.0.0.1/80', 'killall -0 sshd', '/etc/kts/chk.sh']) {
+    const r = parse('global_defs {\n enable_script_security\n script_user root\n}\n' + text(cmd, true), opts);
+    assert.equal(find(r, /^Disabling/), undefined, cmd);
+    assert.equal(exit(r), 0, `${cmd}: ${JSON.stringify(r.diagnostics)}`);
+  }
+});
+
+test('enable_script_security without script_user: keepalived_script must exist, else scripts without a user are refused', () => {
+  const text = 'global_defs {\n enable_script_security\n}\nvrrp_script chk {\n script "/bin/true"\n}\n' + vi('A', ' track_script {\n  chk\n }\n notify_master "/bin/true"\n notify_backup "/bin/true" nobody');
+  const base: ParseOptions = { fileExists: (p) => p === '/bin/true' };
+  const missing = parse(text, { ...base, userExists: () => false });
+  const lines = missing.diagnostics.filter((d) => d.message === 'Unable to set default user keepalived_script for script').map((d) => d.line).sort((a, b) => a - b);
+  assert.deepEqual(lines, [6, 13], 'the vrrp_script closing line and notify_master; not notify_backup (own user)');
+  assert.ok(find(missing, /^Unable to set default user for vrrp script chk - removing$/));
+  assert.equal(missing.config.vrrpScripts.length, 0);
+  assert.ok(find(missing, /^\(A\) track script chk not found, ignoring\.\.\.$/));
+  assert.equal(exit(missing), 5);
+  const present = parse(text, { ...base, userExists: (u) => u === 'keepalived_script' });
+  assert.equal(find(present, /Unable to set default user/), undefined);
+  assert.equal(present.config.vrrpScripts.length, 1);
+  const withUser = parse(text.replace(' enable_script_security\n', ' enable_script_security\n script_user root\n'), { ...base, userExists: () => false });
+  assert.equal(find(withUser, /Unable to set default user/), undefined);
+  const noSecurity = parse(text.replace(' enable_script_security\n', ''), { ...base, userExists: () => false });
+  assert.equal(find(noSecurity, /Unable to set default user/), undefined, 'without enable_script_security root is used silently');
+});
