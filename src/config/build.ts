@@ -116,6 +116,11 @@ const gInt = (key: string, min: number, max: number) => (n: ConfigNode, g: G, c:
   if (v !== undefined) gset(key, v, n, g);
   else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
 };
+const gUint = (key: string, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
+  const v = c.uint(n, 0, 0, max);
+  if (v !== undefined) gset(key, v, n, g);
+  else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+};
 const gTimerMs = (key: string, maxS = 4_294_967) => (n: ConfigNode, g: G, c: Ctx) => {
   const v = c.timerMs(n, 0, 0, maxS);
   if (v !== undefined) gset(key, v, n, g);
@@ -190,10 +195,26 @@ const GLOBAL_DEFS: Table<G> = {
     if (a && a.family === 'inet6' && /^ff/i.test(a.address)) gset('vrrpMcastGroup6', a, n, g);
     else if (a) c.report(n, `vrrp_mcast_group6 [${a.address}] is not multicast. Skipping`, 'invalid-value');
   },
-  vrrp_garp_master_delay: gInt('vrrpGarpMasterDelayS', 0, 255),
-  vrrp_garp_master_repeat: gInt('vrrpGarpMasterRepeat', 1, 255),
-  vrrp_garp_lower_prio_delay: gInt('vrrpGarpLowerPrioDelayS', 0, 255),
-  vrrp_garp_lower_prio_repeat: gInt('vrrpGarpLowerPrioRepeat', 1, 255),
+  // delays in seconds: [0, 4294] (measured: 1000 accepted, 5000 refused); repeats: unsigned
+  vrrp_garp_master_delay: gUint('vrrpGarpMasterDelayS', 4294),
+  vrrp_garp_master_repeat: (n, g, c) => {
+    let v = c.uint(n, 0, 0, 0xffffffff);
+    if (v === undefined) {
+      if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+      return;
+    }
+    if (v === 0) {
+      c.report(n, `${n.keyword} must be greater than 0, setting to 1`, 'invalid-value');
+      v = 1;
+    }
+    gset('vrrpGarpMasterRepeat', v, n, g);
+  },
+  vrrp_garp_lower_prio_delay: gUint('vrrpGarpLowerPrioDelayS', 4294),
+  vrrp_garp_lower_prio_repeat: (n, g, c) => {
+    const v = c.uint(n, 0, 0, 0xffffffff);
+    if (v !== undefined) gset('vrrpGarpLowerPrioRepeat', v, n, g);
+    else if (n.args[0] !== undefined) c.report(n, `Invalid ${n.keyword} '${n.args[0]}'`, 'invalid-value');
+  },
   vrrp_garp_master_refresh: gInt('vrrpGarpMasterRefreshS', 0, 0x7fffffff),
   vrrp_garp_master_refresh_repeat: gInt('vrrpGarpMasterRefreshRepeat', 1, 255),
   vrrp_garp_interval: gTimerMs('vrrpGarpIntervalMs', 1),

@@ -566,11 +566,28 @@ const instInt =
 const instSeconds =
   (k: 'garpMasterDelayS' | 'garpLowerPrioDelayS' | 'garpMasterRefreshS', max: number): Handler<InstanceDraft> =>
   (n, t, c) => {
-    const v = c.int(n, 0, 0, max);
+    const v = c.uint(n, 0, 0, max);
     if (v !== undefined) {
       t[k] = v;
       t.set.set(n.keyword, n);
+    } else if (n.args[0] !== undefined) c.report(n, `(${t.name}): ${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+  };
+
+/** garp_master_repeat / garp_lower_prio_repeat: unsigned (measured: 300 accepted); master: 0 becomes 1 */
+const instRepeat =
+  (k: 'garpMasterRepeat' | 'garpLowerPrioRepeat'): Handler<InstanceDraft> =>
+  (n, t, c) => {
+    let v = c.uint(n, 0, 0, 0xffffffff);
+    if (v === undefined) {
+      if (n.args[0] !== undefined) c.report(n, `(${t.name}): ${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+      return;
     }
+    if (v === 0 && k === 'garpMasterRepeat') {
+      c.report(n, `(${t.name}): ${n.keyword} must be greater than 0, setting to 1`, 'invalid-value');
+      v = 1;
+    }
+    t[k] = v;
+    t.set.set(n.keyword, n);
   };
 
 export const VRRP_INSTANCE: Table<InstanceDraft> = {
@@ -720,9 +737,9 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     else c.report(n, `unknown old_unicast_checksum option '${n.args[0]}'`, 'invalid-value');
   },
   garp_master_delay: instSeconds('garpMasterDelayS', 4294),
-  garp_master_repeat: instInt('garpMasterRepeat', 1, 255),
+  garp_master_repeat: instRepeat('garpMasterRepeat'),
   garp_lower_prio_delay: instSeconds('garpLowerPrioDelayS', 4294),
-  garp_lower_prio_repeat: instInt('garpLowerPrioRepeat', 1, 255),
+  garp_lower_prio_repeat: instRepeat('garpLowerPrioRepeat'),
   garp_master_refresh: instSeconds('garpMasterRefreshS', 0xffffffff),
   garp_master_refresh_repeat: instInt('garpMasterRefreshRepeat', 1, 255),
   garp_extra_if: (n, t, c) => {

@@ -72,6 +72,24 @@ export class Ctx {
     return v;
   }
 
+  /**
+   * unsigned integer in [min, max], keepalived's read_unsigned wording: "negative number '-1'",
+   * "number 'X' outside unsigned integer range" (max 2^32-1) or "... outside range [min, max]"
+   */
+  uint(node: ConfigNode, idx: number, min: number, max: number): number | undefined {
+    const s = this.need(node, idx);
+    if (s === undefined) return undefined;
+    if (/^-\d/.test(s)) {
+      this.report(node, `negative number '${s}'`, 'invalid-value', 'error', idx);
+      return undefined;
+    }
+    if (max === 0xffffffff && /^\+?\d+$/.test(s) && Number(s) > max) {
+      this.report(node, `number '${s}' outside unsigned integer range`, 'invalid-value', 'error', idx);
+      return undefined;
+    }
+    return this.intText(node, s, min, max, idx);
+  }
+
   /** <TIMER>: seconds with fractions, microsecond resolution; returns microseconds */
   timerUs(node: ConfigNode, idx: number, minS: number, maxS: number): number | undefined {
     const s = this.need(node, idx);

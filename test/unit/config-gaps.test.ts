@@ -228,3 +228,32 @@ test('enable_script_security without script_user: keepalived_script must exist, 
   const noSecurity = parse(text.replace(' enable_script_security\n', ''), { ...base, userExists: () => false });
   assert.equal(find(noSecurity, /Unable to set default user/), undefined, 'without enable_script_security root is used silently');
 });
+
+test('GARP delays and repeats: the ranges and wording keepalived 2.2.7 uses', () => {
+  const g = (kw: string): ParseResult => parse(`global_defs {\n ${kw}\n}\n` + vi('A', ' priority 100'));
+  const ok = g('vrrp_garp_master_delay 1000');
+  assert.equal(exit(ok), 0);
+  assert.equal(ok.config.globalDefs.vrrpGarpMasterDelayS, 1000);
+  assert.equal(ok.config.vrrpInstances[0]!.garpMasterDelayS, 1000, 'inherited by the instance');
+  const big = g('vrrp_garp_master_delay 5000');
+  assert.ok(find(big, /^number '5000' outside range \[0, 4294\]$/));
+  assert.ok(find(big, /^vrrp_garp_master_delay '5000' invalid - ignoring$/));
+  assert.equal(big.config.globalDefs.vrrpGarpMasterDelayS, 5, 'the default stays');
+  assert.equal(g('vrrp_garp_lower_prio_delay 256').config.globalDefs.vrrpGarpLowerPrioDelayS, 256);
+  const zero = g('vrrp_garp_master_repeat 0');
+  assert.ok(find(zero, /^vrrp_garp_master_repeat must be greater than 0, setting to 1$/));
+  assert.equal(zero.config.globalDefs.vrrpGarpMasterRepeat, 1);
+  assert.equal(exit(zero), 5);
+  assert.ok(find(g('vrrp_garp_master_repeat -1'), /^negative number '-1'$/));
+  assert.ok(find(g('vrrp_garp_master_repeat 5000000000'), /^number '5000000000' outside unsigned integer range$/));
+  assert.ok(find(g('vrrp_garp_lower_prio_repeat 5000000000'), /^Invalid vrrp_garp_lower_prio_repeat '5000000000'$/));
+  assert.equal(exit(g('vrrp_garp_lower_prio_repeat 0')), 0);
+  const inst = parse(vi('A', ' garp_master_repeat 300\n garp_master_delay 4294'));
+  assert.equal(exit(inst), 0);
+  assert.equal(inst.config.vrrpInstances[0]!.garpMasterRepeat, 300);
+  assert.equal(inst.config.vrrpInstances[0]!.garpMasterDelayS, 4294);
+  const bad = parse(vi('A', ' garp_master_repeat 0\n garp_master_delay -1'));
+  assert.ok(find(bad, /^\(A\): garp_master_repeat must be greater than 0, setting to 1$/));
+  assert.ok(find(bad, /^\(A\): garp_master_delay '-1' invalid - ignoring$/));
+  assert.equal(bad.config.vrrpInstances[0]!.garpMasterRepeat, 1);
+});
