@@ -620,9 +620,12 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   const runsAsRoot = !g.scriptUser || g.scriptUser.user === 'root';
   if (c.scriptsConfigured && runsAsRoot && !g.enableScriptSecurity) {
     // keepalived names no line; we name the first script that would run (a vrrp_script's block)
-    const first = c.scriptFiles.find((f) => resolveScript(f.path, opts) !== undefined);
-    if (first) {
-      c.global(`SECURITY VIOLATION - scripts are being executed but script_security not enabled.`, 'security', 'warning', first.file ? first : undefined);
+    // the VRRP and the checker process each report their own (measured wording for MISC_CHECK)
+    for (const checker of [false, true]) {
+      const first = c.scriptFiles.find((f) => f.checker === checker && resolveScript(f.path, opts) !== undefined);
+      if (!first) continue;
+      const what = checker ? 'check scripts' : 'scripts';
+      c.global(`SECURITY VIOLATION - ${what} are being executed but script_security not enabled.`, 'security', 'warning', first.file ? first : undefined);
     }
   }
 

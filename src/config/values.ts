@@ -16,18 +16,20 @@ export class Ctx {
    * argv[0] of every script that will run as root, with where it was configured (the security
    * check needs to know which exist, and names the first one's line)
    */
-  readonly scriptFiles: { path: string; file: string; line: number }[] = [];
+  readonly scriptFiles: { path: string; file: string; line: number; checker: boolean }[] = [];
 
   /** scripts configured without their own user (they run as the default script user) */
   readonly defaultUserScripts: { file: string; line: number }[] = [];
 
   /** record a script that will be executed (user: its own username, if any) */
-  scriptRuns(command: string, user?: string, where?: { file: string; line: number }): void {
+  scriptRuns(command: string, user?: string, where?: { file: string; line: number; keyword?: string }): void {
     if (user === undefined && where) this.defaultUserScripts.push({ file: where.file, line: where.line });
     if (user !== undefined && user !== 'root') return;
     this.scriptsConfigured = true;
     const f = splitCommand(command)[0];
-    if (f !== undefined) this.scriptFiles.push({ path: f, file: where?.file ?? '', line: where?.line ?? 0 });
+    // scripts the checker process runs (keepalived's checker reports them as "check scripts")
+    const checker = where?.keyword !== undefined && CHECKER_SCRIPT_KEYWORDS.has(where.keyword);
+    if (f !== undefined) this.scriptFiles.push({ path: f, file: where?.file ?? '', line: where?.line ?? 0, checker });
   }
 
   report(node: ConfigNode, message: string, category: DiagnosticCategory = 'invalid-value', severity: Severity = 'error', argIndex = -1): void {
@@ -139,6 +141,8 @@ export class Ctx {
     return makeScript(s, user, group);
   }
 }
+
+const CHECKER_SCRIPT_KEYWORDS = new Set(['misc_path', 'notify_up', 'notify_down', 'quorum_up', 'quorum_down']);
 
 export function makeScript(command: string, user?: string, group?: string): ScriptCommand {
   const sc: { command: string; argv: string[]; user?: string; group?: string } = { command, argv: splitCommand(command) };

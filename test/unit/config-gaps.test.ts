@@ -257,3 +257,17 @@ test('GARP delays and repeats: the ranges and wording keepalived 2.2.7 uses', ()
   assert.ok(find(bad, /^\(A\): garp_master_delay '-1' invalid - ignoring$/));
   assert.equal(bad.config.vrrpInstances[0]!.garpMasterRepeat, 1);
 });
+
+test('checker scripts have their own SECURITY VIOLATION wording ("check scripts"), as keepalived\'s checker process', () => {
+  const text = vs(' lb_algo rr\n lb_kind DR', '  MISC_CHECK {\n   misc_path "/bin/true"\n  }') + vi('A', ' notify_master "/bin/true"');
+  const r = parse(text, { fileExists: (p) => p === '/bin/true' });
+  const check = find(r, /^SECURITY VIOLATION - check scripts are being executed but script_security not enabled\.$/);
+  const vrrp = find(r, /^SECURITY VIOLATION - scripts are being executed but script_security not enabled\.$/);
+  assert.ok(check);
+  assert.equal(check.line, 8);
+  assert.ok(vrrp);
+  assert.equal(vrrp.line, 15);
+  assert.equal(exit(r), 6);
+  const onlyCheck = parse(vs(' lb_algo rr\n lb_kind DR', '  MISC_CHECK {\n   misc_path "/bin/true"\n  }'), { fileExists: (p) => p === '/bin/true' });
+  assert.equal(find(onlyCheck, /^SECURITY VIOLATION - scripts/), undefined);
+});
