@@ -611,10 +611,12 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   // a vrrp_script whose program cannot be found is disabled (tracked or not; measured: exit 5).
   // keepalived 2.2.7 skips the check for a command starting with "</" (the samples'
   // "</dev/tcp/127.0.0.1/80" idiom): neither disabled nor counted for security.
+  // A warning (it still makes -t exit 5): the program may be installed later, and a daemon reload
+  // should not be refused for it.
   for (const s of d.vrrpScripts) {
     const argv0 = s.script.argv[0] ?? '';
     if (argv0.startsWith('</') || resolveScript(argv0, opts) !== undefined) continue;
-    c.global(`Disabling track script ${s.name} since not found/accessible`, 'semantic', 'error', s, 'script');
+    c.global(`Disabling track script ${s.name} since not found/accessible`, 'semantic', 'warning', s, 'script');
   }
   for (const s of d.vrrpScripts) if (tracked.has(s.name)) c.scriptRuns(s.script.command, s.script.user, s);
   const runsAsRoot = !g.scriptUser || g.scriptUser.user === 'root';
