@@ -739,7 +739,20 @@ function checkDefaultScriptUser(d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: Bui
   const noUser = d.vrrpScripts.filter((s) => s.script.user === undefined);
   if (c.defaultUserScripts.length === 0 && noUser.length === 0) return;
   if (userExists(DEFAULT_SCRIPT_USER, opts)) return;
-  for (const w of c.defaultUserScripts) c.global(`Unable to set default user ${DEFAULT_SCRIPT_USER} for script`, 'semantic', 'error', w);
+  const refusedCheckers = new Set<object>();
+  for (const w of c.defaultUserScripts) {
+    c.global(`Unable to set default user ${DEFAULT_SCRIPT_USER} for script`, 'semantic', 'error', w);
+    if (!w.misc) continue;
+    c.global(`Unable to set default user for misc script '${w.misc.command}' - removing`, 'semantic', 'error', w, 'MISC_CHECK');
+    refusedCheckers.add(w.misc.checker);
+  }
+  if (refusedCheckers.size > 0) {
+    for (const vs of d.virtualServers) {
+      for (const rs of [...vs.realServers, ...(vs.sorryServer ? [vs.sorryServer] : [])]) {
+        (rs as { checkers: readonly object[] }).checkers = rs.checkers.filter((ck) => !refusedCheckers.has(ck));
+      }
+    }
+  }
   for (const s of noUser) {
     // keepalived names the vrrp_script block's closing line
     const where = { file: s.file, line: s.node.endLine };

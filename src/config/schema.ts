@@ -1116,6 +1116,7 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
   const ck: Mutable<Checker> = { type: n.keyword, file: n.file, line: n.line, connectTimeoutMs: 5000, retry: 1, delayBeforeRetryMs: 1000, urls: [], miscDynamic: false, options: {} };
   if (n.keyword === 'MISC_CHECK') ck.retry = 0;
   const opts: Record<string, string> = {};
+  let miscNode: ConfigNode | undefined;
   const allowed = new Set([...(n.keyword === 'BFD_CHECK' || n.keyword === 'FILE_CHECK' ? [] : CHECKER_COMMON), ...(CHECKER_SPECIFIC[n.keyword] ?? [])]);
   if (n.keyword === 'BFD_CHECK' || n.keyword === 'FILE_CHECK') allowed.add('weight');
   for (const e of n.children ?? []) {
@@ -1173,8 +1174,12 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
         break;
       }
       case 'misc_path': {
-        const s = c.script(e);
-        if (s) ck.miscPath = s;
+        // registered after the block: its `user` keyword may follow
+        const s = c.script(e, 0, false);
+        if (s) {
+          ck.miscPath = s;
+          miscNode = e;
+        }
         break;
       }
       case 'misc_timeout': {
@@ -1203,6 +1208,10 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
     }
   }
   ck.options = opts;
+  if (ck.miscPath && miscNode) {
+    const user = ck.miscPath.user ?? opts['user']?.split(/\s+/)[0];
+    c.scriptRuns(ck.miscPath.command, user, miscNode, { endLine: n.endLine, checker: ck });
+  }
   return ck;
 }
 

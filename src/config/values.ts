@@ -19,11 +19,14 @@ export class Ctx {
   readonly scriptFiles: { path: string; file: string; line: number; checker: boolean }[] = [];
 
   /** scripts configured without their own user (they run as the default script user) */
-  readonly defaultUserScripts: { file: string; line: number }[] = [];
+  /** (misc: a MISC_CHECK's script, named at the block's closing line, refused with its checker) */
+  readonly defaultUserScripts: { file: string; line: number; misc?: { command: string; checker: object } }[] = [];
 
   /** record a script that will be executed (user: its own username, if any) */
-  scriptRuns(command: string, user?: string, where?: { file: string; line: number; keyword?: string }): void {
-    if (user === undefined && where) this.defaultUserScripts.push({ file: where.file, line: where.line });
+  scriptRuns(command: string, user?: string, where?: { file: string; line: number; keyword?: string }, misc?: { endLine: number; checker: object }): void {
+    if (user === undefined && where) {
+      this.defaultUserScripts.push(misc ? { file: where.file, line: misc.endLine, misc: { command, checker: misc.checker } } : { file: where.file, line: where.line });
+    }
     if (user !== undefined && user !== 'root') return;
     this.scriptsConfigured = true;
     const f = splitCommand(command)[0];

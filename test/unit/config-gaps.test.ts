@@ -271,3 +271,21 @@ test('checker scripts have their own SECURITY VIOLATION wording ("check scripts"
   const onlyCheck = parse(vs(' lb_algo rr\n lb_kind DR', '  MISC_CHECK {\n   misc_path "/bin/true"\n  }'), { fileExists: (p) => p === '/bin/true' });
   assert.equal(find(onlyCheck, /^SECURITY VIOLATION - scripts/), undefined);
 });
+
+test('MISC_CHECK under enable_script_security without keepalived_script: refused at the block\'s closing line, checker removed', () => {
+  const text = 'global_defs {\n enable_script_security\n}\n' + vs(' lb_algo rr\n lb_kind DR', '  MISC_CHECK {\n   misc_path "/bin/true"\n  }');
+  const r = parse(text, { fileExists: (p) => p === '/bin/true', userExists: () => false });
+  const d = find(r, /^Unable to set default user for misc script '\/bin\/true' - removing$/);
+  assert.ok(d);
+  assert.equal(d.line, 12);
+  assert.equal(find(r, /^Unable to set default user keepalived_script for script$/)?.line, 12);
+  assert.deepEqual(r.config.virtualServers[0]!.realServers[0]!.checkers, []);
+  assert.equal(exit(r), 5);
+  // its own user (keyword `user`, which may follow misc_path) needs no default user
+  const own = parse(text.replace('misc_path "/bin/true"\n', 'misc_path "/bin/true"\n   user nobody\n'), { fileExists: (p) => p === '/bin/true', userExists: () => false });
+  assert.equal(find(own, /Unable to set default user/), undefined);
+  assert.equal(own.config.virtualServers[0]!.realServers[0]!.checkers.length, 1);
+  // a MISC_CHECK running as another user is not a root script: no security violation
+  const noSec = parse(text.replace(' enable_script_security\n', '').replace('misc_path "/bin/true"\n', 'misc_path "/bin/true"\n   user nobody\n'), { fileExists: (p) => p === '/bin/true' });
+  assert.equal(find(noSec, /SECURITY VIOLATION/), undefined);
+});
