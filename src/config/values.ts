@@ -18,8 +18,10 @@ export class Ctx {
    */
   readonly scriptFiles: { path: string; file: string; line: number; checker: boolean }[] = [];
 
-  /** scripts configured without their own user (they run as the default script user) */
-  /** (misc: a MISC_CHECK's script, named at the block's closing line, refused with its checker) */
+  /**
+   * scripts configured without their own user (they run as the default script user); misc: a
+   * MISC_CHECK's script, named at the block's closing line and refused with its checker
+   */
   readonly defaultUserScripts: { file: string; line: number; misc?: { command: string; checker: object } }[] = [];
 
   /** record a script that will be executed (user: its own username, if any) */
