@@ -17,6 +17,7 @@ import {
   BFD_INSTANCE,
   type ConfigDraft,
   GARP_GROUP,
+  LVS_SCHEDULERS,
   type GlobalDraft,
   type InstanceDraft,
   TRACK_FILE,
@@ -43,6 +44,23 @@ export interface BuildOptions {
   interfaceExists?: (ifname: string) => boolean;
   /** does a script file exist (keepalived silently drops scripts it cannot find); default: fs */
   fileExists?: (path: string) => boolean;
+  /** where bare command names in scripts are looked up (a PATH string); default process.env.PATH */
+  searchPath?: string;
+  /** does a system user exist (keepalived's default script user keepalived_script); default /etc/passwd */
+  userExists?: (name: string) => boolean;
+}
+
+/** keepalived runs scripts as this user when it exists and no script_user is given */
+export const DEFAULT_SCRIPT_USER = 'keepalived_script';
+
+function userExists(name: string, opts: BuildOptions): boolean {
+  try {
+    if (opts.userExists) return opts.userExists(name);
+    // local users only (no NSS): getpwnam is not reachable from Node without a native module
+    return fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+  } catch {
+    return false;
+  }
 }
 
 function fileExists(f: string, opts: BuildOptions): boolean {
@@ -51,6 +69,31 @@ function fileExists(f: string, opts: BuildOptions): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The file a script's argv[0] names, as keepalived finds it: a name without '/' is looked up in
+ * PATH (keepalived's own environment; /usr/bin:/bin when PATH is unset), e.g. "killall -0 sshd"
+ * runs /usr/bin/killall. undefined when it cannot be found (keepalived then disables the script).
+ */
+export function resolveScript(argv0: string, opts: BuildOptions): string | undefined {
+  if (argv0.includes('/')) return fileExists(argv0, opts) ? argv0 : undefined;
+  if (argv0 === '') return undefined;
+  const search = opts.searchPath ?? process.env['PATH'] ?? '/usr/bin:/bin';
+  for (const dir of search.split(':')) {
+    // an empty PATH element means the current directory, as for execvp
+    const candidate = dir === '' ? argv0 : `${dir.replace(/\/+$/, '')}/${argv0}`;
+    if (fileExists(candidate, opts)) return candidate;
+  }
+  return undefined;
+}
+
+/** "HOST:PORT", "[v6]:PORT" or ":PORT", the grammar of --status-listen */
+export function isListenSpec(s: string): boolean {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(s);
+  if (!m) return false;
+  const port = Number(m[3]);
+  return port >= 1 && port <= 65535;
 }
 
 // ---------------------------------------------------------------- global_defs
@@ -70,6 +113,11 @@ const gBool = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
 };
 const gInt = (key: string, min: number, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
   const v = c.int(n, 0, min, max);
+  if (v !== undefined) gset(key, v, n, g);
+  else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+};
+const gUint = (key: string, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
+  const v = c.uint(n, 0, 0, max);
   if (v !== undefined) gset(key, v, n, g);
   else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
 };
@@ -106,12 +154,12 @@ const GLOBAL_OTHER = [
 
 const GLOBAL_DEFS: Table<G> = {
   router_id: (n, g, c) => {
-    if (n.args[0] === undefined) c.report(n, `routerid name missing - ignoring`, 'missing-parameter');
+    if (n.args[0] === undefined) c.report(n, `routerid name missing - ignoring`, 'semantic'); // its own handler: exit 5, not 2
     else gset('routerId', n.args[0], n, g);
   },
   notification_email: (n, g, c) => gset('notificationEmail', [...((g.vals['notificationEmail'] as string[]) ?? []), ...listWords(n, c)], n, g),
   notification_email_from: (n, g, c) => {
-    if (n.args[0] === undefined) c.report(n, `emailfrom missing - ignoring`, 'missing-parameter');
+    if (n.args[0] === undefined) c.report(n, `emailfrom missing - ignoring`, 'semantic');
     else gset('notificationEmailFrom', n.args[0], n, g);
   },
   smtp_server: (n, g, c) => {
@@ -147,10 +195,26 @@ const GLOBAL_DEFS: Table<G> = {
     if (a && a.family === 'inet6' && /^ff/i.test(a.address)) gset('vrrpMcastGroup6', a, n, g);
     else if (a) c.report(n, `vrrp_mcast_group6 [${a.address}] is not multicast. Skipping`, 'invalid-value');
   },
-  vrrp_garp_master_delay: gInt('vrrpGarpMasterDelayS', 0, 255),
-  vrrp_garp_master_repeat: gInt('vrrpGarpMasterRepeat', 1, 255),
-  vrrp_garp_lower_prio_delay: gInt('vrrpGarpLowerPrioDelayS', 0, 255),
-  vrrp_garp_lower_prio_repeat: gInt('vrrpGarpLowerPrioRepeat', 1, 255),
+  // delays in seconds: [0, 4294] (measured: 1000 accepted, 5000 refused); repeats: unsigned
+  vrrp_garp_master_delay: gUint('vrrpGarpMasterDelayS', 4294),
+  vrrp_garp_master_repeat: (n, g, c) => {
+    let v = c.uint(n, 0, 0, 0xffffffff);
+    if (v === undefined) {
+      if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+      return;
+    }
+    if (v === 0) {
+      c.report(n, `${n.keyword} must be greater than 0, setting to 1`, 'invalid-value');
+      v = 1;
+    }
+    gset('vrrpGarpMasterRepeat', v, n, g);
+  },
+  vrrp_garp_lower_prio_delay: gUint('vrrpGarpLowerPrioDelayS', 4294),
+  vrrp_garp_lower_prio_repeat: (n, g, c) => {
+    const v = c.uint(n, 0, 0, 0xffffffff);
+    if (v !== undefined) gset('vrrpGarpLowerPrioRepeat', v, n, g);
+    else if (n.args[0] !== undefined) c.report(n, `Invalid ${n.keyword} '${n.args[0]}'`, 'invalid-value');
+  },
   vrrp_garp_master_refresh: gInt('vrrpGarpMasterRefreshS', 0, 0x7fffffff),
   vrrp_garp_master_refresh_repeat: gInt('vrrpGarpMasterRefreshRepeat', 1, 255),
   vrrp_garp_interval: gTimerMs('vrrpGarpIntervalMs', 1),
@@ -183,6 +247,15 @@ const GLOBAL_DEFS: Table<G> = {
   instance: gStr('instance'),
   vmac_prefix: gStr('vmacPrefix'),
   random_seed: gInt('randomSeed', 0, 0xffffffff),
+  // keepalived-ts extensions (keepalived itself warns "Unknown keyword" on them): what the
+  // --status-listen and --watch-config flags say, carried by the configuration
+  keepalived_ts_status_listen: (n, g, c) => {
+    const s = c.need(n, 0);
+    if (s === undefined) return;
+    if (isListenSpec(s)) gset('statusListen', s, n, g);
+    else c.report(n, `keepalived_ts_status_listen '${s}' invalid: expected HOST:PORT, [IPV6]:PORT or :PORT (port 1-65535) - ignoring`, 'invalid-value', 'error', 0);
+  },
+  keepalived_ts_watch_config: gBool('watchConfig'),
   ...Object.fromEntries(
     GLOBAL_OTHER.map((k) => [
       k,
@@ -196,10 +269,19 @@ const GLOBAL_DEFS: Table<G> = {
 
 // ---------------------------------------------------------------- top level
 
+// Measured (2.2.7 -t): vrrp_instance and vrrp_sync_group check their own name (an ordinary error,
+// exit 5); the other named blocks read the missing word and abort the parse (exit 2).
+const OWN_NAME_CHECK: Readonly<Record<string, string>> = {
+  vrrp_instance: 'vrrp_instance must have a name',
+  vrrp_sync_group: 'vrrp_sync_group must have a name - skipping',
+};
 function nameOf(n: ConfigNode, c: Ctx): string | undefined {
   const s = n.args[0];
-  if (s === undefined) c.report(n, `${n.keyword} requires a name`, 'missing-parameter');
-  return s;
+  if (s !== undefined) return s;
+  const own = OWN_NAME_CHECK[n.keyword];
+  if (own !== undefined) c.report(n, own, 'semantic');
+  else c.need(n, 0);
+  return undefined;
 }
 
 function needChildren(n: ConfigNode, c: Ctx): boolean {
@@ -224,7 +306,7 @@ const TOP: Table<ConfigDraft> = {
     walk(n.children, VRRP_SCRIPT, s, c);
     if (!s.hasScript) {
       // keepalived reports this at the block's closing line
-      c.global(`No script set for vrrp_script ${name} - removing`, 'missing-parameter', 'error', { file: n.file, line: n.endLine }, 'vrrp_script');
+      c.global(`No script set for vrrp_script ${name} - removing`, 'semantic', 'error', { file: n.file, line: n.endLine }, 'vrrp_script');
       return;
     }
     if (s.timeoutMs === 0) s.timeoutMs = s.intervalMs;
@@ -242,7 +324,7 @@ const TOP: Table<ConfigDraft> = {
     };
     walk(n.children, VRRP_TRACK_PROCESS, p, c);
     if (p.process === '') {
-      c.report(n, `(${name}) process not specified - ignoring`, 'missing-parameter');
+      c.global(`track process '${name}' process name not specified`, 'semantic', 'error', { file: n.file, line: n.endLine }, 'vrrp_track_process');
       return;
     }
     if (p.quorumMax !== undefined && p.quorumMax < p.quorum) c.report(n, `(${name}) quorum_max must be >= quorum`, 'invalid-value');
@@ -252,7 +334,7 @@ const TOP: Table<ConfigDraft> = {
     const name = nameOf(n, c);
     if (name === undefined || !needChildren(n, c)) return;
     const g: ConfigDraft['syncGroups'][number] = {
-      name, file: n.file, line: n.line, node: n, group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], trackBfds: [],
+      name, file: n.file, line: n.line, node: n, memberNodes: new Map(), group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], trackBfds: [],
       notifyPriorityChanges: false, smtpAlert: false, globalTracking: false, syncGroupTrackingWeight: false,
     };
     walk(n.children, VRRP_SYNC_GROUP, g, c);
@@ -269,7 +351,8 @@ const TOP: Table<ConfigDraft> = {
     if (!needChildren(n, c)) return;
     const g: { -readonly [K in keyof GarpGroup]: GarpGroup[K] extends readonly (infer U)[] ? U[] : GarpGroup[K] } = { file: n.file, line: n.line, interfaces: [] };
     walk(n.children, GARP_GROUP, g, c);
-    if (g.interfaces.length === 0) c.report(n, `garp_group has no interface - ignoring`, 'missing-parameter');
+    // keepalived 2.2.7 says nothing about it (exit 0): a note only
+    if (g.interfaces.length === 0) c.report(n, `garp_group has no interface - ignoring`, 'info', 'info');
     else d.garpGroups.push(g);
   },
   track_group: (n, d, c) => {
@@ -326,7 +409,7 @@ const TOP: Table<ConfigDraft> = {
     };
     walk(n.children, BFD_INSTANCE, b, c);
     if (!b.neighborIp) {
-      c.report(n, `(${name}) bfd_instance requires neighbor_ip - ignoring`, 'missing-parameter');
+      c.global(`Configuration error: BFD instance ${name} has no neighbor address set, disabling instance`, 'semantic', 'error', { file: n.file, line: n.endLine }, 'bfd_instance');
       return;
     }
     if (!b.vrrp && !b.checker) b.vrrp = b.checker = true;
@@ -381,21 +464,20 @@ const TOP: Table<ConfigDraft> = {
 /** a protocol / scheduler / method line keepalived accepted */
 function vsValid(x: ConfigNode): boolean {
   if (x.keyword === 'protocol') return ['TCP', 'UDP', 'SCTP'].includes(x.args[0]!);
-  if (x.keyword === 'lvs_method' || x.keyword === 'lb_kind') return ['NAT', 'DR', 'TUN'].includes(x.args[0]!.toUpperCase());
+  if (x.keyword === 'lvs_method' || x.keyword === 'lb_kind') return ['NAT', 'DR', 'TUN'].includes(x.args[0]!);
+  if (x.keyword === 'lvs_sched' || x.keyword === 'lb_algo') return LVS_SCHEDULERS.includes(x.args[0]!);
   return true;
 }
 
 function trackFile(n: ConfigNode, d: ConfigDraft, c: Ctx): void {
   const name = nameOf(n, c);
   if (name === undefined || !needChildren(n, c)) return;
-  const f: ConfigDraft['trackFiles'][number] = { name, file: '', line: n.line, node: n, weight: 1, reverse: false };
-  const sourceFile = n.file;
+  const f: ConfigDraft['trackFiles'][number] = { name, file: n.file, line: n.line, node: n, path: '', weight: 1, reverse: false };
   walk(n.children, TRACK_FILE, f, c);
-  if (f.file === '') {
-    c.report(n, `(${name}) track file 'file' not specified - ignoring`, 'missing-parameter');
+  if (f.path === '') {
+    c.global(`No file set for track_file ${name} - ignoring`, 'semantic', 'error', { file: n.file, line: n.endLine }, n.keyword);
     return;
   }
-  void sourceFile;
   d.trackFiles.push(f);
 }
 
@@ -413,6 +495,7 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   };
   walk(tree, TOP, d, c);
   const g = finishGlobal(d.global);
+  checkDefaultScriptUser(d, g, c, opts);
   // static addresses and routes: their interfaces must exist too
   for (const a of d.staticIpAddresses) {
     if (a.dev) checkInterfaces([a.dev], a, c, opts, (i) => `WARNING - interface ${i} for ip address ${a.address} doesn't exist`);
@@ -422,9 +505,14 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   }
 
   const instances: VrrpInstance[] = [];
+  // where each instance set its virtual_router_id (a duplicate VRID is reported there)
+  const vridNode = new Map<VrrpInstance, ConfigNode>();
   for (const inst of d.instances) {
     const v = finishInstance(inst, d, g, c, opts);
-    if (v) instances.push(v);
+    if (!v) continue;
+    instances.push(v);
+    const n = inst.set.get('virtual_router_id');
+    if (n) vridNode.set(v, n);
   }
   // instance names must be unique
   const seen = new Set<string>();
@@ -455,7 +543,7 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
           const overlap = a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
           if (!overlap && a.unicastPeers.length > 0 && b.unicastPeers.length > 0) continue;
         } else if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
-        c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', b, 'virtual_router_id');
+        c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', vridNode.get(b) ?? b, 'virtual_router_id');
       }
     }
   }
@@ -467,7 +555,7 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     const members: string[] = [];
     for (const m of sg.group) {
       if (!seen.has(m)) {
-        c.global(`Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'semantic', 'warning', sg, 'group');
+        c.global(`Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'semantic', 'warning', sg.memberNodes.get(m) ?? sg, 'group');
         continue;
       }
       if (inGroup.has(m)) {
@@ -484,8 +572,9 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     if (members.length === 1) c.global(`Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`, 'semantic', 'warning', sg, 'vrrp_sync_group');
     checkTrackNames(sg.name, sg.trackScripts, sg.trackFiles, sg.trackProcesses, sg.trackBfds, d, c);
     checkInterfaces(sg.trackInterfaces.map((t) => t.name), sg, c, opts, (i) => `(${sg.name}) tracked interface ${i} doesn't exist`);
-    const { node: _n, ...rest } = sg;
+    const { node: _n, memberNodes: _m, ...rest } = sg;
     void _n;
+    void _m;
     syncGroups.push({ ...rest, group: members, trackScripts: strip(sg.trackScripts), trackFiles: strip(sg.trackFiles), trackProcesses: strip(sg.trackProcesses), trackBfds: strip(sg.trackBfds) });
   }
   const sgByName = new Map(d.syncGroups.map((x) => [x.name, x] as const));
@@ -519,10 +608,27 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   const tracked = new Set<string>();
   for (const v of finalInstances) for (const t of v.trackScripts) tracked.add(t.name);
   for (const sg of syncGroups) for (const t of sg.trackScripts) tracked.add(t.name);
-  for (const s of d.vrrpScripts) if (tracked.has(s.name)) c.scriptRuns(s.script.command, s.script.user);
+  // a vrrp_script whose program cannot be found is disabled (tracked or not; measured: exit 5).
+  // keepalived 2.2.7 skips the check for a command starting with "</" (the samples'
+  // "</dev/tcp/127.0.0.1/80" idiom): neither disabled nor counted for security.
+  // A warning (it still makes -t exit 5): the program may be installed later, and a daemon reload
+  // should not be refused for it.
+  for (const s of d.vrrpScripts) {
+    const argv0 = s.script.argv[0] ?? '';
+    if (argv0.startsWith('</') || resolveScript(argv0, opts) !== undefined) continue;
+    c.global(`Disabling track script ${s.name} since not found/accessible`, 'semantic', 'warning', s, 'script');
+  }
+  for (const s of d.vrrpScripts) if (tracked.has(s.name)) c.scriptRuns(s.script.command, s.script.user, s);
   const runsAsRoot = !g.scriptUser || g.scriptUser.user === 'root';
-  if (c.scriptsConfigured && runsAsRoot && !g.enableScriptSecurity && c.scriptFiles.some((f) => fileExists(f, opts))) {
-    c.global(`SECURITY VIOLATION - scripts are being executed but script_security not enabled.`, 'security', 'warning');
+  if (c.scriptsConfigured && runsAsRoot && !g.enableScriptSecurity) {
+    // keepalived names no line; we name the first script that would run (a vrrp_script's block)
+    // the VRRP and the checker process each report their own (measured wording for MISC_CHECK)
+    for (const checker of [false, true]) {
+      const first = c.scriptFiles.find((f) => f.checker === checker && resolveScript(f.path, opts) !== undefined);
+      if (!first) continue;
+      const what = checker ? 'check scripts' : 'scripts';
+      c.global(`SECURITY VIOLATION - ${what} are being executed but script_security not enabled.`, 'security', 'warning', first.file ? first : undefined);
+    }
   }
 
   const stripNode = <T extends { node: ConfigNode }>(x: T): Omit<T, 'node'> => {
@@ -617,8 +723,44 @@ function finishGlobal(gd: GlobalDraft): GlobalDefs {
     ...opt<string>('instance'),
     vmacPrefix: get('vmacPrefix', 'vrrp'),
     ...opt<number>('randomSeed'),
+    ...opt<string>('statusListen'),
+    watchConfig: get('watchConfig', false),
     other: gd.other,
   } as GlobalDefs;
+}
+
+/**
+ * With enable_script_security and no script_user, scripts run as keepalived_script; when that
+ * user does not exist keepalived reports each script configured without its own user, and removes
+ * such vrrp_scripts (measured; without enable_script_security it silently uses root).
+ */
+function checkDefaultScriptUser(d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: BuildOptions): void {
+  if (!g.enableScriptSecurity || g.scriptUser) return;
+  const noUser = d.vrrpScripts.filter((s) => s.script.user === undefined);
+  if (c.defaultUserScripts.length === 0 && noUser.length === 0) return;
+  if (userExists(DEFAULT_SCRIPT_USER, opts)) return;
+  const refusedCheckers = new Set<object>();
+  for (const w of c.defaultUserScripts) {
+    c.global(`Unable to set default user ${DEFAULT_SCRIPT_USER} for script`, 'semantic', 'error', w);
+    if (!w.misc) continue;
+    c.global(`Unable to set default user for misc script '${w.misc.command}' - removing`, 'semantic', 'error', w, 'MISC_CHECK');
+    refusedCheckers.add(w.misc.checker);
+  }
+  if (refusedCheckers.size > 0) {
+    for (const vs of d.virtualServers) {
+      for (const rs of [...vs.realServers, ...(vs.sorryServer ? [vs.sorryServer] : [])]) {
+        (rs as { checkers: readonly object[] }).checkers = rs.checkers.filter((ck) => !refusedCheckers.has(ck));
+      }
+    }
+  }
+  for (const s of noUser) {
+    // keepalived names the vrrp_script block's closing line
+    const where = { file: s.file, line: s.node.endLine };
+    c.global(`Unable to set default user ${DEFAULT_SCRIPT_USER} for script`, 'semantic', 'error', where, 'vrrp_script');
+    c.global(`Unable to set default user for vrrp script ${s.name} - removing`, 'semantic', 'error', where, 'vrrp_script');
+  }
+  const removed = new Set(noUser);
+  d.vrrpScripts = d.vrrpScripts.filter((s) => !removed.has(s));
 }
 
 function checkInterfaces(names: readonly string[], where: { file: string; line: number }, c: Ctx, opts: BuildOptions, msg: (i: string) => string): boolean {
@@ -748,8 +890,8 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     } else if (!authentication.authType) {
       authentication = undefined; // the bad or missing auth_type was reported where it was written
     } else if (authentication.authPass === undefined) {
-      c.report(at('authentication'), `(${t.name}) authentication without auth_pass`, 'missing-parameter', 'warning');
-      authentication = { ...authentication, authPass: '' };
+      c.report(at('authentication'), `(${t.name}) Authentication specified but no password given. Ignoring`, 'semantic');
+      authentication = undefined; // keepalived drops it: advertisements go out unauthenticated
     }
   }
 
@@ -801,7 +943,9 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     return undefined;
   }
   for (const p of t.unicastPeers) {
-    if (p.family !== family) c.global(`(${t.name}) unicast peer ${p.address} address family does not match the instance`, 'semantic', 'error', where, 'unicast_peer');
+    if (p.family === family) continue;
+    const pn = t.unicastPeerNodes.get(p);
+    c.global(`Configuration error: VRRP instance[${t.name}] and unicast peer address[${p.address}] MUST be of the same family !!! Skipping...`, 'semantic', 'error', pn ?? where, 'unicast_peer');
   }
   if (t.sourceIp && t.sourceIp.family !== family) {
     c.global(`(${t.name}) source address ${t.sourceIp.address} family does not match the instance - ignoring`, 'semantic', 'error', where, 'unicast_src_ip');

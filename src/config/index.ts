@@ -22,6 +22,10 @@ export interface ParseOptions {
   glob?: (pattern: string) => string[];
   /** tests; does a script file exist (scripts that do not exist are not security-checked); default fs */
   fileExists?: (path: string) => boolean;
+  /** tests; where bare command names in scripts are looked up (PATH syntax); default process.env.PATH */
+  searchPath?: string;
+  /** tests; does a system user exist (the default script user keepalived_script); default /etc/passwd */
+  userExists?: (name: string) => boolean;
 }
 
 export interface ParseResult {
@@ -64,6 +68,8 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
     config = buildConfig(tree, ctx, {
       ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
       ...(opts.fileExists ? { fileExists: opts.fileExists } : {}),
+      ...(opts.searchPath !== undefined ? { searchPath: opts.searchPath } : {}),
+      ...(opts.userExists ? { userExists: opts.userExists } : {}),
     });
   } catch (e) {
     // defensive: the parser is written not to throw; if it does, report rather than crash

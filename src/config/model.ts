@@ -300,8 +300,8 @@ export interface VrrpScript extends SourceRef {
 /** track_file NAME { } (vrrp_track_file is a deprecated synonym) */
 export interface TrackFile extends SourceRef {
   readonly name: string;
-  /** file */
-  readonly file: string;
+  /** keyword `file`: the tracked file's path (named `path` since SourceRef's `file` is the config file) */
+  readonly path: string;
   /** weight (default 1) */
   readonly weight: number;
   /** weight ... reverse */
@@ -612,6 +612,13 @@ export interface GlobalDefs {
   readonly randomSeed?: number;
   /** every other global_defs keyword that keepalived knows, args as written */
   readonly other: Readonly<Record<string, readonly string[]>>;
+  /**
+   * keepalived_ts_status_listen HOST:PORT (keepalived-ts extension): serve /metrics and /status
+   * there, as --status-listen does. Also "[IPV6]:PORT" and ":PORT" (loopback).
+   */
+  readonly statusListen?: string;
+  /** keepalived_ts_watch_config [BOOL] (keepalived-ts extension): reload when a config file changes, as --watch-config (default false) */
+  readonly watchConfig: boolean;
 }
 
 /** The whole configuration. */

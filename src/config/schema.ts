@@ -105,6 +105,8 @@ export interface InstanceDraft {
   trackProcesses: (TrackedObject & { node: ConfigNode })[];
   trackBfds: (TrackedObject & { node: ConfigNode })[];
   trackInterfaceNodes: ConfigNode[];
+  /** the line of each unicast peer (keepalived names the peer's line in its errors) */
+  unicastPeerNodes: Map<UnicastPeer, ConfigNode>;
   sourceIp?: IpAddress;
   mcastDstIp?: IpAddress;
   trackSrcIp: boolean;
@@ -156,7 +158,8 @@ export interface ConfigDraft {
   vrrpScripts: (Mutable<VrrpScript> & { node: ConfigNode; hasScript: boolean })[];
   trackFiles: (Mutable<TrackFile> & { node: ConfigNode })[];
   trackProcesses: (Mutable<TrackProcess> & { node: ConfigNode })[];
-  syncGroups: (Mutable<VrrpSyncGroup> & { node: ConfigNode })[];
+  /** memberNodes: the line naming each member (keepalived names it when the member is unknown) */
+  syncGroups: (Mutable<VrrpSyncGroup> & { node: ConfigNode; memberNodes: Map<string, ConfigNode> })[];
   instances: InstanceDraft[];
   garpGroups: GarpGroup[];
   trackGroups: TrackGroup[];
@@ -563,11 +566,28 @@ const instInt =
 const instSeconds =
   (k: 'garpMasterDelayS' | 'garpLowerPrioDelayS' | 'garpMasterRefreshS', max: number): Handler<InstanceDraft> =>
   (n, t, c) => {
-    const v = c.int(n, 0, 0, max);
+    const v = c.uint(n, 0, 0, max);
     if (v !== undefined) {
       t[k] = v;
       t.set.set(n.keyword, n);
+    } else if (n.args[0] !== undefined) c.report(n, `(${t.name}): ${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+  };
+
+/** garp_master_repeat / garp_lower_prio_repeat: unsigned (measured: 300 accepted); master: 0 becomes 1 */
+const instRepeat =
+  (k: 'garpMasterRepeat' | 'garpLowerPrioRepeat'): Handler<InstanceDraft> =>
+  (n, t, c) => {
+    let v = c.uint(n, 0, 0, 0xffffffff);
+    if (v === undefined) {
+      if (n.args[0] !== undefined) c.report(n, `(${t.name}): ${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+      return;
     }
+    if (v === 0 && k === 'garpMasterRepeat') {
+      c.report(n, `(${t.name}): ${n.keyword} must be greater than 0, setting to 1`, 'invalid-value');
+      v = 1;
+    }
+    t[k] = v;
+    t.set.set(n.keyword, n);
   };
 
 export const VRRP_INSTANCE: Table<InstanceDraft> = {
@@ -706,6 +726,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
         } else c.report(e, `(${t.name}) unknown unicast_peer option '${w}'`, 'unknown-keyword', 'warning', i);
       }
       t.unicastPeers.push(p);
+      t.unicastPeerNodes.set(p, e);
     }
   },
   unicast_fault_no_peer: setBool('unicastFaultNoPeer', true),
@@ -716,9 +737,9 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     else c.report(n, `unknown old_unicast_checksum option '${n.args[0]}'`, 'invalid-value');
   },
   garp_master_delay: instSeconds('garpMasterDelayS', 4294),
-  garp_master_repeat: instInt('garpMasterRepeat', 1, 255),
+  garp_master_repeat: instRepeat('garpMasterRepeat'),
   garp_lower_prio_delay: instSeconds('garpLowerPrioDelayS', 4294),
-  garp_lower_prio_repeat: instInt('garpLowerPrioRepeat', 1, 255),
+  garp_lower_prio_repeat: instRepeat('garpLowerPrioRepeat'),
   garp_master_refresh: instSeconds('garpMasterRefreshS', 0xffffffff),
   garp_master_refresh_repeat: instInt('garpMasterRefreshRepeat', 1, 255),
   garp_extra_if: (n, t, c) => {
@@ -816,6 +837,7 @@ export function newInstance(n: ConfigNode, name: string): InstanceDraft {
     trackFiles: [],
     trackProcesses: [],
     trackBfds: [],
+    unicastPeerNodes: new Map(),
     trackInterfaceNodes: [],
     trackSrcIp: false,
     unicastPeers: [],
@@ -879,7 +901,7 @@ type TrackFileDraft = ConfigDraft['trackFiles'][number];
 export const TRACK_FILE: Table<TrackFileDraft> = {
   file: (n, f, c) => {
     const s = c.need(n, 0);
-    if (s !== undefined) f.file = s;
+    if (s !== undefined) f.path = s;
   },
   weight: (n, f, c) => {
     const v = c.int(n, 0, -2147483647, 2147483647);
@@ -957,7 +979,12 @@ const syncScript =
     if (s) g[k] = s;
   };
 export const VRRP_SYNC_GROUP: Table<SyncDraft> = {
-  group: (n, g, c) => void pushAll(g.group, listWords(n, c)),
+  group: (n, g, c) => {
+    pushAll(g.group, listWords(n, c));
+    for (const ch of n.children ?? []) {
+      for (const w of [ch.keyword, ...ch.args]) if (!g.memberNodes.has(w)) g.memberNodes.set(w, ch);
+    }
+  },
   track_interface: (n, g, c) => void pushAll(g.trackInterfaces, trackInterfaceList(n, c, g.name)),
   track_script: (n, g, c) => void pushAll(g.trackScripts, trackedList(n, c, -253, 253, 'track script', g.name)),
   track_file: (n, g, c) => void pushAll(g.trackFiles, trackedList(n, c, -254, 254, 'track file', g.name)),
@@ -1072,8 +1099,8 @@ const CHECKER_TYPES = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_C
 /** keywords each checker accepts besides the common connection ones */
 const CHECKER_SPECIFIC: Record<string, readonly string[]> = {
   TCP_CHECK: [],
-  HTTP_GET: ['url', 'virtualhost', 'http_protocol', 'fast_recovery', 'enable_sni'],
-  SSL_GET: ['url', 'virtualhost', 'http_protocol', 'fast_recovery', 'enable_sni'],
+  HTTP_GET: ['url', 'virtualhost', 'http_protocol', 'fast_recovery', 'enable_sni', 'nb_get_retry'],
+  SSL_GET: ['url', 'virtualhost', 'http_protocol', 'fast_recovery', 'enable_sni', 'nb_get_retry'],
   MISC_CHECK: ['misc_path', 'misc_timeout', 'misc_dynamic', 'user'],
   SMTP_CHECK: ['helo_name', 'host'],
   DNS_CHECK: ['type', 'name'],
@@ -1082,12 +1109,14 @@ const CHECKER_SPECIFIC: Record<string, readonly string[]> = {
   FILE_CHECK: ['track_file'],
   BFD_CHECK: ['name'],
 };
-const CHECKER_COMMON = ['connect_ip', 'connect_port', 'bindto', 'bind_port', 'bind_if', 'connect_timeout', 'retry', 'nb_get_retry', 'delay_before_retry', 'warmup', 'delay_loop', 'fwmark', 'log_all_failures', 'alpha', 'omega', 'weight', 'dynamic'];
+// nb_get_retry: only HTTP_GET/SSL_GET still take it (deprecated); 2.2.7 calls it unknown elsewhere
+const CHECKER_COMMON = ['connect_ip', 'connect_port', 'bindto', 'bind_port', 'bind_if', 'connect_timeout', 'retry', 'delay_before_retry', 'warmup', 'delay_loop', 'fwmark', 'log_all_failures', 'alpha', 'omega', 'weight', 'dynamic'];
 
 function parseChecker(n: ConfigNode, c: Ctx): Checker {
   const ck: Mutable<Checker> = { type: n.keyword, file: n.file, line: n.line, connectTimeoutMs: 5000, retry: 1, delayBeforeRetryMs: 1000, urls: [], miscDynamic: false, options: {} };
   if (n.keyword === 'MISC_CHECK') ck.retry = 0;
   const opts: Record<string, string> = {};
+  let miscNode: ConfigNode | undefined;
   const allowed = new Set([...(n.keyword === 'BFD_CHECK' || n.keyword === 'FILE_CHECK' ? [] : CHECKER_COMMON), ...(CHECKER_SPECIFIC[n.keyword] ?? [])]);
   if (n.keyword === 'BFD_CHECK' || n.keyword === 'FILE_CHECK') allowed.add('weight');
   for (const e of n.children ?? []) {
@@ -1124,6 +1153,7 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
       }
       case 'retry':
       case 'nb_get_retry': {
+        if (e.keyword === 'nb_get_retry') c.report(e, `nb_get_retry is deprecated - please use 'retry'`, 'semantic', 'warning');
         const v = c.int(e, 0, 0, 0x7fffffff);
         if (v !== undefined) ck.retry = v;
         break;
@@ -1144,8 +1174,12 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
         break;
       }
       case 'misc_path': {
-        const s = c.script(e);
-        if (s) ck.miscPath = s;
+        // registered after the block: its `user` keyword may follow
+        const s = c.script(e, 0, false);
+        if (s) {
+          ck.miscPath = s;
+          miscNode = e;
+        }
         break;
       }
       case 'misc_timeout': {
@@ -1174,6 +1208,10 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
     }
   }
   ck.options = opts;
+  if (ck.miscPath && miscNode) {
+    const user = ck.miscPath.user ?? opts['user']?.split(/\s+/)[0];
+    c.scriptRuns(ck.miscPath.command, user, miscNode, { endLine: n.endLine, checker: ck });
+  }
   return ck;
 }
 
@@ -1249,14 +1287,8 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
     const ms = c.timerMs(n, 0);
     if (ms !== undefined) v.delayLoopMs = ms;
   },
-  lvs_sched: (n, v, c) => {
-    const s = c.need(n, 0);
-    if (s !== undefined) v.lvsSched = s;
-  },
-  lb_algo: (n, v, c) => {
-    const s = c.need(n, 0);
-    if (s !== undefined) v.lvsSched = s;
-  },
+  lvs_sched: (n, v, c) => lvsSched(n, v, c),
+  lb_algo: (n, v, c) => lvsSched(n, v, c),
   lvs_method: (n, v, c) => lvsMethod(n, v, c),
   lb_kind: (n, v, c) => lvsMethod(n, v, c),
   protocol: (n, v, c) => {
@@ -1315,11 +1347,21 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
   ),
 };
 
+/** IPVS schedulers keepalived 2.2.7 knows (case-sensitive; measured: "RR", "foo" are refused) */
+export const LVS_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
+
+function lvsSched(n: ConfigNode, v: Mutable<VirtualServer>, c: Ctx): void {
+  const s = c.need(n, 0);
+  if (s === undefined) return;
+  if (LVS_SCHEDULERS.includes(s)) v.lvsSched = s;
+  else c.report(n, `Invalid lvs_scheduler '${s}' - ignoring`, 'invalid-value', 'error', 0);
+}
+
 function lvsMethod(n: ConfigNode, v: Mutable<VirtualServer>, c: Ctx): void {
   const s = c.need(n, 0);
   if (s === undefined) return;
-  const m = s.toUpperCase();
-  if (m === 'NAT' || m === 'DR' || m === 'TUN') v.lvsMethod = m;
+  // case-sensitive: keepalived 2.2.7 rejects "dr" and "Tun" (measured)
+  if (s === 'NAT' || s === 'DR' || s === 'TUN') v.lvsMethod = s;
   else c.report(n, `PARSER : unknown [${s}] routing method for virtual server.`, 'invalid-value');
 }
 

@@ -12,15 +12,29 @@ export class Ctx {
   scriptsConfigured = false;
   /** preference given to virtual/static rules configured without one */
   nextRulePreference = 16384;
-  /** argv[0] of every script that will run as root (the security check needs to know which exist) */
-  readonly scriptFiles: string[] = [];
+  /**
+   * argv[0] of every script that will run as root, with where it was configured (the security
+   * check needs to know which exist, and names the first one's line)
+   */
+  readonly scriptFiles: { path: string; file: string; line: number; checker: boolean }[] = [];
+
+  /**
+   * scripts configured without their own user (they run as the default script user); misc: a
+   * MISC_CHECK's script, named at the block's closing line and refused with its checker
+   */
+  readonly defaultUserScripts: { file: string; line: number; misc?: { command: string; checker: object } }[] = [];
 
   /** record a script that will be executed (user: its own username, if any) */
-  scriptRuns(command: string, user?: string): void {
+  scriptRuns(command: string, user?: string, where?: { file: string; line: number; keyword?: string }, misc?: { endLine: number; checker: object }): void {
+    if (user === undefined && where) {
+      this.defaultUserScripts.push(misc ? { file: where.file, line: misc.endLine, misc: { command, checker: misc.checker } } : { file: where.file, line: where.line });
+    }
     if (user !== undefined && user !== 'root') return;
     this.scriptsConfigured = true;
     const f = splitCommand(command)[0];
-    if (f !== undefined) this.scriptFiles.push(f);
+    // scripts the checker process runs (keepalived's checker reports them as "check scripts")
+    const checker = where?.keyword !== undefined && CHECKER_SCRIPT_KEYWORDS.has(where.keyword);
+    if (f !== undefined) this.scriptFiles.push({ path: f, file: where?.file ?? '', line: where?.line ?? 0, checker });
   }
 
   report(node: ConfigNode, message: string, category: DiagnosticCategory = 'invalid-value', severity: Severity = 'error', argIndex = -1): void {
@@ -63,6 +77,24 @@ export class Ctx {
       return undefined;
     }
     return v;
+  }
+
+  /**
+   * unsigned integer in [min, max], keepalived's read_unsigned wording: "negative number '-1'",
+   * "number 'X' outside unsigned integer range" (max 2^32-1) or "... outside range [min, max]"
+   */
+  uint(node: ConfigNode, idx: number, min: number, max: number): number | undefined {
+    const s = this.need(node, idx);
+    if (s === undefined) return undefined;
+    if (/^-\d/.test(s)) {
+      this.report(node, `negative number '${s}'`, 'invalid-value', 'error', idx);
+      return undefined;
+    }
+    if (max === 0xffffffff && /^\+?\d+$/.test(s) && Number(s) > max) {
+      this.report(node, `number '${s}' outside unsigned integer range`, 'invalid-value', 'error', idx);
+      return undefined;
+    }
+    return this.intText(node, s, min, max, idx);
   }
 
   /** <TIMER>: seconds with fractions, microsecond resolution; returns microseconds */
@@ -108,12 +140,14 @@ export class Ctx {
     const s = this.need(node, idx);
     if (s === undefined) return undefined;
     const user = node.args[idx + 1];
-    if (runs) this.scriptRuns(s, user);
+    if (runs) this.scriptRuns(s, user, node);
     const group = node.args[idx + 2];
     if (node.args.length > idx + 3) this.report(node, `extra parameters after ${node.keyword} script ignored`, 'syntax', 'warning', idx + 3);
     return makeScript(s, user, group);
   }
 }
+
+const CHECKER_SCRIPT_KEYWORDS = new Set(['misc_path', 'notify_up', 'notify_down', 'quorum_up', 'quorum_down']);
 
 export function makeScript(command: string, user?: string, group?: string): ScriptCommand {
   const sc: { command: string; argv: string[]; user?: string; group?: string } = { command, argv: splitCommand(command) };

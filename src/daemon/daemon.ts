@@ -443,7 +443,7 @@ export class Daemon {
     }
     for (const def of cfg.trackFiles) {
       if (!usedFiles.has(def.name) || this.files.has(def.name)) continue;
-      const tf = new TrackFile({ name: def.name, path: def.file, weight: def.weight, reverse: def.reverse, initFile: def.initFile });
+      const tf = new TrackFile({ name: def.name, path: def.path, weight: def.weight, reverse: def.reverse, initFile: def.initFile });
       tf.on('value', () => this.recomputeAll());
       tf.on('warning', (m) => this.log.warn(`track_file ${def.name}: ${m}`));
       this.files.set(def.name, { def, tracker: tf });
