@@ -159,16 +159,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   log.info(`started ${daemon.runners.length} VRRP instance(s)`);
   let statusServer: StatusServer | undefined;
-  if (options.statusListen) {
+  // the flags win; global_defs' keepalived_ts_status_listen / keepalived_ts_watch_config otherwise
+  const statusListen = options.statusListen ?? parsed.config.globalDefs.statusListen;
+  if (statusListen) {
     try {
-      statusServer = await startStatusServer(options.statusListen, () => daemon.snapshot());
+      statusServer = await startStatusServer(statusListen, () => daemon.snapshot());
       log.info(`status and metrics on http://${statusServer.address}/status and /metrics`);
     } catch (err) {
       log.error(`status server: ${(err as Error).message}`);
     }
   }
   let watcher: { close(): Promise<void> } | undefined;
-  if (options.watchConfig) {
+  if (options.watchConfig || parsed.config.globalDefs.watchConfig) {
     // chokidar: a well-kept watcher (atomic saves by editors, renames); debounced into the SIGHUP path
     const { watch } = await import('chokidar');
     let timer: NodeJS.Timeout | undefined;

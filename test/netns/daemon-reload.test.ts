@@ -121,7 +121,7 @@ test('reload: 100 reloads of an unchanged configuration with 20 Master instances
   }
 });
 
-test('reload: --watch-config reloads when the file (or an included one) changes, through the SIGHUP path', { timeout: 60_000 }, async () => {
+test('reload: keepalived_ts_watch_config (as --watch-config) reloads when the file (or an included one) changes, through the SIGHUP path', { timeout: 60_000 }, async () => {
   const lab = Lab.create();
   const dir = mkdtempSync(join(tmpdir(), 'kts-watch-'));
   try {
@@ -129,8 +129,9 @@ test('reload: --watch-config reloads when the file (or an included one) changes,
     const conf = join(dir, 'keepalived.conf');
     const inc = join(dir, 'vips.conf');
     writeFileSync(inc, '    203.0.113.1/24\n');
-    writeFileSync(conf, `vrrp_instance VI_1 {\n  interface vnet0\n  virtual_router_id 9\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    include ${inc}\n  }\n}\n`);
-    const proc = lab.spawn(h.ns, [process.execPath, cli, '-f', conf, '-n', '-l', '-p', join(dir, 'kts.pid'), '--watch-config']);
+    // the keyword (global_defs) instead of --watch-config
+    writeFileSync(conf, `global_defs {\n  keepalived_ts_watch_config\n}\nvrrp_instance VI_1 {\n  interface vnet0\n  virtual_router_id 9\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    include ${inc}\n  }\n}\n`);
+    const proc = lab.spawn(h.ns, [process.execPath, cli, '-f', conf, '-n', '-l', '-p', join(dir, 'kts.pid')]);
     let log = '';
     proc.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
     proc.stdout!.resume();
