@@ -388,9 +388,12 @@ export class InstanceRunner {
     // The advert is sent when the event loop next polls the socket: let that happen before the
     // words (setImmediate runs after the poll phase; order between feeds is kept, FIFO). On
     // shutdown they go at once so that notify_stop is queued before the daemon waits for it.
+    // A sync group member's words go at once: its members' notifications and the group's must
+    // keep keepalived's order (members forced from a notify, the group line after them).
     const quiet = this.quietRestart;
-    if (ev.type === 'shutdown') for (const d of words) this.apply(d, quiet);
-    else setImmediate(() => { for (const d of words) this.apply(d, quiet); });
+    const applyWords = () => { for (const d of words) this.apply(d, quiet); };
+    if (ev.type === 'shutdown' || this.inst.syncGroup !== undefined) applyWords();
+    else setImmediate(applyWords);
   }
 
   private effect(fn: () => Promise<void>): void {
