@@ -25,6 +25,7 @@ import {
   trimStartSrc,
 } from './lexer.js';
 import { pushAll } from './values.js';
+import { Prng } from '../sim/prng.js';
 
 export interface PreprocessOptions {
   configId: string;
@@ -90,7 +91,8 @@ class Preprocessor {
   private rng: () => number;
 
   constructor(private readonly opts: PreprocessOptions) {
-    this.rng = mulberry32((Date.now() ^ (process.pid << 8)) >>> 0);
+    const prng = new Prng((Date.now() ^ (process.pid << 8)) >>> 0);
+    this.rng = () => prng.next();
   }
 
   diag(severity: Severity, category: DiagnosticCategory, file: string, line: number, column: number, message: string, keyword?: string): void {
@@ -743,13 +745,3 @@ function errMsg(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
