@@ -25,7 +25,7 @@ import {
   trimStartSrc,
 } from './lexer.js';
 import { pushAll } from './values.js';
-import { Prng } from '../sim/prng.js';
+import { Prng } from '../util/prng.js';
 
 export interface PreprocessOptions {
   configId: string;

@@ -10,7 +10,7 @@
 //     Skew_Time plus the network delay.
 // Invariants (checked on every step or at each checkpoint) fail the run with the seed.
 
-import { Prng } from './prng.js';
+import { Prng } from '../util/prng.js';
 import {
   VrrpCore,
   coreConfig,

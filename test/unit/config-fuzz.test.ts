@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { parseConfigText, type ParseOptions, type ParseResult } from '../../src/config/index.js';
-import { Prng } from '../../src/sim/prng.js';
+import { Prng } from '../../src/util/prng.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../../test/fixtures/config/unit/full.conf');
 const SAMPLES = '/usr/share/doc/keepalived/samples';

@@ -12,7 +12,7 @@ import {
 import { internetChecksum, pseudoHeaderSum4, pseudoHeaderSum6, sumWords, foldChecksum } from '../../src/vrrp/checksum.js';
 import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/vrrp/packet-addr.js';
 import { AuthType, type VrrpAdvert } from '../../src/vrrp/types.js';
-import { Prng } from '../../src/sim/prng.js';
+import { Prng } from '../../src/util/prng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? (Date.now() % 0x7fffffff)) >>> 0;
 const ITER = Number(process.env.FUZZ_ITER ?? 300_000);

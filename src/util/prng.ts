@@ -1,4 +1,4 @@
-// Seeded PRNG for the simulator: every random choice of a run derives from its seed, so a failing
+// Seeded PRNG (simulator, fuzzers, ${_RANDOM}): every random choice of a run derives from its seed, so a failing
 // seed replays exactly. sfc32 (small fast counter), seeded through splitmix32.
 
 export class Prng {
