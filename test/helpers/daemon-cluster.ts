@@ -365,3 +365,25 @@ export function elapsed(from: number, line: LogLine | undefined): number {
 }
 
 export { waitFor, sleep };
+
+/** The VIP of the single-instance cluster tests. */
+export const VIP = '192.0.2.100';
+
+/** One vrrp_instance VI_1 carrying VIP/24 (options as renderConfig's). */
+export function vipConf(name: string, o: Omit<InstanceOptions, 'vips'> & { vips?: string[] }): string {
+  return renderConfig({ routerId: name, instances: [{ vips: [`${VIP}/24`], ...o }] });
+}
+
+/** n1 (192.0.2.11), n2 (.12) [, n3 (.13)] on one bridge. */
+export function nodes(count: 2 | 3): Cluster {
+  return Cluster.create([
+    { name: 'n1', addresses: ['192.0.2.11/24'] },
+    { name: 'n2', addresses: ['192.0.2.12/24'] },
+    ...(count === 3 ? [{ name: 'n3', addresses: ['192.0.2.13/24'] }] : []),
+  ]);
+}
+
+/** RFC 5798 Master_Down_Interval (v3) in ms: 3 x interval + (256 - priority) x interval / 256. */
+export function mdiV3(priority: number, advertIntCs: number): number {
+  return 3 * advertIntCs * 10 + ((256 - priority) * advertIntCs * 10) / 256;
+}

@@ -3,22 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from '../helpers/netns.js';
-import { Cluster, renderConfig, sleep, waitFor, type InstanceOptions } from '../helpers/daemon-cluster.js';
+import { mdiV3, nodes, vipConf, VIP, Cluster, sleep, waitFor } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
-const VIP = '192.0.2.100';
 
-function conf(name: string, o: Omit<InstanceOptions, 'vips'> & { vips?: string[] }): string {
-  return renderConfig({ routerId: name, instances: [{ vips: [`${VIP}/24`], ...o }] });
-}
+const conf = vipConf;
 
-function threeNodes(): Cluster {
-  return Cluster.create([
-    { name: 'n1', addresses: ['192.0.2.11/24'] },
-    { name: 'n2', addresses: ['192.0.2.12/24'] },
-    { name: 'n3', addresses: ['192.0.2.13/24'] },
-  ]);
-}
+const threeNodes = (): Cluster => nodes(3);
 
 test('election: the highest priority becomes Master, the VIP is only there', { skip, timeout: 60_000 }, async () => {
   const c = threeNodes();
@@ -46,17 +37,8 @@ test('election: the highest priority becomes Master, the VIP is only there', { s
   }
 });
 
-function twoNodes(): Cluster {
-  return Cluster.create([
-    { name: 'n1', addresses: ['192.0.2.11/24'] },
-    { name: 'n2', addresses: ['192.0.2.12/24'] },
-  ]);
-}
+const twoNodes = (): Cluster => nodes(2);
 
-/** RFC 5798 Master_Down_Interval (v3) in ms, as the Backup computes it. */
-function mdiV3(priority: number, advertIntCs: number): number {
-  return 3 * advertIntCs * 10 + Math.floor(((256 - priority) * advertIntCs) / 256) * 10;
-}
 
 /** The MAC address of a host's lab interface. */
 function macOf(c: Cluster, host: string): string {
@@ -91,7 +73,7 @@ test('failover on kill -9: the Backup takes over after Master_Down_Interval; its
     const master = await n2.waitState('VI_1', 'MASTER', 10_000, from);
     assert.ok(master, `n2 never took over\n${c.logs()}`);
     const took = master.t - killedAt;
-    const mdi = mdiV3(100, 50); // 1500 + 300 = 1800 ms
+    const mdi = mdiV3(100, 50); // 1500 + 304.7 ms
     // The last advert reached n2 at most one interval before the kill: the Backup may not act
     // before MDI - advert_int, and must act soon after MDI (slack for a loaded 2-core machine).
     assert.ok(took >= mdi - 500 - 50, `failover after ${took} ms is earlier than Master_Down_Interval ${mdi} ms allows`);
@@ -132,7 +114,7 @@ test('graceful stop (SIGTERM): priority 0 advert, takeover within Skew_Time; VIP
     assert.ok(master, c.logs());
     assert.ok(n2.find(/Backup received priority 0 advertisement/, from), `no priority 0 advert seen by n2\n${c.logs()}`);
     const took = master.t - stoppedAt;
-    const mdi = mdiV3(100, 100); // 3000 + 600 = 3600 ms
+    const mdi = mdiV3(100, 100); // 3000 + 609.4 ms
     const skew = 600;
     // Skew_Time + slack, far below Master_Down_Interval
     assert.ok(took <= skew + 1200, `takeover ${took} ms after SIGTERM; Skew_Time ${skew} ms, MDI ${mdi} ms`);

@@ -3,21 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from '../helpers/netns.js';
-import { Cluster, renderConfig, sleep, waitFor, type InstanceOptions } from '../helpers/daemon-cluster.js';
+import { nodes, vipConf, VIP, Cluster, renderConfig, sleep, waitFor } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
-const VIP = '192.0.2.100';
 
-function conf(name: string, o: Omit<InstanceOptions, 'vips'> & { vips?: string[] }): string {
-  return renderConfig({ routerId: name, instances: [{ vips: [`${VIP}/24`], ...o }] });
-}
+const conf = vipConf;
 
-function twoNodes(): Cluster {
-  return Cluster.create([
-    { name: 'n1', addresses: ['192.0.2.11/24'] },
-    { name: 'n2', addresses: ['192.0.2.12/24'] },
-  ]);
-}
+const twoNodes = (): Cluster => nodes(2);
 
 test('link down (admin, then carrier) on the Master: FAULT, the Backup takes over; link up: it returns and preempts', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();

@@ -3,26 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from '../helpers/netns.js';
-import { Cluster, renderConfig, sleep, type InstanceOptions } from '../helpers/daemon-cluster.js';
+import { mdiV3, nodes, vipConf, VIP, Cluster, sleep } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
-const VIP = '192.0.2.100';
 
-function conf(name: string, o: Omit<InstanceOptions, 'vips'> & { vips?: string[] }): string {
-  return renderConfig({ routerId: name, instances: [{ vips: [`${VIP}/24`], ...o }] });
-}
+const conf = vipConf;
 
-function twoNodes(): Cluster {
-  return Cluster.create([
-    { name: 'n1', addresses: ['192.0.2.11/24'] },
-    { name: 'n2', addresses: ['192.0.2.12/24'] },
-  ]);
-}
+const twoNodes = (): Cluster => nodes(2);
 
-/** RFC 5798 Master_Down_Interval (v3) in ms, as the Backup computes it. */
-function mdiV3(priority: number, advertIntCs: number): number {
-  return 3 * advertIntCs * 10 + Math.floor(((256 - priority) * advertIntCs) / 256) * 10;
-}
 
 test('preemption: a higher priority node starting later takes over', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();

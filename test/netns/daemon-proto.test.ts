@@ -3,14 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from '../helpers/netns.js';
-import { Cluster, renderConfig, sleep, type InstanceOptions } from '../helpers/daemon-cluster.js';
+import { vipConf, VIP, Cluster, sleep } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
-const VIP = '192.0.2.100';
 
-function conf(name: string, o: Omit<InstanceOptions, 'vips'> & { vips?: string[] }): string {
-  return renderConfig({ routerId: name, instances: [{ vips: [`${VIP}/24`], ...o }] });
-}
+const conf = vipConf;
 
 function twoNodes(): Cluster {
   return Cluster.create([
