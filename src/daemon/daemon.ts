@@ -29,8 +29,7 @@ export interface ReloadSummary {
 
 /** Equal configurations, ignoring where they were written (file and line move on every edit). */
 export function sameConfig(a: unknown, b: unknown): boolean {
-  const strip = (_k: string, v: unknown) => v;
-  const norm = (x: unknown) => JSON.stringify(x, (k, v: unknown) => (k === 'file' || k === 'line' ? undefined : strip(k, v)));
+  const norm = (x: unknown) => JSON.stringify(x, (k, v: unknown) => (k === 'file' || k === 'line' ? undefined : v));
   return norm(a) === norm(b);
 }
 
@@ -543,7 +542,7 @@ export class Daemon {
       startedAtMs: this.startedAtMs,
       instances: this.status(),
       trackers,
-      notify: { ...this.notifier.counters, queued: this.notifier.counters.queued },
+      notify: { ...this.notifier.counters },
       reloads: { ...this.reloads },
       unknownVridPackets: this.hub.unknownVrid,
     };
