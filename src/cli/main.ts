@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { runDaemon as realRunDaemon, type DaemonOptions } from '../daemon/index.js';
+import type { DaemonOptions } from '../daemon/index.js';
 import { parseCliArgs, usage, type CliOptions } from './args.js';
 import { loadConfigApi, type ConfigApi, type ParseResult } from './config-api.js';
 import { configTestExitCode, ExitCode } from './exit-codes.js';
@@ -31,7 +31,9 @@ export const defaultIo: CliIo = {
   stderr: (s) => process.stderr.write(s),
   loadConfigApi,
   interfaceExists: sysInterfaceExists,
-  runDaemon: realRunDaemon,
+  // loaded only to run the daemon: its modules (netlink, raw sockets, pino) cost ~200 ms of
+  // start-up that -t, --version and `status` do not need
+  runDaemon: async (o) => (await import('../daemon/index.js')).runDaemon(o),
   writeFile: (p, d) => writeFileSync(p, d),
 };
 

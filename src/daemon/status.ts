@@ -1,81 +1,13 @@
 // Status and metrics, which keepalived's users keep asking for:
-// - GET /metrics: Prometheus text (prom-client: a well-kept library for the exposition format);
+// - GET /metrics: Prometheus text (metrics.ts, with prom-client);
 // - GET /status: the daemon snapshot as JSON (what `keepalived-ts status` prints);
 // - the USR1 / USR2 files, keepalived-style: a data dump and statistics, plus the JSON.
 // Everything is read from a snapshot at scrape time: nothing is added to the packet path.
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
 import type { DaemonSnapshot } from './daemon.js';
 
-const STATE_CODE: Record<string, number> = { WAITING: -1, INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 4 };
-
-/** A prom-client registry whose metrics are filled from `snapshot()` at each scrape. */
-export function createMetrics(snapshot: () => DaemonSnapshot): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'keepalived_ts_' });
-  let cached: DaemonSnapshot | undefined;
-  // one snapshot per scrape, shared by every metric's collect()
-  const snap = (): DaemonSnapshot => (cached ??= snapshot());
-  const perInstance = (g: Gauge<string>, value: (i: DaemonSnapshot['instances'][number]) => number) => {
-    g.reset();
-    for (const i of snap().instances) g.set({ instance: i.name }, value(i));
-  };
-  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge<string>) => void) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
-
-  gauge('keepalived_ts_vrrp_state', 'VRRP state: -1 waiting, 0 init, 1 backup, 2 master, 3 fault, 4 stop', ['instance'], (g) => {
-    cached = undefined; // first metric of a scrape: take a fresh snapshot
-    perInstance(g, (i) => STATE_CODE[i.state] ?? -1);
-  });
-  gauge('keepalived_ts_vrrp_priority', 'configured priority', ['instance'], (g) => perInstance(g, (i) => i.priority));
-  gauge('keepalived_ts_vrrp_effective_priority', 'priority after tracking weights (carried in adverts)', ['instance'], (g) => perInstance(g, (i) => i.effectivePriority));
-  gauge('keepalived_ts_vrrp_addresses_held', 'virtual addresses held on this node', ['instance'], (g) => perInstance(g, (i) => i.addressesHeld));
-  gauge('keepalived_ts_vrrp_last_transition_timestamp_seconds', 'time of the last state change', ['instance'], (g) => perInstance(g, (i) => i.lastTransitionMs / 1000));
-  const counter = (name: string, help: string, labelNames: string[], collect: (c: Counter<string>) => void) =>
-    new Counter({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
-  const perInstanceCounter = (c: Counter<string>, value: (i: DaemonSnapshot['instances'][number]) => number) => {
-    c.reset();
-    for (const i of snap().instances) c.inc({ instance: i.name }, value(i));
-  };
-  counter('keepalived_ts_vrrp_adverts_sent_total', 'advertisements sent', ['instance'], (c) => perInstanceCounter(c, (i) => i.advertsSent));
-  counter('keepalived_ts_vrrp_adverts_received_total', 'advertisements received and accepted', ['instance'], (c) => perInstanceCounter(c, (i) => i.advertsReceived));
-  counter('keepalived_ts_vrrp_priority_zero_sent_total', 'priority 0 advertisements sent', ['instance'], (c) => perInstanceCounter(c, (i) => i.priorityZeroSent));
-  counter('keepalived_ts_vrrp_transitions_total', 'state changes', ['instance'], (c) => perInstanceCounter(c, (i) => i.transitions));
-  counter('keepalived_ts_vrrp_became_master_total', 'transitions to MASTER', ['instance'], (c) => perInstanceCounter(c, (i) => i.becameMaster));
-  counter('keepalived_ts_vrrp_drops_total', 'received packets dropped, by reason', ['instance', 'reason'], (c) => {
-    c.reset();
-    for (const i of snap().instances) for (const [reason, n] of Object.entries(i.drops)) c.inc({ instance: i.name, reason }, n);
-  });
-  gauge('keepalived_ts_tracker_up', 'tracker result: 1 ok, 0 failed, -1 no result yet', ['kind', 'tracker'], (g) => {
-    g.reset();
-    for (const t of snap().trackers) g.set({ kind: t.kind, tracker: t.name }, t.status === 'ok' ? 1 : t.status === 'failed' ? 0 : -1);
-  });
-  gauge('keepalived_ts_track_file_value', 'value read from a track_file', ['tracker'], (g) => {
-    g.reset();
-    for (const t of snap().trackers) if (t.kind === 'file') g.set({ tracker: t.name }, t.value ?? 0);
-  });
-  counter('keepalived_ts_notify_runs_total', 'notify script runs by outcome', ['outcome'], (c) => {
-    c.reset();
-    const n = snap().notify;
-    c.inc({ outcome: 'succeeded' }, n.succeeded);
-    c.inc({ outcome: 'failed' }, n.failed);
-    c.inc({ outcome: 'timed_out' }, n.timedOut);
-    c.inc({ outcome: 'dropped' }, n.dropped);
-    c.inc({ outcome: 'spawn_error' }, n.spawnErrors);
-  });
-  gauge('keepalived_ts_notify_queue_length', 'notify scripts queued and not yet run', [], (g) => {
-    const n = snap().notify;
-    g.set(Math.max(0, n.queued - n.ran - n.dropped));
-  });
-  counter('keepalived_ts_reloads_total', 'configuration reloads by outcome', ['outcome'], (c) => {
-    c.reset();
-    c.inc({ outcome: 'ok' }, snap().reloads.ok);
-    c.inc({ outcome: 'refused' }, snap().reloads.failed);
-  });
-  return registry;
-}
 
 export interface StatusServer {
   address: string;
@@ -94,6 +26,8 @@ export function parseListen(spec: string): { host: string; port: number } | unde
 export async function startStatusServer(spec: string, snapshot: () => DaemonSnapshot): Promise<StatusServer> {
   const where = parseListen(spec);
   if (!where) throw new Error(`--status-listen ${spec}: expected HOST:PORT`);
+  // prom-client (~60 ms to load) only when metrics are served
+  const { createMetrics } = await import('./metrics.js');
   const registry = createMetrics(snapshot);
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];

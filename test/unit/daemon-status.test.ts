@@ -1,7 +1,8 @@
 // Unit tests for the status/metrics formatting and the config-model mapping of the daemon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseListen, formatStats, formatData, createMetrics } from '../../src/daemon/status.js';
+import { parseListen, formatStats, formatData } from '../../src/daemon/status.js';
+import { createMetrics } from '../../src/daemon/metrics.js';
 import { formatStatusTable } from '../../src/cli/status.js';
 import { sameConfig, type DaemonSnapshot } from '../../src/daemon/daemon.js';
 import { parseConfigText } from '../../src/config/index.js';
