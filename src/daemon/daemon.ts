@@ -143,6 +143,36 @@ export class Daemon {
     const net = netSnapshot(this.rtnl);
     await Promise.all(this.runners.map((r) => this.startRunner(r, undefined, net)));
     this.recomputeAll();
+    // compile the takeover path before it is needed, then keep it compiled (InstanceRunner.rehearse)
+    this.rehearsalTimer = setTimeout(() => {
+      void this.rehearseAll(Daemon.rehearsalRounds);
+      this.rehearsalTimer = setInterval(() => void this.rehearseAll(2), Daemon.rehearsalEveryMs);
+      this.rehearsalTimer.unref();
+    }, 0);
+    this.rehearsalTimer.unref();
+  }
+
+  static rehearsalRounds = 50;
+  static rehearsalEveryMs = 10_000;
+  private rehearsalTimer: NodeJS.Timeout | undefined;
+  private rehearsing = false;
+
+  /** Rehearse a takeover on one started instance of each kind (they share the code). */
+  private async rehearseAll(rounds: number): Promise<void> {
+    if (this.rehearsing) return;
+    this.rehearsing = true;
+    try {
+      const seen = new Set<string>();
+      for (const r of this.runners) {
+        if (!r.core || seen.has(r.rehearsalKey)) continue;
+        seen.add(r.rehearsalKey);
+        const t0 = this.now();
+        const ok = await r.rehearse(rounds);
+        if (rounds === Daemon.rehearsalRounds) this.log.debug(`(${r.name}) takeover rehearsed${ok ? '' : ' (incompletely)'}: ${rounds} rounds in ${(this.now() - t0).toFixed(1)} ms, nothing sent (${r.rehearsalKey})`);
+      }
+    } finally {
+      this.rehearsing = false;
+    }
   }
 
   /** static_ipaddress / static_routes / static_rules: set at start, removed at stop (keepalived). */
@@ -550,6 +580,8 @@ export class Daemon {
 
   /** Graceful stop: every instance sends priority 0 and releases its addresses. */
   async stop(): Promise<void> {
+    clearTimeout(this.rehearsalTimer);
+    clearInterval(this.rehearsalTimer);
     await Promise.all([...this.scripts.values()].map((s) => s.runner.stop().catch(() => undefined)));
     for (const f of this.files.values()) f.tracker.stop();
     this.processMonitor?.stop();

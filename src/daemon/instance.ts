@@ -4,14 +4,14 @@
 // precedes "announce" and "remove" follows both).
 import type { Logger } from 'pino';
 import type { GlobalDefs, VirtualIpAddress, VrrpInstance } from '../config/model.js';
-import { VrrpCore, type VrrpDecision, type VrrpEvent, type VrrpTimer, type VrrpState } from '../vrrp/core.js';
+import { VrrpCore, type VrrpCoreConfig, type VrrpDecision, type VrrpEvent, type VrrpTimer, type VrrpState } from '../vrrp/core.js';
 import { encodeAdvert, receiveIpv4, receiveIpv6, type DropReason, type ReceiveOptions } from '../vrrp/packet.js';
 import type { IpFamily } from '../vrrp/types.js';
 import type { Rtnl, LinkInfo, AddressInfo } from '../net/netlink.js';
 import type { ReceivedPacket, VrrpSocket } from '../net/vrrp-socket.js';
 import type { GarpSender } from '../net/garp.js';
 import { createVmac, deleteVmac, restoreSysctls, type VmacResult } from '../net/vmac.js';
-import type { NdiscSender } from '../net/ndisc.js';
+import { buildUnsolicitedNa, type NdiscSender } from '../net/ndisc.js';
 import type { Notifier, NotifyScript } from '../notify/queue.js';
 import type { NotifyFifo } from '../notify/fifo.js';
 import { formatInstanceLine } from '../notify/fifo.js';
@@ -20,6 +20,9 @@ import type { SocketHub, SocketKey } from './sockets.js';
 import { armDeadline, type DeadlineTimer } from './timer.js';
 
 /** decisions carried out before any logging or notification (see feed) */
+/** The final stretch of a Master_Down_Timer waited out without sleeping (ms). */
+const MASTER_DOWN_SPIN_MS = 2;
+
 const URGENT: ReadonlySet<VrrpDecision['kind']> = new Set(['sendAdvert', 'armTimer', 'cancelTimer', 'addAddresses', 'removeAddresses', 'announce']);
 
 export interface RunnerDeps {
@@ -96,6 +99,9 @@ export class InstanceRunner {
   private srcAddress: string | undefined;
   private readonly timers = new Map<VrrpTimer, DeadlineTimer>();
   private chain: Promise<void> = Promise.resolve();
+  private coreConfig: VrrpCoreConfig | undefined;
+  /** Resolves when the addresses of the last addAddresses are written (see apply). */
+  private addressesIssued: Promise<void> | undefined;
   private readonly vipByKey = new Map<string, VirtualIpAddress>();
   private readonly rxOpts: ReceiveOptions;
   private readonly advertAddrs: string[];
@@ -190,9 +196,10 @@ export class InstanceRunner {
     };
     this.socket = await this.deps.hub.attach(this.socketKey, this.inst.virtualRouterId, this);
     if (this.family === 4 && this.socket.srcAddress) this.srcAddress = this.socket.srcAddress;
-    this.core = new VrrpCore(toCoreConfig(this.inst, this.deps.global, primary));
+    this.coreConfig = toCoreConfig(this.inst, this.deps.global, primary);
+    this.core = new VrrpCore(this.coreConfig);
     // Encode one advert now: a configuration we cannot encode is reported at start, not at the
-    // first takeover, and the encoder's code is compiled before it is on the critical path.
+    // first takeover (the daemon's rehearsal then compiles the rest of that path).
     this.encode(this.inst.priority, this.inst.advertIntervalCs, this.inst.unicastPeers[0]?.address ?? this.inst.mcastDstIp.address);
     // fault sources first: the core's startup looks at them
     if (!this.link.adminUp || !this.link.carrier) this.onLink(this.link);
@@ -221,6 +228,71 @@ export class InstanceRunner {
     if (this.quietRestart) log.info(`(${this.name}) reloaded in place, staying ${this.core.state}`);
     this.quietRestart = false;
     return true;
+  }
+
+  /**
+   * Rehearse a takeover and a step down on throwaway state: a shadow core goes BACKUP -> MASTER
+   * -> BACKUP -> STOP, and what its decisions would put on the wire and into the kernel is built
+   * (advert, IPv4 header, netlink request, gratuitous ARP / NA) and thrown away. Nothing is sent
+   * and this instance's own state is untouched. Why: V8 compiles a function on its first call and
+   * runs it slowly until it has warmed up; a Backup never runs the takeover before the Master
+   * dies, and that first run took 2-4 ms between the Master_Down_Timer and our advert, where
+   * keepalived takes 0.5 ms. The daemon repeats it now and then (an idle function's bytecode
+   * may be flushed). Resolves true when every step ran as expected; never throws.
+   */
+  /** Instances with the same key run the same takeover code (see rehearse). */
+  get rehearsalKey(): string {
+    const fams = [...new Set([...this.vipByKey.values()].map((v) => v.family))].sort().join('+');
+    return `${this.family}/v${this.inst.version}/${this.inst.unicastPeers.length > 0 ? 'unicast' : 'multicast'}/${authTypeOf(this.inst)}/${fams}`;
+  }
+
+  async rehearse(rounds: number): Promise<boolean> {
+    const cfg = this.coreConfig;
+    const socket = this.socket;
+    if (!cfg || !socket || this.stopped) return false;
+    let ok = true;
+    const dst = this.inst.unicastPeers[0]?.address ?? this.inst.mcastDstIp.address;
+    try {
+      for (let round = 0; round < rounds; round++) {
+        const shadow = new VrrpCore(cfg);
+        let t = 1_000_000;
+        const play = async (decisions: readonly VrrpDecision[]): Promise<number | undefined> => {
+          let masterDownAt: number | undefined;
+          for (const d of decisions) {
+            if (d.kind === 'sendAdvert') {
+              await this.sendAdvert(d.priority, d.advertIntervalCs, true);
+            } else if (d.kind === 'addAddresses') {
+              // one address is enough (the same code for each): a round trip the kernel refuses
+              const vip = this.vipByKey.get(d.addresses[0] ?? '');
+              if (vip && !(await this.deps.rtnl.rehearseAddress(this.vipSpec(vip)))) ok = false;
+            } else if (d.kind === 'announce') {
+              await this.announceOnce(ownedAddresses(this.inst), 1, true);
+            } else if (d.kind === 'armTimer' && d.timer === 'masterDown') {
+              masterDownAt = d.atMs;
+            }
+          }
+          return masterDownAt;
+        };
+        const downAt = await play(shadow.handle({ type: 'startup', nowMs: t }));
+        if (downAt !== undefined) await play(shadow.handle({ type: 'timerExpired', nowMs: (t = downAt), timer: 'masterDown' }));
+        const peer = this.family === 4 ? '192.0.2.254' : 'fe80::ffff';
+        await play(shadow.handle({
+          type: 'advertReceived', nowMs: (t += 1),
+          advert: {
+            family: this.family, srcAddress: peer, dstAddress: dst, ttl: 255, ifname: this.ifname,
+            advert: {
+              version: this.inst.version, type: 1, vrid: this.inst.virtualRouterId, priority: 255,
+              advertIntervalCs: this.inst.advertIntervalCs, addresses: this.advertAddrs, checksum: 0,
+            },
+          },
+        }));
+        await play(shadow.handle({ type: 'shutdown', nowMs: (t += 1) }));
+      }
+    } catch {
+      // a rehearsal that fails only leaves code cold; the real run reports its own errors
+      return false;
+    }
+    return ok;
   }
 
   private async primaryAddress(snap: NetSnapshot): Promise<string | undefined> {
@@ -383,6 +455,7 @@ export class InstanceRunner {
     // sendAdvert first (see apply), then the rest in the core's order
     for (const d of decisions) if (d.kind === 'sendAdvert') this.apply(d);
     for (const d of decisions) if (URGENT.has(d.kind) && d.kind !== 'sendAdvert') this.apply(d);
+    this.addressesIssued = undefined; // a gate for this feed's announce only
     const words = decisions.filter((d) => !URGENT.has(d.kind));
     if (words.length === 0) return;
     // The advert is sent when the event loop next polls the socket: let that happen before the
@@ -422,10 +495,12 @@ export class InstanceRunner {
       case 'armTimer': {
         this.timers.get(d.timer)?.cancel();
         // armDeadline never fires before the deadline: the core would drop an early expiry
+        // the Master_Down_Timer decides when the takeover advert goes out: its last 2 ms are
+        // waited out awake (see timer.ts); it only gets there when the Master has gone quiet
         const timer = armDeadline(d.atMs, () => this.deps.now(), (nowMs) => {
           if (this.timers.get(d.timer) === timer) this.timers.delete(d.timer);
           this.feed({ type: 'timerExpired', nowMs, timer: d.timer });
-        });
+        }, undefined, undefined, d.timer === 'masterDown' ? MASTER_DOWN_SPIN_MS : 0);
         this.timers.set(d.timer, timer);
         return;
       }
@@ -444,17 +519,26 @@ export class InstanceRunner {
         this.chain = Promise.all([before, sent]).then(() => undefined);
         return;
       }
-      case 'addAddresses':
+      case 'addAddresses': {
+        // The announcement that follows (the new Master's GARPs) waits until every address is
+        // written to the kernel, not for the last ACK: that was one more turn of the event loop
+        // between the VIP in place and the first gratuitous ARP.
+        let issued!: () => void;
+        this.addressesIssued = new Promise<void>((r) => { issued = r; });
         this.effect(async () => {
-          for (const key of d.addresses) {
-            const vip = this.vipByKey.get(key);
-            if (!vip) continue;
-            await this.deps.rtnl.ensureAddress(this.vipSpec(vip));
-            this.held.add(key);
+          try {
+            const keys = d.addresses.filter((k) => this.vipByKey.has(k));
+            for (const [i, key] of keys.entries()) {
+              await this.deps.rtnl.ensureAddress(this.vipSpec(this.vipByKey.get(key)!), i === keys.length - 1 ? issued : undefined);
+              this.held.add(key);
+            }
+          } finally {
+            issued();
           }
           await this.routesAndRules(true);
         });
         return;
+      }
       case 'removeAddresses':
         this.effect(async () => {
           await this.routesAndRules(false);
@@ -466,10 +550,21 @@ export class InstanceRunner {
           }
         });
         return;
-      case 'announce':
+      case 'announce': {
         if (quiet) return; // reload re-entering MASTER: the neighbours already point at us
-        this.effect(() => this.announceOnce(ownedAddresses(this.inst), d.count));
+        const gate = d.reason === 'master' ? this.addressesIssued : undefined;
+        this.addressesIssued = undefined;
+        if (!gate) {
+          this.effect(() => this.announceOnce(ownedAddresses(this.inst), d.count));
+          return;
+        }
+        // after the addresses are written (see addAddresses); later effects wait for both
+        const announced = gate.then(() => this.announceOnce(ownedAddresses(this.inst), d.count)).catch((err: unknown) => {
+          this.deps.log.error(`(${this.name}) ${err instanceof Error ? err.message : String(err)}`);
+        });
+        this.chain = Promise.all([this.chain, announced]).then(() => undefined);
         return;
+      }
       case 'notify':
         if (quiet && (d.state === 'MASTER' || d.state === 'BACKUP')) return;
         this.notify(d.state, d.priority);
@@ -483,7 +578,7 @@ export class InstanceRunner {
   }
 
   /** Send one advert (to every unicast peer, or the group); resolves when all sends settled. */
-  private sendAdvert(priority: number, advertIntervalCs: number): Promise<void> {
+  private sendAdvert(priority: number, advertIntervalCs: number, dryRun = false): Promise<void> {
     const socket = this.socket;
     if (!socket) return Promise.resolve();
     const unicast = this.inst.unicastPeers.length > 0;
@@ -492,7 +587,7 @@ export class InstanceRunner {
     for (const dst of dsts) {
       const bytes = this.encode(priority, advertIntervalCs, dst);
       if (!bytes) break;
-      sends.push(socket.send(bytes, dst).then(() => undefined, (err: unknown) => {
+      sends.push(socket.send(bytes, dst, dryRun).then(() => undefined, (err: unknown) => {
         this.deps.log.warn(`(${this.name}) sending advert to ${dst} failed: ${err instanceof Error ? err.message : String(err)}`);
       }));
     }
@@ -540,20 +635,24 @@ export class InstanceRunner {
   }
 
   /** A burst of `count` gratuitous ARPs / unsolicited NAs per address, garp_interval apart. */
-  private async announceOnce(vips: readonly VirtualIpAddress[], count: number): Promise<void> {
+  /** `dryRun`: one round, frames built and not sent (rehearse) */
+  private async announceOnce(vips: readonly VirtualIpAddress[], count: number, dryRun = false): Promise<void> {
     const g = this.deps.global;
     for (let i = 0; i < count; i++) {
       for (const vip of vips) {
         const dev = vip.dev ?? this.vipDev;
-        const link = dev === this.ifname && this.link ? this.link : await this.deps.rtnl.getLink(dev).catch(() => undefined);
+        const link = dev === this.ifname && this.link ? this.link : dryRun ? undefined : await this.deps.rtnl.getLink(dev).catch(() => undefined);
         if (!link?.mac) continue;
         if (vip.family === 'inet') {
-          this.deps.garp()?.sendGratuitousArp(link.index, vip.address, link.mac);
+          this.deps.garp()?.sendGratuitousArp(link.index, vip.address, link.mac, dryRun);
+        } else if (dryRun) {
+          buildUnsolicitedNa(vip.address, link.mac);
         } else {
           const nd = await this.deps.ndisc(dev);
           await nd?.sendUnsolicitedNa(vip.address, link.mac).catch(() => undefined);
         }
       }
+      if (dryRun) return;
       const gap = i + 1 < count ? Math.max(g.vrrpGarpIntervalMs, g.vrrpGnaIntervalMs) : 0;
       if (gap > 0) await new Promise((r) => setTimeout(r, gap));
     }

@@ -233,8 +233,9 @@ export class VrrpSocket extends EventEmitter {
     return new VrrpSocket({ ifname: opts.ifname, ifindex, family: opts.family, src, group, ttl, sock });
   }
 
-  /** Send a VRRP message to `dst` (default: the multicast group). Resolves with bytes sent. */
-  send(payload: Buffer, dst?: string): Promise<number> {
+  /** Send a VRRP message to `dst` (default: the multicast group). Resolves with bytes sent.
+   *  `dryRun`: everything but the sendto(2) (the daemon's rehearsal; resolves with the length). */
+  send(payload: Buffer, dst?: string, dryRun = false): Promise<number> {
     const to = dst ?? this.group;
     const op = `send VRRP on ${this.ifname} to ${to ?? '(none)'}`;
     const sock = this.sock;
@@ -243,14 +244,24 @@ export class VrrpSocket extends EventEmitter {
     let packet: Buffer;
     let target: string;
     try {
-      const d = parseIp(to);
-      // A zone ("fe80::1%eth0") is dropped: the socket is bound to its interface, which the
-      // kernel uses as the scope of link-local destinations.
-      target = formatIp(d.bytes);
-      if (d.family !== this.family) throw new NetError('EBADARG', op, `destination ${to} is not IPv${this.family}`);
-      packet = this.family === 4 ? Buffer.concat([buildIpv4Header(this.srcBytes as Buffer, d.bytes, this.ttl, payload.length), payload]) : payload;
+      ({ packet, target } = this.buildPacket(payload, to, op));
     } catch (err) {
       return Promise.reject(toNetError(op, err));
+    }
+    // Fast path: sendto(2) now, from this call. raw-socket queues every send until libuv next
+    // polls the socket for writability (a loop iteration later, 1-2 ms at a takeover); its
+    // native send is synchronous, so when nothing is queued ahead we call it directly. A full
+    // socket buffer (EAGAIN / ENOBUFS) falls back to the queue, which waits for writability.
+    if (dryRun) return Promise.resolve(packet.length);
+    const direct = (sock as unknown as RawInternals).wrap;
+    if (direct && (sock as unknown as RawInternals).requests?.length === 0) {
+      try {
+        let sent = 0;
+        direct.send(packet, 0, packet.length, target, (bytes: number) => { sent = bytes; });
+        return Promise.resolve(sent);
+      } catch (err) {
+        if (!/temporarily unavailable|No buffer space/i.test(err instanceof Error ? err.message : '')) return Promise.reject(toNetError(op, err));
+      }
     }
     return new Promise((resolve, reject) => {
       try {
@@ -262,6 +273,18 @@ export class VrrpSocket extends EventEmitter {
         reject(toNetError(op, err));
       }
     });
+  }
+
+  /** What send() puts on the wire (the IPv4 header added) and where; throws a NetError. Also
+   *  run on its own by the daemon's rehearsal, so that it is compiled before a takeover. */
+  buildPacket(payload: Buffer, to: string, op = 'build VRRP packet'): { packet: Buffer; target: string } {
+    const d = parseIp(to);
+    // A zone ("fe80::1%eth0") is dropped: the socket is bound to its interface, which the
+    // kernel uses as the scope of link-local destinations.
+    const target = formatIp(d.bytes);
+    if (d.family !== this.family) throw new NetError('EBADARG', op, `destination ${to} is not IPv${this.family}`);
+    const packet = this.family === 4 ? Buffer.concat([buildIpv4Header(this.srcBytes as Buffer, d.bytes, this.ttl, payload.length), payload]) : payload;
+    return { packet, target };
   }
 
   close(): void {
@@ -296,6 +319,12 @@ export class VrrpSocket extends EventEmitter {
       this.emit('packet', { data, family: 6, payloadOffset: 0, srcAddress: src, ifname: this.ifname, receivedAtMs } satisfies ReceivedPacket);
     }
   }
+}
+
+/** raw-socket 1.8's internals used by the fast path of send(): its native wrap and its queue. */
+interface RawInternals {
+  wrap?: { send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): unknown };
+  requests?: unknown[];
 }
 
 /** Number of VRRP sockets currently open in this process (for tests and diagnostics). */

@@ -275,14 +275,14 @@ export class Cluster {
    * opts.pidFile: reuse a given pid file (default: a unique one per start, since the daemon
    * refuses to start over a live pid); opts.allowSecond: start even if one runs on the host.
    */
-  start(host: string, config: string, opts: { pidFile?: string; allowSecond?: boolean } = {}): KtsNode {
+  start(host: string, config: string, opts: { pidFile?: string; allowSecond?: boolean; args?: string[] } = {}): KtsNode {
     const h = this.lab.host(host);
     const old = this.nodes.get(host);
     if (old?.running && !opts.allowSecond) throw new Error(`keepalived-ts already running on ${host}`);
     const seq = this.all.filter((n) => n.name === host).length;
     const configFile = this.writeFile(`${host}-${seq}.conf`, config);
     const pidFile = opts.pidFile ?? join(this.dir, `${host}-${seq}.pid`);
-    const child = this.lab.spawn(h.ns, [process.execPath, CLI, '-f', configFile, '-n', '-l', '-i', host, '-p', pidFile]);
+    const child = this.lab.spawn(h.ns, [process.execPath, CLI, '-f', configFile, '-n', '-l', '-i', host, '-p', pidFile, ...(opts.args ?? [])]);
     const node = new KtsNode(host, child, configFile, pidFile, Date.now());
     this.nodes.set(host, node);
     this.all.push(node);

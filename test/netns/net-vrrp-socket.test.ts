@@ -172,3 +172,35 @@ out({ ev: 'sent' }); s.close();`);
     await lab.cleanup();
   }
 });
+
+test('send: a dry run builds the packet and sends nothing; sends right after it go out in order', { skip, timeout: 60_000 }, async () => {
+  const lab = Lab.create();
+  try {
+    const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
+    const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24'] });
+    const rx = runIn(lab, b.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
+s.on('packet', (p) => out({ ev: 'packet', vrid: p.data[p.payloadOffset + 1] }));
+out({ ev: 'ready' });
+setTimeout(() => { s.close(); process.exit(0); }, 25_000);`);
+    await rx.waitLine((l) => l.ev === 'ready', 15_000);
+    // VRID byte 0x77 only in the dry run; then 5 real sends without awaiting (the direct
+    // sendto path, and raw-socket's queue when the socket buffer is full), VRIDs 1..5
+    const tx = runIn(lab, a.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
+const pl = (vrid) => { const b = Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex'); b[1] = vrid; return b; };
+const dry = await s.send(pl(0x77), '192.0.2.12', true);
+const sent = await Promise.all([1, 2, 3, 4, 5].map((v) => s.send(pl(v), '192.0.2.12')));
+out({ ev: 'sent', dry, sent }); s.close();`);
+    const res = await tx.waitLine((l) => l.ev === 'sent', 15_000);
+    assert.equal(res.dry, 20 + V3_PAYLOAD.length / 2, 'the dry run reports the packet it built (IPv4 header + payload)');
+    assert.deepEqual(res.sent, [1, 2, 3, 4, 5].map(() => 20 + V3_PAYLOAD.length / 2));
+    await rx.waitLine((l) => l.ev === 'packet' && l.vrid === 5, 8000);
+    const vrids = rx.lines.filter((l) => l.ev === 'packet').map((l) => l.vrid);
+    assert.deepEqual(vrids, [1, 2, 3, 4, 5], 'the dry run sent nothing; the real sends arrived in order');
+  } finally {
+    await lab.cleanup();
+  }
+});

@@ -51,3 +51,55 @@ test('real timers: 40 short deadlines all fire, none before its deadline by perf
   })));
   for (const [at, n] of results) assert.ok(n >= at, `fired at ${n} before ${at}`);
 });
+
+test('a precise long wait is cut short by the kernel\'s epoll slack, then finished by a short sleep and a spin', () => {
+  // 3609 ms away (a v2 Master_Down_Interval): the first sleep stops ~4.6 ms short (3.6 ms of
+  // epoll slack + 1), the next one is short enough that its own slack is microseconds
+  const c = fakeClock(0);
+  const sleeps: number[] = [];
+  const fired: number[] = [];
+  const schedule = (cb: () => void, ms: number) => { sleeps.push(ms); return c.schedule(cb, ms); };
+  const spin = (cb: () => void) => { c.schedule(cb, 0.05); };
+  armDeadline(1000 + 3609.375, c.now, (n) => fired.push(n), schedule, c.unschedule, 2, spin);
+  c.run(1000);
+  assert.equal(fired.length, 1);
+  assert.ok(sleeps[0]! <= 3609.375 - 2 - 3.6 - 1, `first sleep ${sleeps[0]} ms reaches into the slack`);
+  assert.ok(sleeps.slice(1).every((x) => x <= 20), `later sleeps ${sleeps.slice(1).join(',')} are short`);
+  assert.ok(fired[0]! >= 4609.375 && fired[0]! <= 4609.375 + 0.05 + 1e-9, `fired at ${fired[0]}`);
+});
+
+test('an ordinary deadline (no spin) sleeps once: a Master\'s Adver_Timer wakes once per advert', () => {
+  const c = fakeClock(0);
+  const sleeps: number[] = [];
+  const fired: number[] = [];
+  armDeadline(1000 + 1000, c.now, (n) => fired.push(n), (cb, ms) => { sleeps.push(ms); return c.schedule(cb, ms); }, c.unschedule);
+  c.run();
+  assert.deepEqual(sleeps, [1000]);
+  assert.deepEqual(fired, [2000]);
+});
+
+test('with a final spin, a timer that wakes late still fires within one spin step of the deadline', () => {
+  // the platform timer lands 0.9 ms late; each setImmediate turn of the loop takes 0.05 ms
+  const c = fakeClock(-0.9);
+  const fired: number[] = [];
+  let spins = 0;
+  const spin = (cb: () => void) => { spins++; c.schedule(cb, 0.05); };
+  const at = 1000 + 3609.375;
+  armDeadline(at, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, spin);
+  c.run(10_000);
+  assert.equal(fired.length, 1);
+  assert.ok(fired[0]! >= at && fired[0]! <= at + 0.05 + 0.9 + 1e-9, `fired ${fired[0]! - at} ms after the deadline`);
+  assert.ok(spins > 0 && spins <= 2 / 0.05 + 1, `${spins} spins: only the last 2 ms`);
+});
+
+test('a spinning deadline cancelled mid-spin never fires', () => {
+  const c = fakeClock(0);
+  const fired: number[] = [];
+  const pending: Array<() => void> = [];
+  const h = armDeadline(1001, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, (cb) => pending.push(cb));
+  assert.equal(pending.length, 1, 'within spinMs of the deadline: spins at once');
+  h.cancel();
+  pending.shift()!();
+  assert.deepEqual(fired, []);
+  assert.equal(pending.length, 0, 'no further spin after cancel');
+});
