@@ -11,6 +11,7 @@ import type { Rtnl, LinkInfo, AddressInfo } from '../net/netlink.js';
 import type { ReceivedPacket, VrrpSocket } from '../net/vrrp-socket.js';
 import type { GarpSender } from '../net/garp.js';
 import { createVmac, deleteVmac, restoreSysctls, type VmacResult } from '../net/vmac.js';
+import { formatIp, parseIp } from '../net/ipaddr.js';
 import { buildUnsolicitedNa, type NdiscSender } from '../net/ndisc.js';
 import type { Notifier, NotifyScript } from '../notify/queue.js';
 import type { NotifyFifo } from '../notify/fifo.js';
@@ -100,6 +101,8 @@ export class InstanceRunner {
   private readonly timers = new Map<VrrpTimer, DeadlineTimer>();
   private chain: Promise<void> = Promise.resolve();
   private coreConfig: VrrpCoreConfig | undefined;
+  /** reload: adopted addresses the kernel still had (the next addAddresses skips them, once) */
+  private readonly adoptedInPlace = new Set<string>();
   /** Resolves when the addresses of the last addAddresses are written (see apply). */
   private addressesIssued: Promise<void> | undefined;
   private readonly vipByKey = new Map<string, VirtualIpAddress>();
@@ -208,6 +211,16 @@ export class InstanceRunner {
       // reload of a changed instance: the kernel already holds its addresses; take them over
       for (const k of adopt.held) if (this.vipByKey.has(k)) this.held.add(k);
       this.quietRestart = adopt.state === 'MASTER' || adopt.state === 'BACKUP';
+      // Those the reload's dump shows in place need no add when the core re-enters MASTER:
+      // re-adding 200 of them meant 200 netlink round trips answered EEXIST, most of the reload.
+      const [links, addrs] = await Promise.all([snap.links, snap.addresses]);
+      const inKernel = new Set(addrs.map((a) => `${a.ifindex} ${a.address}`));
+      for (const k of this.held) {
+        const vip = this.vipByKey.get(k);
+        const dev = vip && (vip.dev ?? this.vipDev);
+        const index = links.find((l) => l.name === dev)?.index;
+        if (vip && index !== undefined && inKernel.has(`${index} ${formatIp(parseIp(vip.address).bytes)}`)) this.adoptedInPlace.add(k);
+      }
     } else {
       // A virtual address left on the interface by a crashed or killed predecessor would make a
       // Backup answer for the VIP alongside the Master: remove it before the protocol starts, as
@@ -227,6 +240,7 @@ export class InstanceRunner {
     }
     if (this.quietRestart) log.info(`(${this.name}) reloaded in place, staying ${this.core.state}`);
     this.quietRestart = false;
+    this.adoptedInPlace.clear(); // only for the re-entry above
     return true;
   }
 
@@ -525,9 +539,12 @@ export class InstanceRunner {
         // between the VIP in place and the first gratuitous ARP.
         let issued!: () => void;
         this.addressesIssued = new Promise<void>((r) => { issued = r; });
+        // adopted at a reload and still in the kernel: nothing to add (see start)
+        const inPlace = new Set(this.adoptedInPlace);
+        this.adoptedInPlace.clear();
         this.effect(async () => {
           try {
-            const keys = d.addresses.filter((k) => this.vipByKey.has(k));
+            const keys = d.addresses.filter((k) => this.vipByKey.has(k) && !inPlace.has(k));
             for (const [i, key] of keys.entries()) {
               await this.deps.rtnl.ensureAddress(this.vipSpec(this.vipByKey.get(key)!), i === keys.length - 1 ? issued : undefined);
               this.held.add(key);

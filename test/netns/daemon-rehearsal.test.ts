@@ -21,6 +21,7 @@ test('rehearsal: a Backup rehearses its takeover at start and nothing reaches th
     // everything n2 puts on the wire, and every address event in its namespace, from before it starts
     const wire = c.capture('n2', 5, `ether src ${mac2} and (ip proto 112 or arp)`, undefined, ['-e']);
     const mon = lab.spawn(h2.ns, ['timeout', '5', 'ip', 'monitor', 'address']);
+    const monDone = new Promise((r) => mon.once('exit', r)); // attached now: it may end before we wait
     let monOut = '';
     mon.stdout?.setEncoding('utf8').on('data', (d: string) => { monOut += d; });
     await sleep(500);
@@ -30,7 +31,7 @@ test('rehearsal: a Backup rehearses its takeover at start and nothing reaches th
     assert.match(line.text, /takeover rehearsed: 50 rounds/, 'every step ran as expected (the kernel refused the rehearsed address with ENODEV)');
     const frames = await wire;
     assert.deepEqual(frames, [], `n2 sent nothing: ${frames.join('\n')}`);
-    await new Promise((r) => mon.once('exit', r));
+    await monDone;
     assert.doesNotMatch(monOut, new RegExp(VIP.replaceAll('.', '\\.')), `no VIP event in n2's namespace: ${monOut}`);
     assert.equal(n2.count(/Entering MASTER STATE/), 0, n2.log());
     assert.equal(n2.lastState(), 'BACKUP');

@@ -108,3 +108,14 @@ test('reload: sameConfig ignores where things were written, not what they say', 
   const c = parseConfigText(CONF.replace('priority 120', 'priority 121'), 'a.conf').config.vrrpInstances[0]!;
   assert.ok(!sameConfig(a, c), 'another priority: changed');
 });
+
+test('reload: sameConfig compares structure, skipping only file and line', () => {
+  assert.ok(sameConfig({ a: [1, { b: 'x', line: 3 }], file: 'f' }, { a: [1, { b: 'x', line: 9 }], file: 'g' }));
+  assert.ok(sameConfig({ a: 1, u: undefined }, { a: 1 }), 'an undefined field is an absent one (as in JSON)');
+  assert.ok(!sameConfig({ a: [1, 2] }, { a: [1, 2, 3] }), 'array length');
+  assert.ok(!sameConfig({ a: [1, { b: 'x' }] }, { a: [1, { b: 'y' }] }), 'deep value');
+  assert.ok(!sameConfig({ a: 1 }, { a: 1, b: 0 }), 'an extra key');
+  assert.ok(!sameConfig({ a: [] }, { a: {} }), 'array against object');
+  assert.ok(!sameConfig({ a: null }, { a: {} }));
+  assert.ok(!sameConfig({ a: '1' }, { a: 1 }), 'types');
+});
