@@ -507,7 +507,8 @@ export class InstanceRunner {
         queueMicrotask(() => this.deps.onStateChanged?.(this, d.from, d.to));
         return;
       case 'armTimer': {
-        this.timers.get(d.timer)?.cancel();
+        const armed = this.timers.get(d.timer);
+        if (armed) { armed.moveTo(d.atMs); return; }
         // armDeadline never fires before the deadline: the core would drop an early expiry
         // the Master_Down_Timer decides when the takeover advert goes out: its last 2 ms are
         // waited out awake (see timer.ts); it only gets there when the Master has gone quiet

@@ -19,6 +19,9 @@
 
 export interface DeadlineTimer {
   cancel(): void;
+  /** Move the deadline (keeps the same timer: a Backup re-arms its Master_Down_Timer on every
+   *  advert, and a platform timer per advert cost more than the rest of the receive path). */
+  moveTo(atMs: number): void;
 }
 
 /** The kernel's slack for a poll/epoll timeout of `ms` (0.1%, capped at 100 ms) plus 1 ms. */
@@ -58,32 +61,49 @@ export function armDeadline(
 ): DeadlineTimer {
   let handle: NodeJS.Timeout | number | undefined;
   let cancelled = false;
-  const tick = () => {
+  let deadline = atMs;
+  // each wait carries its generation: a wait made stale by moveTo() or cancel() does nothing
+  let gen = 0;
+  const tick = (g: number) => {
+    if (g !== gen) return;
     handle = undefined;
     if (cancelled) return;
     const t = now();
-    if (t >= atMs) {
+    if (t >= deadline) {
       fire(t);
       return;
     }
-    wait(atMs - t);
+    wait(deadline - t);
   };
   // a precise deadline approaches in steps (slack, then spin); the others sleep once (re-armed
   // only when the platform timer fired early): every Master's Adver_Timer is one of these, and
   // waking twice per advert doubled the steady-state CPU with no gain
   const wait = (rem: number) => {
-    if (rem <= spinMs) spin(tick);
-    else if (spinMs > 0) handle = schedule(tick, sleepBeforeSpinMs(rem, spinMs));
-    else handle = schedule(tick, Math.max(1, Math.ceil(rem)));
+    const g = ++gen;
+    if (rem <= spinMs) spin(() => tick(g));
+    else if (spinMs > 0) handle = schedule(() => tick(g), sleepBeforeSpinMs(rem, spinMs));
+    else handle = schedule(() => tick(g), Math.max(1, Math.ceil(rem)));
   };
   const first = atMs - now();
-  if (first <= 0) handle = schedule(tick, 0);
-  else wait(first);
+  if (first <= 0) { const g = ++gen; handle = schedule(() => tick(g), 0); } else wait(first);
   return {
     cancel() {
       cancelled = true;
+      gen++;
       if (handle !== undefined) unschedule(handle);
       handle = undefined;
+    },
+    moveTo(nextAtMs: number): void {
+      if (cancelled) return;
+      const later = nextAtMs >= deadline;
+      deadline = nextAtMs;
+      // later: the wait in flight ends early and sleeps again for the rest (one platform timer
+      // instead of one per call); earlier: wait anew
+      if (later) return;
+      if (handle !== undefined) unschedule(handle);
+      handle = undefined;
+      const rem = deadline - now();
+      if (rem <= 0) { const g = ++gen; handle = schedule(() => tick(g), 0); } else wait(rem);
     },
   };
 }

@@ -48,7 +48,8 @@ export function parsePrefix(text: string, defaultLen?: number): { family: Family
 }
 
 export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
+  // (a template, not Array.from().join(): this runs for every packet received)
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   if (bytes.length !== 16) throw new NetError('EBADARG', 'formatIp', `address of ${bytes.length} bytes`);
   const g: number[] = [];
   for (let i = 0; i < 16; i += 2) g.push((bytes[i] << 8) | bytes[i + 1]);

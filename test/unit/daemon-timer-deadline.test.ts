@@ -103,3 +103,48 @@ test('a spinning deadline cancelled mid-spin never fires', () => {
   assert.deepEqual(fired, []);
   assert.equal(pending.length, 0, 'no further spin after cancel');
 });
+
+test('moveTo later: the timer in flight wakes, sleeps for the rest and fires once at the new deadline', () => {
+  const c = fakeClock(0);
+  const fired: number[] = [];
+  let sleeps = 0;
+  const schedule = (cb: () => void, ms: number) => { sleeps++; return c.schedule(cb, ms); };
+  const h = armDeadline(1000 + 3609, c.now, (n) => fired.push(n), schedule, c.unschedule);
+  // a Backup hearing 10 adverts in a row would have re-armed 10 times; here: no new timer
+  for (let i = 1; i <= 10; i++) h.moveTo(1000 + 3609 + i * 1000);
+  assert.equal(sleeps, 1, 'moving later schedules nothing');
+  c.run();
+  assert.deepEqual(fired, [1000 + 3609 + 10_000]);
+  assert.equal(sleeps, 2, 'one more sleep for the rest');
+});
+
+test('moveTo earlier: fires at the earlier deadline, once (the stale wait does nothing)', () => {
+  const c = fakeClock(0);
+  const fired: number[] = [];
+  const h = armDeadline(1000 + 3609, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, (cb) => c.schedule(cb, 0.05));
+  h.moveTo(1000 + 609); // a priority 0 advert: Skew_Time instead of Master_Down_Interval
+  c.run(10_000);
+  assert.equal(fired.length, 1);
+  assert.ok(fired[0]! >= 1609 && fired[0]! <= 1609.06, `fired at ${fired[0]}`);
+});
+
+test('moveTo while spinning, and after cancel', () => {
+  const c = fakeClock(0);
+  const fired: number[] = [];
+  const pending: Array<() => void> = [];
+  const h = armDeadline(1001, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, (cb) => pending.push(cb));
+  assert.equal(pending.length, 1, 'spinning');
+  h.moveTo(2000); // an advert arrived: the spin turns into a sleep
+  pending.shift()!();
+  assert.equal(pending.length, 0);
+  c.run(10_000);
+  // the sleep toward 2000 ends in a spin again
+  while (pending.length) { c.schedule(pending.shift()!, 0.05); c.run(1); }
+  assert.equal(fired.length, 1);
+  assert.ok(fired[0]! >= 2000 && fired[0]! < 2000.1, `fired at ${fired[0]}`);
+  const h2 = armDeadline(3000, c.now, (n) => fired.push(n), c.schedule, c.unschedule);
+  h2.cancel();
+  h2.moveTo(2500);
+  c.run();
+  assert.equal(fired.length, 1, 'a cancelled timer stays cancelled');
+});
