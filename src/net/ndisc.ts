@@ -16,6 +16,7 @@ import { CAP_NET_RAW, assertCapabilities } from './capabilities.js';
 import { NetError, toNetError } from './errors.js';
 import { parseIp, parseMac } from './ipaddr.js';
 import { Rtnl } from './netlink.js';
+import { sendNow } from './raw-direct.js';
 
 const IPPROTO_ICMPV6 = 58;
 const SOL_SOCKET = 1;
@@ -109,6 +110,12 @@ export class NdiscSender {
     let pkt: Buffer;
     try {
       pkt = buildUnsolicitedNa(target, mac, opts);
+    } catch (err) {
+      return Promise.reject(toNetError(op, err));
+    }
+    try {
+      const sent = sendNow(sock, pkt, ALL_NODES); // now, not a loop turn later (raw-direct.ts)
+      if (sent !== undefined) return Promise.resolve(sent);
     } catch (err) {
       return Promise.reject(toNetError(op, err));
     }

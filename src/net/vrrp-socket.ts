@@ -36,6 +36,7 @@ import { CAP_NET_RAW, assertCapabilities } from './capabilities.js';
 import { NetError, emitNetError, toNetError } from './errors.js';
 import { formatIp, parseIp, type Family } from './ipaddr.js';
 import { Rtnl } from './netlink.js';
+import { sendNow } from './raw-direct.js';
 
 export const IPPROTO_VRRP = 112;
 export const VRRP_MCAST_V4 = '224.0.0.18';
@@ -248,20 +249,12 @@ export class VrrpSocket extends EventEmitter {
     } catch (err) {
       return Promise.reject(toNetError(op, err));
     }
-    // Fast path: sendto(2) now, from this call. raw-socket queues every send until libuv next
-    // polls the socket for writability (a loop iteration later, 1-2 ms at a takeover); its
-    // native send is synchronous, so when nothing is queued ahead we call it directly. A full
-    // socket buffer (EAGAIN / ENOBUFS) falls back to the queue, which waits for writability.
     if (dryRun) return Promise.resolve(packet.length);
-    const direct = (sock as unknown as RawInternals).wrap;
-    if (direct && (sock as unknown as RawInternals).requests?.length === 0) {
-      try {
-        let sent = 0;
-        direct.send(packet, 0, packet.length, target, (bytes: number) => { sent = bytes; });
-        return Promise.resolve(sent);
-      } catch (err) {
-        if (!/temporarily unavailable|No buffer space/i.test(err instanceof Error ? err.message : '')) return Promise.reject(toNetError(op, err));
-      }
+    try {
+      const sent = sendNow(sock, packet, target);
+      if (sent !== undefined) return Promise.resolve(sent);
+    } catch (err) {
+      return Promise.reject(toNetError(op, err));
     }
     return new Promise((resolve, reject) => {
       try {
@@ -319,12 +312,6 @@ export class VrrpSocket extends EventEmitter {
       this.emit('packet', { data, family: 6, payloadOffset: 0, srcAddress: src, ifname: this.ifname, receivedAtMs } satisfies ReceivedPacket);
     }
   }
-}
-
-/** raw-socket 1.8's internals used by the fast path of send(): its native wrap and its queue. */
-interface RawInternals {
-  wrap?: { send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): unknown };
-  requests?: unknown[];
 }
 
 /** Number of VRRP sockets currently open in this process (for tests and diagnostics). */
