@@ -100,11 +100,14 @@ export class InstanceRunner {
   private srcAddress: string | undefined;
   private readonly timers = new Map<VrrpTimer, DeadlineTimer>();
   private chain: Promise<void> = Promise.resolve();
+  private chainIdle = true;
   private coreConfig: VrrpCoreConfig | undefined;
   /** reload: adopted addresses the kernel still had (the next addAddresses skips them, once) */
   private readonly adoptedInPlace = new Set<string>();
   /** Resolves when the addresses of the last addAddresses are written (see apply). */
   private addressesIssued: Promise<void> | undefined;
+  /** ... and they were, before apply() returned */
+  private addressesIssuedNow = false;
   private readonly vipByKey = new Map<string, VirtualIpAddress>();
   private readonly rxOpts: ReceiveOptions;
   private readonly advertAddrs: string[];
@@ -470,6 +473,7 @@ export class InstanceRunner {
     for (const d of decisions) if (d.kind === 'sendAdvert') this.apply(d);
     for (const d of decisions) if (URGENT.has(d.kind) && d.kind !== 'sendAdvert') this.apply(d);
     this.addressesIssued = undefined; // a gate for this feed's announce only
+    this.addressesIssuedNow = false;
     const words = decisions.filter((d) => !URGENT.has(d.kind));
     if (words.length === 0) return;
     // The advert is sent when the event loop next polls the socket: let that happen before the
@@ -483,10 +487,23 @@ export class InstanceRunner {
     else setImmediate(applyWords);
   }
 
-  private effect(fn: () => Promise<void>): void {
-    this.chain = this.chain.then(fn).catch((err: unknown) => {
+  /**
+   * Queue a kernel effect behind the others. `now`: when nothing is pending, start it at once
+   * (it runs up to its first await before this returns), so that a takeover's VIP is written in
+   * the same turn of the event loop as its advert.
+   */
+  private effect(fn: () => Promise<void>, now = false): void {
+    const run = now && this.chainIdle ? fn() : this.chain.then(fn);
+    this.setChain(run.catch((err: unknown) => {
       this.deps.log.error(`(${this.name}) ${err instanceof Error ? err.message : String(err)}`);
-    });
+    }));
+  }
+
+  /** The chain's new tail; chainIdle says whether it has settled (it never rejects). */
+  private setChain(p: Promise<void>): void {
+    this.chain = p;
+    this.chainIdle = false;
+    void p.then(() => { if (this.chain === p) this.chainIdle = true; });
   }
 
   /** `quiet`: a reload re-entering its state (captured when the decision was made, see feed) */
@@ -526,35 +543,39 @@ export class InstanceRunner {
       }
       case 'sendAdvert': {
         // Kernel effects decided with this advert (the new Master's VIPs and GARPs) wait until
-        // it is on the wire, as keepalived orders them: the socket sends on the next poll, and
-        // the first address add of a process ran first and delayed the takeover advert by
-        // 17-80 ms on a busy machine.
+        // it is on the wire, as keepalived orders them: the first address add of a process, run
+        // first, once delayed the takeover advert by 17-80 ms on a busy machine.
+        // Sent now when the socket allows (it does but for a full buffer): nothing to wait for.
         const sent = this.sendAdvert(d.priority, d.advertIntervalCs);
-        const before = this.chain;
-        this.chain = Promise.all([before, sent]).then(() => undefined);
+        if (sent) this.setChain(Promise.all([this.chain, sent]).then(() => undefined));
         return;
       }
       case 'addAddresses': {
         // The announcement that follows (the new Master's GARPs) waits until every address is
         // written to the kernel, not for the last ACK: that was one more turn of the event loop
         // between the VIP in place and the first gratuitous ARP.
-        let issued!: () => void;
-        this.addressesIssued = new Promise<void>((r) => { issued = r; });
+        let resolveIssued!: () => void;
+        let issuedNow = false;
+        this.addressesIssued = new Promise<void>((r) => { resolveIssued = r; });
+        const issued = () => { issuedNow = true; resolveIssued(); };
         // adopted at a reload and still in the kernel: nothing to add (see start)
         const inPlace = new Set(this.adoptedInPlace);
         this.adoptedInPlace.clear();
+        // when nothing else is pending, the first address is written before effect() returns
+        // (ensureAddressNow): with one VIP, it is in place right after the advert
         this.effect(async () => {
           try {
             const keys = d.addresses.filter((k) => this.vipByKey.has(k) && !inPlace.has(k));
             for (const [i, key] of keys.entries()) {
-              await this.deps.rtnl.ensureAddress(this.vipSpec(this.vipByKey.get(key)!), i === keys.length - 1 ? issued : undefined);
+              await this.deps.rtnl.ensureAddressNow(this.vipSpec(this.vipByKey.get(key)!), i === keys.length - 1 ? issued : undefined);
               this.held.add(key);
             }
           } finally {
             issued();
           }
           await this.routesAndRules(true);
-        });
+        }, true);
+        this.addressesIssuedNow = issuedNow;
         return;
       }
       case 'removeAddresses':
@@ -571,16 +592,19 @@ export class InstanceRunner {
       case 'announce': {
         if (quiet) return; // reload re-entering MASTER: the neighbours already point at us
         const gate = d.reason === 'master' ? this.addressesIssued : undefined;
+        const gateOpen = d.reason === 'master' && this.addressesIssuedNow;
         this.addressesIssued = undefined;
+        this.addressesIssuedNow = false;
         if (!gate) {
           this.effect(() => this.announceOnce(ownedAddresses(this.inst), d.count));
           return;
         }
-        // after the addresses are written (see addAddresses); later effects wait for both
-        const announced = gate.then(() => this.announceOnce(ownedAddresses(this.inst), d.count)).catch((err: unknown) => {
+        // after the addresses are written (see addAddresses): at once if they already are (the
+        // first gratuitous ARP goes before announceOnce's first await); later effects wait for both
+        const announced = (gateOpen ? this.announceOnce(ownedAddresses(this.inst), d.count) : gate.then(() => this.announceOnce(ownedAddresses(this.inst), d.count))).catch((err: unknown) => {
           this.deps.log.error(`(${this.name}) ${err instanceof Error ? err.message : String(err)}`);
         });
-        this.chain = Promise.all([this.chain, announced]).then(() => undefined);
+        this.setChain(Promise.all([this.chain, announced]).then(() => undefined));
         return;
       }
       case 'notify':
@@ -595,21 +619,31 @@ export class InstanceRunner {
     }
   }
 
-  /** Send one advert (to every unicast peer, or the group); resolves when all sends settled. */
-  private sendAdvert(priority: number, advertIntervalCs: number, dryRun = false): Promise<void> {
+  /**
+   * Send one advert (to every unicast peer, or the group). undefined: every copy is on the wire
+   * already (the usual case); else a promise that settles when the queued ones are.
+   */
+  private sendAdvert(priority: number, advertIntervalCs: number, dryRun = false): Promise<void> | undefined {
     const socket = this.socket;
-    if (!socket) return Promise.resolve();
+    if (!socket) return undefined;
     const unicast = this.inst.unicastPeers.length > 0;
     const dsts = unicast ? this.inst.unicastPeers.map((p) => p.address) : [this.inst.mcastDstIp.address];
-    const sends: Promise<void>[] = [];
+    const failed = (dst: string) => (err: unknown) => {
+      this.deps.log.warn(`(${this.name}) sending advert to ${dst} failed: ${err instanceof Error ? err.message : String(err)}`);
+    };
+    const queued: Promise<void>[] = [];
     for (const dst of dsts) {
       const bytes = this.encode(priority, advertIntervalCs, dst);
       if (!bytes) break;
-      sends.push(socket.send(bytes, dst, dryRun).then(() => undefined, (err: unknown) => {
-        this.deps.log.warn(`(${this.name}) sending advert to ${dst} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }));
+      try {
+        if (socket.trySend(bytes, dst, dryRun) !== undefined) continue;
+      } catch (err) {
+        failed(dst)(err);
+        continue;
+      }
+      queued.push(socket.send(bytes, dst).then(() => undefined, failed(dst)));
     }
-    return Promise.all(sends).then(() => undefined);
+    return queued.length > 0 ? Promise.all(queued).then(() => undefined) : undefined;
   }
 
   private encode(priority: number, advertIntervalCs: number, dst: string): Buffer | undefined {

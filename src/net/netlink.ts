@@ -13,6 +13,7 @@
 //     listAddresses(filter?: { ifindex?: number; family?: 4 | 6 }): Promise<AddressInfo[]>
 //     addAddress(spec: AddressSpec) / deleteAddress(spec: AddressSpec): Promise<void>
 //     ensureAddress(spec, onSent?): Promise<boolean>    true if added, false if it was there (EEXIST)
+//     ensureAddressNow(spec, onSent?): the same, written at once when it can be (takeover)
 //     ensureAddressAbsent(spec): Promise<boolean>       true if deleted, false if absent (EADDRNOTAVAIL)
 //     addRoute / deleteRoute / ensureRoute / ensureRouteAbsent (spec: RouteSpec)   absent = ESRCH
 //     listRoutes(family: 4 | 6, table?: number): Promise<RouteInfo[]>
@@ -323,8 +324,10 @@ export class Rtnl {
 
   /** One request at a time: the kernel allows one dump per netlink socket (EBUSY otherwise). */
   private queue: Promise<unknown> = Promise.resolve();
+  /** requests queued or in flight (0: a request may be written at once, see ensureAddressNow) */
+  private pending = 0;
 
-  private call<T>(op: string, fn: (s: RtNetlinkSocket) => Promise<T>): Promise<T> {
+  private call<T>(op: string, fn: (s: RtNetlinkSocket) => Promise<T>, now = false): Promise<T> {
     const run = async (): Promise<T> => {
       try {
         return await fn(this.s);
@@ -332,8 +335,11 @@ export class Rtnl {
         throw toNetError(op, err);
       }
     };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
+    this.pending++;
+    // now: nothing queued, so fn() runs (and writes its request) before call() returns
+    const p = now && this.pending === 1 ? run() : this.queue.then(run, run);
+    const settled = p.then(() => { this.pending--; }, () => { this.pending--; });
+    this.queue = settled;
     return p;
   }
 
@@ -436,13 +442,23 @@ export class Rtnl {
   }
 
   private async addressRequest(spec: AddressSpec): Promise<{ data: rt.Address; attrs: rt.AddressAttrs; text: string }> {
+    // validate before resolving the interface: a bad address is reported as such
     const p = parsePrefix(spec.address);
     const prefixLength = spec.prefixLength ?? p.prefixLength;
     const max = p.family === 4 ? 32 : 128;
     if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
       throw new NetError('EBADARG', 'address', `bad prefix length ${prefixLength} for ${spec.address}`);
     }
-    const index = await this.ifindex(spec.dev);
+    return this.addressRequestFor(spec, await this.ifindex(spec.dev));
+  }
+
+  private addressRequestFor(spec: AddressSpec, index: number): { data: rt.Address; attrs: rt.AddressAttrs; text: string } {
+    const p = parsePrefix(spec.address);
+    const prefixLength = spec.prefixLength ?? p.prefixLength;
+    const max = p.family === 4 ? 32 : 128;
+    if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
+      throw new NetError('EBADARG', 'address', `bad prefix length ${prefixLength} for ${spec.address}`);
+    }
     const attrs: rt.AddressAttrs = { local: p.bytes, address: p.bytes };
     if (spec.peer) {
       const peer = parseIp(spec.peer);
@@ -512,7 +528,7 @@ export class Rtnl {
    */
   async rehearseAddress(spec: AddressSpec): Promise<boolean> {
     try {
-      await this.ensureAddress({ ...spec, dev: 0 }, () => undefined);
+      await this.ensureAddressNow({ ...spec, dev: 0 }, () => undefined);
       return false; // added?! cannot happen: there is no interface 0
     } catch (err) {
       return errnoFromError(err) === 'ENODEV';
@@ -521,6 +537,27 @@ export class Rtnl {
 
   async ensureAddress(spec: AddressSpec, onSent?: () => void): Promise<boolean> {
     return ensurePresent(() => this.addAddress(spec, onSent));
+  }
+
+  /**
+   * ensureAddress, with the request written before this returns when it can be: the interface
+   * given by index and no other request queued. The takeover uses it so that the VIP is in
+   * place right after the advert, in the same turn of the event loop (keepalived's order), and
+   * not after the microtask hops of the general path. Otherwise it is ensureAddress.
+   */
+  ensureAddressNow(spec: AddressSpec, onSent?: () => void): Promise<boolean> {
+    if (typeof spec.dev !== 'number' || this.pending > 0 || !this.sock) return this.ensureAddress(spec, onSent);
+    let r: ReturnType<Rtnl['addressRequestFor']>;
+    try {
+      r = this.addressRequestFor(spec, spec.dev);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return ensurePresent(() => this.call(`add address ${r.text}`, (s) => {
+      const acked = s.newAddress(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS });
+      onSent?.();
+      return acked.then(() => undefined);
+    }, true));
   }
 
   async ensureAddressAbsent(spec: AddressSpec): Promise<boolean> {

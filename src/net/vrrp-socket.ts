@@ -9,6 +9,7 @@
 //     readonly ifname, ifindex, family, srcAddress (IPv4: the source we put in our headers;
 //              IPv6: undefined, the kernel picks the interface's link-local), group
 //     send(payload: Buffer, dst?: string): Promise<number>   dst defaults to the multicast group;
+//     trySend(payload, dst?): number | undefined          the same when it can complete now;
 //         payload is the VRRP message only (for IPv4 we add the IP header ourselves)
 //     close(): void                                      idempotent; emits 'close'
 //   Events: 'packet' (p: ReceivedPacket), 'error' (err: NetError), 'close' ()
@@ -256,6 +257,29 @@ export class VrrpSocket extends EventEmitter {
     } catch (err) {
       return Promise.reject(toNetError(op, err));
     }
+    return this.queueSend(sock, packet, target, op);
+  }
+
+  /**
+   * send(), when it can complete now: bytes sent, or undefined when the socket's queue must take
+   * it (call send()). Throws a NetError. The daemon uses it to know that a takeover advert is on
+   * the wire before it adds the VIPs, without waiting for a promise. `dryRun` as in send().
+   */
+  trySend(payload: Buffer, dst?: string, dryRun = false): number | undefined {
+    const to = dst ?? this.group;
+    const op = `send VRRP on ${this.ifname} to ${to ?? '(none)'}`;
+    const sock = this.sock;
+    if (!sock) throw new NetError('EBADF', op, 'socket is closed');
+    if (!to) throw new NetError('EBADARG', op, 'no destination: the socket has no multicast group');
+    try {
+      const { packet, target } = this.buildPacket(payload, to, op);
+      return dryRun ? packet.length : sendNow(sock, packet, target);
+    } catch (err) {
+      throw toNetError(op, err);
+    }
+  }
+
+  private queueSend(sock: raw.Socket, packet: Buffer, target: string, op: string): Promise<number> {
     return new Promise((resolve, reject) => {
       try {
         sock.send(packet, 0, packet.length, target, (err: Error | null, bytes: number) => {
