@@ -20,10 +20,10 @@ import { addressSpec, advertisedAddresses, authTypeOf, familyOf, netRoute, netRu
 import type { SocketHub, SocketKey } from './sockets.js';
 import { armDeadline, type DeadlineTimer } from './timer.js';
 
-/** decisions carried out before any logging or notification (see feed) */
 /** The final stretch of a Master_Down_Timer waited out without sleeping (ms). */
 const MASTER_DOWN_SPIN_MS = 2;
 
+/** decisions carried out before any logging or notification (see feed) */
 const URGENT: ReadonlySet<VrrpDecision['kind']> = new Set(['sendAdvert', 'armTimer', 'cancelTimer', 'addAddresses', 'removeAddresses', 'announce']);
 
 export interface RunnerDeps {
@@ -104,10 +104,9 @@ export class InstanceRunner {
   private coreConfig: VrrpCoreConfig | undefined;
   /** reload: adopted addresses the kernel still had (the next addAddresses skips them, once) */
   private readonly adoptedInPlace = new Set<string>();
-  /** Resolves when the addresses of the last addAddresses are written (see apply). */
-  private addressesIssued: Promise<void> | undefined;
-  /** ... and they were, before apply() returned */
-  private addressesIssuedNow = false;
+  /** For the announce that follows an addAddresses: when its addresses are written (a promise),
+   *  or 'written' when they were before apply() returned (see apply) */
+  private addressGate: Promise<void> | 'written' | undefined;
   private readonly vipByKey = new Map<string, VirtualIpAddress>();
   private readonly rxOpts: ReceiveOptions;
   private readonly advertAddrs: string[];
@@ -247,22 +246,23 @@ export class InstanceRunner {
     return true;
   }
 
-  /**
-   * Rehearse a takeover and a step down on throwaway state: a shadow core goes BACKUP -> MASTER
-   * -> BACKUP -> STOP, and what its decisions would put on the wire and into the kernel is built
-   * (advert, IPv4 header, netlink request, gratuitous ARP / NA) and thrown away. Nothing is sent
-   * and this instance's own state is untouched. Why: V8 compiles a function on its first call and
-   * runs it slowly until it has warmed up; a Backup never runs the takeover before the Master
-   * dies, and that first run took 2-4 ms between the Master_Down_Timer and our advert, where
-   * keepalived takes 0.5 ms. The daemon repeats it now and then (an idle function's bytecode
-   * may be flushed). Resolves true when every step ran as expected; never throws.
-   */
   /** Instances with the same key run the same takeover code (see rehearse). */
   get rehearsalKey(): string {
     const fams = [...new Set([...this.vipByKey.values()].map((v) => v.family))].sort().join('+');
     return `${this.family}/v${this.inst.version}/${this.inst.unicastPeers.length > 0 ? 'unicast' : 'multicast'}/${authTypeOf(this.inst)}/${fams}`;
   }
 
+  /**
+   * Rehearse a takeover and a step down on throwaway state: a shadow core goes BACKUP -> MASTER
+   * -> BACKUP -> STOP, and what its decisions would put on the wire and into the kernel is built
+   * (advert, IPv4 header, gratuitous ARP / NA) and thrown away; the netlink request goes to
+   * interface index 0, which the kernel refuses (ENODEV). Nothing reaches the wire, nothing
+   * changes in the kernel, and this instance's own state is untouched. Why: V8 compiles a function on its first call and
+   * runs it slowly until it has warmed up; a Backup never runs the takeover before the Master
+   * dies, and that first run took 2-4 ms between the Master_Down_Timer and our advert, where
+   * keepalived takes 0.5 ms. The daemon repeats it now and then (an idle function's bytecode
+   * may be flushed). Resolves true when every step ran as expected; never throws.
+   */
   async rehearse(rounds: number): Promise<boolean> {
     const cfg = this.coreConfig;
     const socket = this.socket;
@@ -472,12 +472,12 @@ export class InstanceRunner {
     // sendAdvert first (see apply), then the rest in the core's order
     for (const d of decisions) if (d.kind === 'sendAdvert') this.apply(d);
     for (const d of decisions) if (URGENT.has(d.kind) && d.kind !== 'sendAdvert') this.apply(d);
-    this.addressesIssued = undefined; // a gate for this feed's announce only
-    this.addressesIssuedNow = false;
+    this.addressGate = undefined; // for this feed's announce only
     const words = decisions.filter((d) => !URGENT.has(d.kind));
     if (words.length === 0) return;
-    // The advert is sent when the event loop next polls the socket: let that happen before the
-    // words (setImmediate runs after the poll phase; order between feeds is kept, FIFO). On
+    // What the kernel effects still wait for (a queued send, a netlink ACK before the next
+    // address, the GARP bursts) goes before the words: setImmediate runs after the poll phase
+    // (order between feeds is kept, FIFO). On
     // shutdown they go at once so that notify_stop is queued before the daemon waits for it.
     // A sync group member's words go at once: its members' notifications and the group's must
     // keep keepalived's order (members forced from a notify, the group line after them).
@@ -556,7 +556,7 @@ export class InstanceRunner {
         // between the VIP in place and the first gratuitous ARP.
         let resolveIssued!: () => void;
         let issuedNow = false;
-        this.addressesIssued = new Promise<void>((r) => { resolveIssued = r; });
+        const written = new Promise<void>((r) => { resolveIssued = r; });
         const issued = () => { issuedNow = true; resolveIssued(); };
         // adopted at a reload and still in the kernel: nothing to add (see start)
         const inPlace = new Set(this.adoptedInPlace);
@@ -575,7 +575,7 @@ export class InstanceRunner {
           }
           await this.routesAndRules(true);
         }, true);
-        this.addressesIssuedNow = issuedNow;
+        this.addressGate = issuedNow ? 'written' : written;
         return;
       }
       case 'removeAddresses':
@@ -591,17 +591,16 @@ export class InstanceRunner {
         return;
       case 'announce': {
         if (quiet) return; // reload re-entering MASTER: the neighbours already point at us
-        const gate = d.reason === 'master' ? this.addressesIssued : undefined;
-        const gateOpen = d.reason === 'master' && this.addressesIssuedNow;
-        this.addressesIssued = undefined;
-        this.addressesIssuedNow = false;
+        const gate = d.reason === 'master' ? this.addressGate : undefined;
+        this.addressGate = undefined;
         if (!gate) {
           this.effect(() => this.announceOnce(ownedAddresses(this.inst), d.count));
           return;
         }
         // after the addresses are written (see addAddresses): at once if they already are (the
         // first gratuitous ARP goes before announceOnce's first await); later effects wait for both
-        const announced = (gateOpen ? this.announceOnce(ownedAddresses(this.inst), d.count) : gate.then(() => this.announceOnce(ownedAddresses(this.inst), d.count))).catch((err: unknown) => {
+        const announce = () => this.announceOnce(ownedAddresses(this.inst), d.count);
+        const announced = (gate === 'written' ? announce() : gate.then(announce)).catch((err: unknown) => {
           this.deps.log.error(`(${this.name}) ${err instanceof Error ? err.message : String(err)}`);
         });
         this.setChain(Promise.all([this.chain, announced]).then(() => undefined));

@@ -442,23 +442,16 @@ export class Rtnl {
   }
 
   private async addressRequest(spec: AddressSpec): Promise<{ data: rt.Address; attrs: rt.AddressAttrs; text: string }> {
-    // validate before resolving the interface: a bad address is reported as such
-    const p = parsePrefix(spec.address);
-    const prefixLength = spec.prefixLength ?? p.prefixLength;
-    const max = p.family === 4 ? 32 : 128;
-    if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
-      throw new NetError('EBADARG', 'address', `bad prefix length ${prefixLength} for ${spec.address}`);
-    }
-    return this.addressRequestFor(spec, await this.ifindex(spec.dev));
+    // the address first: a bad one is reported as such, before a missing interface
+    const prefix = addressPrefix(spec);
+    return this.addressRequestFor(spec, await this.ifindex(spec.dev), prefix);
   }
 
-  private addressRequestFor(spec: AddressSpec, index: number): { data: rt.Address; attrs: rt.AddressAttrs; text: string } {
-    const p = parsePrefix(spec.address);
-    const prefixLength = spec.prefixLength ?? p.prefixLength;
-    const max = p.family === 4 ? 32 : 128;
-    if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
-      throw new NetError('EBADARG', 'address', `bad prefix length ${prefixLength} for ${spec.address}`);
-    }
+  private addressRequestFor(
+    spec: AddressSpec,
+    index: number,
+    { p, prefixLength } = addressPrefix(spec),
+  ): { data: rt.Address; attrs: rt.AddressAttrs; text: string } {
     const attrs: rt.AddressAttrs = { local: p.bytes, address: p.bytes };
     if (spec.peer) {
       const peer = parseIp(spec.peer);
@@ -735,6 +728,17 @@ export class Rtnl {
 }
 
 /** Run an add; EEXIST means "already there": resolve false. */
+/** The address of a spec and its prefix length (the spec's own, else the address's); checked. */
+function addressPrefix(spec: AddressSpec): { p: ReturnType<typeof parsePrefix>; prefixLength: number } {
+  const p = parsePrefix(spec.address);
+  const prefixLength = spec.prefixLength ?? p.prefixLength;
+  const max = p.family === 4 ? 32 : 128;
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
+    throw new NetError('EBADARG', 'address', `bad prefix length ${prefixLength} for ${spec.address}`);
+  }
+  return { p, prefixLength };
+}
+
 export async function ensurePresent(add: () => Promise<void>): Promise<boolean> {
   try {
     await add();
