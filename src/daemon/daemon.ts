@@ -186,7 +186,7 @@ export class Daemon {
         seen.add(r.rehearsalKey);
         const t0 = this.now();
         const ok = await r.rehearse(rounds);
-        if (rounds === Daemon.rehearsalRounds) this.log.debug(`(${r.name}) takeover rehearsed${ok ? '' : ' (incompletely)'}: ${rounds} rounds in ${(this.now() - t0).toFixed(1)} ms, nothing sent (${r.rehearsalKey})`);
+        if (rounds === Daemon.rehearsalRounds) this.log.debug(`(${r.name}) takeover rehearsed${ok ? '' : ' (incompletely)'}: ${rounds} rounds in ${(this.now() - t0).toFixed(1)} ms, no packet sent, nothing added (${r.rehearsalKey})`);
       }
     } finally {
       this.rehearsing = false;

@@ -110,6 +110,8 @@ export class InstanceRunner {
   private readonly vipByKey = new Map<string, VirtualIpAddress>();
   private readonly rxOpts: ReceiveOptions;
   private readonly advertAddrs: string[];
+  /** Instances with the same key run the same takeover code (see rehearse). */
+  readonly rehearsalKey: string;
   /** virtual addresses we have added and not yet removed (so a deletion under us is noticed) */
   readonly held = new Set<string>();
   readonly drops: Record<string, number> = {};
@@ -131,6 +133,8 @@ export class InstanceRunner {
     for (const a of ownedAddresses(inst)) this.vipByKey.set(vipKey(a, inst.interface), a);
     this.rxOpts = receiveOptions(inst);
     this.advertAddrs = advertisedAddresses(inst);
+    const fams = [...new Set([...this.vipByKey.values()].map((v) => v.family))].sort().join('+');
+    this.rehearsalKey = `${this.family}/v${inst.version}/${inst.unicastPeers.length > 0 ? 'unicast' : 'multicast'}/${authTypeOf(inst)}/${fams}`;
   }
 
   get state(): VrrpState | 'WAITING' {
@@ -244,12 +248,6 @@ export class InstanceRunner {
     this.quietRestart = false;
     this.adoptedInPlace.clear(); // only for the re-entry above
     return true;
-  }
-
-  /** Instances with the same key run the same takeover code (see rehearse). */
-  get rehearsalKey(): string {
-    const fams = [...new Set([...this.vipByKey.values()].map((v) => v.family))].sort().join('+');
-    return `${this.family}/v${this.inst.version}/${this.inst.unicastPeers.length > 0 ? 'unicast' : 'multicast'}/${authTypeOf(this.inst)}/${fams}`;
   }
 
   /**

@@ -238,26 +238,15 @@ export class VrrpSocket extends EventEmitter {
   /** Send a VRRP message to `dst` (default: the multicast group). Resolves with bytes sent.
    *  `dryRun`: everything but the sendto(2) (the daemon's rehearsal; resolves with the length). */
   send(payload: Buffer, dst?: string, dryRun = false): Promise<number> {
-    const to = dst ?? this.group;
-    const op = `send VRRP on ${this.ifname} to ${to ?? '(none)'}`;
-    const sock = this.sock;
-    if (!sock) return Promise.reject(new NetError('EBADF', op, 'socket is closed'));
-    if (!to) return Promise.reject(new NetError('EBADARG', op, 'no destination: the socket has no multicast group'));
-    let packet: Buffer;
-    let target: string;
     try {
-      ({ packet, target } = this.buildPacket(payload, to, op));
-    } catch (err) {
-      return Promise.reject(toNetError(op, err));
-    }
-    if (dryRun) return Promise.resolve(packet.length);
-    try {
-      const sent = sendNow(sock, packet, target);
+      const sent = this.trySend(payload, dst, dryRun);
       if (sent !== undefined) return Promise.resolve(sent);
+      // the socket buffer is full: raw-socket's queue waits for writability
+      const { sock, packet, target, op } = this.prepare(payload, dst);
+      return this.queueSend(sock, packet, target, op);
     } catch (err) {
-      return Promise.reject(toNetError(op, err));
+      return Promise.reject(err);
     }
-    return this.queueSend(sock, packet, target, op);
   }
 
   /**
@@ -266,14 +255,24 @@ export class VrrpSocket extends EventEmitter {
    * the wire before it adds the VIPs, without waiting for a promise. `dryRun` as in send().
    */
   trySend(payload: Buffer, dst?: string, dryRun = false): number | undefined {
+    const { sock, packet, target, op } = this.prepare(payload, dst);
+    if (dryRun) return packet.length;
+    try {
+      return sendNow(sock, packet, target);
+    } catch (err) {
+      throw toNetError(op, err);
+    }
+  }
+
+  /** The open socket, the packet for `dst` (default: the group) and the operation's name; throws a NetError. */
+  private prepare(payload: Buffer, dst?: string): { sock: raw.Socket; packet: Buffer; target: string; op: string } {
     const to = dst ?? this.group;
     const op = `send VRRP on ${this.ifname} to ${to ?? '(none)'}`;
     const sock = this.sock;
     if (!sock) throw new NetError('EBADF', op, 'socket is closed');
     if (!to) throw new NetError('EBADARG', op, 'no destination: the socket has no multicast group');
     try {
-      const { packet, target } = this.buildPacket(payload, to, op);
-      return dryRun ? packet.length : sendNow(sock, packet, target);
+      return { sock, op, ...this.buildPacket(payload, to, op) };
     } catch (err) {
       throw toNetError(op, err);
     }

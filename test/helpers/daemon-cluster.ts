@@ -4,6 +4,7 @@
 // keepalived's "(VI_1) Entering MASTER STATE" wording, tells who holds a VIP and stops nodes by
 // PID. Everything lives under one temporary directory and one Lab; cleanup() removes both.
 // Rules: addresses only from the documentation ranges, namespaces only from the Lab ("kts-...").
+import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -381,6 +382,15 @@ export function nodes(count: 2 | 3): Cluster {
     { name: 'n2', addresses: ['192.0.2.12/24'] },
     ...(count === 3 ? [{ name: 'n3', addresses: ['192.0.2.13/24'] }] : []),
   ]);
+}
+
+/** Start n1 and n2 and assert that n1 became Master holding VIP alone (the usual first step). */
+export async function startMasterPair(c: Cluster, n1conf: string, n2conf: string): Promise<[KtsNode, KtsNode]> {
+  const n1 = c.start('n1', n1conf);
+  const n2 = c.start('n2', n2conf);
+  assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
+  assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+  return [n1, n2];
 }
 
 /** RFC 5798 Master_Down_Interval (v3) in ms: 3 x interval + (256 - priority) x interval / 256. */

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { isRoot } from '../helpers/netns.js';
-import { Cluster, renderConfig, sleep } from '../helpers/daemon-cluster.js';
+import { Cluster, renderConfig, sleep, startMasterPair } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 const VIP = '192.0.2.100';
@@ -60,10 +60,7 @@ test('SIGTERM while an instance waits for a missing interface: clean exit 0', { 
 test('SIGTERM on a Backup: exit 0, the Master is undisturbed', { skip, timeout: 60_000 }, async () => {
   const c = Cluster.create([{ name: 'n1', addresses: ['192.0.2.11/24'] }, { name: 'n2', addresses: ['192.0.2.12/24'] }]);
   try {
-    const n1 = c.start('n1', conf('n1', 150));
-    const n2 = c.start('n2', conf('n2', 100));
-    assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
-    assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+    const [n1, n2] = await startMasterPair(c, conf('n1', 150), conf('n2', 100));
     assert.ok(await n2.waitState('VI_1', 'BACKUP', 5000), c.logs());
     await sleep(500);
     const from = n1.mark();

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from '../helpers/netns.js';
-import { nodes, vipConf, VIP, Cluster, renderConfig, sleep, waitFor } from '../helpers/daemon-cluster.js';
+import { nodes, vipConf, VIP, Cluster, renderConfig, sleep, waitFor, startMasterPair } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 
@@ -14,10 +14,7 @@ const twoNodes = (): Cluster => nodes(2);
 test('link down (admin, then carrier) on the Master: FAULT, the Backup takes over; link up: it returns and preempts', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {
-    const n1 = c.start('n1', conf('n1', { priority: 150, advertInt: 0.5 }));
-    const n2 = c.start('n2', conf('n2', { priority: 100, advertInt: 0.5 }));
-    assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
-    assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+    const [n1, n2] = await startMasterPair(c, conf('n1', { priority: 150, advertInt: 0.5 }), conf('n2', { priority: 100, advertInt: 0.5 }));
     assert.ok(await n2.waitState('VI_1', 'BACKUP', 5000), c.logs());
 
     const f1 = n1.mark();
@@ -61,10 +58,7 @@ test('link down (admin, then carrier) on the Master: FAULT, the Backup takes ove
 test('a VIP deleted under a Master is restored', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {
-    const n1 = c.start('n1', conf('n1', { priority: 150, advertInt: 0.5 }));
-    const n2 = c.start('n2', conf('n2', { priority: 100, advertInt: 0.5 }));
-    assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
-    assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+    const [n1, n2] = await startMasterPair(c, conf('n1', { priority: 150, advertInt: 0.5 }), conf('n2', { priority: 100, advertInt: 0.5 }));
     const from = n1.mark();
     const delAt = Date.now();
     c.lab.exec(c.lab.host('n1').ns, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'vnet0']);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from '../helpers/netns.js';
-import { vipConf, VIP, Cluster, sleep } from '../helpers/daemon-cluster.js';
+import { vipConf, VIP, Cluster, sleep, startMasterPair } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 
@@ -19,10 +19,7 @@ function twoNodes(): Cluster {
 test('VRRPv2 with auth PASS: one Master; kill -9 fails over after ~3.6 s (advert_int 1)', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {
-    const n1 = c.start('n1', conf('n1', { version: 2, priority: 150, advertInt: 1, authPass: 'secret12' }));
-    const n2 = c.start('n2', conf('n2', { version: 2, priority: 100, advertInt: 1, authPass: 'secret12' }));
-    assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
-    assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+    const [n1, n2] = await startMasterPair(c, conf('n1', { version: 2, priority: 150, advertInt: 1, authPass: 'secret12' }), conf('n2', { version: 2, priority: 100, advertInt: 1, authPass: 'secret12' }));
     // on the wire: VRRPv2 with simple text authentication
     const cap = await c.capture('n2', 2, 'ip proto 112', undefined, ['-v']);
     assert.ok(cap.some((l) => /VRRPv2, Advertisement, vrid 51, prio 150, authtype simple, intvl 1s/.test(l)), cap.join('\n'));
@@ -67,10 +64,7 @@ test('auth PASS mismatch: no election across, both Master, drops logged', { skip
 test('VRRPv3 advert_int 0.1: failover on kill -9 in a few hundred ms', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {
-    const n1 = c.start('n1', conf('n1', { priority: 150, advertInt: 0.1 }));
-    const n2 = c.start('n2', conf('n2', { priority: 100, advertInt: 0.1 }));
-    assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
-    assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+    const [n1, n2] = await startMasterPair(c, conf('n1', { priority: 150, advertInt: 0.1 }), conf('n2', { priority: 100, advertInt: 0.1 }));
     await sleep(1000);
     assert.equal(n2.lastState(), 'BACKUP', c.logs());
     const from = n2.mark();
@@ -93,10 +87,7 @@ test('VRRPv3 advert_int 0.1: failover on kill -9 in a few hundred ms', { skip, t
 test('unicast peers: adverts go to the peer address, election and failover work', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {
-    const n1 = c.start('n1', conf('n1', { priority: 150, advertInt: 0.5, unicastSrcIp: '192.0.2.11', unicastPeers: ['192.0.2.12'] }));
-    const n2 = c.start('n2', conf('n2', { priority: 100, advertInt: 0.5, unicastSrcIp: '192.0.2.12', unicastPeers: ['192.0.2.11'] }));
-    assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
-    assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+    const [n1, n2] = await startMasterPair(c, conf('n1', { priority: 150, advertInt: 0.5, unicastSrcIp: '192.0.2.11', unicastPeers: ['192.0.2.12'] }), conf('n2', { priority: 100, advertInt: 0.5, unicastSrcIp: '192.0.2.12', unicastPeers: ['192.0.2.11'] }));
     const cap = await c.capture('n2', 2, 'ip proto 112');
     assert.ok(cap.some((l) => /192\.0\.2\.11 > 192\.0\.2\.12: VRRPv3, Advertisement, vrid 51, prio 150/.test(l)), cap.join('\n'));
     assert.ok(!cap.some((l) => /224\.0\.0\.18/.test(l)), `multicast seen with unicast peers:\n${cap.join('\n')}`);

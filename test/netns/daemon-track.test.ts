@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot } from '../helpers/netns.js';
-import { Cluster, renderConfig } from '../helpers/daemon-cluster.js';
+import { Cluster, renderConfig, startMasterPair } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 const VIP = '192.0.2.100';
@@ -30,10 +30,7 @@ function setup(weight: number | undefined): { c: Cluster; flag: string; n1conf: 
 test('track_script weight -60: failure drops the priority below the Backup, the VIP moves and comes back', { skip, timeout: 60_000 }, async () => {
   const { c, flag, n1conf, n2conf } = setup(-60);
   try {
-    const n1 = c.start('n1', n1conf);
-    const n2 = c.start('n2', n2conf);
-    assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
-    assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+    const [n1, n2] = await startMasterPair(c, n1conf, n2conf);
 
     const f1 = n1.mark();
     const f2 = n2.mark();
@@ -59,10 +56,7 @@ test('track_script weight -60: failure drops the priority below the Backup, the 
 test('track_script weight 0: failure puts the instance in FAULT, the Backup takes over', { skip, timeout: 60_000 }, async () => {
   const { c, flag, n1conf, n2conf } = setup(undefined);
   try {
-    const n1 = c.start('n1', n1conf);
-    const n2 = c.start('n2', n2conf);
-    assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
-    assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());
+    const [n1, n2] = await startMasterPair(c, n1conf, n2conf);
 
     const f1 = n1.mark();
     const f2 = n2.mark();

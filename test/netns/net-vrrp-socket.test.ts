@@ -99,17 +99,22 @@ for (const family of [4, 6] as const) {
   });
 }
 
+/** A VrrpSocket receiving IPv4 unicast in `ns` (no group joined); prints `outExpr` (of packet p) per packet. */
+function unicastReceiver(lab: Lab, ns: string, outExpr: string): ReturnType<typeof runIn> {
+  return runIn(lab, ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
+s.on('packet', (p) => out(${outExpr}));
+out({ ev: 'ready' });
+setTimeout(() => { s.close(); process.exit(0); }, 25_000);`);
+}
+
 test('VRRP IPv4 unicast only (no join): unicast_ttl and unicast_src_ip honoured', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24'] });
-    const rx = runIn(lab, b.ns, `${PRELUDE}
-import { VrrpSocket } from ${mod('vrrp-socket')};
-const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
-s.on('packet', (p) => out({ ev: 'packet', ttl: p.ttl, src: p.srcAddress }));
-out({ ev: 'ready' });
-setTimeout(() => { s.close(); process.exit(0); }, 25_000);`);
+    const rx = unicastReceiver(lab, b.ns, "{ ev: 'packet', ttl: p.ttl, src: p.srcAddress }");
     await rx.waitLine((l) => l.ev === 'ready', 15_000);
     const tx = runIn(lab, a.ns, `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
@@ -178,12 +183,7 @@ test('send: a dry run builds the packet and sends nothing; sends right after it 
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24'] });
-    const rx = runIn(lab, b.ns, `${PRELUDE}
-import { VrrpSocket } from ${mod('vrrp-socket')};
-const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
-s.on('packet', (p) => out({ ev: 'packet', vrid: p.data[p.payloadOffset + 1] }));
-out({ ev: 'ready' });
-setTimeout(() => { s.close(); process.exit(0); }, 25_000);`);
+    const rx = unicastReceiver(lab, b.ns, "{ ev: 'packet', vrid: p.data[p.payloadOffset + 1] }");
     await rx.waitLine((l) => l.ev === 'ready', 15_000);
     // VRID byte 0x77 only in the dry run; then 5 real sends without awaiting (the direct
     // sendto path, and raw-socket's queue when the socket buffer is full), VRIDs 1..5
