@@ -4,6 +4,11 @@
       "target_name": "kts_packet",
       "sources": ["packet_socket.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "kts_reaper",
+      "sources": ["reaper.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]
 }

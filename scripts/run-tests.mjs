@@ -24,10 +24,12 @@ function which(cmd) {
 
 const dirs = [];
 const problems = [];
-// The N-API addon (gratuitous ARP) is built by `npm ci` / `npm install`; without it the daemon
+// The N-API addons (gratuitous ARP, orphan reaper) are built by `npm ci` / `npm install`; without it the daemon
 // runs with GARP disabled and the namespace tiers would test something else than what ships.
-if (!existsSync(join(root, 'native', 'build', 'Release', 'kts_packet.node'))) {
-  problems.push('native/build/Release/kts_packet.node is missing: run `npm ci` (or `npm install`), which builds it');
+for (const addon of ['kts_packet.node', 'kts_reaper.node']) {
+  if (!existsSync(join(root, 'native', 'build', 'Release', addon))) {
+    problems.push(`native/build/Release/${addon} is missing: run \`npm ci\` (or \`npm install\`), which builds it`);
+  }
 }
 for (const tier of tiers) {
   const dir = join(dist, tier);

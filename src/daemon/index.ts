@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { Logger } from 'pino';
 import { parseConfigFile } from '../config/index.js';
+import { startOrphanReaper, type OrphanReaper } from '../track/reaper.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './log.js';
@@ -84,6 +85,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     return DaemonExit.badConfig;
   }
 
+  // Before any script runs: what notify/track scripts leave in the background is adopted by us
+  // and reaped on SIGCHLD (keepalived does the same), not left a zombie to a slow PID 1.
+  let reaper: OrphanReaper | undefined;
+  try {
+    reaper = startOrphanReaper({ onReaped: (c) => log.debug(`reaped orphan pid ${c.pid} (${c.signal !== null ? `signal ${c.signal}` : `exit ${c.code}`})`) });
+  } catch (err) {
+    log.warn(`${(err as Error).message}; orphans of scripts are left to PID 1`);
+  }
+
   if (options.pidFile) {
     try { writeFileSync(options.pidFile, `${process.pid}\n`); } catch (err) { log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`); }
   }
@@ -101,6 +111,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
       if (options.pidFile) { try { unlinkSync(options.pidFile); } catch { /* gone */ } }
+      reaper?.stop();
       log.info('Stopped');
       // a handle left open by a library must not keep a stopped daemon alive
       setTimeout(() => process.exit(DaemonExit.ok), 200).unref();

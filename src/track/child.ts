@@ -15,7 +15,8 @@
  *   stdout would otherwise keep the run "alive" forever. stdio is ignored (scripts' output is not
  *   read by keepalived either), so nothing can block on a full pipe.
  * - Node reaps the direct child (waitpid on SIGCHLD) once 'exit' fires: no zombie. Grandchildren
- *   killed with the group are reparented to init (or a subreaper) which reaps them.
+ *   (killed with the group, or left running in the background) are reparented to the daemon, a
+ *   child subreaper, which reaps them on SIGCHLD (./reaper.ts).
  */
 import { spawn } from 'node:child_process';
 import type { PreparedCommand } from './cmdline.js';
