@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // keepalived-ts: the command (package bin). Logic lives in src/cli/main.ts (unit-testable).
 import { runCli } from './cli/main.js';
+import { guardStdio, safeWrite } from './cli/output.js';
 
+guardStdio();
 runCli(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    process.stderr.write(`keepalived-ts: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    // a bug of ours, not the user's input: one line; the stack only on request (bug reports)
+    const e = err as Error;
+    const detail = process.env.KEEPALIVED_TS_DEBUG ? `\n${e?.stack ?? ''}` : ' (set KEEPALIVED_TS_DEBUG=1 for the stack)';
+    safeWrite(process.stderr, `keepalived-ts: internal error: ${e?.message ?? String(err)}${detail}\n`);
     process.exitCode = 2;
   },
 );

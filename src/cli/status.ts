@@ -6,6 +6,17 @@ import { parseListen } from '../daemon/status.js';
 
 export const DEFAULT_STATUS_LISTEN = '127.0.0.1:9650';
 
+const MAX_STATUS_BYTES = 64 * 1024 * 1024;
+
+/** Enough of a DaemonSnapshot's shape for the table not to trip on another service's JSON. */
+function isSnapshot(x: unknown): x is DaemonSnapshot {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Partial<Record<keyof DaemonSnapshot, unknown>>;
+  const objects = (v: unknown) => Array.isArray(v) && v.every((i) => typeof i === 'object' && i !== null);
+  return typeof o.pid === 'number' && typeof o.reloads === 'object' && o.reloads !== null
+    && objects(o.instances) && (o.trackers === undefined || objects(o.trackers));
+}
+
 export function fetchStatus(spec: string, timeoutMs = 3000): Promise<DaemonSnapshot> {
   const where = parseListen(spec);
   if (!where) return Promise.reject(new Error(`bad address ${spec}: expected HOST:PORT`));
@@ -13,14 +24,28 @@ export function fetchStatus(spec: string, timeoutMs = 3000): Promise<DaemonSnaps
     const req = http.get({ host: where.host, port: where.port, path: '/status', timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
+      res.on('data', (c: string) => {
+        body += c;
+        // a daemon's status is a few kB per instance: whatever answers with more is not ours
+        if (body.length > MAX_STATUS_BYTES) req.destroy(new Error(`${spec} answered more than ${MAX_STATUS_BYTES} bytes`));
+      });
       res.on('end', () => {
         if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} from ${spec}`));
-        try { resolve(JSON.parse(body) as DaemonSnapshot); } catch { reject(new Error(`${spec} did not answer with JSON`)); }
+        let snap: unknown;
+        try { snap = JSON.parse(body); } catch { return reject(new Error(`${spec} did not answer with JSON`)); }
+        if (!isSnapshot(snap)) return reject(new Error(`${spec} answered JSON that is not a keepalived-ts status (is it another service?)`));
+        resolve(snap);
       });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${spec} within ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(new Error(`cannot reach keepalived-ts at ${spec} (${e.message}); is it running with --status-listen ${spec}?`)));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNREFUSED' || e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' || e.code === 'EADDRNOTAVAIL') {
+        reject(new Error(`cannot reach keepalived-ts at ${spec} (${e.message}); is it running with --status-listen ${spec}?`));
+      } else {
+        // it answered, but not as HTTP (another service on that port), or reset us, or timed out
+        reject(new Error(`no usable answer from ${spec}: ${e.message}`));
+      }
+    });
   });
 }
 
@@ -33,11 +58,12 @@ function ago(ms: number, now: number): string {
 /** A fixed-width table, one line per instance. */
 export function formatStatusTable(s: DaemonSnapshot, now = Date.now()): string {
   const head = ['INSTANCE', 'STATE', 'VRID', 'IFACE', 'PRIO', 'EFFECTIVE', 'VIPS', 'SENT', 'RECEIVED', 'DROPS', 'LAST CHANGE'];
+  // a field missing (a daemon of another version) prints '-', it does not end the command
   const rows = s.instances.map((i) => [
-    i.name, i.state, String(i.vrid), i.interface, String(i.priority), String(i.effectivePriority),
-    `${i.addressesHeld}/${i.virtualAddresses.length}`, String(i.advertsSent), String(i.advertsReceived),
-    String(Object.values(i.drops).reduce((a, b) => a + b, 0)), ago(i.lastTransitionMs, now),
-  ]);
+    i.name, i.state, i.vrid, i.interface, i.priority, i.effectivePriority,
+    `${i.addressesHeld ?? '-'}/${i.virtualAddresses?.length ?? '-'}`, i.advertsSent, i.advertsReceived,
+    i.drops ? Object.values(i.drops).reduce((a, b) => a + b, 0) : undefined, ago(i.lastTransitionMs, now),
+  ].map((v) => String(v ?? '-')));
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd();
   let out = `keepalived-ts pid ${s.pid}, up ${ago(s.startedAtMs, now).replace(' ago', '')}, reloads ${s.reloads.ok} ok / ${s.reloads.failed} refused\n`;
