@@ -6,7 +6,7 @@
 // node's temp dir (test/fixtures/seed/scripts/ copied there, node's path filled in).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -86,6 +86,11 @@ test('seed: httpd pair end to end - master httpd dies, the check script stops it
     assert.equal(httpdPids.length, 1, 'one httpd on the master, started by notify_master');
     const killedAt = Date.now();
     for (const p of httpdPids) process.kill(p, 'SIGKILL');
+    // httpd was orphaned by notify.sh: the daemon (a child subreaper) must reap it at once, or it
+    // stays a zombie that `kill -0` (the check script) still finds, until PID 1 gets to it
+    assert.ok(await waitFor(() => !existsSync(`/proc/${httpdPids[0]}`), 2000, 1), `httpd reaped${why()}`);
+    const httpdGoneMs = Date.now() - killedAt;
+    assert.ok(httpdGoneMs <= 50, `the killed httpd was a zombie for ${httpdGoneMs} ms${why()}`);
     // the check script stops our daemon (by its PID file): the master's daemon exits
     assert.ok(await Promise.race([m.exited.then(() => true), sleep(10_000).then(() => false)]), `the check script stopped the master's daemon${why()}`);
     const daemonGoneMs = Date.now() - killedAt;
@@ -113,7 +118,7 @@ test('seed: httpd pair end to end - master httpd dies, the check script stops it
     assert.ok(await waitFor(() => pidsMentioning(join(db, 'scripts', 'httpd.mjs')).length === 0, 5000, 50), 'the slave\'s notify_backup stopped its httpd');
     assert.equal(m.proc.exitCode, null, 'the master daemon still runs');
 
-    console.log(`# seed failover: httpd killed -> master daemon gone ${daemonGoneMs} ms, VIP on backup ${vipMovedMs} ms, "this is slave" after ${failover.firstOkMs} ms; client without answer ${failover.gapMs} ms`);
+    console.log(`# seed failover: httpd killed -> reaped ${httpdGoneMs} ms, master daemon gone ${daemonGoneMs} ms, VIP on backup ${vipMovedMs} ms, "this is slave" after ${failover.firstOkMs} ms; client without answer ${failover.gapMs} ms`);
     console.log(`# seed recovery: master restarted -> "this is master" after ${back.firstOkMs} ms; client without answer ${back.gapMs} ms`);
     client.kill('SIGKILL');
   } finally {
