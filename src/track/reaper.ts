@@ -19,7 +19,8 @@
  * child's 'exit' event, emitted after libuv has reaped it.
  *
  * API:
- *   startOrphanReaper(opts?): OrphanReaper   subreaper on, sweep on SIGCHLD; throws ReaperError
+ *   startOrphanReaper(opts?): OrphanReaper   subreaper on, sweep on SIGCHLD (and every second as a
+ *                                            backstop); throws ReaperError
  *   OrphanReaper { sweep(): ReapedChild[]; stop(): void; readonly reaped: number }
  *   listChildren(): number[]                 pids whose parent is this process
  *   protectedChildren(): ReadonlySet<number> the pids left to libuv (for tests)
@@ -155,6 +156,8 @@ export interface OrphanReaper {
   readonly reaped: number;
 }
 
+const BACKSTOP_MS = 1000;
+
 /** Make this process a child subreaper and reap adopted orphans on every SIGCHLD. */
 export function startOrphanReaper(opts: OrphanReaperOptions = {}): OrphanReaper {
   const a = opts.addon ?? loadReaperAddon();
@@ -187,10 +190,13 @@ export function startOrphanReaper(opts: OrphanReaperOptions = {}): OrphanReaper 
   // each one sweeps every child.
   const onSigchld = (): void => void sweep();
   process.on('SIGCHLD', onSigchld);
+  // A backstop only: proc(5) says a children list read while children come and go may miss one;
+  // such a zombie would otherwise wait for the next SIGCHLD.
+  const backstop = setInterval(sweep, BACKSTOP_MS).unref();
   sweep(); // orphans adopted before the listener was in place
   return {
     sweep,
-    stop: () => { process.off('SIGCHLD', onSigchld); },
+    stop: () => { process.off('SIGCHLD', onSigchld); clearInterval(backstop); },
     get reaped() { return reaped; },
   };
 }

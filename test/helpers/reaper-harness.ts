@@ -57,9 +57,11 @@ async function measure(): Promise<void> {
     out.orphanGoneMs = await goneWithin(bg, 1000);
     out.orphanStateAfter = procState(bg);
 
-    // 2. a timeout kills the group (script and its background child); nothing is left behind
+    // 2. a timeout kills the group (script and its background child); nothing is left behind.
+    //    The child ignores SIGTERM, so it dies of the group's SIGKILL after the script, orphaned
+    //    (dying first, it would be reaped by the script's own shell and prove nothing).
     const grp = join(dir, 'grp.pid');
-    const r2 = await runCommand(sh(`sleep 60 & echo $! > ${grp}; sleep 60`), { timeoutMs: 200, killGraceMs: 100 }).result;
+    const r2 = await runCommand(sh(`(trap '' TERM; exec sleep 60) & echo $! > ${grp}; sleep 60`), { timeoutMs: 200, killGraceMs: 100 }).result;
     out.timeoutScript = { kind: r2.kind, signal: r2.signal };
     const g = Number(readFileSync(grp, 'utf8'));
     out.timeoutChildGoneMs = await goneWithin(g, 1000);

@@ -40,10 +40,11 @@ const expectedBurst = Array.from({ length: 40 }, (_, i) => i + 1);
 
 test('control: without the reaper, a dead orphan stays a zombie under a PID 1 that never reaps', { skip, timeout: 90_000 }, () => {
   const r = runHarness('none');
-  assert.equal(r.orphanParentIsUs, false);
-  assert.equal(r.orphanGoneMs, -1, JSON.stringify(r));
-  assert.equal(r.orphanStateAfter, 'Z');
-  assert.equal(r.timeoutChildGoneMs, -1, 'the timed-out group\'s background child is left a zombie too');
+  const why = JSON.stringify(r);
+  assert.equal(r.orphanParentIsUs, false, why);
+  assert.equal(r.orphanGoneMs, -1, why);
+  assert.equal(r.orphanStateAfter, 'Z', why);
+  assert.equal(r.timeoutChildGoneMs, -1, `the timed-out group's background child is left a zombie too: ${why}`);
 });
 
 test('reaper: orphans adopted and reaped within 50 ms; exit codes, timeouts and Node\'s own exits intact', { skip, timeout: 90_000 }, () => {
