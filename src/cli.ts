@@ -4,7 +4,14 @@ import { runCli } from './cli/main.js';
 import { guardStdio, safeWrite } from './cli/output.js';
 
 guardStdio();
-runCli(process.argv.slice(2)).then(
+let settled = false;
+// a command whose promise never settles (a bug) must not end looking like a success
+process.once('beforeExit', () => {
+  if (settled) return;
+  safeWrite(process.stderr, 'keepalived-ts: internal error: the command ended without a result\n');
+  process.exitCode = 2;
+});
+runCli(process.argv.slice(2)).finally(() => { settled = true; }).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
     // a bug of ours, not the user's input: one line; the stack only on request (bug reports)

@@ -27,8 +27,14 @@ export function fetchStatus(spec: string, timeoutMs = 3000): Promise<DaemonSnaps
       res.on('data', (c: string) => {
         body += c;
         // a daemon's status is a few kB per instance: whatever answers with more is not ours
-        if (body.length > MAX_STATUS_BYTES) req.destroy(new Error(`${spec} answered more than ${MAX_STATUS_BYTES} bytes`));
+        if (body.length > MAX_STATUS_BYTES) {
+          reject(new Error(`${spec} answered more than ${MAX_STATUS_BYTES} bytes: not a keepalived-ts status`));
+          req.destroy();
+        }
       });
+      // cut off in the middle of the body (reset, timeout): settle, never leave the command hanging
+      res.on('error', () => reject(new Error(timedOut ? `no answer from ${spec} within ${timeoutMs} ms` : `${spec} broke off its answer`)));
+      res.on('close', () => { if (!res.complete) reject(new Error(timedOut ? `no answer from ${spec} within ${timeoutMs} ms` : `${spec} broke off its answer`)); });
       res.on('end', () => {
         if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} from ${spec}`));
         let snap: unknown;
@@ -37,9 +43,12 @@ export function fetchStatus(spec: string, timeoutMs = 3000): Promise<DaemonSnaps
         resolve(snap);
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${spec} within ${timeoutMs} ms`)));
+    let timedOut = false;
+    req.on('timeout', () => { timedOut = true; req.destroy(); });
     req.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ECONNREFUSED' || e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' || e.code === 'EADDRNOTAVAIL') {
+      if (timedOut) {
+        reject(new Error(`no answer from ${spec} within ${timeoutMs} ms`));
+      } else if (e.code === 'ECONNREFUSED' || e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' || e.code === 'EADDRNOTAVAIL') {
         reject(new Error(`cannot reach keepalived-ts at ${spec} (${e.message}); is it running with --status-listen ${spec}?`));
       } else {
         // it answered, but not as HTTP (another service on that port), or reset us, or timed out

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { fsConfigFileProblem, fsDataDirProblem, runCli, type CliIo } from '../../src/cli/main.js';
+import { fetchStatus } from '../../src/cli/status.js';
 
 const cli = new URL('../../src/cli.js', import.meta.url).pathname;
 const STACK = /^\s+at .+\(.*:\d+:\d+\)$|^\s+at node:|Error: write EPIPE|node:internal|Node\.js v\d/m;
@@ -127,6 +128,26 @@ test('status against a server that answers garbage: one clear line, exit 2', asy
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^VI_1\s+BACKUP/m);
   });
+});
+
+test('status: a server that hangs, stops mid-answer, or sends without end: settled, one line', async () => {
+  const cases: Array<[string, (q: http.IncomingMessage, s: http.ServerResponse) => void, RegExp]> = [
+    ['silent', () => undefined, /no answer from .* within 300 ms/],
+    ['stops mid-answer', (_q, s) => { s.writeHead(200); s.write('{"pid":'); }, /no answer from .* within 300 ms/],
+    ['reset mid-answer', (_q, s) => { s.writeHead(200); s.write('{"pid":'); setTimeout(() => s.socket?.destroy(), 20); }, /broke off its answer/],
+    ['endless', (_q, s) => {
+      s.writeHead(200);
+      const chunk = 'x'.repeat(1 << 20);
+      const more = (): void => { while (!s.destroyed && s.write(chunk)); if (!s.destroyed) s.once('drain', more); };
+      s.on('close', () => undefined);
+      more();
+    }, /answered more than \d+ bytes/],
+  ];
+  for (const [what, answer, re] of cases) {
+    await withServer(answer, async (spec) => {
+      await assert.rejects(fetchStatus(spec, 300), re, what);
+    });
+  }
 });
 
 test('status against a port that speaks something else than HTTP: one line, exit 2', async () => {
