@@ -121,9 +121,10 @@ const gUint = (key: string, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
   if (v !== undefined) gset(key, v, n, g);
   else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
 };
-const gTimerMs = (key: string, maxS = 4_294_967) => (n: ConfigNode, g: G, c: Ctx) => {
+const gTimerMs = (key: string, maxS = 4_294_967, sayInvalid = false) => (n: ConfigNode, g: G, c: Ctx) => {
   const v = c.timerMs(n, 0, 0, maxS);
   if (v !== undefined) gset(key, v, n, g);
+  else if (sayInvalid && n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' is invalid`, 'invalid-value');
 };
 const gScript = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
   const s = c.script(n);
@@ -217,8 +218,9 @@ const GLOBAL_DEFS: Table<G> = {
   },
   vrrp_garp_master_refresh: gInt('vrrpGarpMasterRefreshS', 0, 0x7fffffff),
   vrrp_garp_master_refresh_repeat: gInt('vrrpGarpMasterRefreshRepeat', 1, 255),
-  vrrp_garp_interval: gTimerMs('vrrpGarpIntervalMs', 1),
-  vrrp_gna_interval: gTimerMs('vrrpGnaIntervalMs', 1),
+  // measured (2.2.7): any interval up to 4294.967295 s is accepted without a word
+  vrrp_garp_interval: gTimerMs('vrrpGarpIntervalMs', 4294.967295, true),
+  vrrp_gna_interval: gTimerMs('vrrpGnaIntervalMs', 4294.967295, true),
   vrrp_min_garp: gBool('vrrpMinGarp'),
   vrrp_lower_prio_no_advert: gBool('vrrpLowerPrioNoAdvert'),
   vrrp_higher_prio_send_advert: gBool('vrrpHigherPrioSendAdvert'),
@@ -267,6 +269,20 @@ const GLOBAL_DEFS: Table<G> = {
   ),
 };
 
+// Daemon facilities keepalived 2.2.7 reads only outside global_defs (man page: "before
+// global_defs"): inside it, they are unknown keywords (measured: exit 5).
+const TOP_LEVEL_ONLY = ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'linkbeat_use_polling', 'child_wait_time'];
+// Keywords of other keepalived versions that 2.2.7 does not know in global_defs (measured).
+const NOT_IN_GLOBAL_DEFS = new Set([...TOP_LEVEL_ONLY, 'lvs_id']);
+const GLOBAL_DEFS_BLOCK: Table<G> = {
+  ...Object.fromEntries(Object.entries(GLOBAL_DEFS).filter(([k]) => !NOT_IN_GLOBAL_DEFS.has(k))),
+  // Debian's 2.2.7 is built with nftables only: it says so and uses nftables (exit 5)
+  ...Object.fromEntries(['vrrp_iptables', 'vrrp_ipsets'].map((k) => [k, (n: ConfigNode, g: G, c: Ctx) => {
+    c.report(n, `iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option`, 'invalid-value', 'warning');
+    GLOBAL_DEFS[k]!(n, g, c);
+  }])),
+};
+
 // ---------------------------------------------------------------- top level
 
 // Measured (2.2.7 -t): vrrp_instance and vrrp_sync_group check their own name (an ordinary error,
@@ -294,7 +310,7 @@ function needChildren(n: ConfigNode, c: Ctx): boolean {
 
 const TOP: Table<ConfigDraft> = {
   global_defs: (n, d, c) => {
-    if (needChildren(n, c)) walk(n.children, GLOBAL_DEFS, d.global, c);
+    if (needChildren(n, c)) walk(n.children, GLOBAL_DEFS_BLOCK, d.global, c);
   },
   vrrp_script: (n, d, c) => {
     const name = nameOf(n, c);
@@ -454,7 +470,7 @@ const TOP: Table<ConfigDraft> = {
   include_check: () => undefined, // handled by the preprocessor
   // daemon facilities written outside global_defs (man page: before global_defs)
   ...Object.fromEntries(
-    ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'linkbeat_use_polling', 'child_wait_time'].map((k) => [
+    TOP_LEVEL_ONLY.map((k) => [
       k,
       (n: ConfigNode, d: ConfigDraft, c: Ctx) => GLOBAL_DEFS[k]!(n, d.global, c),
     ]),
@@ -463,7 +479,7 @@ const TOP: Table<ConfigDraft> = {
 
 /** a protocol / scheduler / method line keepalived accepted */
 function vsValid(x: ConfigNode): boolean {
-  if (x.keyword === 'protocol') return ['TCP', 'UDP', 'SCTP'].includes(x.args[0]!);
+  if (x.keyword === 'protocol') return ['TCP', 'UDP', 'SCTP'].includes(x.args[0]!.toUpperCase());
   if (x.keyword === 'lvs_method' || x.keyword === 'lb_kind') return ['NAT', 'DR', 'TUN'].includes(x.args[0]!);
   if (x.keyword === 'lvs_sched' || x.keyword === 'lb_algo') return LVS_SCHEDULERS.includes(x.args[0]!);
   return true;
