@@ -541,10 +541,13 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     seen.add(v.name);
     uniq.push(v);
   }
-  // VRID unique per interface and family (multicast; unicast with disjoint peers is allowed).
+  // VRID unique per interface, family and multicast group among multicast instances. Measured
+  // (2.2.7): a unicast instance never conflicts, even with a multicast one or with another
+  // unicast one that has the same peers; a conflict stops keepalived at start (exit 2).
   // Grouped by key first: configurations with tens of thousands of instances exist.
   const byKey = new Map<string, VrrpInstance[]>();
   for (const v of uniq) {
+    if (v.unicastPeers.length > 0) continue;
     const k = `${v.virtualRouterId}|${v.family}|${v.interface ?? ''}`;
     const l = byKey.get(k);
     if (l) l.push(v);
@@ -555,11 +558,9 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
       for (let j = i + 1; j < l.length; j++) {
         const a = l[i]!;
         const b = l[j]!;
-        if (a.unicastPeers.length > 0 || b.unicastPeers.length > 0) {
-          const overlap = a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
-          if (!overlap && a.unicastPeers.length > 0 && b.unicastPeers.length > 0) continue;
-        } else if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
+        if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
         c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', vridNode.get(b) ?? b, 'virtual_router_id');
+        c.permanent();
       }
     }
   }
@@ -851,6 +852,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   const where = { file: t.file, line: t.line };
   if (t.virtualRouterId === undefined) {
     c.global(`(${t.name}) the virtual router id must be set`, 'semantic', 'error', where, 'virtual_router_id');
+    c.permanent();
     return undefined;
   }
   const strict = t.strictMode ?? g.vrrpStrict;
@@ -953,9 +955,10 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     c.diags.push({ severity: 'warning', category: 'semantic', file: r.file, line: r.line, column: 0, keyword: 'virtual_routes', message: `Warning - cannot track route ${r.destination!.address}/${r.destination!.prefixLength} with no interface specified, not tracking` });
     return { ...r, noTrack: true };
   });
-  if (!t.interface && t.unicastPeers.length === 0) {
-    // multicast needs an interface: keepalived refuses the instance
+  if (!t.interface) {
+    // keepalived 2.2.7 wants an interface even for unicast (measured: -t exit 5, exit 2 at start)
     c.global(`(${t.name}) Unknown interface!`, 'semantic', 'error', where, 'interface');
+    c.permanent();
     return undefined;
   }
   for (const p of t.unicastPeers) {

@@ -30,6 +30,11 @@ export interface Diagnostic {
   /** the keyword the problem is about, when there is one */
   readonly keyword?: string;
   readonly message: string;
+  /**
+   * keepalived 2.2.7 stops at start on this one (its VRRP process exits with a permanent
+   * configuration error, exit 2), although `-t` counts it with the ordinary errors (exit 5)
+   */
+  readonly permanent?: true;
 }
 
 /** "file:line:column: severity: [keyword] message" (line/column left out when 0). */

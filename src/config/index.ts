@@ -105,4 +105,5 @@ function sortDiagnostics(ds: Diagnostic[], files: string[]): Diagnostic[] {
 
 export * from './model.js';
 export * from './diagnostics.js';
+export * from './verdict.js';
 export type { ConfigNode } from './tree.js';

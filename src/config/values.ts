@@ -47,6 +47,15 @@ export class Ctx {
     this.diags.push(keyword ? { ...d, keyword } : d);
   }
 
+  /**
+   * Mark the last diagnostic as one that makes keepalived 2.2.7 stop at start ("permanent error
+   * CONFIG", exit 2): the daemon refuses such a file at start and on reload (see verdict.ts).
+   */
+  permanent(): void {
+    const d = this.diags.pop();
+    if (d) this.diags.push({ ...d, permanent: true });
+  }
+
   /** argument idx is required */
   need(node: ConfigNode, idx: number): string | undefined {
     const v = node.args[idx];

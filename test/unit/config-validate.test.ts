@@ -188,10 +188,12 @@ test('no interface and no unicast_peer: "(A) Unknown interface!" and the instanc
   const r = parse('vrrp_instance A {\n virtual_router_id 1\n unicast_peer {\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n');
   assert.deepEqual(msgs(r), ['(A) Unknown interface!']);
   assert.equal(r.config.vrrpInstances.length, 0);
-  // with a unicast peer the interface may be omitted
+  // a unicast peer does not make up for it (measured, 2.2.7: "(A) Unknown interface!", and
+  // exit 2 at start): the error is one that refuses the file
   const r2 = parse('vrrp_instance A {\n virtual_router_id 1\n unicast_peer {\n 192.0.2.2\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n');
-  assert.deepEqual(r2.diagnostics, []);
-  assert.equal(r2.config.vrrpInstances[0]!.interface, undefined);
+  assert.deepEqual(msgs(r2), ['(A) Unknown interface!']);
+  assert.equal(r2.diagnostics[0]!.permanent, true);
+  assert.equal(r2.config.vrrpInstances.length, 0);
 });
 
 test('advert_int 0 / preempt_delay 2000: keepalived range messages, in keepalived order', () => {
