@@ -352,7 +352,8 @@ class Preprocessor {
     }
     // ~SEQ / ~SEQx / ~LST loops
     if (t[0] === '~') {
-      const m = /^~(SEQx|SEQ|LST)\(/.exec(t);
+      // keepalived accepts blanks before the '(' ("~SEQ ( IF , 0 , 1 )")
+      const m = /^~(SEQx|SEQ|LST)\s*\(/.exec(t);
       if (m) {
         this.loop(m[1] as 'SEQ' | 'SEQx' | 'LST', line, m[0].length, depth);
         return;
@@ -364,7 +365,11 @@ class Preprocessor {
       return;
     }
     const lexErrs: { file: string; line: number; column: number; message: string }[] = [];
-    const toks = tokenize(line, lexErrs);
+    // keepalived splits words after substitution and stops at a '#' or '!' outside quotes, so
+    // one that ${_HASH} / ${_BANG} or a definition brought in starts a comment (measured:
+    // "${_HASH} x" is ignored, "foo${_HASH} bar" is the keyword 'foo')
+    const cut = commentStart(line.text);
+    const toks = tokenize(cut < line.text.length ? sliceSrc(line, 0, cut) : line, lexErrs);
     for (const e of lexErrs) this.diag('error', 'syntax', e.file, e.line, e.column, e.message);
     if (toks.length > 0) {
       this.out.push(toks);
@@ -396,7 +401,8 @@ class Preprocessor {
       return;
     }
     // parameters in the header are substituted first
-    const headerSub = this.substitute(sliceSrc(line, argStart, close));
+    // (there "$START," counts: a ',' ends a parameter name as a blank does elsewhere)
+    const headerSub = this.substitute(sliceSrc(line, argStart, close), true);
     const header = headerSub.lines.map((l) => l.text).join(' ');
     const rest = sliceSrc(line, close + 1);
     const restOrigin = rest.origins[0] ?? o;
@@ -475,7 +481,7 @@ class Preprocessor {
   }
 
   /** One pass of recursive parameter substitution. Multi-line values split the line. */
-  private substitute(line: SrcLine): { changed: boolean; lines: SrcLine[] } {
+  private substitute(line: SrcLine, loopHeader = false): { changed: boolean; lines: SrcLine[] } {
     let cur = line;
     let changed = false;
     let count = 0;
@@ -506,7 +512,7 @@ class Preprocessor {
         if (m) {
           const e = k + 1 + m[0].length;
           // "$NAME" only when followed by whitespace or the end of the line
-          if (e === t.length || isSpace(t.charCodeAt(e))) {
+          if (e === t.length || isSpace(t.charCodeAt(e)) || (loopHeader && t[e] === ',')) {
             name = m[0];
             end = e;
           }
