@@ -237,8 +237,9 @@ const GLOBAL_DEFS: Table<G> = {
   notify_fifo_script: gScript('notifyFifoScript'),
   vrrp_notify_fifo_script: gScript('vrrpNotifyFifoScript'),
   lvs_notify_fifo_script: gScript('lvsNotifyFifoScript'),
-  startup_script: gScript('startupScript'),
-  shutdown_script: gScript('shutdownScript'),
+  // keepalived checks these two itself: no script is an ordinary error (measured: exit 5, not 2)
+  startup_script: (n, g, c) => (n.args.length === 0 ? c.report(n, 'startup script missing', 'semantic') : gScript('startupScript')(n, g, c)),
+  shutdown_script: (n, g, c) => (n.args.length === 0 ? c.report(n, 'shutdown script missing', 'semantic') : gScript('shutdownScript')(n, g, c)),
   startup_script_timeout: gInt('startupScriptTimeoutS', 1, 1000),
   shutdown_script_timeout: gInt('shutdownScriptTimeoutS', 1, 1000),
   max_auto_priority: (n, g, c) => {
@@ -511,6 +512,8 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   };
   walk(tree, TOP, d, c);
   const g = finishGlobal(d.global);
+  // interfaces may come and go: keepalived 2.2.7 says nothing of missing ones (measured)
+  c.dynamicInterfaces = g.dynamicInterfaces;
   checkDefaultScriptUser(d, g, c, opts);
   // static addresses and routes: their interfaces must exist too
   for (const a of d.staticIpAddresses) {
@@ -781,7 +784,7 @@ function checkDefaultScriptUser(d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: Bui
 }
 
 function checkInterfaces(names: readonly string[], where: { file: string; line: number }, c: Ctx, opts: BuildOptions, msg: (i: string) => string): boolean {
-  if (!opts.interfaceExists) return true;
+  if (!opts.interfaceExists || c.dynamicInterfaces) return true;
   let ok = true;
   for (const i of names) {
     let exists = false;

@@ -958,7 +958,8 @@ export const VRRP_TRACK_PROCESS: Table<TrackProcessDraft> = {
     p.parameters = n.args.slice(1);
   },
   param_match: (n, p, c) => {
-    const s = c.need(n, 0);
+    // measured (2.2.7): param_match alone is accepted without a word (exact matching stays)
+    const s = n.args[0];
     if (s === 'initial' || s === 'partial') p.paramMatch = s;
     else if (s !== undefined) c.report(n, `unknown param_match '${s}'`, 'invalid-value');
   },

@@ -8,6 +8,8 @@ import type { ConfigNode } from './tree.js';
 
 export class Ctx {
   readonly diags: Diagnostic[] = [];
+  /** global_defs dynamic_interfaces: a missing interface is not an error */
+  dynamicInterfaces = false;
   /** true once any script is configured (for the SECURITY VIOLATION check) */
   scriptsConfigured = false;
   /** preference given to virtual/static rules configured without one */
@@ -151,7 +153,6 @@ export class Ctx {
     const user = node.args[idx + 1];
     if (runs) this.scriptRuns(s, user, node);
     const group = node.args[idx + 2];
-    if (node.args.length > idx + 3) this.report(node, `extra parameters after ${node.keyword} script ignored`, 'syntax', 'warning', idx + 3);
     return makeScript(s, user, group);
   }
 }
