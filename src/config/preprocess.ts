@@ -129,25 +129,29 @@ class Preprocessor {
         const lineNo = i + 1;
         let line = this.physical(file, phys, i);
         i++;
-        // multi-line definition: "$NAME= \" then lines ending in '\'
-        const defHead = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)\\\s*$/.exec(line.text);
-        if (defHead) {
+        // multi-line definition: "$NAME= \" then lines ending in '\'. Measured (2.2.7): a line
+        // continues when it ends in '\' before or after its comment is cut ("a \ # c" and
+        // "a # c \" both go on); a blank or comment-only line without one ends the definition.
+        const rawCont = (k: number): boolean => /\\\s*$/.test(phys[k]!);
+        const defHead = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.text);
+        const headCont = /\\\s*$/.exec(line.text);
+        if (defHead && (headCont || rawCont(i - 1))) {
           const name = defHead[1]!;
           const lines: SrcLine[] = [];
           const eq = line.text.indexOf('=');
-          const first = trimEndSrc(sliceSrc(line, eq + 1, line.text.lastIndexOf('\\')));
+          const first = trimEndSrc(sliceSrc(line, eq + 1, headCont ? headCont.index : line.text.length));
           if (first.text.trim() !== '') lines.push(trimStartSrc(first));
           while (i < phys.length) {
             const l = this.physical(file, phys, i);
+            const goesOn = rawCont(i);
             i++;
-            if (l.text.trim() === '') continue; // blank lines inside a definition are ignored
             const m = /\\\s*$/.exec(l.text);
             if (m) {
               lines.push(trimEndSrc(sliceSrc(l, 0, m.index)));
-            } else {
-              lines.push(trimEndSrc(l));
-              break;
+              continue;
             }
+            if (l.text.trim() !== '') lines.push(trimEndSrc(l));
+            if (!goesOn) break;
           }
           this.defs.set(name, { lines });
           continue;

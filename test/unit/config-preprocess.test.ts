@@ -193,3 +193,16 @@ test('${_PWD} is the directory of the file being read (changes inside an include
   });
   assert.deepEqual(r.lines.map((l) => l.map((t) => t.text).join(' ')), ['outer /etc/k', 'inner /opt/inc', 'after /etc/k']);
 });
+
+test("a '\\' at the end of a comment line is part of the comment (keepalived 2.2.7 reads it as a keyword '\\')", () => {
+  // a deliberate difference (README, "What differs"): the comment ends at the end of its line
+  const r = parseConfigText('! comment \\\nglobal_defs {\n    router_id x\n}\n', '/etc/k/keepalived.conf', { interfaceExists: () => true });
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.config.globalDefs.routerId, 'x');
+});
+
+test('multi-line definitions: a blank or comment-only line ends one, a comment ending in "\\" goes on', () => {
+  assert.deepEqual(lines('$V=a \\\n# c\nb\n$V\n'), ['b', 'a']);
+  assert.deepEqual(lines('$V=a \\\n\nb\n$V\n'), ['b', 'a']);
+  assert.deepEqual(lines('$V=a # c \\\nb \\  # d\nc\n$V\n'), ['a', 'b', 'c']);
+});
