@@ -150,7 +150,7 @@ const GLOBAL_OTHER = [
   'tmp_config_directory', 'umask', 'use_pid_dir', 'vmac_addr_prefix', 'vrrp_cpu_affinity', 'vrrp_garp_extra_if', 'vrrp_ipsets', 'vrrp_iptables',
   'vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force',
   'vrrp_no_swap', 'vrrp_priority', 'vrrp_process_name', 'vrrp_rlimit_rttime', 'vrrp_rt_priority', 'vrrp_rx_bufs_multiplier', 'vrrp_rx_bufs_policy',
-  'include_check', 'lvs_id', 'lvs_sync_daemon_interface', 'script_security',
+  'lvs_id', 'lvs_sync_daemon_interface', 'script_security',
 ];
 
 const GLOBAL_DEFS: Table<G> = {
@@ -468,7 +468,6 @@ const TOP: Table<ConfigDraft> = {
     }
     d.ssl = s;
   },
-  include_check: () => undefined, // handled by the preprocessor
   // daemon facilities written outside global_defs (man page: before global_defs)
   ...Object.fromEntries(
     TOP_LEVEL_ONLY.map((k) => [

@@ -6,7 +6,8 @@
  * the exit code keepalived 2.2.7 returns for the same file (the CLI owns that mapping).
  */
 export type DiagnosticCategory =
-  | 'file-not-found' // the main file or a strict include is missing
+  | 'file-not-found' // the main file or an include is missing
+  | 'include-missing' // includem/includew/includeb/includea found no file (2.2.7 -t: exit 6)
   | 'unknown-keyword' // keyword not known in this block (warned and skipped, as keepalived does)
   | 'syntax' // unmatched braces or quotes, missing '{', stray '}'
   | 'missing-parameter' // keyword without its required argument(s)

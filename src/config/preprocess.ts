@@ -172,7 +172,7 @@ class Preprocessor {
           this.include(firstWord, trimmed, depth);
           continue;
         }
-        if (firstWord === 'include_check') this.setIncludeCheck(trimmed);
+        // include_check is not in 2.2.7: it warns "Unknown keyword" (schema) and changes nothing
         this.processLine(trimmed, 0);
       }
     } finally {
@@ -193,42 +193,6 @@ class Preprocessor {
 
   private stopped(): boolean {
     return this.outputCount > LIMITS.maxOutputLines;
-  }
-
-  private setIncludeCheck(line: SrcLine): void {
-    const words = line.text.split(/[ \t\r\n\v\f]+/).filter((w) => w !== '').slice(1);
-    if (words.length === 0) {
-      this.includeCheck = { ...ALL_CHECKS };
-      return;
-    }
-    for (const w0 of words) {
-      let w = w0;
-      let on = true;
-      if (w.startsWith('+')) w = w.slice(1);
-      else if (w.startsWith('-')) {
-        on = false;
-        w = w.slice(1);
-      }
-      switch (w) {
-        case 'readable':
-          this.includeCheck.readable = on;
-          break;
-        case 'match':
-          this.includeCheck.match = on;
-          if (on) this.includeCheck.readable = true;
-          break;
-        case 'wildcard_match':
-          this.includeCheck.wildcardMatch = on;
-          if (on) this.includeCheck.readable = true;
-          break;
-        case 'brace_match':
-          this.includeCheck.braceMatch = on;
-          if (on) this.includeCheck.readable = true;
-          break;
-        default:
-          this.diag('error', 'invalid-value', line.origins[0]!.file, line.origins[0]!.line, line.cols[0]!, `Unknown include_check option '${w0}'`, 'include_check');
-      }
-    }
   }
 
   private include(word: string, line: SrcLine, depth: number): void {
@@ -275,19 +239,16 @@ class Preprocessor {
         } catch {
           found = [];
         }
-        if (found.length === 0) {
-          if (alternatives.length > 1) someBraceMissing = true;
-          if (!hasWild) {
-            const sev: Severity = check.match ? 'error' : 'warning';
-            if (alternatives.length === 1 || !check.braceMatch)
-              this.diag(sev, 'file-not-found', tok.file, tok.line, tok.column, `Config files missing '${alt}'.`, word);
-          } else if (check.wildcardMatch) {
-            this.diag('error', 'file-not-found', tok.file, tok.line, tok.column, `No config files matched '${alt}'.`, word);
-          }
-        }
+        if (found.length === 0 && alternatives.length > 1) someBraceMissing = true;
         pushAll(matched, found.sort());
       }
-      if (someBraceMissing && check.braceMatch) {
+      if (matched.length === 0) {
+        // measured (2.2.7): a pattern that gives no file at all is "Config files missing", a
+        // warning for include/includer (exit 0) and an error for the checking variants (exit 6)
+        // (includeb checks braces only: a plain missing file is a warning there)
+        const strict = check.match || check.wildcardMatch || (check.braceMatch && alternatives.length > 1);
+        this.diag(strict ? 'error' : 'warning', strict ? 'include-missing' : 'file-not-found', tok.file, tok.line, tok.column, `Config files missing '${pattern}'.`, word);
+      } else if (someBraceMissing && check.braceMatch) {
         this.diag('error', 'file-not-found', tok.file, tok.line, tok.column, `Some config files missing: "${pattern}".`, word);
       }
       for (const f of matched) {
