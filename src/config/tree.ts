@@ -41,6 +41,9 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
   const stack: MutableNode[] = [];
   const container = (): MutableNode[] => (stack.length > 0 ? stack[stack.length - 1]!.children! : root);
   let last: MutableNode | undefined; // last statement without block, may receive a '{' on the next line
+  // blocks closed by a '}' that starts its line less indented than the block's keyword: when
+  // some block is left open at the end, the first of these is where a '}' is most likely missing
+  const misfits: { node: MutableNode; close: Token }[] = [];
 
   for (const toks of lines) {
     let i = 0;
@@ -65,6 +68,7 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
           diags.push({ severity: 'error', category: 'syntax', file: t.file, line: t.line, column: t.column, message: `Extra '}' found` });
         } else {
           open.endLine = t.line;
+          if (i === 0 && t.file === open.file && t.column < open.column) misfits.push({ node: open, close: t });
         }
         last = undefined;
         i++;
@@ -100,6 +104,25 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
       keyword: open.keyword,
       message: `There are ${stack.length} missing '}'s or extra '{'s: '{' opened here for '${open.keyword}' is never closed`,
     });
+  }
+  const misfit = stack.length > 0 ? misfits[0] : undefined;
+  if (misfit) {
+    // keepalived only counts the braces; name the inner block and where its contents stopped
+    // making sense: the first line indented less than the block's first line
+    const { node, close } = misfit;
+    const kids = (node.children ?? []).filter((k) => k.file === node.file);
+    const drop = kids.find((k) => k.column < kids[0]!.column);
+    const stopped = drop ? `its contents stop making sense at line ${drop.line} ('${drop.keyword}' is indented as the enclosing block's), and ` : '';
+    diags.push({
+      severity: 'error',
+      category: 'syntax',
+      file: node.file,
+      line: node.line,
+      column: node.column,
+      keyword: node.keyword,
+      message: `'{' opened here for '${node.keyword}' is probably never closed: ${stopped}the '}' at line ${close.line} closes it instead of the enclosing block`,
+    });
+    if (drop) diags.push({ severity: 'error', category: 'syntax', file: drop.file, line: drop.line, column: drop.column, keyword: drop.keyword, message: `'${drop.keyword}' read inside '${node.keyword}' (opened at line ${node.line}, never closed?)` });
   }
   return root as ConfigNode[];
 }
