@@ -623,10 +623,6 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   });
 
   // scripts configured without enable_script_security
-  // tracked vrrp_scripts run; untracked ones never do
-  const tracked = new Set<string>();
-  for (const v of finalInstances) for (const t of v.trackScripts) tracked.add(t.name);
-  for (const sg of syncGroups) for (const t of sg.trackScripts) tracked.add(t.name);
   // a vrrp_script whose program cannot be found is disabled (tracked or not; measured: exit 5).
   // keepalived 2.2.7 skips the check for a command starting with "</" (the samples'
   // "</dev/tcp/127.0.0.1/80" idiom): neither disabled nor counted for security.
@@ -637,7 +633,9 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     if (argv0.startsWith('</') || resolveScript(argv0, opts) !== undefined) continue;
     c.global(`Disabling track script ${s.name} since not found/accessible`, 'semantic', 'warning', s, 'script');
   }
-  for (const s of d.vrrpScripts) if (tracked.has(s.name)) c.scriptRuns(s.script.command, s.script.user, s);
+  // measured (2.2.7): every vrrp_script counts for script security, tracked or not, and also one
+  // tracked only by a sync group that is dropped (exit 6)
+  for (const s of d.vrrpScripts) c.scriptRuns(s.script.command, s.script.user, s);
   const runsAsRoot = !g.scriptUser || g.scriptUser.user === 'root';
   if (c.scriptsConfigured && runsAsRoot && !g.enableScriptSecurity) {
     // keepalived names no line; we name the first script that would run (a vrrp_script's block)

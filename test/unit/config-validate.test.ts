@@ -207,10 +207,10 @@ test('advert_int 0 / preempt_delay 2000: keepalived range messages, in keepalive
   assert.equal(r.config.vrrpInstances[0]!.advertIntervalCs, 100);
 });
 
-test('SECURITY VIOLATION counts only scripts that run: tracked vrrp_script yes, untracked no, non-root user no', () => {
+test('SECURITY VIOLATION: every vrrp_script counts, tracked or not (measured, 2.2.7); non-root user no', () => {
   const scr = 'vrrp_script s {\n script /bin/true\n}\n';
   const sec = (r: ParseResult) => r.diagnostics.some((d) => d.category === 'security');
-  assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1'), { fileExists: () => true })), false);
+  assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1'), { fileExists: () => true })), true);
   assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1\n track_script {\n  s\n }'), { fileExists: () => true })), true);
   assert.equal(sec(parse(vi('A', ' virtual_router_id 1\n notify_master /bin/true nobody'), { fileExists: () => true })), false);
   assert.equal(sec(parse('global_defs {\n script_user nobody\n}\n' + vi('A', ' virtual_router_id 1\n notify_master /bin/true'), { fileExists: () => true })), false);
