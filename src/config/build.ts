@@ -48,6 +48,8 @@ export interface BuildOptions {
   searchPath?: string;
   /** does a system user exist (keepalived's default script user keepalived_script); default /etc/passwd */
   userExists?: (name: string) => boolean;
+  /** does a system group exist; default /etc/group */
+  groupExists?: (name: string) => boolean;
 }
 
 /** keepalived runs scripts as this user when it exists and no script_user is given */
@@ -58,6 +60,15 @@ function userExists(name: string, opts: BuildOptions): boolean {
     if (opts.userExists) return opts.userExists(name);
     // local users only (no NSS): getpwnam is not reachable from Node without a native module
     return fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+  } catch {
+    return false;
+  }
+}
+
+function groupExists(name: string, opts: BuildOptions): boolean {
+  try {
+    if (opts.groupExists) return opts.groupExists(name);
+    return fs.readFileSync('/etc/group', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
   } catch {
     return false;
   }
@@ -752,6 +763,28 @@ function finishGlobal(gd: GlobalDraft): GlobalDefs {
  * such vrrp_scripts (measured; without enable_script_security it silently uses root).
  */
 function checkDefaultScriptUser(d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: BuildOptions): void {
+  // (root is always there, even when a test's userExists says otherwise)
+  const known = (u: string, grp?: string): boolean => (u === 'root' || userExists(u, opts)) && (grp === undefined || grp === 'root' || groupExists(grp, opts));
+  // measured (2.2.7, with or without enable_script_security): a vrrp_script whose own user or
+  // group does not exist is removed; so are the ones without a user when script_user names an
+  // unknown user or group
+  const unusable = new Set<(typeof d.vrrpScripts)[number]>();
+  for (const s of d.vrrpScripts) {
+    if (s.script.user === undefined || known(s.script.user, s.script.group)) continue;
+    const un = s.node.children?.find((k) => k.keyword === 'user') ?? s.node;
+    c.report(un, `Unable to set uid/gid for script '${s.script.command}'`, 'semantic');
+    unusable.add(s);
+  }
+  if (g.scriptUser && !known(g.scriptUser.user, g.scriptUser.group)) {
+    const at = d.global.nodes.get('script_user');
+    c.global('Error setting global script uid/gid', 'semantic', 'error', at, 'script_user');
+    for (const s of d.vrrpScripts) {
+      if (s.script.user !== undefined) continue;
+      c.global(`Unable to set default user for vrrp script ${s.name} - removing`, 'semantic', 'error', { file: s.file, line: s.node.endLine }, 'vrrp_script');
+      unusable.add(s);
+    }
+  }
+  if (unusable.size > 0) d.vrrpScripts = d.vrrpScripts.filter((s) => !unusable.has(s));
   if (!g.enableScriptSecurity || g.scriptUser) return;
   const noUser = d.vrrpScripts.filter((s) => s.script.user === undefined);
   if (c.defaultUserScripts.length === 0 && noUser.length === 0) return;
