@@ -994,6 +994,18 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     c.permanent();
     return undefined;
   }
+  if (t.unicastPeers.length === 0) {
+    // measured (2.2.7): unicast settings without a peer are reset, and the instance is multicast
+    let unicastTtl = t.unicastTtl;
+    if (unicastTtl !== undefined) {
+      c.global(`(${t.name}): Cannot use unicast_ttl without unicast peers - resetting`, 'semantic', 'warning', { file: t.file, line: t.node.endLine }, 'unicast_ttl');
+      unicastTtl = undefined;
+    }
+    t.unicastTtl = unicastTtl;
+    if (t.set.has('unicast_src_ip') || t.checkUnicastSrc || t.unicastPeerSeen) {
+      c.global(`(${t.name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`, 'semantic', 'warning', where, 'unicast_peer');
+    }
+  }
   for (const p of t.unicastPeers) {
     if (p.family === family) continue;
     const pn = t.unicastPeerNodes.get(p);

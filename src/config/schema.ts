@@ -721,6 +721,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   unicast_src_ip: (n, t, c) => {
     const a = c.addr(n, 0, false);
     if (a) t.sourceIp = a;
+    t.set.set(n.keyword, n);
   },
   mcast_dst_ip: (n, t, c) => {
     const a = c.addr(n, 0, false);
