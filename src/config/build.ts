@@ -169,7 +169,12 @@ const GLOBAL_DEFS: Table<G> = {
     if (n.args[0] === undefined) c.report(n, `routerid name missing - ignoring`, 'semantic'); // its own handler: exit 5, not 2
     else gset('routerId', n.args[0], n, g);
   },
-  notification_email: (n, g, c) => gset('notificationEmail', [...((g.vals['notificationEmail'] as string[]) ?? []), ...listWords(n, c)], n, g),
+  notification_email: (n, g, c) => {
+    const words = listWords(n, c);
+    // keepalived names the block's closing line (measured: exit 5)
+    if (n.children && words.length === 0) c.global('Warning - empty notification_email block', 'semantic', 'warning', { file: n.file, line: n.endLine }, 'notification_email');
+    gset('notificationEmail', [...((g.vals['notificationEmail'] as string[]) ?? []), ...words], n, g);
+  },
   notification_email_from: (n, g, c) => {
     if (n.args[0] === undefined) c.report(n, `emailfrom missing - ignoring`, 'semantic');
     else gset('notificationEmailFrom', n.args[0], n, g);
@@ -380,6 +385,14 @@ const TOP: Table<ConfigDraft> = {
     const g: { -readonly [K in keyof GarpGroup]: GarpGroup[K] extends readonly (infer U)[] ? U[] : GarpGroup[K] } = { file: n.file, line: n.line, interfaces: [] };
     walk(n.children, GARP_GROUP, g, c);
     // keepalived 2.2.7 says nothing about it (exit 0): a note only
+    // an interface belongs to one garp_group: later ones are ignored (measured: exit 5)
+    const taken = new Set(d.garpGroups.flatMap((x) => x.interfaces));
+    g.interfaces = g.interfaces.filter((i) => {
+      if (!taken.has(i)) return true;
+      const at = n.children!.find((k) => k.keyword === 'interface' && k.args[0] === i) ?? n;
+      c.report(at, `garp_group already specified for ${i} - ignoring`, 'semantic', 'warning');
+      return false;
+    });
     if (g.interfaces.length === 0) c.report(n, `garp_group has no interface - ignoring`, 'info', 'info');
     else d.garpGroups.push(g);
   },
@@ -536,6 +549,20 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   const instances: VrrpInstance[] = [];
   // where each instance set its virtual_router_id (a duplicate VRID is reported there)
   const vridNode = new Map<VrrpInstance, ConfigNode>();
+  // a VMAC name belongs to one instance; a later one gets the default name (measured: exit 5)
+  const vmacNames = new Map<string, string>();
+  for (const inst of d.instances) {
+    const vn = inst.useVmac?.interfaceName;
+    if (vn === undefined) continue;
+    const owner = vmacNames.get(vn);
+    if (owner === undefined) vmacNames.set(vn, inst.name);
+    else {
+      c.report(inst.set.get('use_vmac') ?? inst.node, `(${inst.name}) VRRP instance ${owner} is already using ${vn} - ignoring name`, 'semantic', 'warning');
+      const { interfaceName: _n, ...rest } = inst.useVmac!;
+      void _n;
+      inst.useVmac = rest;
+    }
+  }
   for (const inst of d.instances) {
     const v = finishInstance(inst, d, g, c, opts);
     if (!v) continue;
@@ -921,6 +948,9 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     advertCs = s * 100;
   } else {
     advertCs = Math.round(us / 10_000);
+    if (us % 10_000 !== 0 && advertCs > 0 && advertCs < 4096) {
+      c.report(at('advert_int'), `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(6)}s must be in units of 10ms - rounding`, 'invalid-value');
+    }
     if (advertCs >= 4096) {
       c.report(at('advert_int'), `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(2)}s is out of range. Must be less than 40.96s. Setting to 40.95s`, 'invalid-value');
       advertCs = 4095;
@@ -970,6 +1000,12 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   if (vips.length > 255) c.global(`(${t.name}) more than 255 virtual addresses - use virtual_ipaddress_excluded`, 'semantic', 'error', where, 'virtual_ipaddress');
 
 
+  let promoteSecondaries = t.promoteSecondaries;
+  if (t.useVmac && promoteSecondaries) {
+    // measured (2.2.7): said and ignored (exit 5); a VMAC gets it anyway
+    c.report(at('promote_secondaries'), `(${t.name}) promote_secondaries is automatically set for vmacs - ignoring`, 'semantic', 'warning');
+    promoteSecondaries = false;
+  }
   let vmacXmitBase = t.vmacXmitBase;
   if (t.useVmac && t.unicastPeers.length > 0 && !t.vmacXmitBase) {
     c.global(`(${t.name}) unicast with use_vmac requires vmac_xmit_base - setting`, 'semantic', 'error', { file: t.file, line: t.node.endLine }, 'use_vmac');
@@ -1094,7 +1130,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     virtualIpAddressesExcluded: t.virtualIpAddressesExcluded,
     virtualRoutes,
     virtualRules: t.virtualRules,
-    promoteSecondaries: t.promoteSecondaries,
+    promoteSecondaries,
     ...(t.notifyMaster ? { notifyMaster: t.notifyMaster } : {}),
     ...(t.notifyBackup ? { notifyBackup: t.notifyBackup } : {}),
     ...(t.notifyFault ? { notifyFault: t.notifyFault } : {}),

@@ -691,6 +691,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
       else v.interfaceName = a;
     }
     t.useVmac = v;
+    t.set.set(n.keyword, n);
   },
   use_vmac_addr: setBool('useVmacAddr', true),
   vmac_xmit_base: setBool('vmacXmitBase', true),
