@@ -481,6 +481,24 @@ const TOP: Table<ConfigDraft> = {
     if (vs.kind === 'fwmark' && protoNode) {
       c.report(protoNode, `Warning: Virtual server FWM ${vs.fwmark}: protocol specified for fwmark - protocol will be ignored`, 'semantic');
     }
+    // measured (2.2.7, exit 5, no line given): with DR or TUN a real server cannot change the
+    // port, keepalived resets it to the virtual server's
+    if (vs.kind === 'address' && vs.port !== undefined) {
+      vs.realServers = vs.realServers.map((rs) => {
+        const method = rs.lvsMethod ?? vs.lvsMethod;
+        if ((method !== 'DR' && method !== 'TUN') || rs.port === undefined || rs.port === vs.port) return rs;
+        const rsAddr = `[${rs.address.address}]`;
+        c.global(`WARNING - virtual server ${label.replace('%p', proto)} and real server ${rsAddr}:${proto}:${rs.port} ports don't match - resetting`, 'semantic', 'warning', rs, 'real_server');
+        return { ...rs, port: vs.port };
+      });
+    }
+    // a quorum above the total weight can never be met: keepalived lowers it (measured: exit 5)
+    const total = vs.realServers.reduce((a, rs) => a + rs.weight, 0);
+    if (vs.realServers.length > 0 && vs.quorum > total) {
+      const qn = n.children!.find((x) => x.keyword === 'quorum') ?? n;
+      c.report(qn, `Warning - quorum ${vs.quorum} for ${label.replace('%p', proto)} exceeds total weight of real servers ${total}, reducing quorum to ${total}`, 'semantic', 'warning');
+      vs.quorum = total;
+    }
     d.virtualServers.push(vs);
   },
   SSL: (n, d, c) => {
