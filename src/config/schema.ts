@@ -1311,7 +1311,7 @@ const REAL_SERVER: Table<Mutable<RealServer>> = {
 };
 
 const VS_SIMPLE = [
-  'alpha', 'omega', 'ops', 'persistence_engine', 'sorry_server_inhibit', 'sorry_server_lvs_method', 'smtp_alert',
+  'alpha', 'omega', 'ops', 'persistence_engine', 'smtp_alert',
   'ip_family', 'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'inhibit_on_failure', 'mh-port', 'mh-fallback', 'sh-port', 'sh-fallback',
   'flag-1', 'flag-2', 'flag-3', 'nftables_ipvs', 'snmp_name',
 ];
@@ -1379,6 +1379,15 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
       }) as Handler<Mutable<VirtualServer>>,
     ]),
   ),
+  // both apply to the sorry_server given before them (measured, 2.2.7: otherwise ignored, exit 5)
+  sorry_server_inhibit: (n, v, c) => {
+    if (!v.sorryServer) return c.report(n, 'Ignoring sorry_server inhibit used before or without sorry_server', 'semantic', 'warning');
+    (v.options as Record<string, string>)[n.keyword] = n.args.join(' ');
+  },
+  sorry_server_lvs_method: (n, v, c) => {
+    if (!v.sorryServer) return c.report(n, 'sorry_server forwarding used without sorry_server', 'semantic', 'warning');
+    (v.options as Record<string, string>)[n.keyword] = n.args.join(' ');
+  },
 };
 
 /** IPVS schedulers keepalived 2.2.7 knows (case-sensitive; measured: "RR", "foo" are refused) */
