@@ -8,7 +8,7 @@ import { buildConfig } from './build.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { KeepalivedConfig } from './model.js';
 import { preprocess } from './preprocess.js';
-import { buildTree } from './tree.js';
+import { TreeBuilder } from './tree.js';
 import { Ctx, pushAll } from './values.js';
 
 export interface ParseOptions {
@@ -57,14 +57,19 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
   let files: string[] = [];
   let config: KeepalivedConfig;
   try {
+    // the tree grows as lines are read: the tokens of a large file are never all held at once
+    const treeDiags: Diagnostic[] = [];
+    const builder = new TreeBuilder(treeDiags);
     const pre = preprocess(file, text, {
       configId: opts.configId ?? defaultConfigId(),
       readFile: opts.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8')),
       ...(opts.glob ? { glob: opts.glob } : {}),
+      onLine: (l) => builder.push(l),
     });
     files = pre.files;
     pushAll(diagnostics, pre.diagnostics);
-    const tree = buildTree(pre.lines, diagnostics);
+    const tree = builder.finish();
+    pushAll(diagnostics, treeDiags);
     config = buildConfig(tree, ctx, {
       ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
       ...(opts.fileExists ? { fileExists: opts.fileExists } : {}),

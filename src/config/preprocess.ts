@@ -15,8 +15,10 @@ import {
   type SrcLine,
   type Token,
   commentStart,
+  colAt,
   concatSrc,
   isSpace,
+  originAt,
   sliceSrc,
   srcAt,
   srcLineFromText,
@@ -31,6 +33,11 @@ export interface PreprocessOptions {
   configId: string;
   readFile: (path: string) => string;
   glob?: (pattern: string) => string[];
+  /**
+   * receives each logical line as soon as it is read (the block tree is built as the file is
+   * read, so that a large file's tokens are never all held at once); lines is then empty
+   */
+  onLine?: (line: LogicalLine) => void;
 }
 
 /** One logical line ready for the block builder. */
@@ -160,7 +167,7 @@ class Preprocessor {
         let guard = 0;
         while (/\\\s*$/.test(line.text) && i < phys.length && guard++ < 100_000) {
           const cut = line.text.lastIndexOf('\\');
-          line = concatSrc([sliceSrc(line, 0, cut), srcAt(' ', { file, line: lineNo }, line.cols[cut] ?? 1), this.physical(file, phys, i)]);
+          line = concatSrc([sliceSrc(line, 0, cut), srcAt(' ', { file, line: lineNo }, colAt(line, cut)), this.physical(file, phys, i)]);
           i++;
         }
         const trimmed = trimStartSrc(line);
@@ -196,8 +203,8 @@ class Preprocessor {
   }
 
   private include(word: string, line: SrcLine, depth: number): void {
-    const origin = line.origins[0]!;
-    const col = line.cols[0]!;
+    const origin = originAt(line, 0);
+    const col = colAt(line, 0);
     // file names are split on whitespace only: braces belong to the pattern
     const toks = splitWords(line).slice(1);
     if (toks.length === 0) {
@@ -281,15 +288,15 @@ class Preprocessor {
     if (this.stopped()) {
       if (!this.limitReported) {
         this.limitReported = true;
-        const o = line0.origins[0] ?? line0.endOrigin;
+        const o = line0.text.length > 0 ? originAt(line0, 0) : line0.endOrigin;
         this.diag('error', 'fatal', o.file, o.line, 0, `configuration expands to more than ${LIMITS.maxOutputLines} lines - rest ignored`);
       }
       return;
     }
     const line = trimStartSrc(line0);
     if (line.text === '') return;
-    const o = line.origins[0]!;
-    const col = line.cols[0]!;
+    const o = originAt(line, 0);
+    const col = colAt(line, 0);
     if (depth > LIMITS.lineDepth) {
       this.diag('error', 'syntax', o.file, o.line, col, `parameter/sequence expansion nested deeper than ${LIMITS.lineDepth} - line ignored`);
       return;
@@ -337,14 +344,15 @@ class Preprocessor {
     const toks = tokenize(cut < line.text.length ? sliceSrc(line, 0, cut) : line, lexErrs);
     for (const e of lexErrs) this.diag('error', 'syntax', e.file, e.line, e.column, e.message);
     if (toks.length > 0) {
-      this.out.push(toks);
+      if (this.opts.onLine) this.opts.onLine(toks);
+      else this.out.push(toks);
       this.outputCount++;
     }
   }
 
   private loop(kind: 'SEQ' | 'SEQx' | 'LST', line: SrcLine, argStart: number, depth: number): void {
-    const o = line.origins[0]!;
-    const col = line.cols[0]!;
+    const o = originAt(line, 0);
+    const col = colAt(line, 0);
     // find the matching ')'
     let level = 0;
     let close = -1;
@@ -370,8 +378,8 @@ class Preprocessor {
     const headerSub = this.substitute(sliceSrc(line, argStart, close), true);
     const header = headerSub.lines.map((l) => l.text).join(' ');
     const rest = sliceSrc(line, close + 1);
-    const restOrigin = rest.origins[0] ?? o;
-    const restCol = rest.cols[0] ?? col;
+    const restOrigin = rest.text.length > 0 ? originAt(rest, 0) : o;
+    const restCol = rest.text.length > 0 ? colAt(rest, 0) : col;
     const iterations: Array<Array<[string, string]>> = [];
     if (kind === 'LST') {
       const parsed = parseLst(header);
@@ -487,8 +495,8 @@ class Preprocessor {
         i = k + 1;
         continue;
       }
-      const origin = cur.origins[k]!;
-      const col = cur.cols[k]!;
+      const origin = originAt(cur, k);
+      const col = colAt(cur, k);
       const value = this.lookup(name, args, origin, col);
       if (value === undefined) {
         i = end;
@@ -555,8 +563,8 @@ function splitWords(line: SrcLine): { text: string; file: string; line: number; 
   const re = /[^ \t\r\n\v\f]+/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(line.text)) !== null) {
-    const o = line.origins[m.index]!;
-    out.push({ text: m[0].replace(/^["']|["']$/g, ''), file: o.file, line: o.line, column: line.cols[m.index]! });
+    const o = originAt(line, m.index);
+    out.push({ text: m[0].replace(/^["']|["']$/g, ''), file: o.file, line: o.line, column: colAt(line, m.index) });
   }
   return out;
 }

@@ -37,15 +37,26 @@ const isOpen = (t: Token): boolean => !t.quoted && t.text === '{';
 const isClose = (t: Token): boolean => !t.quoted && t.text === '}';
 
 export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): ConfigNode[] {
-  const root: MutableNode[] = [];
-  const stack: MutableNode[] = [];
-  const container = (): MutableNode[] => (stack.length > 0 ? stack[stack.length - 1]!.children! : root);
-  let last: MutableNode | undefined; // last statement without block, may receive a '{' on the next line
+  const b = new TreeBuilder(diags);
+  for (const toks of lines) b.push(toks);
+  return b.finish();
+}
+
+/** The block tree built one logical line at a time (push), then finish() for the roots. */
+export class TreeBuilder {
+  private readonly root: MutableNode[] = [];
+  private readonly stack: MutableNode[] = [];
+  private last: MutableNode | undefined; // last statement without block, may receive a '{' on the next line
   // blocks closed by a '}' that starts its line less indented than the block's keyword: when
   // some block is left open at the end, the first of these is where a '}' is most likely missing
-  const misfits: { node: MutableNode; close: Token }[] = [];
+  private readonly misfits: { node: MutableNode; close: Token }[] = [];
 
-  for (const toks of lines) {
+  constructor(private readonly diags: Diagnostic[]) {}
+
+  push(toks: LogicalLine): void {
+    const { stack, diags, misfits } = this;
+    const container = (): MutableNode[] => (stack.length > 0 ? stack[stack.length - 1]!.children! : this.root);
+    let last = this.last;
     let i = 0;
     while (i < toks.length) {
       const t = toks[i]!;
@@ -93,36 +104,41 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
         last = node;
       }
     }
+    this.last = last;
   }
-  for (const open of stack) {
-    diags.push({
-      severity: 'error',
-      category: 'syntax',
-      file: open.file,
-      line: open.line,
-      column: open.column,
-      keyword: open.keyword,
-      message: `There are ${stack.length} missing '}'s or extra '{'s: '{' opened here for '${open.keyword}' is never closed`,
-    });
+
+  finish(): ConfigNode[] {
+    const { stack, diags } = this;
+    for (const open of stack) {
+      diags.push({
+        severity: 'error',
+        category: 'syntax',
+        file: open.file,
+        line: open.line,
+        column: open.column,
+        keyword: open.keyword,
+        message: `There are ${stack.length} missing '}'s or extra '{'s: '{' opened here for '${open.keyword}' is never closed`,
+      });
+    }
+    const misfit = stack.length > 0 ? this.misfits[0] : undefined;
+    if (misfit) {
+      // keepalived only counts the braces; name the inner block and where its contents stopped
+      // making sense: the first line indented less than the block's first line
+      const { node, close } = misfit;
+      const kids = (node.children ?? []).filter((k) => k.file === node.file);
+      const drop = kids.find((k) => k.column < kids[0]!.column);
+      const stopped = drop ? `its contents stop making sense at line ${drop.line} ('${drop.keyword}' is indented as the enclosing block's), and ` : '';
+      diags.push({
+        severity: 'error',
+        category: 'syntax',
+        file: node.file,
+        line: node.line,
+        column: node.column,
+        keyword: node.keyword,
+        message: `'{' opened here for '${node.keyword}' is probably never closed: ${stopped}the '}' at line ${close.line} closes it instead of the enclosing block`,
+      });
+      if (drop) diags.push({ severity: 'error', category: 'syntax', file: drop.file, line: drop.line, column: drop.column, keyword: drop.keyword, message: `'${drop.keyword}' read inside '${node.keyword}' (opened at line ${node.line}, never closed?)` });
+    }
+    return this.root as ConfigNode[];
   }
-  const misfit = stack.length > 0 ? misfits[0] : undefined;
-  if (misfit) {
-    // keepalived only counts the braces; name the inner block and where its contents stopped
-    // making sense: the first line indented less than the block's first line
-    const { node, close } = misfit;
-    const kids = (node.children ?? []).filter((k) => k.file === node.file);
-    const drop = kids.find((k) => k.column < kids[0]!.column);
-    const stopped = drop ? `its contents stop making sense at line ${drop.line} ('${drop.keyword}' is indented as the enclosing block's), and ` : '';
-    diags.push({
-      severity: 'error',
-      category: 'syntax',
-      file: node.file,
-      line: node.line,
-      column: node.column,
-      keyword: node.keyword,
-      message: `'{' opened here for '${node.keyword}' is probably never closed: ${stopped}the '}' at line ${close.line} closes it instead of the enclosing block`,
-    });
-    if (drop) diags.push({ severity: 'error', category: 'syntax', file: drop.file, line: drop.line, column: drop.column, keyword: drop.keyword, message: `'${drop.keyword}' read inside '${node.keyword}' (opened at line ${node.line}, never closed?)` });
-  }
-  return root as ConfigNode[];
 }
