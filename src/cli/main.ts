@@ -1,12 +1,13 @@
 // The keepalived-ts command: option parsing, -t (config test), --dump-conf, and the run path.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { DaemonOptions } from '../daemon/index.js';
-import { parseCliArgs, usage, type CliOptions } from './args.js';
-import { loadConfigApi, type ConfigApi, type ParseResult } from './config-api.js';
+import { parseCliArgs, usage } from './args.js';
+import { loadConfigApi, type ConfigApi } from './config-api.js';
+import { parseWith, report, runConfigTest, shortHostname, sysInterfaceExists } from './config-test.js';
 import { configTestExitCode, ExitCode } from './exit-codes.js';
+
+export { sysInterfaceExists };
 import { DEFAULT_STATUS_LISTEN, fetchStatus, formatStatusTable } from './status.js';
 
 export interface CliIo {
@@ -17,13 +18,6 @@ export interface CliIo {
   interfaceExists: (ifname: string) => boolean;
   runDaemon: (o: DaemonOptions) => Promise<number>;
   writeFile: (path: string, data: string) => void;
-}
-
-/** An interface exists if the kernel lists it in /sys/class/net (of the current namespace). */
-export function sysInterfaceExists(ifname: string): boolean {
-  // interface names are at most 15 bytes and never contain '/' (nor are "." / "..")
-  if (!ifname || ifname.length > 15 || ifname.includes('/') || ifname === '.' || ifname === '..') return false;
-  return existsSync(`/sys/class/net/${ifname}`);
 }
 
 export const defaultIo: CliIo = {
@@ -46,10 +40,6 @@ export function packageVersion(): string {
   }
 }
 
-function shortHostname(): string {
-  return hostname().split('.')[0] ?? '';
-}
-
 /** JSON for the typed model: Maps/Sets become objects/arrays, bigints strings. */
 export function toJson(value: unknown): string {
   return JSON.stringify(
@@ -62,31 +52,6 @@ export function toJson(value: unknown): string {
     },
     2,
   );
-}
-
-async function parseWith(io: CliIo, opts: CliOptions): Promise<ParseResult | number> {
-  let api: ConfigApi;
-  try {
-    api = await io.loadConfigApi();
-  } catch (err) {
-    io.stderr(`keepalived-ts: ${(err as Error).message}\n`);
-    return ExitCode.programError;
-  }
-  const file = resolve(opts.configFile);
-  try {
-    return api.parseConfigFile(file, {
-      configId: opts.configId ?? shortHostname(),
-      interfaceExists: io.interfaceExists,
-    });
-  } catch (err) {
-    // The parser must turn bad input into diagnostics; an exception here is our bug, not the user's.
-    io.stderr(`keepalived-ts: internal error while reading ${file}: ${(err as Error).stack ?? String(err)}\n`);
-    return ExitCode.programError;
-  }
-}
-
-function report(diags: readonly Diagnostic[]): string {
-  return diags.map((d) => formatDiagnostic(d) + '\n').join('');
 }
 
 /** Run the command; returns the process exit code. Never throws for bad input. */
@@ -105,21 +70,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     case 'version':
       io.stdout(`keepalived-ts v${packageVersion()} (keepalived 2.2.7 configuration compatible)\n`);
       return ExitCode.ok;
-    case 'config-test': {
-      const r = await parseWith(io, opts);
-      if (typeof r === 'number') return r;
-      const text = report(r.diagnostics);
-      if (opts.configTestLog) {
-        try {
-          io.writeFile(opts.configTestLog, text);
-        } catch (err) {
-          io.stderr(`keepalived-ts: cannot write ${opts.configTestLog}: ${(err as Error).message}\n${text}`);
-        }
-      } else {
-        io.stderr(text);
-      }
-      return configTestExitCode(r.diagnostics);
-    }
+    case 'config-test':
+      return runConfigTest(io, opts);
     case 'dump-conf': {
       const r = await parseWith(io, opts);
       if (typeof r === 'number') return r;
