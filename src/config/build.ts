@@ -545,13 +545,35 @@ const V4_GROUP: IpAddress = { family: 'inet', address: '224.0.0.18', prefixLengt
 const V6_GROUP: IpAddress = { family: 'inet6', address: 'ff02::12', prefixLength: 128 };
 
 export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOptions): KeepalivedConfig {
-  const d: ConfigDraft = {
+  const b = new ConfigBuilder(c, opts);
+  for (const n of tree) b.take(n);
+  return b.finish();
+}
+
+/**
+ * The model built one top-level block at a time (take), as the tree builder completes them, so
+ * that a large file's block tree is never all held at once; finish() runs the cross-checks.
+ */
+export class ConfigBuilder {
+  private readonly d: ConfigDraft = {
     global: { vals: {}, other: {}, nodes: new Map() },
     vrrpScripts: [], trackFiles: [], trackProcesses: [], syncGroups: [], instances: [], garpGroups: [], trackGroups: [],
     staticIpAddresses: [], staticRoutes: [], staticRules: [], linkbeatInterfaces: [], interfaceUpDownDelays: [], bfdInstances: [],
     virtualServerGroups: [], virtualServers: [],
   };
-  walk(tree, TOP, d, c);
+  constructor(
+    private readonly c: Ctx,
+    private readonly opts: BuildOptions,
+  ) {}
+  take(n: ConfigNode): void {
+    walk([n], TOP, this.d, this.c);
+  }
+  finish(): KeepalivedConfig {
+    return finishConfig(this.d, this.c, this.opts);
+  }
+}
+
+function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedConfig {
   const g = finishGlobal(d.global);
   // interfaces may come and go: keepalived 2.2.7 says nothing of missing ones (measured)
   c.dynamicInterfaces = g.dynamicInterfaces;

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildConfig } from './build.js';
+import { buildConfig, ConfigBuilder } from './build.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { KeepalivedConfig } from './model.js';
 import { preprocess } from './preprocess.js';
@@ -57,9 +57,16 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
   let files: string[] = [];
   let config: KeepalivedConfig;
   try {
-    // the tree grows as lines are read: the tokens of a large file are never all held at once
+    // the tree grows as lines are read and each complete top-level block goes straight into the
+    // model: a large file's tokens and block tree are never all held at once
     const treeDiags: Diagnostic[] = [];
-    const builder = new TreeBuilder(treeDiags);
+    const model = new ConfigBuilder(ctx, {
+      ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
+      ...(opts.fileExists ? { fileExists: opts.fileExists } : {}),
+      ...(opts.searchPath !== undefined ? { searchPath: opts.searchPath } : {}),
+      ...(opts.userExists ? { userExists: opts.userExists } : {}),
+    });
+    const builder = new TreeBuilder(treeDiags, (n) => model.take(n));
     const pre = preprocess(file, text, {
       configId: opts.configId ?? defaultConfigId(),
       readFile: opts.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8')),
@@ -68,14 +75,9 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
     });
     files = pre.files;
     pushAll(diagnostics, pre.diagnostics);
-    const tree = builder.finish();
+    builder.finish();
     pushAll(diagnostics, treeDiags);
-    config = buildConfig(tree, ctx, {
-      ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
-      ...(opts.fileExists ? { fileExists: opts.fileExists } : {}),
-      ...(opts.searchPath !== undefined ? { searchPath: opts.searchPath } : {}),
-      ...(opts.userExists ? { userExists: opts.userExists } : {}),
-    });
+    config = model.finish();
   } catch (e) {
     // defensive: the parser is written not to throw; if it does, report rather than crash
     diagnostics.push({ severity: 'error', category: 'fatal', file, line: 0, column: 0, message: `internal parser error: ${e instanceof Error ? `${e.message} ${(e.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ')}` : String(e)}` });

@@ -187,6 +187,20 @@ export function tokenize(s: SrcLine, errors: LexError[]): Token[] {
       i++;
       continue;
     }
+    // the common word (no quote, no escape, no brace) is a slice of the line: building it one
+    // character at a time made most of a large file's garbage
+    let j = i;
+    while (j < n) {
+      const c = t.charCodeAt(j);
+      if (isSpace(c) || c === 34 || c === 39 || c === 123 || c === 125) break; // " ' { }
+      j++;
+    }
+    if (j === n || isSpace(t.charCodeAt(j))) {
+      const o = originAt(s, start);
+      out.push({ text: t.slice(start, j), quoted: false, file: o.file, line: o.line, column: colAt(s, start) });
+      i = j;
+      continue;
+    }
     let word = '';
     let quoted = false;
     let quote = '';

@@ -29,8 +29,6 @@ interface MutableNode {
   line: number;
   column: number;
   endLine: number;
-  /** where the '{' was: unclosed blocks are reported at the line that opened them */
-  openTok?: Token;
 }
 
 const isOpen = (t: Token): boolean => !t.quoted && t.text === '{';
@@ -51,7 +49,17 @@ export class TreeBuilder {
   // some block is left open at the end, the first of these is where a '}' is most likely missing
   private readonly misfits: { node: MutableNode; close: Token }[] = [];
 
-  constructor(private readonly diags: Diagnostic[]) {}
+  /** the last top-level node: handed to onTop once the next one starts (or at finish) */
+  private pendingTop: MutableNode | undefined;
+
+  /**
+   * onTop: when given, each complete top-level node goes there (in order) instead of being kept
+   * (a top-level statement is complete once the next one starts: its '{' may be on the next line)
+   */
+  constructor(
+    private readonly diags: Diagnostic[],
+    private readonly onTop?: (n: ConfigNode) => void,
+  ) {}
 
   push(toks: LogicalLine): void {
     const { stack, diags, misfits } = this;
@@ -64,7 +72,6 @@ export class TreeBuilder {
         if (last && !last.children && i === 0) {
           // '{' on the line after its keyword
           last.children = [];
-          last.openTok = t;
           stack.push(last);
           last = undefined;
         } else {
@@ -93,10 +100,12 @@ export class TreeBuilder {
         node.argColumns.push(toks[i]!.column);
         i++;
       }
-      container().push(node);
+      if (stack.length === 0 && this.onTop) {
+        if (this.pendingTop) this.onTop(this.pendingTop as ConfigNode);
+        this.pendingTop = node;
+      } else container().push(node);
       if (i < toks.length && isOpen(toks[i]!)) {
         node.children = [];
-        node.openTok = toks[i]!;
         stack.push(node);
         i++;
         last = undefined;
@@ -109,6 +118,8 @@ export class TreeBuilder {
 
   finish(): ConfigNode[] {
     const { stack, diags } = this;
+    if (this.pendingTop && this.onTop) this.onTop(this.pendingTop as ConfigNode);
+    this.pendingTop = undefined;
     for (const open of stack) {
       diags.push({
         severity: 'error',
