@@ -84,6 +84,19 @@ export function preprocess(mainFile: string, text: string | undefined, opts: Pre
   return { lines: p.out, diagnostics: p.diags, files: p.files };
 }
 
+/** Whether the text ends in '\\' followed only by blanks (a continued line). */
+function endsWithBackslash(t: string): boolean {
+  let e = t.length - 1;
+  while (e >= 0 && isSpace(t.charCodeAt(e))) e--;
+  return e >= 0 && t.charCodeAt(e) === 92;
+}
+
+function firstNonBlank(t: string): string {
+  let k = 0;
+  while (k < t.length && isSpace(t.charCodeAt(k))) k++;
+  return t[k] ?? '';
+}
+
 class Preprocessor {
   readonly out: Token[][] = [];
   readonly diags: Diagnostic[] = [];
@@ -139,9 +152,9 @@ class Preprocessor {
         // multi-line definition: "$NAME= \" then lines ending in '\'. Measured (2.2.7): a line
         // continues when it ends in '\' before or after its comment is cut ("a \ # c" and
         // "a # c \" both go on); a blank or comment-only line without one ends the definition.
-        const rawCont = (k: number): boolean => /\\\s*$/.test(phys[k]!);
-        const defHead = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.text);
-        const headCont = /\\\s*$/.exec(line.text);
+        const rawCont = (k: number): boolean => endsWithBackslash(phys[k]!);
+        const defHead = firstNonBlank(line.text) === '$' ? /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.text) : null;
+        const headCont = defHead ? /\\\s*$/.exec(line.text) : null;
         if (defHead && (headCont || rawCont(i - 1))) {
           const name = defHead[1]!;
           const lines: SrcLine[] = [];
@@ -165,7 +178,7 @@ class Preprocessor {
         }
         // line continuation
         let guard = 0;
-        while (/\\\s*$/.test(line.text) && i < phys.length && guard++ < 100_000) {
+        while (endsWithBackslash(line.text) && i < phys.length && guard++ < 100_000) {
           const cut = line.text.lastIndexOf('\\');
           line = concatSrc([sliceSrc(line, 0, cut), srcAt(' ', { file, line: lineNo }, colAt(line, cut)), this.physical(file, phys, i)]);
           i++;
@@ -333,15 +346,18 @@ class Preprocessor {
     }
     const sub = this.substitute(line);
     if (sub.changed) {
-      for (const l of sub.lines) this.processLine(l, depth + 1);
+      // keepalived splits words after substitution and stops at a '#' or '!' outside quotes, so
+      // one that ${_HASH} / ${_BANG} or a definition brought in starts a comment (measured:
+      // "${_HASH} x" is ignored, "foo${_HASH} bar" is the keyword 'foo'); the file's own
+      // comments are already gone
+      for (const l of sub.lines) {
+        const cut = commentStart(l.text);
+        this.processLine(cut < l.text.length ? sliceSrc(l, 0, cut) : l, depth + 1);
+      }
       return;
     }
     const lexErrs: { file: string; line: number; column: number; message: string }[] = [];
-    // keepalived splits words after substitution and stops at a '#' or '!' outside quotes, so
-    // one that ${_HASH} / ${_BANG} or a definition brought in starts a comment (measured:
-    // "${_HASH} x" is ignored, "foo${_HASH} bar" is the keyword 'foo')
-    const cut = commentStart(line.text);
-    const toks = tokenize(cut < line.text.length ? sliceSrc(line, 0, cut) : line, lexErrs);
+    const toks = tokenize(line, lexErrs);
     for (const e of lexErrs) this.diag('error', 'syntax', e.file, e.line, e.column, e.message);
     if (toks.length > 0) {
       if (this.opts.onLine) this.opts.onLine(toks);
