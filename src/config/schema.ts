@@ -1145,13 +1145,24 @@ const CHECKER_SPECIFIC: Record<string, readonly string[]> = {
 // nb_get_retry: only HTTP_GET/SSL_GET still take it (deprecated); 2.2.7 calls it unknown elsewhere
 const CHECKER_COMMON = ['connect_ip', 'connect_port', 'bindto', 'bind_port', 'bind_if', 'connect_timeout', 'retry', 'delay_before_retry', 'warmup', 'delay_loop', 'fwmark', 'log_all_failures', 'alpha', 'omega', 'weight', 'dynamic'];
 
+// keywords each checker type takes, built once per type (files with 30,000 checkers exist)
+const checkerKeywordSets = new Map<string, ReadonlySet<string>>();
+function checkerKeywords(type: string): ReadonlySet<string> {
+  let set = checkerKeywordSets.get(type);
+  if (!set) {
+    const own = type === 'BFD_CHECK' || type === 'FILE_CHECK';
+    set = new Set([...(own ? ['weight'] : CHECKER_COMMON), ...(CHECKER_SPECIFIC[type] ?? [])]);
+    checkerKeywordSets.set(type, set);
+  }
+  return set;
+}
+
 function parseChecker(n: ConfigNode, c: Ctx): Checker {
   const ck: Mutable<Checker> = { type: n.keyword, file: n.file, line: n.line, connectTimeoutMs: 5000, retry: 1, delayBeforeRetryMs: 1000, urls: [], miscDynamic: false, options: {} };
   if (n.keyword === 'MISC_CHECK') ck.retry = 0;
   const opts: Record<string, string> = {};
   let miscNode: ConfigNode | undefined;
-  const allowed = new Set([...(n.keyword === 'BFD_CHECK' || n.keyword === 'FILE_CHECK' ? [] : CHECKER_COMMON), ...(CHECKER_SPECIFIC[n.keyword] ?? [])]);
-  if (n.keyword === 'BFD_CHECK' || n.keyword === 'FILE_CHECK') allowed.add('weight');
+  const allowed = checkerKeywords(n.keyword);
   for (const e of n.children ?? []) {
     if (!allowed.has(e.keyword)) {
       c.report(e, `Unknown keyword '${e.keyword}'`, 'unknown-keyword', 'warning');
