@@ -83,7 +83,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const verdict = judgeConfig(parsed.diagnostics);
   if (!verdict.run) {
     log.fatal(`${verdict.message}; not starting`);
-    return DaemonExit.badConfig;
+    return verdict.exitCode;
   }
 
   if (options.pidFile) {

@@ -280,3 +280,17 @@ test('virtual_server without protocol / lb_algo / lb_kind: keepalived 2.2.7 erro
   assert.equal(vs.lvsMethod, 'NAT');
   assert.equal(vs.realServers[0]!.weight, 1);
 });
+
+test('judgeConfig: what keepalived 2.2.7 stops on at start (exit 2, 6 without a main file), the rest runs', async () => {
+  const { judgeConfig, parseConfigFile } = await import('../../src/config/index.js');
+  const runs = judgeConfig(parse(vi('A', ' virtual_router_id 1\n priority 0')).diagnostics);
+  assert.deepEqual([runs.run, runs.exitCode, runs.refusing.length], [true, 0, 0], 'an ordinary error is fixed up');
+  for (const text of [vi('A', ' virtual_router_id 300'), vi('A', ' virtual_router_id 1\n priority'), vi('A', ' virtual_router_id 1') + vi('B', ' virtual_router_id 1')]) {
+    const v = judgeConfig(parse(text).diagnostics);
+    assert.equal(v.run, false, text);
+    assert.equal(v.exitCode, 2, text);
+    assert.match(v.message, /^configuration refused, keepalived would not run it: k\.conf:\d+/, text);
+  }
+  const none = judgeConfig(parseConfigFile('/nonexistent/kts-no-such.conf').diagnostics);
+  assert.deepEqual([none.run, none.exitCode], [false, 6]);
+});
