@@ -95,7 +95,10 @@ export function plainConfigTest(argv: readonly string[]): ConfigTestOptions | un
     const a = argv[i]!;
     if (seen.has(a)) return undefined;
     seen.add(a);
-    if (a === '-t' || a === '--config-test') test = true;
+    if (a === '-t' || a === '--config-test') {
+      if (test) return undefined; // both spellings: left to the option parser
+      test = true;
+    }
     else if (IGNORED_UNDER_TEST.has(a)) continue;
     else if (a === '-f' || a === '--use-file' || a === '-i' || a === '--config-id') {
       const v = argv[++i];

@@ -19,6 +19,8 @@ test('plainConfigTest: which command lines take the fast path', () => {
     ['-t'], // default file
     ['-t', '-f', 'a.conf', '-f', 'b.conf'],
     ['-t', '-t', '-f', 'a.conf'],
+    ['-t', '--config-test', '-f', 'a.conf'],
+    ['-t', '-f', 'a.conf', '--use-file', 'b.conf'],
     ['-t', '-f'],
     ['-t', '-f', '-l'],
     ['-tlog', '-f', 'a.conf'],
