@@ -1,11 +1,12 @@
-// bench/parse: how long does reading a large configuration take, ours against keepalived -t?
-// Generates a config with 255 vrrp_instances and 1,000 real_servers (50 virtual_servers x 20),
-// then times: our parser in-process, `keepalived-ts -t` end to end (a fresh node process), and
-// `keepalived -t` (Debian 2.2.7), the last two inside a kts- namespace that has eth0.
-// Usage: node dist/bench/parse.js [--runs N] [--keep FILE]   (root for the namespace runs)
+// bench/parse: `keepalived-ts -t` against `keepalived -t` (Debian 2.2.7), side by side in one
+// run, on a small file (2 instances, 1 virtual server) and a large one (255 vrrp_instances and
+// 30,000 real_servers: 60 virtual_servers x 500). For each: our parser in-process (warm), then
+// both commands end to end in one kts- namespace that has eth0, alternating, with wall time, CPU
+// time and peak resident memory (GNU time's %M; "n/a" without /usr/bin/time), and the ratios.
+// Usage: node dist/bench/parse.js [--runs N] [--large-runs N] [--keep DIR] [--cli CLI.js]  (root)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +14,9 @@ import { loadConfigApi } from '../src/cli/config-api.js';
 
 export interface BenchShape { instances: number; virtualServers: number; realServersPerVs: number }
 export const DEFAULT_SHAPE: BenchShape = { instances: 255, virtualServers: 50, realServersPerVs: 20 };
+export const SMALL_SHAPE: BenchShape = { instances: 2, virtualServers: 1, realServersPerVs: 2 };
+/** 30,000 real servers (the issue's large file) */
+export const LARGE_SHAPE: BenchShape = { instances: 255, virtualServers: 60, realServersPerVs: 500 };
 
 /** A valid keepalived.conf of the given shape (addresses from the documentation ranges). */
 export function generateConfig(shape: BenchShape = DEFAULT_SHAPE): string {
@@ -29,7 +33,7 @@ export function generateConfig(shape: BenchShape = DEFAULT_SHAPE): string {
   for (let v = 0; v < shape.virtualServers; v++) {
     out.push(`virtual_server 198.51.100.${100 + v} 80 {`, '    delay_loop 6', '    lb_algo rr', '    lb_kind NAT', '    protocol TCP');
     for (let r = 0; r < shape.realServersPerVs; r++, rs++) {
-      // 1,000 distinct real servers: 250 hosts x 4 ports
+      // distinct real servers: 250 hosts x as many ports as needed
       out.push(
         `    real_server 203.0.113.${(rs % 250) + 1} ${8000 + Math.floor(rs / 250)} {`, '        weight 1',
         '        TCP_CHECK {', '            connect_timeout 3', '            retry 3', '            delay_before_retry 3', '        }', '    }',
@@ -40,87 +44,130 @@ export function generateConfig(shape: BenchShape = DEFAULT_SHAPE): string {
   return out.join('\n') + '\n';
 }
 
-function stats(ms: number[]): { min: number; median: number } {
-  const s = [...ms].sort((a, b) => a - b);
+function stats(xs: number[]): { min: number; median: number } {
+  const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return { min: s[0]!, median: s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2 };
 }
 const fmt = (n: number): string => `${n.toFixed(1)} ms`;
 
-// The shell's `times` builtin prints the CPU (user, sys) its children used: CPU time, unlike wall
-// time, does not grow when the shared machine is busy.
+const GNU_TIME = '/usr/bin/time';
+interface Run { wallMs: number; cpuMs: number; rssKb?: number; code: number }
+
+// CPU time (user + sys of the child), unlike wall time, does not grow much when the shared
+// machine is busy. GNU time also gives the peak resident set; without it the shell's `times`.
 const TIMED = '"$@" >/dev/null 2>&1; rc=$?; times; exit $rc';
-function parseTimes(out: string): number {
-  const lines = out.trim().split('\n');
-  const m = [...(lines[lines.length - 1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)];
-  return m.reduce((acc, x) => acc + (Number(x[1]) * 60 + Number(x[2])) * 1000, 0);
+function runOnce(nsPrefix: string[], argv: string[]): Run {
+  const t0 = performance.now();
+  if (existsSync(GNU_TIME)) {
+    const r = spawnSync(nsPrefix[0]!, [...nsPrefix.slice(1), GNU_TIME, '-f', 'KTSTIME %U %S %M', ...argv], { encoding: 'utf8', timeout: 300_000 });
+    const wallMs = performance.now() - t0;
+    const m = /KTSTIME ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+    return { wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, ...(m ? { rssKb: Number(m[3]) } : {}), code: r.status ?? -1 };
+  }
+  const r = spawnSync(nsPrefix[0]!, [...nsPrefix.slice(1), 'sh', '-c', TIMED, 'sh', ...argv], { encoding: 'utf8', timeout: 300_000 });
+  const wallMs = performance.now() - t0;
+  const lines = (r.stdout ?? '').trim().split('\n');
+  const t = [...(lines[lines.length - 1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)];
+  return { wallMs, cpuMs: t.reduce((acc, x) => acc + (Number(x[1]) * 60 + Number(x[2])) * 1000, 0), code: r.status ?? -1 };
 }
 
-function timeCommand(nsPrefix: string[], argv: string[], runs: number): { times: number[]; cpu: number[]; codes: number[] } {
-  const times: number[] = [];
-  const cpu: number[] = [];
-  const codes: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const r = spawnSync(nsPrefix[0]!, [...nsPrefix.slice(1), 'sh', '-c', TIMED, 'sh', ...argv], { encoding: 'utf8', timeout: 120_000 });
-    times.push(performance.now() - t0);
-    cpu.push(parseTimes(r.stdout ?? ''));
-    codes.push(r.status ?? -1);
+interface Row { name: string; wall: { min: number; median: number }; cpu: { min: number; median: number }; rssMb?: number; note: string }
+function row(name: string, runs: Run[]): Row {
+  const rss = runs.map((r) => r.rssKb).filter((x): x is number => x !== undefined);
+  return {
+    name,
+    wall: stats(runs.map((r) => r.wallMs)),
+    cpu: stats(runs.map((r) => r.cpuMs)),
+    ...(rss.length ? { rssMb: Math.max(...rss) / 1024 } : {}),
+    note: `exit ${[...new Set(runs.map((r) => r.code))].join('/')}`,
+  };
+}
+
+function print(title: string, rows: Row[]): void {
+  console.log(`\n${title}`);
+  const ka = rows.find((r) => r.name.startsWith('keepalived 2.2.7'));
+  for (const r of rows) {
+    const rss = r.rssMb !== undefined ? `${r.rssMb.toFixed(0)} MB` : 'n/a';
+    // (GNU time counts CPU in 10 ms steps: keepalived's small file often shows 0)
+    const cpuRatio = ka && ka.cpu.median > 0 ? ` cpu x${(r.cpu.median / ka.cpu.median).toFixed(2)}` : ' cpu n/a';
+    const ratio = ka && r !== ka && !r.name.includes('in-process')
+      ? `  vs keepalived: wall x${(r.wall.median / ka.wall.median).toFixed(2)}${cpuRatio}${r.rssMb !== undefined && ka.rssMb !== undefined ? ` rss x${(r.rssMb / ka.rssMb).toFixed(1)}` : ''}`
+      : '';
+    console.log(`  ${r.name.padEnd(30)} wall min ${fmt(r.wall.min).padStart(9)} median ${fmt(r.wall.median).padStart(9)} | cpu median ${fmt(r.cpu.median).padStart(9)} | peak rss ${rss.padStart(7)}${ratio}  (${r.note})`);
   }
-  return { times, cpu, codes };
+}
+
+async function inProcess(file: string, runs: number): Promise<Row | undefined> {
+  try {
+    const api = await loadConfigApi();
+    const times: number[] = [];
+    const cpu: number[] = [];
+    let diags = 0;
+    for (let i = 0; i < runs + 1; i++) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      const r = api.parseConfigFile(file, { interfaceExists: () => true });
+      const dc = process.cpuUsage(c0);
+      const dt = performance.now() - t0;
+      if (i > 0) { times.push(dt); cpu.push((dc.user + dc.system) / 1000); } // run 0 warms the JIT
+      diags = r.diagnostics.length;
+    }
+    return { name: 'keepalived-ts parse in-process', wall: stats(times), cpu: stats(cpu), note: `${diags} diagnostics, warm` };
+  } catch (err) {
+    console.log(`in-process parse: not measured: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const runs = Math.max(1, Number(args[args.indexOf('--runs') + 1]) || 5);
+  const opt = (name: string, dflt: number): number => (args.includes(name) ? Math.max(1, Number(args[args.indexOf(name) + 1]) || dflt) : dflt);
+  const runs = opt('--runs', 10);
+  const largeRuns = opt('--large-runs', 3);
   const keep = args.includes('--keep') ? args[args.indexOf('--keep') + 1] : undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'kts-bench-'));
-  const file = keep ?? join(dir, 'bench.conf');
-  const text = generateConfig();
-  writeFileSync(file, text);
-  console.log(`config: ${file}: ${DEFAULT_SHAPE.instances} vrrp_instances, ${DEFAULT_SHAPE.virtualServers * DEFAULT_SHAPE.realServersPerVs} real_servers, ${text.split('\n').length} lines, ${text.length} bytes; ${runs} runs each`);
-  const rows: Array<[string, { min: number; median: number }, { min: number; median: number }, string]> = [];
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'kts-bench-'));
+  const files = [
+    { label: 'small', shape: SMALL_SHAPE, runs },
+    { label: 'large', shape: LARGE_SHAPE, runs: largeRuns },
+  ].map((f) => {
+    const path = join(dir, `bench-${f.label}.conf`);
+    const text = generateConfig(f.shape);
+    writeFileSync(path, text);
+    return { ...f, path, desc: `${f.shape.instances} vrrp_instances, ${f.shape.virtualServers * f.shape.realServersPerVs} real_servers, ${text.split('\n').length} lines` };
+  });
+  const isRoot = process.getuid?.() === 0;
   let ns: string | undefined;
   try {
-    try {
-      const api = await loadConfigApi();
-      const times: number[] = [];
-      const cpu: number[] = [];
-      let diags = 0;
-      for (let i = 0; i < runs + 1; i++) {
-        const t0 = performance.now();
-        const c0 = process.cpuUsage();
-        const r = api.parseConfigFile(file, { interfaceExists: () => true });
-        const dc = process.cpuUsage(c0);
-        const dt = performance.now() - t0;
-        if (i > 0) { times.push(dt); cpu.push((dc.user + dc.system) / 1000); } // run 0 warms the JIT
-        diags = r.diagnostics.length;
-      }
-      rows.push(['keepalived-ts parse (in-process)', stats(times), stats(cpu), `${diags} diagnostics`]);
-    } catch (err) {
-      console.log(`in-process parse: not measured: ${(err as Error).message}`);
-    }
-    const isRoot = process.getuid?.() === 0;
-    if (!isRoot) {
-      console.log('not root: the namespace runs (keepalived-ts -t, keepalived -t) are skipped');
-    } else {
+    if (isRoot) {
       ns = `kts-${randomBytes(3).toString('hex')}-bench`;
       execFileSync('ip', ['netns', 'add', ns]);
       execFileSync('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p']);
       execFileSync('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-      const cli = new URL('../src/cli.js', import.meta.url).pathname;
-      const inNs = ['ip', 'netns', 'exec', ns];
-      const ours = timeCommand(inNs, [process.execPath, cli, '-t', '-f', file], runs);
-      rows.push(['keepalived-ts -t (end to end)', stats(ours.times), stats(ours.cpu), `exit ${[...new Set(ours.codes)].join('/')}`]);
-      const ka = timeCommand(inNs, ['keepalived', '-t', '-f', file], runs);
-      rows.push(['keepalived 2.2.7 -t', stats(ka.times), stats(ka.cpu), `exit ${[...new Set(ka.codes)].join('/')}`]);
+    } else {
+      console.log('not root: the end-to-end runs (keepalived-ts -t, keepalived -t) are skipped');
     }
-    const base = rows.find((r) => r[0].startsWith('keepalived 2.2.7'));
-    console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall time grows with load; CPU time much less)`);
-    for (const [name, wall, cpu, note] of rows) {
-      const ratio = base ? `  ratio wall x${(wall.median / base[1].median).toFixed(2)} cpu x${(cpu.median / base[2].median).toFixed(2)}` : '';
-      console.log(`${name.padEnd(32)} wall min ${fmt(wall.min).padStart(9)} median ${fmt(wall.median).padStart(9)} | cpu min ${fmt(cpu.min).padStart(9)} median ${fmt(cpu.median).padStart(9)}${ratio}  (${note})`);
+    // --cli PATH: another build's dist/src/cli.js, to compare before and after a change
+    const cli = args.includes('--cli') ? args[args.indexOf('--cli') + 1]! : new URL('../src/cli.js', import.meta.url).pathname;
+    for (const f of files) {
+      const rows: Row[] = [];
+      const inproc = await inProcess(f.path, f.runs);
+      if (inproc) rows.push(inproc);
+      if (ns) {
+        const inNs = ['ip', 'netns', 'exec', ns];
+        const ours: Run[] = [];
+        const ka: Run[] = [];
+        // alternate, so that a burst of load on the shared machine hits both alike
+        for (let i = 0; i < f.runs; i++) {
+          ours.push(runOnce(inNs, [process.execPath, cli, '-t', '-f', f.path]));
+          ka.push(runOnce(inNs, ['keepalived', '-t', '-f', f.path]));
+        }
+        rows.push(row('keepalived-ts -t (end to end)', ours));
+        rows.push(row('keepalived 2.2.7 -t', ka));
+      }
+      print(`${f.label}: ${f.path}: ${f.desc}; ${f.runs} runs each`, rows);
     }
+    console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall time grows with load; CPU time much less)`);
   } finally {
     if (ns) { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } }
     if (!keep) rmSync(dir, { recursive: true, force: true });

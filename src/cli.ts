@@ -1,7 +1,31 @@
 #!/usr/bin/env node
 // keepalived-ts: the command (package bin). Logic lives in src/cli/main.ts (unit-testable).
-import { runCli } from './cli/main.js';
+// A plain `-t -f FILE` loads only the config test and the parser (no option parser, no daemon):
+// Node's start-up plus module loading is most of what -t costs on a small file.
+import { plainConfigTest } from './cli/config-test.js';
 import { guardStdio, safeWrite } from './cli/output.js';
+
+async function run(argv: string[]): Promise<number> {
+  const test = plainConfigTest(argv);
+  if (test) {
+    const [{ runConfigTest, sysInterfaceExists, fsConfigFileProblem }, { loadConfigApi }, { writeFileSync }] = await Promise.all([
+      import('./cli/config-test.js'),
+      import('./cli/config-api.js'),
+      import('node:fs'),
+    ]);
+    return runConfigTest(
+      {
+        stderr: (s) => safeWrite(process.stderr, s),
+        loadConfigApi,
+        interfaceExists: sysInterfaceExists,
+        writeFile: (p, d) => writeFileSync(p, d),
+        configFileProblem: fsConfigFileProblem,
+      },
+      test,
+    );
+  }
+  return (await import('./cli/main.js')).runCli(argv);
+}
 
 guardStdio();
 let settled = false;
@@ -11,7 +35,7 @@ process.once('beforeExit', () => {
   safeWrite(process.stderr, 'keepalived-ts: internal error: the command ended without a result\n');
   process.exitCode = 2;
 });
-runCli(process.argv.slice(2)).finally(() => { settled = true; }).then(
+run(process.argv.slice(2)).finally(() => { settled = true; }).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
     // a bug of ours, not the user's input: one line; the stack only on request (bug reports)

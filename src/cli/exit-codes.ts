@@ -52,6 +52,8 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** Exit code each diagnostic category contributes under -t (see the measurements above). */
 export const categoryExitCode: Readonly<Record<DiagnosticCategory, ExitCodeValue>> = {
   'file-not-found': ExitCode.ok, // 2.2.7 logs "Config files missing" and still exits 0
+  // ...but exits 6 when includem/includew/includeb/includea find nothing (measured)
+  'include-missing': ExitCode.configSecurity,
   'unknown-keyword': ExitCode.configErrors,
   syntax: ExitCode.configErrors,
   'missing-parameter': ExitCode.programError, // keepalived aborts the parse: measured 2

@@ -1,14 +1,18 @@
 // The keepalived-ts command: option parsing, -t (config test), --dump-conf, and the run path.
-import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { DaemonOptions } from '../daemon/index.js';
-import { parseCliArgs, usage, type CliOptions } from './args.js';
-import { loadConfigApi, type ConfigApi, type ParseResult } from './config-api.js';
+import { parseCliArgs, usage } from './args.js';
+import { loadConfigApi, type ConfigApi } from './config-api.js';
+import {
+  fsConfigFileProblem, parseWith, report, runConfigTest, shortHostname, sysInterfaceExists, type ConfigFileProblem,
+} from './config-test.js';
 import { configTestExitCode, ExitCode } from './exit-codes.js';
 import { safeWrite } from './output.js';
 import { DEFAULT_STATUS_LISTEN, fetchStatus, formatStatusTable } from './status.js';
+
+// (moved to config-test.ts with the -t path; kept exported here for existing callers)
+export { fsConfigFileProblem, sysInterfaceExists, type ConfigFileProblem };
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -18,41 +22,10 @@ export interface CliIo {
   interfaceExists: (ifname: string) => boolean;
   runDaemon: (o: DaemonOptions) => Promise<number>;
   writeFile: (path: string, data: string) => void;
-  /** what keeps the main configuration file from being read although it exists (see
-   *  fsConfigFileProblem); undefined if nothing does */
+  /** see fsConfigFileProblem (config-test.ts) */
   configFileProblem?: (path: string) => ConfigFileProblem | undefined;
   /** why --data-dir cannot take the SIGUSR1/SIGUSR2 files; undefined if it can */
   dataDirProblem?: (dir: string) => string | undefined;
-}
-
-export interface ConfigFileProblem {
-  /** 'unreadable': exists, access(R_OK) fails; 'not-regular': a FIFO, a device, a socket */
-  kind: 'unreadable' | 'not-regular';
-  reason: string;
-}
-
-/**
- * The main file as keepalived 2.2.7 judges it before parsing (measured under -t, as an
- * unprivileged user): a file that exists but cannot be read is "Unable to read configuration
- * file" and exit 4; a FIFO or a device is "not a regular non-executable file - skipping" (exit 0;
- * reading one would block or never end); a missing file or a directory is left to the parser
- * ("Config files missing", "is a directory": exit 0).
- */
-export function fsConfigFileProblem(path: string): ConfigFileProblem | undefined {
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    return undefined; // missing (or its directory unreadable): the parser says "Config files missing"
-  }
-  if (st.isDirectory()) return undefined;
-  if (!st.isFile()) return { kind: 'not-regular', reason: 'not a regular file' };
-  try {
-    accessSync(path, constants.R_OK);
-    return undefined;
-  } catch (err) {
-    return { kind: 'unreadable', reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
-  }
 }
 
 /** --data-dir must be a directory we can write into (checked at start, not at the first SIGUSR1). */
@@ -65,13 +38,6 @@ export function fsDataDirProblem(dir: string): string | undefined {
     const e = err as NodeJS.ErrnoException;
     return e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'not writable' : (e.code ?? e.message);
   }
-}
-
-/** An interface exists if the kernel lists it in /sys/class/net (of the current namespace). */
-export function sysInterfaceExists(ifname: string): boolean {
-  // interface names are at most 15 bytes and never contain '/' (nor are "." / "..")
-  if (!ifname || ifname.length > 15 || ifname.includes('/') || ifname === '.' || ifname === '..') return false;
-  return existsSync(`/sys/class/net/${ifname}`);
 }
 
 export const defaultIo: CliIo = {
@@ -97,10 +63,6 @@ export function packageVersion(): string {
   }
 }
 
-function shortHostname(): string {
-  return hostname().split('.')[0] ?? '';
-}
-
 /** JSON for the typed model: Maps/Sets become objects/arrays, bigints strings. */
 export function toJson(value: unknown): string {
   return JSON.stringify(
@@ -115,43 +77,9 @@ export function toJson(value: unknown): string {
   );
 }
 
-async function parseWith(io: CliIo, opts: CliOptions): Promise<ParseResult | number> {
-  let api: ConfigApi;
-  try {
-    api = await io.loadConfigApi();
-  } catch (err) {
-    io.stderr(`keepalived-ts: ${(err as Error).message}\n`);
-    return ExitCode.programError;
-  }
-  const file = resolve(opts.configFile);
-  const problem = io.configFileProblem?.(file);
-  if (problem?.kind === 'unreadable') {
-    // keepalived's own words; it stops there, before parsing anything
-    io.stderr(`keepalived-ts: Unable to read configuration file ${file} (${problem.reason})\n`);
-    return ExitCode.configFatal;
-  }
-  if (problem) io.stderr(`keepalived-ts: Configuration file '${file}' is ${problem.reason} - skipping\n`);
-  try {
-    return api.parseConfigFile(file, {
-      configId: opts.configId ?? shortHostname(),
-      interfaceExists: io.interfaceExists,
-      // skipped as keepalived does: parsed as empty instead of read (a FIFO would block for ever)
-      ...(problem ? { readFile: (p: string) => (p === file ? '' : readFileSync(p, 'utf8')) } : {}),
-    });
-  } catch (err) {
-    // The parser must turn bad input into diagnostics; an exception here is our bug, not the user's.
-    io.stderr(`keepalived-ts: internal error while reading ${file}: ${(err as Error).message ?? String(err)}\n`);
-    return ExitCode.programError;
-  }
-}
-
 /** the daemon's exit code for a configuration it cannot run (DaemonExit.badConfig: not imported,
  *  the daemon's modules load only to run it) */
 const DAEMON_BAD_CONFIG = 3;
-
-function report(diags: readonly Diagnostic[]): string {
-  return diags.map((d) => formatDiagnostic(d) + '\n').join('');
-}
 
 /** Run the command; returns the process exit code. Never throws for bad input. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
@@ -169,21 +97,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     case 'version':
       io.stdout(`keepalived-ts v${packageVersion()} (keepalived 2.2.7 configuration compatible)\n`);
       return ExitCode.ok;
-    case 'config-test': {
-      const r = await parseWith(io, opts);
-      if (typeof r === 'number') return r;
-      const text = report(r.diagnostics);
-      if (opts.configTestLog) {
-        try {
-          io.writeFile(opts.configTestLog, text);
-        } catch (err) {
-          io.stderr(`keepalived-ts: cannot write ${opts.configTestLog}: ${(err as Error).message}\n${text}`);
-        }
-      } else {
-        io.stderr(text);
-      }
-      return configTestExitCode(r.diagnostics);
-    }
+    case 'config-test':
+      return runConfigTest(io, opts);
     case 'dump-conf': {
       const r = await parseWith(io, opts);
       if (typeof r === 'number') return r;

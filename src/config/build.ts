@@ -48,6 +48,8 @@ export interface BuildOptions {
   searchPath?: string;
   /** does a system user exist (keepalived's default script user keepalived_script); default /etc/passwd */
   userExists?: (name: string) => boolean;
+  /** does a system group exist; default /etc/group */
+  groupExists?: (name: string) => boolean;
 }
 
 /** keepalived runs scripts as this user when it exists and no script_user is given */
@@ -58,6 +60,15 @@ function userExists(name: string, opts: BuildOptions): boolean {
     if (opts.userExists) return opts.userExists(name);
     // local users only (no NSS): getpwnam is not reachable from Node without a native module
     return fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+  } catch {
+    return false;
+  }
+}
+
+function groupExists(name: string, opts: BuildOptions): boolean {
+  try {
+    if (opts.groupExists) return opts.groupExists(name);
+    return fs.readFileSync('/etc/group', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
   } catch {
     return false;
   }
@@ -121,9 +132,10 @@ const gUint = (key: string, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
   if (v !== undefined) gset(key, v, n, g);
   else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
 };
-const gTimerMs = (key: string, maxS = 4_294_967) => (n: ConfigNode, g: G, c: Ctx) => {
+const gTimerMs = (key: string, maxS = 4_294_967, sayInvalid = false) => (n: ConfigNode, g: G, c: Ctx) => {
   const v = c.timerMs(n, 0, 0, maxS);
   if (v !== undefined) gset(key, v, n, g);
+  else if (sayInvalid && n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' is invalid`, 'invalid-value');
 };
 const gScript = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
   const s = c.script(n);
@@ -149,7 +161,7 @@ const GLOBAL_OTHER = [
   'tmp_config_directory', 'umask', 'use_pid_dir', 'vmac_addr_prefix', 'vrrp_cpu_affinity', 'vrrp_garp_extra_if', 'vrrp_ipsets', 'vrrp_iptables',
   'vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force',
   'vrrp_no_swap', 'vrrp_priority', 'vrrp_process_name', 'vrrp_rlimit_rttime', 'vrrp_rt_priority', 'vrrp_rx_bufs_multiplier', 'vrrp_rx_bufs_policy',
-  'include_check', 'lvs_id', 'lvs_sync_daemon_interface', 'script_security',
+  'lvs_id', 'lvs_sync_daemon_interface', 'script_security',
 ];
 
 const GLOBAL_DEFS: Table<G> = {
@@ -157,7 +169,12 @@ const GLOBAL_DEFS: Table<G> = {
     if (n.args[0] === undefined) c.report(n, `routerid name missing - ignoring`, 'semantic'); // its own handler: exit 5, not 2
     else gset('routerId', n.args[0], n, g);
   },
-  notification_email: (n, g, c) => gset('notificationEmail', [...((g.vals['notificationEmail'] as string[]) ?? []), ...listWords(n, c)], n, g),
+  notification_email: (n, g, c) => {
+    const words = listWords(n, c);
+    // keepalived names the block's closing line (measured: exit 5)
+    if (n.children && words.length === 0) c.global('Warning - empty notification_email block', 'semantic', 'warning', { file: n.file, line: n.endLine }, 'notification_email');
+    gset('notificationEmail', [...((g.vals['notificationEmail'] as string[]) ?? []), ...words], n, g);
+  },
   notification_email_from: (n, g, c) => {
     if (n.args[0] === undefined) c.report(n, `emailfrom missing - ignoring`, 'semantic');
     else gset('notificationEmailFrom', n.args[0], n, g);
@@ -217,8 +234,9 @@ const GLOBAL_DEFS: Table<G> = {
   },
   vrrp_garp_master_refresh: gInt('vrrpGarpMasterRefreshS', 0, 0x7fffffff),
   vrrp_garp_master_refresh_repeat: gInt('vrrpGarpMasterRefreshRepeat', 1, 255),
-  vrrp_garp_interval: gTimerMs('vrrpGarpIntervalMs', 1),
-  vrrp_gna_interval: gTimerMs('vrrpGnaIntervalMs', 1),
+  // measured (2.2.7): any interval up to 4294.967295 s is accepted without a word
+  vrrp_garp_interval: gTimerMs('vrrpGarpIntervalMs', 4294.967295, true),
+  vrrp_gna_interval: gTimerMs('vrrpGnaIntervalMs', 4294.967295, true),
   vrrp_min_garp: gBool('vrrpMinGarp'),
   vrrp_lower_prio_no_advert: gBool('vrrpLowerPrioNoAdvert'),
   vrrp_higher_prio_send_advert: gBool('vrrpHigherPrioSendAdvert'),
@@ -235,8 +253,9 @@ const GLOBAL_DEFS: Table<G> = {
   notify_fifo_script: gScript('notifyFifoScript'),
   vrrp_notify_fifo_script: gScript('vrrpNotifyFifoScript'),
   lvs_notify_fifo_script: gScript('lvsNotifyFifoScript'),
-  startup_script: gScript('startupScript'),
-  shutdown_script: gScript('shutdownScript'),
+  // keepalived checks these two itself: no script is an ordinary error (measured: exit 5, not 2)
+  startup_script: (n, g, c) => (n.args.length === 0 ? c.report(n, 'startup script missing', 'semantic') : gScript('startupScript')(n, g, c)),
+  shutdown_script: (n, g, c) => (n.args.length === 0 ? c.report(n, 'shutdown script missing', 'semantic') : gScript('shutdownScript')(n, g, c)),
   startup_script_timeout: gInt('startupScriptTimeoutS', 1, 1000),
   shutdown_script_timeout: gInt('shutdownScriptTimeoutS', 1, 1000),
   max_auto_priority: (n, g, c) => {
@@ -267,6 +286,20 @@ const GLOBAL_DEFS: Table<G> = {
   ),
 };
 
+// Daemon facilities keepalived 2.2.7 reads only outside global_defs (man page: "before
+// global_defs"): inside it, they are unknown keywords (measured: exit 5).
+const TOP_LEVEL_ONLY = ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'linkbeat_use_polling', 'child_wait_time'];
+// Keywords of other keepalived versions that 2.2.7 does not know in global_defs (measured).
+const NOT_IN_GLOBAL_DEFS = new Set([...TOP_LEVEL_ONLY, 'lvs_id']);
+const GLOBAL_DEFS_BLOCK: Table<G> = {
+  ...Object.fromEntries(Object.entries(GLOBAL_DEFS).filter(([k]) => !NOT_IN_GLOBAL_DEFS.has(k))),
+  // Debian's 2.2.7 is built with nftables only: it says so and uses nftables (exit 5)
+  ...Object.fromEntries(['vrrp_iptables', 'vrrp_ipsets'].map((k) => [k, (n: ConfigNode, g: G, c: Ctx) => {
+    c.report(n, `iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option`, 'invalid-value', 'warning');
+    GLOBAL_DEFS[k]!(n, g, c);
+  }])),
+};
+
 // ---------------------------------------------------------------- top level
 
 // Measured (2.2.7 -t): vrrp_instance and vrrp_sync_group check their own name (an ordinary error,
@@ -294,7 +327,7 @@ function needChildren(n: ConfigNode, c: Ctx): boolean {
 
 const TOP: Table<ConfigDraft> = {
   global_defs: (n, d, c) => {
-    if (needChildren(n, c)) walk(n.children, GLOBAL_DEFS, d.global, c);
+    if (needChildren(n, c)) walk(n.children, GLOBAL_DEFS_BLOCK, d.global, c);
   },
   vrrp_script: (n, d, c) => {
     const name = nameOf(n, c);
@@ -352,6 +385,14 @@ const TOP: Table<ConfigDraft> = {
     const g: { -readonly [K in keyof GarpGroup]: GarpGroup[K] extends readonly (infer U)[] ? U[] : GarpGroup[K] } = { file: n.file, line: n.line, interfaces: [] };
     walk(n.children, GARP_GROUP, g, c);
     // keepalived 2.2.7 says nothing about it (exit 0): a note only
+    // an interface belongs to one garp_group: later ones are ignored (measured: exit 5)
+    const taken = new Set(d.garpGroups.flatMap((x) => x.interfaces));
+    g.interfaces = g.interfaces.filter((i) => {
+      if (!taken.has(i)) return true;
+      const at = n.children!.find((k) => k.keyword === 'interface' && k.args[0] === i) ?? n;
+      c.report(at, `garp_group already specified for ${i} - ignoring`, 'semantic', 'warning');
+      return false;
+    });
     if (g.interfaces.length === 0) c.report(n, `garp_group has no interface - ignoring`, 'info', 'info');
     else d.garpGroups.push(g);
   },
@@ -440,6 +481,24 @@ const TOP: Table<ConfigDraft> = {
     if (vs.kind === 'fwmark' && protoNode) {
       c.report(protoNode, `Warning: Virtual server FWM ${vs.fwmark}: protocol specified for fwmark - protocol will be ignored`, 'semantic');
     }
+    // measured (2.2.7, exit 5, no line given): with DR or TUN a real server cannot change the
+    // port, keepalived resets it to the virtual server's
+    if (vs.kind === 'address' && vs.port !== undefined) {
+      vs.realServers = vs.realServers.map((rs) => {
+        const method = rs.lvsMethod ?? vs.lvsMethod;
+        if ((method !== 'DR' && method !== 'TUN') || rs.port === undefined || rs.port === vs.port) return rs;
+        const rsAddr = `[${rs.address.address}]`;
+        c.global(`WARNING - virtual server ${label.replace('%p', proto)} and real server ${rsAddr}:${proto}:${rs.port} ports don't match - resetting`, 'semantic', 'warning', rs, 'real_server');
+        return { ...rs, port: vs.port };
+      });
+    }
+    // a quorum above the total weight can never be met: keepalived lowers it (measured: exit 5)
+    const total = vs.realServers.reduce((a, rs) => a + rs.weight, 0);
+    if (vs.realServers.length > 0 && vs.quorum > total) {
+      const qn = n.children!.find((x) => x.keyword === 'quorum') ?? n;
+      c.report(qn, `Warning - quorum ${vs.quorum} for ${label.replace('%p', proto)} exceeds total weight of real servers ${total}, reducing quorum to ${total}`, 'semantic', 'warning');
+      vs.quorum = total;
+    }
     d.virtualServers.push(vs);
   },
   SSL: (n, d, c) => {
@@ -451,10 +510,9 @@ const TOP: Table<ConfigDraft> = {
     }
     d.ssl = s;
   },
-  include_check: () => undefined, // handled by the preprocessor
   // daemon facilities written outside global_defs (man page: before global_defs)
   ...Object.fromEntries(
-    ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'linkbeat_use_polling', 'child_wait_time'].map((k) => [
+    TOP_LEVEL_ONLY.map((k) => [
       k,
       (n: ConfigNode, d: ConfigDraft, c: Ctx) => GLOBAL_DEFS[k]!(n, d.global, c),
     ]),
@@ -463,7 +521,7 @@ const TOP: Table<ConfigDraft> = {
 
 /** a protocol / scheduler / method line keepalived accepted */
 function vsValid(x: ConfigNode): boolean {
-  if (x.keyword === 'protocol') return ['TCP', 'UDP', 'SCTP'].includes(x.args[0]!);
+  if (x.keyword === 'protocol') return ['TCP', 'UDP', 'SCTP'].includes(x.args[0]!.toUpperCase());
   if (x.keyword === 'lvs_method' || x.keyword === 'lb_kind') return ['NAT', 'DR', 'TUN'].includes(x.args[0]!);
   if (x.keyword === 'lvs_sched' || x.keyword === 'lb_algo') return LVS_SCHEDULERS.includes(x.args[0]!);
   return true;
@@ -487,14 +545,38 @@ const V4_GROUP: IpAddress = { family: 'inet', address: '224.0.0.18', prefixLengt
 const V6_GROUP: IpAddress = { family: 'inet6', address: 'ff02::12', prefixLength: 128 };
 
 export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOptions): KeepalivedConfig {
-  const d: ConfigDraft = {
+  const b = new ConfigBuilder(c, opts);
+  for (const n of tree) b.take(n);
+  return b.finish();
+}
+
+/**
+ * The model built one top-level block at a time (take), as the tree builder completes them, so
+ * that a large file's block tree is never all held at once; finish() runs the cross-checks.
+ */
+export class ConfigBuilder {
+  private readonly d: ConfigDraft = {
     global: { vals: {}, other: {}, nodes: new Map() },
     vrrpScripts: [], trackFiles: [], trackProcesses: [], syncGroups: [], instances: [], garpGroups: [], trackGroups: [],
     staticIpAddresses: [], staticRoutes: [], staticRules: [], linkbeatInterfaces: [], interfaceUpDownDelays: [], bfdInstances: [],
     virtualServerGroups: [], virtualServers: [],
   };
-  walk(tree, TOP, d, c);
+  constructor(
+    private readonly c: Ctx,
+    private readonly opts: BuildOptions,
+  ) {}
+  take(n: ConfigNode): void {
+    walk([n], TOP, this.d, this.c);
+  }
+  finish(): KeepalivedConfig {
+    return finishConfig(this.d, this.c, this.opts);
+  }
+}
+
+function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedConfig {
   const g = finishGlobal(d.global);
+  // interfaces may come and go: keepalived 2.2.7 says nothing of missing ones (measured)
+  c.dynamicInterfaces = g.dynamicInterfaces;
   checkDefaultScriptUser(d, g, c, opts);
   // static addresses and routes: their interfaces must exist too
   for (const a of d.staticIpAddresses) {
@@ -507,6 +589,20 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   const instances: VrrpInstance[] = [];
   // where each instance set its virtual_router_id (a duplicate VRID is reported there)
   const vridNode = new Map<VrrpInstance, ConfigNode>();
+  // a VMAC name belongs to one instance; a later one gets the default name (measured: exit 5)
+  const vmacNames = new Map<string, string>();
+  for (const inst of d.instances) {
+    const vn = inst.useVmac?.interfaceName;
+    if (vn === undefined) continue;
+    const owner = vmacNames.get(vn);
+    if (owner === undefined) vmacNames.set(vn, inst.name);
+    else {
+      c.report(inst.set.get('use_vmac') ?? inst.node, `(${inst.name}) VRRP instance ${owner} is already using ${vn} - ignoring name`, 'semantic', 'warning');
+      const { interfaceName: _n, ...rest } = inst.useVmac!;
+      void _n;
+      inst.useVmac = rest;
+    }
+  }
   for (const inst of d.instances) {
     const v = finishInstance(inst, d, g, c, opts);
     if (!v) continue;
@@ -525,10 +621,13 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     seen.add(v.name);
     uniq.push(v);
   }
-  // VRID unique per interface and family (multicast; unicast with disjoint peers is allowed).
+  // VRID unique per interface, family and multicast group among multicast instances. Measured
+  // (2.2.7): a unicast instance never conflicts, even with a multicast one or with another
+  // unicast one that has the same peers; a conflict stops keepalived at start (exit 2).
   // Grouped by key first: configurations with tens of thousands of instances exist.
   const byKey = new Map<string, VrrpInstance[]>();
   for (const v of uniq) {
+    if (v.unicastPeers.length > 0) continue;
     const k = `${v.virtualRouterId}|${v.family}|${v.interface ?? ''}`;
     const l = byKey.get(k);
     if (l) l.push(v);
@@ -539,11 +638,9 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
       for (let j = i + 1; j < l.length; j++) {
         const a = l[i]!;
         const b = l[j]!;
-        if (a.unicastPeers.length > 0 || b.unicastPeers.length > 0) {
-          const overlap = a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
-          if (!overlap && a.unicastPeers.length > 0 && b.unicastPeers.length > 0) continue;
-        } else if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
+        if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
         c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', vridNode.get(b) ?? b, 'virtual_router_id');
+        c.permanent();
       }
     }
   }
@@ -604,10 +701,6 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
   });
 
   // scripts configured without enable_script_security
-  // tracked vrrp_scripts run; untracked ones never do
-  const tracked = new Set<string>();
-  for (const v of finalInstances) for (const t of v.trackScripts) tracked.add(t.name);
-  for (const sg of syncGroups) for (const t of sg.trackScripts) tracked.add(t.name);
   // a vrrp_script whose program cannot be found is disabled (tracked or not; measured: exit 5).
   // keepalived 2.2.7 skips the check for a command starting with "</" (the samples'
   // "</dev/tcp/127.0.0.1/80" idiom): neither disabled nor counted for security.
@@ -618,7 +711,9 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
     if (argv0.startsWith('</') || resolveScript(argv0, opts) !== undefined) continue;
     c.global(`Disabling track script ${s.name} since not found/accessible`, 'semantic', 'warning', s, 'script');
   }
-  for (const s of d.vrrpScripts) if (tracked.has(s.name)) c.scriptRuns(s.script.command, s.script.user, s);
+  // measured (2.2.7): every vrrp_script counts for script security, tracked or not, and also one
+  // tracked only by a sync group that is dropped (exit 6)
+  for (const s of d.vrrpScripts) c.scriptRuns(s.script.command, s.script.user, s);
   const runsAsRoot = !g.scriptUser || g.scriptUser.user === 'root';
   if (c.scriptsConfigured && runsAsRoot && !g.enableScriptSecurity) {
     // keepalived names no line; we name the first script that would run (a vrrp_script's block)
@@ -735,6 +830,28 @@ function finishGlobal(gd: GlobalDraft): GlobalDefs {
  * such vrrp_scripts (measured; without enable_script_security it silently uses root).
  */
 function checkDefaultScriptUser(d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: BuildOptions): void {
+  // (root is always there, even when a test's userExists says otherwise)
+  const known = (u: string, grp?: string): boolean => (u === 'root' || userExists(u, opts)) && (grp === undefined || grp === 'root' || groupExists(grp, opts));
+  // measured (2.2.7, with or without enable_script_security): a vrrp_script whose own user or
+  // group does not exist is removed; so are the ones without a user when script_user names an
+  // unknown user or group
+  const unusable = new Set<(typeof d.vrrpScripts)[number]>();
+  for (const s of d.vrrpScripts) {
+    if (s.script.user === undefined || known(s.script.user, s.script.group)) continue;
+    const un = s.node.children?.find((k) => k.keyword === 'user') ?? s.node;
+    c.report(un, `Unable to set uid/gid for script '${s.script.command}'`, 'semantic');
+    unusable.add(s);
+  }
+  if (g.scriptUser && !known(g.scriptUser.user, g.scriptUser.group)) {
+    const at = d.global.nodes.get('script_user');
+    c.global('Error setting global script uid/gid', 'semantic', 'error', at, 'script_user');
+    for (const s of d.vrrpScripts) {
+      if (s.script.user !== undefined) continue;
+      c.global(`Unable to set default user for vrrp script ${s.name} - removing`, 'semantic', 'error', { file: s.file, line: s.node.endLine }, 'vrrp_script');
+      unusable.add(s);
+    }
+  }
+  if (unusable.size > 0) d.vrrpScripts = d.vrrpScripts.filter((s) => !unusable.has(s));
   if (!g.enableScriptSecurity || g.scriptUser) return;
   const noUser = d.vrrpScripts.filter((s) => s.script.user === undefined);
   if (c.defaultUserScripts.length === 0 && noUser.length === 0) return;
@@ -764,7 +881,7 @@ function checkDefaultScriptUser(d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: Bui
 }
 
 function checkInterfaces(names: readonly string[], where: { file: string; line: number }, c: Ctx, opts: BuildOptions, msg: (i: string) => string): boolean {
-  if (!opts.interfaceExists) return true;
+  if (!opts.interfaceExists || c.dynamicInterfaces) return true;
   let ok = true;
   for (const i of names) {
     let exists = false;
@@ -835,6 +952,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   const where = { file: t.file, line: t.line };
   if (t.virtualRouterId === undefined) {
     c.global(`(${t.name}) the virtual router id must be set`, 'semantic', 'error', where, 'virtual_router_id');
+    c.permanent();
     return undefined;
   }
   const strict = t.strictMode ?? g.vrrpStrict;
@@ -870,6 +988,9 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     advertCs = s * 100;
   } else {
     advertCs = Math.round(us / 10_000);
+    if (us % 10_000 !== 0 && advertCs > 0 && advertCs < 4096) {
+      c.report(at('advert_int'), `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(6)}s must be in units of 10ms - rounding`, 'invalid-value');
+    }
     if (advertCs >= 4096) {
       c.report(at('advert_int'), `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(2)}s is out of range. Must be less than 40.96s. Setting to 40.95s`, 'invalid-value');
       advertCs = 4095;
@@ -919,6 +1040,12 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   if (vips.length > 255) c.global(`(${t.name}) more than 255 virtual addresses - use virtual_ipaddress_excluded`, 'semantic', 'error', where, 'virtual_ipaddress');
 
 
+  let promoteSecondaries = t.promoteSecondaries;
+  if (t.useVmac && promoteSecondaries) {
+    // measured (2.2.7): said and ignored (exit 5); a VMAC gets it anyway
+    c.report(at('promote_secondaries'), `(${t.name}) promote_secondaries is automatically set for vmacs - ignoring`, 'semantic', 'warning');
+    promoteSecondaries = false;
+  }
   let vmacXmitBase = t.vmacXmitBase;
   if (t.useVmac && t.unicastPeers.length > 0 && !t.vmacXmitBase) {
     c.global(`(${t.name}) unicast with use_vmac requires vmac_xmit_base - setting`, 'semantic', 'error', { file: t.file, line: t.node.endLine }, 'use_vmac');
@@ -937,10 +1064,23 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     c.diags.push({ severity: 'warning', category: 'semantic', file: r.file, line: r.line, column: 0, keyword: 'virtual_routes', message: `Warning - cannot track route ${r.destination!.address}/${r.destination!.prefixLength} with no interface specified, not tracking` });
     return { ...r, noTrack: true };
   });
-  if (!t.interface && t.unicastPeers.length === 0) {
-    // multicast needs an interface: keepalived refuses the instance
+  if (!t.interface) {
+    // keepalived 2.2.7 wants an interface even for unicast (measured: -t exit 5, exit 2 at start)
     c.global(`(${t.name}) Unknown interface!`, 'semantic', 'error', where, 'interface');
+    c.permanent();
     return undefined;
+  }
+  if (t.unicastPeers.length === 0) {
+    // measured (2.2.7): unicast settings without a peer are reset, and the instance is multicast
+    let unicastTtl = t.unicastTtl;
+    if (unicastTtl !== undefined) {
+      c.global(`(${t.name}): Cannot use unicast_ttl without unicast peers - resetting`, 'semantic', 'warning', { file: t.file, line: t.node.endLine }, 'unicast_ttl');
+      unicastTtl = undefined;
+    }
+    t.unicastTtl = unicastTtl;
+    if (t.set.has('unicast_src_ip') || t.checkUnicastSrc || t.unicastPeerSeen) {
+      c.global(`(${t.name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`, 'semantic', 'warning', where, 'unicast_peer');
+    }
   }
   for (const p of t.unicastPeers) {
     if (p.family === family) continue;
@@ -1030,7 +1170,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     virtualIpAddressesExcluded: t.virtualIpAddressesExcluded,
     virtualRoutes,
     virtualRules: t.virtualRules,
-    promoteSecondaries: t.promoteSecondaries,
+    promoteSecondaries,
     ...(t.notifyMaster ? { notifyMaster: t.notifyMaster } : {}),
     ...(t.notifyBackup ? { notifyBackup: t.notifyBackup } : {}),
     ...(t.notifyFault ? { notifyFault: t.notifyFault } : {}),

@@ -6,7 +6,8 @@
  * the exit code keepalived 2.2.7 returns for the same file (the CLI owns that mapping).
  */
 export type DiagnosticCategory =
-  | 'file-not-found' // the main file or a strict include is missing
+  | 'file-not-found' // the main file or an include is missing
+  | 'include-missing' // includem/includew/includeb/includea found no file (2.2.7 -t: exit 6)
   | 'unknown-keyword' // keyword not known in this block (warned and skipped, as keepalived does)
   | 'syntax' // unmatched braces or quotes, missing '{', stray '}'
   | 'missing-parameter' // keyword without its required argument(s)
@@ -30,6 +31,11 @@ export interface Diagnostic {
   /** the keyword the problem is about, when there is one */
   readonly keyword?: string;
   readonly message: string;
+  /**
+   * keepalived 2.2.7 stops at start on this one (its VRRP process exits with a permanent
+   * configuration error, exit 2), although `-t` counts it with the ordinary errors (exit 5)
+   */
+  readonly permanent?: true;
 }
 
 /** "file:line:column: severity: [keyword] message" (line/column left out when 0). */

@@ -4,11 +4,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildConfig } from './build.js';
+import { buildConfig, ConfigBuilder } from './build.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { KeepalivedConfig } from './model.js';
 import { preprocess } from './preprocess.js';
-import { buildTree } from './tree.js';
+import { TreeBuilder } from './tree.js';
 import { Ctx, pushAll } from './values.js';
 
 export interface ParseOptions {
@@ -57,20 +57,27 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
   let files: string[] = [];
   let config: KeepalivedConfig;
   try {
-    const pre = preprocess(file, text, {
-      configId: opts.configId ?? defaultConfigId(),
-      readFile: opts.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8')),
-      ...(opts.glob ? { glob: opts.glob } : {}),
-    });
-    files = pre.files;
-    pushAll(diagnostics, pre.diagnostics);
-    const tree = buildTree(pre.lines, diagnostics);
-    config = buildConfig(tree, ctx, {
+    // the tree grows as lines are read and each complete top-level block goes straight into the
+    // model: a large file's tokens and block tree are never all held at once
+    const treeDiags: Diagnostic[] = [];
+    const model = new ConfigBuilder(ctx, {
       ...(opts.interfaceExists ? { interfaceExists: opts.interfaceExists } : {}),
       ...(opts.fileExists ? { fileExists: opts.fileExists } : {}),
       ...(opts.searchPath !== undefined ? { searchPath: opts.searchPath } : {}),
       ...(opts.userExists ? { userExists: opts.userExists } : {}),
     });
+    const builder = new TreeBuilder(treeDiags, (n) => model.take(n));
+    const pre = preprocess(file, text, {
+      configId: opts.configId ?? defaultConfigId(),
+      readFile: opts.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8')),
+      ...(opts.glob ? { glob: opts.glob } : {}),
+      onLine: (l) => builder.push(l),
+    });
+    files = pre.files;
+    pushAll(diagnostics, pre.diagnostics);
+    builder.finish();
+    pushAll(diagnostics, treeDiags);
+    config = model.finish();
   } catch (e) {
     // defensive: the parser is written not to throw; if it does, report rather than crash
     diagnostics.push({ severity: 'error', category: 'fatal', file, line: 0, column: 0, message: `internal parser error: ${e instanceof Error ? `${e.message} ${(e.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ')}` : String(e)}` });
@@ -105,4 +112,5 @@ function sortDiagnostics(ds: Diagnostic[], files: string[]): Diagnostic[] {
 
 export * from './model.js';
 export * from './diagnostics.js';
+export * from './verdict.js';
 export type { ConfigNode } from './tree.js';

@@ -18,6 +18,43 @@ export interface SrcLine {
   /** origin/column used for an empty line or for positions past the end */
   readonly endOrigin: Origin;
   readonly endCol: number;
+  /**
+   * set when every character comes from endOrigin at consecutive columns starting here: such a
+   * line keeps no per-character arrays (origins/cols are built only when asked for), which is
+   * most lines of a file and most of the parser's memory on large ones
+   */
+  readonly plainCol?: number;
+}
+
+class PlainLine implements SrcLine {
+  readonly endCol: number;
+  constructor(
+    readonly text: string,
+    readonly endOrigin: Origin,
+    readonly plainCol: number,
+  ) {
+    this.endCol = plainCol + text.length;
+  }
+  get origins(): readonly Origin[] {
+    return new Array<Origin>(this.text.length).fill(this.endOrigin);
+  }
+  get cols(): readonly number[] {
+    const c = new Array<number>(this.text.length);
+    for (let i = 0; i < c.length; i++) c[i] = this.plainCol + i;
+    return c;
+  }
+}
+
+/** Where character k of s came from (k may be past the end: the line's end position). */
+export function originAt(s: SrcLine, k: number): Origin {
+  if (s.plainCol !== undefined || k >= s.text.length) return s.endOrigin;
+  return s.origins[k]!;
+}
+
+/** The 1-based column of character k of s (past the end: the line's end column). */
+export function colAt(s: SrcLine, k: number): number {
+  if (k >= s.text.length) return s.endCol;
+  return s.plainCol !== undefined ? s.plainCol + k : s.cols[k]!;
 }
 
 export interface Token {
@@ -37,15 +74,13 @@ export interface LexError {
 }
 
 export function srcLineFromText(text: string, origin: Origin, firstCol = 1): SrcLine {
-  const origins: Origin[] = new Array<Origin>(text.length).fill(origin);
-  const cols: number[] = new Array<number>(text.length);
-  for (let i = 0; i < text.length; i++) cols[i] = firstCol + i;
-  return { text, origins, cols, endOrigin: origin, endCol: firstCol + text.length };
+  return new PlainLine(text, origin, firstCol);
 }
 
 export function sliceSrc(s: SrcLine, start: number, end = s.text.length): SrcLine {
   const st = Math.max(0, Math.min(start, s.text.length));
   const en = Math.max(st, Math.min(end, s.text.length));
+  if (s.plainCol !== undefined) return new PlainLine(s.text.slice(st, en), s.endOrigin, s.plainCol + st);
   const endOrigin = en < s.text.length ? s.origins[en]! : s.endOrigin;
   const endCol = en < s.text.length ? s.cols[en]! : s.endCol;
   return {
@@ -65,8 +100,8 @@ export function concatSrc(parts: readonly SrcLine[]): SrcLine {
   for (const p of parts) {
     text += p.text;
     for (let i = 0; i < p.text.length; i++) {
-      origins.push(p.origins[i]!);
-      cols.push(p.cols[i]!);
+      origins.push(originAt(p, i));
+      cols.push(colAt(p, i));
     }
   }
   const last = parts[parts.length - 1]!;
@@ -105,6 +140,8 @@ export function isSpace(c: number): boolean {
  * keepalived lets comments start anywhere on a line.
  */
 export function commentStart(text: string): number {
+  // most lines have neither a comment nor a quote: native searches answer that at once
+  if (text.indexOf('#') < 0 && text.indexOf('!') < 0) return text.length;
   let quote = '';
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
@@ -138,10 +175,10 @@ export function tokenize(s: SrcLine, errors: LexError[]): Token[] {
   const t = s.text;
   const n = t.length;
   let i = 0;
-  const posOf = (k: number): { file: string; line: number; column: number } =>
-    k < n
-      ? { file: s.origins[k]!.file, line: s.origins[k]!.line, column: s.cols[k]! }
-      : { file: s.endOrigin.file, line: s.endOrigin.line, column: s.endCol };
+  const posOf = (k: number): { file: string; line: number; column: number } => {
+    const o = originAt(s, k);
+    return { file: o.file, line: o.line, column: colAt(s, k) };
+  };
   while (i < n) {
     while (i < n && isSpace(t.charCodeAt(i))) i++;
     if (i >= n) break;
@@ -150,6 +187,20 @@ export function tokenize(s: SrcLine, errors: LexError[]): Token[] {
     if (t[i] === '{' || t[i] === '}') {
       out.push({ text: t[i]!, quoted: false, ...posOf(i) });
       i++;
+      continue;
+    }
+    // the common word (no quote, no escape, no brace) is a slice of the line: building it one
+    // character at a time made most of a large file's garbage
+    let j = i;
+    while (j < n) {
+      const c = t.charCodeAt(j);
+      if (isSpace(c) || c === 34 || c === 39 || c === 123 || c === 125) break; // " ' { }
+      j++;
+    }
+    if (j === n || isSpace(t.charCodeAt(j))) {
+      const o = originAt(s, start);
+      out.push({ text: t.slice(start, j), quoted: false, file: o.file, line: o.line, column: colAt(s, start) });
+      i = j;
       continue;
     }
     let word = '';

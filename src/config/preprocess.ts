@@ -15,8 +15,10 @@ import {
   type SrcLine,
   type Token,
   commentStart,
+  colAt,
   concatSrc,
   isSpace,
+  originAt,
   sliceSrc,
   srcAt,
   srcLineFromText,
@@ -31,6 +33,11 @@ export interface PreprocessOptions {
   configId: string;
   readFile: (path: string) => string;
   glob?: (pattern: string) => string[];
+  /**
+   * receives each logical line as soon as it is read (the block tree is built as the file is
+   * read, so that a large file's tokens are never all held at once); lines is then empty
+   */
+  onLine?: (line: LogicalLine) => void;
 }
 
 /** One logical line ready for the block builder. */
@@ -75,6 +82,19 @@ export function preprocess(mainFile: string, text: string | undefined, opts: Pre
   const p = new Preprocessor(opts);
   p.run(mainFile, text);
   return { lines: p.out, diagnostics: p.diags, files: p.files };
+}
+
+/** Whether the text ends in '\\' followed only by blanks (a continued line). */
+function endsWithBackslash(t: string): boolean {
+  let e = t.length - 1;
+  while (e >= 0 && isSpace(t.charCodeAt(e))) e--;
+  return e >= 0 && t.charCodeAt(e) === 92;
+}
+
+function firstNonBlank(t: string): string {
+  let k = 0;
+  while (k < t.length && isSpace(t.charCodeAt(k))) k++;
+  return t[k] ?? '';
 }
 
 class Preprocessor {
@@ -129,34 +149,38 @@ class Preprocessor {
         const lineNo = i + 1;
         let line = this.physical(file, phys, i);
         i++;
-        // multi-line definition: "$NAME= \" then lines ending in '\'
-        const defHead = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)\\\s*$/.exec(line.text);
-        if (defHead) {
+        // multi-line definition: "$NAME= \" then lines ending in '\'. Measured (2.2.7): a line
+        // continues when it ends in '\' before or after its comment is cut ("a \ # c" and
+        // "a # c \" both go on); a blank or comment-only line without one ends the definition.
+        const rawCont = (k: number): boolean => endsWithBackslash(phys[k]!);
+        const defHead = firstNonBlank(line.text) === '$' ? /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.text) : null;
+        const headCont = defHead ? /\\\s*$/.exec(line.text) : null;
+        if (defHead && (headCont || rawCont(i - 1))) {
           const name = defHead[1]!;
           const lines: SrcLine[] = [];
           const eq = line.text.indexOf('=');
-          const first = trimEndSrc(sliceSrc(line, eq + 1, line.text.lastIndexOf('\\')));
+          const first = trimEndSrc(sliceSrc(line, eq + 1, headCont ? headCont.index : line.text.length));
           if (first.text.trim() !== '') lines.push(trimStartSrc(first));
           while (i < phys.length) {
             const l = this.physical(file, phys, i);
+            const goesOn = rawCont(i);
             i++;
-            if (l.text.trim() === '') continue; // blank lines inside a definition are ignored
             const m = /\\\s*$/.exec(l.text);
             if (m) {
               lines.push(trimEndSrc(sliceSrc(l, 0, m.index)));
-            } else {
-              lines.push(trimEndSrc(l));
-              break;
+              continue;
             }
+            if (l.text.trim() !== '') lines.push(trimEndSrc(l));
+            if (!goesOn) break;
           }
           this.defs.set(name, { lines });
           continue;
         }
         // line continuation
         let guard = 0;
-        while (/\\\s*$/.test(line.text) && i < phys.length && guard++ < 100_000) {
+        while (endsWithBackslash(line.text) && i < phys.length && guard++ < 100_000) {
           const cut = line.text.lastIndexOf('\\');
-          line = concatSrc([sliceSrc(line, 0, cut), srcAt(' ', { file, line: lineNo }, line.cols[cut] ?? 1), this.physical(file, phys, i)]);
+          line = concatSrc([sliceSrc(line, 0, cut), srcAt(' ', { file, line: lineNo }, colAt(line, cut)), this.physical(file, phys, i)]);
           i++;
         }
         const trimmed = trimStartSrc(line);
@@ -168,7 +192,7 @@ class Preprocessor {
           this.include(firstWord, trimmed, depth);
           continue;
         }
-        if (firstWord === 'include_check') this.setIncludeCheck(trimmed);
+        // include_check is not in 2.2.7: it warns "Unknown keyword" (schema) and changes nothing
         this.processLine(trimmed, 0);
       }
     } finally {
@@ -191,45 +215,9 @@ class Preprocessor {
     return this.outputCount > LIMITS.maxOutputLines;
   }
 
-  private setIncludeCheck(line: SrcLine): void {
-    const words = line.text.split(/[ \t\r\n\v\f]+/).filter((w) => w !== '').slice(1);
-    if (words.length === 0) {
-      this.includeCheck = { ...ALL_CHECKS };
-      return;
-    }
-    for (const w0 of words) {
-      let w = w0;
-      let on = true;
-      if (w.startsWith('+')) w = w.slice(1);
-      else if (w.startsWith('-')) {
-        on = false;
-        w = w.slice(1);
-      }
-      switch (w) {
-        case 'readable':
-          this.includeCheck.readable = on;
-          break;
-        case 'match':
-          this.includeCheck.match = on;
-          if (on) this.includeCheck.readable = true;
-          break;
-        case 'wildcard_match':
-          this.includeCheck.wildcardMatch = on;
-          if (on) this.includeCheck.readable = true;
-          break;
-        case 'brace_match':
-          this.includeCheck.braceMatch = on;
-          if (on) this.includeCheck.readable = true;
-          break;
-        default:
-          this.diag('error', 'invalid-value', line.origins[0]!.file, line.origins[0]!.line, line.cols[0]!, `Unknown include_check option '${w0}'`, 'include_check');
-      }
-    }
-  }
-
   private include(word: string, line: SrcLine, depth: number): void {
-    const origin = line.origins[0]!;
-    const col = line.cols[0]!;
+    const origin = originAt(line, 0);
+    const col = colAt(line, 0);
     // file names are split on whitespace only: braces belong to the pattern
     const toks = splitWords(line).slice(1);
     if (toks.length === 0) {
@@ -271,19 +259,16 @@ class Preprocessor {
         } catch {
           found = [];
         }
-        if (found.length === 0) {
-          if (alternatives.length > 1) someBraceMissing = true;
-          if (!hasWild) {
-            const sev: Severity = check.match ? 'error' : 'warning';
-            if (alternatives.length === 1 || !check.braceMatch)
-              this.diag(sev, 'file-not-found', tok.file, tok.line, tok.column, `Config files missing '${alt}'.`, word);
-          } else if (check.wildcardMatch) {
-            this.diag('error', 'file-not-found', tok.file, tok.line, tok.column, `No config files matched '${alt}'.`, word);
-          }
-        }
+        if (found.length === 0 && alternatives.length > 1) someBraceMissing = true;
         pushAll(matched, found.sort());
       }
-      if (someBraceMissing && check.braceMatch) {
+      if (matched.length === 0) {
+        // measured (2.2.7): a pattern that gives no file at all is "Config files missing", a
+        // warning for include/includer (exit 0) and an error for the checking variants (exit 6)
+        // (includeb checks braces only: a plain missing file is a warning there)
+        const strict = check.match || check.wildcardMatch || (check.braceMatch && alternatives.length > 1);
+        this.diag(strict ? 'error' : 'warning', strict ? 'include-missing' : 'file-not-found', tok.file, tok.line, tok.column, `Config files missing '${pattern}'.`, word);
+      } else if (someBraceMissing && check.braceMatch) {
         this.diag('error', 'file-not-found', tok.file, tok.line, tok.column, `Some config files missing: "${pattern}".`, word);
       }
       for (const f of matched) {
@@ -316,15 +301,15 @@ class Preprocessor {
     if (this.stopped()) {
       if (!this.limitReported) {
         this.limitReported = true;
-        const o = line0.origins[0] ?? line0.endOrigin;
+        const o = line0.text.length > 0 ? originAt(line0, 0) : line0.endOrigin;
         this.diag('error', 'fatal', o.file, o.line, 0, `configuration expands to more than ${LIMITS.maxOutputLines} lines - rest ignored`);
       }
       return;
     }
     const line = trimStartSrc(line0);
     if (line.text === '') return;
-    const o = line.origins[0]!;
-    const col = line.cols[0]!;
+    const o = originAt(line, 0);
+    const col = colAt(line, 0);
     if (depth > LIMITS.lineDepth) {
       this.diag('error', 'syntax', o.file, o.line, col, `parameter/sequence expansion nested deeper than ${LIMITS.lineDepth} - line ignored`);
       return;
@@ -352,7 +337,8 @@ class Preprocessor {
     }
     // ~SEQ / ~SEQx / ~LST loops
     if (t[0] === '~') {
-      const m = /^~(SEQx|SEQ|LST)\(/.exec(t);
+      // keepalived accepts blanks before the '(' ("~SEQ ( IF , 0 , 1 )")
+      const m = /^~(SEQx|SEQ|LST)\s*\(/.exec(t);
       if (m) {
         this.loop(m[1] as 'SEQ' | 'SEQx' | 'LST', line, m[0].length, depth);
         return;
@@ -360,21 +346,29 @@ class Preprocessor {
     }
     const sub = this.substitute(line);
     if (sub.changed) {
-      for (const l of sub.lines) this.processLine(l, depth + 1);
+      // keepalived splits words after substitution and stops at a '#' or '!' outside quotes, so
+      // one that ${_HASH} / ${_BANG} or a definition brought in starts a comment (measured:
+      // "${_HASH} x" is ignored, "foo${_HASH} bar" is the keyword 'foo'); the file's own
+      // comments are already gone
+      for (const l of sub.lines) {
+        const cut = commentStart(l.text);
+        this.processLine(cut < l.text.length ? sliceSrc(l, 0, cut) : l, depth + 1);
+      }
       return;
     }
     const lexErrs: { file: string; line: number; column: number; message: string }[] = [];
     const toks = tokenize(line, lexErrs);
     for (const e of lexErrs) this.diag('error', 'syntax', e.file, e.line, e.column, e.message);
     if (toks.length > 0) {
-      this.out.push(toks);
+      if (this.opts.onLine) this.opts.onLine(toks);
+      else this.out.push(toks);
       this.outputCount++;
     }
   }
 
   private loop(kind: 'SEQ' | 'SEQx' | 'LST', line: SrcLine, argStart: number, depth: number): void {
-    const o = line.origins[0]!;
-    const col = line.cols[0]!;
+    const o = originAt(line, 0);
+    const col = colAt(line, 0);
     // find the matching ')'
     let level = 0;
     let close = -1;
@@ -396,11 +390,12 @@ class Preprocessor {
       return;
     }
     // parameters in the header are substituted first
-    const headerSub = this.substitute(sliceSrc(line, argStart, close));
+    // (there "$START," counts: a ',' ends a parameter name as a blank does elsewhere)
+    const headerSub = this.substitute(sliceSrc(line, argStart, close), true);
     const header = headerSub.lines.map((l) => l.text).join(' ');
     const rest = sliceSrc(line, close + 1);
-    const restOrigin = rest.origins[0] ?? o;
-    const restCol = rest.cols[0] ?? col;
+    const restOrigin = rest.text.length > 0 ? originAt(rest, 0) : o;
+    const restCol = rest.text.length > 0 ? colAt(rest, 0) : col;
     const iterations: Array<Array<[string, string]>> = [];
     if (kind === 'LST') {
       const parsed = parseLst(header);
@@ -475,7 +470,7 @@ class Preprocessor {
   }
 
   /** One pass of recursive parameter substitution. Multi-line values split the line. */
-  private substitute(line: SrcLine): { changed: boolean; lines: SrcLine[] } {
+  private substitute(line: SrcLine, loopHeader = false): { changed: boolean; lines: SrcLine[] } {
     let cur = line;
     let changed = false;
     let count = 0;
@@ -506,7 +501,7 @@ class Preprocessor {
         if (m) {
           const e = k + 1 + m[0].length;
           // "$NAME" only when followed by whitespace or the end of the line
-          if (e === t.length || isSpace(t.charCodeAt(e))) {
+          if (e === t.length || isSpace(t.charCodeAt(e)) || (loopHeader && t[e] === ',')) {
             name = m[0];
             end = e;
           }
@@ -516,8 +511,8 @@ class Preprocessor {
         i = k + 1;
         continue;
       }
-      const origin = cur.origins[k]!;
-      const col = cur.cols[k]!;
+      const origin = originAt(cur, k);
+      const col = colAt(cur, k);
       const value = this.lookup(name, args, origin, col);
       if (value === undefined) {
         i = end;
@@ -584,8 +579,8 @@ function splitWords(line: SrcLine): { text: string; file: string; line: number; 
   const re = /[^ \t\r\n\v\f]+/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(line.text)) !== null) {
-    const o = line.origins[m.index]!;
-    out.push({ text: m[0].replace(/^["']|["']$/g, ''), file: o.file, line: o.line, column: line.cols[m.index]! });
+    const o = originAt(line, m.index);
+    out.push({ text: m[0].replace(/^["']|["']$/g, ''), file: o.file, line: o.line, column: colAt(line, m.index) });
   }
   return out;
 }

@@ -298,6 +298,11 @@ export function parseVipEntry(n: ConfigNode, c: Ctx, isStatic: boolean): Virtual
   return v;
 }
 
+// ip-route options (each with one value, "lock" aside) that keepalived 2.2.7's route parser knows
+const ROUTE_OPTIONS = new Set(['tos', 'dsfield', 'protocol', 'proto', 'scope', 'mtu', 'hoplimit', 'advmss', 'rtt',
+  'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'realms', 'rto_min', 'initcwnd', 'initrwnd', 'features',
+  'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'vrf', 'expires', 'encap', 'weight',
+  'lock', 'src']);
 const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'throw', 'unreachable', 'prohibit', 'blackhole', 'nat']);
 
 export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
@@ -305,6 +310,7 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
   const r: Mutable<RouteSpec> = { file: n.file, line: n.line, family: 'inet', type: 'unicast', noTrack: false, options: {}, raw: words };
   const opts: Record<string, string> = {};
   let forced6 = false;
+  let inNexthop = false;
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const next = (): string | undefined => {
@@ -340,6 +346,12 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
       case 'via':
       case 'gw': {
         if (w === 'gw') c.report(n, `"gw" for routes is deprecated. Please use "via"`, 'semantic', 'warning');
+        // ip-route's "via [inet|inet6] ADDR": keepalived accepts the family word before the gateway
+        const fam = words[i + 1];
+        if (fam === 'inet' || fam === 'inet6') {
+          i++;
+          if (fam === 'inet6') forced6 = true;
+        }
         const a = addrOf(next());
         if (a) r.via = a;
         break;
@@ -384,15 +396,28 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
       case 'pervasive':
         opts[w] = '';
         break;
+      case 'nexthop':
+        // nexthop groups ("nexthop via A dev X weight 1 nexthop ...") are kept raw from here on
+        inNexthop = true;
+        opts[w] = words.slice(i + 1).join(' ');
+        i = words.length;
+        break;
       default: {
         if (r.destination === undefined && (parseIpAddress(w) || w === 'default')) {
           r.destination = w === 'default' ? { family: 'inet', address: '0.0.0.0', prefixLength: 0 } : parseIpAddress(w)!;
           break;
         }
+        if (!inNexthop && !ROUTE_OPTIONS.has(w)) {
+          // keepalived 2.2.7 logs "unknown route keyword X" and skips the whole route (exit 5)
+          c.report(n, `unknown route keyword ${w}`, 'invalid-value');
+          return undefined;
+        }
         // remaining ip-route options take one value ("ssthresh lock 107": the rest is kept raw)
-        const x = words[i + 1];
-        opts[w] = x ?? '';
+        let x = words[i + 1];
         if (x !== undefined) i++;
+        // metrics may be locked: "mtu lock 1000"
+        if (x === 'lock' && words[i + 1] !== undefined) x = `lock ${words[++i]!}`;
+        opts[w] = x ?? '';
       }
     }
   }
@@ -461,9 +486,11 @@ export function parseRuleEntry(n: ConfigNode, c: Ctx): RuleSpec | undefined {
         opts[w] = '';
         break;
       default: {
-        const x = words[i + 1];
-        opts[w] = x ?? '';
+        let x = words[i + 1];
         if (x !== undefined) i++;
+        // metrics may be locked: "mtu lock 1000"
+        if (x === 'lock' && words[i + 1] !== undefined) x = `lock ${words[++i]!}`;
+        opts[w] = x ?? '';
       }
     }
   }
@@ -664,6 +691,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
       else v.interfaceName = a;
     }
     t.useVmac = v;
+    t.set.set(n.keyword, n);
   },
   use_vmac_addr: setBool('useVmacAddr', true),
   vmac_xmit_base: setBool('vmacXmitBase', true),
@@ -694,6 +722,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   unicast_src_ip: (n, t, c) => {
     const a = c.addr(n, 0, false);
     if (a) t.sourceIp = a;
+    t.set.set(n.keyword, n);
   },
   mcast_dst_ip: (n, t, c) => {
     const a = c.addr(n, 0, false);
@@ -931,7 +960,8 @@ export const VRRP_TRACK_PROCESS: Table<TrackProcessDraft> = {
     p.parameters = n.args.slice(1);
   },
   param_match: (n, p, c) => {
-    const s = c.need(n, 0);
+    // measured (2.2.7): param_match alone is accepted without a word (exact matching stays)
+    const s = n.args[0];
     if (s === 'initial' || s === 'partial') p.paramMatch = s;
     else if (s !== undefined) c.report(n, `unknown param_match '${s}'`, 'invalid-value');
   },
@@ -1022,13 +1052,16 @@ export const VRRP_SYNC_GROUP: Table<SyncDraft> = {
 // ---------------------------------------------------------------- garp_group, track_group, bfd
 
 export const GARP_GROUP: Table<{ -readonly [K in keyof GarpGroup]: GarpGroup[K] extends readonly (infer U)[] ? U[] : GarpGroup[K] }> = {
+  // measured (2.2.7): [0, 2147.483647] s, anything larger "garp_group gna_interval 'X' invalid"
   garp_interval: (n, g, c) => {
-    const v = c.timerMs(n, 0, 0, 86400);
+    const v = c.timerMs(n, 0, 0, 2147.483647);
     if (v !== undefined) g.garpIntervalMs = v;
+    else if (n.args[0] !== undefined) c.report(n, `garp_group garp_interval '${n.args[0]}' invalid`, 'invalid-value');
   },
   gna_interval: (n, g, c) => {
-    const v = c.timerMs(n, 0, 0, 86400);
+    const v = c.timerMs(n, 0, 0, 2147.483647);
     if (v !== undefined) g.gnaIntervalMs = v;
+    else if (n.args[0] !== undefined) c.report(n, `garp_group gna_interval '${n.args[0]}' invalid`, 'invalid-value');
   },
   interface: (n, g, c) => {
     const s = c.need(n, 0);
@@ -1112,13 +1145,24 @@ const CHECKER_SPECIFIC: Record<string, readonly string[]> = {
 // nb_get_retry: only HTTP_GET/SSL_GET still take it (deprecated); 2.2.7 calls it unknown elsewhere
 const CHECKER_COMMON = ['connect_ip', 'connect_port', 'bindto', 'bind_port', 'bind_if', 'connect_timeout', 'retry', 'delay_before_retry', 'warmup', 'delay_loop', 'fwmark', 'log_all_failures', 'alpha', 'omega', 'weight', 'dynamic'];
 
+// keywords each checker type takes, built once per type (files with 30,000 checkers exist)
+const checkerKeywordSets = new Map<string, ReadonlySet<string>>();
+function checkerKeywords(type: string): ReadonlySet<string> {
+  let set = checkerKeywordSets.get(type);
+  if (!set) {
+    const own = type === 'BFD_CHECK' || type === 'FILE_CHECK';
+    set = new Set([...(own ? ['weight'] : CHECKER_COMMON), ...(CHECKER_SPECIFIC[type] ?? [])]);
+    checkerKeywordSets.set(type, set);
+  }
+  return set;
+}
+
 function parseChecker(n: ConfigNode, c: Ctx): Checker {
   const ck: Mutable<Checker> = { type: n.keyword, file: n.file, line: n.line, connectTimeoutMs: 5000, retry: 1, delayBeforeRetryMs: 1000, urls: [], miscDynamic: false, options: {} };
   if (n.keyword === 'MISC_CHECK') ck.retry = 0;
   const opts: Record<string, string> = {};
   let miscNode: ConfigNode | undefined;
-  const allowed = new Set([...(n.keyword === 'BFD_CHECK' || n.keyword === 'FILE_CHECK' ? [] : CHECKER_COMMON), ...(CHECKER_SPECIFIC[n.keyword] ?? [])]);
-  if (n.keyword === 'BFD_CHECK' || n.keyword === 'FILE_CHECK') allowed.add('weight');
+  const allowed = checkerKeywords(n.keyword);
   for (const e of n.children ?? []) {
     if (!allowed.has(e.keyword)) {
       c.report(e, `Unknown keyword '${e.keyword}'`, 'unknown-keyword', 'warning');
@@ -1278,7 +1322,7 @@ const REAL_SERVER: Table<Mutable<RealServer>> = {
 };
 
 const VS_SIMPLE = [
-  'alpha', 'omega', 'ops', 'persistence_engine', 'sorry_server_inhibit', 'sorry_server_lvs_method', 'smtp_alert',
+  'alpha', 'omega', 'ops', 'persistence_engine', 'smtp_alert',
   'ip_family', 'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'inhibit_on_failure', 'mh-port', 'mh-fallback', 'sh-port', 'sh-fallback',
   'flag-1', 'flag-2', 'flag-3', 'nftables_ipvs', 'snmp_name',
 ];
@@ -1292,7 +1336,8 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
   lvs_method: (n, v, c) => lvsMethod(n, v, c),
   lb_kind: (n, v, c) => lvsMethod(n, v, c),
   protocol: (n, v, c) => {
-    const s = c.need(n, 0);
+    // keepalived compares the protocol name without regard to case ("protocol tcp")
+    const s = c.need(n, 0)?.toUpperCase();
     if (s === 'TCP' || s === 'UDP' || s === 'SCTP') v.protocol = s;
     else if (s !== undefined) c.report(n, `Unknown protocol ${s} - ignoring`, 'invalid-value');
   },
@@ -1345,6 +1390,15 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
       }) as Handler<Mutable<VirtualServer>>,
     ]),
   ),
+  // both apply to the sorry_server given before them (measured, 2.2.7: otherwise ignored, exit 5)
+  sorry_server_inhibit: (n, v, c) => {
+    if (!v.sorryServer) return c.report(n, 'Ignoring sorry_server inhibit used before or without sorry_server', 'semantic', 'warning');
+    (v.options as Record<string, string>)[n.keyword] = n.args.join(' ');
+  },
+  sorry_server_lvs_method: (n, v, c) => {
+    if (!v.sorryServer) return c.report(n, 'sorry_server forwarding used without sorry_server', 'semantic', 'warning');
+    (v.options as Record<string, string>)[n.keyword] = n.args.join(' ');
+  },
 };
 
 /** IPVS schedulers keepalived 2.2.7 knows (case-sensitive; measured: "RR", "foo" are refused) */

@@ -29,20 +29,42 @@ interface MutableNode {
   line: number;
   column: number;
   endLine: number;
-  /** where the '{' was: unclosed blocks are reported at the line that opened them */
-  openTok?: Token;
 }
 
 const isOpen = (t: Token): boolean => !t.quoted && t.text === '{';
 const isClose = (t: Token): boolean => !t.quoted && t.text === '}';
 
 export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): ConfigNode[] {
-  const root: MutableNode[] = [];
-  const stack: MutableNode[] = [];
-  const container = (): MutableNode[] => (stack.length > 0 ? stack[stack.length - 1]!.children! : root);
-  let last: MutableNode | undefined; // last statement without block, may receive a '{' on the next line
+  const b = new TreeBuilder(diags);
+  for (const toks of lines) b.push(toks);
+  return b.finish();
+}
 
-  for (const toks of lines) {
+/** The block tree built one logical line at a time (push), then finish() for the roots. */
+export class TreeBuilder {
+  private readonly root: MutableNode[] = [];
+  private readonly stack: MutableNode[] = [];
+  private last: MutableNode | undefined; // last statement without block, may receive a '{' on the next line
+  // blocks closed by a '}' that starts its line less indented than the block's keyword: when
+  // some block is left open at the end, the first of these is where a '}' is most likely missing
+  private readonly misfits: { node: MutableNode; close: Token }[] = [];
+
+  /** the last top-level node: handed to onTop once the next one starts (or at finish) */
+  private pendingTop: MutableNode | undefined;
+
+  /**
+   * onTop: when given, each complete top-level node goes there (in order) instead of being kept
+   * (a top-level statement is complete once the next one starts: its '{' may be on the next line)
+   */
+  constructor(
+    private readonly diags: Diagnostic[],
+    private readonly onTop?: (n: ConfigNode) => void,
+  ) {}
+
+  push(toks: LogicalLine): void {
+    const { stack, diags, misfits } = this;
+    const container = (): MutableNode[] => (stack.length > 0 ? stack[stack.length - 1]!.children! : this.root);
+    let last = this.last;
     let i = 0;
     while (i < toks.length) {
       const t = toks[i]!;
@@ -50,7 +72,6 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
         if (last && !last.children && i === 0) {
           // '{' on the line after its keyword
           last.children = [];
-          last.openTok = t;
           stack.push(last);
           last = undefined;
         } else {
@@ -65,6 +86,7 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
           diags.push({ severity: 'error', category: 'syntax', file: t.file, line: t.line, column: t.column, message: `Extra '}' found` });
         } else {
           open.endLine = t.line;
+          if (i === 0 && t.file === open.file && t.column < open.column) misfits.push({ node: open, close: t });
         }
         last = undefined;
         i++;
@@ -78,10 +100,12 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
         node.argColumns.push(toks[i]!.column);
         i++;
       }
-      container().push(node);
+      if (stack.length === 0 && this.onTop) {
+        if (this.pendingTop) this.onTop(this.pendingTop as ConfigNode);
+        this.pendingTop = node;
+      } else container().push(node);
       if (i < toks.length && isOpen(toks[i]!)) {
         node.children = [];
-        node.openTok = toks[i]!;
         stack.push(node);
         i++;
         last = undefined;
@@ -89,17 +113,43 @@ export function buildTree(lines: readonly LogicalLine[], diags: Diagnostic[]): C
         last = node;
       }
     }
+    this.last = last;
   }
-  for (const open of stack) {
-    diags.push({
-      severity: 'error',
-      category: 'syntax',
-      file: open.file,
-      line: open.line,
-      column: open.column,
-      keyword: open.keyword,
-      message: `There are ${stack.length} missing '}'s or extra '{'s: '{' opened here for '${open.keyword}' is never closed`,
-    });
+
+  finish(): ConfigNode[] {
+    const { stack, diags } = this;
+    if (this.pendingTop && this.onTop) this.onTop(this.pendingTop as ConfigNode);
+    this.pendingTop = undefined;
+    for (const open of stack) {
+      diags.push({
+        severity: 'error',
+        category: 'syntax',
+        file: open.file,
+        line: open.line,
+        column: open.column,
+        keyword: open.keyword,
+        message: `There are ${stack.length} missing '}'s or extra '{'s: '{' opened here for '${open.keyword}' is never closed`,
+      });
+    }
+    const misfit = stack.length > 0 ? this.misfits[0] : undefined;
+    if (misfit) {
+      // keepalived only counts the braces; name the inner block and where its contents stopped
+      // making sense: the first line indented less than the block's first line
+      const { node, close } = misfit;
+      const kids = (node.children ?? []).filter((k) => k.file === node.file);
+      const drop = kids.find((k) => k.column < kids[0]!.column);
+      const stopped = drop ? `its contents stop making sense at line ${drop.line} ('${drop.keyword}' is indented as the enclosing block's), and ` : '';
+      diags.push({
+        severity: 'error',
+        category: 'syntax',
+        file: node.file,
+        line: node.line,
+        column: node.column,
+        keyword: node.keyword,
+        message: `'{' opened here for '${node.keyword}' is probably never closed: ${stopped}the '}' at line ${close.line} closes it instead of the enclosing block`,
+      });
+      if (drop) diags.push({ severity: 'error', category: 'syntax', file: drop.file, line: drop.line, column: drop.column, keyword: drop.keyword, message: `'${drop.keyword}' read inside '${node.keyword}' (opened at line ${node.line}, never closed?)` });
+    }
+    return this.root as ConfigNode[];
   }
-  return root as ConfigNode[];
 }

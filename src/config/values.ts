@@ -8,6 +8,8 @@ import type { ConfigNode } from './tree.js';
 
 export class Ctx {
   readonly diags: Diagnostic[] = [];
+  /** global_defs dynamic_interfaces: a missing interface is not an error */
+  dynamicInterfaces = false;
   /** true once any script is configured (for the SECURITY VIOLATION check) */
   scriptsConfigured = false;
   /** preference given to virtual/static rules configured without one */
@@ -45,6 +47,15 @@ export class Ctx {
   global(message: string, category: DiagnosticCategory, severity: Severity, where?: { file: string; line: number }, keyword?: string): void {
     const d: Diagnostic = { severity, category, file: where?.file ?? '', line: where?.line ?? 0, column: 0, message };
     this.diags.push(keyword ? { ...d, keyword } : d);
+  }
+
+  /**
+   * Mark the last diagnostic as one that makes keepalived 2.2.7 stop at start ("permanent error
+   * CONFIG", exit 2): the daemon refuses such a file at start and on reload (see verdict.ts).
+   */
+  permanent(): void {
+    const d = this.diags.pop();
+    if (d) this.diags.push({ ...d, permanent: true });
   }
 
   /** argument idx is required */
@@ -142,7 +153,6 @@ export class Ctx {
     const user = node.args[idx + 1];
     if (runs) this.scriptRuns(s, user, node);
     const group = node.args[idx + 2];
-    if (node.args.length > idx + 3) this.report(node, `extra parameters after ${node.keyword} script ignored`, 'syntax', 'warning', idx + 3);
     return makeScript(s, user, group);
   }
 }

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { Logger } from 'pino';
-import { parseConfigFile } from '../config/index.js';
+import { judgeConfig, parseConfigFile, REFUSED_EXIT_CODE } from '../config/index.js';
 import { startOrphanReaper, type OrphanReaper } from '../track/reaper.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
 import { Daemon } from './daemon.js';
@@ -39,8 +39,8 @@ export interface DaemonOptions {
   notifyTimeoutS?: number;
 }
 
-/** Exit codes of the running daemon (keepalived's: 0 ok, 1 could not start, 3 bad config). */
-export const DaemonExit = { ok: 0, startFailed: 1, badConfig: 3 } as const;
+/** Exit codes of the running daemon (keepalived's: 0 ok, 1 could not start, 2 refused config). */
+export const DaemonExit = { ok: 0, startFailed: 1, badConfig: REFUSED_EXIT_CODE } as const;
 
 /**
  * One configuration diagnostic into the log. The parser's SECURITY VIOLATION warning is left to
@@ -80,9 +80,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const parsed = parseConfigFile(options.configFile, { configId: options.configId });
   for (const d of parsed.diagnostics) logDiagnostic(log, d);
-  if (parsed.diagnostics.some((d) => d.category === 'file-not-found' && d.line === 0) || parsed.diagnostics.some((d) => d.category === 'fatal')) {
-    log.fatal('cannot run with this configuration');
-    return DaemonExit.badConfig;
+  // the same judgement as a reload's (judgeConfig): what one refuses, the other refuses too
+  const verdict = judgeConfig(parsed.diagnostics);
+  if (!verdict.run) {
+    log.fatal(`${verdict.message}; not starting`);
+    return verdict.exitCode;
   }
 
   // Before any script runs: what notify/track scripts leave in the background is adopted by us
@@ -136,10 +138,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         const t0 = performance.now();
         log.info(`Reloading configuration (${why})`);
         const next = parseConfigFile(options.configFile, { configId: options.configId });
-        const errors = next.diagnostics.filter((d) => d.severity === 'error');
         for (const d of next.diagnostics) if (d.severity !== 'info') logDiagnostic(log, d);
-        if (errors.length > 0) {
-          log.error(`Reload aborted: ${errors.length} error(s) in the configuration; still running the previous one, unchanged`);
+        const verdict = judgeConfig(next.diagnostics);
+        if (!verdict.run) {
+          log.error(`Reload aborted: ${verdict.message}; still running the previous one, unchanged`);
           daemon.reloads.failed++;
           continue;
         }

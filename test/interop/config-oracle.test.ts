@@ -3,17 +3,20 @@
 // must return the same exit code; for the invalid corpus our diagnostics must name the line in
 // the file's "# expect-line: N" header. The lines keepalived names are compared with ours and the
 // differences reported (not asserted: keepalived also names lines of follow-on messages).
+// Fixtures whose header says "keepalived-start: N|runs" are also started with keepalived -n:
+// its outcome must match the header and our start verdict (judgeConfig) must match it too.
 // Both run in a private mount namespace chrooted into a copy of / where /scripts holds
 // conf/scripts/*.sh, so that the seed's scripts exist as on its nodes (keepalived -t disables a
 // missing script instead of reporting the script-security violation, exit 5 instead of 6).
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, waitFor } from '../helpers/netns.js';
+import { judgeConfig, parseConfigFile } from '../../src/config/index.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'src', 'cli.js');
@@ -182,6 +185,27 @@ describe('config oracle: keepalived -t vs keepalived-ts -t', { skip }, () => {
         await check(t);
         if (gap) t.diagnostic(`FIXED: ${name} now passes; remove it from test/fixtures/config/known-gaps.json`);
       });
+      // "keepalived-start: N|runs" in the header: what keepalived does when started on the file
+      // (N: it stops with exit N; runs: still running after 4 s), and our start verdict
+      // (judgeConfig, the one the daemon uses at start and on reload) must be the same
+      const start = (kind === 'invalid' || kind === 'valid') ? /keepalived-start: (\d+|runs)/.exec(readFileSync(file, 'utf8').split('\n', 1)[0] ?? '') : null;
+      if (start) {
+        test(`${name}: at start`, async () => {
+          const tmp = mkdtempSync(join(tmpdir(), 'kts-start-'));
+          try {
+            const t0 = Date.now();
+            const ka = await run(inNs(['keepalived', '-n', '-l', '-f', file, '-p', join(tmp, 'k.pid'), '-r', join(tmp, 'v.pid'), '-c', join(tmp, 'c.pid')]), 4000);
+            // stopped by the timeout's SIGTERM (keepalived then exits 0 or is reported as -1):
+            // it was still running
+            const kaVerdict = Date.now() - t0 >= 3900 ? 'runs' : String(ka.code);
+            assert.equal(kaVerdict, start[1], `keepalived at start now says ${kaVerdict}, the header ${start[1]}\n${ka.output}`);
+            const ours = judgeConfig(parseConfigFile(file, { interfaceExists: (n) => n === 'lo' || IFACES.includes(n) }).diagnostics);
+            assert.equal(ours.run ? 'runs' : String(ours.exitCode), start[1], ours.message);
+          } finally {
+            rmSync(tmp, { recursive: true, force: true });
+          }
+        });
+      }
     }
   }
 });

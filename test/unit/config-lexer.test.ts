@@ -74,9 +74,25 @@ test('unclosed block is reported at the line that OPENED it', () => {
   const diags: Diagnostic[] = [];
   tree('global_defs {\n router_id a\n}\nvrrp_instance X {\n  priority 1\n  virtual_ipaddress {\n 192.0.2.1\n}\n', diags);
   const d = diags.filter((x) => x.category === 'syntax');
-  assert.equal(d.length, 1);
+  assert.equal(d.length, 2);
   assert.equal(d[0]!.line, 4);
   assert.match(d[0]!.message, /never closed/);
+  // the inner block whose '}' went to the outer one is named too (its '}' is less indented)
+  assert.equal(d[1]!.line, 6);
+  assert.match(d[1]!.message, /'virtual_ipaddress' is probably never closed: the '}' at line 8 closes it/);
+});
+
+test('unclosed inner block: its opening line and the line where its contents stop making sense', () => {
+  const diags: Diagnostic[] = [];
+  tree('vrrp_instance X {\n    virtual_ipaddress {\n        192.0.2.1\n    track_interface {\n        eth1\n    }\n}\n', diags);
+  const d = diags.filter((x) => x.category === 'syntax');
+  assert.deepEqual(d.map((x) => x.line), [1, 2, 4]);
+  assert.match(d[1]!.message, /contents stop making sense at line 4 \('track_interface'/);
+  assert.match(d[2]!.message, /'track_interface' read inside 'virtual_ipaddress' \(opened at line 2/);
+  // a well indented file that is only missing its last '}' names the outer block alone
+  const ok: Diagnostic[] = [];
+  tree('vrrp_instance X {\n    virtual_ipaddress {\n        192.0.2.1\n    }\n', ok);
+  assert.deepEqual(ok.map((x) => x.line), [1]);
 });
 
 test("stray '}' is a syntax error", () => {

@@ -188,10 +188,12 @@ test('no interface and no unicast_peer: "(A) Unknown interface!" and the instanc
   const r = parse('vrrp_instance A {\n virtual_router_id 1\n unicast_peer {\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n');
   assert.deepEqual(msgs(r), ['(A) Unknown interface!']);
   assert.equal(r.config.vrrpInstances.length, 0);
-  // with a unicast peer the interface may be omitted
+  // a unicast peer does not make up for it (measured, 2.2.7: "(A) Unknown interface!", and
+  // exit 2 at start): the error is one that refuses the file
   const r2 = parse('vrrp_instance A {\n virtual_router_id 1\n unicast_peer {\n 192.0.2.2\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n');
-  assert.deepEqual(r2.diagnostics, []);
-  assert.equal(r2.config.vrrpInstances[0]!.interface, undefined);
+  assert.deepEqual(msgs(r2), ['(A) Unknown interface!']);
+  assert.equal(r2.diagnostics[0]!.permanent, true);
+  assert.equal(r2.config.vrrpInstances.length, 0);
 });
 
 test('advert_int 0 / preempt_delay 2000: keepalived range messages, in keepalived order', () => {
@@ -205,10 +207,10 @@ test('advert_int 0 / preempt_delay 2000: keepalived range messages, in keepalive
   assert.equal(r.config.vrrpInstances[0]!.advertIntervalCs, 100);
 });
 
-test('SECURITY VIOLATION counts only scripts that run: tracked vrrp_script yes, untracked no, non-root user no', () => {
+test('SECURITY VIOLATION: every vrrp_script counts, tracked or not (measured, 2.2.7); non-root user no', () => {
   const scr = 'vrrp_script s {\n script /bin/true\n}\n';
   const sec = (r: ParseResult) => r.diagnostics.some((d) => d.category === 'security');
-  assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1'), { fileExists: () => true })), false);
+  assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1'), { fileExists: () => true })), true);
   assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1\n track_script {\n  s\n }'), { fileExists: () => true })), true);
   assert.equal(sec(parse(vi('A', ' virtual_router_id 1\n notify_master /bin/true nobody'), { fileExists: () => true })), false);
   assert.equal(sec(parse('global_defs {\n script_user nobody\n}\n' + vi('A', ' virtual_router_id 1\n notify_master /bin/true'), { fileExists: () => true })), false);
@@ -277,4 +279,18 @@ test('virtual_server without protocol / lb_algo / lb_kind: keepalived 2.2.7 erro
   assert.equal(vs.lvsSched, 'wlc');
   assert.equal(vs.lvsMethod, 'NAT');
   assert.equal(vs.realServers[0]!.weight, 1);
+});
+
+test('judgeConfig: what keepalived 2.2.7 stops on at start (exit 2, 6 without a main file), the rest runs', async () => {
+  const { judgeConfig, parseConfigFile } = await import('../../src/config/index.js');
+  const runs = judgeConfig(parse(vi('A', ' virtual_router_id 1\n priority 0')).diagnostics);
+  assert.deepEqual([runs.run, runs.exitCode, runs.refusing.length], [true, 0, 0], 'an ordinary error is fixed up');
+  for (const text of [vi('A', ' virtual_router_id 300'), vi('A', ' virtual_router_id 1\n priority'), vi('A', ' virtual_router_id 1') + vi('B', ' virtual_router_id 1')]) {
+    const v = judgeConfig(parse(text).diagnostics);
+    assert.equal(v.run, false, text);
+    assert.equal(v.exitCode, 2, text);
+    assert.match(v.message, /^configuration refused, keepalived would not run it: k\.conf:\d+/, text);
+  }
+  const none = judgeConfig(parseConfigFile('/nonexistent/kts-no-such.conf').diagnostics);
+  assert.deepEqual([none.run, none.exitCode], [false, 6]);
 });
