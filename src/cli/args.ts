@@ -1,6 +1,7 @@
 // Command-line parsing, keepalived-compatible (keepalived(8)), with yargs.
 import yargs from 'yargs';
 import { ExitCode } from './exit-codes.js';
+import { checkListen, DEFAULT_STATUS_SOCKET } from '../daemon/status.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/keepalived-ts/keepalived.conf';
 export const DEFAULT_PID_FILE = '/run/keepalived-ts.pid';
@@ -27,8 +28,10 @@ export interface CliOptions {
   vrrpOnly: boolean;
   /** -C/--check */
   checkOnly: boolean;
-  /** --status-listen HOST:PORT (keepalived-ts): serve /metrics and /status; for `status`, where to ask */
+  /** --status-listen HOST:PORT (keepalived-ts): serve /metrics and /status over TCP too; for `status`, where to ask */
   statusListen?: string;
+  /** --status-socket PATH (keepalived-ts): the root-only Unix socket (default DEFAULT_STATUS_SOCKET); "none": no socket */
+  statusSocket?: string;
   /** --json (keepalived-ts): `status` prints the JSON; the daemon logs JSON lines */
   json: boolean;
   /** --data-dir DIR (keepalived-ts): where SIGUSR1/SIGUSR2 write their files (default /tmp) */
@@ -62,6 +65,7 @@ const OURS: Record<string, OptSpec> = {
   help: { short: 'h', value: 'none' },
   // keepalived-ts's own (long only)
   'status-listen': { value: 'required' },
+  'status-socket': { value: 'required' },
   json: { value: 'none' },
   'log-json': { value: 'none' },
   'data-dir': { value: 'required' },
@@ -167,13 +171,15 @@ export function usage(): string {
     '  -h, --help                 print this help and exit',
     '',
     'keepalived-ts additions:',
-    '      --status-listen=HOST:PORT  serve Prometheus metrics (/metrics) and the state as JSON (/status)',
+    '      --status-socket=PATH   the root-only Unix socket serving /status and /metrics',
+    '                             (default ' + DEFAULT_STATUS_SOCKET + '; "none": no socket)',
+    '      --status-listen=HOST:PORT  serve /metrics and /status over TCP too (for Prometheus)',
     '      --log-json             log JSON lines instead of text',
     '      --data-dir=DIR         where SIGUSR1 (keepalived-ts.data, .json) and SIGUSR2 (.stats) write (default /tmp)',
     '      --watch-config         reload when a configuration file changes (as SIGHUP does)',
     '      --notify-timeout=SECS  run limit of each notify script, then its process group is killed (default 30)',
-    '  keepalived-ts status [--json] [--status-listen=HOST:PORT]',
-    '                             print the instances of a running daemon (default 127.0.0.1:9650)',
+    '  keepalived-ts status [--json] [--status-socket=PATH | --status-listen=HOST:PORT]',
+    '                             print the instances of a running daemon (default: its socket)',
   ].join('\n');
 }
 
@@ -207,6 +213,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
       .option('version', { type: 'boolean' })
       .option('help', { type: 'boolean' })
       .option('status-listen', { type: 'string' })
+      .option('status-socket', { type: 'string' })
       .option('json', { type: 'boolean' })
       .option('log-json', { type: 'boolean' })
       .option('data-dir', { type: 'string' })
@@ -251,7 +258,17 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     watchConfig: bool('watch-config'),
   };
   const listen = str('status-listen');
-  if (listen !== undefined) options.statusListen = listen;
+  if (listen !== undefined) {
+    // refused here, before anything starts, rather than logged by a daemon running without metrics
+    const why = checkListen(listen);
+    if (why) return { ok: false, exitCode: ExitCode.usage, message: `keepalived-ts: ${why}` };
+    options.statusListen = listen;
+  }
+  const socket = str('status-socket');
+  if (socket !== undefined) {
+    if (socket === '') return { ok: false, exitCode: ExitCode.usage, message: 'keepalived-ts: --status-socket needs a path (or "none")' };
+    options.statusSocket = socket;
+  }
   const dataDir = str('data-dir');
   if (dataDir !== undefined) options.dataDir = dataDir;
   const nt = str('notify-timeout');

@@ -7,7 +7,7 @@ import type { DaemonOptions } from '../daemon/index.js';
 import { parseCliArgs, usage, type CliOptions } from './args.js';
 import { loadConfigApi, type ConfigApi, type ParseResult } from './config-api.js';
 import { configTestExitCode, ExitCode } from './exit-codes.js';
-import { DEFAULT_STATUS_LISTEN, fetchStatus, formatStatusTable } from './status.js';
+import { fetchStatus, formatStatusTable } from './status.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -139,14 +139,14 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         checkOnly: opts.checkOnly,
         logJson: opts.json,
         statusListen: opts.statusListen,
+        statusSocket: opts.statusSocket,
         dataDir: opts.dataDir,
         watchConfig: opts.watchConfig,
         notifyTimeoutS: opts.notifyTimeoutS,
       });
     case 'status': {
-      const where = opts.statusListen ?? DEFAULT_STATUS_LISTEN;
       try {
-        const snap = await fetchStatus(where);
+        const snap = await fetchStatus({ listen: opts.statusListen, socket: opts.statusSocket });
         io.stdout(opts.json ? JSON.stringify(snap, null, 2) + '\n' : formatStatusTable(snap));
         return ExitCode.ok;
       } catch (err) {

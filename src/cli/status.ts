@@ -1,26 +1,41 @@
-// `keepalived-ts status [--json] [--status-listen HOST:PORT]`: asks a running daemon (started with
-// --status-listen) for its state and prints a table of instances, or the JSON itself.
+// `keepalived-ts status [--json] [--status-socket PATH | --status-listen HOST:PORT]`: asks a running
+// daemon for its state (by default over its root-only Unix socket) and prints a table of
+// instances, or the JSON itself.
 import http from 'node:http';
 import type { DaemonSnapshot } from '../daemon/daemon.js';
-import { parseListen } from '../daemon/status.js';
+import { DEFAULT_STATUS_SOCKET, parseListen } from '../daemon/status.js';
 
-export const DEFAULT_STATUS_LISTEN = '127.0.0.1:9650';
+/** Where to ask: the TCP listener when one is named, the Unix socket otherwise. */
+export interface StatusTarget { listen?: string; socket?: string }
 
-export function fetchStatus(spec: string, timeoutMs = 3000): Promise<DaemonSnapshot> {
-  const where = parseListen(spec);
-  if (!where) return Promise.reject(new Error(`bad address ${spec}: expected HOST:PORT`));
+export function fetchStatus(target: StatusTarget, timeoutMs = 3000): Promise<DaemonSnapshot> {
+  let where: http.RequestOptions;
+  let name: string;
+  let hint: string;
+  if (target.listen !== undefined) {
+    const tcp = parseListen(target.listen);
+    if (!tcp) return Promise.reject(new Error(`bad address ${target.listen}: expected HOST:PORT`));
+    where = { host: tcp.host, port: tcp.port };
+    name = target.listen;
+    hint = `is it running with --status-listen ${target.listen}?`;
+  } else {
+    const socketPath = target.socket ?? DEFAULT_STATUS_SOCKET;
+    where = { socketPath };
+    name = socketPath;
+    hint = process.getuid?.() !== 0 ? 'the socket is root-only: run as root' : 'is keepalived-ts running (with this --status-socket)?';
+  }
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: where.host, port: where.port, path: '/status', timeout: timeoutMs, agent: false }, (res) => {
+    const req = http.get({ ...where, path: '/status', timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
       res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} from ${spec}`));
-        try { resolve(JSON.parse(body) as DaemonSnapshot); } catch { reject(new Error(`${spec} did not answer with JSON`)); }
+        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} from ${name}`));
+        try { resolve(JSON.parse(body) as DaemonSnapshot); } catch { reject(new Error(`${name} did not answer with JSON`)); }
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${spec} within ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(new Error(`cannot reach keepalived-ts at ${spec} (${e.message}); is it running with --status-listen ${spec}?`)));
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${name} within ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(new Error(`cannot reach keepalived-ts at ${name} (${e.message}); ${hint}`)));
   });
 }
 

@@ -8,7 +8,7 @@ import { parseConfigFile } from '../config/index.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './log.js';
-import { dumpFiles, startStatusServer, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
+import { checkListen, DEFAULT_STATUS_SOCKET, dumpFiles, startStatusServer, startStatusSocket, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
 
 export interface DaemonOptions {
   /** configuration file (-f), already resolved to an absolute path */
@@ -28,8 +28,10 @@ export interface DaemonOptions {
   checkOnly: boolean;
   /** JSON log lines instead of human ones */
   logJson?: boolean;
-  /** --status-listen HOST:PORT: serve /metrics and /status */
+  /** --status-listen HOST:PORT: serve /metrics and /status over TCP too */
   statusListen?: string;
+  /** --status-socket PATH: the root-only Unix socket (default DEFAULT_STATUS_SOCKET; "none": none) */
+  statusSocket?: string;
   /** where SIGUSR1 / SIGUSR2 write keepalived-ts.data / .json / .stats (default /tmp) */
   dataDir?: string;
   /** --watch-config: reload when the configuration files change (debounced, the SIGHUP path) */
@@ -87,6 +89,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   if (options.pidFile) {
     try { writeFileSync(options.pidFile, `${process.pid}\n`); } catch (err) { log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`); }
   }
+  // a daemon that failed to start leaves no pid file behind
+  const removePidFile = (): void => { if (options.pidFile) { try { unlinkSync(options.pidFile); } catch { /* gone */ } } };
 
   const daemon = new Daemon(parsed.config, { log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined });
   let closeExtras: () => Promise<void> = async () => undefined;
@@ -100,7 +104,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
-      if (options.pidFile) { try { unlinkSync(options.pidFile); } catch { /* gone */ } }
+      removePidFile();
       log.info('Stopped');
       // a handle left open by a library must not keep a stopped daemon alive
       setTimeout(() => process.exit(DaemonExit.ok), 200).unref();
@@ -150,25 +154,54 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     try { writeStatsFile(files, daemon.snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
   });
 
+  // The listeners open before any instance starts: a port in use or a bad address refuses the start
+  // (exit 1, one line) before a VIP is taken, rather than a daemon running without its metrics.
+  const listeners: StatusServer[] = [];
+  closeExtras = async () => { await Promise.all(listeners.map((l) => l.close().catch(() => undefined))); };
+  const socketPath = options.statusSocket ?? DEFAULT_STATUS_SOCKET;
+  if (socketPath !== 'none') {
+    try {
+      listeners.push(await startStatusSocket(socketPath, () => daemon.snapshot()));
+      log.info(`status and metrics on unix:${socketPath} (keepalived-ts status)`);
+    } catch (err) {
+      // the default socket is a convenience: a second daemon (another -p, another namespace) runs
+      // without it; a socket asked for by name must work
+      if (options.statusSocket !== undefined) {
+        log.fatal(`cannot start: ${(err as Error).message}`);
+        removePidFile();
+        return DaemonExit.startFailed;
+      }
+      log.warn(`${(err as Error).message}: running without the status socket (use --status-socket PATH)`);
+    }
+  }
+  // the flag wins; global_defs' keepalived_ts_status_listen otherwise
+  const statusListen = options.statusListen ?? parsed.config.globalDefs.statusListen;
+  if (statusListen) {
+    try {
+      const why = checkListen(statusListen);
+      if (why) throw new Error(why);
+      const tcp = await startStatusServer(statusListen, () => daemon.snapshot());
+      listeners.push(tcp);
+      log.info(`status and metrics on http://${tcp.address}/status and /metrics`);
+    } catch (err) {
+      log.fatal(`cannot start: ${(err as Error).message}`);
+      await closeExtras();
+      removePidFile();
+      return DaemonExit.startFailed;
+    }
+  }
+
   try {
     await daemon.start();
   } catch (err) {
     log.fatal(`cannot start: ${(err as Error).message}`);
     await daemon.stop().catch(() => undefined);
+    await closeExtras();
+    removePidFile();
     return DaemonExit.startFailed;
   }
   log.info(`started ${daemon.runners.length} VRRP instance(s)`);
-  let statusServer: StatusServer | undefined;
-  // the flags win; global_defs' keepalived_ts_status_listen / keepalived_ts_watch_config otherwise
-  const statusListen = options.statusListen ?? parsed.config.globalDefs.statusListen;
-  if (statusListen) {
-    try {
-      statusServer = await startStatusServer(statusListen, () => daemon.snapshot());
-      log.info(`status and metrics on http://${statusServer.address}/status and /metrics`);
-    } catch (err) {
-      log.error(`status server: ${(err as Error).message}`);
-    }
-  }
+  // the flag wins; global_defs' keepalived_ts_watch_config otherwise
   let watcher: { close(): Promise<void> } | undefined;
   if (options.watchConfig || parsed.config.globalDefs.watchConfig) {
     // chokidar: a well-kept watcher (atomic saves by editors, renames); debounced into the SIGHUP path
@@ -182,7 +215,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     watcher = w;
     log.info(`watching ${parsed.files.length} configuration file(s) for changes`);
   }
-  closeExtras = async () => { await statusServer?.close(); await watcher?.close(); };
+  const closeListeners = closeExtras;
+  closeExtras = async () => { await closeListeners(); await watcher?.close(); };
   if (process.env.NOTIFY_SOCKET) {
     // systemd Type=notify: READY once every socket is open (systemd-notify handles abstract sockets)
     spawn('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' }).on('error', () => undefined);

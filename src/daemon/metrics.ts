@@ -10,6 +10,10 @@ const STATE_CODE: Record<string, number> = { WAITING: -1, INIT: 0, BACKUP: 1, MA
 export function createMetrics(snapshot: () => DaemonSnapshot): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keepalived_ts_' });
+  // prom-client also serves three gauges named "_total", which Prometheus reserves for counters
+  // (promtool check metrics flags them); their per-type gauges (nodejs_active_handles{type}...)
+  // stay, and sum() gives the totals
+  for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`keepalived_ts_nodejs_active_${name}_total`);
   let cached: DaemonSnapshot | undefined;
   // one snapshot per scrape, shared by every metric's collect()
   const snap = (): DaemonSnapshot => (cached ??= snapshot());

@@ -99,3 +99,17 @@ test('options unknown to keepalived too: "unknown option", exit 1 (keepalived: 1
   assert.match(bad(['-Z']).message, /unknown option -Z/);
   assert.match(bad(['-nZ']).message, /unknown option -Z/);
 });
+
+test('--status-listen: a malformed value is refused before the daemon starts (exit 1, one line)', () => {
+  for (const v of ['9650', 'host:0', 'host:70000', 'x:y', '']) {
+    const r = bad(['--status-listen', v]);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.message, /^keepalived-ts: --status-listen ".*": expected HOST:PORT/);
+    assert.equal(r.message.split('\n').length, 1);
+  }
+  assert.equal(ok(['--status-listen', ':9650']).statusListen, ':9650');
+  assert.equal(ok(['--status-listen=[::1]:9650']).statusListen, '[::1]:9650');
+  assert.equal(ok(['status', '--status-socket', '/tmp/s.sock']).statusSocket, '/tmp/s.sock');
+  assert.equal(ok([]).statusSocket, undefined, 'default: the daemon picks /run/keepalived-ts/status.sock');
+  assert.equal(bad(['--status-socket=']).exitCode, 1);
+});

@@ -118,7 +118,7 @@ test('the run path hands the options to runDaemon and returns its code', async (
   assert.deepEqual(c.daemon[0], {
     configFile: '/etc/k.conf', configId: 'lb01', dontFork: true, logConsole: true, logDetail: true,
     pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false,
-    logJson: false, statusListen: undefined, dataDir: undefined, watchConfig: false, notifyTimeoutS: undefined,
+    logJson: false, statusListen: undefined, statusSocket: undefined, dataDir: undefined, watchConfig: false, notifyTimeoutS: undefined,
   });
   const o = fakeIo([]);
   await runCli(['-n', '--status-listen', '127.0.0.1:9650', '--log-json', '--data-dir', '/var/tmp', '--watch-config'], o.io);

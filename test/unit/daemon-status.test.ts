@@ -119,3 +119,11 @@ test('reload: sameConfig compares structure, skipping only file and line', () =>
   assert.ok(!sameConfig({ a: null }, { a: {} }));
   assert.ok(!sameConfig({ a: '1' }, { a: 1 }), 'types');
 });
+
+test('metrics: no gauge is named _total (promtool check metrics: reserved for counters)', async () => {
+  const text = await createMetrics(() => snap).metrics();
+  const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+  assert.ok(types.length > 20);
+  for (const [name, type] of types) if (name.endsWith('_total')) assert.equal(type, 'counter', name);
+  assert.match(text, /^# TYPE keepalived_ts_nodejs_active_handles gauge$/m);
+});
