@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { DaemonOptions } from '../daemon/index.js';
-import { parseCliArgs, usage, type CliOptions } from './args.js';
+import { parseCliArgs, SIGNUM, usage, type CliOptions } from './args.js';
 import { loadConfigApi, type ConfigApi, type ParseResult } from './config-api.js';
 import { configTestExitCode, ExitCode } from './exit-codes.js';
 import { fetchStatus, formatStatusTable } from './status.js';
@@ -97,7 +97,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     return parsed.exitCode;
   }
   const opts = parsed.options;
-  for (const w of opts.warnings) io.stderr(`keepalived-ts: ${w}\n`);
+  // the daemon logs its warnings where its log goes (syslog, journal); the other actions print them
+  if (opts.action !== 'run') for (const w of opts.warnings) io.stderr(`keepalived-ts: ${w}\n`);
   switch (opts.action) {
     case 'help':
       io.stdout(usage() + '\n');
@@ -105,6 +106,15 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     case 'version':
       io.stdout(`keepalived-ts v${packageVersion()} (keepalived 2.2.7 configuration compatible)\n`);
       return ExitCode.ok;
+    case 'signum': {
+      const n = SIGNUM[opts.signum ?? ''];
+      if (n === undefined) {
+        io.stderr(opts.signum && opts.signum in SIGNUM ? `${opts.signum} is not supported by keepalived-ts\n` : `Unknown sigfunc ${opts.signum}\n`);
+        return ExitCode.usage;
+      }
+      io.stdout(`${n}\n`);
+      return ExitCode.ok;
+    }
     case 'config-test': {
       const r = await parseWith(io, opts);
       if (typeof r === 'number') return r;
@@ -140,6 +150,11 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         logJson: opts.json,
         statusListen: opts.statusListen,
         statusSocket: opts.statusSocket,
+        logFacility: opts.logFacility,
+        noSyslog: opts.noSyslog,
+        logFile: opts.logFile,
+        umask: opts.umask,
+        startWarnings: opts.warnings,
         dataDir: opts.dataDir,
         watchConfig: opts.watchConfig,
         notifyTimeoutS: opts.notifyTimeoutS,

@@ -38,6 +38,16 @@ export interface DaemonOptions {
   watchConfig?: boolean;
   /** --notify-timeout SECONDS: run limit of each notify script (default 30) */
   notifyTimeoutS?: number;
+  /** -S: syslog facility number (default 3, daemon) */
+  logFacility?: number;
+  /** -G: no syslog */
+  noSyslog?: boolean;
+  /** -g: log file */
+  logFile?: string;
+  /** -u: umask for the files the daemon creates */
+  umask?: number;
+  /** what the command line had to say (stray words, keepalived flags without effect): logged once */
+  startWarnings?: string[];
 }
 
 /** Exit codes of the running daemon (keepalived's: 0 ok, 1 could not start, 3 bad config). */
@@ -64,6 +74,8 @@ function pidAlive(pid: number): boolean {
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   const log = createLogger({ format: options.logJson ? 'json' : 'console', detail: options.logDetail });
   log.info(`Starting keepalived-ts (pid ${process.pid}), configuration ${options.configFile}`);
+  for (const w of options.startWarnings ?? []) log.warn(w);
+  if (options.umask !== undefined) process.umask(options.umask);
 
   const missing = missingCapabilities([CAP_NET_RAW, CAP_NET_ADMIN]);
   if (missing.length) {

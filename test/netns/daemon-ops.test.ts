@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,17 +95,33 @@ test('ops: /metrics and /status move with the traffic, status prints the table, 
   }
 });
 
-test('ops: systemd-analyze verifies the unit (ExecStart pointed at this checkout)', { timeout: 30_000 }, () => {
+test('ops: systemd-analyze verifies the unit and the hardening drop-in (ExecStart pointed at this checkout)', { timeout: 30_000 }, () => {
   const unit = readFileSync(join(root, 'systemd', 'keepalived-ts.service'), 'utf8');
   assert.match(unit, /^Type=notify$/m);
   assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
-  assert.match(unit, /^AmbientCapabilities=.*CAP_NET_RAW.*CAP_NET_ADMIN/m);
+  // as Debian's keepalived.service: DAEMON_ARGS from /etc/default, no sandbox for notify scripts
+  assert.match(unit, /^EnvironmentFile=-\/etc\/default\/keepalived-ts$/m);
+  assert.match(unit, /^ExecStart=\/usr\/sbin\/keepalived-ts --dont-fork \$DAEMON_ARGS$/m);
+  assert.doesNotMatch(unit, /^(ProtectSystem|CapabilityBoundingSet|ProtectHome)=/m);
+  const dropIn = readFileSync(join(root, 'systemd', 'hardening.conf'), 'utf8');
+  assert.match(dropIn, /^AmbientCapabilities=.*CAP_NET_RAW.*CAP_NET_ADMIN/m);
+  assert.match(dropIn, /^ProtectSystem=full$/m);
   const dir = mkdtempSync(join(tmpdir(), 'kts-unit-'));
   try {
     const file = join(dir, 'keepalived-ts.service');
-    writeFileSync(file, unit.replace('/usr/bin/keepalived-ts', `${process.execPath} ${cli}`));
-    const out = execFileSync('systemd-analyze', ['verify', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    assert.equal(out.trim(), '');
+    writeFileSync(file, unit.replace('/usr/sbin/keepalived-ts', `${process.execPath} ${cli}`));
+    const verify = () => execFileSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } });
+    assert.equal(verify().trim(), '');
+    // the drop-in, where systemd looks for it: a bad key there would be reported
+    execFileSync('mkdir', [join(dir, 'keepalived-ts.service.d')]);
+    writeFileSync(join(dir, 'keepalived-ts.service.d', 'hardening.conf'), dropIn);
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((r.stdout + r.stderr).trim(), '');
+    writeFileSync(join(dir, 'keepalived-ts.service.d', 'bogus.conf'), '[Service]\nBogusKey=1\n');
+    assert.match(spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } }).stderr,
+      /Unknown key 'BogusKey'/, 'drop-ins are read');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
