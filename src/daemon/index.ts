@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { parseConfigFile } from '../config/index.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
 import { Daemon } from './daemon.js';
-import { createLogger } from './log.js';
+import { createLogger, stderrIsJournal, type LogOptions } from './log.js';
 import { checkListen, DEFAULT_STATUS_SOCKET, dumpFiles, startStatusServer, startStatusSocket, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
 
 export interface DaemonOptions {
@@ -70,9 +70,28 @@ function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
+/**
+ * Where the log goes, as keepalived decides it: syslog unless -G, the console with -l, a file
+ * with -g. Under systemd, stderr is the journal: priority-prefixed lines there instead of syslog
+ * (journald forwards to syslog itself; both would double every line).
+ */
+export function daemonLogOptions(options: DaemonOptions, env: NodeJS.ProcessEnv = process.env, journal = stderrIsJournal(env)): LogOptions {
+  return {
+    format: options.logJson ? 'json' : 'console',
+    detail: options.logDetail,
+    journal,
+    console: !journal && options.logConsole,
+    // KEEPALIVED_TS_SYSLOG_SOCKET: for the tests, which read the lines back from their own socket
+    syslog: journal || options.noSyslog ? undefined : { facility: options.logFacility ?? 3, socket: env.KEEPALIVED_TS_SYSLOG_SOCKET },
+    file: options.logFile,
+    // the one line a caller must see even when the log goes to syslog only
+    onFatal: (msg, onStderr) => { if (!onStderr) process.stderr.write(`keepalived-ts: ${msg}\n`); },
+  };
+}
+
 /** Start the daemon; resolves with the exit code once it has stopped. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
-  const log = createLogger({ format: options.logJson ? 'json' : 'console', detail: options.logDetail });
+  const log = createLogger(daemonLogOptions(options));
   log.info(`Starting keepalived-ts (pid ${process.pid}), configuration ${options.configFile}`);
   for (const w of options.startWarnings ?? []) log.warn(w);
   if (options.umask !== undefined) process.umask(options.umask);
@@ -118,6 +137,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
       removePidFile();
       log.info('Stopped');
+      log.closeSinks?.();
       // a handle left open by a library must not keep a stopped daemon alive
       setTimeout(() => process.exit(DaemonExit.ok), 200).unref();
       return DaemonExit.ok;
