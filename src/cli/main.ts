@@ -8,6 +8,7 @@ import { parseCliArgs, SIGNUM, usage, type CliOptions } from './args.js';
 import { loadConfigApi, type ConfigApi, type ParseResult } from './config-api.js';
 import { configTestExitCode, ExitCode } from './exit-codes.js';
 import { fetchStatus, formatStatusTable } from './status.js';
+import { forkDaemon, READY_FD_ENV, readyChannel, type ForkResult } from './daemonize.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -16,6 +17,8 @@ export interface CliIo {
   loadConfigApi: () => Promise<ConfigApi>;
   interfaceExists: (ifname: string) => boolean;
   runDaemon: (o: DaemonOptions) => Promise<number>;
+  /** without -n: start the daemon in the background and wait until it is ready (daemonize.ts) */
+  forkDaemon?: (argv: readonly string[]) => Promise<ForkResult>;
   writeFile: (path: string, data: string) => void;
 }
 
@@ -35,6 +38,7 @@ export const defaultIo: CliIo = {
   // start-up that -t, --version and `status` do not need
   runDaemon: async (o) => (await import('../daemon/index.js')).runDaemon(o),
   writeFile: (p, d) => writeFileSync(p, d),
+  forkDaemon: (argv) => forkDaemon(process.argv[1]!, argv),
 };
 
 export function packageVersion(): string {
@@ -137,7 +141,14 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       io.stdout(toJson(r.config) + '\n');
       return configTestExitCode(r.diagnostics);
     }
-    case 'run':
+    case 'run': {
+      // keepalived forks unless -n; the child (READY_FD_ENV set) is the daemon itself
+      if (!opts.dontFork && process.env[READY_FD_ENV] === undefined && io.forkDaemon) {
+        const r = await io.forkDaemon(argv);
+        if (r.message) io.stderr(`keepalived-ts: ${r.message}\n`);
+        return r.code;
+      }
+      const parent = readyChannel();
       return io.runDaemon({
         configFile: resolve(opts.configFile),
         configId: opts.configId ?? shortHostname(),
@@ -158,7 +169,9 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         dataDir: opts.dataDir,
         watchConfig: opts.watchConfig,
         notifyTimeoutS: opts.notifyTimeoutS,
+        ...(parent ? { onReady: parent.ready, onFatal: parent.fatal } : {}),
       });
+    }
     case 'status': {
       try {
         const snap = await fetchStatus({ listen: opts.statusListen, socket: opts.statusSocket });

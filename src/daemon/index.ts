@@ -48,6 +48,10 @@ export interface DaemonOptions {
   umask?: number;
   /** what the command line had to say (stray words, keepalived flags without effect): logged once */
   startWarnings?: string[];
+  /** called once the daemon is ready: its sockets open, its pid file written (the forking parent) */
+  onReady?: () => void;
+  /** called with each FATAL message (the forking parent reports it) */
+  onFatal?: (msg: string) => void;
 }
 
 /** Exit codes of the running daemon (keepalived's: 0 ok, 1 could not start, 3 bad config). */
@@ -85,7 +89,10 @@ export function daemonLogOptions(options: DaemonOptions, env: NodeJS.ProcessEnv 
     syslog: journal || options.noSyslog ? undefined : { facility: options.logFacility ?? 3, socket: env.KEEPALIVED_TS_SYSLOG_SOCKET },
     file: options.logFile,
     // the one line a caller must see even when the log goes to syslog only
-    onFatal: (msg, onStderr) => { if (!onStderr) process.stderr.write(`keepalived-ts: ${msg}\n`); },
+    onFatal: (msg, onStderr) => {
+      if (!onStderr) process.stderr.write(`keepalived-ts: ${msg}\n`);
+      options.onFatal?.(msg);
+    },
   };
 }
 
@@ -253,5 +260,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     // systemd Type=notify: READY once every socket is open (systemd-notify handles abstract sockets)
     spawn('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' }).on('error', () => undefined);
   }
+  options.onReady?.();
   return exitCode;
 }
