@@ -48,14 +48,14 @@ test('ops: /metrics and /status move with the traffic, status prints the table, 
     const m1 = scrape('/metrics');
     await new Promise((r) => setTimeout(r, 2500));
     const m2 = scrape('/metrics');
-    assert.equal(metric(m2, 'keepalived_ts_vrrp_state', 'instance="VI_1"'), 2, 'state gauge says MASTER');
-    assert.equal(metric(m2, 'keepalived_ts_vrrp_effective_priority', 'instance="VI_1"'), 150);
-    const sent1 = metric(m1, 'keepalived_ts_vrrp_adverts_sent_total', 'instance="VI_1"');
-    const sent2 = metric(m2, 'keepalived_ts_vrrp_adverts_sent_total', 'instance="VI_1"');
+    assert.equal(metric(m2, 'keepalived_ts_vrrp_state', 'vrrp_instance="VI_1",vrid="61",family="ipv4"'), 2, 'state gauge says MASTER');
+    assert.equal(metric(m2, 'keepalived_ts_vrrp_effective_priority', 'vrrp_instance="VI_1"'), 150);
+    const sent1 = metric(m1, 'keepalived_ts_vrrp_adverts_sent_total', 'vrrp_instance="VI_1"');
+    const sent2 = metric(m2, 'keepalived_ts_vrrp_adverts_sent_total', 'vrrp_instance="VI_1"');
     assert.ok(sent2 >= sent1 + 2, `adverts sent move with time: ${sent1} -> ${sent2}`);
-    const auth2 = metric(m2, 'keepalived_ts_vrrp_drops_total', 'instance="VI_1",reason="auth-mismatch"');
+    const auth2 = metric(m2, 'keepalived_ts_vrrp_drops_total', 'vrrp_instance="VI_1",reason="auth-mismatch"');
     assert.ok(auth2 >= 1, `b's adverts (wrong password) are counted as drops: ${auth2}`);
-    assert.ok(metric(m2, 'keepalived_ts_vrrp_transitions_total', 'instance="VI_1"') >= 2, 'INIT->BACKUP->MASTER counted');
+    assert.ok(metric(m2, 'keepalived_ts_vrrp_transitions_total', 'vrrp_instance="VI_1"') >= 2, 'INIT->BACKUP->MASTER counted');
     assert.match(m2, /keepalived_ts_process_resident_memory_bytes \d+/);
 
     const status = JSON.parse(scrape('/status')) as { instances: Array<{ name: string; state: string; advertsSent: number }> };

@@ -59,7 +59,7 @@ test('status: default root-only Unix socket, `status` without flags, /metrics cl
     const metrics = inDaemonNs(['curl', '-sf', '--unix-socket', '/run/keepalived-ts/status.sock', 'http://localhost/metrics']);
     const text = metrics.status === 0 ? metrics.stdout : inDaemonNs([process.execPath, '-e',
       `require('http').get({socketPath:'/run/keepalived-ts/status.sock',path:'/metrics'},r=>{r.pipe(process.stdout)})`]).stdout;
-    assert.match(text, /^keepalived_ts_vrrp_state\{instance="VI_1"\} 2$/m);
+    assert.match(text, /^keepalived_ts_vrrp_state\{vrrp_instance="VI_1",vrid="62",family="ipv4"\} 2$/m);
     assert.doesNotMatch(text, /^# TYPE \S+_total gauge$/m);
     if (hasPromtool()) {
       const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

@@ -48,14 +48,14 @@ test('metrics: the registry reads the snapshot at scrape time', async () => {
   let s = snap;
   const reg = createMetrics(() => s);
   const a = await reg.metrics();
-  assert.match(a, /^keepalived_ts_vrrp_state\{instance="VI_1"\} 2$/m);
-  assert.match(a, /^keepalived_ts_vrrp_drops_total\{instance="VI_1",reason="auth-mismatch"\} 4$/m);
+  assert.match(a, /^keepalived_ts_vrrp_state\{vrrp_instance="VI_1",vrid="51",family="ipv4"\} 2$/m);
+  assert.match(a, /^keepalived_ts_vrrp_drops_total\{vrrp_instance="VI_1",reason="auth-mismatch"\} 4$/m);
   assert.match(a, /^keepalived_ts_tracker_up\{kind="script",tracker="chk"\} 0$/m);
   assert.match(a, /^keepalived_ts_notify_queue_length 1$/m);
   s = { ...snap, instances: [{ ...snap.instances[0]!, state: 'BACKUP', advertsSent: 20 }] };
   const b = await reg.metrics();
-  assert.match(b, /^keepalived_ts_vrrp_state\{instance="VI_1"\} 1$/m);
-  assert.match(b, /^keepalived_ts_vrrp_adverts_sent_total\{instance="VI_1"\} 20$/m);
+  assert.match(b, /^keepalived_ts_vrrp_state\{vrrp_instance="VI_1",vrid="51",family="ipv4"\} 1$/m);
+  assert.match(b, /^keepalived_ts_vrrp_adverts_sent_total\{vrrp_instance="VI_1"\} 20$/m);
 });
 
 const CONF = `global_defs {
