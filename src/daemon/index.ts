@@ -187,7 +187,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // SIGUSR1: data dump + JSON; SIGUSR2: statistics (keepalived's signals, files in --data-dir)
   const files = dumpFiles(options.dataDir ?? '/tmp');
   process.on('SIGUSR1', () => {
-    try { writeDataFiles(files, daemon.snapshot()); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
+    try { writeDataFiles(files, daemon.snapshot(), daemon.config); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
   });
   process.on('SIGUSR2', () => {
     try { writeStatsFile(files, daemon.snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }

@@ -72,6 +72,8 @@ export interface InstanceStatus {
   lastTransitionMs: number;
   /** received packets dropped, by reason */
   drops: Record<string, number>;
+  /** the address adverts are sent from (SIGUSR1's "Using src_ip") */
+  srcAddress?: string;
 }
 
 /** Links and addresses read once and shared by the instances starting together. */
@@ -157,6 +159,7 @@ export class InstanceRunner {
       becameMaster: st?.becameMaster ?? 0, releasedMaster: st?.releasedMaster ?? 0,
       transitions: this.transitions, lastTransitionMs: this.lastTransitionMs,
       drops: { ...this.drops },
+      srcAddress: this.srcAddress,
     };
   }
 

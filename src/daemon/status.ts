@@ -9,6 +9,8 @@ import net from 'node:net';
 import { chmodSync, existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DaemonSnapshot } from './daemon.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import { formatKeepalivedData } from './data-dump.js';
 
 
 export interface StatusServer {
@@ -168,9 +170,12 @@ export function dumpFiles(dir: string): DumpFiles {
   return { data: join(dir, 'keepalived-ts.data'), stats: join(dir, 'keepalived-ts.stats'), json: join(dir, 'keepalived-ts.json') };
 }
 
-/** SIGUSR1 writes the data dump and the JSON (Node cannot catch keepalived's SIGRTMIN+2 JSON signal). */
-export function writeDataFiles(files: DumpFiles, s: DaemonSnapshot): void {
-  writeFileSync(files.data, formatData(s));
+/**
+ * SIGUSR1 writes the data dump (keepalived's layout when the configuration is given, data-dump.ts)
+ * and the JSON (Node cannot catch keepalived's SIGRTMIN+2 JSON signal).
+ */
+export function writeDataFiles(files: DumpFiles, s: DaemonSnapshot, cfg?: KeepalivedConfig): void {
+  writeFileSync(files.data, cfg ? formatKeepalivedData(s, cfg) : formatData(s));
   writeFileSync(files.json, JSON.stringify(s, null, 2) + '\n');
 }
 

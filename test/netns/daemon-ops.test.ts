@@ -74,7 +74,7 @@ test('ops: /metrics and /status move with the traffic, status prints the table, 
     process.kill(pid, 'SIGUSR2');
     assert.ok(await waitFor(() => existsSync(join(dir, 'keepalived-ts.stats')) && existsSync(join(dir, 'keepalived-ts.json')), 5000));
     const data = readFileSync(join(dir, 'keepalived-ts.data'), 'utf8');
-    assert.match(data, /VRRP Instance = VI_1\n\s+State = MASTER/);
+    assert.match(data, /^ VRRP Instance = VI_1\n   VRRP Version = 2\n   State = MASTER$/m);
     const json = JSON.parse(readFileSync(join(dir, 'keepalived-ts.json'), 'utf8')) as { instances: Array<{ state: string }> };
     assert.equal(json.instances[0]!.state, 'MASTER');
     const stats = readFileSync(join(dir, 'keepalived-ts.stats'), 'utf8');
