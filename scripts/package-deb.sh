@@ -12,7 +12,8 @@ version=$(node -p "require('./package.json').version")
 arch=$(dpkg --print-architecture)
 deb="$out/keepalived-ts_${version}_${arch}.deb"
 ls native/build/Release/*.node >/dev/null 2>&1 || { echo "package: native/build/Release has no addon: run npm ci first" >&2; exit 1; }
-npm run build --silent
+# (the tests build first and set KTS_PACKAGE_NO_BUILD)
+[ -n "${KTS_PACKAGE_NO_BUILD:-}" ] || npm run build --silent
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT

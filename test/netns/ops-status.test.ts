@@ -102,6 +102,14 @@ test('status: --status-listen on a port in use, or malformed, refuses the start 
     assert.equal(existsSync(join(dir, 'status.sock')), false, 'no socket left behind');
     assert.ok(!lab.addressesOf('a').includes('192.0.2.100'), 'no VIP taken');
 
+    // the same from global_defs' keepalived_ts_status_listen
+    writeFileSync(join(dir, 'g.conf'), `global_defs {\n  keepalived_ts_status_listen 127.0.0.1:9650\n}\n${conf(150)}`);
+    const fromConf = spawnSync('ip', ['netns', 'exec', a.ns, process.execPath, cli, '-f', join(dir, 'g.conf'), '-n', '-l', '-p', pidFile,
+      '--status-socket', 'none'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(fromConf.status, 1, fromConf.stderr);
+    assert.match(fromConf.stderr, /FATAL: cannot start: --status-listen 127\.0\.0\.1:9650: cannot listen: address already in use/);
+    assert.equal(existsSync(pidFile), false);
+
     for (const bad of ['9650', 'localhost:99999', 'x:y']) {
       const r = run(bad);
       assert.equal(r.status, 1, `${bad}: ${r.stderr}`);
