@@ -62,6 +62,8 @@ export interface CliOptions {
   umask?: number;
   /** --signum=SIGFUNC */
   signum?: string;
+  /** -s/--namespace NAME: run in this network namespace */
+  namespace?: string;
   /** keepalived says "Unexpected argument(s)" for stray words and goes on; so do we. Also: each
    *  keepalived flag accepted but without effect here, said once. */
   warnings: string[];
@@ -101,6 +103,7 @@ const OURS: Record<string, OptSpec> = {
   'flush-log-file': { value: 'none' },
   umask: { short: 'u', value: 'required' },
   signum: { value: 'required' },
+  namespace: { short: 's', value: 'required' },
   // keepalived's, meaningless for one process without BFD: accepted silently, as they change nothing
   'no_bfd': { short: 'B', value: 'none' },
   all: { value: 'none' },
@@ -130,16 +133,13 @@ const ACCEPTED_UNUSED: Record<string, OptSpec & { why: string }> = {
 for (const [long, spec] of Object.entries(ACCEPTED_UNUSED)) OURS[long] = { short: spec.short, value: spec.value };
 
 /**
- * keepalived 2.2.7 options that keepalived-ts refuses (long name -> short): -s would run the daemon
- * in the wrong network namespace (the host's addresses), so it is refused rather than ignored;
- * -I (IPVS) and -T (genhash) belong to the LVS and checker work.
+ * keepalived 2.2.7 options that keepalived-ts refuses (long name -> short): -I (IPVS) and -T
+ * (genhash) belong to the LVS and checker work.
  */
 const KEEPALIVED_ONLY: Record<string, string | undefined> = {
-  'dont-release-ipvs': 'I', genhash: 'T', namespace: 's',
+  'dont-release-ipvs': 'I', genhash: 'T',
 };
-const REFUSAL_HINT: Record<string, string> = {
-  namespace: ': run it in the namespace instead (ip netns exec NAME keepalived-ts ...)',
-};
+const REFUSAL_HINT: Record<string, string> = {};
 
 const shortToLong = new Map<string, string>();
 for (const [long, s] of Object.entries(OURS)) if (s.short) shortToLong.set(s.short, long);
@@ -240,6 +240,7 @@ export function usage(): string {
     '  -g, --log-file[=FILE]      log to FILE as well (default /tmp/keepalived-ts.log)',
     '  -u, --umask=MASK           umask for the files the daemon creates (numeric)',
     '      --signum=SIGFUNC       print the signal number of STOP, RELOAD, DATA, STATS, JSON',
+    '  -s, --namespace=NAME       run in the network namespace NAME (as ip netns exec NAME)',
     '  -B, -R, --all, --flush-log-file: accepted (one process, no BFD, lines are written at once)',
     '  -X -V -r -c -b -a -x -A -m -M -e --perf --debug --no-mem-check: accepted, said once, no effect',
     '  -P, --vrrp                 run only the VRRP subsystem',
@@ -304,6 +305,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
       .option('flush-log-file', { type: 'boolean' })
       .option('umask', { type: 'string' })
       .option('signum', { type: 'string' })
+      .option('namespace', { type: 'string' })
       .option('no_bfd', { type: 'boolean' })
       .option('all', { type: 'boolean' })
       .option('dont-respawn', { type: 'boolean' })
@@ -386,6 +388,8 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     if (u === undefined) options.warnings.push(`Invalid --umask option ${umask}: ignored`);
     else options.umask = u;
   }
+  const namespace = str('namespace');
+  if (namespace !== undefined) options.namespace = namespace;
   const signum = str('signum');
   if (signum !== undefined) options.signum = signum;
   for (const [long, spec] of Object.entries(ACCEPTED_UNUSED)) {

@@ -9,6 +9,7 @@ import { loadConfigApi, type ConfigApi, type ParseResult } from './config-api.js
 import { configTestExitCode, ExitCode } from './exit-codes.js';
 import { fetchStatus, formatStatusTable } from './status.js';
 import { forkDaemon, READY_FD_ENV, readyChannel, type ForkResult } from './daemonize.js';
+import { checkNamespace, NETNS_ENV, runInNamespace } from './netns.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -19,6 +20,8 @@ export interface CliIo {
   runDaemon: (o: DaemonOptions) => Promise<number>;
   /** without -n: start the daemon in the background and wait until it is ready (daemonize.ts) */
   forkDaemon?: (argv: readonly string[]) => Promise<ForkResult>;
+  /** -s NAME: run argv again inside the network namespace (netns.ts) */
+  runInNamespace?: (name: string, argv: readonly string[]) => Promise<number>;
   writeFile: (path: string, data: string) => void;
 }
 
@@ -101,6 +104,13 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     return parsed.exitCode;
   }
   const opts = parsed.options;
+  // -s: the daemon (and -t, which looks at interfaces) run inside the namespace; this process
+  // only waits for them there
+  if (opts.namespace !== undefined && (opts.action === 'run' || opts.action === 'config-test') && process.env[NETNS_ENV] !== opts.namespace) {
+    const why = checkNamespace(opts.namespace);
+    if (why) { io.stderr(`keepalived-ts: ${why}\n`); return ExitCode.usage; }
+    return (io.runInNamespace ?? ((n, a) => runInNamespace(n, process.argv[1]!, a)))(opts.namespace, argv);
+  }
   // the daemon logs its warnings where its log goes (syslog, journal); the other actions print them
   if (opts.action !== 'run') for (const w of opts.warnings) io.stderr(`keepalived-ts: ${w}\n`);
   switch (opts.action) {

@@ -83,13 +83,14 @@ test('-i, -p, --dump-conf, -v, -h', () => {
   assert.equal(ok(['-t', '--dump-conf']).action, 'config-test', '-t wins over --dump-conf');
 });
 
-test('keepalived options refused: -s (would run in the wrong namespace), -I, -T: clear message, exit 1', () => {
-  for (const [argv, flag] of [[['-s', 'ns1'], '-s'], [['--namespace=ns1'], '--namespace'], [['-nI'], '-I'], [['-T'], '-T']] as const) {
+test('keepalived options refused: -I, -T (LVS and genhash work): clear message, exit 1', () => {
+  for (const [argv, flag] of [[['-nI'], '-I'], [['--dont-release-ipvs'], '--dont-release-ipvs'], [['-T'], '-T']] as const) {
     const r = bad([...argv]);
     assert.equal(r.exitCode, 1);
     assert.match(r.message, new RegExp(`${flag}.*keepalived option that keepalived-ts does not support`));
   }
-  assert.match(bad(['-s', 'ns1']).message, /ip netns exec NAME keepalived-ts/);
+  assert.equal(ok(['-s', 'ns1']).namespace, 'ns1');
+  assert.equal(ok(['--namespace=ns2', '-n']).namespace, 'ns2');
 });
 
 test('keepalived 2.2.7 flags from old DAEMON_ARGS lines: accepted, honoured or said once', () => {

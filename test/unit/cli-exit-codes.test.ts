@@ -170,9 +170,9 @@ test('the real cli.js: -t with the real parser on a fixture (when the parser is 
     assert.ok(r.status === 0 || r.status === 2, `exit ${r.status}: ${r.stderr}`);
     if (r.status === 2) assert.match(r.stderr, /parser/);
     else assert.match(readFileSync(log, 'utf8'), /none\.conf/);
-    const u = spawnSync(process.execPath, [cli, '--namespace=x'], { encoding: 'utf8', timeout: 20_000 });
+    const u = spawnSync(process.execPath, [cli, '--dont-release-ipvs'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(u.status, 1);
-    assert.match(u.stderr, /--namespace.*does not support/);
+    assert.match(u.stderr, /--dont-release-ipvs.*does not support/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
