@@ -1,11 +1,24 @@
 // Command-line parsing, keepalived-compatible (keepalived(8)), with yargs.
 import yargs from 'yargs';
 import { ExitCode } from './exit-codes.js';
+import { checkListen, DEFAULT_STATUS_SOCKET } from '../daemon/status.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/keepalived-ts/keepalived.conf';
 export const DEFAULT_PID_FILE = '/run/keepalived-ts.pid';
 
-export type CliAction = 'run' | 'config-test' | 'dump-conf' | 'version' | 'help' | 'status';
+export type CliAction = 'run' | 'config-test' | 'dump-conf' | 'version' | 'help' | 'status' | 'signum';
+
+/** syslog facilities -S accepts (keepalived: 0-7 and local0-7 mean LOG_LOCALn; user; daemon) */
+export const SYSLOG_FACILITY = { user: 1, daemon: 3, local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23 } as const;
+
+/** --signum=SIGFUNC: the signal keepalived-ts acts on for each of keepalived's functions. */
+export const SIGNUM: Record<string, number | undefined> = {
+  STOP: 15, RELOAD: 1, DATA: 10, STATS: 12,
+  // keepalived's JSON signal is SIGRTMIN+2, which Node cannot catch: SIGUSR1 writes the JSON too
+  JSON: 10,
+  // keepalived clears its statistics on SIGRTMIN+29 (63); keepalived-ts has no such signal
+  STATS_CLEAR: undefined,
+};
 
 export interface CliOptions {
   action: CliAction;
@@ -27,8 +40,10 @@ export interface CliOptions {
   vrrpOnly: boolean;
   /** -C/--check */
   checkOnly: boolean;
-  /** --status-listen HOST:PORT (keepalived-ts): serve /metrics and /status; for `status`, where to ask */
+  /** --status-listen HOST:PORT (keepalived-ts): serve /metrics and /status over TCP too; for `status`, where to ask */
   statusListen?: string;
+  /** --status-socket PATH (keepalived-ts): the root-only Unix socket (default DEFAULT_STATUS_SOCKET); "none": no socket */
+  statusSocket?: string;
   /** --json (keepalived-ts): `status` prints the JSON; the daemon logs JSON lines */
   json: boolean;
   /** --data-dir DIR (keepalived-ts): where SIGUSR1/SIGUSR2 write their files (default /tmp) */
@@ -37,7 +52,20 @@ export interface CliOptions {
   watchConfig: boolean;
   /** --notify-timeout SECONDS (keepalived-ts) */
   notifyTimeoutS?: number;
-  /** keepalived says "Unexpected argument(s)" for stray words and goes on; so do we */
+  /** -S/--log-facility: syslog facility number (default daemon, 3) */
+  logFacility: number;
+  /** -G/--no-syslog */
+  noSyslog: boolean;
+  /** -g/--log-file[=FILE]: log to this file as well */
+  logFile?: string;
+  /** -u/--umask=MASK */
+  umask?: number;
+  /** --signum=SIGFUNC */
+  signum?: string;
+  /** -s/--namespace NAME: run in this network namespace */
+  namespace?: string;
+  /** keepalived says "Unexpected argument(s)" for stray words and goes on; so do we. Also: each
+   *  keepalived flag accepted but without effect here, said once. */
   warnings: string[];
 }
 
@@ -62,22 +90,56 @@ const OURS: Record<string, OptSpec> = {
   help: { short: 'h', value: 'none' },
   // keepalived-ts's own (long only)
   'status-listen': { value: 'required' },
+  'status-socket': { value: 'required' },
   json: { value: 'none' },
   'log-json': { value: 'none' },
   'data-dir': { value: 'required' },
   'watch-config': { value: 'none' },
   'notify-timeout': { value: 'required' },
+  // keepalived's, honoured
+  'log-facility': { short: 'S', value: 'required' },
+  'no-syslog': { short: 'G', value: 'none' },
+  'log-file': { short: 'g', value: 'optional' },
+  'flush-log-file': { value: 'none' },
+  umask: { short: 'u', value: 'required' },
+  signum: { value: 'required' },
+  namespace: { short: 's', value: 'required' },
+  // keepalived's, meaningless for one process without BFD: accepted silently, as they change nothing
+  'no_bfd': { short: 'B', value: 'none' },
+  all: { value: 'none' },
+  'dont-respawn': { short: 'R', value: 'none' },
 };
 
-/** keepalived 2.2.7 options that keepalived-ts does not implement (long name -> short). */
-const KEEPALIVED_ONLY: Record<string, string | undefined> = {
-  'no_bfd': 'B', all: undefined, 'log-facility': 'S', 'log-file': 'g', 'flush-log-file': undefined,
-  'no-syslog': 'G', 'release-vips': 'X', 'dont-release-vrrp': 'V', 'dont-release-ipvs': 'I',
-  'dont-respawn': 'R', 'vrrp_pid': 'r', genhash: 'T', 'checkers_pid': 'c',
-  'address-monitoring': 'a', 'bfd_pid': 'b', namespace: 's', 'all-config': 'e', snmp: 'x',
-  'snmp-agent-socket': 'A', umask: 'u', 'core-dump': 'm', 'core-dump-pattern': 'M', signum: undefined,
-  perf: undefined, debug: undefined, 'no-mem-check': undefined,
+/**
+ * keepalived 2.2.7 flags that old DAEMON_ARGS lines carry and keepalived-ts accepts without acting
+ * on them: each is said once at start (why, and what to use instead), so the service still starts.
+ */
+const ACCEPTED_UNUSED: Record<string, OptSpec & { why: string }> = {
+  'release-vips': { short: 'X', value: 'none', why: 'VIPs are released as on any transition' },
+  'dont-release-vrrp': { short: 'V', value: 'none', why: 'VIPs and routes are always removed at stop' },
+  'vrrp_pid': { short: 'r', value: 'required', why: 'one process: only the -p pid file is written' },
+  'checkers_pid': { short: 'c', value: 'required', why: 'one process: only the -p pid file is written' },
+  'bfd_pid': { short: 'b', value: 'required', why: 'one process: only the -p pid file is written' },
+  'address-monitoring': { short: 'a', value: 'none', why: 'address changes are not logged one by one' },
+  snmp: { short: 'x', value: 'none', why: 'no SNMP agent: use the Prometheus metrics (--status-listen)' },
+  'snmp-agent-socket': { short: 'A', value: 'required', why: 'no SNMP agent: use the Prometheus metrics (--status-listen)' },
+  'core-dump': { short: 'm', value: 'none', why: 'no core dumps of the Node.js process' },
+  'core-dump-pattern': { short: 'M', value: 'optional', why: 'no core dumps of the Node.js process' },
+  'all-config': { short: 'e', value: 'none', why: 'a missing included file is reported as a warning' },
+  perf: { value: 'optional', why: 'no perf profiling' },
+  debug: { value: 'optional', why: 'no debug build: use -D' },
+  'no-mem-check': { value: 'none', why: 'no memory checker' },
 };
+for (const [long, spec] of Object.entries(ACCEPTED_UNUSED)) OURS[long] = { short: spec.short, value: spec.value };
+
+/**
+ * keepalived 2.2.7 options that keepalived-ts refuses (long name -> short): -I (IPVS) and -T
+ * (genhash) belong to the LVS and checker work.
+ */
+const KEEPALIVED_ONLY: Record<string, string | undefined> = {
+  'dont-release-ipvs': 'I', genhash: 'T',
+};
+const REFUSAL_HINT: Record<string, string> = {};
 
 const shortToLong = new Map<string, string>();
 for (const [long, s] of Object.entries(OURS)) if (s.short) shortToLong.set(s.short, long);
@@ -87,7 +149,19 @@ for (const [long, s] of Object.entries(KEEPALIVED_ONLY)) if (s) keepalivedShort.
 class UsageError extends Error {}
 
 function unsupported(flag: string, long: string): UsageError {
-  return new UsageError(`option ${flag} (--${long}) is a keepalived option that keepalived-ts does not support`);
+  return new UsageError(`option ${flag} (--${long}) is a keepalived option that keepalived-ts does not support${REFUSAL_HINT[long] ?? ''}`);
+}
+
+/** -u: numeric as strtoul(..., 0) reads it (022 octal, 0x12 hex, 18 decimal). */
+export function parseUmask(v: string): number | undefined {
+  const n = /^0[0-7]*$/.test(v) ? parseInt(v, 8) : /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : /^[1-9]\d*$/.test(v) ? Number(v) : NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 0o777 ? n : undefined;
+}
+
+/** -S: "0".."7" (LOG_LOCALn), "local0".."local7", "user", "daemon". */
+export function parseFacility(v: string): number | undefined {
+  if (/^[0-7]$/.test(v)) return 16 + Number(v);
+  return (SYSLOG_FACILITY as Record<string, number>)[v];
 }
 
 /**
@@ -160,6 +234,15 @@ export function usage(): string {
     '  -l, --log-console          log to the console',
     '  -D, --log-detail           detailed log messages',
     '  -p, --pid=FILE             pid file (default ' + DEFAULT_PID_FILE + ')',
+    '  -S, --log-facility=([0-7]|local[0-7]|user|daemon)',
+    '                             syslog facility (default daemon)',
+    '  -G, --no-syslog            do not log to syslog',
+    '  -g, --log-file[=FILE]      log to FILE as well (default /tmp/keepalived-ts.log)',
+    '  -u, --umask=MASK           umask for the files the daemon creates (numeric)',
+    '      --signum=SIGFUNC       print the signal number of STOP, RELOAD, DATA, STATS, JSON',
+    '  -s, --namespace=NAME       run in the network namespace NAME (as ip netns exec NAME)',
+    '  -B, -R, --all, --flush-log-file: accepted (one process, no BFD, lines are written at once)',
+    '  -X -V -r -c -b -a -x -A -m -M -e --perf --debug --no-mem-check: accepted, said once, no effect',
     '  -P, --vrrp                 run only the VRRP subsystem',
     '  -C, --check                run only the health-checker subsystem',
     '  -d, --dump-conf            print the parsed configuration as JSON and exit',
@@ -167,13 +250,15 @@ export function usage(): string {
     '  -h, --help                 print this help and exit',
     '',
     'keepalived-ts additions:',
-    '      --status-listen=HOST:PORT  serve Prometheus metrics (/metrics) and the state as JSON (/status)',
+    '      --status-socket=PATH   the root-only Unix socket serving /status and /metrics',
+    '                             (default ' + DEFAULT_STATUS_SOCKET + '; "none": no socket)',
+    '      --status-listen=HOST:PORT  serve /metrics and /status over TCP too (for Prometheus)',
     '      --log-json             log JSON lines instead of text',
     '      --data-dir=DIR         where SIGUSR1 (keepalived-ts.data, .json) and SIGUSR2 (.stats) write (default /tmp)',
     '      --watch-config         reload when a configuration file changes (as SIGHUP does)',
     '      --notify-timeout=SECS  run limit of each notify script, then its process group is killed (default 30)',
-    '  keepalived-ts status [--json] [--status-listen=HOST:PORT]',
-    '                             print the instances of a running daemon (default 127.0.0.1:9650)',
+    '  keepalived-ts status [--json] [--status-socket=PATH | --status-listen=HOST:PORT]',
+    '                             print the instances of a running daemon (default: its socket)',
   ].join('\n');
 }
 
@@ -193,7 +278,8 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
       .help(false)
       .version(false)
       .strictOptions()
-      .parserConfiguration({ 'short-option-groups': false, 'camel-case-expansion': false })
+      // no boolean negation: --no-syslog is keepalived's flag, not "syslog = false"
+      .parserConfiguration({ 'short-option-groups': false, 'camel-case-expansion': false, 'boolean-negation': false })
       .option('use-file', { type: 'string' })
       .option('config-test', { type: 'string' })
       .option('config-id', { type: 'string' })
@@ -207,11 +293,23 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
       .option('version', { type: 'boolean' })
       .option('help', { type: 'boolean' })
       .option('status-listen', { type: 'string' })
+      .option('status-socket', { type: 'string' })
       .option('json', { type: 'boolean' })
       .option('log-json', { type: 'boolean' })
       .option('data-dir', { type: 'string' })
       .option('watch-config', { type: 'boolean' })
       .option('notify-timeout', { type: 'string' })
+      .option('log-facility', { type: 'string' })
+      .option('no-syslog', { type: 'boolean' })
+      .option('log-file', { type: 'string' })
+      .option('flush-log-file', { type: 'boolean' })
+      .option('umask', { type: 'string' })
+      .option('signum', { type: 'string' })
+      .option('namespace', { type: 'string' })
+      .option('no_bfd', { type: 'boolean' })
+      .option('all', { type: 'boolean' })
+      .option('dont-respawn', { type: 'boolean' })
+      .options(Object.fromEntries(Object.entries(ACCEPTED_UNUSED).map(([k, v]) => [k, { type: v.value === 'none' ? 'boolean' as const : 'string' as const }])))
       .fail((msg, err) => { throw err ?? new UsageError(msg); })
       .parseSync() as Record<string, unknown>;
   } catch (err) {
@@ -235,6 +333,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
   if (bool('help')) action = 'help';
   else if (isStatus) action = 'status';
   else if (bool('version')) action = 'version';
+  else if (str('signum') !== undefined) action = 'signum';
   else if (configTest !== undefined) action = 'config-test';
   else if (bool('dump-conf')) action = 'dump-conf';
   const options: CliOptions = {
@@ -247,11 +346,23 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     vrrpOnly: bool('vrrp'),
     checkOnly: bool('check'),
     warnings: stray.length ? [`Unexpected argument(s): ${stray.join(' ')}`] : [],
+    logFacility: SYSLOG_FACILITY.daemon,
+    noSyslog: bool('no-syslog'),
     json: bool('json') || bool('log-json'),
     watchConfig: bool('watch-config'),
   };
   const listen = str('status-listen');
-  if (listen !== undefined) options.statusListen = listen;
+  if (listen !== undefined) {
+    // refused here, before anything starts, rather than logged by a daemon running without metrics
+    const why = checkListen(listen);
+    if (why) return { ok: false, exitCode: ExitCode.usage, message: `keepalived-ts: ${why}` };
+    options.statusListen = listen;
+  }
+  const socket = str('status-socket');
+  if (socket !== undefined) {
+    if (socket === '') return { ok: false, exitCode: ExitCode.usage, message: 'keepalived-ts: --status-socket needs a path (or "none")' };
+    options.statusSocket = socket;
+  }
   const dataDir = str('data-dir');
   if (dataDir !== undefined) options.dataDir = dataDir;
   const nt = str('notify-timeout');
@@ -261,6 +372,31 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     options.notifyTimeoutS = v;
   }
   if (configTest) options.configTestLog = configTest;
+  const facility = str('log-facility');
+  if (facility !== undefined) {
+    const f = parseFacility(facility);
+    // keepalived says so and goes on with the default
+    if (f === undefined) options.warnings.push(`Invalid log facility '${facility}': using daemon`);
+    else options.logFacility = f;
+  }
+  const logFile = str('log-file');
+  // -g alone: keepalived's default file, under our name
+  if (logFile !== undefined) options.logFile = logFile || '/tmp/keepalived-ts.log';
+  const umask = str('umask');
+  if (umask !== undefined) {
+    const u = parseUmask(umask);
+    if (u === undefined) options.warnings.push(`Invalid --umask option ${umask}: ignored`);
+    else options.umask = u;
+  }
+  const namespace = str('namespace');
+  if (namespace !== undefined) options.namespace = namespace;
+  const signum = str('signum');
+  if (signum !== undefined) options.signum = signum;
+  for (const [long, spec] of Object.entries(ACCEPTED_UNUSED)) {
+    if (parsed[long] !== undefined && parsed[long] !== false) {
+      options.warnings.push(`option ${spec.short ? `-${spec.short} (--${long})` : `--${long}`} of keepalived is accepted and has no effect in keepalived-ts: ${spec.why}`);
+    }
+  }
   const id = str('config-id');
   if (id !== undefined) options.configId = id;
   return { ok: true, options };

@@ -2,14 +2,16 @@
 import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DaemonOptions } from '../daemon/index.js';
-import { parseCliArgs, usage } from './args.js';
+import { parseCliArgs, SIGNUM, usage } from './args.js';
 import { loadConfigApi, type ConfigApi } from './config-api.js';
 import {
   fsConfigFileProblem, parseWith, report, runConfigTest, shortHostname, sysInterfaceExists, type ConfigFileProblem,
 } from './config-test.js';
 import { configTestExitCode, ExitCode } from './exit-codes.js';
 import { safeWrite } from './output.js';
-import { DEFAULT_STATUS_LISTEN, fetchStatus, formatStatusTable } from './status.js';
+import { fetchStatus, formatStatusTable } from './status.js';
+import { forkDaemon, READY_FD_ENV, readyChannel, type ForkResult } from './daemonize.js';
+import { checkNamespace, NETNS_ENV, runInNamespace } from './netns.js';
 
 // (moved to config-test.ts with the -t path; kept exported here for existing callers)
 export { fsConfigFileProblem, sysInterfaceExists, type ConfigFileProblem };
@@ -21,6 +23,10 @@ export interface CliIo {
   loadConfigApi: () => Promise<ConfigApi>;
   interfaceExists: (ifname: string) => boolean;
   runDaemon: (o: DaemonOptions) => Promise<number>;
+  /** without -n: start the daemon in the background and wait until it is ready (daemonize.ts) */
+  forkDaemon?: (argv: readonly string[]) => Promise<ForkResult>;
+  /** -s NAME: run argv again inside the network namespace (netns.ts) */
+  runInNamespace?: (name: string, argv: readonly string[]) => Promise<number>;
   writeFile: (path: string, data: string) => void;
   /** see fsConfigFileProblem (config-test.ts) */
   configFileProblem?: (path: string) => ConfigFileProblem | undefined;
@@ -52,6 +58,7 @@ export const defaultIo: CliIo = {
   writeFile: (p, d) => writeFileSync(p, d),
   configFileProblem: fsConfigFileProblem,
   dataDirProblem: fsDataDirProblem,
+  forkDaemon: (argv) => forkDaemon(process.argv[1]!, argv),
 };
 
 export function packageVersion(): string {
@@ -89,7 +96,15 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     return parsed.exitCode;
   }
   const opts = parsed.options;
-  for (const w of opts.warnings) io.stderr(`keepalived-ts: ${w}\n`);
+  // -s: the daemon (and -t, which looks at interfaces) run inside the namespace; this process
+  // only waits for them there
+  if (opts.namespace !== undefined && (opts.action === 'run' || opts.action === 'config-test') && process.env[NETNS_ENV] !== opts.namespace) {
+    const why = checkNamespace(opts.namespace);
+    if (why) { io.stderr(`keepalived-ts: ${why}\n`); return ExitCode.usage; }
+    return (io.runInNamespace ?? ((n, a) => runInNamespace(n, process.argv[1]!, a)))(opts.namespace, argv);
+  }
+  // the daemon logs its warnings where its log goes (syslog, journal); the other actions print them
+  if (opts.action !== 'run') for (const w of opts.warnings) io.stderr(`keepalived-ts: ${w}\n`);
   switch (opts.action) {
     case 'help':
       io.stdout(usage() + '\n');
@@ -97,6 +112,15 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     case 'version':
       io.stdout(`keepalived-ts v${packageVersion()} (keepalived 2.2.7 configuration compatible)\n`);
       return ExitCode.ok;
+    case 'signum': {
+      const n = SIGNUM[opts.signum ?? ''];
+      if (n === undefined) {
+        io.stderr(opts.signum && opts.signum in SIGNUM ? `${opts.signum} is not supported by keepalived-ts\n` : `Unknown sigfunc ${opts.signum}\n`);
+        return ExitCode.usage;
+      }
+      io.stdout(`${n}\n`);
+      return ExitCode.ok;
+    }
     case 'config-test':
       return runConfigTest(io, opts);
     case 'dump-conf': {
@@ -119,6 +143,13 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         io.stderr(`keepalived-ts: configuration file ${file} is ${problem.reason}; cannot run\n`);
         return DAEMON_BAD_CONFIG;
       }
+      // keepalived forks unless -n; the child (READY_FD_ENV set) is the daemon itself
+      if (!opts.dontFork && process.env[READY_FD_ENV] === undefined && io.forkDaemon) {
+        const r = await io.forkDaemon(argv);
+        if (r.message) io.stderr(`keepalived-ts: ${r.message}\n`);
+        return r.code;
+      }
+      const parent = readyChannel();
       return io.runDaemon({
         configFile: file,
         configId: opts.configId ?? shortHostname(),
@@ -130,15 +161,21 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         checkOnly: opts.checkOnly,
         logJson: opts.json,
         statusListen: opts.statusListen,
+        statusSocket: opts.statusSocket,
+        logFacility: opts.logFacility,
+        noSyslog: opts.noSyslog,
+        logFile: opts.logFile,
+        umask: opts.umask,
+        startWarnings: opts.warnings,
         dataDir: opts.dataDir,
         watchConfig: opts.watchConfig,
         notifyTimeoutS: opts.notifyTimeoutS,
+        ...(parent ? { onReady: parent.ready, onFatal: parent.fatal } : {}),
       });
     }
     case 'status': {
-      const where = opts.statusListen ?? DEFAULT_STATUS_LISTEN;
       try {
-        const snap = await fetchStatus(where);
+        const snap = await fetchStatus({ listen: opts.statusListen, socket: opts.statusSocket });
         io.stdout(opts.json ? JSON.stringify(snap, null, 2) + '\n' : formatStatusTable(snap));
         return ExitCode.ok;
       } catch (err) {

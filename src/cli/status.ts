@@ -1,10 +1,12 @@
-// `keepalived-ts status [--json] [--status-listen HOST:PORT]`: asks a running daemon (started with
-// --status-listen) for its state and prints a table of instances, or the JSON itself.
+// `keepalived-ts status [--json] [--status-socket PATH | --status-listen HOST:PORT]`: asks a running
+// daemon for its state (by default over its root-only Unix socket) and prints a table of
+// instances, or the JSON itself.
 import http from 'node:http';
 import type { DaemonSnapshot } from '../daemon/daemon.js';
-import { parseListen } from '../daemon/status.js';
+import { DEFAULT_STATUS_SOCKET, parseListen } from '../daemon/status.js';
 
-export const DEFAULT_STATUS_LISTEN = '127.0.0.1:9650';
+/** Where to ask: the TCP listener when one is named, the Unix socket otherwise. */
+export interface StatusTarget { listen?: string; socket?: string }
 
 const MAX_STATUS_BYTES = 64 * 1024 * 1024;
 
@@ -17,11 +19,24 @@ function isSnapshot(x: unknown): x is DaemonSnapshot {
     && objects(o.instances) && (o.trackers === undefined || objects(o.trackers));
 }
 
-export function fetchStatus(spec: string, timeoutMs = 3000): Promise<DaemonSnapshot> {
-  const where = parseListen(spec);
-  if (!where) return Promise.reject(new Error(`bad address ${spec}: expected HOST:PORT`));
+export function fetchStatus(target: StatusTarget, timeoutMs = 3000): Promise<DaemonSnapshot> {
+  let where: http.RequestOptions;
+  let spec: string;
+  let hint: string;
+  if (target.listen !== undefined) {
+    const tcp = parseListen(target.listen);
+    if (!tcp) return Promise.reject(new Error(`bad address ${target.listen}: expected HOST:PORT`));
+    where = { host: tcp.host, port: tcp.port };
+    spec = target.listen;
+    hint = `is it running with --status-listen ${target.listen}?`;
+  } else {
+    const socketPath = target.socket ?? DEFAULT_STATUS_SOCKET;
+    where = { socketPath };
+    spec = socketPath;
+    hint = process.getuid?.() !== 0 ? 'the socket is root-only: run as root' : 'is keepalived-ts running (with this --status-socket)?';
+  }
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: where.host, port: where.port, path: '/status', timeout: timeoutMs, agent: false }, (res) => {
+    const req = http.get({ ...where, path: '/status', timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
@@ -48,8 +63,8 @@ export function fetchStatus(spec: string, timeoutMs = 3000): Promise<DaemonSnaps
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (timedOut) {
         reject(new Error(`no answer from ${spec} within ${timeoutMs} ms`));
-      } else if (e.code === 'ECONNREFUSED' || e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' || e.code === 'EADDRNOTAVAIL') {
-        reject(new Error(`cannot reach keepalived-ts at ${spec} (${e.message}); is it running with --status-listen ${spec}?`));
+      } else if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' || e.code === 'EADDRNOTAVAIL') {
+        reject(new Error(`cannot reach keepalived-ts at ${spec} (${e.message}); ${hint}`));
       } else {
         // it answered, but not as HTTP (another service on that port), or reset us, or timed out
         reject(new Error(`no usable answer from ${spec}: ${e.message}`));

@@ -8,8 +8,8 @@ import { judgeConfig, parseConfigFile, REFUSED_EXIT_CODE } from '../config/index
 import { startOrphanReaper, type OrphanReaper } from '../track/reaper.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
 import { Daemon } from './daemon.js';
-import { createLogger } from './log.js';
-import { dumpFiles, startStatusServer, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
+import { createLogger, stderrIsJournal, type LogOptions } from './log.js';
+import { checkListen, DEFAULT_STATUS_SOCKET, dumpFiles, startStatusServer, startStatusSocket, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
 
 export interface DaemonOptions {
   /** configuration file (-f), already resolved to an absolute path */
@@ -29,14 +29,30 @@ export interface DaemonOptions {
   checkOnly: boolean;
   /** JSON log lines instead of human ones */
   logJson?: boolean;
-  /** --status-listen HOST:PORT: serve /metrics and /status */
+  /** --status-listen HOST:PORT: serve /metrics and /status over TCP too */
   statusListen?: string;
+  /** --status-socket PATH: the root-only Unix socket (default DEFAULT_STATUS_SOCKET; "none": none) */
+  statusSocket?: string;
   /** where SIGUSR1 / SIGUSR2 write keepalived-ts.data / .json / .stats (default /tmp) */
   dataDir?: string;
   /** --watch-config: reload when the configuration files change (debounced, the SIGHUP path) */
   watchConfig?: boolean;
   /** --notify-timeout SECONDS: run limit of each notify script (default 30) */
   notifyTimeoutS?: number;
+  /** -S: syslog facility number (default 3, daemon) */
+  logFacility?: number;
+  /** -G: no syslog */
+  noSyslog?: boolean;
+  /** -g: log file */
+  logFile?: string;
+  /** -u: umask for the files the daemon creates */
+  umask?: number;
+  /** what the command line had to say (stray words, keepalived flags without effect): logged once */
+  startWarnings?: string[];
+  /** called once the daemon is ready: its sockets open, its pid file written (the forking parent) */
+  onReady?: () => void;
+  /** called with each FATAL message (the forking parent reports it) */
+  onFatal?: (msg: string) => void;
 }
 
 /** Exit codes of the running daemon (keepalived's: 0 ok, 1 could not start, 2 refused config). */
@@ -59,10 +75,34 @@ function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
+/**
+ * Where the log goes, as keepalived decides it: syslog unless -G, the console with -l, a file
+ * with -g. Under systemd, stderr is the journal: priority-prefixed lines there instead of syslog
+ * (journald forwards to syslog itself; both would double every line).
+ */
+export function daemonLogOptions(options: DaemonOptions, env: NodeJS.ProcessEnv = process.env, journal = stderrIsJournal(env)): LogOptions {
+  return {
+    format: options.logJson ? 'json' : 'console',
+    detail: options.logDetail,
+    journal,
+    console: !journal && options.logConsole,
+    // KEEPALIVED_TS_SYSLOG_SOCKET: for the tests, which read the lines back from their own socket
+    syslog: journal || options.noSyslog ? undefined : { facility: options.logFacility ?? 3, socket: env.KEEPALIVED_TS_SYSLOG_SOCKET },
+    file: options.logFile,
+    // the one line a caller must see even when the log goes to syslog only
+    onFatal: (msg, onStderr) => {
+      if (!onStderr) process.stderr.write(`keepalived-ts: ${msg}\n`);
+      options.onFatal?.(msg);
+    },
+  };
+}
+
 /** Start the daemon; resolves with the exit code once it has stopped. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
-  const log = createLogger({ format: options.logJson ? 'json' : 'console', detail: options.logDetail });
+  const log = createLogger(daemonLogOptions(options));
   log.info(`Starting keepalived-ts (pid ${process.pid}), configuration ${options.configFile}`);
+  for (const w of options.startWarnings ?? []) log.warn(w);
+  if (options.umask !== undefined) process.umask(options.umask);
 
   const missing = missingCapabilities([CAP_NET_RAW, CAP_NET_ADMIN]);
   if (missing.length) {
@@ -99,6 +139,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   if (options.pidFile) {
     try { writeFileSync(options.pidFile, `${process.pid}\n`); } catch (err) { log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`); }
   }
+  // a daemon that failed to start leaves no pid file behind
+  const removePidFile = (): void => { if (options.pidFile) { try { unlinkSync(options.pidFile); } catch { /* gone */ } } };
 
   const daemon = new Daemon(parsed.config, { log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined });
   let closeExtras: () => Promise<void> = async () => undefined;
@@ -112,9 +154,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
-      if (options.pidFile) { try { unlinkSync(options.pidFile); } catch { /* gone */ } }
+      removePidFile();
       reaper?.stop();
       log.info('Stopped');
+      log.closeSinks?.();
       // a handle left open by a library must not keep a stopped daemon alive
       setTimeout(() => process.exit(DaemonExit.ok), 200).unref();
       return DaemonExit.ok;
@@ -157,31 +200,60 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // SIGUSR1: data dump + JSON; SIGUSR2: statistics (keepalived's signals, files in --data-dir)
   const files = dumpFiles(options.dataDir ?? '/tmp');
   process.on('SIGUSR1', () => {
-    try { writeDataFiles(files, daemon.snapshot()); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
+    try { writeDataFiles(files, daemon.snapshot(), daemon.config); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
   });
   process.on('SIGUSR2', () => {
     try { writeStatsFile(files, daemon.snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
   });
+
+  // The listeners open before any instance starts: a port in use or a bad address refuses the start
+  // (exit 1, one line) before a VIP is taken, rather than a daemon running without its metrics.
+  const listeners: StatusServer[] = [];
+  closeExtras = async () => { await Promise.all(listeners.map((l) => l.close().catch(() => undefined))); };
+  const socketPath = options.statusSocket ?? DEFAULT_STATUS_SOCKET;
+  if (socketPath !== 'none') {
+    try {
+      listeners.push(await startStatusSocket(socketPath, () => daemon.snapshot()));
+      log.info(`status and metrics on unix:${socketPath} (keepalived-ts status)`);
+    } catch (err) {
+      // the default socket is a convenience: a second daemon (another -p, another namespace) runs
+      // without it; a socket asked for by name must work
+      if (options.statusSocket !== undefined) {
+        log.fatal(`cannot start: ${(err as Error).message}`);
+        removePidFile();
+        return DaemonExit.startFailed;
+      }
+      log.warn(`${(err as Error).message}: running without the status socket (use --status-socket PATH)`);
+    }
+  }
+  // the flag wins; global_defs' keepalived_ts_status_listen otherwise
+  const statusListen = options.statusListen ?? parsed.config.globalDefs.statusListen;
+  if (statusListen) {
+    try {
+      const why = checkListen(statusListen);
+      if (why) throw new Error(why);
+      const tcp = await startStatusServer(statusListen, () => daemon.snapshot());
+      listeners.push(tcp);
+      log.info(`status and metrics on http://${tcp.address}/status and /metrics`);
+    } catch (err) {
+      log.fatal(`cannot start: ${(err as Error).message}`);
+      await closeExtras();
+      removePidFile();
+      return DaemonExit.startFailed;
+    }
+  }
 
   try {
     await daemon.start();
   } catch (err) {
     log.fatal(`cannot start: ${(err as Error).message}`);
     await daemon.stop().catch(() => undefined);
+    await closeExtras();
+    removePidFile();
     return DaemonExit.startFailed;
   }
   log.info(`started ${daemon.runners.length} VRRP instance(s)`);
-  let statusServer: StatusServer | undefined;
-  // the flags win; global_defs' keepalived_ts_status_listen / keepalived_ts_watch_config otherwise
-  const statusListen = options.statusListen ?? parsed.config.globalDefs.statusListen;
-  if (statusListen) {
-    try {
-      statusServer = await startStatusServer(statusListen, () => daemon.snapshot());
-      log.info(`status and metrics on http://${statusServer.address}/status and /metrics`);
-    } catch (err) {
-      log.error(`status server: ${(err as Error).message}`);
-    }
-  }
+  // the flag wins; global_defs' keepalived_ts_watch_config otherwise
   let watcher: { close(): Promise<void> } | undefined;
   if (options.watchConfig || parsed.config.globalDefs.watchConfig) {
     // chokidar: a well-kept watcher (atomic saves by editors, renames); debounced into the SIGHUP path
@@ -195,10 +267,12 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     watcher = w;
     log.info(`watching ${parsed.files.length} configuration file(s) for changes`);
   }
-  closeExtras = async () => { await statusServer?.close(); await watcher?.close(); };
+  const closeListeners = closeExtras;
+  closeExtras = async () => { await closeListeners(); await watcher?.close(); };
   if (process.env.NOTIFY_SOCKET) {
     // systemd Type=notify: READY once every socket is open (systemd-notify handles abstract sockets)
     spawn('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' }).on('error', () => undefined);
   }
+  options.onReady?.();
   return exitCode;
 }

@@ -72,6 +72,8 @@ export interface InstanceStatus {
   lastTransitionMs: number;
   /** received packets dropped, by reason */
   drops: Record<string, number>;
+  /** the address adverts are sent from (SIGUSR1's "Using src_ip") */
+  srcAddress?: string;
 }
 
 /** Links and addresses read once and shared by the instances starting together. */
@@ -101,6 +103,9 @@ export class InstanceRunner {
   private readonly timers = new Map<VrrpTimer, DeadlineTimer>();
   private chain: Promise<void> = Promise.resolve();
   private chainIdle = true;
+  /** log lines of the urgent path, written after the words (see say) */
+  private said: Array<['info' | 'debug', string]> = [];
+  private feeding = false;
   private coreConfig: VrrpCoreConfig | undefined;
   /** reload: adopted addresses the kernel still had (the next addAddresses skips them, once) */
   private readonly adoptedInPlace = new Set<string>();
@@ -154,6 +159,7 @@ export class InstanceRunner {
       becameMaster: st?.becameMaster ?? 0, releasedMaster: st?.releasedMaster ?? 0,
       transitions: this.transitions, lastTransitionMs: this.lastTransitionMs,
       drops: { ...this.drops },
+      srcAddress: this.srcAddress,
     };
   }
 
@@ -468,11 +474,19 @@ export class InstanceRunner {
     // notify scripts) after: formatting and writing them took tens of milliseconds on a busy
     // machine at the first takeover, before the new Master's first advert went out.
     // sendAdvert first (see apply), then the rest in the core's order
-    for (const d of decisions) if (d.kind === 'sendAdvert') this.apply(d);
-    for (const d of decisions) if (URGENT.has(d.kind) && d.kind !== 'sendAdvert') this.apply(d);
+    this.feeding = true;
+    try {
+      for (const d of decisions) if (d.kind === 'sendAdvert') this.apply(d);
+      for (const d of decisions) if (URGENT.has(d.kind) && d.kind !== 'sendAdvert') this.apply(d);
+    } finally {
+      this.feeding = false;
+    }
     this.addressGate = undefined; // for this feed's announce only
     const words = decisions.filter((d) => !URGENT.has(d.kind));
-    if (words.length === 0) return;
+    if (words.length === 0) {
+      if (this.said.length > 0) setImmediate(() => this.flushSaid());
+      return;
+    }
     // What the kernel effects still wait for (a queued send, a netlink ACK before the next
     // address, the GARP bursts) goes before the words: setImmediate runs after the poll phase
     // (order between feeds is kept, FIFO). On
@@ -480,7 +494,7 @@ export class InstanceRunner {
     // A sync group member's words go at once: its members' notifications and the group's must
     // keep keepalived's order (members forced from a notify, the group line after them).
     const quiet = this.quietRestart;
-    const applyWords = () => { for (const d of words) this.apply(d, quiet); };
+    const applyWords = () => { for (const d of words) this.apply(d, quiet); this.flushSaid(); };
     if (ev.type === 'shutdown' || this.inst.syncGroup !== undefined) applyWords();
     else setImmediate(applyWords);
   }
@@ -495,6 +509,21 @@ export class InstanceRunner {
     this.setChain(run.catch((err: unknown) => {
       this.deps.log.error(`(${this.name}) ${err instanceof Error ? err.message : String(err)}`);
     }));
+  }
+
+  /**
+   * A log line of the urgent path (VIPs set, ARPs queued): written after the words of the decision
+   * that caused it ("Entering MASTER STATE" first, as keepalived), never before the frames leave.
+   */
+  private say(level: 'info' | 'debug', msg: string): void {
+    this.said.push([level, msg]);
+    if (!this.feeding && this.said.length === 1) setImmediate(() => this.flushSaid());
+  }
+
+  private flushSaid(): void {
+    const lines = this.said;
+    this.said = [];
+    for (const [level, msg] of lines) this.deps.log[level](msg);
   }
 
   /** The chain's new tail; chainIdle says whether it has settled (it never rejects). */
@@ -574,9 +603,12 @@ export class InstanceRunner {
           await this.routesAndRules(true);
         }, true);
         this.addressGate = issuedNow ? 'written' : written;
+        // after the first address is written: the log line never delays the takeover
+        if (!quiet) this.say('info', `(${this.name}) setting VIPs.`);
         return;
       }
       case 'removeAddresses':
+        if (d.addresses.some((k) => this.held.has(k))) this.say('info', `(${this.name}) removing VIPs.`);
         this.effect(async () => {
           await this.routesAndRules(false);
           for (const key of d.addresses) {
@@ -688,20 +720,30 @@ export class InstanceRunner {
   private async announceOnce(vips: readonly VirtualIpAddress[], count: number, dryRun = false): Promise<void> {
     const g = this.deps.global;
     for (let i = 0; i < count; i++) {
+      // keepalived's lines, written once the round's frames are out (never before the first one)
+      const said: Array<[string, string]> = [];
       for (const vip of vips) {
         const dev = vip.dev ?? this.vipDev;
         const link = dev === this.ifname && this.link ? this.link : dryRun ? undefined : await this.deps.rtnl.getLink(dev).catch(() => undefined);
         if (!link?.mac) continue;
         if (vip.family === 'inet') {
-          this.deps.garp()?.sendGratuitousArp(link.index, vip.address, link.mac, dryRun);
+          const garp = this.deps.garp();
+          garp?.sendGratuitousArp(link.index, vip.address, link.mac, dryRun);
+          if (garp && !dryRun) said.push([`(${this.name}) Sending/queueing gratuitous ARPs on ${dev} for ${vip.address}`, `Sending gratuitous ARP on ${dev} for ${vip.address}`]);
         } else if (dryRun) {
           buildUnsolicitedNa(vip.address, link.mac);
         } else {
           const nd = await this.deps.ndisc(dev);
           await nd?.sendUnsolicitedNa(vip.address, link.mac).catch(() => undefined);
+          if (nd) said.push([`(${this.name}) Sending/queueing Unsolicited Neighbour Adverts on ${dev} for ${vip.address}`, `Sending unsolicited Neighbour Advert on ${dev} for ${vip.address}`]);
         }
       }
       if (dryRun) return;
+      // the burst's first round says what is queued (info), every frame is detail (-D), as keepalived
+      for (const [queued, sent] of said) {
+        if (i === 0) this.say('info', queued);
+        this.say('debug', sent);
+      }
       const gap = i + 1 < count ? Math.max(g.vrrpGarpIntervalMs, g.vrrpGnaIntervalMs) : 0;
       if (gap > 0) await new Promise((r) => setTimeout(r, gap));
     }

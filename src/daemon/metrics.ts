@@ -1,6 +1,8 @@
 // The Prometheus metrics served at GET /metrics (status.ts): prom-client, a well-kept library for
 // the exposition format. Filled from the daemon snapshot at scrape time: nothing is added to the
 // packet path. A module of its own so that prom-client is loaded only when metrics are served.
+// Per-instance metrics are labelled vrrp_instance, not "instance": Prometheus gives every target
+// an "instance" label, and a clash would rename ours to exported_instance.
 import { Registry, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
 import type { DaemonSnapshot } from './daemon.js';
 
@@ -10,38 +12,45 @@ const STATE_CODE: Record<string, number> = { WAITING: -1, INIT: 0, BACKUP: 1, MA
 export function createMetrics(snapshot: () => DaemonSnapshot): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keepalived_ts_' });
+  // prom-client also serves three gauges named "_total", which Prometheus reserves for counters
+  // (promtool check metrics flags them); their per-type gauges (nodejs_active_handles{type}...)
+  // stay, and sum() gives the totals
+  for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`keepalived_ts_nodejs_active_${name}_total`);
   let cached: DaemonSnapshot | undefined;
   // one snapshot per scrape, shared by every metric's collect()
   const snap = (): DaemonSnapshot => (cached ??= snapshot());
   const perInstance = (g: Gauge<string>, value: (i: DaemonSnapshot['instances'][number]) => number) => {
     g.reset();
-    for (const i of snap().instances) g.set({ instance: i.name }, value(i));
+    for (const i of snap().instances) g.set({ vrrp_instance: i.name }, value(i));
   };
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge<string>) => void) =>
     new Gauge({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
 
-  gauge('keepalived_ts_vrrp_state', 'VRRP state: -1 waiting, 0 init, 1 backup, 2 master, 3 fault, 4 stop', ['instance'], (g) => {
+  // vrid and family label the state so that rules can see a virtual router across nodes (no
+  // Master, two Masters: monitoring/keepalived-ts.rules.yml)
+  gauge('keepalived_ts_vrrp_state', 'VRRP state: -1 waiting, 0 init, 1 backup, 2 master, 3 fault, 4 stop', ['vrrp_instance', 'vrid', 'family'], (g) => {
     cached = undefined; // first metric of a scrape: take a fresh snapshot
-    perInstance(g, (i) => STATE_CODE[i.state] ?? -1);
+    g.reset();
+    for (const i of snap().instances) g.set({ vrrp_instance: i.name, vrid: String(i.vrid), family: `ipv${i.family}` }, STATE_CODE[i.state] ?? -1);
   });
-  gauge('keepalived_ts_vrrp_priority', 'configured priority', ['instance'], (g) => perInstance(g, (i) => i.priority));
-  gauge('keepalived_ts_vrrp_effective_priority', 'priority after tracking weights (carried in adverts)', ['instance'], (g) => perInstance(g, (i) => i.effectivePriority));
-  gauge('keepalived_ts_vrrp_addresses_held', 'virtual addresses held on this node', ['instance'], (g) => perInstance(g, (i) => i.addressesHeld));
-  gauge('keepalived_ts_vrrp_last_transition_timestamp_seconds', 'time of the last state change', ['instance'], (g) => perInstance(g, (i) => i.lastTransitionMs / 1000));
+  gauge('keepalived_ts_vrrp_priority', 'configured priority', ['vrrp_instance'], (g) => perInstance(g, (i) => i.priority));
+  gauge('keepalived_ts_vrrp_effective_priority', 'priority after tracking weights (carried in adverts)', ['vrrp_instance'], (g) => perInstance(g, (i) => i.effectivePriority));
+  gauge('keepalived_ts_vrrp_addresses_held', 'virtual addresses held on this node', ['vrrp_instance'], (g) => perInstance(g, (i) => i.addressesHeld));
+  gauge('keepalived_ts_vrrp_last_transition_timestamp_seconds', 'time of the last state change', ['vrrp_instance'], (g) => perInstance(g, (i) => i.lastTransitionMs / 1000));
   const counter = (name: string, help: string, labelNames: string[], collect: (c: Counter<string>) => void) =>
     new Counter({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
   const perInstanceCounter = (c: Counter<string>, value: (i: DaemonSnapshot['instances'][number]) => number) => {
     c.reset();
-    for (const i of snap().instances) c.inc({ instance: i.name }, value(i));
+    for (const i of snap().instances) c.inc({ vrrp_instance: i.name }, value(i));
   };
-  counter('keepalived_ts_vrrp_adverts_sent_total', 'advertisements sent', ['instance'], (c) => perInstanceCounter(c, (i) => i.advertsSent));
-  counter('keepalived_ts_vrrp_adverts_received_total', 'advertisements received and accepted', ['instance'], (c) => perInstanceCounter(c, (i) => i.advertsReceived));
-  counter('keepalived_ts_vrrp_priority_zero_sent_total', 'priority 0 advertisements sent', ['instance'], (c) => perInstanceCounter(c, (i) => i.priorityZeroSent));
-  counter('keepalived_ts_vrrp_transitions_total', 'state changes', ['instance'], (c) => perInstanceCounter(c, (i) => i.transitions));
-  counter('keepalived_ts_vrrp_became_master_total', 'transitions to MASTER', ['instance'], (c) => perInstanceCounter(c, (i) => i.becameMaster));
-  counter('keepalived_ts_vrrp_drops_total', 'received packets dropped, by reason', ['instance', 'reason'], (c) => {
+  counter('keepalived_ts_vrrp_adverts_sent_total', 'advertisements sent', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.advertsSent));
+  counter('keepalived_ts_vrrp_adverts_received_total', 'advertisements received and accepted', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.advertsReceived));
+  counter('keepalived_ts_vrrp_priority_zero_sent_total', 'priority 0 advertisements sent', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.priorityZeroSent));
+  counter('keepalived_ts_vrrp_transitions_total', 'state changes', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.transitions));
+  counter('keepalived_ts_vrrp_became_master_total', 'transitions to MASTER', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.becameMaster));
+  counter('keepalived_ts_vrrp_drops_total', 'received packets dropped, by reason', ['vrrp_instance', 'reason'], (c) => {
     c.reset();
-    for (const i of snap().instances) for (const [reason, n] of Object.entries(i.drops)) c.inc({ instance: i.name, reason }, n);
+    for (const i of snap().instances) for (const [reason, n] of Object.entries(i.drops)) c.inc({ vrrp_instance: i.name, reason }, n);
   });
   gauge('keepalived_ts_tracker_up', 'tracker result: 1 ok, 0 failed, -1 no result yet', ['kind', 'tracker'], (g) => {
     g.reset();

@@ -1,18 +1,25 @@
 // Status and metrics, which keepalived's users keep asking for:
 // - GET /metrics: Prometheus text (metrics.ts, with prom-client);
 // - GET /status: the daemon snapshot as JSON (what `keepalived-ts status` prints);
+// served on a root-only Unix socket by default, and over TCP with --status-listen;
 // - the USR1 / USR2 files, keepalived-style: a data dump and statistics, plus the JSON.
 // Everything is read from a snapshot at scrape time: nothing is added to the packet path.
 import http from 'node:http';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import net from 'node:net';
+import { chmodSync, existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { DaemonSnapshot } from './daemon.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import { formatKeepalivedData } from './data-dump.js';
 
 
 export interface StatusServer {
   address: string;
   close(): Promise<void>;
 }
+
+/** Where the status socket lives by default: root-only (the directory is 0700, the socket 0600). */
+export const DEFAULT_STATUS_SOCKET = '/run/keepalived-ts/status.sock';
 
 /** Parse "HOST:PORT", "[v6]:PORT" or ":PORT" (loopback). */
 export function parseListen(spec: string): { host: string; port: number } | undefined {
@@ -23,13 +30,17 @@ export function parseListen(spec: string): { host: string; port: number } | unde
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-export async function startStatusServer(spec: string, snapshot: () => DaemonSnapshot): Promise<StatusServer> {
-  const where = parseListen(spec);
-  if (!where) throw new Error(`--status-listen ${spec}: expected HOST:PORT`);
-  // prom-client (~60 ms to load) only when metrics are served
+/** The one-line reason a --status-listen value is refused, or undefined when it is usable. */
+export function checkListen(spec: string): string | undefined {
+  return parseListen(spec) ? undefined : `--status-listen ${JSON.stringify(spec)}: expected HOST:PORT, [IPv6]:PORT or :PORT with a port from 1 to 65535`;
+}
+
+/** GET /metrics, GET /status; the same handler serves the Unix socket and TCP. */
+async function statusHandler(snapshot: () => DaemonSnapshot): Promise<http.RequestListener> {
+  // prom-client (~60 ms to load) only when a listener is opened
   const { createMetrics } = await import('./metrics.js');
   const registry = createMetrics(snapshot);
-  const server = http.createServer((req, res) => {
+  return (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') { res.writeHead(405).end(); return; }
     if (url === '/metrics') {
@@ -43,14 +54,69 @@ export async function startStatusServer(spec: string, snapshot: () => DaemonSnap
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics or /status\n');
     }
-  });
-  await new Promise<void>((resolve, reject) => {
+  };
+}
+
+function listen(server: http.Server, ...args: unknown[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(where.port, where.host, () => resolve());
+    (server.listen as (...a: unknown[]) => void)(...args, () => { server.off('error', reject); resolve(); });
   });
+}
+
+/** TCP listener for Prometheus (--status-listen). Rejects with a one-line reason (port in use...). */
+export async function startStatusServer(spec: string, snapshot: () => DaemonSnapshot): Promise<StatusServer> {
+  const where = parseListen(spec);
+  if (!where) throw new Error(checkListen(spec));
+  const server = http.createServer(await statusHandler(snapshot));
+  const address = `${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`;
+  try {
+    await listen(server, where.port, where.host);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'address already in use (another daemon or program listens there)'
+      : e.code === 'EADDRNOTAVAIL' ? 'no such local address' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new Error(`--status-listen ${address}: cannot listen: ${why}`);
+  }
+  return { address, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Is a daemon answering on this Unix socket? (a leftover file from a killed daemon does not) */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(path);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The status socket: HTTP over a root-only Unix socket, what `keepalived-ts status` asks by
+ * default. No TCP port is opened for it. A leftover socket of a dead daemon is replaced; one a
+ * live daemon answers on is not taken over (rejects).
+ */
+export async function startStatusSocket(path: string, snapshot: () => DaemonSnapshot): Promise<StatusServer> {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (dir === dirname(DEFAULT_STATUS_SOCKET)) chmodSync(dir, 0o700); // ours: root-only even if made by hand
+  if (existsSync(path)) {
+    if (await socketAnswers(path)) throw new Error(`status socket ${path}: another keepalived-ts answers there`);
+    unlinkSync(path);
+  }
+  const server = http.createServer(await statusHandler(snapshot));
+  // created 0600 (no window where others could connect), whatever the caller's umask
+  const umask = process.umask(0o177);
+  try {
+    await listen(server, path);
+  } catch (err) {
+    throw new Error(`status socket ${path}: ${(err as Error).message}`);
+  } finally {
+    process.umask(umask);
+  }
+  chmodSync(path, 0o600);
   return {
-    address: `${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`,
-    close: () => new Promise((r) => server.close(() => r())),
+    address: path,
+    close: () => new Promise((r) => server.close(() => { try { unlinkSync(path); } catch { /* gone */ } r(); })),
   };
 }
 
@@ -104,9 +170,12 @@ export function dumpFiles(dir: string): DumpFiles {
   return { data: join(dir, 'keepalived-ts.data'), stats: join(dir, 'keepalived-ts.stats'), json: join(dir, 'keepalived-ts.json') };
 }
 
-/** SIGUSR1 writes the data dump and the JSON (Node cannot catch keepalived's SIGRTMIN+2 JSON signal). */
-export function writeDataFiles(files: DumpFiles, s: DaemonSnapshot): void {
-  writeFileSync(files.data, formatData(s));
+/**
+ * SIGUSR1 writes the data dump (keepalived's layout when the configuration is given, data-dump.ts)
+ * and the JSON (Node cannot catch keepalived's SIGRTMIN+2 JSON signal).
+ */
+export function writeDataFiles(files: DumpFiles, s: DaemonSnapshot, cfg?: KeepalivedConfig): void {
+  writeFileSync(files.data, cfg ? formatKeepalivedData(s, cfg) : formatData(s));
   writeFileSync(files.json, JSON.stringify(s, null, 2) + '\n');
 }
 

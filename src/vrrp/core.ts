@@ -563,7 +563,7 @@ export class VrrpCore {
         return;
       case 'garpMasterDelay':
         if (this._state !== 'MASTER') return;
-        this.log('info', `(${c.name}) Sending/queueing gratuitous ARPs for the virtual addresses (delayed)`);
+        // the driver logs keepalived's "Sending/queueing gratuitous ARPs on IF for VIP" per address
         this.out.push({ kind: 'announce', count: c.garpMasterRepeat, reason: 'masterDelayed' });
         return;
       case 'garpMasterRefresh':

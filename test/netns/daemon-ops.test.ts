@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,14 +48,14 @@ test('ops: /metrics and /status move with the traffic, status prints the table, 
     const m1 = scrape('/metrics');
     await new Promise((r) => setTimeout(r, 2500));
     const m2 = scrape('/metrics');
-    assert.equal(metric(m2, 'keepalived_ts_vrrp_state', 'instance="VI_1"'), 2, 'state gauge says MASTER');
-    assert.equal(metric(m2, 'keepalived_ts_vrrp_effective_priority', 'instance="VI_1"'), 150);
-    const sent1 = metric(m1, 'keepalived_ts_vrrp_adverts_sent_total', 'instance="VI_1"');
-    const sent2 = metric(m2, 'keepalived_ts_vrrp_adverts_sent_total', 'instance="VI_1"');
+    assert.equal(metric(m2, 'keepalived_ts_vrrp_state', 'vrrp_instance="VI_1",vrid="61",family="ipv4"'), 2, 'state gauge says MASTER');
+    assert.equal(metric(m2, 'keepalived_ts_vrrp_effective_priority', 'vrrp_instance="VI_1"'), 150);
+    const sent1 = metric(m1, 'keepalived_ts_vrrp_adverts_sent_total', 'vrrp_instance="VI_1"');
+    const sent2 = metric(m2, 'keepalived_ts_vrrp_adverts_sent_total', 'vrrp_instance="VI_1"');
     assert.ok(sent2 >= sent1 + 2, `adverts sent move with time: ${sent1} -> ${sent2}`);
-    const auth2 = metric(m2, 'keepalived_ts_vrrp_drops_total', 'instance="VI_1",reason="auth-mismatch"');
+    const auth2 = metric(m2, 'keepalived_ts_vrrp_drops_total', 'vrrp_instance="VI_1",reason="auth-mismatch"');
     assert.ok(auth2 >= 1, `b's adverts (wrong password) are counted as drops: ${auth2}`);
-    assert.ok(metric(m2, 'keepalived_ts_vrrp_transitions_total', 'instance="VI_1"') >= 2, 'INIT->BACKUP->MASTER counted');
+    assert.ok(metric(m2, 'keepalived_ts_vrrp_transitions_total', 'vrrp_instance="VI_1"') >= 2, 'INIT->BACKUP->MASTER counted');
     assert.match(m2, /keepalived_ts_process_resident_memory_bytes \d+/);
 
     const status = JSON.parse(scrape('/status')) as { instances: Array<{ name: string; state: string; advertsSent: number }> };
@@ -74,7 +74,7 @@ test('ops: /metrics and /status move with the traffic, status prints the table, 
     process.kill(pid, 'SIGUSR2');
     assert.ok(await waitFor(() => existsSync(join(dir, 'keepalived-ts.stats')) && existsSync(join(dir, 'keepalived-ts.json')), 5000));
     const data = readFileSync(join(dir, 'keepalived-ts.data'), 'utf8');
-    assert.match(data, /VRRP Instance = VI_1\n\s+State = MASTER/);
+    assert.match(data, /^ VRRP Instance = VI_1\n   VRRP Version = 2\n   State = MASTER$/m);
     const json = JSON.parse(readFileSync(join(dir, 'keepalived-ts.json'), 'utf8')) as { instances: Array<{ state: string }> };
     assert.equal(json.instances[0]!.state, 'MASTER');
     const stats = readFileSync(join(dir, 'keepalived-ts.stats'), 'utf8');
@@ -95,17 +95,33 @@ test('ops: /metrics and /status move with the traffic, status prints the table, 
   }
 });
 
-test('ops: systemd-analyze verifies the unit (ExecStart pointed at this checkout)', { timeout: 30_000 }, () => {
+test('ops: systemd-analyze verifies the unit and the hardening drop-in (ExecStart pointed at this checkout)', { timeout: 30_000 }, () => {
   const unit = readFileSync(join(root, 'systemd', 'keepalived-ts.service'), 'utf8');
   assert.match(unit, /^Type=notify$/m);
   assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
-  assert.match(unit, /^AmbientCapabilities=.*CAP_NET_RAW.*CAP_NET_ADMIN/m);
+  // as Debian's keepalived.service: DAEMON_ARGS from /etc/default, no sandbox for notify scripts
+  assert.match(unit, /^EnvironmentFile=-\/etc\/default\/keepalived-ts$/m);
+  assert.match(unit, /^ExecStart=\/usr\/sbin\/keepalived-ts --dont-fork \$DAEMON_ARGS$/m);
+  assert.doesNotMatch(unit, /^(ProtectSystem|CapabilityBoundingSet|ProtectHome)=/m);
+  const dropIn = readFileSync(join(root, 'systemd', 'hardening.conf'), 'utf8');
+  assert.match(dropIn, /^AmbientCapabilities=.*CAP_NET_RAW.*CAP_NET_ADMIN/m);
+  assert.match(dropIn, /^ProtectSystem=full$/m);
   const dir = mkdtempSync(join(tmpdir(), 'kts-unit-'));
   try {
     const file = join(dir, 'keepalived-ts.service');
-    writeFileSync(file, unit.replace('/usr/bin/keepalived-ts', `${process.execPath} ${cli}`));
-    const out = execFileSync('systemd-analyze', ['verify', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    assert.equal(out.trim(), '');
+    writeFileSync(file, unit.replace('/usr/sbin/keepalived-ts', `${process.execPath} ${cli}`));
+    const verify = () => execFileSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } });
+    assert.equal(verify().trim(), '');
+    // the drop-in, where systemd looks for it: a bad key there would be reported
+    execFileSync('mkdir', [join(dir, 'keepalived-ts.service.d')]);
+    writeFileSync(join(dir, 'keepalived-ts.service.d', 'hardening.conf'), dropIn);
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((r.stdout + r.stderr).trim(), '');
+    writeFileSync(join(dir, 'keepalived-ts.service.d', 'bogus.conf'), '[Service]\nBogusKey=1\n');
+    assert.match(spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } }).stderr,
+      /Unknown key 'BogusKey'/, 'drop-ins are read');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -83,13 +83,41 @@ test('-i, -p, --dump-conf, -v, -h', () => {
   assert.equal(ok(['-t', '--dump-conf']).action, 'config-test', '-t wins over --dump-conf');
 });
 
-test('keepalived options we do not implement get a clear message and exit 1', () => {
-  for (const [argv, flag] of [[['-X'], '-X'], [['--release-vips'], '--release-vips'], [['-s', 'ns1'], '-s'],
-    [['--namespace=ns1'], '--namespace'], [['--snmp'], '--snmp'], [['-nR'], '-R']] as const) {
+test('keepalived options refused: -I, -T (LVS and genhash work): clear message, exit 1', () => {
+  for (const [argv, flag] of [[['-nI'], '-I'], [['--dont-release-ipvs'], '--dont-release-ipvs'], [['-T'], '-T']] as const) {
     const r = bad([...argv]);
     assert.equal(r.exitCode, 1);
     assert.match(r.message, new RegExp(`${flag}.*keepalived option that keepalived-ts does not support`));
   }
+  assert.equal(ok(['-s', 'ns1']).namespace, 'ns1');
+  assert.equal(ok(['--namespace=ns2', '-n']).namespace, 'ns2');
+});
+
+test('keepalived 2.2.7 flags from old DAEMON_ARGS lines: accepted, honoured or said once', () => {
+  // Debian's /etc/default/keepalived: DAEMON_ARGS="-D -S 1 -G ..." and the like
+  const o = ok(['-D', '-S', '1', '-G', '-X', '-R', '-r', '/run/vrrp.pid', '-c', '/run/checkers.pid', '-x', '-B', '--all', '-u', '027']);
+  assert.equal(o.action, 'run');
+  assert.equal(o.logDetail, true);
+  assert.equal(o.logFacility, 17, '-S 1 is LOG_LOCAL1');
+  assert.equal(o.noSyslog, true);
+  assert.equal(o.umask, 0o027);
+  assert.deepEqual(o.warnings.map((w) => /option (\S+)/.exec(w)?.[1]), ['-X', '-r', '-c', '-x'], 'one warning each for -X -r -c -x');
+  assert.match(o.warnings.find((w) => w.includes('-x'))!, /no SNMP agent: use the Prometheus metrics/);
+  assert.equal(ok([]).logFacility, 3, 'default facility: daemon');
+  assert.equal(ok(['-S', 'local7']).logFacility, 23);
+  assert.equal(ok(['--log-facility=user']).logFacility, 1);
+  assert.deepEqual(ok(['-S', 'mail']).warnings, ["Invalid log facility 'mail': using daemon"]);
+  assert.equal(ok(['-gx.log']).logFile, 'x.log');
+  assert.equal(ok(['--log-file']).logFile, '/tmp/keepalived-ts.log');
+  assert.equal(ok(['-u', '0x12']).umask, 0x12);
+  assert.equal(ok(['-u', '18']).umask, 18);
+  assert.match(ok(['-u', 'abc']).warnings[0]!, /Invalid --umask option abc/);
+  for (const f of ['-V', '-a', '-m', '-e', '--perf', '--debug=x', '--no-mem-check', '-A/s', '-M', '-bFILE', '--flush-log-file']) {
+    const r = ok([f]);
+    assert.equal(r.action, 'run', f);
+    assert.equal(r.warnings.length, f === '--flush-log-file' ? 0 : 1, f);
+  }
+  assert.equal(ok(['--signum=DATA']).action, 'signum');
 });
 
 test('options unknown to keepalived too: "unknown option", exit 1 (keepalived: 1)', () => {
@@ -98,4 +126,18 @@ test('options unknown to keepalived too: "unknown option", exit 1 (keepalived: 1
   assert.match(r.message, /unknown option --bogus/);
   assert.match(bad(['-Z']).message, /unknown option -Z/);
   assert.match(bad(['-nZ']).message, /unknown option -Z/);
+});
+
+test('--status-listen: a malformed value is refused before the daemon starts (exit 1, one line)', () => {
+  for (const v of ['9650', 'host:0', 'host:70000', 'x:y', '']) {
+    const r = bad(['--status-listen', v]);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.message, /^keepalived-ts: --status-listen ".*": expected HOST:PORT/);
+    assert.equal(r.message.split('\n').length, 1);
+  }
+  assert.equal(ok(['--status-listen', ':9650']).statusListen, ':9650');
+  assert.equal(ok(['--status-listen=[::1]:9650']).statusListen, '[::1]:9650');
+  assert.equal(ok(['status', '--status-socket', '/tmp/s.sock']).statusSocket, '/tmp/s.sock');
+  assert.equal(ok([]).statusSocket, undefined, 'default: the daemon picks /run/keepalived-ts/status.sock');
+  assert.equal(bad(['--status-socket=']).exitCode, 1);
 });

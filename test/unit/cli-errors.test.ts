@@ -145,7 +145,7 @@ test('status: a server that hangs, stops mid-answer, or sends without end: settl
   ];
   for (const [what, answer, re] of cases) {
     await withServer(answer, async (spec) => {
-      await assert.rejects(fetchStatus(spec, 300), re, what);
+      await assert.rejects(fetchStatus({ listen: spec }, 300), re, what);
     });
   }
 });

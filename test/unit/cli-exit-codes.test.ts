@@ -118,7 +118,8 @@ test('the run path hands the options to runDaemon and returns its code', async (
   assert.deepEqual(c.daemon[0], {
     configFile: '/etc/k.conf', configId: 'lb01', dontFork: true, logConsole: true, logDetail: true,
     pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false,
-    logJson: false, statusListen: undefined, dataDir: undefined, watchConfig: false, notifyTimeoutS: undefined,
+    logJson: false, statusListen: undefined, statusSocket: undefined, dataDir: undefined, watchConfig: false, notifyTimeoutS: undefined,
+    logFacility: 3, noSyslog: false, logFile: undefined, umask: undefined, startWarnings: [],
   });
   const o = fakeIo([]);
   await runCli(['-n', '--status-listen', '127.0.0.1:9650', '--log-json', '--data-dir', '/var/tmp', '--watch-config'], o.io);
@@ -169,9 +170,9 @@ test('the real cli.js: -t with the real parser on a fixture (when the parser is 
     assert.ok(r.status === 0 || r.status === 2, `exit ${r.status}: ${r.stderr}`);
     if (r.status === 2) assert.match(r.stderr, /parser/);
     else assert.match(readFileSync(log, 'utf8'), /none\.conf/);
-    const u = spawnSync(process.execPath, [cli, '--no-mem-check'], { encoding: 'utf8', timeout: 20_000 });
+    const u = spawnSync(process.execPath, [cli, '--dont-release-ipvs'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(u.status, 1);
-    assert.match(u.stderr, /--no-mem-check.*does not support/);
+    assert.match(u.stderr, /--dont-release-ipvs.*does not support/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,14 +48,14 @@ test('metrics: the registry reads the snapshot at scrape time', async () => {
   let s = snap;
   const reg = createMetrics(() => s);
   const a = await reg.metrics();
-  assert.match(a, /^keepalived_ts_vrrp_state\{instance="VI_1"\} 2$/m);
-  assert.match(a, /^keepalived_ts_vrrp_drops_total\{instance="VI_1",reason="auth-mismatch"\} 4$/m);
+  assert.match(a, /^keepalived_ts_vrrp_state\{vrrp_instance="VI_1",vrid="51",family="ipv4"\} 2$/m);
+  assert.match(a, /^keepalived_ts_vrrp_drops_total\{vrrp_instance="VI_1",reason="auth-mismatch"\} 4$/m);
   assert.match(a, /^keepalived_ts_tracker_up\{kind="script",tracker="chk"\} 0$/m);
   assert.match(a, /^keepalived_ts_notify_queue_length 1$/m);
   s = { ...snap, instances: [{ ...snap.instances[0]!, state: 'BACKUP', advertsSent: 20 }] };
   const b = await reg.metrics();
-  assert.match(b, /^keepalived_ts_vrrp_state\{instance="VI_1"\} 1$/m);
-  assert.match(b, /^keepalived_ts_vrrp_adverts_sent_total\{instance="VI_1"\} 20$/m);
+  assert.match(b, /^keepalived_ts_vrrp_state\{vrrp_instance="VI_1",vrid="51",family="ipv4"\} 1$/m);
+  assert.match(b, /^keepalived_ts_vrrp_adverts_sent_total\{vrrp_instance="VI_1"\} 20$/m);
 });
 
 const CONF = `global_defs {
@@ -118,4 +118,12 @@ test('reload: sameConfig compares structure, skipping only file and line', () =>
   assert.ok(!sameConfig({ a: [] }, { a: {} }), 'array against object');
   assert.ok(!sameConfig({ a: null }, { a: {} }));
   assert.ok(!sameConfig({ a: '1' }, { a: 1 }), 'types');
+});
+
+test('metrics: no gauge is named _total (promtool check metrics: reserved for counters)', async () => {
+  const text = await createMetrics(() => snap).metrics();
+  const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+  assert.ok(types.length > 20);
+  for (const [name, type] of types) if (name.endsWith('_total')) assert.equal(type, 'counter', name);
+  assert.match(text, /^# TYPE keepalived_ts_nodejs_active_handles gauge$/m);
 });
