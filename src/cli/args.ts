@@ -27,6 +27,8 @@ export interface CliOptions {
   vrrpOnly: boolean;
   /** -C/--check */
   checkOnly: boolean;
+  /** -I/--dont-release-ipvs: leave the IPVS table as it is at stop */
+  dontReleaseIpvs: boolean;
   /** --status-listen HOST:PORT (keepalived-ts): serve /metrics and /status; for `status`, where to ask */
   statusListen?: string;
   /** --json (keepalived-ts): `status` prints the JSON; the daemon logs JSON lines */
@@ -57,6 +59,7 @@ const OURS: Record<string, OptSpec> = {
   pid: { short: 'p', value: 'required' },
   vrrp: { short: 'P', value: 'none' },
   check: { short: 'C', value: 'none' },
+  'dont-release-ipvs': { short: 'I', value: 'none' },
   'dump-conf': { short: 'd', value: 'none' },
   version: { short: 'v', value: 'none' },
   help: { short: 'h', value: 'none' },
@@ -72,7 +75,7 @@ const OURS: Record<string, OptSpec> = {
 /** keepalived 2.2.7 options that keepalived-ts does not implement (long name -> short). */
 const KEEPALIVED_ONLY: Record<string, string | undefined> = {
   'no_bfd': 'B', all: undefined, 'log-facility': 'S', 'log-file': 'g', 'flush-log-file': undefined,
-  'no-syslog': 'G', 'release-vips': 'X', 'dont-release-vrrp': 'V', 'dont-release-ipvs': 'I',
+  'no-syslog': 'G', 'release-vips': 'X', 'dont-release-vrrp': 'V',
   'dont-respawn': 'R', 'vrrp_pid': 'r', genhash: 'T', 'checkers_pid': 'c',
   'address-monitoring': 'a', 'bfd_pid': 'b', namespace: 's', 'all-config': 'e', snmp: 'x',
   'snmp-agent-socket': 'A', umask: 'u', 'core-dump': 'm', 'core-dump-pattern': 'M', signum: undefined,
@@ -162,6 +165,7 @@ export function usage(): string {
     '  -p, --pid=FILE             pid file (default ' + DEFAULT_PID_FILE + ')',
     '  -P, --vrrp                 run only the VRRP subsystem',
     '  -C, --check                run only the health-checker subsystem',
+    '  -I, --dont-release-ipvs    leave the IPVS table as it is when stopping',
     '  -d, --dump-conf            print the parsed configuration as JSON and exit',
     '  -v, --version              print the version and exit',
     '  -h, --help                 print this help and exit',
@@ -203,6 +207,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
       .option('pid', { type: 'string' })
       .option('vrrp', { type: 'boolean' })
       .option('check', { type: 'boolean' })
+      .option('dont-release-ipvs', { type: 'boolean' })
       .option('dump-conf', { type: 'boolean' })
       .option('version', { type: 'boolean' })
       .option('help', { type: 'boolean' })
@@ -246,6 +251,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     pidFile: str('pid') || DEFAULT_PID_FILE,
     vrrpOnly: bool('vrrp'),
     checkOnly: bool('check'),
+    dontReleaseIpvs: bool('dont-release-ipvs'),
     warnings: stray.length ? [`Unexpected argument(s): ${stray.join(' ')}`] : [],
     json: bool('json') || bool('log-json'),
     watchConfig: bool('watch-config'),

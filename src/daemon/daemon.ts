@@ -1,5 +1,6 @@
 // The running daemon: every vrrp_instance of one configuration in one process, with the shared
 // pieces they need (netlink, the link/address monitor, GARP/ND senders, the notifier, trackers).
+import type { LvsRunnerStatus } from '../lvs/index.js';
 import type { Logger } from 'pino';
 import type { KeepalivedConfig, TrackFile as TrackFileDef, TrackProcess as TrackProcessDef, VrrpInstance, VrrpScript as VrrpScriptDef } from '../config/model.js';
 import type { VrrpState } from '../vrrp/core.js';
@@ -69,6 +70,8 @@ export interface DaemonSnapshot {
   notify: { queued: number; ran: number; succeeded: number; failed: number; timedOut: number; dropped: number; spawnErrors: number };
   reloads: { ok: number; failed: number; lastMs: number; lastDurationMs: number };
   unknownVridPackets: number;
+  /** the LVS side (src/lvs/), filled in by the entry point */
+  lvs?: LvsRunnerStatus;
 }
 
 export interface DaemonDeps {
@@ -127,9 +130,6 @@ export class Daemon {
     const cfg = this.config;
     // concurrent netlink dumps on one socket fail with EBUSY: one request at a time
     this.rtnl = Rtnl.open(); // Rtnl queues its own requests (one dump per socket at a time)
-    if (cfg.virtualServers.length > 0) {
-      this.log.warn(`${cfg.virtualServers.length} virtual_server block(s) configured: LVS/IPVS is not implemented yet in keepalived-ts; only the VRRP part runs`);
-    }
     const fifoCmd = cfg.globalDefs.vrrpNotifyFifo ?? cfg.globalDefs.notifyFifo;
     if (fifoCmd) {
       this.fifo = new NotifyFifo({ path: fifoCmd.command });

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { parseConfigFile } from '../config/index.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
 import { Daemon } from './daemon.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import { LvsRunner } from '../lvs/index.js';
 import { createLogger } from './log.js';
 import { dumpFiles, startStatusServer, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
 
@@ -26,6 +28,8 @@ export interface DaemonOptions {
   /** -P / -C: run only the VRRP or only the checker subsystem (both false: run both) */
   vrrpOnly: boolean;
   checkOnly: boolean;
+  /** -I: leave the IPVS table as it is at stop */
+  dontReleaseIpvs?: boolean;
   /** JSON log lines instead of human ones */
   logJson?: boolean;
   /** --status-listen HOST:PORT: serve /metrics and /status */
@@ -88,7 +92,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     try { writeFileSync(options.pidFile, `${process.pid}\n`); } catch (err) { log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`); }
   }
 
-  const daemon = new Daemon(parsed.config, { log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined });
+  // -C: the LVS side only (keepalived's checker process); -P: VRRP only. Both run in this one
+  // event loop otherwise: IPVS writes are asynchronous netlink requests (README: LVS).
+  const vrrpPart = (c: KeepalivedConfig): KeepalivedConfig => (options.checkOnly && !options.vrrpOnly
+    ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] } : c);
+  const lvs = options.vrrpOnly && !options.checkOnly ? undefined : new LvsRunner({
+    info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m), debug: (m) => log.debug(m),
+  }, { dontRelease: options.dontReleaseIpvs });
+  const daemon = new Daemon(vrrpPart(parsed.config), { log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined });
+  const snapshot = () => ({ ...daemon.snapshot(), ...(lvs ? { lvs: lvs.status() } : {}) });
   let closeExtras: () => Promise<void> = async () => undefined;
   let stopping: Promise<number> | undefined;
   const stop = (signal: string): Promise<number> => {
@@ -97,6 +109,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       if (reloading) await reloading; // never stop half-way through a reload
       // bounded: a hung notify_stop script must not keep the daemon alive forever
       await closeExtras().catch(() => undefined);
+      await lvs?.stop().catch((err: Error) => log.error(`LVS stop: ${err.message}`));
       const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
@@ -132,7 +145,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           daemon.reloads.failed++;
           continue;
         }
-        const sum = await daemon.reload(next.config);
+        const sum = await daemon.reload(vrrpPart(next.config));
+        await lvs?.reload(next.config).catch((err: Error) => log.error(`LVS reload: ${err.message}`));
         daemon.reloads.lastMs = Date.now();
         daemon.reloads.lastDurationMs = performance.now() - t0;
         log.info(`Reload done in ${(performance.now() - t0).toFixed(1)} ms: ${sum.unchanged.length} unchanged, ${sum.changed.length} changed${sum.changed.length ? ` (${sum.changed.join(', ')})` : ''}, ${sum.added.length} added${sum.added.length ? ` (${sum.added.join(', ')})` : ''}, ${sum.removed.length} removed${sum.removed.length ? ` (${sum.removed.join(', ')})` : ''}`);
@@ -144,10 +158,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // SIGUSR1: data dump + JSON; SIGUSR2: statistics (keepalived's signals, files in --data-dir)
   const files = dumpFiles(options.dataDir ?? '/tmp');
   process.on('SIGUSR1', () => {
-    try { writeDataFiles(files, daemon.snapshot()); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
+    try { writeDataFiles(files, snapshot()); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
   });
   process.on('SIGUSR2', () => {
-    try { writeStatsFile(files, daemon.snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
+    try { writeStatsFile(files, snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
   });
 
   try {
@@ -158,12 +172,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     return DaemonExit.startFailed;
   }
   log.info(`started ${daemon.runners.length} VRRP instance(s)`);
+  await lvs?.start(parsed.config).catch((err: Error) => log.error(`LVS start: ${err.message}`));
   let statusServer: StatusServer | undefined;
   // the flags win; global_defs' keepalived_ts_status_listen / keepalived_ts_watch_config otherwise
   const statusListen = options.statusListen ?? parsed.config.globalDefs.statusListen;
   if (statusListen) {
     try {
-      statusServer = await startStatusServer(statusListen, () => daemon.snapshot());
+      statusServer = await startStatusServer(statusListen, () => snapshot());
       log.info(`status and metrics on http://${statusServer.address}/status and /metrics`);
     } catch (err) {
       log.error(`status server: ${(err as Error).message}`);

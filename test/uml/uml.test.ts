@@ -25,6 +25,7 @@ for (const g of guests) {
     if (r.status !== 0) assert.fail(`${g} failed in the guest (status ${r.status}, ${r.ms} ms):\n${r.console.slice(-8000)}`);
     const pass = /ℹ pass (\d+)/.exec(r.console);
     assert.ok(pass && Number(pass[1]) > 0, `no passing test reported by ${g}:\n${r.console.slice(-3000)}`);
+    if (process.env.KTS_UML_VERBOSE) console.log(r.console);
     console.log(`# ${g}: ${pass![1]} passed in the guest, boot+run ${r.ms} ms`);
   });
 }

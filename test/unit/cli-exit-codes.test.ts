@@ -117,9 +117,13 @@ test('the run path hands the options to runDaemon and returns its code', async (
   assert.equal(await runCli(['-n', '-l', '-D', '-P', '-f', '/etc/k.conf', '-p', '/run/k.pid', '-i', 'lb01'], c.io), 1);
   assert.deepEqual(c.daemon[0], {
     configFile: '/etc/k.conf', configId: 'lb01', dontFork: true, logConsole: true, logDetail: true,
-    pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false,
+    pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false, dontReleaseIpvs: false,
     logJson: false, statusListen: undefined, dataDir: undefined, watchConfig: false, notifyTimeoutS: undefined,
   });
+  const i = fakeIo([]);
+  await runCli(['-n', '-C', '-I'], i.io);
+  assert.equal(i.daemon[0]!.checkOnly, true);
+  assert.equal(i.daemon[0]!.dontReleaseIpvs, true);
   const o = fakeIo([]);
   await runCli(['-n', '--status-listen', '127.0.0.1:9650', '--log-json', '--data-dir', '/var/tmp', '--watch-config'], o.io);
   assert.equal(o.daemon[0]!.statusListen, '127.0.0.1:9650');

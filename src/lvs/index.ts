@@ -1,0 +1,90 @@
+// The LVS side of the daemon: opens IPVS and runs the table manager (table.ts) for the
+// virtual_server blocks. A kernel without IPVS is not fatal: one clear line, VRRP keeps running,
+// status says LVS is unavailable.
+//
+// Public API:
+//   class LvsRunner
+//     new LvsRunner(log, { dontRelease?, open? })
+//     start(cfg): Promise<void>     nothing to do (and IPVS is not opened) without virtual_server
+//     reload(cfg): Promise<void>    opens IPVS on the first reload that brings virtual servers
+//     stop(): Promise<void>
+//     sink: RealServerSink          for the checkers (src/check/): no-op while LVS is unavailable
+//     status(): LvsRunnerStatus
+//     manager: LvsManager | undefined
+import type { KeepalivedConfig, RealServer, VirtualServer } from '../config/model.js';
+import type { RealServerSink } from '../check/sink.js';
+import { Ipvs, type IpvsError } from './ipvs-netlink.js';
+import { LvsManager, type IpvsClient, type LvsLog, type LvsStatus } from './table.js';
+
+export { LvsManager } from './table.js';
+export { Ipvs } from './ipvs-netlink.js';
+
+export interface LvsRunnerStatus extends LvsStatus {
+  /** 'off': no virtual_server configured; 'unavailable': the kernel has no IPVS (see reason) */
+  state: 'off' | 'running' | 'unavailable';
+  reason?: string;
+  /** IPVS version, e.g. "1.2.1" */
+  version?: string;
+}
+
+export class LvsRunner {
+  manager: LvsManager | undefined;
+  private ipvs: (IpvsClient & { close(): void }) | undefined;
+  private state: LvsRunnerStatus['state'] = 'off';
+  private reason: string | undefined;
+  private version: string | undefined;
+
+  constructor(private readonly log: LvsLog, private readonly opts: { dontRelease?: boolean; open?: () => Promise<IpvsClient & { close(): void; info?: () => Promise<{ version: string }> }> } = {}) {}
+
+  readonly sink: RealServerSink = {
+    setAlive: (vs: VirtualServer, rs: RealServer, alive: boolean, reason: string) => this.manager?.setAlive(vs, rs, alive, reason),
+    setWeight: (vs: VirtualServer, rs: RealServer, weight: number) => this.manager?.setWeight(vs, rs, weight),
+  };
+
+  private async open(): Promise<boolean> {
+    try {
+      const ipvs = this.opts.open ? await this.opts.open() : await Ipvs.open();
+      this.ipvs = ipvs;
+      this.version = 'info' in ipvs && typeof ipvs.info === 'function' ? (await ipvs.info()).version : undefined;
+      this.state = 'running';
+      this.log.info(`Initializing ipvs${this.version ? ` (IP Virtual Server version ${this.version})` : ''}`);
+      return true;
+    } catch (e) {
+      this.state = 'unavailable';
+      this.reason = (e as IpvsError).message;
+      this.log.error(`IPVS: cannot initialize (${this.reason}): LVS is disabled, VRRP keeps running`);
+      return false;
+    }
+  }
+
+  async start(cfg: KeepalivedConfig): Promise<void> {
+    if (cfg.virtualServers.length === 0) return;
+    if (!(await this.open())) return;
+    this.manager = new LvsManager(this.ipvs!, this.log, { dontRelease: this.opts.dontRelease });
+    await this.manager.start(cfg);
+  }
+
+  async reload(cfg: KeepalivedConfig): Promise<void> {
+    if (this.manager) {
+      this.log.info('Reinitializing ipvs');
+      await this.manager.reload(cfg);
+      return;
+    }
+    // first virtual servers after start (or IPVS was unavailable: tried again, as modules may be loaded now)
+    if (cfg.virtualServers.length === 0) return;
+    await this.start(cfg);
+  }
+
+  async stop(): Promise<void> {
+    await this.manager?.stop();
+    this.ipvs?.close();
+    this.ipvs = undefined;
+  }
+
+  status(): LvsRunnerStatus {
+    const base: LvsRunnerStatus = { state: this.state, virtualServers: this.manager?.status().virtualServers ?? [] };
+    if (this.reason !== undefined) base.reason = this.reason;
+    if (this.version !== undefined) base.version = this.version;
+    return base;
+  }
+}

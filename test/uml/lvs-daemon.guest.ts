@@ -1,0 +1,161 @@
+// Runs INSIDE the UML guest: keepalived 2.2.7 and keepalived-ts program the same table from the
+// same file (NAT / DR / TUN, fwmark, a group with a range, persistence, sorry server, inhibit);
+// reload with the same file changes nothing; stop removes ours and keeps a foreign service; -I
+// leaves everything.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ipvs, formatTable } from '../../src/lvs/ipvs-netlink.js';
+
+const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
+const CONF = '/run/lvs.conf';
+const ipvsadm = (...a: string[]): string => execFileSync('/usr/sbin/ipvsadm', a, { encoding: 'utf8' });
+
+const CONFIG = `
+global_defs {
+  router_id uml
+}
+virtual_server 192.0.2.100 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 198.51.100.11 8080 { weight 2 }
+  real_server 198.51.100.12 8080 { weight 1 }
+  real_server 198.51.100.13 8080 {
+    weight 1
+    inhibit_on_failure
+    uthreshold 500
+    lthreshold 100
+  }
+}
+virtual_server 192.0.2.101 8080 {
+  lb_algo wrr
+  lb_kind DR
+  protocol TCP
+  persistence_timeout 600
+  persistence_granularity 255.255.255.0
+  real_server 198.51.100.11 8080 { weight 3 }
+  real_server 198.51.100.12 9090 { }
+}
+virtual_server 192.0.2.102 53 {
+  lb_algo sh
+  sh-port
+  lb_kind TUN
+  protocol UDP
+  ops
+  real_server 198.51.100.21 53 { }
+}
+virtual_server fwmark 7 {
+  lb_algo wlc
+  lb_kind DR
+  persistence_timeout 120
+  real_server 198.51.100.31 80 { }
+  real_server 198.51.100.32 80 { weight 5 }
+}
+virtual_server_group WEB {
+  203.0.113.10-12 443
+}
+virtual_server group WEB {
+  lb_algo lc
+  lb_kind NAT
+  protocol TCP
+  sorry_server 198.51.100.99 8443
+  sorry_server_inhibit
+  real_server 198.51.100.41 443 { }
+  real_server 198.51.100.42 443 { }
+}
+`;
+
+let ipvs: Ipvs;
+async function table(): Promise<string> {
+  return formatTable(await ipvs.dump());
+}
+/** Wait until the table holds `minServices` services and has not changed for `quietMs`. */
+async function settled(minServices: number, quietMs = 600, limitMs = 15_000): Promise<string> {
+  const t0 = Date.now();
+  let last = '', since = Date.now();
+  while (Date.now() - t0 < limitMs) {
+    const t = await table();
+    if (t !== last) { last = t; since = Date.now(); }
+    const n = t.split('\n').filter((l) => l && !l.startsWith(' ')).length;
+    if (n >= minServices && Date.now() - since >= quietMs) return t;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`table did not settle with ${minServices} services in ${limitMs} ms:\n${last}`);
+}
+function run(cmd: string, args: string[]): { child: ChildProcess; out: () => string } {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  return { child, out: () => out };
+}
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await done;
+  clearTimeout(t);
+}
+const keepalived = () => run('/usr/sbin/keepalived', ['-n', '-l', '-C', '-G', '-f', CONF, '-p', '/run/ka.pid', '-c', '/run/ka_c.pid']);
+const ours = (...extra: string[]) => run(process.execPath, [CLI, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid', ...extra]);
+const SERVICES = 7;
+
+test('setup', async () => {
+  writeFileSync(CONF, CONFIG);
+  ipvs = await Ipvs.open({ modprobe: false });
+  await ipvs.flush();
+});
+
+let keepalivedTable = '';
+test('keepalived 2.2.7 programs the table; stop empties it', async () => {
+  const k = keepalived();
+  try {
+    keepalivedTable = await settled(SERVICES);
+  } finally {
+    await stop(k.child);
+  }
+  assert.equal(await table(), '', `keepalived left entries behind:\n${k.out()}`);
+  console.log(`# keepalived's table:\n${keepalivedTable.replace(/^/gm, '# ')}`);
+});
+
+test('keepalived-ts programs the same table; reload with the same file changes nothing; stop keeps a foreign service', async () => {
+  const k = ours();
+  let stopped = false;
+  try {
+    const t = await settled(SERVICES).catch((e: Error) => { throw new Error(`${e.message}\nlog:\n${k.out()}`); });
+    assert.equal(t, keepalivedTable);
+    const seen = new Set<string>();
+    k.child.kill('SIGHUP');
+    const t0 = Date.now();
+    while (Date.now() - t0 < 1500) {
+      seen.add(await table());
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual([...seen], [keepalivedTable], 'the table changed during a same-file reload');
+    assert.match(k.out(), /Reload done/);
+    ipvsadm('-A', '-t', '203.0.113.200:80', '-s', 'rr');
+    ipvsadm('-a', '-t', '203.0.113.200:80', '-r', '198.51.100.50:80', '-m');
+    await stop(k.child);
+    stopped = true;
+    assert.equal(await table(), 'TCP 203.0.113.200:80 rr\n  -> 198.51.100.50:80 Masq 1');
+    assert.doesNotMatch(k.out(), /ERROR|Error:|    at /);
+  } finally {
+    if (!stopped) await stop(k.child);
+    await ipvs.flush();
+  }
+});
+
+test('-I (--dont-release-ipvs) leaves the whole table at stop', async () => {
+  const k = ours('-I');
+  try {
+    await settled(SERVICES);
+  } finally {
+    await stop(k.child);
+  }
+  assert.equal(await table(), keepalivedTable);
+  await ipvs.flush();
+  ipvs.close();
+});
