@@ -57,14 +57,24 @@ export class LvsRunner {
     }
   }
 
-  async start(cfg: KeepalivedConfig): Promise<void> {
-    if (cfg.virtualServers.length === 0) return;
-    if (!(await this.open())) return;
-    this.manager = new LvsManager(this.ipvs!, this.log, { dontRelease: this.opts.dontRelease });
-    await this.manager.start(cfg);
+  private starting: Promise<void> | undefined;
+  private stopped = false;
+
+  start(cfg: KeepalivedConfig): Promise<void> {
+    // stop() waits for this: a stop during start must not leave a table programmed behind it
+    this.starting = (async () => {
+      if (cfg.virtualServers.length === 0 || this.stopped) return;
+      if (!(await this.open())) return;
+      if (this.stopped) return;
+      this.manager = new LvsManager(this.ipvs!, this.log, { dontRelease: this.opts.dontRelease });
+      await this.manager.start(cfg);
+    })();
+    return this.starting;
   }
 
   async reload(cfg: KeepalivedConfig): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    if (this.stopped) return;
     if (this.manager) {
       this.log.info('Reinitializing ipvs');
       await this.manager.reload(cfg);
@@ -76,6 +86,8 @@ export class LvsRunner {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.starting?.catch(() => undefined);
     await this.manager?.stop();
     this.ipvs?.close();
     this.ipvs = undefined;

@@ -136,16 +136,59 @@ test('keepalived-ts programs the same table; reload with the same file changes n
     }
     assert.deepEqual([...seen], [keepalivedTable], 'the table changed during a same-file reload');
     assert.match(k.out(), /Reload done/);
+    assert.match(k.out(), /Initializing ipvs \(IP Virtual Server version 1\.\d+\.\d+\)/);
+    assert.match(k.out(), /Reinitializing ipvs/);
     ipvsadm('-A', '-t', '203.0.113.200:80', '-s', 'rr');
     ipvsadm('-a', '-t', '203.0.113.200:80', '-r', '198.51.100.50:80', '-m');
     await stop(k.child);
     stopped = true;
     assert.equal(await table(), 'TCP 203.0.113.200:80 rr\n  -> 198.51.100.50:80 Masq 1');
+    assert.match(k.out(), /Shutting down service \[198\.51\.100\.11\]:tcp:8080 from VS \[192\.0\.2\.100\]:tcp:80/);
     assert.doesNotMatch(k.out(), /ERROR|Error:|    at /);
   } finally {
     if (!stopped) await stop(k.child);
     await ipvs.flush();
   }
+});
+
+// reload with a changed file: a VS goes, one comes, an RS goes, one comes, a weight and a
+// scheduler change, persistence is switched off
+const CHANGED = CONFIG
+  .replace(/virtual_server 192\.0\.2\.102 53 \{[^]*?real_server 198\.51\.100\.21 53 \{ \}\n\}\n/, '')
+  .replace('real_server 198.51.100.11 8080 { weight 2 }', 'real_server 198.51.100.11 8080 { weight 4 }')
+  .replace('real_server 198.51.100.12 8080 { weight 1 }', 'real_server 198.51.100.14 8080 { weight 1 }')
+  .replace('lb_algo wrr', 'lb_algo rr')
+  .replace(/persistence_timeout 120\n/, '')
+  + `virtual_server 192.0.2.103 25 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 198.51.100.61 2525 { }
+}
+`;
+
+async function reloadTable(start: () => { child: ChildProcess; out: () => string }): Promise<string> {
+  writeFileSync(CONF, CONFIG);
+  const k = start();
+  try {
+    await settled(SERVICES);
+    writeFileSync(CONF, CHANGED);
+    k.child.kill('SIGHUP');
+    return await settled(SERVICES, 800);
+  } finally {
+    await stop(k.child);
+    writeFileSync(CONF, CONFIG);
+    await ipvs.flush();
+  }
+}
+
+test('reload with a changed file gives keepalived\'s resulting table', async () => {
+  const theirs = await reloadTable(keepalived);
+  const mine = await reloadTable(() => ours());
+  assert.match(theirs, /TCP 192\.0\.2\.103:25 rr/);
+  assert.doesNotMatch(theirs, /192\.0\.2\.102/);
+  assert.equal(mine, theirs);
+  console.log(`# after the reload:\n${theirs.replace(/^/gm, '# ')}`);
 });
 
 test('-I (--dont-release-ipvs) leaves the whole table at stop', async () => {

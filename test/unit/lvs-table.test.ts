@@ -246,3 +246,36 @@ test('lvs globals: lvs_flush, lvs_timeouts (restored at stop)', async () => {
   await m.stop();
   assert.deepEqual(k.timeouts, { tcp: 900, tcpFin: 120, udp: 300 });
 });
+
+test('LvsRunner: a kernel without IPVS is one clear line, status says unavailable, the sink is harmless', async () => {
+  const { LvsRunner } = await import('../../src/lvs/index.js');
+  logs.length = 0;
+  const r = new LvsRunner(log, { open: async () => { throw new IpvsError('ENOIPVS', 'resolve generic netlink family IPVS', 'the kernel has no IPVS'); } });
+  const c = conf(BASE);
+  await r.start(c);
+  assert.deepEqual(logs, ['ERROR IPVS: cannot initialize (resolve generic netlink family IPVS: the kernel has no IPVS): LVS is disabled, VRRP keeps running']);
+  assert.equal(r.status().state, 'unavailable');
+  r.sink.setAlive(c.virtualServers[0]!, c.virtualServers[0]!.realServers[0]!, false, 'x');
+  await r.reload(c);
+  await r.stop();
+  assert.equal(new LvsRunner(log).status().state, 'off');
+});
+
+test('LvsRunner: runs the manager on the kernel it opens; stop during start leaves nothing behind', async () => {
+  const { LvsRunner } = await import('../../src/lvs/index.js');
+  const k = new FakeIpvs();
+  const r = new LvsRunner(log, { open: async () => Object.assign(k, { close: () => undefined, info: async () => ({ version: '1.2.1' }) }) });
+  await r.start(conf(BASE));
+  assert.equal(r.status().state, 'running');
+  assert.equal(r.status().version, '1.2.1');
+  assert.equal(r.status().virtualServers.length, 3);
+  assert.ok(r.status().virtualServers[0]!.realServers.every((x) => x.alive && x.inTable));
+  await r.stop();
+  assert.equal(await k.text(), '');
+  const k2 = new FakeIpvs();
+  const r2 = new LvsRunner(log, { open: async () => { await new Promise((res) => setTimeout(res, 20)); return Object.assign(k2, { close: () => undefined }); } });
+  const s = r2.start(conf(BASE));
+  await r2.stop();
+  await s;
+  assert.equal(await k2.text(), '');
+});
