@@ -14,10 +14,22 @@
 import type { KeepalivedConfig, RealServer, VirtualServer } from '../config/model.js';
 import type { RealServerSink } from '../check/sink.js';
 import { Ipvs, type IpvsError } from './ipvs-netlink.js';
+import { destKey, serviceKey } from './ipvs-schema.js';
 import { LvsManager, type IpvsClient, type LvsLog, type LvsStatus } from './table.js';
 
 export { LvsManager } from './table.js';
 export { Ipvs } from './ipvs-netlink.js';
+
+/** IPVS counters of a virtual server (summed over its services) and of its real servers. */
+export interface LvsCounters {
+  conns: number;
+  inPkts: number;
+  outPkts: number;
+  inBytes: number;
+  outBytes: number;
+  /** destKey -> active / inactive connections */
+  dests: Record<string, { active: number; inactive: number }>;
+}
 
 export interface LvsRunnerStatus extends LvsStatus {
   /** 'off': no virtual_server configured; 'unavailable': the kernel has no IPVS (see reason) */
@@ -25,7 +37,11 @@ export interface LvsRunnerStatus extends LvsStatus {
   reason?: string;
   /** IPVS version, e.g. "1.2.1" */
   version?: string;
+  /** vs name -> counters, read from the kernel at most COUNTERS_MAX_AGE_MS before */
+  counters?: Record<string, LvsCounters>;
 }
+
+const COUNTERS_MAX_AGE_MS = 1000;
 
 export class LvsRunner {
   manager: LvsManager | undefined;
@@ -51,8 +67,9 @@ export class LvsRunner {
       return true;
     } catch (e) {
       this.state = 'unavailable';
-      this.reason = (e as IpvsError).message;
-      this.log.error(`IPVS: cannot initialize (${this.reason}): LVS is disabled, VRRP keeps running`);
+      const err = e as IpvsError;
+      this.reason = err.op && err.message.startsWith(`${err.op}: `) ? err.message.slice(err.op.length + 2) : err.message;
+      this.log.error(`IPVS is not available: ${this.reason}; LVS is disabled, VRRP keeps running`);
       return false;
     }
   }
@@ -97,6 +114,48 @@ export class LvsRunner {
     const base: LvsRunnerStatus = { state: this.state, virtualServers: this.manager?.status().virtualServers ?? [] };
     if (this.reason !== undefined) base.reason = this.reason;
     if (this.version !== undefined) base.version = this.version;
+    if (this.counters) base.counters = this.counters;
+    // the counters are read from the kernel here, not on a timer: a status or a scrape asks
+    if (this.manager && this.ipvs && !this.refreshing && Date.now() - this.countersAt > COUNTERS_MAX_AGE_MS) void this.refreshCounters();
     return base;
+  }
+
+  private counters: Record<string, LvsCounters> | undefined;
+  private countersAt = 0;
+  private refreshing: Promise<void> | undefined;
+
+  /** Read the IPVS counters now (status() also does, when they are older than 1 s). */
+  refreshCounters(): Promise<void> {
+    const ipvs = this.ipvs;
+    const manager = this.manager;
+    if (!ipvs || !manager) return Promise.resolve();
+    this.refreshing ??= (async () => {
+      try {
+        const table = new Map((await ipvs.dump()).map((e) => [serviceKey(e.service), e]));
+        const out: Record<string, LvsCounters> = {};
+        for (const vs of manager.status().virtualServers) {
+          const c: LvsCounters = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0, dests: {} };
+          for (const k of vs.services) {
+            const e = table.get(k);
+            if (!e) continue;
+            const st = e.service.stats;
+            if (st) { c.conns += st.conns; c.inPkts += st.inPkts; c.outPkts += st.outPkts; c.inBytes += st.inBytes; c.outBytes += st.outBytes; }
+            for (const d of e.dests) {
+              const cur = c.dests[destKey(d)] ??= { active: 0, inactive: 0 };
+              cur.active += d.activeConns ?? 0;
+              cur.inactive += d.inactConns ?? 0;
+            }
+          }
+          out[vs.name] = c;
+        }
+        this.counters = out;
+        this.countersAt = Date.now();
+      } catch (e) {
+        this.log.debug(`IPVS counters: ${(e as Error).message}`);
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
   }
 }

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { LvsRunnerStatus } from '../../src/lvs/index.js';
 import { join } from 'node:path';
 import { Ipvs, formatTable } from '../../src/lvs/ipvs-netlink.js';
 
@@ -105,6 +107,12 @@ const SERVICES = 7;
 
 test('setup', async () => {
   writeFileSync(CONF, CONFIG);
+  // a link for the documentation prefixes: packets to the real servers leave there and vanish
+  const ip = (...a: string[]) => execFileSync('/usr/sbin/ip', a);
+  ip('link', 'add', 'kts0', 'type', 'dummy');
+  ip('link', 'set', 'kts0', 'up');
+  ip('addr', 'add', '192.0.2.1/24', 'dev', 'kts0');
+  ip('addr', 'add', '198.51.100.1/24', 'dev', 'kts0');
   ipvs = await Ipvs.open({ modprobe: false });
   await ipvs.flush();
 });
@@ -122,11 +130,33 @@ test('keepalived 2.2.7 programs the table; stop empties it', async () => {
 });
 
 test('keepalived-ts programs the same table; reload with the same file changes nothing; stop keeps a foreign service', async () => {
-  const k = ours();
+  const k = ours('--status-listen', '127.0.0.1:19650');
   let stopped = false;
   try {
     const t = await settled(SERVICES).catch((e: Error) => { throw new Error(`${e.message}\nlog:\n${k.out()}`); });
     assert.equal(t, keepalivedTable);
+    // status and metrics: one connection attempt through IPVS shows in the counters
+    await new Promise<void>((r) => {
+      const sock = connect({ host: '192.0.2.100', port: 80, timeout: 300 });
+      sock.on('error', () => r()).on('timeout', () => { sock.destroy(); r(); }).on('connect', () => { sock.destroy(); r(); });
+    });
+    const status = async (): Promise<LvsRunnerStatus> => ((await (await fetch('http://127.0.0.1:19650/status')).json()) as { lvs: LvsRunnerStatus }).lvs;
+    // the kernel folds its per-CPU counters into the service's every 2 s (estimator)
+    let st = await status();
+    for (const t0 = Date.now(); Date.now() - t0 < 6000 && !st.counters?.['[192.0.2.100]:tcp:80']?.conns;) {
+      await new Promise((r) => setTimeout(r, 300));
+      st = await status();
+    }
+    assert.equal(st.state, 'running');
+    const web = st.virtualServers.find((v) => v.name === '[192.0.2.100]:tcp:80')!;
+    assert.deepEqual(web.realServers.map((r) => `${r.name} ${r.alive} ${r.weight} ${r.inTable}`), [
+      '[198.51.100.11]:tcp:8080 true 2 true', '[198.51.100.12]:tcp:8080 true 1 true', '[198.51.100.13]:tcp:8080 true 1 true',
+    ]);
+    assert.equal(st.counters?.['[192.0.2.100]:tcp:80']?.conns, 1, JSON.stringify(st.counters));
+    const metrics = await (await fetch('http://127.0.0.1:19650/metrics')).text();
+    assert.match(metrics, /keepalived_ts_lvs_up 1/);
+    assert.match(metrics, /keepalived_ts_lvs_rs_in_table\{vs="\[192\.0\.2\.100\]:tcp:80",rs="\[198\.51\.100\.11\]:tcp:8080"\} 1/);
+    assert.match(metrics, /keepalived_ts_lvs_connections_total\{vs="\[192\.0\.2\.100\]:tcp:80"\} 1/);
     const seen = new Set<string>();
     k.child.kill('SIGHUP');
     const t0 = Date.now();

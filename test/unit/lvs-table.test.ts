@@ -253,7 +253,7 @@ test('LvsRunner: a kernel without IPVS is one clear line, status says unavailabl
   const r = new LvsRunner(log, { open: async () => { throw new IpvsError('ENOIPVS', 'resolve generic netlink family IPVS', 'the kernel has no IPVS'); } });
   const c = conf(BASE);
   await r.start(c);
-  assert.deepEqual(logs, ['ERROR IPVS: cannot initialize (resolve generic netlink family IPVS: the kernel has no IPVS): LVS is disabled, VRRP keeps running']);
+  assert.deepEqual(logs, ['ERROR IPVS is not available: the kernel has no IPVS; LVS is disabled, VRRP keeps running']);
   assert.equal(r.status().state, 'unavailable');
   r.sink.setAlive(c.virtualServers[0]!, c.virtualServers[0]!.realServers[0]!, false, 'x');
   await r.reload(c);
@@ -278,4 +278,21 @@ test('LvsRunner: runs the manager on the kernel it opens; stop during start leav
   await r2.stop();
   await s;
   assert.equal(await k2.text(), '');
+});
+
+test('keepalived-ts status prints the LVS part of the snapshot', async () => {
+  const { formatStatusTable } = await import('../../src/cli/status.js');
+  const { LvsRunner } = await import('../../src/lvs/index.js');
+  const k = new FakeIpvs();
+  const r = new LvsRunner(log, { open: async () => Object.assign(k, { close: () => undefined, info: async () => ({ version: '1.2.1' }) }) });
+  const c = conf(BASE);
+  await r.start(c);
+  r.sink.setAlive(c.virtualServers[0]!, c.virtualServers[0]!.realServers[1]!, false, 'test');
+  await r.manager!.idle();
+  const snap = { pid: 1, startedAtMs: 0, instances: [], trackers: [], notify: { queued: 0, ran: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, spawnErrors: 0 }, reloads: { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 }, unknownVridPackets: 0, lvs: r.status() };
+  const text = formatStatusTable(snap, 0);
+  assert.match(text, /LVS: IPVS 1\.2\.1/);
+  assert.match(text, /\[192\.0\.2\.100\]:tcp:80 {2}quorum up \(3\/1\)/);
+  assert.match(text, /\[198\.51\.100\.12\]:tcp:8080 {2}down {2}weight 1 {2}not in table/);
+  await r.stop();
 });
