@@ -145,8 +145,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           daemon.reloads.failed++;
           continue;
         }
-        const sum = await daemon.reload(vrrpPart(next.config));
-        await lvs?.reload(next.config).catch((err: Error) => log.error(`LVS reload: ${err.message}`));
+        // the two sides share nothing: reloaded side by side
+        const [sum] = await Promise.all([
+          daemon.reload(vrrpPart(next.config)),
+          lvs?.reload(next.config).catch((err: Error) => log.error(`LVS reload: ${err.message}`)),
+        ]);
         daemon.reloads.lastMs = Date.now();
         daemon.reloads.lastDurationMs = performance.now() - t0;
         log.info(`Reload done in ${(performance.now() - t0).toFixed(1)} ms: ${sum.unchanged.length} unchanged, ${sum.changed.length} changed${sum.changed.length ? ` (${sum.changed.join(', ')})` : ''}, ${sum.added.length} added${sum.added.length ? ` (${sum.added.join(', ')})` : ''}, ${sum.removed.length} removed${sum.removed.length ? ` (${sum.removed.join(', ')})` : ''}`);
@@ -164,15 +167,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     try { writeStatsFile(files, snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
   });
 
+  // the LVS side starts beside VRRP (keepalived runs them in two processes)
+  const lvsStarted = lvs?.start(parsed.config).catch((err: Error) => log.error(`LVS start: ${err.message}`));
   try {
     await daemon.start();
   } catch (err) {
     log.fatal(`cannot start: ${(err as Error).message}`);
+    await lvs?.stop().catch(() => undefined);
     await daemon.stop().catch(() => undefined);
     return DaemonExit.startFailed;
   }
   log.info(`started ${daemon.runners.length} VRRP instance(s)`);
-  await lvs?.start(parsed.config).catch((err: Error) => log.error(`LVS start: ${err.message}`));
+  await lvsStarted;
   let statusServer: StatusServer | undefined;
   // the flags win; global_defs' keepalived_ts_status_listen / keepalived_ts_watch_config otherwise
   const statusListen = options.statusListen ?? parsed.config.globalDefs.statusListen;

@@ -201,7 +201,7 @@ export class LvsManager implements RealServerSink {
       if (this.globals.flushOnStop === 'all') await this.ipvs.flush();
       else {
         // a service's dests go with it: one DEL_SERVICE each (foreign services are not ours)
-        for (const { service } of this.applied.values()) await this.change({ op: 'deleteService', service });
+        await this.apply([...this.applied.values()].map(({ service }) => ({ op: 'deleteService' as const, service })));
       }
       this.applied = new Map();
       if (this.savedTimeouts) await this.ipvs.setTimeouts(this.savedTimeouts);
@@ -234,9 +234,19 @@ export class LvsManager implements RealServerSink {
     });
   }
 
+  /**
+   * The kernel handles a socket's requests in the order they were sent, so a window of changes is
+   * sent at once and the answers read after: one event-loop turn per window instead of one per
+   * change (a round trip is about 2 ms in UML). A change that depends on an earlier one (a dest of
+   * a new service) comes after it in the list, so after it in the kernel too.
+   */
   private async apply(changes: TableChange[]): Promise<void> {
-    for (const c of changes) await this.change(c);
+    for (let i = 0; i < changes.length; i += LvsManager.window) {
+      await Promise.all(changes.slice(i, i + LvsManager.window).map((c) => this.change(c)));
+    }
   }
+  /** requests in flight at once (their answers must fit the socket's receive buffer) */
+  static window = 256;
 
   /** One change, tolerant as keepalived is (EEXIST on add, ENOENT on delete), recorded in `applied`. */
   private async change(c: TableChange): Promise<void> {
@@ -245,13 +255,18 @@ export class LvsManager implements RealServerSink {
     try {
       switch (c.op) {
         case 'addService':
+          // recorded first: the answers of its dests (sent in the same window) may come back
+          // before an EEXIST fallback's
+          this.applied.set(k, { service: c.service, dests: new Map() });
           try {
             await this.ipvs.addService(c.service);
           } catch (e) {
-            if (code(e) !== 'EEXIST') throw e;
+            if (code(e) !== 'EEXIST') {
+              this.applied.delete(k);
+              throw e;
+            }
             await this.ipvs.editService(c.service);
           }
-          this.applied.set(k, { service: c.service, dests: new Map() });
           return;
         case 'editService':
           await this.ipvs.editService(c.service);
