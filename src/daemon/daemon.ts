@@ -79,6 +79,8 @@ export interface DaemonDeps {
   /** run limit of one notify script (default 30 s) */
   notifyTimeoutMs?: number;
   now?: () => number;
+  /** every instance state change (lvs_sync_daemon with `inst` follows its instance) */
+  onInstanceState?: (instance: string, from: VrrpState, to: VrrpState) => void;
 }
 
 /** Everything that tracks: the instances and the sync groups (whose trackers apply to their members). */
@@ -114,7 +116,7 @@ export class Daemon {
   /** reload outcomes (the entry point counts refused files as failed) */
   readonly reloads = { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 };
 
-  constructor(public config: KeepalivedConfig, deps: DaemonDeps) {
+  constructor(public config: KeepalivedConfig, private readonly deps: DaemonDeps) {
     this.log = deps.log;
     this.now = deps.now ?? (() => performance.now());
     // keepalived has no limit; ours defaults to 30 s (--notify-timeout)
@@ -217,7 +219,10 @@ export class Daemon {
       log: this.log, rtnl: this.rtnl, hub: this.hub, global: cfg.globalDefs, notifier: this.notifier,
       now: this.now, garp: () => this.garp(), ndisc: (ifname) => this.ndisc(ifname), fifo: this.fifo,
       script: (line, user, group) => this.script(line, user, group),
-      onStateChanged: (r, from, to) => this.syncGroupFollow(r, from, to),
+      onStateChanged: (r, from, to) => {
+        this.syncGroupFollow(r, from, to);
+        this.deps.onInstanceState?.(r.name, from, to);
+      },
       beforeNotify: (r, state) => this.syncGroupBeforeMember(r, state),
     });
   }

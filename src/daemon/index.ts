@@ -9,6 +9,8 @@ import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from 
 import { Daemon } from './daemon.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { LvsRunner } from '../lvs/index.js';
+import { Ipvs } from '../lvs/ipvs-netlink.js';
+import { SyncDaemonDriver } from '../lvs/sync-daemon.js';
 import { createLogger } from './log.js';
 import { dumpFiles, startStatusServer, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
 
@@ -96,10 +98,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // event loop otherwise: IPVS writes are asynchronous netlink requests (README: LVS).
   const vrrpPart = (c: KeepalivedConfig): KeepalivedConfig => (options.checkOnly && !options.vrrpOnly
     ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] } : c);
-  const lvs = options.vrrpOnly && !options.checkOnly ? undefined : new LvsRunner({
-    info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m), debug: (m) => log.debug(m),
-  }, { dontRelease: options.dontReleaseIpvs });
-  const daemon = new Daemon(vrrpPart(parsed.config), { log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined });
+  const lvsLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m), debug: (m: string) => log.debug(m) };
+  const lvs = options.vrrpOnly && !options.checkOnly ? undefined : new LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs });
+  // lvs_sync_daemon: with `inst` the VRRP side drives it (keepalived's VRRP process does), else the
+  // LVS side; its own IPVS socket, opened only when the keyword is there
+  const syncDaemon = new SyncDaemonDriver(() => Ipvs.open(), lvsLog);
+  const daemon = new Daemon(vrrpPart(parsed.config), {
+    log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined,
+    onInstanceState: (name, _from, to) => void syncDaemon.vrrpState(name, to),
+  });
   const snapshot = () => ({ ...daemon.snapshot(), ...(lvs ? { lvs: lvs.status() } : {}) });
   let closeExtras: () => Promise<void> = async () => undefined;
   let stopping: Promise<number> | undefined;
@@ -110,6 +117,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       // bounded: a hung notify_stop script must not keep the daemon alive forever
       await closeExtras().catch(() => undefined);
       await lvs?.stop().catch((err: Error) => log.error(`LVS stop: ${err.message}`));
+      await syncDaemon.stop();
       const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
@@ -149,6 +157,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         const [sum] = await Promise.all([
           daemon.reload(vrrpPart(next.config)),
           lvs?.reload(next.config).catch((err: Error) => log.error(`LVS reload: ${err.message}`)),
+          syncDaemon.reload(next.config),
         ]);
         daemon.reloads.lastMs = Date.now();
         daemon.reloads.lastDurationMs = performance.now() - t0;
@@ -169,16 +178,20 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   // the LVS side starts beside VRRP (keepalived runs them in two processes)
   const lvsStarted = lvs?.start(parsed.config).catch((err: Error) => log.error(`LVS start: ${err.message}`));
+  const syncStarted = syncDaemon.start(parsed.config);
   try {
     await daemon.start();
   } catch (err) {
     log.fatal(`cannot start: ${(err as Error).message}`);
     await lvs?.stop().catch(() => undefined);
+    await syncStarted;
+    await syncDaemon.stop();
     await daemon.stop().catch(() => undefined);
     return DaemonExit.startFailed;
   }
   log.info(`started ${daemon.runners.length} VRRP instance(s)`);
   await lvsStarted;
+  await syncStarted;
   let statusServer: StatusServer | undefined;
   // the flags win; global_defs' keepalived_ts_status_listen / keepalived_ts_watch_config otherwise
   const statusListen = options.statusListen ?? parsed.config.globalDefs.statusListen;
