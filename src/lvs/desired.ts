@@ -165,7 +165,10 @@ export function servicesOf(vs: VirtualServer, groups: readonly VirtualServerGrou
       continue;
     }
     if (!e.address) continue;
-    for (const a of expandRange(e.address.address, e.address.prefixLength, e.range)) {
+    // IPv6: the range's end is a 16-bit group, written in hex ("2001:db8::200-2ff")
+    const hexEnd = e.address.family === 'inet6' ? /-([0-9a-f]+)$/i.exec(e.raw[0] ?? '')?.[1] : undefined;
+    const range = hexEnd !== undefined ? parseInt(hexEnd, 16) : e.range;
+    for (const a of expandRange(e.address.address, e.address.prefixLength, range)) {
       const af = afOf(a);
       out.push({ af, protocol: proto, address: a, port: e.port ?? 0, ...serviceAttrs(vs, af, e.port ?? 0) });
     }

@@ -221,6 +221,76 @@ test('reload with a changed file gives keepalived\'s resulting table', async () 
   console.log(`# after the reload:\n${theirs.replace(/^/gm, '# ')}`);
 });
 
+// more keywords, compared the same way: IPv6 services and ranges, a mixed-family tunnel, TUN gue
+// with port and checksum, mh with its flags, flag-1..3, SCTP, sorry_server_lvs_method,
+// persistence on IPv6 (prefix length), fwmark entries in a group, weight 0, quorum clamped
+const MORE = `
+virtual_server 2001:db8::100 80 {
+  lb_algo mh
+  mh-port
+  mh-fallback
+  lb_kind DR
+  protocol TCP
+  persistence_timeout 30
+  persistence_granularity 64
+  real_server 2001:db8::11 80 { weight 0 }
+  real_server 2001:db8::12 80 { weight 7 }
+}
+virtual_server 192.0.2.110 443 {
+  lb_algo wlc
+  flag-1
+  flag-3
+  lb_kind TUN type gue port 6080 csum
+  protocol TCP
+  real_server 198.51.100.71 443 { }
+  real_server 2001:db8::71 443 { lvs_method TUN type ipip }
+}
+virtual_server 192.0.2.111 3868 {
+  lb_algo sed
+  lb_kind NAT
+  protocol SCTP
+  quorum 1000
+  sorry_server 198.51.100.98 3868
+  sorry_server_lvs_method DR
+  sorry_server_inhibit
+  real_server 198.51.100.81 3868 { weight 2 }
+}
+virtual_server_group SIX {
+  2001:db8::200-202 8080
+  fwmark 12
+}
+virtual_server group SIX {
+  lb_algo nq
+  lb_kind NAT
+  protocol TCP
+  real_server 2001:db8::91 8080 { }
+}
+`;
+
+test('more keywords: keepalived-ts programs the table keepalived programs', async () => {
+  writeFileSync(CONF, MORE);
+  const n = 7;
+  const k = keepalived();
+  let theirs: string;
+  try {
+    theirs = await settled(n);
+  } finally {
+    await stop(k.child);
+  }
+  assert.equal(await table(), '');
+  const o = ours();
+  let mine: string;
+  try {
+    mine = await settled(n).catch((e: Error) => { throw new Error(`${e.message}\nlog:\n${o.out()}`); });
+  } finally {
+    await stop(o.child);
+    writeFileSync(CONF, CONFIG);
+  }
+  console.log(`# keepalived's table (more keywords):\n${theirs.replace(/^/gm, '# ')}`);
+  assert.equal(mine, theirs, `keepalived's log:\n${k.out().slice(-3000)}\nours:\n${o.out().slice(-3000)}`);
+  assert.equal(await table(), '');
+});
+
 test('-I (--dont-release-ipvs) leaves the whole table at stop', async () => {
   const k = ours('-I');
   try {
