@@ -115,13 +115,27 @@ export class LvsManager implements RealServerSink {
     return this.queue;
   }
 
-  private desired(): DesiredTable {
+  /** vsKey -> its services; serviceKey -> the virtual servers feeding it (a fwmark can be shared) */
+  private servicesByVs = new Map<string, IpvsService[]>();
+  private vsByService = new Map<string, string[]>();
+
+  /**
+   * The desired table: whole, or only the services of the `dirty` virtual servers (with every
+   * virtual server that feeds those services), so one checker result costs one VS, not the table.
+   */
+  private desired(dirty?: ReadonlySet<string>): DesiredTable {
+    let vsKeys: Iterable<string> = this.runtimes.keys();
+    let only: Set<string> | undefined;
+    if (dirty) {
+      only = new Set([...dirty].flatMap((k) => (this.servicesByVs.get(k) ?? []).map(serviceKey)));
+      vsKeys = new Set([...only].flatMap((s) => this.vsByService.get(s) ?? []));
+    }
     const entries: { service: IpvsService; dests: IpvsDest[] }[] = [];
-    for (const vs of this.cfg?.virtualServers ?? []) {
-      const rt = this.runtimes.get(vsKey(vs));
+    for (const k of vsKeys) {
+      const rt = this.runtimes.get(k);
       if (!rt) continue;
       const dests = rt.dests();
-      for (const service of servicesOf(vs, this.cfg!.virtualServerGroups)) entries.push({ service, dests });
+      for (const service of this.servicesByVs.get(k) ?? []) if (!only || only.has(serviceKey(service))) entries.push({ service, dests });
     }
     return tableOf(entries);
   }
@@ -138,6 +152,13 @@ export class LvsManager implements RealServerSink {
       next.set(k, new VsRuntime(vs, previous?.get(k)));
     }
     this.runtimes = next;
+    this.servicesByVs = new Map();
+    this.vsByService = new Map();
+    for (const [k, rt] of next) {
+      const services = servicesOf(rt.vs, cfg.virtualServerGroups);
+      this.servicesByVs.set(k, services);
+      for (const s of services) this.vsByService.set(serviceKey(s), [...(this.vsByService.get(serviceKey(s)) ?? []), k]);
+    }
   }
 
   async start(cfg: KeepalivedConfig): Promise<void> {
@@ -212,25 +233,37 @@ export class LvsManager implements RealServerSink {
     const rt = this.runtimes.get(vsKey(vs));
     if (!rt || this.stopped) return;
     const lines = rt.setAlive(rsKey(vs, rs), alive);
-    if (lines.length) this.log.debug(`${rsName(vs, rs)}: ${reason}`);
+    if (!lines.length) return;
+    this.log.debug(`${rsName(vs, rs)}: ${reason}`);
     for (const l of lines) this.log.info(l);
-    this.scheduleSync();
+    this.scheduleSync(vsKey(vs));
   }
 
   setWeight(vs: VirtualServer, rs: RealServer, weight: number): void {
     const rt = this.runtimes.get(vsKey(vs));
     if (!rt || this.stopped) return;
     for (const l of rt.setWeight(rsKey(vs, rs), weight)) this.log.info(l);
-    this.scheduleSync();
+    this.scheduleSync(vsKey(vs));
   }
 
   /** Coalesce bursts of checker results into one diff. */
-  private scheduleSync(): void {
+  private readonly dirty = new Set<string>();
+  private scheduleSync(key: string): void {
+    this.dirty.add(key);
     if (this.syncQueued) return;
     this.syncQueued = true;
     void this.enqueue(async () => {
       this.syncQueued = false;
-      if (!this.stopped) await this.apply(diffTable(this.applied, this.desired()));
+      const dirty = new Set(this.dirty);
+      this.dirty.clear();
+      if (this.stopped) return;
+      const want = this.desired(dirty);
+      const from: DesiredTable = new Map();
+      for (const k of want.keys()) {
+        const cur = this.applied.get(k);
+        if (cur) from.set(k, cur);
+      }
+      await this.apply(diffTable(from, want));
     });
   }
 
