@@ -42,6 +42,22 @@ export function errnoName(n: number): string {
   return ERRNO_NAME.get(Math.abs(n)) ?? `errno ${Math.abs(n)}`;
 }
 
+/** What an errno means for an IPVS command, in ipvsadm's words where it has some. */
+function explain(cmd: number, code: string): string {
+  const svcCmd = cmd === IPVS_CMD.NEW_SERVICE || cmd === IPVS_CMD.SET_SERVICE;
+  switch (code) {
+    case 'EEXIST': return svcCmd ? 'service already exists' : 'destination already exists';
+    case 'ESRCH': return 'no such service';
+    case 'ENOENT': return svcCmd ? 'scheduler or persistence engine not found (is its ip_vs_* module loaded?)' : 'no such destination';
+    case 'EINVAL': return 'invalid argument (a family, port or option the kernel refuses)';
+    case 'EPERM': return 'operation not permitted: needs CAP_NET_ADMIN';
+    case 'EAFNOSUPPORT': return 'address family not supported (a mixed-family destination needs TUN)';
+    case 'EOPNOTSUPP': return 'not supported by this kernel';
+    case 'EBUSY': return 'busy (a sync daemon of that role already runs)';
+    default: return 'kernel refused';
+  }
+}
+
 export class IpvsError extends Error {
   readonly code: string;
   readonly op: string;
@@ -124,7 +140,10 @@ export class Ipvs {
     for (const msg of msgs) {
       const errno = nlmsgErrno(msg);
       if (errno !== undefined) {
-        if (errno !== 0) throw new IpvsError(errnoName(errno), op);
+        if (errno !== 0) {
+          const name = errnoName(errno);
+          throw new IpvsError(name, op, `${name} (${explain(cmd, name)})`);
+        }
         continue;
       }
       // the package checks only the first message's type: filter the rest ourselves

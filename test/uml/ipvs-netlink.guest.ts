@@ -89,6 +89,7 @@ test('kernel errors come back as errno names', async () => {
     assert.equal(await code(ipvs.addService(web)), 'ok');
     assert.equal(await code(ipvs.addService(web)), 'EEXIST');
     assert.equal(await code(ipvs.addService({ ...web, port: 81, schedName: 'nosuch' })), 'ENOENT');
+    await assert.rejects(ipvs.addService({ ...web, port: 81, schedName: 'nosuch' }), /add service TCP 192\.0\.2\.100:81: ENOENT \(scheduler or persistence engine not found/);
     const d = { address: '198.51.100.11', port: 8080, fwdMethod: FWD.MASQ, weight: 1, uThreshold: 0, lThreshold: 0 };
     assert.equal(await code(ipvs.addDest(web, d)), 'ok');
     assert.equal(await code(ipvs.addDest(web, d)), 'EEXIST');
