@@ -291,6 +291,46 @@ test('more keywords: keepalived-ts programs the table keepalived programs', asyn
   assert.equal(await table(), '');
 });
 
+// pre-existing entries (notes/lvs.md 8.4): keepalived adopts its service as it is (scheduler,
+// weight, stale dest kept); keepalived-ts reconciles it to the file. A foreign service survives both.
+test('start with entries already there: keepalived adopts as is, keepalived-ts reconciles', async () => {
+  const seed = () => {
+    ipvsadm('-A', '-t', '192.0.2.100:80', '-s', 'wlc');
+    ipvsadm('-a', '-t', '192.0.2.100:80', '-r', '198.51.100.11:8080', '-m', '-w', '5');
+    ipvsadm('-a', '-t', '192.0.2.100:80', '-r', '198.51.100.99:8080', '-m', '-w', '1');
+    ipvsadm('-A', '-t', '203.0.113.200:80', '-s', 'rr');
+  };
+  const web = (t: string) => t.split(/\n(?=\S)/).find((b) => b.startsWith('TCP 192.0.2.100:80'));
+  await ipvs.flush();
+  seed();
+  const k = keepalived();
+  let theirs: string;
+  try {
+    theirs = await settled(SERVICES + 1);
+  } finally {
+    await stop(k.child);
+  }
+  assert.equal(web(theirs), 'TCP 192.0.2.100:80 wlc\n  -> 198.51.100.11:8080 Masq 5\n  -> 198.51.100.12:8080 Masq 1\n  -> 198.51.100.13:8080 Masq 1 u500 l100\n  -> 198.51.100.99:8080 Masq 1');
+  assert.equal(await table(), 'TCP 203.0.113.200:80 rr');
+  await ipvs.flush();
+  seed();
+  const o = ours();
+  let mine: string;
+  try {
+    mine = await settled(SERVICES + 1);
+  } finally {
+    await stop(o.child);
+  }
+  try {
+    const blocks = (t: string) => t.split(/\n(?=\S)/).sort();
+    assert.deepEqual(blocks(mine), blocks(`${keepalivedTable}\nTCP 203.0.113.200:80 rr`));
+    assert.match(o.out(), /IPVS service TCP 192\.0\.2\.100:80 already exists: adopting it/);
+    assert.equal(await table(), 'TCP 203.0.113.200:80 rr');
+  } finally {
+    await ipvs.flush();
+  }
+});
+
 test('-I (--dont-release-ipvs) leaves the whole table at stop', async () => {
   const k = ours('-I');
   try {
