@@ -16,6 +16,9 @@ import type { RealServerSink } from '../check/sink.js';
 import { Ipvs, type IpvsError } from './ipvs-netlink.js';
 import { destKey, serviceKey } from './ipvs-schema.js';
 import { LvsManager, type IpvsClient, type LvsLog, type LvsStatus } from './table.js';
+import { vsName } from './desired.js';
+import { Notifier } from '../notify/queue.js';
+import { resolveScriptUser } from '../notify/security.js';
 
 export { LvsManager } from './table.js';
 export { Ipvs } from './ipvs-netlink.js';
@@ -75,6 +78,32 @@ export class LvsRunner {
   }
 
   private starting: Promise<void> | undefined;
+  private cfg: KeepalivedConfig | undefined;
+  private notifier: Notifier | undefined;
+
+  /**
+   * quorum_up / quorum_down of a virtual server, on each transition (not at start), one queue per
+   * virtual server, as the notify scripts of VRRP run: script_user rules, 30 s limit.
+   */
+  private quorumScript(vs: VirtualServer, up: boolean): void {
+    const cmd = up ? vs.quorumUp : vs.quorumDown;
+    if (!cmd) return;
+    const g = this.cfg?.globalDefs;
+    const su = resolveScriptUser({ user: cmd.user ?? g?.scriptUser?.user, group: cmd.user ? cmd.group : g?.scriptUser?.group, enableScriptSecurity: g?.enableScriptSecurity });
+    if (su.error) {
+      this.log.error(`${su.error} - ${up ? 'quorum_up' : 'quorum_down'} of VS ${vsName(vs)} will not run`);
+      return;
+    }
+    this.notifier ??= new Notifier({ timeoutMs: 30_000 });
+    void this.notifier.enqueue(`VS ${vsName(vs)}`, { line: cmd.command, uid: su.uid, gid: su.gid }).then((r) => {
+      if (r.result.kind !== 'exit' || r.result.code !== 0) this.log.warn(`${up ? 'quorum_up' : 'quorum_down'} script "${cmd.command}" of VS ${vsName(vs)} failed (${r.result.kind})`);
+    });
+  }
+
+  /** Resolves when every quorum script queued so far has run (tests). */
+  scriptsIdle(): Promise<void> {
+    return this.notifier?.idle() ?? Promise.resolve();
+  }
   private stopped = false;
 
   start(cfg: KeepalivedConfig): Promise<void> {
@@ -83,7 +112,8 @@ export class LvsRunner {
       if (cfg.virtualServers.length === 0 || this.stopped) return;
       if (!(await this.open())) return;
       if (this.stopped) return;
-      this.manager = new LvsManager(this.ipvs!, this.log, { dontRelease: this.opts.dontRelease });
+      this.cfg = cfg;
+      this.manager = new LvsManager(this.ipvs!, this.log, { dontRelease: this.opts.dontRelease, onQuorum: (vs, up) => this.quorumScript(vs, up) });
       await this.manager.start(cfg);
     })();
     return this.starting;
@@ -92,6 +122,7 @@ export class LvsRunner {
   async reload(cfg: KeepalivedConfig): Promise<void> {
     await this.starting?.catch(() => undefined);
     if (this.stopped) return;
+    this.cfg = cfg;
     if (this.manager) {
       this.log.info('Reinitializing ipvs');
       await this.manager.reload(cfg);
@@ -106,6 +137,7 @@ export class LvsRunner {
     this.stopped = true;
     await this.starting?.catch(() => undefined);
     await this.manager?.stop();
+    await this.notifier?.close();
     this.ipvs?.close();
     this.ipvs = undefined;
   }

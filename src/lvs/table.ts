@@ -103,7 +103,11 @@ export class LvsManager implements RealServerSink {
   private globals: LvsGlobals = { flush: false, flushOnStop: 'no' };
   private stopped = false;
 
-  constructor(private readonly ipvs: IpvsClient, private readonly log: LvsLog, private readonly opts: { dontRelease?: boolean } = {}) {}
+  constructor(
+    private readonly ipvs: IpvsClient,
+    private readonly log: LvsLog,
+    private readonly opts: { dontRelease?: boolean; onQuorum?: (vs: VirtualServer, up: boolean) => void } = {},
+  ) {}
 
   private enqueue(work: () => Promise<void>): Promise<void> {
     const p = this.queue.then(work).catch((e: unknown) => this.log.error(`IPVS: ${(e as Error).message}`));
@@ -232,7 +236,9 @@ export class LvsManager implements RealServerSink {
   setAlive(vs: VirtualServer, rs: RealServer, alive: boolean, reason: string): void {
     const rt = this.runtimes.get(vsKey(vs));
     if (!rt || this.stopped) return;
+    const before = rt.quorumUp;
     const lines = rt.setAlive(rsKey(vs, rs), alive);
+    if (rt.quorumUp !== before) this.opts.onQuorum?.(rt.vs, rt.quorumUp);
     if (!lines.length) return;
     this.log.debug(`${rsName(vs, rs)}: ${reason}`);
     for (const l of lines) this.log.info(l);
@@ -242,7 +248,9 @@ export class LvsManager implements RealServerSink {
   setWeight(vs: VirtualServer, rs: RealServer, weight: number): void {
     const rt = this.runtimes.get(vsKey(vs));
     if (!rt || this.stopped) return;
+    const before = rt.quorumUp;
     for (const l of rt.setWeight(rsKey(vs, rs), weight)) this.log.info(l);
+    if (rt.quorumUp !== before) this.opts.onQuorum?.(rt.vs, rt.quorumUp);
     this.scheduleSync(vsKey(vs));
   }
 

@@ -296,3 +296,39 @@ test('keepalived-ts status prints the LVS part of the snapshot', async () => {
   assert.match(text, /\[198\.51\.100\.12\]:tcp:8080 {2}down {2}weight 1 {2}not in table/);
   await r.stop();
 });
+
+test('quorum_up / quorum_down run on each quorum transition', async () => {
+  const { LvsRunner } = await import('../../src/lvs/index.js');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'kts-lvs-'));
+  try {
+    const out = join(dir, 'q');
+    const c = conf(`
+virtual_server 192.0.2.102 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  quorum 2
+  quorum_up "/bin/sh -c 'echo up >> ${out}'"
+  quorum_down "/bin/sh -c 'echo down >> ${out}'"
+  real_server 198.51.100.11 8080 { }
+  real_server 198.51.100.12 8080 { }
+}`);
+    const k = new FakeIpvs();
+    const r = new LvsRunner(log, { open: async () => Object.assign(k, { close: () => undefined }) });
+    await r.start(c);
+    const vs = c.virtualServers[0]!;
+    r.sink.setAlive(vs, vs.realServers[0]!, false, 'x');
+    await r.scriptsIdle();
+    r.sink.setAlive(vs, vs.realServers[1]!, false, 'x');
+    r.sink.setAlive(vs, vs.realServers[0]!, true, 'x');
+    r.sink.setAlive(vs, vs.realServers[1]!, true, 'x');
+    await r.scriptsIdle();
+    assert.equal(readFileSync(out, 'utf8'), 'down\nup\n');
+    await r.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
