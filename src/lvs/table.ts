@@ -208,7 +208,9 @@ export class LvsManager implements RealServerSink {
         this.savedTimeouts = undefined;
       }
       this.globals = g;
-      await this.apply(diffTable(this.applied, this.desired()));
+      const changes = diffTable(this.applied, this.desired());
+      this.log.info(`IPVS: ${changes.length} table change(s) for the new configuration`);
+      await this.apply(changes);
     });
   }
 

@@ -168,6 +168,7 @@ test('keepalived-ts programs the same table; reload with the same file changes n
     assert.match(k.out(), /Reload done/);
     assert.match(k.out(), /Initializing ipvs \(IP Virtual Server version 1\.\d+\.\d+\)/);
     assert.match(k.out(), /Reinitializing ipvs/);
+    assert.match(k.out(), /IPVS: 0 table change\(s\) for the new configuration/);
     ipvsadm('-A', '-t', '203.0.113.200:80', '-s', 'rr');
     ipvsadm('-a', '-t', '203.0.113.200:80', '-r', '198.51.100.50:80', '-m');
     await stop(k.child);
@@ -329,6 +330,24 @@ test('start with entries already there: keepalived adopts as is, keepalived-ts r
   } finally {
     await ipvs.flush();
   }
+});
+
+test('-P runs VRRP only (no table); -C runs the LVS side only', async () => {
+  const p = ours('-P');
+  try {
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(await table(), '');
+    assert.doesNotMatch(p.out(), /Initializing ipvs/);
+  } finally {
+    await stop(p.child);
+  }
+  const c = ours('-C');
+  try {
+    assert.equal(await settled(SERVICES), keepalivedTable);
+  } finally {
+    await stop(c.child);
+  }
+  assert.equal(await table(), '');
 });
 
 test('-I (--dont-release-ipvs) leaves the whole table at stop', async () => {
