@@ -59,7 +59,7 @@ const MODULES = [
   'lib/crc-ccitt', 'net/ipv6/ipv6', 'net/ipv4/netfilter/nf_defrag_ipv4', 'net/ipv6/netfilter/nf_defrag_ipv6',
   'net/netfilter/nf_conntrack', 'net/netfilter/ipvs/ip_vs',
   ...['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'].map((s) => `net/netfilter/ipvs/ip_vs_${s}`),
-  'drivers/net/veth', 'drivers/net/dummy',
+  'drivers/net/veth', 'drivers/net/dummy', 'net/llc/llc', 'net/802/stp', 'net/bridge/bridge',
 ];
 
 export interface GuestResult {
