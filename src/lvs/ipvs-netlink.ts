@@ -126,8 +126,18 @@ export class Ipvs {
     this.sock.socket.close();
   }
 
+  /** one dump at a time per socket: the kernel refuses a second one in progress (EBUSY) */
+  private dumping: Promise<unknown> = Promise.resolve();
+
   /** One request; resolves with the reply messages' genl payloads (attributes after the genl header). */
-  private async request(op: string, cmd: number, attrs: Buffer[], dump = false): Promise<Buffer[]> {
+  private request(op: string, cmd: number, attrs: Buffer[], dump = false): Promise<Buffer[]> {
+    if (!dump) return this.exchange(op, cmd, attrs, false);
+    const p = this.dumping.catch(() => undefined).then(() => this.exchange(op, cmd, attrs, true));
+    this.dumping = p;
+    return p;
+  }
+
+  private async exchange(op: string, cmd: number, attrs: Buffer[], dump: boolean): Promise<Buffer[]> {
     const header = Buffer.from([cmd, IPVS_GENL_VERSION, 0, 0]);
     let msgs: NetlinkMessage[];
     try {
