@@ -74,6 +74,17 @@ export function formatData(s: DaemonSnapshot): string {
     out += '------< Trackers >------\n';
     for (const t of s.trackers) out += ` ${t.kind} ${t.name}: ${t.status}${t.value !== undefined ? ` (value ${t.value})` : ''}\n`;
   }
+  if (s.lvs && s.lvs.state !== 'off') {
+    // keepalived's check process dumps its virtual servers the same way
+    out += `------< LVS Topology >------\n IPVS = ${s.lvs.state === 'running' ? `running, version ${s.lvs.version ?? '?'}` : `unavailable (${s.lvs.reason ?? ''})`}\n`;
+    for (const v of s.lvs.virtualServers) {
+      const c = s.lvs.counters?.[v.name];
+      out += ` VS = ${v.name}\n   Services = ${v.services.join(', ')}\n   Quorum = ${v.quorum}, hysteresis = ${v.hysteresis}, ${v.quorumUp ? 'up' : 'DOWN'}, alive weight ${v.aliveWeight}\n`;
+      out += `   Sorry server active = ${v.sorryActive ? 'yes' : 'no'}\n`;
+      if (c) out += `   Connections = ${c.conns}, packets in/out = ${c.inPkts}/${c.outPkts}, bytes in/out = ${c.inBytes}/${c.outBytes}\n`;
+      for (const r of v.realServers) out += `   RS = ${r.name}, ${r.alive ? 'up' : 'down'}, weight ${r.weight}, ${r.inTable ? 'in table' : 'not in table'}\n`;
+    }
+  }
   return out;
 }
 

@@ -332,3 +332,17 @@ virtual_server 192.0.2.102 80 {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the SIGUSR1 data dump has an LVS section', async () => {
+  const { formatData } = await import('../../src/daemon/status.js');
+  const { LvsRunner } = await import('../../src/lvs/index.js');
+  const k = new FakeIpvs();
+  const r = new LvsRunner(log, { open: async () => Object.assign(k, { close: () => undefined }) });
+  await r.start(conf(BASE));
+  const snap = { pid: 1, startedAtMs: 0, instances: [], trackers: [], notify: { queued: 0, ran: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, spawnErrors: 0 }, reloads: { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 }, unknownVridPackets: 0, lvs: r.status() };
+  const text = formatData(snap);
+  assert.match(text, /------< LVS Topology >------/);
+  assert.match(text, / VS = FWM 7\n {3}Services = FWM 7 inet\n/);
+  assert.match(text, / {3}RS = \[198\.51\.100\.13\]:tcp:8080, up, weight 1, in table/);
+  await r.stop();
+});
