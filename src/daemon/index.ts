@@ -102,7 +102,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const lvs = options.vrrpOnly && !options.checkOnly ? undefined : new LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs });
   // lvs_sync_daemon: with `inst` the VRRP side drives it (keepalived's VRRP process does), else the
   // LVS side; its own IPVS socket, opened only when the keyword is there
-  const syncDaemon = new SyncDaemonDriver(() => Ipvs.open(), lvsLog);
+  const syncDaemon = new SyncDaemonDriver(() => Ipvs.open(), lvsLog,
+    options.vrrpOnly && !options.checkOnly ? 'vrrp' : options.checkOnly && !options.vrrpOnly ? 'lvs' : 'both');
   const daemon = new Daemon(vrrpPart(parsed.config), {
     log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined,
     onInstanceState: (name, _from, to) => void syncDaemon.vrrpState(name, to),

@@ -88,7 +88,11 @@ export class SyncDaemonDriver {
   private isMaster = false;
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly open: () => Promise<SyncDaemonClient>, private readonly log: LvsLog) {}
+  /**
+   * `role`: which side this process runs (-P: 'vrrp', -C: 'lvs', else 'both'). keepalived's VRRP
+   * process runs the `inst` form, its checker process the other one.
+   */
+  constructor(private readonly open: () => Promise<SyncDaemonClient>, private readonly log: LvsLog, private readonly role: 'both' | 'vrrp' | 'lvs' = 'both') {}
 
   private enqueue(work: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(work).catch((e: unknown) => this.log.error(`lvs_sync_daemon: ${(e as Error).message}`));
@@ -124,6 +128,7 @@ export class SyncDaemonDriver {
 
   private wanted(): number[] {
     if (!this.spec) return [];
+    if ((this.spec.instance === undefined && this.role === 'vrrp') || (this.spec.instance !== undefined && this.role === 'lvs')) return [];
     if (this.spec.instance === undefined) return [DAEMON_STATE.MASTER, DAEMON_STATE.BACKUP];
     return [this.isMaster ? DAEMON_STATE.MASTER : DAEMON_STATE.BACKUP];
   }

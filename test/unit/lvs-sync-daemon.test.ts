@@ -61,3 +61,18 @@ test('with an instance: backup until MASTER, then master; back to backup when it
   assert.equal(k.running.size, 0);
   await d.stop();
 });
+
+test('-P runs only the inst form, -C only the other (keepalived\'s VRRP and checker processes)', async () => {
+  for (const [role, g, want] of [
+    ['vrrp', 'lvs_sync_daemon eth0 id 3', []],
+    ['lvs', 'lvs_sync_daemon eth0 id 3', [1, 2]],
+    ['vrrp', 'lvs_sync_daemon eth0 inst VI_1', [2]],
+    ['lvs', 'lvs_sync_daemon eth0 inst VI_1', []],
+  ] as const) {
+    const k = new FakeClient();
+    const d = new SyncDaemonDriver(async () => k, log, role);
+    await d.start(conf(g));
+    assert.deepEqual([...k.running.keys()].sort(), want, `${role}: ${g}`);
+    await d.stop();
+  }
+});
