@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every test tier in one `node --test` invocation (one summary for CI to read).
-// Tiers: unit, sim (pure code) and netns, interop (root, network namespaces, Debian's keepalived).
+// Tiers: unit, sim (pure code) and netns, interop (root, network namespaces, Debian's keepalived),
+// uml (Debian's user-mode-linux kernel for a real IPVS: apt-get download + dpkg -x, a C compiler).
 // Off CI, the root tiers are left out with a loud message when not root; in CI (CI=true) a tier
 // that cannot run is a failure, never a silent skip.
 import { spawnSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist', 'test');
 const onlyArg = process.argv.slice(2);
-const tiers = onlyArg.length ? onlyArg : ['unit', 'sim', 'netns', 'interop'];
+const tiers = onlyArg.length ? onlyArg : ['unit', 'sim', 'netns', 'interop', 'uml'];
 const isRoot = process.getuid?.() === 0;
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -46,6 +47,17 @@ for (const tier of tiers) {
     if (tier === 'interop' && !which('keepalived')) missing.push('keepalived');
     if (missing.length) {
       const msg = `tier ${tier} cannot run here (missing: ${missing.join(', ')})`;
+      if (inCI) problems.push(msg);
+      else console.log(`# SKIPPED ${msg}; CI runs it`);
+      continue;
+    }
+  }
+  if (tier === 'uml') {
+    // the kit is fetched on first use (test/helpers/uml.ts); the guest tests call ipvsadm and
+    // keepalived as references
+    const missing = ['apt-get', 'dpkg', 'cc', 'ipvsadm', 'keepalived'].filter((c) => !which(c));
+    if (missing.length) {
+      const msg = `tier uml cannot run here (missing: ${missing.join(', ')})`;
       if (inCI) problems.push(msg);
       else console.log(`# SKIPPED ${msg}; CI runs it`);
       continue;

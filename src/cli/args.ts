@@ -40,6 +40,8 @@ export interface CliOptions {
   vrrpOnly: boolean;
   /** -C/--check */
   checkOnly: boolean;
+  /** -I/--dont-release-ipvs: leave the IPVS table as it is at stop */
+  dontReleaseIpvs: boolean;
   /** --status-listen HOST:PORT (keepalived-ts): serve /metrics and /status over TCP too; for `status`, where to ask */
   statusListen?: string;
   /** --status-socket PATH (keepalived-ts): the root-only Unix socket (default DEFAULT_STATUS_SOCKET); "none": no socket */
@@ -85,6 +87,7 @@ const OURS: Record<string, OptSpec> = {
   pid: { short: 'p', value: 'required' },
   vrrp: { short: 'P', value: 'none' },
   check: { short: 'C', value: 'none' },
+  'dont-release-ipvs': { short: 'I', value: 'none' },
   'dump-conf': { short: 'd', value: 'none' },
   version: { short: 'v', value: 'none' },
   help: { short: 'h', value: 'none' },
@@ -133,11 +136,11 @@ const ACCEPTED_UNUSED: Record<string, OptSpec & { why: string }> = {
 for (const [long, spec] of Object.entries(ACCEPTED_UNUSED)) OURS[long] = { short: spec.short, value: spec.value };
 
 /**
- * keepalived 2.2.7 options that keepalived-ts refuses (long name -> short): -I (IPVS) and -T
- * (genhash) belong to the LVS and checker work.
+ * keepalived 2.2.7 options that keepalived-ts refuses (long name -> short): -T (genhash mode) is
+ * `keepalived-ts genhash` here.
  */
 const KEEPALIVED_ONLY: Record<string, string | undefined> = {
-  'dont-release-ipvs': 'I', genhash: 'T',
+  genhash: 'T',
 };
 const REFUSAL_HINT: Record<string, string> = {};
 
@@ -245,6 +248,7 @@ export function usage(): string {
     '  -X -V -r -c -b -a -x -A -m -M -e --perf --debug --no-mem-check: accepted, said once, no effect',
     '  -P, --vrrp                 run only the VRRP subsystem',
     '  -C, --check                run only the health-checker subsystem',
+    '  -I, --dont-release-ipvs    leave the IPVS table as it is when stopping',
     '  -d, --dump-conf            print the parsed configuration as JSON and exit',
     '  -v, --version              print the version and exit',
     '  -h, --help                 print this help and exit',
@@ -289,6 +293,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
       .option('pid', { type: 'string' })
       .option('vrrp', { type: 'boolean' })
       .option('check', { type: 'boolean' })
+      .option('dont-release-ipvs', { type: 'boolean' })
       .option('dump-conf', { type: 'boolean' })
       .option('version', { type: 'boolean' })
       .option('help', { type: 'boolean' })
@@ -345,6 +350,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     pidFile: str('pid') || DEFAULT_PID_FILE,
     vrrpOnly: bool('vrrp'),
     checkOnly: bool('check'),
+    dontReleaseIpvs: bool('dont-release-ipvs'),
     warnings: stray.length ? [`Unexpected argument(s): ${stray.join(' ')}`] : [],
     logFacility: SYSLOG_FACILITY.daemon,
     noSyslog: bool('no-syslog'),

@@ -159,6 +159,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         pidFile: opts.pidFile,
         vrrpOnly: opts.vrrpOnly,
         checkOnly: opts.checkOnly,
+        dontReleaseIpvs: opts.dontReleaseIpvs,
         logJson: opts.json,
         statusListen: opts.statusListen,
         statusSocket: opts.statusSocket,

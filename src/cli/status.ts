@@ -96,5 +96,13 @@ export function formatStatusTable(s: DaemonSnapshot, now = Date.now()): string {
     out += '\nTRACKER  KIND  STATUS\n';
     for (const t of s.trackers) out += `${t.name}  ${t.kind}  ${t.status}${t.value !== undefined ? ` (${t.value})` : ''}\n`;
   }
+  const lvs = s.lvs;
+  if (lvs && lvs.state !== 'off') {
+    out += `\nLVS: ${lvs.state === 'running' ? `IPVS ${lvs.version ?? ''}`.trim() : `unavailable (${lvs.reason ?? 'no IPVS'})`}\n`;
+    for (const v of lvs.virtualServers) {
+      out += `${v.name}  quorum ${v.quorumUp ? 'up' : 'DOWN'} (${v.aliveWeight}/${v.quorum}${v.hysteresis ? `±${v.hysteresis}` : ''})${v.sorryActive ? '  SORRY SERVER ACTIVE' : ''}\n`;
+      for (const r of v.realServers) out += `  ${r.name}  ${r.alive ? 'up' : 'down'}  weight ${r.weight}  ${r.inTable ? 'in table' : 'not in table'}\n`;
+    }
+  }
   return out;
 }

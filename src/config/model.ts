@@ -458,7 +458,7 @@ export interface RealServer extends SourceRef {
   readonly port?: number;
   /** weight (default 1) */
   readonly weight: number;
-  /** lvs_method (default the virtual_server's) */
+  /** lvs_method (default the virtual_server's); TUN with its options as written ("TUN type gue port 6080") */
   readonly lvsMethod?: string;
   /** inhibit_on_failure */
   readonly inhibitOnFailure: boolean;
@@ -488,7 +488,7 @@ export interface VirtualServer extends SourceRef {
   readonly delayLoopMs: number;
   /** lvs_sched / lb_algo (default wlc) */
   readonly lvsSched: string;
-  /** lvs_method / lb_kind NAT|DR|TUN (default NAT) */
+  /** lvs_method / lb_kind NAT|DR|TUN (default NAT); TUN with its options as written ("TUN type gue port 6080 csum") */
   readonly lvsMethod: string;
   /** protocol TCP|UDP|SCTP (keepalived 2.2.7: absent means UDP, reported as an error) */
   readonly protocol: string;

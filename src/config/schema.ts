@@ -1284,7 +1284,8 @@ const REAL_SERVER: Table<Mutable<RealServer>> = {
   },
   lvs_method: (n, r, c) => {
     const s = c.need(n, 0);
-    if (s !== undefined) r.lvsMethod = s;
+    // TUN keeps its options as written ("TUN type gue port 6080 csum"): src/lvs reads them
+    if (s !== undefined) r.lvsMethod = s === 'TUN' ? n.args.join(' ') : s;
   },
   inhibit_on_failure: (_n, r) => {
     r.inhibitOnFailure = true;
@@ -1415,7 +1416,8 @@ function lvsMethod(n: ConfigNode, v: Mutable<VirtualServer>, c: Ctx): void {
   const s = c.need(n, 0);
   if (s === undefined) return;
   // case-sensitive: keepalived 2.2.7 rejects "dr" and "Tun" (measured)
-  if (s === 'NAT' || s === 'DR' || s === 'TUN') v.lvsMethod = s;
+  if (s === 'NAT' || s === 'DR') v.lvsMethod = s;
+  else if (s === 'TUN') v.lvsMethod = n.args.join(' '); // with its options, as for real_server
   else c.report(n, `PARSER : unknown [${s}] routing method for virtual server.`, 'invalid-value');
 }
 

@@ -1,5 +1,6 @@
 // The running daemon: every vrrp_instance of one configuration in one process, with the shared
 // pieces they need (netlink, the link/address monitor, GARP/ND senders, the notifier, trackers).
+import type { LvsRunnerStatus } from '../lvs/index.js';
 import type { Logger } from 'pino';
 import type { KeepalivedConfig, TrackFile as TrackFileDef, TrackProcess as TrackProcessDef, VrrpInstance, VrrpScript as VrrpScriptDef } from '../config/model.js';
 import type { VrrpState } from '../vrrp/core.js';
@@ -69,6 +70,8 @@ export interface DaemonSnapshot {
   notify: { queued: number; ran: number; succeeded: number; failed: number; timedOut: number; dropped: number; spawnErrors: number };
   reloads: { ok: number; failed: number; lastMs: number; lastDurationMs: number };
   unknownVridPackets: number;
+  /** the LVS side (src/lvs/), filled in by the entry point */
+  lvs?: LvsRunnerStatus;
 }
 
 export interface DaemonDeps {
@@ -76,6 +79,8 @@ export interface DaemonDeps {
   /** run limit of one notify script (default 30 s) */
   notifyTimeoutMs?: number;
   now?: () => number;
+  /** every instance state change (lvs_sync_daemon with `inst` follows its instance) */
+  onInstanceState?: (instance: string, from: VrrpState, to: VrrpState) => void;
 }
 
 /** Everything that tracks: the instances and the sync groups (whose trackers apply to their members). */
@@ -111,7 +116,7 @@ export class Daemon {
   /** reload outcomes (the entry point counts refused files as failed) */
   readonly reloads = { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 };
 
-  constructor(public config: KeepalivedConfig, deps: DaemonDeps) {
+  constructor(public config: KeepalivedConfig, private readonly deps: DaemonDeps) {
     this.log = deps.log;
     this.now = deps.now ?? (() => performance.now());
     // keepalived has no limit; ours defaults to 30 s (--notify-timeout)
@@ -127,9 +132,6 @@ export class Daemon {
     const cfg = this.config;
     // concurrent netlink dumps on one socket fail with EBUSY: one request at a time
     this.rtnl = Rtnl.open(); // Rtnl queues its own requests (one dump per socket at a time)
-    if (cfg.virtualServers.length > 0) {
-      this.log.warn(`${cfg.virtualServers.length} virtual_server block(s) configured: LVS/IPVS is not implemented yet in keepalived-ts; only the VRRP part runs`);
-    }
     const fifoCmd = cfg.globalDefs.vrrpNotifyFifo ?? cfg.globalDefs.notifyFifo;
     if (fifoCmd) {
       this.fifo = new NotifyFifo({ path: fifoCmd.command });
@@ -217,7 +219,10 @@ export class Daemon {
       log: this.log, rtnl: this.rtnl, hub: this.hub, global: cfg.globalDefs, notifier: this.notifier,
       now: this.now, garp: () => this.garp(), ndisc: (ifname) => this.ndisc(ifname), fifo: this.fifo,
       script: (line, user, group) => this.script(line, user, group),
-      onStateChanged: (r, from, to) => this.syncGroupFollow(r, from, to),
+      onStateChanged: (r, from, to) => {
+        this.syncGroupFollow(r, from, to);
+        this.deps.onInstanceState?.(r.name, from, to);
+      },
       beforeNotify: (r, state) => this.syncGroupBeforeMember(r, state),
     });
   }

@@ -236,5 +236,19 @@ export function formatKeepalivedData(s: DaemonSnapshot, cfg: KeepalivedConfig): 
     }
     for (const [ifname, lines] of byIf) out += [` Name = ${ifname}`, '   Tracking VRRP instances :', ...lines].join('\n') + '\n';
   }
+  return out + formatLvsTopology(s);
+}
+
+/** The LVS side (keepalived's check process dumps its virtual servers the same way); '' without LVS. */
+export function formatLvsTopology(s: DaemonSnapshot): string {
+  if (!s.lvs || s.lvs.state === 'off') return '';
+  let out = `------< LVS Topology >------\n IPVS = ${s.lvs.state === 'running' ? `running, version ${s.lvs.version ?? '?'}` : `unavailable (${s.lvs.reason ?? ''})`}\n`;
+  for (const v of s.lvs.virtualServers) {
+    const c = s.lvs.counters?.[v.name];
+    out += ` VS = ${v.name}\n   Services = ${v.services.join(', ')}\n   Quorum = ${v.quorum}, hysteresis = ${v.hysteresis}, ${v.quorumUp ? 'up' : 'DOWN'}, alive weight ${v.aliveWeight}\n`;
+    out += `   Sorry server active = ${v.sorryActive ? 'yes' : 'no'}\n`;
+    if (c) out += `   Connections = ${c.conns}, packets in/out = ${c.inPkts}/${c.outPkts}, bytes in/out = ${c.inBytes}/${c.outBytes}\n`;
+    for (const r of v.realServers) out += `   RS = ${r.name}, ${r.alive ? 'up' : 'down'}, weight ${r.weight}, ${r.inTable ? 'in table' : 'not in table'}\n`;
+  }
   return out;
 }

@@ -8,6 +8,10 @@ import { judgeConfig, parseConfigFile, REFUSED_EXIT_CODE } from '../config/index
 import { startOrphanReaper, type OrphanReaper } from '../track/reaper.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
 import { Daemon } from './daemon.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import { LvsRunner } from '../lvs/index.js';
+import { Ipvs } from '../lvs/ipvs-netlink.js';
+import { SyncDaemonDriver } from '../lvs/sync-daemon.js';
 import { createLogger, stderrIsJournal, type LogOptions } from './log.js';
 import { checkListen, DEFAULT_STATUS_SOCKET, dumpFiles, startStatusServer, startStatusSocket, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
 
@@ -27,6 +31,8 @@ export interface DaemonOptions {
   /** -P / -C: run only the VRRP or only the checker subsystem (both false: run both) */
   vrrpOnly: boolean;
   checkOnly: boolean;
+  /** -I: leave the IPVS table as it is at stop */
+  dontReleaseIpvs?: boolean;
   /** JSON log lines instead of human ones */
   logJson?: boolean;
   /** --status-listen HOST:PORT: serve /metrics and /status over TCP too */
@@ -142,7 +148,21 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // a daemon that failed to start leaves no pid file behind
   const removePidFile = (): void => { if (options.pidFile) { try { unlinkSync(options.pidFile); } catch { /* gone */ } } };
 
-  const daemon = new Daemon(parsed.config, { log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined });
+  // -C: the LVS side only (keepalived's checker process); -P: VRRP only. Both run in this one
+  // event loop otherwise: IPVS writes are asynchronous netlink requests (README: LVS).
+  const vrrpPart = (c: KeepalivedConfig): KeepalivedConfig => (options.checkOnly && !options.vrrpOnly
+    ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] } : c);
+  const lvsLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m), debug: (m: string) => log.debug(m) };
+  const lvs = options.vrrpOnly && !options.checkOnly ? undefined : new LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs });
+  // lvs_sync_daemon: with `inst` the VRRP side drives it (keepalived's VRRP process does), else the
+  // LVS side; its own IPVS socket, opened only when the keyword is there
+  const syncDaemon = new SyncDaemonDriver(() => Ipvs.open(), lvsLog,
+    options.vrrpOnly && !options.checkOnly ? 'vrrp' : options.checkOnly && !options.vrrpOnly ? 'lvs' : 'both');
+  const daemon = new Daemon(vrrpPart(parsed.config), {
+    log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined,
+    onInstanceState: (name, _from, to) => void syncDaemon.vrrpState(name, to),
+  });
+  const snapshot = () => ({ ...daemon.snapshot(), ...(lvs ? { lvs: lvs.status() } : {}) });
   let closeExtras: () => Promise<void> = async () => undefined;
   let stopping: Promise<number> | undefined;
   const stop = (signal: string): Promise<number> => {
@@ -151,6 +171,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       if (reloading) await reloading; // never stop half-way through a reload
       // bounded: a hung notify_stop script must not keep the daemon alive forever
       await closeExtras().catch(() => undefined);
+      await lvs?.stop().catch((err: Error) => log.error(`LVS stop: ${err.message}`));
+      await syncDaemon.stop();
       const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
@@ -188,7 +210,12 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           daemon.reloads.failed++;
           continue;
         }
-        const sum = await daemon.reload(next.config);
+        // the two sides share nothing: reloaded side by side
+        const [sum] = await Promise.all([
+          daemon.reload(vrrpPart(next.config)),
+          lvs?.reload(next.config).catch((err: Error) => log.error(`LVS reload: ${err.message}`)),
+          syncDaemon.reload(next.config),
+        ]);
         daemon.reloads.lastMs = Date.now();
         daemon.reloads.lastDurationMs = performance.now() - t0;
         log.info(`Reload done in ${(performance.now() - t0).toFixed(1)} ms: ${sum.unchanged.length} unchanged, ${sum.changed.length} changed${sum.changed.length ? ` (${sum.changed.join(', ')})` : ''}, ${sum.added.length} added${sum.added.length ? ` (${sum.added.join(', ')})` : ''}, ${sum.removed.length} removed${sum.removed.length ? ` (${sum.removed.join(', ')})` : ''}`);
@@ -200,10 +227,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // SIGUSR1: data dump + JSON; SIGUSR2: statistics (keepalived's signals, files in --data-dir)
   const files = dumpFiles(options.dataDir ?? '/tmp');
   process.on('SIGUSR1', () => {
-    try { writeDataFiles(files, daemon.snapshot(), daemon.config); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
+    try { writeDataFiles(files, snapshot(), daemon.config); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
   });
   process.on('SIGUSR2', () => {
-    try { writeStatsFile(files, daemon.snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
+    try { writeStatsFile(files, snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
   });
 
   // The listeners open before any instance starts: a port in use or a bad address refuses the start
@@ -213,7 +240,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const socketPath = options.statusSocket ?? DEFAULT_STATUS_SOCKET;
   if (socketPath !== 'none') {
     try {
-      listeners.push(await startStatusSocket(socketPath, () => daemon.snapshot()));
+      listeners.push(await startStatusSocket(socketPath, () => snapshot()));
       log.info(`status and metrics on unix:${socketPath} (keepalived-ts status)`);
     } catch (err) {
       // the default socket is a convenience: a second daemon (another -p, another namespace) runs
@@ -232,7 +259,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     try {
       const why = checkListen(statusListen);
       if (why) throw new Error(why);
-      const tcp = await startStatusServer(statusListen, () => daemon.snapshot());
+      const tcp = await startStatusServer(statusListen, () => snapshot());
       listeners.push(tcp);
       log.info(`status and metrics on http://${tcp.address}/status and /metrics`);
     } catch (err) {
@@ -243,16 +270,24 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     }
   }
 
+  // the LVS side starts beside VRRP (keepalived runs them in two processes)
+  const lvsStarted = lvs?.start(parsed.config).catch((err: Error) => log.error(`LVS start: ${err.message}`));
+  const syncStarted = syncDaemon.start(parsed.config);
   try {
     await daemon.start();
   } catch (err) {
     log.fatal(`cannot start: ${(err as Error).message}`);
+    await lvs?.stop().catch(() => undefined);
+    await syncStarted;
+    await syncDaemon.stop();
     await daemon.stop().catch(() => undefined);
     await closeExtras();
     removePidFile();
     return DaemonExit.startFailed;
   }
   log.info(`started ${daemon.runners.length} VRRP instance(s)`);
+  await lvsStarted;
+  await syncStarted;
   // the flag wins; global_defs' keepalived_ts_watch_config otherwise
   let watcher: { close(): Promise<void> } | undefined;
   if (options.watchConfig || parsed.config.globalDefs.watchConfig) {

@@ -78,5 +78,37 @@ export function createMetrics(snapshot: () => DaemonSnapshot): Registry {
     c.inc({ outcome: 'ok' }, snap().reloads.ok);
     c.inc({ outcome: 'refused' }, snap().reloads.failed);
   });
+  // LVS (src/lvs/): table state per virtual / real server, and the kernel's IPVS counters
+  const lvs = () => snap().lvs;
+  gauge('keepalived_ts_lvs_up', 'IPVS: 1 programmed, 0 unavailable (kernel without IPVS), -1 no virtual_server', [], (g) => {
+    const l = lvs();
+    g.set(!l || l.state === 'off' ? -1 : l.state === 'running' ? 1 : 0);
+  });
+  const perVs = (g: Gauge<string>, value: (v: NonNullable<DaemonSnapshot['lvs']>['virtualServers'][number]) => number) => {
+    g.reset();
+    for (const v of lvs()?.virtualServers ?? []) g.set({ vs: v.name }, value(v));
+  };
+  gauge('keepalived_ts_lvs_quorum_up', 'virtual server has quorum (1) or not (0)', ['vs'], (g) => perVs(g, (v) => (v.quorumUp ? 1 : 0)));
+  gauge('keepalived_ts_lvs_sorry_server_active', 'the sorry server stands in for the pool', ['vs'], (g) => perVs(g, (v) => (v.sorryActive ? 1 : 0)));
+  gauge('keepalived_ts_lvs_alive_weight', 'sum of the weights of alive real servers', ['vs'], (g) => perVs(g, (v) => v.aliveWeight));
+  const perRs = (g: Gauge<string>, value: (r: NonNullable<DaemonSnapshot['lvs']>['virtualServers'][number]['realServers'][number]) => number) => {
+    g.reset();
+    for (const v of lvs()?.virtualServers ?? []) for (const r of v.realServers) g.set({ vs: v.name, rs: r.name }, value(r));
+  };
+  gauge('keepalived_ts_lvs_rs_up', 'real server alive (1) or down (0)', ['vs', 'rs'], (g) => perRs(g, (r) => (r.alive ? 1 : 0)));
+  gauge('keepalived_ts_lvs_rs_weight', 'real server weight (configured + dynamic)', ['vs', 'rs'], (g) => perRs(g, (r) => r.weight));
+  gauge('keepalived_ts_lvs_rs_in_table', 'real server present in the IPVS table', ['vs', 'rs'], (g) => perRs(g, (r) => (r.inTable ? 1 : 0)));
+  counter('keepalived_ts_lvs_connections_total', 'IPVS connections scheduled, per virtual server', ['vs'], (c) => {
+    c.reset();
+    for (const [vs, n] of Object.entries(lvs()?.counters ?? {})) c.inc({ vs }, n.conns);
+  });
+  counter('keepalived_ts_lvs_packets_total', 'IPVS packets, per virtual server and direction', ['vs', 'direction'], (c) => {
+    c.reset();
+    for (const [vs, n] of Object.entries(lvs()?.counters ?? {})) { c.inc({ vs, direction: 'in' }, n.inPkts); c.inc({ vs, direction: 'out' }, n.outPkts); }
+  });
+  counter('keepalived_ts_lvs_bytes_total', 'IPVS bytes, per virtual server and direction', ['vs', 'direction'], (c) => {
+    c.reset();
+    for (const [vs, n] of Object.entries(lvs()?.counters ?? {})) { c.inc({ vs, direction: 'in' }, n.inBytes); c.inc({ vs, direction: 'out' }, n.outBytes); }
+  });
   return registry;
 }

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, unlinkSync, writeFileSync } from 'nod
 import { dirname, join } from 'node:path';
 import type { DaemonSnapshot } from './daemon.js';
 import type { KeepalivedConfig } from '../config/model.js';
-import { formatKeepalivedData } from './data-dump.js';
+import { formatKeepalivedData, formatLvsTopology } from './data-dump.js';
 
 
 export interface StatusServer {
@@ -140,6 +140,7 @@ export function formatData(s: DaemonSnapshot): string {
     out += '------< Trackers >------\n';
     for (const t of s.trackers) out += ` ${t.kind} ${t.name}: ${t.status}${t.value !== undefined ? ` (value ${t.value})` : ''}\n`;
   }
+  out += formatLvsTopology(s);
   return out;
 }
 

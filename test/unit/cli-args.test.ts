@@ -83,8 +83,10 @@ test('-i, -p, --dump-conf, -v, -h', () => {
   assert.equal(ok(['-t', '--dump-conf']).action, 'config-test', '-t wins over --dump-conf');
 });
 
-test('keepalived options refused: -I, -T (LVS and genhash work): clear message, exit 1', () => {
-  for (const [argv, flag] of [[['-nI'], '-I'], [['--dont-release-ipvs'], '--dont-release-ipvs'], [['-T'], '-T']] as const) {
+test('keepalived options refused: -T (genhash mode: `keepalived-ts genhash` instead): clear message, exit 1; -I accepted', () => {
+  assert.equal(ok(['-nI']).dontReleaseIpvs, true);
+  assert.equal(ok(['--dont-release-ipvs']).dontReleaseIpvs, true);
+  for (const [argv, flag] of [[['-T'], '-T'], [['--genhash'], '--genhash']] as const) {
     const r = bad([...argv]);
     assert.equal(r.exitCode, 1);
     assert.match(r.message, new RegExp(`${flag}.*keepalived option that keepalived-ts does not support`));

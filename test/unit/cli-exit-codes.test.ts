@@ -117,10 +117,14 @@ test('the run path hands the options to runDaemon and returns its code', async (
   assert.equal(await runCli(['-n', '-l', '-D', '-P', '-f', '/etc/k.conf', '-p', '/run/k.pid', '-i', 'lb01'], c.io), 1);
   assert.deepEqual(c.daemon[0], {
     configFile: '/etc/k.conf', configId: 'lb01', dontFork: true, logConsole: true, logDetail: true,
-    pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false,
+    pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false, dontReleaseIpvs: false,
     logJson: false, statusListen: undefined, statusSocket: undefined, dataDir: undefined, watchConfig: false, notifyTimeoutS: undefined,
     logFacility: 3, noSyslog: false, logFile: undefined, umask: undefined, startWarnings: [],
   });
+  const i = fakeIo([]);
+  await runCli(['-n', '-C', '-I'], i.io);
+  assert.equal(i.daemon[0]!.checkOnly, true);
+  assert.equal(i.daemon[0]!.dontReleaseIpvs, true);
   const o = fakeIo([]);
   await runCli(['-n', '--status-listen', '127.0.0.1:9650', '--log-json', '--data-dir', '/var/tmp', '--watch-config'], o.io);
   assert.equal(o.daemon[0]!.statusListen, '127.0.0.1:9650');
@@ -170,9 +174,9 @@ test('the real cli.js: -t with the real parser on a fixture (when the parser is 
     assert.ok(r.status === 0 || r.status === 2, `exit ${r.status}: ${r.stderr}`);
     if (r.status === 2) assert.match(r.stderr, /parser/);
     else assert.match(readFileSync(log, 'utf8'), /none\.conf/);
-    const u = spawnSync(process.execPath, [cli, '--dont-release-ipvs'], { encoding: 'utf8', timeout: 20_000 });
+    const u = spawnSync(process.execPath, [cli, '--genhash'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(u.status, 1);
-    assert.match(u.stderr, /--dont-release-ipvs.*does not support/);
+    assert.match(u.stderr, /--genhash.*does not support/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
