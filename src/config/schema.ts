@@ -1124,6 +1124,7 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
       c.report(e, `Unknown keyword '${e.keyword}'`, 'unknown-keyword', 'warning');
       continue;
     }
+    if (['retry', 'nb_get_retry', 'delay_before_retry', 'connect_timeout'].includes(e.keyword)) (ck.explicit = [...(ck.explicit ?? []), e.keyword]);
     switch (e.keyword) {
       case 'connect_ip': {
         const a = c.addr(e, 0, false);

@@ -1,0 +1,228 @@
+// One checker's schedule and retry state machine (keepalived 2.2.7, ../shared/notes/lvs.md 4.1).
+// Sans-I/O where it matters: the probe and the clock are injected, so the timing rules are unit
+// tested with a fake clock; the runner never touches a socket itself.
+//
+// Rules:
+// - first attempt 1 s + random(0..warmup) after start (warmup 0: exactly 1 s);
+// - next attempt delay_loop after the end of the previous one (MISC_CHECK: after its start);
+// - a failed attempt while up is retried after delay_before_retry; retry+1 consecutive failures
+//   take the checker down. At start (not on reload) the retry counter is primed: the first
+//   failure is final. TCP-like checkers keep cycling the counter while down (delay_before_retry
+//   and delay_loop alternate), UDP/PING do not retry while down;
+// - HTTP_GET/SSL_GET: while down, re-check the failing url every max(delay_before_retry,
+//   delay_loop); once it succeeds, a full pass over the urls (one per delay_loop) brings the
+//   checker up: two successes with one url. fast_recovery: one success;
+// - suspended (ha_suspend): the timer keeps running, no probe is made.
+import type { CheckerTiming } from './timing.js';
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  /** why it failed (or what succeeded), for the logs */
+  readonly reason: string;
+  /** MISC_CHECK misc_dynamic: the weight the exit status asks for (undefined: configured) */
+  readonly weight?: number;
+}
+
+/** One attempt. `url` is the HTTP url index (0 for the others). Must settle, even on abort. */
+export type Probe = (signal: AbortSignal, url: number) => Promise<ProbeResult>;
+
+export interface CheckClock {
+  now(): number;
+  setTimer(cb: () => void, ms: number): unknown;
+  clearTimer(h: unknown): void;
+  /** 0 <= x < 1 */
+  random(): number;
+}
+
+export const realClock: CheckClock = {
+  now: () => performance.now(),
+  setTimer: (cb, ms) => setTimeout(cb, ms),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+  random: Math.random,
+};
+
+export interface CheckerEvents {
+  /** every attempt, after it settled (log_all_failures lines come from here) */
+  attempt(r: ProbeResult, willRetry: boolean): void;
+  /** the checker came up */
+  up(r: ProbeResult): void;
+  /** the checker went down; `retries` is how many retries were made first (0 at start) */
+  down(r: ProbeResult, retries: number): void;
+}
+
+/** How a checker starts: at daemon start, added by a reload, or in alpha mode (down). */
+export type StartMode = 'start' | 'reload' | 'alpha';
+
+export class CheckerRunner {
+  /** the checker's own verdict (a real server is alive when all of its checkers are up) */
+  up: boolean;
+  suspended = false;
+  /** attempts made (for tests and status) */
+  attempts = 0;
+  private retryIt: number;
+  /** at start, until the first attempt settled: a failure is final and logged without retries */
+  private primed: boolean;
+  private timer: unknown;
+  private inFlight: Promise<void> | undefined;
+  private abort: AbortController | undefined;
+  private stopped = false;
+  // HTTP: which url is next, and the recovery phase while down
+  private url = 0;
+  private httpFailing = true; // while down: still re-checking the failing url
+  private passOk = 0; // successes of the recovery pass so far
+
+  constructor(
+    readonly timing: CheckerTiming,
+    private readonly probe: Probe,
+    private readonly clock: CheckClock,
+    private readonly events: CheckerEvents,
+    mode: StartMode,
+    /** HTTP url count (1 for the other checkers) */
+    private readonly urls = 1,
+  ) {
+    this.up = mode !== 'alpha';
+    // at start the first failure is final; after a reload a new checker gets its retries
+    this.retryIt = mode === 'start' ? timing.retry : 0;
+    this.primed = mode === 'start';
+    // alpha HTTP: one full pass of successes brings it up
+    if (mode === 'alpha') this.httpFailing = false;
+  }
+
+  start(): void {
+    const jitter = this.timing.warmupMs > 0 ? this.clock.random() * this.timing.warmupMs : 0;
+    this.arm(1000 + jitter);
+  }
+
+  /** Carry the state of a checker of the previous configuration over (reload). */
+  adopt(old: CheckerRunner): void {
+    this.up = old.up;
+    this.retryIt = Math.min(old.retryIt, this.timing.retry);
+    this.primed = old.primed;
+    this.url = old.url % this.urls;
+    this.httpFailing = old.httpFailing;
+    this.passOk = old.passOk;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.abort?.abort();
+    await this.inFlight;
+  }
+
+  private arm(ms: number): void {
+    if (this.stopped) return;
+    this.timer = this.clock.setTimer(() => {
+      this.timer = undefined;
+      this.run();
+    }, Math.max(0, ms));
+  }
+
+  private run(): void {
+    if (this.stopped) return;
+    if (this.suspended) {
+      this.arm(this.timing.delayLoopMs);
+      return;
+    }
+    const t0 = this.clock.now();
+    this.abort = new AbortController();
+    const url = this.url;
+    let p: Promise<ProbeResult>;
+    try {
+      p = this.probe(this.abort.signal, url);
+    } catch (e) {
+      p = Promise.resolve({ ok: false, reason: (e as Error).message });
+    }
+    this.inFlight = p.then(
+      (r) => this.settle(r, t0),
+      (e: unknown) => this.settle({ ok: false, reason: (e as Error)?.message ?? String(e) }, t0),
+    );
+  }
+
+  private settle(r: ProbeResult, t0: number): void {
+    this.inFlight = undefined;
+    this.abort = undefined;
+    if (this.stopped) return;
+    this.attempts++;
+    const next = this.timing.http ? this.decideHttp(r) : this.decide(r);
+    this.primed = false;
+    const elapsed = this.timing.periodFromStart ? this.clock.now() - t0 : 0;
+    this.arm(next - elapsed);
+  }
+
+  /** TCP, UDP, PING, SMTP, DNS, MISC: returns the delay before the next attempt. */
+  private decide(r: ProbeResult): number {
+    const t = this.timing;
+    if (r.ok) {
+      this.retryIt = 0;
+      this.events.attempt(r, false);
+      if (!this.up) {
+        this.up = true;
+        this.events.up(r);
+      }
+      return t.delayLoopMs;
+    }
+    if ((this.up || t.retryWhileDown) && this.retryIt < t.retry) {
+      this.retryIt++;
+      this.events.attempt(r, true);
+      return t.delayBeforeRetryMs;
+    }
+    const retries = this.primed ? 0 : this.retryIt;
+    this.retryIt = 0;
+    this.events.attempt(r, false);
+    if (this.up) {
+      this.up = false;
+      this.events.down(r, retries);
+    }
+    return t.delayLoopMs;
+  }
+
+  private decideHttp(r: ProbeResult): number {
+    const t = this.timing;
+    const recheck = Math.max(t.delayBeforeRetryMs, t.delayLoopMs);
+    if (this.up) {
+      if (r.ok) {
+        this.retryIt = 0;
+        this.url = (this.url + 1) % this.urls;
+        this.events.attempt(r, false);
+        return t.delayLoopMs;
+      }
+      if (this.retryIt < t.retry) {
+        this.retryIt++;
+        this.events.attempt(r, true);
+        return t.delayBeforeRetryMs;
+      }
+      const retries = this.primed ? 0 : this.retryIt;
+      this.retryIt = 0;
+      this.up = false;
+      this.httpFailing = true;
+      this.passOk = 0;
+      this.events.attempt(r, false);
+      this.events.down(r, retries);
+      return recheck;
+    }
+    this.events.attempt(r, false);
+    if (!r.ok) {
+      this.httpFailing = true;
+      this.passOk = 0;
+      return recheck;
+    }
+    if (this.httpFailing && !t.fastRecovery) {
+      // the failing url answers again: clear the mark, a full pass follows one delay_loop later
+      this.httpFailing = false;
+      this.passOk = 0;
+      this.url = 0;
+      return t.delayLoopMs;
+    }
+    this.passOk++;
+    this.url = (this.url + 1) % this.urls;
+    if (t.fastRecovery || this.passOk >= this.urls) {
+      this.up = true;
+      this.httpFailing = true;
+      this.passOk = 0;
+      this.events.up(r);
+    }
+    return t.delayLoopMs;
+  }
+}
