@@ -192,6 +192,7 @@ export async function httpFetch(
     const why = await readUntil(s, signal, t.connectTimeoutMs, t.connectTimeoutMs * 3, (c) => {
       if (status !== undefined) return body(c);
       header = Buffer.concat([header, c]);
+      if (header.length >= 5 && header.subarray(0, 5).toString('latin1') !== 'HTTP/') { bad = notHttp(header); return true; }
       const end = header.indexOf('\r\n\r\n');
       if (end < 0) {
         if (header.length > MAX_HEADER) { bad = 'response header too long'; return true; }
@@ -199,7 +200,7 @@ export async function httpFetch(
       }
       const head = header.subarray(0, end).toString('latin1');
       const m = /^HTTP\/\d\.\d (\d{3})/.exec(head);
-      if (!m) { bad = `not an HTTP response ("${head.slice(0, 40).replace(/[^\x20-\x7e]/g, '.')}")`; return true; }
+      if (!m) { bad = notHttp(header); return true; }
       status = Number(m[1]);
       const cl = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
       if (cl) contentLength = Number(cl[1]);
@@ -207,7 +208,11 @@ export async function httpFetch(
     });
     if (bad) return fail(bad);
     if (why === 'aborted') return fail('aborted');
-    if (status === undefined) return fail(why === 'timeout' ? 'Read timeout' : header.length === 0 ? 'Read failed: no data received' : 'incomplete HTTP header');
+    if (status === undefined) {
+      if (why === 'timeout') return fail('Read timeout');
+      if (header.length === 0) return fail('Read failed: no data received');
+      return fail(header.length < 5 && !'HTTP/'.startsWith(header.toString('latin1')) ? notHttp(header) : 'incomplete HTTP header');
+    }
     if (why === 'timeout') return fail('Read timeout');
     if (why.startsWith('error')) return fail(`Read failed (${why.slice(6)})`);
     return { status, md5: md5.digest('hex'), bodyBytes, head: Buffer.concat(kept).toString('latin1') };
@@ -215,6 +220,10 @@ export async function httpFetch(
     s.destroy();
     raw.destroy();
   }
+}
+
+function notHttp(b: Buffer): string {
+  return `not an HTTP response ("${b.subarray(0, 40).toString('latin1').replace(/[^\x20-\x7e]/g, '.')}")`;
 }
 
 /** The url's checks on a response: undefined when they all pass, else the failure. */

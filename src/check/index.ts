@@ -306,7 +306,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         const wasUp = c.up;
         c.up = s.up;
         c.offset = s.up ? s.offset : 0;
-        if (wasUp !== s.up) log.info(`FILE_CHECK ${def.name} on ${fmtRealServer(c.rs.vs, c.rs.rs)} ${s.up ? 'up' : `down: ${s.reason}`}`);
+        // a new reason while down (text, then deleted) is logged too
+        if (wasUp !== s.up || !s.up) log.info(`FILE_CHECK ${def.name} on ${fmtRealServer(c.rs.vs, c.rs.rs)} ${s.up ? 'up' : `down: ${s.reason}`}`);
         recompute(c.rs, `FILE_CHECK ${def.name}: ${s.reason}`);
       });
       void f.start();

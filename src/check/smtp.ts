@@ -9,13 +9,13 @@ const MAX_REPLY = 64 * 1024;
 
 /** One SMTP reply: its code and text, or why none came. */
 async function reply(s: Socket, signal: AbortSignal, t: Target, buf: { data: string }): Promise<{ code: number; text: string } | string> {
-  const complete = (): { code: number; text: string } | undefined => {
+  const complete = (consume = true): { code: number; text: string } | undefined => {
     // a reply ends with a line "NNN text" (a hyphen after the code means more lines follow)
     const lines = buf.data.split('\r\n');
     for (let i = 0; i < lines.length - 1; i++) {
       const m = /^(\d{3})([ -]?)(.*)$/.exec(lines[i]!);
       if (m && m[2] !== '-') {
-        buf.data = lines.slice(i + 1).join('\r\n');
+        if (consume) buf.data = lines.slice(i + 1).join('\r\n');
         return { code: Number(m[1]), text: lines[i]! };
       }
     }
@@ -25,7 +25,7 @@ async function reply(s: Socket, signal: AbortSignal, t: Target, buf: { data: str
   if (r) return r;
   const why = await readUntil(s, signal, t.connectTimeoutMs, t.connectTimeoutMs * 2, (c) => {
     buf.data += c.toString('latin1');
-    return buf.data.length > MAX_REPLY || complete() !== undefined;
+    return buf.data.length > MAX_REPLY || complete(false) !== undefined;
   });
   if (buf.data.length > MAX_REPLY) return 'reply too long';
   r = complete();
