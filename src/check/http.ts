@@ -104,6 +104,8 @@ export interface HttpResponse {
   readonly bodyBytes: number;
   /** the start of the body (up to 1 MiB), latin1, for the regex */
   readonly head: string;
+  /** the response header as received (genhash -v prints it) */
+  readonly header: string;
 }
 
 export type HttpProtocol = '1.0' | '1.1' | '1.0C';
@@ -111,7 +113,8 @@ export type HttpProtocol = '1.0' | '1.1' | '1.0C';
 export function buildRequest(path: string, host: string, protocol: HttpProtocol): string {
   const version = protocol === '1.1' ? '1.1' : '1.0';
   const close = protocol === '1.0' ? '' : 'Connection: close\r\n';
-  return `GET ${path} HTTP/${version}\r\nUser-Agent: KeepAliveClient\r\nHost: ${host}\r\n${close}\r\n`;
+  // header order as keepalived's genhash sends it (compared in test/interop/genhash-compare)
+  return `GET ${path} HTTP/${version}\r\nUser-Agent: KeepAliveClient\r\n${close}Host: ${host}\r\n\r\n`;
 }
 
 /** The Host header's default: IP:PORT, IPv6 in brackets. */
@@ -172,6 +175,7 @@ export async function httpFetch(
     s.write(buildRequest(req.path, req.host, req.protocol));
     let header: Buffer = Buffer.alloc(0);
     let status: number | undefined;
+    let headerText = '';
     let contentLength: number | undefined;
     let bodyBytes = 0;
     const md5 = createHash('md5');
@@ -202,6 +206,7 @@ export async function httpFetch(
       const m = /^HTTP\/\d\.\d (\d{3})/.exec(head);
       if (!m) { bad = notHttp(header); return true; }
       status = Number(m[1]);
+      headerText = head;
       const cl = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
       if (cl) contentLength = Number(cl[1]);
       return body(header.subarray(end + 4));
@@ -215,7 +220,7 @@ export async function httpFetch(
     }
     if (why === 'timeout') return fail('Read timeout');
     if (why.startsWith('error')) return fail(`Read failed (${why.slice(6)})`);
-    return { status, md5: md5.digest('hex'), bodyBytes, head: Buffer.concat(kept).toString('latin1') };
+    return { status, md5: md5.digest('hex'), bodyBytes, head: Buffer.concat(kept).toString('latin1'), header: headerText };
   } finally {
     s.destroy();
     raw.destroy();
