@@ -231,19 +231,32 @@ function notHttp(b: Buffer): string {
   return `not an HTTP response ("${b.subarray(0, 40).toString('latin1').replace(/[^\x20-\x7e]/g, '.')}")`;
 }
 
-/** The url's checks on a response: undefined when they all pass, else the failure. */
+/** The url's checks on a response: undefined when they all pass, else the failure, worded as
+ *  keepalived 2.2.7 logs it ("HTTP status code error to server S.") plus our detail. */
 export function judge(u: HttpUrl, r: HttpResponse, server: string): string | undefined {
   const codes = u.status ?? [[200, 299]];
   if (!codes.some(([a, b]) => r.status >= a && r.status <= b)) {
-    return `HTTP status code error to server ${server} url(${u.path}), status_code [${r.status}].`;
+    return `HTTP status code error to server ${server}. (url ${u.path}, status_code ${r.status})`;
   }
-  if (u.digest && r.md5 !== u.digest) return `MD5 digest error to server ${server} url(${u.path}), MD5SUM [${r.md5}].`;
+  if (u.digest && r.md5 !== u.digest) return `MD5 digest error to server ${server}. (url ${u.path}, MD5SUM ${r.md5})`;
   if (u.regex) {
     const body = r.head.slice(u.regexMinOffset ?? 0, u.regexMaxOffset);
     const found = u.regex.test(body);
-    if (found === u.regexNoMatch) return `Regex ${u.regexNoMatch ? 'matched' : 'match failed'} to server ${server} url(${u.path}).`;
+    if (found === u.regexNoMatch) return `Regex match failed server ${server}. (url ${u.path}${u.regexNoMatch ? ', regex_no_match' : ''})`;
   }
   return undefined;
+}
+
+/** A fetch failure in keepalived's words. */
+function fetchFailure(reason: string, server: string): string {
+  if (reason === 'Timeout connecting server') return `Connection timeout to server ${server}.`;
+  const conn = /^connection failed \((.*)\)$/.exec(reason);
+  if (conn) return `Error connecting to server ${server}. (${conn[1]})`;
+  if (reason.startsWith('SSL handshake')) return `SSL handshake/communication error connecting to server ${server}. (${reason})`;
+  if (reason === 'Read timeout') return `Read timeout from server ${server}.`;
+  const rd = /^Read failed \((.*)\)$/.exec(reason);
+  if (rd) return `Read error with server ${server}: ${rd[1]}.`;
+  return `Read failure from server ${server}. (${reason})`;
 }
 
 export function httpProbe(
@@ -255,10 +268,10 @@ export function httpProbe(
     const u = urls[i % urls.length];
     if (!u) return fail('no url to check');
     const r = await httpFetch(t, signal, { path: u.path, host: opts.hostOf(u), protocol: opts.protocol, tls: opts.tls });
-    if (!('md5' in r)) return fail(`${r.reason} to server ${t.name} url(${u.path}).`);
+    if (!('md5' in r)) return r.reason === 'aborted' ? r : fail(fetchFailure(r.reason, t.name));
     const bad = judge(u, r, t.name);
     if (bad) return fail(bad);
     const what = u.regex ? 'Regex match' : u.digest ? 'MD5 digest' : 'HTTP status code';
-    return success(`${what} success to ${t.name} url(${u.path}).`);
+    return success(`${what} success to ${t.name} url(${u.path})`);
   };
 }

@@ -118,7 +118,8 @@ export function checkerKey(ck: Checker, vs: VirtualServer): string {
 
 /** the keepalived name of a checker type in its log lines */
 function logName(type: string): string {
-  return type === 'HTTP_GET' ? 'HTTP_CHECK' : type === 'SSL_GET' ? 'SSL_CHECK' : type;
+  // keepalived 2.2.7 logs SSL_GET failures as HTTP_CHECK too (strings of /usr/sbin/keepalived)
+  return type === 'HTTP_GET' || type === 'SSL_GET' ? 'HTTP_CHECK' : type;
 }
 
 export function startCheckers(virtualServers: readonly VirtualServer[], sink: RealServerSink, deps: CheckerDeps): Checkers {
@@ -169,6 +170,12 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           case 'HTTP_GET': case 'SSL_GET': log.info(r.reason); break;
           case 'DNS_CHECK': log.info(`DNS_CHECK (${svc()}) ${r.reason}`); break;
           case 'MISC_CHECK': log.info(`${miscHead()} ${r.reason}.`); break;
+          case 'UDP_CHECK':
+            log.info(/does not match|length/.test(r.reason) ? `UDP check to ${svc()} reply data mismatch. (${r.reason})` : `UDP connection to ${svc()} failed. (${r.reason})`);
+            break;
+          case 'PING_CHECK':
+            log.info(r.reason === 'timeout' || r.reason === 'no echo reply' ? `ICMP connection to address ${svc()} timeout.` : `ICMP connection to ${svc()} of ${fmtVirtualServer(e().vs)} failed. (${r.reason})`);
+            break;
           default: log.info(`${logName(c.ck.type)} ${svc()}: ${r.reason}`);
         }
       },
@@ -196,7 +203,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
             break;
           }
           case 'DNS_CHECK': log.info(`DNS_CHECK (${svc()}) ${r.reason}`); log.info(`DNS_CHECK on service ${svc()} failed${after}.`); break;
-          case 'PING_CHECK': log.info(`ICMP CHECK on service ${svc()} failed.`); break;
+          case 'PING_CHECK': log.info(`ICMP CHECK on service ${svc()}${after ? ` of ${fmtVirtualServer(e().vs)}` : ''} failed${after}.`); break;
           default: log.info(`${logName(c.ck.type)} on service ${svc()} failed${after}.`);
         }
         recompute(e(), `${c.ck.type}: ${r.reason}`);
