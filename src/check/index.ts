@@ -127,6 +127,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
   const log = deps.log;
   let entries: RsEntry[] = [];
   let stopped = false;
+  // ha_suspend state by virtual server, so that checkers started by a reload inherit it
+  const suspendedVs = new Set<string>();
   let tls: TlsOptions | string | undefined;
 
   const runScript = (e: RsEntry, up: boolean) => {
@@ -170,6 +172,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           case 'HTTP_GET': case 'SSL_GET': log.info(r.reason); break;
           case 'DNS_CHECK': log.info(`DNS_CHECK (${svc()}) ${r.reason}`); break;
           case 'MISC_CHECK': log.info(`${miscHead()} ${r.reason}.`); break;
+          case 'SMTP_CHECK': log.info(`SMTP_CHECK ${r.reason}`); break;
           case 'UDP_CHECK':
             log.info(/does not match|length/.test(r.reason) ? `UDP check to ${svc()} reply data mismatch. (${r.reason})` : `UDP connection to ${svc()} failed. (${r.reason})`);
             break;
@@ -203,6 +206,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
             break;
           }
           case 'DNS_CHECK': log.info(`DNS_CHECK (${svc()}) ${r.reason}`); log.info(`DNS_CHECK on service ${svc()} failed${after}.`); break;
+          // keepalived logs SMTP's final failure as its reason, with no summary line
+          case 'SMTP_CHECK': if (!all()) log.info(`SMTP_CHECK ${r.reason}`); break;
           case 'PING_CHECK': log.info(`ICMP CHECK on service ${svc()}${after ? ` of ${fmtVirtualServer(e().vs)}` : ''} failed${after}.`); break;
           default: log.info(`${logName(c.ck.type)} on service ${svc()} failed${after}.`);
         }
@@ -331,6 +336,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
       up: l.up,
       down: l.down,
     }, mode, p.urls ?? 1);
+    r.suspended = suspendedVs.has(vsKey(c.rs.vs));
     c.runner = r;
     c.up = r.up;
     return true;
@@ -384,6 +390,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
 
   return {
     suspend(vs: VirtualServer, suspended: boolean): void {
+      if (suspended) suspendedVs.add(vsKey(vs));
+      else suspendedVs.delete(vsKey(vs));
       for (const e of entries) {
         if (e.vs !== vs && vsKey(e.vs) !== vsKey(vs)) continue;
         for (const c of e.checkers) if (c.runner) c.runner.suspended = suspended;

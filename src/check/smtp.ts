@@ -34,26 +34,34 @@ async function reply(s: Socket, signal: AbortSignal, t: Target, buf: { data: str
 }
 
 export function smtpProbe(t: Target, heloName: string): Probe {
+  const svc = t.name;
   return async (signal) => {
     const s = await connectTcp(t, signal);
-    if (!('destroy' in s)) return s;
+    if (!('destroy' in s)) {
+      if (s.reason === 'aborted') return s;
+      return fail(s.reason === 'timeout' ? `Connection timeout to server ${svc}.` : `Error connecting to server ${svc}. (${s.reason})`);
+    }
     const buf = { data: '' };
     try {
+      // keepalived 2.2.7's words for each step's failure (its log prefixes them with SMTP_CHECK)
       const steps: Array<[string | undefined, number, string]> = [
-        [undefined, 220, 'banner'],
-        [`HELO ${heloName}\r\n`, 250, 'HELO'],
+        [undefined, 220, `Bad greeting banner from server ${svc}.`],
+        [`HELO ${heloName}\r\n`, 250, `Bad HELO response from server ${svc}.`],
         ['QUIT\r\n', 221, 'QUIT'],
       ];
-      for (const [send, want, what] of steps) {
+      for (const [send, want, bad] of steps) {
         if (send) s.write(send);
         const r = await reply(s, signal, t, buf);
         if (typeof r === 'string') {
           // a server that hangs up on QUIT without a word has still done its job
-          if (what === 'QUIT' && r === 'connection closed') break;
-          return fail(`${what}: ${r}`);
+          if (bad === 'QUIT' && r === 'connection closed') break;
+          if (r === 'aborted') return fail('aborted');
+          if (r === 'connection closed') return fail(`Remote SMTP server ${svc} has closed the connection.`);
+          if (r === 'timeout') return fail(`Connection timeout to server ${svc}. (no reply)`);
+          return fail(`Error reading data from remote SMTP server ${svc}. (${r})`);
         }
         // keepalived accepts any reply to QUIT; a bad banner or HELO reply is a failure
-        if (what !== 'QUIT' && r.code !== want) return fail(`${what}: unexpected reply "${r.text.slice(0, 80)}"`);
+        if (bad !== 'QUIT' && r.code !== want) return fail(`${bad} ("${r.text.slice(0, 80)}")`);
       }
       return success('SMTP dialogue complete');
     } finally {

@@ -179,7 +179,7 @@ virtual_server 203.0.113.1 80 {
     /Read timeout from server \[192\.0\.2\.20\]:tcp:8004\./,
     /MD5 digest error to server \[192\.0\.2\.20\]:tcp:8005\. \(url \/, MD5SUM [0-9a-f]{32}\)/,
     /SSL handshake\/communication error connecting to server \[192\.0\.2\.20\]:tcp:8443\. \(SSL handshake timeout\)/,
-    /SMTP_CHECK \[192\.0\.2\.20\]:tcp:8025: banner: unexpected reply "554/,
+    /SMTP_CHECK Bad greeting banner from server \[192\.0\.2\.20\]:tcp:8025\. \("554 no service here"\)/,
     /DNS_CHECK \(\[192\.0\.2\.20\]:udp:8053\) reply id \d+ is not the query's/,
     /UDP connection to \[192\.0\.2\.20\]:udp:8007 failed\. \(ICMP port unreachable\)/,
     /UDP check to \[192\.0\.2\.20\]:udp:8008 reply data mismatch\./,
