@@ -5,7 +5,8 @@
  *   const checkers = startCheckers(config.virtualServers, sink, deps): Checkers
  *     sink: RealServerSink (src/check/sink.ts; the LVS table manager implements it)
  *     deps: CheckerDeps { log, notifier?, fifo?, trackFiles?, ssl?, logAllFailures?,
- *                         script?, rsInitNotifies?, clock? }
+ *                         script?, rsInitNotifies?, alert?, routerId?, smtpAlertChecker?,
+ *                         noCheckerEmails?, clock? }
  *   Checkers = CheckerControl (suspend / reload / stop, sink.ts) + snapshot() for status.
  *
  * Before any check the table manager asks initialAlive(vs, rs) (sink.ts) for a real server's
@@ -59,6 +60,14 @@ export interface CheckerDeps {
   logAllFailures?: boolean;
   /** rs_init_notifies: notify each real server's initial state at start */
   rsInitNotifies?: boolean;
+  /** SMTP alerts (the daemon sends them with its smtp_server settings); keepalived's subject
+   *  "[router_id] Realserver R of virtual server V - UP|DOWN" needs the router_id */
+  alert?: (subject: string, body: string) => void;
+  routerId?: string;
+  /** the default of real servers' smtp_alert (global smtp_alert_checker, else smtp_alert) */
+  smtpAlertChecker?: boolean;
+  /** no_checker_emails: mail only when the real server changes, not on every checker change */
+  noCheckerEmails?: boolean;
   /** resolve a script line to run (script_user, script security); undefined = refused.
    *  Default: its user (else keepalived_script, else ourselves) */
   script?: (line: string, user?: string, group?: string) => NotifyScript | undefined;
@@ -140,10 +149,12 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
     if (script) void deps.notifier.enqueue(`RS ${name} ${fmtVirtualServer(e.vs)}`, script);
   };
 
-  const recompute = (e: RsEntry, reason: string, notify = true) => {
+  /** Returns true when the real server's alive state changed. */
+  const recompute = (e: RsEntry, reason: string, notify = true): boolean => {
     const failed = e.checkers.filter((c) => !c.up).length;
     const alive = failed === 0;
-    if (alive !== e.alive) {
+    const changed = alive !== e.alive;
+    if (changed) {
       e.alive = alive;
       sink.setAlive(e.vs, e.rs, alive, reason);
       if (notify) runScript(e, alive);
@@ -153,6 +164,25 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
       e.weight = w;
       sink.setWeight(e.vs, e.rs, w);
     }
+    return changed;
+  };
+
+  /** smtp_alert for a checker's transition, with keepalived's subject and per-type body. */
+  const mail = (e: RsEntry, type: string, up: boolean, reason: string, rsChanged: boolean) => {
+    if (!deps.alert) return;
+    const vsAlert = e.vs.options['smtp_alert'];
+    const enabled = e.rs.smtpAlert ?? (vsAlert !== undefined ? on(vsAlert) : deps.smtpAlertChecker ?? false);
+    if (!enabled || (!rsChanged && deps.noCheckerEmails)) return;
+    const what = up ? 'succeed' : 'failed';
+    const body: Record<string, string> = {
+      TCP_CHECK: `=> TCP CHECK ${what} on service <=`,
+      UDP_CHECK: `=> UDP CHECK ${what} on service <=`,
+      PING_CHECK: `=> ICMP CHECK ${what} on service <=`,
+      DNS_CHECK: `=> DNS_CHECK: ${what} on service <=`,
+      MISC_CHECK: `=> MISC CHECK ${what} on service <=`,
+    };
+    const subject = `[${deps.routerId ?? ''}] Realserver ${fmtRealServer(e.vs, e.rs)} of virtual server ${fmtVirtualServer(e.vs)} - ${e.alive ? 'UP' : 'DOWN'}`;
+    deps.alert(subject, body[type] ?? (up ? '=> CHECK succeed on service <=' : `=> CHECK failed on service : ${reason} <=`));
   };
 
   const logFor = (c: CheckerEntry, target: Target | undefined) => {
@@ -194,7 +224,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           case 'PING_CHECK': log.info(`ICMP connection to ${svc()} success.`); break;
           case 'MISC_CHECK': log.info(`${miscHead()} succeeded.`); break;
         }
-        recompute(e(), r.reason);
+        mail(e(), c.ck.type, true, r.reason, recompute(e(), r.reason));
       },
       down(r: ProbeResult, retries: number) {
         c.up = false;
@@ -211,7 +241,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           case 'PING_CHECK': log.info(`ICMP CHECK on service ${svc()}${after ? ` of ${fmtVirtualServer(e().vs)}` : ''} failed${after}.`); break;
           default: log.info(`${logName(c.ck.type)} on service ${svc()} failed${after}.`);
         }
-        recompute(e(), `${c.ck.type}: ${r.reason}`);
+        mail(e(), c.ck.type, false, r.reason, recompute(e(), `${c.ck.type}: ${r.reason}`));
       },
       success(r: ProbeResult) {
         // misc_dynamic: every success may move the weight, not only a transition

@@ -140,3 +140,26 @@ test('suspend: no probes while suspended; BFD_CHECK and a bad url are ignored wi
   assert.ok(bad.logs.some((l) => /HTTP_GET \(k\.conf:20\).*status_code "2xx".*ignored/.test(l)), bad.logs.join('\n'));
   await bad.ctl.stop();
 });
+
+test('smtp_alert: keepalived\'s subject and body; no_checker_emails mails only real-server changes', async () => {
+  const mails: string[] = [];
+  const r = rs('192.0.2.19', [ck('TCP_CHECK', { line: 21 }), ck('TCP_CHECK', { line: 22, connectPort: 9 })]);
+  const h = setup([vs([r])], { alert: (s, b) => mails.push(`${s} | ${b}`), routerId: 'lb1', smtpAlertChecker: true, noCheckerEmails: true });
+  h.healthy.set(21, false);
+  await h.clock.run(1000);
+  assert.deepEqual(mails, ['[lb1] Realserver [192.0.2.19]:tcp:8080 of virtual server [203.0.113.1]:tcp:80 - DOWN | => TCP CHECK failed on service <=']);
+  h.healthy.set(22, false);
+  await h.clock.run(3000);
+  assert.equal(mails.length, 1, 'a second checker down: no mail with no_checker_emails');
+  h.healthy.set(21, true);
+  h.healthy.set(22, true);
+  await h.clock.run(6000);
+  assert.equal(mails.length, 2);
+  assert.match(mails[1]!, / - UP \| => TCP CHECK succeed on service <=$/);
+  await h.ctl.stop();
+  const off = setup([vs([rs('192.0.2.20', [ck('TCP_CHECK', { line: 23 })], { smtpAlert: false })])], { alert: (s) => mails.push(s), smtpAlertChecker: true });
+  off.healthy.set(23, false);
+  await off.clock.run(1000);
+  assert.equal(mails.length, 2, 'real server smtp_alert off');
+  await off.ctl.stop();
+});
