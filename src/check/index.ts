@@ -212,7 +212,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           default: log.info(`${logName(c.ck.type)} ${svc()}: ${r.reason}`);
         }
       },
-      up(r: ProbeResult) {
+      up(r: ProbeResult, wasUp: boolean) {
         c.up = true;
         if (r.weight !== undefined) c.offset = r.weight - e().rs.weight;
         switch (c.ck.type) {
@@ -224,7 +224,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           case 'PING_CHECK': log.info(`ICMP connection to ${svc()} success.`); break;
           case 'MISC_CHECK': log.info(`${miscHead()} succeeded.`); break;
         }
-        mail(e(), c.ck.type, true, r.reason, recompute(e(), r.reason));
+        const changed = recompute(e(), r.reason);
+        if (!wasUp) mail(e(), c.ck.type, true, r.reason, changed);
       },
       down(r: ProbeResult, retries: number) {
         c.up = false;

@@ -44,8 +44,9 @@ export const realClock: CheckClock = {
 export interface CheckerEvents {
   /** every attempt, after it settled (log_all_failures lines come from here) */
   attempt(r: ProbeResult, willRetry: boolean): void;
-  /** the checker came up */
-  up(r: ProbeResult): void;
+  /** the checker came up, or (wasUp) its first attempt succeeded: keepalived logs the success
+   *  line then too, without a transition */
+  up(r: ProbeResult, wasUp: boolean): void;
   /** the checker went down; `retries` is how many retries were made first (0 at start) */
   down(r: ProbeResult, retries: number): void;
 }
@@ -60,6 +61,8 @@ export class CheckerRunner {
   /** attempts made (for tests and status) */
   attempts = 0;
   private retryIt: number;
+  /** keepalived's has_run: false until the first attempt (HTTP: the first full pass) */
+  private hasRun = false;
   /** at start, until the first attempt settled: a failure is final and logged without retries */
   private primed: boolean;
   private timer: unknown;
@@ -98,6 +101,7 @@ export class CheckerRunner {
     this.up = old.up;
     this.retryIt = Math.min(old.retryIt, this.timing.retry);
     this.primed = old.primed;
+    this.hasRun = old.hasRun;
     this.url = old.url % this.urls;
     this.httpFailing = old.httpFailing;
     this.passOk = old.passOk;
@@ -147,6 +151,7 @@ export class CheckerRunner {
     this.attempts++;
     const next = this.timing.http ? this.decideHttp(r) : this.decide(r);
     this.primed = false;
+    if (!this.timing.http) this.hasRun = true;
     const elapsed = this.timing.periodFromStart ? this.clock.now() - t0 : 0;
     this.arm(next - elapsed);
   }
@@ -157,9 +162,10 @@ export class CheckerRunner {
     if (r.ok) {
       this.retryIt = 0;
       this.events.attempt(r, false);
-      if (!this.up) {
+      if (!this.up || !this.hasRun) {
+        const was = this.up;
         this.up = true;
-        this.events.up(r);
+        this.events.up(r, was);
       }
       return t.delayLoopMs;
     }
@@ -186,6 +192,11 @@ export class CheckerRunner {
         this.retryIt = 0;
         this.url = (this.url + 1) % this.urls;
         this.events.attempt(r, false);
+        // the first full pass: keepalived logs its success line
+        if (!this.hasRun && this.url === 0) {
+          this.hasRun = true;
+          this.events.up(r, true);
+        }
         return t.delayLoopMs;
       }
       if (this.retryIt < t.retry) {
@@ -198,6 +209,7 @@ export class CheckerRunner {
       this.up = false;
       this.httpFailing = true;
       this.passOk = 0;
+      this.hasRun = true;
       this.events.attempt(r, false);
       this.events.down(r, retries);
       return recheck;
@@ -219,9 +231,10 @@ export class CheckerRunner {
     this.url = (this.url + 1) % this.urls;
     if (t.fastRecovery || this.passOk >= this.urls) {
       this.up = true;
+      this.hasRun = true;
       this.httpFailing = true;
       this.passOk = 0;
-      this.events.up(r);
+      this.events.up(r, false);
     }
     return t.delayLoopMs;
   }

@@ -50,6 +50,8 @@ test('a real server is alive only while all its checkers are up; one sink call p
   const h = setup([vs([r])]);
   await h.clock.run(1500);
   assert.deepEqual(h.calls, [], 'healthy: the table keeps its initial state');
+  // keepalived logs the success line of a checker's first run (has_run), without a transition
+  assert.deepEqual(h.logs, ['TCP connection to [192.0.2.10]:tcp:8080 success.', 'TCP connection to [192.0.2.10]:tcp:8081 success.']);
   h.healthy.set(10, false);
   await h.clock.run(3500); // 2000 fail, 3000 retry fail -> down
   assert.deepEqual(h.calls, ['3000 192.0.2.10 dead']);

@@ -24,7 +24,7 @@ function harness(timing: CheckerTiming, mode: StartMode, script: Step[], opts: {
     return { ok, reason: ok ? 'ok' : 'refused' } satisfies ProbeResult;
   }, clock, {
     attempt: (r, retry) => log.push(`${clock.now()} attempt ${r.ok ? 'ok' : 'fail'}${retry ? ' retry' : ''}`),
-    up: () => log.push(`${clock.now()} UP`),
+    up: (_r, wasUp) => log.push(`${clock.now()} ${wasUp ? 'first success' : 'UP'}`),
     down: (_r, n) => log.push(`${clock.now()} DOWN after ${n}`),
   }, mode, opts.urls ?? 1);
   return { clock, probes, log, runner };
@@ -80,7 +80,7 @@ test('warmup 0: the first attempt comes exactly 1 s after start', async () => {
   h.runner.start();
   await h.clock.run(8000);
   assert.deepEqual(h.probes, [1000, 4000, 7000]);
-  assert.deepEqual(h.log.filter((l) => /UP|DOWN/.test(l)), [], 'already up: no transition');
+  assert.deepEqual(h.log.filter((l) => /UP|DOWN|first/.test(l)), ['1000 first success'], 'already up: no transition, the success line once');
 });
 
 test('an up TCP_CHECK goes down after retry+1 consecutive failures, and back up on the first success', async () => {
