@@ -196,7 +196,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           log.info(`${miscHead()} failed, will do ${c.runner ? c.runner.timing.retry : 0} retry (${r.reason}).`);
           return;
         }
-        if (r.ok || !all()) return;
+        // keepalived logs per-attempt failures only while the checker is up
+        if (r.ok || !all() || !c.up) return;
         switch (c.ck.type) {
           case 'TCP_CHECK': log.info(`TCP connection to ${svc()} ${r.reason === 'timeout' ? 'timeout' : 'failed'}.`); break;
           case 'HTTP_GET': case 'SSL_GET': log.info(r.reason); break;
