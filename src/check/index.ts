@@ -201,9 +201,10 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         switch (c.ck.type) {
           case 'TCP_CHECK': log.info(`TCP connection to ${svc()} ${r.reason === 'timeout' ? 'timeout' : 'failed'}.`); break;
           case 'HTTP_GET': case 'SSL_GET': log.info(r.reason); break;
-          case 'DNS_CHECK': log.info(`DNS_CHECK (${svc()}) ${r.reason}`); break;
+          // DNS and SMTP log a final failure once, in down()
+          case 'DNS_CHECK': if (willRetry) log.info(`DNS_CHECK (${svc()}) ${r.reason}`); break;
           case 'MISC_CHECK': log.info(`${miscHead()} ${r.reason}.`); break;
-          case 'SMTP_CHECK': log.info(`SMTP_CHECK ${r.reason}`); break;
+          case 'SMTP_CHECK': if (willRetry) log.info(`SMTP_CHECK ${r.reason}`); break;
           case 'UDP_CHECK':
             log.info(/does not match|length/.test(r.reason) ? `UDP check to ${svc()} reply data mismatch. (${r.reason})` : `UDP connection to ${svc()} failed. (${r.reason})`);
             break;
@@ -220,7 +221,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           case 'TCP_CHECK': log.info(`TCP connection to ${svc()} success.`); break;
           case 'HTTP_GET': case 'SSL_GET': log.info(r.reason); log.info(`Remote Web server ${svc()} succeed on service.`); break;
           case 'SMTP_CHECK': log.info(`Remote SMTP server ${svc()} succeed on service.`); break;
-          case 'DNS_CHECK': log.info(`DNS_CHECK (${svc()}) succeed`); break;
+          // DNS_CHECK logs no success line
           case 'UDP_CHECK': log.info(`UDP connection to ${svc()} success.`); break;
           case 'PING_CHECK': log.info(`ICMP connection to ${svc()} success.`); break;
           case 'MISC_CHECK': log.info(`${miscHead()} succeeded.`); break;
@@ -237,9 +238,9 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
             log.info(`${miscHead()} ${how}.`);
             break;
           }
-          case 'DNS_CHECK': log.info(`DNS_CHECK (${svc()}) ${r.reason}`); log.info(`DNS_CHECK on service ${svc()} failed${after}.`); break;
+          case 'DNS_CHECK': log.info(`DNS_CHECK (${svc()}) ${r.reason}${after}`); break;
           // keepalived logs SMTP's final failure as its reason, with no summary line
-          case 'SMTP_CHECK': if (!all()) log.info(`SMTP_CHECK ${r.reason}`); break;
+          case 'SMTP_CHECK': log.info(`SMTP_CHECK ${r.reason}`); break;
           case 'PING_CHECK': log.info(`ICMP CHECK on service ${svc()}${after ? ` of ${fmtVirtualServer(e().vs)}` : ''} failed${after}.`); break;
           default: log.info(`${logName(c.ck.type)} on service ${svc()} failed${after}.`);
         }
@@ -264,8 +265,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
     const test = deps.probeFor?.(ck, rs.rs, vs);
     const timing = checkerTiming(ck, vs);
     if (ck.options['fwmark'] !== undefined) log.warn(`${ck.type} (${ck.file}:${ck.line}): fwmark (SO_MARK) is not supported by keepalived-ts; probing unmarked`);
-    const proto = ck.type === 'UDP_CHECK' || ck.type === 'DNS_CHECK' ? 'udp' : 'tcp';
-    const t = targetOf(ck, rs.rs, timing.connectTimeoutMs, proto);
+    // keepalived prints a checker's address with the virtual server's protocol, whatever the type
+    const t = targetOf(ck, rs.rs, timing.connectTimeoutMs, vs.protocol);
     if (test) return { probe: test, target: t, urls: Math.max(1, ck.urls.length) };
     switch (ck.type) {
       case 'TCP_CHECK': return { probe: tcpProbe(t), target: t };

@@ -14,7 +14,7 @@ function exchange(
   signal: AbortSignal,
   payload: Buffer,
   accept: (msg: Buffer) => ProbeResult | undefined,
-  onSilence: ProbeResult,
+  onSilence: () => ProbeResult,
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(fail('aborted'));
@@ -29,7 +29,7 @@ function exchange(
       resolve(r);
     };
     const onAbort = () => finish(fail('aborted'));
-    const timer = setTimeout(() => finish(onSilence), t.connectTimeoutMs);
+    const timer = setTimeout(() => finish(onSilence()), t.connectTimeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
     s = createSocket(t.family === 6 ? 'udp6' : 'udp4');
     s.on('error', (e: NodeJS.ErrnoException) => finish(fail(e.code === 'ECONNREFUSED' ? 'ICMP port unreachable' : `socket error (${e.code ?? e.message})`)));
@@ -79,7 +79,7 @@ export function udpProbe(t: Target, o: UdpCheckOptions): Probe {
       if (!nibbleMatch(pattern.slice(i * 2, i * 2 + 2), m[i]!)) return fail(`reply does not match at byte ${i}`);
     }
     return success('reply matches');
-  }, o.requireReply === undefined ? success('no ICMP error') : fail('no reply'));
+  }, () => (o.requireReply === undefined ? success('no ICMP error') : fail('no reply')));
 }
 
 /** DNS type names keepalived accepts */
@@ -102,18 +102,23 @@ export function dnsQuery(id: number, name: string, type: number): Buffer {
 
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
-/** DNS_CHECK: one query; success = a reply with our id, QR set and RCODE 0. */
+/**
+ * DNS_CHECK: one query; success = a reply with our id, QR set and RCODE 0. As keepalived does, a
+ * reply with another id, without QR or too short is ignored and the wait goes on: it ends as a
+ * read timeout (the reason says what was ignored).
+ */
 export function dnsProbe(t: Target, name: string, type: number, nextId: () => number = () => randomInt(0, 0x10000)): Probe {
   return (signal) => {
     const id = nextId();
+    let ignored = '';
     return exchange(t, signal, dnsQuery(id, name, type), (m) => {
-      if (m.length < 12) return fail(`reply too short (${m.length} bytes)`);
-      if (m.readUInt16BE(0) !== id) return fail(`reply id ${m.readUInt16BE(0)} is not the query's ${id}`);
+      if (m.length < 12) { ignored = `a ${m.length}-byte reply`; return undefined; }
+      if (m.readUInt16BE(0) !== id) { ignored = `a reply with id ${m.readUInt16BE(0)}, not the query's ${id}`; return undefined; }
       const flags = m.readUInt16BE(2);
-      if (!(flags & 0x8000)) return fail('reply without the QR bit');
+      if (!(flags & 0x8000)) { ignored = 'a message without the QR bit'; return undefined; }
       const rcode = flags & 0xf;
-      if (rcode !== 0) return fail(`rcode ${RCODES[rcode] ?? rcode}`);
+      if (rcode !== 0) return fail(`read error occurred. (rcode = ${rcode}${RCODES[rcode] ? ` ${RCODES[rcode]}` : ''})`);
       return success('NOERROR');
-    }, fail('timeout'));
+    }, () => fail(`read timeout from socket${ignored ? ` (ignored ${ignored})` : ''}`));
   };
 }

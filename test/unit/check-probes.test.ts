@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { buildRequest, defaultHost, httpFetch, judge, parseUrl, type HttpUrl } from '../../src/check/http.js';
-import { dnsQuery } from '../../src/check/udp.js';
+import { dnsProbe, dnsQuery } from '../../src/check/udp.js';
+import { createSocket } from 'node:dgram';
 import { miscVerdict } from '../../src/check/misc.js';
 import { FileCheck } from '../../src/check/file.js';
 import { smtpProbe } from '../../src/check/smtp.js';
@@ -115,4 +116,25 @@ test('SMTP: multi-line banner, HELO, QUIT; a server that never speaks is a timeo
   const r = await smtpProbe(target((mute.address() as AddressInfo).port, 200), 'me.test')(new AbortController().signal, 0);
   assert.match(r.reason, /^Connection timeout to server \[127\.0\.0\.1\]:tcp:\d+\. \(no reply\)$/);
   assert.equal(r.ok, false);
+});
+
+test('DNS_CHECK: a reply with a wrong id is ignored (the right one still counts), a wrong id alone times out; rcode fails', async (t) => {
+  let mode = 'wrong-then-right';
+  const srv = createSocket('udp4');
+  srv.on('message', (q, rinfo) => {
+    const reply = (id: number, flags: number) => { const r = Buffer.from(q); r.writeUInt16BE(id, 0); r.writeUInt16BE(flags, 2); srv.send(r, rinfo.port, rinfo.address); };
+    const id = q.readUInt16BE(0);
+    if (mode === 'wrong-then-right') { reply((id + 1) & 0xffff, 0x8180); setTimeout(() => reply(id, 0x8180), 20); }
+    if (mode === 'wrong') reply((id + 1) & 0xffff, 0x8180);
+    if (mode === 'nxdomain') reply(id, 0x8183);
+  });
+  await new Promise<void>((r) => srv.bind(0, '127.0.0.1', () => r()));
+  t.after(() => srv.close());
+  const tg = { ...target(srv.address().port, 300), name: 'd' };
+  const probe = dnsProbe(tg, 'example.test', 1, () => 0x4242);
+  assert.deepEqual(await probe(new AbortController().signal, 0), { ok: true, reason: 'NOERROR' });
+  mode = 'wrong';
+  assert.deepEqual(await probe(new AbortController().signal, 0), { ok: false, reason: "read timeout from socket (ignored a reply with id 16963, not the query's 16962)" });
+  mode = 'nxdomain';
+  assert.deepEqual(await probe(new AbortController().signal, 0), { ok: false, reason: 'read error occurred. (rcode = 3 NXDOMAIN)' });
 });
