@@ -8,7 +8,7 @@
 // - a failed attempt while up is retried after delay_before_retry; retry+1 consecutive failures
 //   take the checker down. At start (not on reload) the retry counter is primed: the first
 //   failure is final. TCP-like checkers keep cycling the counter while down (delay_before_retry
-//   and delay_loop alternate), UDP/PING/DNS do not retry while down;
+//   and delay_loop alternate: TCP, SMTP), UDP/PING/DNS/MISC do not retry while down;
 // - HTTP_GET/SSL_GET: while down, re-check the failing url every max(delay_before_retry,
 //   delay_loop); once it succeeds, a full pass over the urls (one per delay_loop) brings the
 //   checker up: two successes with one url. fast_recovery: one success;

@@ -1,6 +1,7 @@
 // SMTP_CHECK: expect the 220 banner, send HELO helo_name, expect 250, send QUIT and read the
-// reply. Multi-line replies ("250-...") are read to their last line. Anything else is a failure
-// with the server's words in the reason.
+// reply. Multi-line replies ("220-...") are read to their last line (keepalived reads only the
+// first line and so fails a multi-line greeting, which RFC 5321 allows: we accept it). Anything
+// else is a failure with the server's words in the reason.
 import { connectTcp, fail, readUntil, success, type Target } from './common.js';
 import type { Probe } from './scheduler.js';
 import type { Socket } from 'node:net';
@@ -56,8 +57,8 @@ export function smtpProbe(t: Target, heloName: string): Probe {
           // a server that hangs up on QUIT without a word has still done its job
           if (bad === 'QUIT' && r === 'connection closed') break;
           if (r === 'aborted') return fail('aborted');
-          if (r === 'connection closed') return fail(`Remote SMTP server ${svc} has closed the connection.`);
-          if (r === 'timeout') return fail(`Connection timeout to server ${svc}. (no reply)`);
+          if (r === 'connection closed') return fail(`Read failure from server ${svc}.`);
+          if (r === 'timeout') return fail(`Read timeout from server ${svc}.`);
           return fail(`Error reading data from remote SMTP server ${svc}. (${r})`);
         }
         // keepalived accepts any reply to QUIT; a bad banner or HELO reply is a failure

@@ -13,8 +13,8 @@ export interface CheckerTiming {
   readonly connectTimeoutMs: number;
   /** MISC_CHECK: the period counts from the start of the previous run, not its end */
   readonly periodFromStart: boolean;
-  /** TCP/SMTP/MISC keep cycling the retry counter while down (delay_before_retry and
-   *  delay_loop alternate); UDP/PING/DNS retry only while up */
+  /** TCP/SMTP keep cycling the retry counter while down (delay_before_retry and delay_loop
+   *  alternate); UDP/PING/DNS/MISC retry only while up */
   readonly retryWhileDown: boolean;
   /** HTTP_GET/SSL_GET: re-check every max(delay_before_retry, delay_loop) while down, and a
    *  full pass of the urls after the failing one succeeded (two successes to come back) */
@@ -57,7 +57,7 @@ export function checkerTiming(ck: Checker, vs: VirtualServer): CheckerTiming {
     warmupMs,
     connectTimeoutMs,
     periodFromStart: ck.type === 'MISC_CHECK',
-    retryWhileDown: ck.type !== 'UDP_CHECK' && ck.type !== 'PING_CHECK' && ck.type !== 'DNS_CHECK',
+    retryWhileDown: ck.type === 'TCP_CHECK' || ck.type === 'SMTP_CHECK',
     http,
     fastRecovery: http && ck.options['fast_recovery'] !== undefined && flagOn(ck.options['fast_recovery'] || 'on'),
     miscTimeoutMs: ck.miscTimeoutMs ?? vs.delayLoopMs,
