@@ -11,7 +11,7 @@
 //   and delay_loop alternate: TCP, SMTP), UDP/PING/DNS/MISC do not retry while down;
 // - HTTP_GET/SSL_GET: while down, re-check the failing url every max(delay_before_retry,
 //   delay_loop); once it succeeds, a full pass over the urls (one per delay_loop) brings the
-//   checker up: two successes with one url. fast_recovery: one success;
+//   checker up: two successes with one url. fast_recovery: those passes run without waiting;
 // - suspended (ha_suspend): the timer keeps running, no probe is made.
 import type { CheckerTiming } from './timing.js';
 
@@ -71,8 +71,8 @@ export class CheckerRunner {
   private stopped = false;
   // HTTP: which url is next, and the recovery phase while down
   private url = 0;
-  private httpFailing = true; // while down: still re-checking the failing url
-  private passOk = 0; // successes of the recovery pass so far
+  /** HTTP: a url failed for good; cleared when it answers again, then a full pass follows */
+  private failedUrl = false;
 
   constructor(
     readonly timing: CheckerTiming,
@@ -87,8 +87,6 @@ export class CheckerRunner {
     // at start the first failure is final; after a reload a new checker gets its retries
     this.retryIt = mode === 'start' ? timing.retry : 0;
     this.primed = mode === 'start';
-    // alpha HTTP: one full pass of successes brings it up
-    if (mode === 'alpha') this.httpFailing = false;
   }
 
   start(): void {
@@ -103,8 +101,7 @@ export class CheckerRunner {
     this.primed = old.primed;
     this.hasRun = old.hasRun;
     this.url = old.url % this.urls;
-    this.httpFailing = old.httpFailing;
-    this.passOk = old.passOk;
+    this.failedUrl = old.failedUrl;
   }
 
   async stop(): Promise<void> {
@@ -184,58 +181,55 @@ export class CheckerRunner {
     return t.delayLoopMs;
   }
 
+  /**
+   * HTTP_GET / SSL_GET, one url per attempt (keepalived's check_http.c behaviour):
+   * - success: next url; a full pass without a failed url brings the checker up (or, on the
+   *   first pass, logs the success line); the failed url answering again clears the mark and
+   *   starts a full pass from the first url: two successes with one url;
+   * - failure while up (or before the first full pass): retried after delay_before_retry; past
+   *   `retry` retries the checker goes down and the url is marked failed;
+   * - failure while down: nothing changes, the same url is checked again;
+   * - while a url is marked failed the period is max(delay_before_retry, delay_loop);
+   * - fast_recovery: no wait while the first pass or a recovery pass is under way.
+   */
   private decideHttp(r: ProbeResult): number {
     const t = this.timing;
-    const recheck = Math.max(t.delayBeforeRetryMs, t.delayLoopMs);
-    if (this.up) {
-      if (r.ok) {
-        this.retryIt = 0;
-        this.url = (this.url + 1) % this.urls;
-        this.events.attempt(r, false);
-        // the first full pass: keepalived logs its success line
-        if (!this.hasRun && this.url === 0) {
-          this.hasRun = true;
-          this.events.up(r, true);
-        }
-        return t.delayLoopMs;
-      }
-      if (this.retryIt < t.retry) {
-        this.retryIt++;
-        this.events.attempt(r, true);
-        return t.delayBeforeRetryMs;
-      }
-      const retries = this.primed ? 0 : this.retryIt;
+    this.events.attempt(r, !r.ok && (this.up || !this.hasRun) && this.retryIt + 1 <= t.retry);
+    let delay: number;
+    if (r.ok) {
+      this.url++;
       this.retryIt = 0;
-      this.up = false;
-      this.httpFailing = true;
-      this.passOk = 0;
-      this.hasRun = true;
-      this.events.attempt(r, false);
-      this.events.down(r, retries);
-      return recheck;
+      if (this.url >= this.urls && !this.failedUrl) {
+        this.url = 0;
+        if (!this.up || !this.hasRun) {
+          const was = this.up;
+          this.up = true;
+          this.hasRun = true;
+          this.events.up(r, was);
+        }
+      } else if (this.failedUrl) {
+        this.failedUrl = false;
+        this.url = 0;
+      }
+      delay = t.delayLoopMs;
+      // until the first full pass, a failure is final (keepalived primes its retry counter)
+      if (!this.hasRun) this.retryIt = t.retry;
+    } else {
+      if (this.up || !this.hasRun) {
+        this.retryIt++;
+        const wasUp = this.up;
+        this.hasRun = true;
+        if (this.retryIt > t.retry) {
+          if (wasUp) {
+            this.up = false;
+            this.events.down(r, t.retry);
+          }
+          this.failedUrl = true;
+        }
+      }
+      delay = this.failedUrl ? Math.max(t.delayBeforeRetryMs, t.delayLoopMs) : t.delayBeforeRetryMs;
     }
-    this.events.attempt(r, false);
-    if (!r.ok) {
-      this.httpFailing = true;
-      this.passOk = 0;
-      return recheck;
-    }
-    if (this.httpFailing && !t.fastRecovery) {
-      // the failing url answers again: clear the mark, a full pass follows one delay_loop later
-      this.httpFailing = false;
-      this.passOk = 0;
-      this.url = 0;
-      return t.delayLoopMs;
-    }
-    this.passOk++;
-    this.url = (this.url + 1) % this.urls;
-    if (t.fastRecovery || this.passOk >= this.urls) {
-      this.up = true;
-      this.hasRun = true;
-      this.httpFailing = true;
-      this.passOk = 0;
-      this.events.up(r, false);
-    }
-    return t.delayLoopMs;
+    if (t.fastRecovery && (!this.hasRun || (!this.up && !this.failedUrl))) delay = 0;
+    return delay;
   }
 }

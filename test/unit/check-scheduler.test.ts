@@ -134,12 +134,15 @@ test('HTTP_GET: dbr 3 s, re-check at max(dbr, delay_loop) while down, two succes
   assert.ok(!h.log.includes('12000 UP'));
 });
 
-test('HTTP_GET fast_recovery: one success brings it back', async () => {
+test('HTTP_GET fast_recovery: no wait between the failed url\'s success and the full pass', async () => {
   const h = harness(checkerTiming(ck('HTTP_GET', { warmupMs: 0, options: { fast_recovery: '' } }), vs({ delayLoopMs: 2000 })), 'start',
     [false, true]);
   h.runner.start();
   await h.clock.run(5000);
-  assert.deepEqual(h.log.filter((l) => /UP|DOWN/.test(l)), ['1000 DOWN after 0', '4000 UP']);
+  // keepalived marks has_run before logging an HTTP failure: "failed after 1 retries" even at
+  // start; fast_recovery: the full pass follows the failed url's success at once
+  assert.deepEqual(h.log.filter((l) => /UP|DOWN/.test(l)), ['1000 DOWN after 1', '4000 UP']);
+  assert.deepEqual(h.probes, [1000, 4000, 4000]);
 });
 
 test('HTTP_GET with two urls: one url per attempt, round robin; recovery needs the failing url then a full pass', async () => {
@@ -195,4 +198,17 @@ test('stop() aborts the attempt in flight and waits for it to settle', async () 
   await clock.run(1000);
   await runner.stop();
   assert.equal(aborted, true);
+});
+
+test('HTTP_GET, two urls: a failure during the recovery pass re-checks that url after delay_before_retry, the pass goes on', async () => {
+  const urls: number[] = [];
+  const answers = [true, true, false, false, true, true, false, true];
+  let n = 0;
+  const h = harness(checkerTiming(ck('HTTP_GET', { warmupMs: 0 }), vs({ delayLoopMs: 2000 })), 'start',
+    [(u) => { urls.push(u); return answers[Math.min(n++, answers.length - 1)]!; }], { urls: 2 });
+  h.runner.start();
+  await h.clock.run(18500);
+  assert.deepEqual(h.probes, [1000, 3000, 5000, 8000, 11000, 13000, 15000, 18000]);
+  assert.deepEqual(urls, [0, 1, 0, 0, 0, 0, 1, 1]);
+  assert.deepEqual(h.log.filter((l) => /UP|DOWN|first/.test(l)), ['3000 first success', '8000 DOWN after 1', '18000 UP']);
 });
