@@ -8,6 +8,8 @@
  *                         script?, rsInitNotifies?, alert?, routerId?, smtpAlertChecker?,
  *                         noCheckerEmails?, clock? }
  *   Checkers = CheckerControl (suspend / reload / stop, sink.ts) + snapshot() for status.
+ *   checkerDepsFromConfig(config, { log, notifier, fifo, alert, script }) fills deps from
+ *   global_defs (track files, SSL block, checker_log_all_failures, rs_init_notifies, ...).
  *
  * Before any check the table manager asks initialAlive(vs, rs) (sink.ts) for a real server's
  * state; from then on this module calls sink.setAlive() on each transition of a real server (it is
@@ -22,7 +24,8 @@
  * drops one whose BFD instance is missing), fwmark (SO_MARK has no Node API; warned once per
  * checker), bind_if on IPv4 (only used as the scope of a link-local IPv6 connect_ip).
  */
-import type { Checker, RealServer, TrackFile as TrackFileDef, VirtualServer } from '../config/model.js';
+import { hostname } from 'node:os';
+import type { Checker, KeepalivedConfig, RealServer, TrackFile as TrackFileDef, VirtualServer } from '../config/model.js';
 import type { NotifyScript } from '../notify/queue.js';
 import { resolveScriptUser } from '../notify/security.js';
 import { fmtRealServer, fmtVirtualServer, targetOf, type Target } from './common.js';
@@ -452,6 +455,32 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         checkers: e.checkers.map((c) => ({ type: c.ck.type, up: c.up, attempts: c.runner?.attempts ?? 0, suspended: c.runner?.suspended ?? false })),
       }));
     },
+  };
+}
+
+/**
+ * The global_defs that shape the checkers (for the daemon's wiring): track_file definitions, the
+ * SSL block, checker_log_all_failures, rs_init_notifies, no_checker_emails, router_id and the
+ * smtp_alert_checker default (else smtp_alert). `base` brings the runtime parts.
+ */
+export function checkerDepsFromConfig(
+  config: KeepalivedConfig,
+  base: Pick<CheckerDeps, 'log' | 'notifier' | 'fifo' | 'alert' | 'script' | 'clock'>,
+): CheckerDeps {
+  const g = config.globalDefs;
+  const flag = (k: string) => {
+    const v = g.other[k];
+    return v !== undefined && (v.length === 0 || on(v[0]));
+  };
+  return {
+    ...base,
+    trackFiles: config.trackFiles,
+    ssl: config.ssl,
+    logAllFailures: flag('checker_log_all_failures'),
+    rsInitNotifies: flag('rs_init_notifies'),
+    noCheckerEmails: flag('no_checker_emails'),
+    routerId: g.routerId ?? hostname().split('.')[0],
+    smtpAlertChecker: g.smtpAlertChecker ?? g.smtpAlert ?? false,
   };
 }
 

@@ -2,7 +2,8 @@
 // keepalived's log lines, fifo lines, misc_dynamic weights, reload keeping state, suspend, stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCheckers, type CheckerDeps } from '../../src/check/index.js';
+import { checkerDepsFromConfig, startCheckers, type CheckerDeps } from '../../src/check/index.js';
+import { parseConfigText } from '../../src/config/index.js';
 import type { ProbeResult } from '../../src/check/scheduler.js';
 import type { Checker, RealServer, VirtualServer } from '../../src/config/model.js';
 import { fakeClock } from '../helpers/check-clock.js';
@@ -164,4 +165,24 @@ test('smtp_alert: keepalived\'s subject and body; no_checker_emails mails only r
   await off.clock.run(1000);
   assert.equal(mails.length, 2, 'real server smtp_alert off');
   await off.ctl.stop();
+});
+
+test('checkerDepsFromConfig: global_defs that shape the checkers', () => {
+  const { config } = parseConfigText(`global_defs {
+  router_id lb7
+  checker_log_all_failures
+  no_checker_emails
+  smtp_alert_checker
+}
+SSL {
+  certificate /nonexistent.crt
+}
+track_file tf {
+  file /tmp/x
+}
+`, 'k.conf');
+  const d = checkerDepsFromConfig(config, { log: { info() {}, warn() {}, error() {} } });
+  assert.deepEqual([d.routerId, d.logAllFailures, d.noCheckerEmails, d.rsInitNotifies, d.smtpAlertChecker], ['lb7', true, true, false, true]);
+  assert.equal(d.ssl?.['certificate'], '/nonexistent.crt');
+  assert.equal(d.trackFiles?.[0]?.name, 'tf');
 });
