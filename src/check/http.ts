@@ -126,15 +126,22 @@ export function defaultHost(t: Target): string {
 function handshake(raw: Socket, tls: TlsOptions, signal: AbortSignal, timeoutMs: number): Promise<TLSSocket | ProbeResult> {
   return new Promise((resolve) => {
     let done = false;
-    const s = tlsConnect({
-      socket: raw,
-      rejectUnauthorized: false, // keepalived does not verify the server's certificate
-      servername: tls.servername,
-      cert: tls.cert,
-      key: tls.key,
-      ca: tls.ca,
-      passphrase: tls.passphrase,
-    });
+    let s: TLSSocket;
+    try {
+      s = tlsConnect({
+        socket: raw,
+        rejectUnauthorized: false, // keepalived does not verify the server's certificate
+        servername: tls.servername,
+        cert: tls.cert,
+        key: tls.key,
+        ca: tls.ca,
+        passphrase: tls.passphrase,
+      });
+    } catch (e) {
+      // a bad client certificate or key (the SSL block) throws before any I/O
+      raw.destroy();
+      return resolve(fail(`SSL setup failed (${(e as Error).message})`));
+    }
     const finish = (r: TLSSocket | ProbeResult) => {
       if (done) return;
       done = true;

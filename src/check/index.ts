@@ -25,6 +25,7 @@
  * checker), bind_if on IPv4 (only used as the scope of a link-local IPv6 connect_ip).
  */
 import { hostname } from 'node:os';
+import { createSecureContext } from 'node:tls';
 import type { Checker, KeepalivedConfig, RealServer, TrackFile as TrackFileDef, VirtualServer } from '../config/model.js';
 import type { NotifyScript } from '../notify/queue.js';
 import { resolveScriptUser } from '../notify/security.js';
@@ -287,7 +288,18 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         const vhost = (u: HttpUrl) => u.virtualhost ?? ck.options['virtualhost'] ?? vs.virtualhost;
         let tlsOpts: TlsOptions | undefined;
         if (ck.type === 'SSL_GET') {
-          tls ??= tlsFromSslBlock(deps.ssl);
+          if (tls === undefined) {
+            tls = tlsFromSslBlock(deps.ssl);
+            // a certificate or key that cannot be used: said once; every attempt then fails (the
+            // real server leaves the table rather than stay in it unchecked)
+            if (typeof tls !== 'string' && (tls.cert || tls.key)) {
+              try {
+                createSecureContext({ cert: tls.cert, key: tls.key, ca: tls.ca, passphrase: tls.passphrase });
+              } catch (e) {
+                log.error(`SSL block: the client certificate cannot be used (${(e as Error).message}); SSL_GET checks will fail`);
+              }
+            }
+          }
           if (typeof tls === 'string') return tls;
           const sni = on(ck.options['enable_sni'] === '' ? 'on' : ck.options['enable_sni']) ? vhost(urls[0]!) : undefined;
           tlsOpts = { ...tls, servername: sni && !/^[\d.:]+$/.test(sni) ? sni : undefined };
