@@ -290,6 +290,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         if (ck.type === 'SSL_GET') {
           if (tls === undefined) {
             tls = tlsFromSslBlock(deps.ssl);
+            if (typeof tls === 'string') log.error(`${tls}; SSL_GET checks will fail`);
             // a certificate or key that cannot be used: said once; every attempt then fails (the
             // real server leaves the table rather than stay in it unchecked)
             if (typeof tls !== 'string' && (tls.cert || tls.key)) {
@@ -300,7 +301,10 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
               }
             }
           }
-          if (typeof tls === 'string') return tls;
+          if (typeof tls === 'string') {
+            const why = tls;
+            return { probe: async () => ({ ok: false, reason: why }), target: t };
+          }
           const sni = on(ck.options['enable_sni'] === '' ? 'on' : ck.options['enable_sni']) ? vhost(urls[0]!) : undefined;
           tlsOpts = { ...tls, servername: sni && !/^[\d.:]+$/.test(sni) ? sni : undefined };
         }
