@@ -186,3 +186,12 @@ track_file tf {
   assert.equal(d.ssl?.['certificate'], '/nonexistent.crt');
   assert.equal(d.trackFiles?.[0]?.name, 'tf');
 });
+
+test('SSL_GET with an unreadable SSL block file: said once, and the real server fails its checks', async () => {
+  const r = rs('192.0.2.21', [ck('SSL_GET', { line: 24, urls: [{ path: '/' }] })]);
+  const h = setup([vs([r])], { probeFor: () => undefined, ssl: { certificate: '/nonexistent/client.crt' } });
+  await h.clock.run(1000);
+  assert.equal(h.logs.filter((l) => /^ERROR SSL block: .*nonexistent.*SSL_GET checks will fail$/.test(l)).length, 1, h.logs.join('\n'));
+  assert.deepEqual(h.calls, ['1000 192.0.2.21 dead']);
+  await h.ctl.stop();
+});
