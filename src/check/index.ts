@@ -123,10 +123,10 @@ export function rsKey(rs: RealServer): string {
   return `${rs.address.address} ${rs.port ?? ''}`;
 }
 /** keepalived keeps a checker across a reload when its type and options are identical */
-export function checkerKey(ck: Checker, vs: VirtualServer): string {
+export function checkerKey(ck: Checker, vs: VirtualServer, rs?: RealServer): string {
   const { file: _f, line: _l, ...rest } = ck as Checker & { endLine?: number };
   delete (rest as { endLine?: number }).endLine;
-  return JSON.stringify([rest, checkerTiming(ck, vs)]);
+  return JSON.stringify([rest, checkerTiming(ck, vs, rs), rs?.checkerDefaults?.['virtualhost'] ?? null]);
 }
 
 /** the keepalived name of a checker type in its log lines */
@@ -267,7 +267,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
     const { ck, rs } = c;
     const vs = c.rs.vs;
     const test = deps.probeFor?.(ck, rs.rs, vs);
-    const timing = checkerTiming(ck, vs);
+    const timing = checkerTiming(ck, vs, rs.rs);
     if (ck.options['fwmark'] !== undefined) log.warn(`${ck.type} (${ck.file}:${ck.line}): fwmark (SO_MARK) is not supported by keepalived-ts; probing unmarked`);
     // keepalived prints a checker's address with the virtual server's protocol, whatever the type
     const t = targetOf(ck, rs.rs, timing.connectTimeoutMs, vs.protocol);
@@ -285,7 +285,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         if (urls.length === 0) return 'no url';
         const proto = (ck.options['http_protocol'] ?? '1.0').trim();
         const protocol: HttpProtocol = proto === '1.1' ? '1.1' : /^1\.0c$/i.test(proto) ? '1.0C' : '1.0';
-        const vhost = (u: HttpUrl) => u.virtualhost ?? ck.options['virtualhost'] ?? vs.virtualhost;
+        const vhost = (u: HttpUrl) => u.virtualhost ?? ck.options['virtualhost'] ?? rs.rs.checkerDefaults?.['virtualhost'] ?? vs.virtualhost;
         let tlsOpts: TlsOptions | undefined;
         if (ck.type === 'SSL_GET') {
           if (tls === undefined) {
@@ -383,7 +383,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
       return false;
     }
     const l = logFor(c, p.target);
-    const r = new CheckerRunner(checkerTiming(ck, c.rs.vs), p.probe, clock, {
+    const r = new CheckerRunner(checkerTiming(ck, c.rs.vs, c.rs.rs), p.probe, clock, {
       attempt: (res, retry) => { l.attempt(res, retry); if (res.ok) l.success(res); },
       up: l.up,
       down: l.down,
@@ -405,7 +405,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         const e: RsEntry = { vs, rs, key, checkers: [], alive: prev ? prev.alive : initialAlive(vs, rs), weight: prev ? prev.weight : rs.weight };
         const spare = prev ? [...prev.checkers] : [];
         for (const ck of rs.checkers) {
-          const k = checkerKey(ck, vs);
+          const k = checkerKey(ck, vs, rs);
           const i = spare.findIndex((c) => c.key === k);
           if (i >= 0) {
             // identical checker: it keeps running, with its state
@@ -415,7 +415,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
             e.checkers.push(c);
             continue;
           }
-          const alpha = on(vs.options['alpha']) || on(ck.options['alpha']);
+          const alpha = on(vs.options['alpha']) || on(rs.checkerDefaults?.['alpha']) || on(ck.options['alpha']);
           const c: CheckerEntry = { ck, key: k, rs: e, up: !alpha, offset: 0 };
           if (startEntry(c, alpha ? 'alpha' : mode)) e.checkers.push(c);
         }
@@ -460,7 +460,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
       stopped = true;
       await Promise.all(entries.flatMap((e) => e.checkers.map(stopEntry)));
       // omega: the real servers' down notifications are also run at shutdown
-      for (const e of entries) if (e.alive && on(e.vs.options['omega'])) runScript(e, false);
+      for (const e of entries) if (e.alive && (on(e.vs.options['omega']) || on(e.rs.checkerDefaults?.['omega']))) runScript(e, false);
     },
     snapshot(): CheckerSnapshot[] {
       return entries.map((e) => ({

@@ -1,7 +1,8 @@
 // A checker's effective timing: keepalived 2.2.7's per-type defaults (../shared/notes/lvs.md 4.2),
 // overridden by the virtual_server's checker defaults (retry, delay_before_retry, warmup,
-// connect_timeout written in the virtual_server block), overridden by the checker's own keywords.
-import type { Checker, VirtualServer } from '../config/model.js';
+// connect_timeout written in the virtual_server block), then the real_server's, then the
+// checker's own keywords.
+import type { Checker, RealServer, VirtualServer } from '../config/model.js';
 
 export interface CheckerTiming {
   /** retries after a failed attempt before the checker goes down (retry+1 failures in all) */
@@ -40,16 +41,19 @@ export function flagOn(v: string | undefined): boolean {
   return v !== undefined && !/^(off|no|false|0)$/i.test(v.trim());
 }
 
-export function checkerTiming(ck: Checker, vs: VirtualServer): CheckerTiming {
+export function checkerTiming(ck: Checker, vs: VirtualServer, rs?: RealServer): CheckerTiming {
   const explicit = new Set(ck.explicit ?? []);
-  const delayLoopMs = ck.delayLoopMs ?? vs.delayLoopMs;
+  const rd = rs?.checkerDefaults ?? {};
+  // the nearest block that wrote the keyword: real_server, else virtual_server
+  const inherited = (k: string) => rd[k] ?? vs.options[k];
+  const delayLoopMs = ck.delayLoopMs ?? secondsMs(rd['delay_loop']) ?? vs.delayLoopMs;
   const http = ck.type === 'HTTP_GET' || ck.type === 'SSL_GET';
   const typeRetry = ck.type === 'DNS_CHECK' ? 3 : ck.type === 'MISC_CHECK' ? 0 : 1;
   const typeDbr = http ? 3000 : ck.type === 'DNS_CHECK' ? delayLoopMs : 1000;
-  const retry = explicit.has('retry') || explicit.has('nb_get_retry') ? ck.retry : int(vs.options['retry']) ?? typeRetry;
-  const delayBeforeRetryMs = explicit.has('delay_before_retry') ? ck.delayBeforeRetryMs : secondsMs(vs.options['delay_before_retry']) ?? typeDbr;
-  const connectTimeoutMs = explicit.has('connect_timeout') ? ck.connectTimeoutMs : secondsMs(vs.options['connect_timeout']) ?? 5000;
-  const warmupMs = ck.warmupMs ?? secondsMs(vs.options['warmup']) ?? delayLoopMs;
+  const retry = explicit.has('retry') || explicit.has('nb_get_retry') ? ck.retry : int(inherited('retry')) ?? typeRetry;
+  const delayBeforeRetryMs = explicit.has('delay_before_retry') ? ck.delayBeforeRetryMs : secondsMs(inherited('delay_before_retry')) ?? typeDbr;
+  const connectTimeoutMs = explicit.has('connect_timeout') ? ck.connectTimeoutMs : secondsMs(inherited('connect_timeout')) ?? 5000;
+  const warmupMs = ck.warmupMs ?? secondsMs(inherited('warmup')) ?? delayLoopMs;
   return {
     retry,
     delayBeforeRetryMs,

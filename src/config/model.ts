@@ -477,6 +477,9 @@ export interface RealServer extends SourceRef {
   /** track_file { } */
   readonly trackFiles: readonly TrackedObject[];
   readonly checkers: readonly Checker[];
+  /** delay_loop, alpha, omega, retry, delay_before_retry, warmup, connect_timeout, virtualhost
+   *  written in the real_server block: defaults for its checkers, as written */
+  readonly checkerDefaults?: Readonly<Record<string, string>>;
 }
 
 /** virtual_server ADDR PORT | fwmark N | group NAME { } */

@@ -1267,14 +1267,9 @@ const REAL_SERVER: Table<Mutable<RealServer>> = {
     if (v !== undefined) r.smtpAlert = v;
   },
   track_file: (n, r, c) => void pushAll(r.trackFiles, trackedList(n, c, -2147483647, 2147483647, 'track file', 'real server')),
-  delay_loop: () => undefined,
-  alpha: () => undefined,
-  omega: () => undefined,
-  retry: () => undefined,
-  delay_before_retry: () => undefined,
-  warmup: () => undefined,
-  connect_timeout: () => undefined,
-  virtualhost: () => undefined,
+  // defaults for the real server's checkers, kept as written (src/check/timing.ts reads them)
+  ...Object.fromEntries(['delay_loop', 'alpha', 'omega', 'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'virtualhost'].map((k) => [k,
+    ((n: ConfigNode, r: Mutable<RealServer>) => { r.checkerDefaults = { ...r.checkerDefaults, [k]: n.args.join(' ') }; }) as Handler<Mutable<RealServer>>])),
   ...Object.fromEntries(CHECKER_TYPES.map((t) => [t, ((n: ConfigNode, r: Mutable<RealServer>, c: Ctx) => void r.checkers.push(parseChecker(n, c))) as Handler<Mutable<RealServer>>])),
 };
 

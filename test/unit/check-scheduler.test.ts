@@ -212,3 +212,45 @@ test('HTTP_GET, two urls: a failure during the recovery pass re-checks that url 
   assert.deepEqual(urls, [0, 1, 0, 0, 0, 0, 1, 1]);
   assert.deepEqual(h.log.filter((l) => /UP|DOWN|first/.test(l)), ['3000 first success', '8000 DOWN after 1', '18000 UP']);
 });
+
+test('real_server defaults for its checkers (parsed): retry, delay_before_retry, delay_loop, warmup, alpha', async () => {
+  const { parseConfigText } = await import('../../src/config/index.js');
+  const { initialAlive } = await import('../../src/check/sink.js');
+  const { config } = parseConfigText(`virtual_server 203.0.113.1 80 {
+  delay_loop 10
+  retry 5
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 192.0.2.1 80 {
+    retry 2
+    delay_before_retry 4
+    delay_loop 3
+    warmup 0
+    alpha
+    TCP_CHECK {
+      connect_timeout 2
+    }
+    HTTP_GET {
+      url {
+        path /
+      }
+      retry 7
+    }
+  }
+  real_server 192.0.2.2 80 {
+    TCP_CHECK {
+    }
+  }
+}
+`, 'k.conf');
+  const v = config.virtualServers[0]!;
+  const [a, b] = v.realServers as [typeof v.realServers[0], typeof v.realServers[0]];
+  const tcp = checkerTiming(a.checkers[0]!, v, a);
+  assert.deepEqual([tcp.retry, tcp.delayBeforeRetryMs, tcp.delayLoopMs, tcp.warmupMs, tcp.connectTimeoutMs], [2, 4000, 3000, 0, 2000]);
+  assert.equal(checkerTiming(a.checkers[1]!, v, a).retry, 7, 'the checker\'s own keyword wins');
+  const other = checkerTiming(b.checkers[0]!, v, b);
+  assert.deepEqual([other.retry, other.delayLoopMs, other.warmupMs], [5, 10000, 10000], 'the virtual server\'s defaults');
+  assert.equal(initialAlive(v, a), false, 'real_server alpha');
+  assert.equal(initialAlive(v, b), true);
+});
