@@ -191,12 +191,13 @@ virtual_server 203.0.113.1 80 {
     /FILE_CHECK tf on \[192\.0\.2\.20\]:tcp:9002 down: .*holds no number/,
   ]) assert.match(logs, re);
   // the MISC script forks and hangs on every run: each run's process group is killed at
-  // misc_timeout (SIGTERM, SIGKILL 2 s later), so at most one run's two sleeps exist at a time
+  // misc_timeout (SIGTERM, SIGKILL 2 s later), so they never pile up: at most two runs' sleeps
+  // (one being killed as the next starts); without the group kill there would be 2 more a second
   const sleeps = () => {
     try { return execFileSync('pgrep', ['-f', '-c', 'sleep 3017'], { encoding: 'utf8' }).trim(); } catch { return '0'; }
   };
   for (let i = 0; i < 10; i++) {
-    assert.ok(Number(sleeps()) <= 2, `${sleeps()} hung MISC children at once`);
+    assert.ok(Number(sleeps()) <= 4, `${sleeps()} hung MISC children at once`);
     await new Promise((r) => setTimeout(r, 200));
   }
   // 3. healthy again
