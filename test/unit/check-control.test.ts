@@ -195,3 +195,25 @@ test('SSL_GET with an unreadable SSL block file: said once, and the real server 
   assert.deepEqual(h.calls, ['1000 192.0.2.21 dead']);
   await h.ctl.stop();
 });
+
+test('notify_up / notify_down run through the notify queue, in transition order', async (t) => {
+  const { Notifier } = await import('../../src/notify/queue.js');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'kts-rsnotify-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'events');
+  const script = (word: string) => ({ command: `/bin/sh -c 'echo ${word} >> ${out}'`, argv: [] });
+  const notifier = new Notifier({ timeoutMs: 5000 });
+  const r = rs('192.0.2.22', [ck('TCP_CHECK', { line: 25 })], { notifyUp: script('up'), notifyDown: script('down') });
+  const h = setup([vs([r])], { notifier, script: (line) => ({ line }) });
+  h.healthy.set(25, false);
+  await h.clock.run(1000);
+  h.healthy.set(25, true);
+  await h.clock.run(2000);
+  await h.ctl.stop();
+  await notifier.idle();
+  assert.equal(readFileSync(out, 'utf8'), 'down\nup\n');
+  await notifier.close();
+});
