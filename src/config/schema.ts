@@ -1115,6 +1115,8 @@ const CHECKER_COMMON = ['connect_ip', 'connect_port', 'bindto', 'bind_port', 'bi
 function parseChecker(n: ConfigNode, c: Ctx): Checker {
   const ck: Mutable<Checker> = { type: n.keyword, file: n.file, line: n.line, connectTimeoutMs: 5000, retry: 1, delayBeforeRetryMs: 1000, urls: [], miscDynamic: false, options: {} };
   if (n.keyword === 'MISC_CHECK') ck.retry = 0;
+  // -t says it (an info note: no effect on the verdict); the checkers log it again at run time
+  if (n.keyword === 'BFD_CHECK') c.report(n, `BFD_CHECK is not supported by keepalived-ts (no BFD subsystem): the checker will be ignored, as keepalived ignores one whose bfd_instance is missing`, 'info', 'info');
   const opts: Record<string, string> = {};
   let miscNode: ConfigNode | undefined;
   const allowed = new Set([...(n.keyword === 'BFD_CHECK' || n.keyword === 'FILE_CHECK' ? [] : CHECKER_COMMON), ...(CHECKER_SPECIFIC[n.keyword] ?? [])]);
