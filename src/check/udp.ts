@@ -58,7 +58,7 @@ function nibbleMatch(pattern: string, byte: number): boolean {
 }
 
 export interface UdpCheckOptions {
-  /** payload HEX (default: one zero byte) */
+  /** payload HEX (default: keepalived's 32 filler bytes, DEFAULT_UDP_PAYLOAD) */
   readonly payload?: Buffer;
   /** require_reply [HEX]: undefined = silence is success */
   readonly requireReply?: string;
@@ -66,8 +66,12 @@ export interface UdpCheckOptions {
   readonly maxReplyLength: number;
 }
 
+/** What keepalived sends without `payload`: 32 bytes of "keepalived check - " repeated (a
+ *  server that logs or filters probes sees the same datagram from us). */
+export const DEFAULT_UDP_PAYLOAD = Buffer.from('keepalived check - '.repeat(2).slice(0, 32), 'latin1');
+
 export function udpProbe(t: Target, o: UdpCheckOptions): Probe {
-  const payload = o.payload ?? Buffer.alloc(1);
+  const payload = o.payload ?? DEFAULT_UDP_PAYLOAD;
   const pattern = (o.requireReply ?? '').replace(/\s+/g, '');
   return (signal) => exchange(t, signal, payload, (m) => {
     if (o.requireReply === undefined) return success('reply received');

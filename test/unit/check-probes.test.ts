@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { buildRequest, defaultHost, httpFetch, judge, parseUrl, type HttpUrl } from '../../src/check/http.js';
-import { dnsProbe, dnsQuery } from '../../src/check/udp.js';
+import { DEFAULT_UDP_PAYLOAD, dnsProbe, dnsQuery } from '../../src/check/udp.js';
 import { createSocket } from 'node:dgram';
 import { miscVerdict } from '../../src/check/misc.js';
 import { FileCheck } from '../../src/check/file.js';
@@ -137,4 +137,9 @@ test('DNS_CHECK: a reply with a wrong id is ignored (the right one still counts)
   assert.deepEqual(await probe(new AbortController().signal, 0), { ok: false, reason: "read timeout from socket (ignored a reply with id 16963, not the query's 16962)" });
   mode = 'nxdomain';
   assert.deepEqual(await probe(new AbortController().signal, 0), { ok: false, reason: 'read error occurred. (rcode = 3 NXDOMAIN)' });
+});
+
+test('UDP_CHECK default payload: keepalived\'s 32 filler bytes', () => {
+  assert.equal(DEFAULT_UDP_PAYLOAD.length, 32);
+  assert.equal(DEFAULT_UDP_PAYLOAD.toString('latin1'), 'keepalived check - keepalived ch');
 });
