@@ -143,3 +143,23 @@ test('UDP_CHECK default payload: keepalived\'s 32 filler bytes', () => {
   assert.equal(DEFAULT_UDP_PAYLOAD.length, 32);
   assert.equal(DEFAULT_UDP_PAYLOAD.toString('latin1'), 'keepalived check - keepalived ch');
 });
+
+test('connect_ip/connect_port default to the real server; bindto/bind_port are the probe\'s source; bind_if scopes a link-local IPv6', async (t) => {
+  const { targetOf } = await import('../../src/check/common.js');
+  const { tcpProbe } = await import('../../src/check/tcp.js');
+  const ip = (address: string) => ({ family: (address.includes(':') ? 'inet6' : 'inet') as 'inet' | 'inet6', address, prefixLength: 32 });
+  const rsv = { address: ip('192.0.2.5'), port: 8080 } as unknown as Parameters<typeof targetOf>[1];
+  const base = { type: 'TCP_CHECK', options: {} } as unknown as Parameters<typeof targetOf>[0];
+  assert.deepEqual([targetOf(base, rsv, 1000).host, targetOf(base, rsv, 1000).port, targetOf(base, rsv, 1000).name], ['192.0.2.5', 8080, '[192.0.2.5]:tcp:8080']);
+  const ll = targetOf({ ...base, connectIp: ip('fe80::1'), connectPort: 81, options: { bind_if: 'eth1' } } as typeof base, rsv, 1000);
+  assert.deepEqual([ll.host, ll.port, ll.family, ll.name], ['fe80::1%eth1', 81, 6, '[fe80::1]:tcp:81']);
+  // a real connection from 127.0.0.2:<bind_port> to a loopback server
+  const seen: string[] = [];
+  const srv = createServer((s) => { seen.push(`${s.remoteAddress}:${s.remotePort}`); s.on('error', () => undefined); s.end(); });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  t.after(() => srv.close());
+  const bindPort = 20000 + Math.floor(Math.random() * 20000);
+  const tg = targetOf({ ...base, connectIp: ip('127.0.0.1'), connectPort: (srv.address() as AddressInfo).port, bindTo: ip('127.0.0.2'), bindPort } as typeof base, rsv, 1000);
+  assert.deepEqual(await tcpProbe(tg)(new AbortController().signal, 0), { ok: true, reason: 'connected' });
+  assert.deepEqual(seen, [`127.0.0.2:${bindPort}`]);
+});
