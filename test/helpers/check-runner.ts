@@ -4,6 +4,7 @@
 //   {"ev":"alive","t":..,"rs":"[192.0.2.20]:tcp:8001","alive":false,"reason":".."}
 //   {"ev":"weight","t":..,"rs":..,"weight":N}   {"ev":"log","t":..,"msg":".."}
 //   {"ev":"fifo","t":..,"line":"RS .. UP"}
+// A line "reload CONF" applies another file (CheckerControl.reload) and prints {"ev":"reloaded"}.
 // A line "stop" on stdin stops the checkers and prints {"ev":"stopped","resources":[..]}
 // (process.getActiveResourcesInfo() after stop: sockets or child processes left would show).
 import { parseConfigFile } from '../../src/config/index.js';
@@ -11,10 +12,12 @@ import { startCheckers } from '../../src/check/index.js';
 import { fmtRealServer } from '../../src/check/common.js';
 import { createInterface } from 'node:readline';
 
-const t0 = performance.now();
+// t = 0 when the checkers start (as keepalived's "Initializing ipvs"), set just before
+let t0 = performance.now();
 const out = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, t: Math.round(performance.now() - t0) })}\n`);
 const { config, diagnostics } = parseConfigFile(process.argv[2]!);
 for (const d of diagnostics) if (d.severity === 'error') out({ ev: 'log', msg: `config: ${d.message}` });
+t0 = performance.now();
 const ctl = startCheckers(config.virtualServers, {
   setAlive: (vs, rs, alive, reason) => out({ ev: 'alive', rs: fmtRealServer(vs, rs), alive, reason }),
   setWeight: (vs, rs, weight) => out({ ev: 'weight', rs: fmtRealServer(vs, rs), weight }),
@@ -27,6 +30,13 @@ const ctl = startCheckers(config.virtualServers, {
 });
 const rl = createInterface({ input: process.stdin });
 rl.on('line', async (l) => {
+  const reload = /^reload (.+)$/.exec(l.trim());
+  if (reload) {
+    // a reload as the daemon does it: the new file's virtual servers, state kept where identical
+    ctl.reload(parseConfigFile(reload[1]!).config.virtualServers);
+    out({ ev: 'reloaded' });
+    return;
+  }
   if (l.trim() !== 'stop') return;
   await ctl.stop();
   rl.close();
