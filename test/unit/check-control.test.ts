@@ -217,3 +217,26 @@ test('notify_up / notify_down run through the notify queue, in transition order'
   assert.equal(readFileSync(out, 'utf8'), 'down\nup\n');
   await notifier.close();
 });
+
+test('FILE_CHECK through startCheckers: value x weight moves the real server\'s weight; text takes it down', async (t) => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'kts-filecheck-'));
+  const path = join(dir, 'v');
+  writeFileSync(path, '2\n');
+  const trackFiles = [{ name: 'tf', path, weight: 1, reverse: false, file: 'k.conf', line: 1 }];
+  const r = rs('192.0.2.23', [ck('FILE_CHECK', { line: 26, options: { track_file: 'tf', weight: '3' } })]);
+  const h = setup([vs([r])], { trackFiles, probeFor: () => undefined });
+  t.after(async () => { await h.ctl.stop(); rmSync(dir, { recursive: true, force: true }); });
+  const until = async (what: string, cond: () => boolean) => {
+    for (let i = 0; i < 200 && !cond(); i++) await new Promise((res) => setTimeout(res, 10));
+    assert.ok(cond(), `${what}: ${h.calls.join(', ')}`);
+  };
+  await until('weight 3 + 2 x 3', () => h.calls.some((c) => c.endsWith('192.0.2.23 weight 9')));
+  writeFileSync(path, '0\n');
+  await until('back to the configured weight', () => h.calls[h.calls.length - 1]!.endsWith('192.0.2.23 weight 3'));
+  writeFileSync(path, 'hello\n');
+  await until('text: down', () => h.calls[h.calls.length - 1]!.endsWith('192.0.2.23 dead'));
+  assert.ok(h.logs.some((l) => /FILE_CHECK tf on \[192\.0\.2\.23\]:tcp:8080 down: .* holds no number/.test(l)), h.logs.join('\n'));
+});
