@@ -28,10 +28,11 @@ export interface CheckerControl {
  * A real server's state before any check has run. keepalived adds every real server to the table
  * at start (alive) unless alpha mode is on (virtual_server, real_server or checker `alpha`): then
  * it starts down until each of its checkers has succeeded once. Without checkers: always alive.
+ * (real_server `alpha` is read from RealServer.checkerDefaults.)
  * The checkers' side (src/check/) owns this rule; the table manager asks it.
  */
 export function initialAlive(vs: VirtualServer, rs: RealServer): boolean {
   if (rs.checkers.length === 0) return true;
   const on = (v: string | undefined): boolean => v !== undefined && !/^(off|no|false|0)$/i.test(v);
-  return !(on(vs.options['alpha']) || rs.checkers.some((c: Checker) => on(c.options['alpha'])));
+  return !(on(vs.options['alpha']) || on(rs.checkerDefaults?.['alpha']) || rs.checkers.some((c: Checker) => on(c.options['alpha'])));
 }

@@ -90,6 +90,8 @@ const DAEMON_BAD_CONFIG = 3;
 
 /** Run the command; returns the process exit code. Never throws for bad input. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  // `genhash`: keepalived's separate tool, with its own options (src/cli/genhash.ts)
+  if (argv[0] === 'genhash') return (await import('./genhash.js')).runGenhash(argv.slice(1), io);
   const parsed = parseCliArgs(argv);
   if (!parsed.ok) {
     io.stderr(parsed.message + '\n');

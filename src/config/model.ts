@@ -450,6 +450,9 @@ export interface Checker extends SourceRef {
   readonly miscDynamic: boolean;
   /** every other keyword of the checker as written (args joined by a space) */
   readonly options: Readonly<Record<string, string>>;
+  /** which of retry/nb_get_retry, delay_before_retry, connect_timeout were written in the block:
+   *  the defaults above are TCP_CHECK's, the checkers apply per-type ones otherwise */
+  readonly explicit?: readonly string[];
 }
 
 /** real_server ADDR PORT { } / sorry_server */
@@ -474,6 +477,9 @@ export interface RealServer extends SourceRef {
   /** track_file { } */
   readonly trackFiles: readonly TrackedObject[];
   readonly checkers: readonly Checker[];
+  /** delay_loop, alpha, omega, retry, delay_before_retry, warmup, connect_timeout, virtualhost
+   *  written in the real_server block: defaults for its checkers, as written */
+  readonly checkerDefaults?: Readonly<Record<string, string>>;
 }
 
 /** virtual_server ADDR PORT | fwmark N | group NAME { } */

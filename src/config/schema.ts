@@ -1160,6 +1160,8 @@ function checkerKeywords(type: string): ReadonlySet<string> {
 function parseChecker(n: ConfigNode, c: Ctx): Checker {
   const ck: Mutable<Checker> = { type: n.keyword, file: n.file, line: n.line, connectTimeoutMs: 5000, retry: 1, delayBeforeRetryMs: 1000, urls: [], miscDynamic: false, options: {} };
   if (n.keyword === 'MISC_CHECK') ck.retry = 0;
+  // -t says it (an info note: no effect on the verdict); the checkers log it again at run time
+  if (n.keyword === 'BFD_CHECK') c.report(n, `BFD_CHECK is not supported by keepalived-ts (no BFD subsystem): the checker will be ignored, as keepalived ignores one whose bfd_instance is missing`, 'info', 'info');
   const opts: Record<string, string> = {};
   let miscNode: ConfigNode | undefined;
   const allowed = checkerKeywords(n.keyword);
@@ -1168,6 +1170,7 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
       c.report(e, `Unknown keyword '${e.keyword}'`, 'unknown-keyword', 'warning');
       continue;
     }
+    if (['retry', 'nb_get_retry', 'delay_before_retry', 'connect_timeout'].includes(e.keyword)) (ck.explicit = [...(ck.explicit ?? []), e.keyword]);
     switch (e.keyword) {
       case 'connect_ip': {
         const a = c.addr(e, 0, false);
@@ -1311,14 +1314,9 @@ const REAL_SERVER: Table<Mutable<RealServer>> = {
     if (v !== undefined) r.smtpAlert = v;
   },
   track_file: (n, r, c) => void pushAll(r.trackFiles, trackedList(n, c, -2147483647, 2147483647, 'track file', 'real server')),
-  delay_loop: () => undefined,
-  alpha: () => undefined,
-  omega: () => undefined,
-  retry: () => undefined,
-  delay_before_retry: () => undefined,
-  warmup: () => undefined,
-  connect_timeout: () => undefined,
-  virtualhost: () => undefined,
+  // defaults for the real server's checkers, kept as written (src/check/timing.ts reads them)
+  ...Object.fromEntries(['delay_loop', 'alpha', 'omega', 'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'virtualhost'].map((k) => [k,
+    ((n: ConfigNode, r: Mutable<RealServer>) => { r.checkerDefaults = { ...r.checkerDefaults, [k]: n.args.join(' ') }; }) as Handler<Mutable<RealServer>>])),
   ...Object.fromEntries(CHECKER_TYPES.map((t) => [t, ((n: ConfigNode, r: Mutable<RealServer>, c: Ctx) => void r.checkers.push(parseChecker(n, c))) as Handler<Mutable<RealServer>>])),
 };
 
