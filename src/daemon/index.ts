@@ -12,6 +12,7 @@ import type { KeepalivedConfig } from '../config/model.js';
 import { LvsRunner } from '../lvs/index.js';
 import { Ipvs } from '../lvs/ipvs-netlink.js';
 import { SyncDaemonDriver } from '../lvs/sync-daemon.js';
+import { CheckerSide } from './checkers.js';
 import { createLogger, stderrIsJournal, type LogOptions } from './log.js';
 import { checkListen, DEFAULT_STATUS_SOCKET, dumpFiles, startStatusServer, startStatusSocket, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
 
@@ -158,11 +159,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // LVS side; its own IPVS socket, opened only when the keyword is there
   const syncDaemon = new SyncDaemonDriver(() => Ipvs.open(), lvsLog,
     options.vrrpOnly && !options.checkOnly ? 'vrrp' : options.checkOnly && !options.vrrpOnly ? 'lvs' : 'both');
+  const notifyTimeoutMs = options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined;
+  // the health checkers drive the table through lvs.sink (a no-op while IPVS is unavailable: they
+  // still run, log, notify and show in status)
+  const checkers = lvs ? new CheckerSide(lvsLog, lvs.sink, notifyTimeoutMs) : undefined;
   const daemon = new Daemon(vrrpPart(parsed.config), {
-    log, notifyTimeoutMs: options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined,
-    onInstanceState: (name, _from, to) => void syncDaemon.vrrpState(name, to),
+    log, notifyTimeoutMs,
+    onInstanceState: (name, _from, to) => {
+      void syncDaemon.vrrpState(name, to);
+      checkers?.vrrpChanged(); // ha_suspend follows the VIPs
+    },
   });
-  const snapshot = () => ({ ...daemon.snapshot(), ...(lvs ? { lvs: lvs.status() } : {}) });
+  const snapshot = () => ({ ...daemon.snapshot(), ...(lvs ? { lvs: { ...lvs.status(), checkers: checkers?.snapshot() ?? [] } } : {}) });
   let closeExtras: () => Promise<void> = async () => undefined;
   let stopping: Promise<number> | undefined;
   const stop = (signal: string): Promise<number> => {
@@ -171,6 +179,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       if (reloading) await reloading; // never stop half-way through a reload
       // bounded: a hung notify_stop script must not keep the daemon alive forever
       await closeExtras().catch(() => undefined);
+      await checkers?.stop().catch((err: Error) => log.error(`checkers stop: ${err.message}`));
       await lvs?.stop().catch((err: Error) => log.error(`LVS stop: ${err.message}`));
       await syncDaemon.stop();
       const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
@@ -213,7 +222,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         // the two sides share nothing: reloaded side by side
         const [sum] = await Promise.all([
           daemon.reload(vrrpPart(next.config)),
-          lvs?.reload(next.config).catch((err: Error) => log.error(`LVS reload: ${err.message}`)),
+          lvs?.reload(next.config).then(() => checkers?.reload(next.config)).catch((err: Error) => log.error(`LVS reload: ${err.message}`)),
           syncDaemon.reload(next.config),
         ]);
         daemon.reloads.lastMs = Date.now();
@@ -271,12 +280,17 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
 
   // the LVS side starts beside VRRP (keepalived runs them in two processes)
-  const lvsStarted = lvs?.start(parsed.config).catch((err: Error) => log.error(`LVS start: ${err.message}`));
+  // the checkers start once the table holds every real server alive per initialAlive (their first
+  // checks run 1 s + warmup later, as keepalived's)
+  const lvsStarted = lvs?.start(parsed.config).catch((err: Error) => log.error(`LVS start: ${err.message}`))
+    .then(() => checkers?.start(parsed.config)).catch((err: Error) => log.error(`checkers start: ${err.message}`));
   const syncStarted = syncDaemon.start(parsed.config);
   try {
     await daemon.start();
   } catch (err) {
     log.fatal(`cannot start: ${(err as Error).message}`);
+    await lvsStarted;
+    await checkers?.stop().catch(() => undefined);
     await lvs?.stop().catch(() => undefined);
     await syncStarted;
     await syncDaemon.stop();

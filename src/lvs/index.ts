@@ -13,6 +13,7 @@
 //     manager: LvsManager | undefined
 import type { KeepalivedConfig, RealServer, VirtualServer } from '../config/model.js';
 import type { RealServerSink } from '../check/sink.js';
+import type { CheckerSnapshot } from '../check/index.js';
 import { Ipvs, type IpvsError } from './ipvs-netlink.js';
 import { destKey, serviceKey } from './ipvs-schema.js';
 import { LvsManager, type IpvsClient, type LvsLog, type LvsStatus } from './table.js';
@@ -42,6 +43,8 @@ export interface LvsRunnerStatus extends LvsStatus {
   version?: string;
   /** vs name -> counters, read from the kernel at most COUNTERS_MAX_AGE_MS before */
   counters?: Record<string, LvsCounters>;
+  /** the health checkers' view (src/check/), filled in by the daemon */
+  checkers?: CheckerSnapshot[];
 }
 
 const COUNTERS_MAX_AGE_MS = 1000;

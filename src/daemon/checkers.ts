@@ -1,0 +1,131 @@
+// The health checkers (src/check/) inside the daemon: started beside the LVS table manager
+// (src/lvs/), whose RealServerSink they drive, with the daemon's notify queue, fifo, SMTP settings
+// and ha_suspend. A kernel without IPVS leaves the sink a no-op: the checkers still run and report
+// through logs, notify scripts, the fifo and status (keepalived's checker process dies there).
+import { hostname, networkInterfaces } from 'node:os';
+import { checkerDepsFromConfig, startCheckers, type CheckerLog, type Checkers, type CheckerSnapshot } from '../check/index.js';
+import type { RealServerSink } from '../check/sink.js';
+import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
+import { NotifyFifo } from '../notify/fifo.js';
+import { Notifier } from '../notify/queue.js';
+import { sendMail } from '../notify/smtp.js';
+
+/** How often ha_suspend looks at the local addresses besides each VRRP transition. */
+const HA_SUSPEND_POLL_MS = 1000;
+
+/** The local addresses (every interface of this namespace), canonical text as the model's. */
+export function localAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address.toLowerCase());
+  return out;
+}
+
+/**
+ * ha_suspend: a virtual server's checkers run only while its address is on a local interface
+ * (keepalived watches netlink address events; we look at each VRRP transition and every second).
+ * A fwmark or group virtual server has no single address: never suspended (keepalived refuses
+ * ha_suspend with fwmark).
+ */
+export function haSuspended(vs: VirtualServer, local: ReadonlySet<string>): boolean {
+  return vs.haSuspend && vs.address !== undefined && !local.has(vs.address.address);
+}
+
+export class CheckerSide {
+  private checkers: Checkers | undefined;
+  private config: KeepalivedConfig | undefined;
+  private notifier: Notifier;
+  private fifo: NotifyFifo | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private readonly suspended = new Map<VirtualServer, boolean>();
+
+  constructor(
+    private readonly log: CheckerLog,
+    private readonly sink: RealServerSink,
+    notifyTimeoutMs: number | undefined,
+    private readonly localAddrs: () => ReadonlySet<string> = localAddresses,
+  ) {
+    this.notifier = new Notifier({ timeoutMs: notifyTimeoutMs ?? 30_000 });
+  }
+
+  async start(cfg: KeepalivedConfig): Promise<void> {
+    this.config = cfg;
+    if (cfg.virtualServers.length === 0) return;
+    const fifoCmd = cfg.globalDefs.lvsNotifyFifo ?? cfg.globalDefs.notifyFifo;
+    if (fifoCmd) {
+      const fifo = new NotifyFifo({ path: fifoCmd.command });
+      const err = await fifo.open();
+      if (err) this.log.error(`lvs_notify_fifo ${fifoCmd.command}: ${err.message}`);
+      else this.fifo = fifo;
+    }
+    this.checkers = startCheckers(cfg.virtualServers, this.sink, checkerDepsFromConfig(cfg, {
+      log: this.log,
+      notifier: this.notifier,
+      ...(this.fifo ? { fifo: this.fifo } : {}),
+      alert: (subject, body) => this.alert(subject, body),
+    }));
+    this.applySuspend();
+    if (cfg.virtualServers.some((vs) => vs.haSuspend)) this.startPoll();
+  }
+
+  /** Real servers and checkers that stay keep their state (src/check/ matches them). */
+  reload(cfg: KeepalivedConfig): void {
+    this.config = cfg;
+    if (!this.checkers) {
+      void this.start(cfg);
+      return;
+    }
+    this.checkers.reload(cfg.virtualServers);
+    this.suspended.clear(); // the new model's objects: tell each its state again
+    this.applySuspend();
+    if (cfg.virtualServers.some((vs) => vs.haSuspend)) this.startPoll();
+  }
+
+  /** A VRRP instance changed state: its VIPs come or go a moment later. */
+  vrrpChanged(): void {
+    if (!this.checkers) return;
+    // the address is written by the instance's effects, after the transition is reported
+    setTimeout(() => this.applySuspend(), 50).unref();
+  }
+
+  snapshot(): CheckerSnapshot[] {
+    return this.checkers?.snapshot() ?? [];
+  }
+
+  async stop(): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
+    await this.checkers?.stop();
+    await this.notifier.close();
+    await this.fifo?.close();
+  }
+
+  private startPoll(): void {
+    this.poll ??= setInterval(() => this.applySuspend(), HA_SUSPEND_POLL_MS).unref();
+  }
+
+  private applySuspend(): void {
+    const cfg = this.config;
+    if (!cfg || !this.checkers || !cfg.virtualServers.some((vs) => vs.haSuspend)) return;
+    const local = this.localAddrs();
+    for (const vs of cfg.virtualServers) {
+      if (!vs.haSuspend) continue;
+      const now = haSuspended(vs, local);
+      if (this.suspended.get(vs) === now) continue;
+      this.suspended.set(vs, now);
+      this.checkers.suspend(vs, now);
+    }
+  }
+
+  /** smtp_alert of real servers: in the background; failures are logged, never thrown. */
+  private alert(subject: string, body: string): void {
+    const g = this.config?.globalDefs;
+    if (!g?.smtpServer || g.notificationEmail.length === 0) return;
+    const routerId = g.routerId ?? hostname().split('.')[0] ?? 'keepalived-ts';
+    void sendMail({
+      host: g.smtpServer.host, port: g.smtpServer.port, heloName: g.smtpHeloName,
+      from: g.notificationEmailFrom ?? `keepalived-ts@${routerId}`, to: [...g.notificationEmail],
+      subject, body, timeoutMs: g.smtpConnectTimeoutS * 1000,
+    }).then((r) => {
+      if (!r.ok) this.log.warn(`smtp_alert "${subject}": ${r.stage}: ${r.error ?? 'failed'}`);
+    });
+  }
+}
