@@ -2,6 +2,7 @@
 // Each reports problems with keepalived's wording and returns undefined on bad input.
 
 import { isIP } from 'node:net';
+import { commandArgv } from '../util/command-line.js';
 import type { Diagnostic, DiagnosticCategory, Severity } from './diagnostics.js';
 import type { AddressFamily, IpAddress, ScriptCommand } from './model.js';
 import type { ConfigNode } from './tree.js';
@@ -33,7 +34,7 @@ export class Ctx {
     }
     if (user !== undefined && user !== 'root') return;
     this.scriptsConfigured = true;
-    const f = splitCommand(command)[0];
+    const f = commandArgv(command)[0];
     // scripts the checker process runs (keepalived's checker reports them as "check scripts")
     const checker = where?.keyword !== undefined && CHECKER_SCRIPT_KEYWORDS.has(where.keyword);
     if (f !== undefined) this.scriptFiles.push({ path: f, file: where?.file ?? '', line: where?.line ?? 0, checker });
@@ -160,33 +161,10 @@ export class Ctx {
 const CHECKER_SCRIPT_KEYWORDS = new Set(['misc_path', 'notify_up', 'notify_down', 'quorum_up', 'quorum_down']);
 
 export function makeScript(command: string, user?: string, group?: string): ScriptCommand {
-  const sc: { command: string; argv: string[]; user?: string; group?: string } = { command, argv: splitCommand(command) };
+  const sc: { command: string; argv: string[]; user?: string; group?: string } = { command, argv: commandArgv(command) };
   if (user !== undefined) sc.user = user;
   if (group !== undefined) sc.group = group;
   return sc;
-}
-
-/** Split a script command line: spaces separate, single quotes group (keepalived's rule). */
-export function splitCommand(cmd: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let q = false;
-  for (const ch of cmd) {
-    if (ch === "'") {
-      q = !q;
-      inWord = true;
-    } else if (!q && (ch === ' ' || ch === '\t')) {
-      if (inWord) out.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += ch;
-      inWord = true;
-    }
-  }
-  if (inWord) out.push(cur);
-  return out;
 }
 
 export function parseBool(s: string): boolean | undefined {
