@@ -37,6 +37,7 @@ import {
   parseVsGroup,
   walk,
 } from './schema.js';
+import { VRRP_PRIO_OWNER } from '../vrrp/priority.js';
 import type { ConfigNode } from './tree.js';
 import { Ctx, familyName, makeScript } from './values.js';
 
@@ -974,7 +975,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   if (family === 'inet6') version = 3;
 
   // priority: state MASTER without a priority means address owner (255)
-  const priority = t.priority ?? (t.state === 'MASTER' ? 255 : 100);
+  const priority = t.priority ?? (t.state === 'MASTER' ? VRRP_PRIO_OWNER : 100);
 
   // advert_int: v2 whole seconds (rounded with an error), v3 centiseconds < 4096
   let advertCs: number;
@@ -1022,7 +1023,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     state = 'BACKUP';
   }
   let preempt = t.preempt ?? true;
-  if (!preempt && priority === 255) {
+  if (!preempt && priority === VRRP_PRIO_OWNER) {
     c.report(at('nopreempt'), `(${t.name}) nopreempt is incompatible with priority 255. resetting nopreempt`, 'semantic');
     preempt = true;
   }
@@ -1094,7 +1095,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   // names of tracked objects must exist
   checkTrackNames(t.name, t.trackScripts, t.trackFiles, t.trackProcesses, t.trackBfds, d, c);
   // a priority-255 instance cannot have its priority changed by tracking
-  if (priority === 255) {
+  if (priority === VRRP_PRIO_OWNER) {
     for (const l of [t.trackScripts, t.trackFiles, t.trackProcesses]) {
       for (const x of l) {
         if ((x.weight ?? 0) !== 0) c.report(x.node, `(${t.name}) tracking weight ${x.weight} ignored for address owner (priority 255)`, 'semantic', 'warning');

@@ -26,6 +26,7 @@ import type {
   VrrpScript,
   VrrpSyncGroup,
 } from './model.js';
+import { VRRP_PRIO_OWNER } from '../vrrp/priority.js';
 import type { ConfigNode } from './tree.js';
 import { Ctx, parseIpAddress, pushAll } from './values.js';
 
@@ -646,7 +647,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     } else if (n.args[0] !== undefined) c.report(n, `(${t.name}) VRID not valid - must be between 1 & 255. reconfigure !`, 'invalid-value');
   },
   priority: (n, t, c) => {
-    const v = c.int(n, 0, 1, 255);
+    const v = c.int(n, 0, 1, VRRP_PRIO_OWNER);
     if (v === undefined) {
       if (n.args[0] !== undefined) c.report(n, `(${t.name}) Priority not valid! must be between 1 & 255. Using default 100`, 'invalid-value');
       return;

@@ -18,6 +18,9 @@
 
 import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
 import { addressKey, compareAddresses, compareKeys } from './address.js';
+import { clampPriority, VRRP_PRIO_OWNER } from './priority.js';
+
+export { clampPriority, VRRP_PRIO_OWNER } from './priority.js';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
@@ -38,8 +41,6 @@ export const ALL_TIMERS: readonly VrrpTimer[] = [
   'garpMasterRefresh',
   'garpLowerPrioDelay',
 ];
-
-export const VRRP_PRIO_OWNER = 255;
 
 /** Only what the protocol needs; the daemon maps the config model to it. */
 export interface VrrpCoreConfig {
@@ -239,12 +240,6 @@ export function masterDownIntervalMs(
   return downTimerAdverts * masterAdverIntervalCs * 10 + skewTimeMs(version, priority, masterAdverIntervalCs);
 }
 
-/** Effective priority: an owner stays 255; otherwise clamped to 1..254. */
-export function clampPriority(base: number, requested: number): number {
-  if (base === VRRP_PRIO_OWNER) return VRRP_PRIO_OWNER;
-  if (!Number.isFinite(requested)) return base;
-  return Math.min(254, Math.max(1, Math.round(requested)));
-}
 
 // ---- the state machine -------------------------------------------------------------------------
 
