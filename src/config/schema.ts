@@ -26,6 +26,7 @@ import type {
   VrrpScript,
   VrrpSyncGroup,
 } from './model.js';
+import { isConfigRouteType } from '../net/route-types.js';
 import { VRRP_PRIO_OWNER } from '../vrrp/priority.js';
 import type { ConfigNode } from './tree.js';
 import { Ctx, parseIpAddress, pushAll } from './values.js';
@@ -304,7 +305,6 @@ const ROUTE_OPTIONS = new Set(['tos', 'dsfield', 'protocol', 'proto', 'scope', '
   'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'realms', 'rto_min', 'initcwnd', 'initrwnd', 'features',
   'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'vrf', 'expires', 'encap', 'weight',
   'lock', 'src']);
-const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'throw', 'unreachable', 'prohibit', 'blackhole', 'nat']);
 
 export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
   const words = [n.keyword, ...n.args];
@@ -326,7 +326,7 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
       if (!a) c.report(n, `Invalid address '${x}' in route`, 'invalid-value');
       return a;
     };
-    if (i === 0 && ROUTE_TYPES.has(w)) {
+    if (i === 0 && isConfigRouteType(w)) {
       r.type = w;
       continue;
     }
