@@ -18,6 +18,7 @@
 
 import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
 import { addressKey, compareAddresses, compareKeys } from './address.js';
+import { advertIntervalCheck } from './packet.js';
 import { clampPriority, VRRP_PRIO_OWNER } from './priority.js';
 
 export { clampPriority, VRRP_PRIO_OWNER } from './priority.js';
@@ -430,8 +431,10 @@ export class VrrpCore {
       this.drop(`advert from unparsable source address ${rx.srcAddress}`);
       return;
     }
-    // RFC 3768 7.1: a v2 advert whose interval differs from ours MUST be discarded.
-    if (this.config.version === 2 && a.advertIntervalCs !== this.config.advertIntervalCs) {
+    // RFC 3768 7.1 (the codec's rule, advertIntervalCheck): a v2 advert whose interval differs
+    // from ours is discarded. The daemon's codec has already dropped such an advert (and counts it
+    // as 'interval-mismatch'); this guard serves callers that feed the core directly (simulator, tests).
+    if (advertIntervalCheck(a.version, a.advertIntervalCs, this.config.advertIntervalCs) === 'interval-mismatch') {
       this.stats.intervalErrors++;
       this.drop(
         `advertisement interval mismatch mine=${this.config.advertIntervalCs / 100} sec rcv'd=${a.advertIntervalCs / 100} sec`,
