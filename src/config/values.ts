@@ -1,8 +1,8 @@
 // Argument parsers shared by the schema: numbers, timers, booleans, addresses, scripts.
 // Each reports problems with keepalived's wording and returns undefined on bad input.
 
-import { isIP } from 'node:net';
 import { commandArgv } from '../util/command-line.js';
+import { canonicalAddress, ipFamilyOf } from '../util/ip.js';
 import type { Diagnostic, DiagnosticCategory, Severity } from './diagnostics.js';
 import type { AddressFamily, IpAddress, ScriptCommand } from './model.js';
 import type { ConfigNode } from './tree.js';
@@ -185,8 +185,8 @@ export function parseBool(s: string): boolean | undefined {
 export function parseIpAddress(s: string, allowPrefix = true): IpAddress | undefined {
   const slash = s.indexOf('/');
   const a = slash >= 0 ? s.slice(0, slash) : s;
-  const fam = isIP(a);
-  if (fam === 0) return undefined;
+  const fam = ipFamilyOf(a);
+  if (fam === undefined) return undefined;
   const family: AddressFamily = fam === 4 ? 'inet' : 'inet6';
   const max = fam === 4 ? 32 : 128;
   let prefixLength = max;
@@ -200,12 +200,9 @@ export function parseIpAddress(s: string, allowPrefix = true): IpAddress | undef
   return { family, address: fam === 6 ? canonicalIpv6(a) : a, prefixLength };
 }
 
+/** RFC 5952 text of an IPv6 address (src/util/ip.ts); one with a zone is only lower-cased */
 export function canonicalIpv6(a: string): string {
-  try {
-    return new URL(`http://[${a}]/`).hostname.slice(1, -1);
-  } catch {
-    return a.toLowerCase();
-  }
+  return canonicalAddress(a, 6) ?? a.toLowerCase();
 }
 
 export const familyName = (f: AddressFamily): string => (f === 'inet' ? 'IPv4' : 'IPv6');

@@ -17,7 +17,7 @@
 //   - shutdown on SIGTERM: the Master's priority-0 advert and VIP removal come back as decisions.
 
 import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
-import { addressKey, compareAddresses, compareKeys } from './address.js';
+import { addressKey, compareAddresses, compareKeys } from '../util/ip.js';
 import { advertIntervalCheck } from './packet.js';
 import { clampPriority, VRRP_PRIO_OWNER } from './priority.js';
 

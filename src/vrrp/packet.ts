@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { AuthType, type AdvertWarning, type ChecksumForm, type IpFamily, type ReceivedAdvert, type VrrpAdvert, type VrrpVersion } from './types.js';
 import { foldChecksum, internetChecksum, IPPROTO_VRRP, pseudoHeaderSum4, pseudoHeaderSum6, sumWords } from './checksum.js';
-import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from './packet-addr.js';
+import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from '../util/ip.js';
 
 export { IPPROTO_VRRP } from './checksum.js';
 /** IP protocol number of the IPsec Authentication Header (keepalived's auth_type AH). */
