@@ -600,7 +600,6 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
     else {
       c.report(inst.set.get('use_vmac') ?? inst.node, `(${inst.name}) VRRP instance ${owner} is already using ${vn} - ignoring name`, 'semantic', 'warning');
       const { interfaceName: _n, ...rest } = inst.useVmac!;
-      void _n;
       inst.useVmac = rest;
     }
   }
@@ -671,8 +670,6 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
     checkTrackNames(sg.name, sg.trackScripts, sg.trackFiles, sg.trackProcesses, sg.trackBfds, d, c);
     checkInterfaces(sg.trackInterfaces.map((t) => t.name), sg, c, opts, (i) => `(${sg.name}) tracked interface ${i} doesn't exist`);
     const { node: _n, memberNodes: _m, ...rest } = sg;
-    void _n;
-    void _m;
     syncGroups.push({ ...rest, group: members, trackScripts: strip(sg.trackScripts), trackFiles: strip(sg.trackFiles), trackProcesses: strip(sg.trackProcesses), trackBfds: strip(sg.trackBfds) });
   }
   const sgByName = new Map(d.syncGroups.map((x) => [x.name, x] as const));
@@ -729,14 +726,12 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
 
   const stripNode = <T extends { node: ConfigNode }>(x: T): Omit<T, 'node'> => {
     const { node: _n, ...rest } = x;
-    void _n;
     return rest;
   };
   return {
     globalDefs: g,
     vrrpScripts: d.vrrpScripts.map((s) => {
       const { hasScript: _h, ...rest } = stripNode(s);
-      void _h;
       return rest;
     }),
     trackFiles: d.trackFiles.map(stripNode),
@@ -1104,9 +1099,9 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   }
 
   // interfaces
-  const ifOk = t.interface
-    ? checkInterfaces([t.interface], { file: at('interface').file, line: at('interface').line }, c, opts, (i) => `WARNING - interface ${i} for vrrp_instance ${t.name} doesn't exist`)
-    : true;
+  if (t.interface) {
+    checkInterfaces([t.interface], { file: at('interface').file, line: at('interface').line }, c, opts, (i) => `WARNING - interface ${i} for vrrp_instance ${t.name} doesn't exist`);
+  }
   for (const n of t.trackInterfaceNodes) {
     checkInterfaces([n.keyword], n, c, opts, (i) => `(${t.name}) tracked interface ${i} doesn't exist`);
   }
@@ -1116,7 +1111,6 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   for (const r of t.virtualRoutes) {
     if (r.dev) checkInterfaces([r.dev], r, c, opts, (i) => `WARNING - interface ${i} for VROUTE nexthop doesn't exist`);
   }
-  void ifOk;
 
   const mcastDstIp = t.mcastDstIp && t.mcastDstIp.family === family ? t.mcastDstIp : family === 'inet' ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6;
   const garpMasterDelayS = t.garpMasterDelayS ?? g.vrrpGarpMasterDelayS;

@@ -786,7 +786,6 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     t.set.set('authentication', n);
     walk(needBlock(n, c), AUTH, a, c);
     const { owner: _o, ...auth } = a;
-    void _o;
     t.authentication = auth;
   },
   virtual_ipaddress: (n, t, c) => {

@@ -346,7 +346,7 @@ export class VrrpCore {
         this.onTimer(now, ev.timer);
         break;
       case 'priorityChanged':
-        this.onPriority(now, ev.priority);
+        this.onPriority(ev.priority);
         break;
       case 'faultChanged':
         this.onFault(now, ev.fault, ev.reason, ev.source);
@@ -576,7 +576,7 @@ export class VrrpCore {
     }
   }
 
-  private onPriority(now: number, requested: number): void {
+  private onPriority(requested: number): void {
     this.trackedPriority = requested;
     const next = clampPriority(this.basePriority, requested);
     if (next === this._effectivePriority) return;
@@ -585,7 +585,6 @@ export class VrrpCore {
     // Backup: the new skew applies from the next reset of Master_Down_Timer (keepalived does the
     // same); a Backup now above a live Master with preempt discards its next advert and takes over.
     // Master: the next advert carries the new priority; a higher Backup then preempts.
-    void now;
   }
 
   private onFault(now: number, on: boolean, reason: FaultReason, source?: string): void {
