@@ -1,6 +1,6 @@
 // Table-driven schema: for each block, keyword -> handler that parses the arguments into a
 // draft model object. Unknown or misplaced keywords warn "Unknown keyword 'x'" and are skipped
-// together with their block. Defaults are applied and cross-checks run in validate.ts.
+// together with their block. Defaults are applied and cross-checks run in build.ts.
 
 import type {
   AddressFamily,
