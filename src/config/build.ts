@@ -37,6 +37,7 @@ import {
   parseVsGroup,
   walk,
 } from './schema.js';
+import { VRRP_PRIO_OWNER } from '../vrrp/priority.js';
 import type { ConfigNode } from './tree.js';
 import { Ctx, familyName, makeScript } from './values.js';
 
@@ -599,7 +600,6 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
     else {
       c.report(inst.set.get('use_vmac') ?? inst.node, `(${inst.name}) VRRP instance ${owner} is already using ${vn} - ignoring name`, 'semantic', 'warning');
       const { interfaceName: _n, ...rest } = inst.useVmac!;
-      void _n;
       inst.useVmac = rest;
     }
   }
@@ -670,8 +670,6 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
     checkTrackNames(sg.name, sg.trackScripts, sg.trackFiles, sg.trackProcesses, sg.trackBfds, d, c);
     checkInterfaces(sg.trackInterfaces.map((t) => t.name), sg, c, opts, (i) => `(${sg.name}) tracked interface ${i} doesn't exist`);
     const { node: _n, memberNodes: _m, ...rest } = sg;
-    void _n;
-    void _m;
     syncGroups.push({ ...rest, group: members, trackScripts: strip(sg.trackScripts), trackFiles: strip(sg.trackFiles), trackProcesses: strip(sg.trackProcesses), trackBfds: strip(sg.trackBfds) });
   }
   const sgByName = new Map(d.syncGroups.map((x) => [x.name, x] as const));
@@ -728,14 +726,12 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
 
   const stripNode = <T extends { node: ConfigNode }>(x: T): Omit<T, 'node'> => {
     const { node: _n, ...rest } = x;
-    void _n;
     return rest;
   };
   return {
     globalDefs: g,
     vrrpScripts: d.vrrpScripts.map((s) => {
       const { hasScript: _h, ...rest } = stripNode(s);
-      void _h;
       return rest;
     }),
     trackFiles: d.trackFiles.map(stripNode),
@@ -974,7 +970,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   if (family === 'inet6') version = 3;
 
   // priority: state MASTER without a priority means address owner (255)
-  const priority = t.priority ?? (t.state === 'MASTER' ? 255 : 100);
+  const priority = t.priority ?? (t.state === 'MASTER' ? VRRP_PRIO_OWNER : 100);
 
   // advert_int: v2 whole seconds (rounded with an error), v3 centiseconds < 4096
   let advertCs: number;
@@ -1022,7 +1018,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
     state = 'BACKUP';
   }
   let preempt = t.preempt ?? true;
-  if (!preempt && priority === 255) {
+  if (!preempt && priority === VRRP_PRIO_OWNER) {
     c.report(at('nopreempt'), `(${t.name}) nopreempt is incompatible with priority 255. resetting nopreempt`, 'semantic');
     preempt = true;
   }
@@ -1094,7 +1090,7 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   // names of tracked objects must exist
   checkTrackNames(t.name, t.trackScripts, t.trackFiles, t.trackProcesses, t.trackBfds, d, c);
   // a priority-255 instance cannot have its priority changed by tracking
-  if (priority === 255) {
+  if (priority === VRRP_PRIO_OWNER) {
     for (const l of [t.trackScripts, t.trackFiles, t.trackProcesses]) {
       for (const x of l) {
         if ((x.weight ?? 0) !== 0) c.report(x.node, `(${t.name}) tracking weight ${x.weight} ignored for address owner (priority 255)`, 'semantic', 'warning');
@@ -1103,9 +1099,9 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   }
 
   // interfaces
-  const ifOk = t.interface
-    ? checkInterfaces([t.interface], { file: at('interface').file, line: at('interface').line }, c, opts, (i) => `WARNING - interface ${i} for vrrp_instance ${t.name} doesn't exist`)
-    : true;
+  if (t.interface) {
+    checkInterfaces([t.interface], { file: at('interface').file, line: at('interface').line }, c, opts, (i) => `WARNING - interface ${i} for vrrp_instance ${t.name} doesn't exist`);
+  }
   for (const n of t.trackInterfaceNodes) {
     checkInterfaces([n.keyword], n, c, opts, (i) => `(${t.name}) tracked interface ${i} doesn't exist`);
   }
@@ -1115,7 +1111,6 @@ function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, c: Ctx,
   for (const r of t.virtualRoutes) {
     if (r.dev) checkInterfaces([r.dev], r, c, opts, (i) => `WARNING - interface ${i} for VROUTE nexthop doesn't exist`);
   }
-  void ifOk;
 
   const mcastDstIp = t.mcastDstIp && t.mcastDstIp.family === family ? t.mcastDstIp : family === 'inet' ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6;
   const garpMasterDelayS = t.garpMasterDelayS ?? g.vrrpGarpMasterDelayS;

@@ -4,6 +4,8 @@
 // Every character carries its original place, so that tokens produced after parameter
 // substitution or ~SEQ expansion still point at the file:line:column the user wrote.
 
+import { readEscape } from '../util/command-line.js';
+
 /** Where a character came from. Shared by all characters of one physical line. */
 export interface Origin {
   readonly file: string;
@@ -154,18 +156,6 @@ export function commentStart(text: string): number {
   return text.length;
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = {
-  a: '\x07',
-  b: '\b',
-  E: '\x1b',
-  e: '\x1b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-};
-
 /**
  * Split a logical line into words. Unquoted '{' and '}' are structural tokens when they stand
  * alone or begin/end a word ("global_defs{", "}else"); quoted ones are plain words.
@@ -254,25 +244,3 @@ function hasOpenParam(word: string): boolean {
   return o >= 0 && word.indexOf('}', o) < 0;
 }
 
-/** Decode the escape whose letter is at t[k]; returns [value, characters consumed]. */
-function readEscape(t: string, k: number): [string, number] {
-  const c = t[k]!;
-  if (c in SIMPLE_ESCAPES) return [SIMPLE_ESCAPES[c]!, 1];
-  if (c >= '0' && c <= '7') {
-    let len = 1;
-    while (len < 3 && k + len < t.length && t[k + len]! >= '0' && t[k + len]! <= '7') len++;
-    return [String.fromCharCode(parseInt(t.slice(k, k + len), 8) & 0xff), len];
-  }
-  if (c === 'x') {
-    let len = 0;
-    while (k + 1 + len < t.length && /[0-9a-fA-F]/.test(t[k + 1 + len]!)) len++;
-    if (len === 0) return ['x', 1];
-    const hex = t.slice(k + 1, k + 1 + len);
-    // "any sequence of hex digits": the value wraps to one byte
-    return [String.fromCharCode(parseInt(hex.slice(-2), 16)), 1 + len];
-  }
-  if (c === 'c' && k + 1 < t.length) {
-    return [String.fromCharCode(t.charCodeAt(k + 1) & 0x1f), 2];
-  }
-  return [c, 1];
-}

@@ -24,7 +24,7 @@ export interface SourceRef {
 export interface ScriptCommand {
   /** the command line as written (after unquoting) */
   readonly command: string;
-  /** command split into argv: spaces separate, single quotes group */
+  /** command split into argv by keepalived's rules (src/util/command-line.ts); [] when it cannot be split */
   readonly argv: readonly string[];
   /** username (else global script_user) */
   readonly user?: string;

@@ -1,6 +1,6 @@
 // Table-driven schema: for each block, keyword -> handler that parses the arguments into a
 // draft model object. Unknown or misplaced keywords warn "Unknown keyword 'x'" and are skipped
-// together with their block. Defaults are applied and cross-checks run in validate.ts.
+// together with their block. Defaults are applied and cross-checks run in build.ts.
 
 import type {
   AddressFamily,
@@ -26,6 +26,8 @@ import type {
   VrrpScript,
   VrrpSyncGroup,
 } from './model.js';
+import { isConfigRouteType } from '../net/route-types.js';
+import { VRRP_PRIO_OWNER } from '../vrrp/priority.js';
 import type { ConfigNode } from './tree.js';
 import { Ctx, parseIpAddress, pushAll } from './values.js';
 
@@ -303,7 +305,6 @@ const ROUTE_OPTIONS = new Set(['tos', 'dsfield', 'protocol', 'proto', 'scope', '
   'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'realms', 'rto_min', 'initcwnd', 'initrwnd', 'features',
   'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'vrf', 'expires', 'encap', 'weight',
   'lock', 'src']);
-const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'throw', 'unreachable', 'prohibit', 'blackhole', 'nat']);
 
 export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
   const words = [n.keyword, ...n.args];
@@ -325,7 +326,7 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
       if (!a) c.report(n, `Invalid address '${x}' in route`, 'invalid-value');
       return a;
     };
-    if (i === 0 && ROUTE_TYPES.has(w)) {
+    if (i === 0 && isConfigRouteType(w)) {
       r.type = w;
       continue;
     }
@@ -646,7 +647,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     } else if (n.args[0] !== undefined) c.report(n, `(${t.name}) VRID not valid - must be between 1 & 255. reconfigure !`, 'invalid-value');
   },
   priority: (n, t, c) => {
-    const v = c.int(n, 0, 1, 255);
+    const v = c.int(n, 0, 1, VRRP_PRIO_OWNER);
     if (v === undefined) {
       if (n.args[0] !== undefined) c.report(n, `(${t.name}) Priority not valid! must be between 1 & 255. Using default 100`, 'invalid-value');
       return;
@@ -785,7 +786,6 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     t.set.set('authentication', n);
     walk(needBlock(n, c), AUTH, a, c);
     const { owner: _o, ...auth } = a;
-    void _o;
     t.authentication = auth;
   },
   virtual_ipaddress: (n, t, c) => {

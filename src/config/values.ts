@@ -1,7 +1,8 @@
 // Argument parsers shared by the schema: numbers, timers, booleans, addresses, scripts.
 // Each reports problems with keepalived's wording and returns undefined on bad input.
 
-import { isIP } from 'node:net';
+import { commandArgv } from '../util/command-line.js';
+import { canonicalAddress, ipFamilyOf } from '../util/ip.js';
 import type { Diagnostic, DiagnosticCategory, Severity } from './diagnostics.js';
 import type { AddressFamily, IpAddress, ScriptCommand } from './model.js';
 import type { ConfigNode } from './tree.js';
@@ -33,7 +34,7 @@ export class Ctx {
     }
     if (user !== undefined && user !== 'root') return;
     this.scriptsConfigured = true;
-    const f = splitCommand(command)[0];
+    const f = commandArgv(command)[0];
     // scripts the checker process runs (keepalived's checker reports them as "check scripts")
     const checker = where?.keyword !== undefined && CHECKER_SCRIPT_KEYWORDS.has(where.keyword);
     if (f !== undefined) this.scriptFiles.push({ path: f, file: where?.file ?? '', line: where?.line ?? 0, checker });
@@ -160,33 +161,10 @@ export class Ctx {
 const CHECKER_SCRIPT_KEYWORDS = new Set(['misc_path', 'notify_up', 'notify_down', 'quorum_up', 'quorum_down']);
 
 export function makeScript(command: string, user?: string, group?: string): ScriptCommand {
-  const sc: { command: string; argv: string[]; user?: string; group?: string } = { command, argv: splitCommand(command) };
+  const sc: { command: string; argv: string[]; user?: string; group?: string } = { command, argv: commandArgv(command) };
   if (user !== undefined) sc.user = user;
   if (group !== undefined) sc.group = group;
   return sc;
-}
-
-/** Split a script command line: spaces separate, single quotes group (keepalived's rule). */
-export function splitCommand(cmd: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let q = false;
-  for (const ch of cmd) {
-    if (ch === "'") {
-      q = !q;
-      inWord = true;
-    } else if (!q && (ch === ' ' || ch === '\t')) {
-      if (inWord) out.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += ch;
-      inWord = true;
-    }
-  }
-  if (inWord) out.push(cur);
-  return out;
 }
 
 export function parseBool(s: string): boolean | undefined {
@@ -207,8 +185,8 @@ export function parseBool(s: string): boolean | undefined {
 export function parseIpAddress(s: string, allowPrefix = true): IpAddress | undefined {
   const slash = s.indexOf('/');
   const a = slash >= 0 ? s.slice(0, slash) : s;
-  const fam = isIP(a);
-  if (fam === 0) return undefined;
+  const fam = ipFamilyOf(a);
+  if (fam === undefined) return undefined;
   const family: AddressFamily = fam === 4 ? 'inet' : 'inet6';
   const max = fam === 4 ? 32 : 128;
   let prefixLength = max;
@@ -222,12 +200,9 @@ export function parseIpAddress(s: string, allowPrefix = true): IpAddress | undef
   return { family, address: fam === 6 ? canonicalIpv6(a) : a, prefixLength };
 }
 
+/** RFC 5952 text of an IPv6 address (src/util/ip.ts); one with a zone is only lower-cased */
 export function canonicalIpv6(a: string): string {
-  try {
-    return new URL(`http://[${a}]/`).hostname.slice(1, -1);
-  } catch {
-    return a.toLowerCase();
-  }
+  return canonicalAddress(a, 6) ?? a.toLowerCase();
 }
 
 export const familyName = (f: AddressFamily): string => (f === 'inet' ? 'IPv4' : 'IPv6');

@@ -7,7 +7,8 @@ import { AuthType, type IpFamily } from '../vrrp/types.js';
 import type { AddressSpec } from '../net/netlink.js';
 import { readFileSync } from 'node:fs';
 import type { RouteSpec as ModelRoute, RuleSpec as ModelRule } from '../config/model.js';
-import type { RouteSpec as NetRoute, RuleSpec as NetRule, RouteTypeName, ScopeName } from '../net/netlink.js';
+import type { RouteSpec as NetRoute, RuleSpec as NetRule, ScopeName } from '../net/netlink.js';
+import { isRouteTypeName } from '../net/route-types.js';
 
 
 export function familyOf(inst: VrrpInstance): IpFamily {
@@ -116,8 +117,6 @@ export function tableId(t: string | undefined, rtTables = '/etc/iproute2/rt_tabl
   throw new Error(`unknown routing table "${t}"`);
 }
 
-const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat']);
-
 export function netRoute(r: ModelRoute, defaultDev: string | undefined): NetRoute {
   const fam = r.family === 'inet6' ? 6 : 4;
   const scope = r.options.scope as ScopeName | undefined;
@@ -130,7 +129,7 @@ export function netRoute(r: ModelRoute, defaultDev: string | undefined): NetRout
     table: tableId(r.table),
     metric: r.metric,
     scope,
-    type: ROUTE_TYPES.has(r.type) ? (r.type as RouteTypeName) : undefined,
+    type: isRouteTypeName(r.type) ? r.type : undefined,
     onlink: 'onlink' in r.options || r.raw.includes('onlink') || undefined,
   };
 }

@@ -25,6 +25,7 @@
 import { createRtNetlink, rt, type RtNetlinkSocket } from 'netlink';
 import { NetError, errnoFromError, toNetError } from './errors.js';
 import { formatIp, formatMac, ipv4Broadcast, parseIp, parseMac, parsePrefix, type Family } from './ipaddr.js';
+import { ROUTE_TYPES, routeTypeName, type RouteTypeName } from './route-types.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -46,10 +47,7 @@ export function scopeName(n: number): ScopeName | number {
   return (Object.entries(SCOPES).find(([, v]) => v === n)?.[0] as ScopeName | undefined) ?? n;
 }
 
-export type RouteTypeName = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'nat';
-const ROUTE_TYPES: Record<RouteTypeName, number> = {
-  unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10,
-};
+export type { RouteTypeName } from './route-types.js';
 
 /** keepalived marks its routes with its own protocol number (RTPROT_KEEPALIVED, 18). */
 export const RTPROT_KEEPALIVED = 18;
@@ -646,7 +644,7 @@ export class Rtnl {
         dst: m.attrs.dst ? formatIp(m.attrs.dst) : 'default',
         dstLength: m.data.dstLen ?? 0,
         table: t,
-        type: (Object.entries(ROUTE_TYPES).find(([, v]) => v === typeNum)?.[0] as RouteTypeName | undefined) ?? typeNum,
+        type: routeTypeName(typeNum) ?? typeNum,
         scope: scopeName(scopeNum),
         protocol: protoNum,
         via: m.attrs.gateway ? formatIp(m.attrs.gateway) : undefined,

@@ -20,9 +20,11 @@
  * - track_file: value x weight; with weight 0, a non-zero value is a failure (FAULT) and 0 is OK
  *   (reverse inverts that); otherwise value x weight (negated by reverse) is added, and a result
  *   below -253 puts the instance in FAULT.
- * - The sum is clamped to 1..254; an address owner (base priority 255) never changes priority
+ * - The sum is clamped to 1..254 (src/vrrp/priority.ts, the one clamp); an address owner (base priority 255) never changes priority
  *   (but a weight-0 failure still means FAULT: keepalived requires weight 0 for owners).
  */
+
+import { clampPriority } from '../vrrp/priority.js';
 
 export type TrackedInput =
   | {
@@ -55,9 +57,6 @@ export interface PriorityResult {
   delta: number;
 }
 
-export const OWNER_PRIORITY = 255;
-export const MIN_PRIORITY = 1;
-export const MAX_BACKUP_PRIORITY = 254;
 /** track_file: a contribution below this puts the instance in FAULT */
 export const TRACK_FILE_FAULT_BELOW = -253;
 
@@ -85,10 +84,6 @@ export function trackFileContribution(value: number, weight: number, reverse = f
   return { fault: false, delta };
 }
 
-export function clampPriority(p: number): number {
-  if (!Number.isFinite(p)) return p > 0 ? MAX_BACKUP_PRIORITY : MIN_PRIORITY;
-  return Math.min(MAX_BACKUP_PRIORITY, Math.max(MIN_PRIORITY, Math.trunc(p)));
-}
 
 export function effectivePriority(base: number, trackers: readonly TrackedInput[]): PriorityResult {
   let delta = 0;
@@ -102,6 +97,6 @@ export function effectivePriority(base: number, trackers: readonly TrackedInput[
     else delta += c.delta;
   }
   const fault = faultBy.length > 0;
-  const priority = base >= OWNER_PRIORITY ? OWNER_PRIORITY : clampPriority(base + delta);
+  const priority = clampPriority(base, base + delta);
   return { fault, priority, faultBy, delta };
 }

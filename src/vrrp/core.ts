@@ -17,7 +17,11 @@
 //   - shutdown on SIGTERM: the Master's priority-0 advert and VIP removal come back as decisions.
 
 import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
-import { addressKey, compareAddresses, compareKeys } from './address.js';
+import { addressKey, compareAddresses, compareKeys } from '../util/ip.js';
+import { advertIntervalCheck } from './packet.js';
+import { clampPriority, VRRP_PRIO_OWNER } from './priority.js';
+
+export { clampPriority, VRRP_PRIO_OWNER } from './priority.js';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
@@ -38,8 +42,6 @@ export const ALL_TIMERS: readonly VrrpTimer[] = [
   'garpMasterRefresh',
   'garpLowerPrioDelay',
 ];
-
-export const VRRP_PRIO_OWNER = 255;
 
 /** Only what the protocol needs; the daemon maps the config model to it. */
 export interface VrrpCoreConfig {
@@ -239,12 +241,6 @@ export function masterDownIntervalMs(
   return downTimerAdverts * masterAdverIntervalCs * 10 + skewTimeMs(version, priority, masterAdverIntervalCs);
 }
 
-/** Effective priority: an owner stays 255; otherwise clamped to 1..254. */
-export function clampPriority(base: number, requested: number): number {
-  if (base === VRRP_PRIO_OWNER) return VRRP_PRIO_OWNER;
-  if (!Number.isFinite(requested)) return base;
-  return Math.min(254, Math.max(1, Math.round(requested)));
-}
 
 // ---- the state machine -------------------------------------------------------------------------
 
@@ -350,7 +346,7 @@ export class VrrpCore {
         this.onTimer(now, ev.timer);
         break;
       case 'priorityChanged':
-        this.onPriority(now, ev.priority);
+        this.onPriority(ev.priority);
         break;
       case 'faultChanged':
         this.onFault(now, ev.fault, ev.reason, ev.source);
@@ -435,8 +431,10 @@ export class VrrpCore {
       this.drop(`advert from unparsable source address ${rx.srcAddress}`);
       return;
     }
-    // RFC 3768 7.1: a v2 advert whose interval differs from ours MUST be discarded.
-    if (this.config.version === 2 && a.advertIntervalCs !== this.config.advertIntervalCs) {
+    // RFC 3768 7.1 (the codec's rule, advertIntervalCheck): a v2 advert whose interval differs
+    // from ours is discarded. The daemon's codec has already dropped such an advert (and counts it
+    // as 'interval-mismatch'); this guard serves callers that feed the core directly (simulator, tests).
+    if (advertIntervalCheck(a.version, a.advertIntervalCs, this.config.advertIntervalCs) === 'interval-mismatch') {
       this.stats.intervalErrors++;
       this.drop(
         `advertisement interval mismatch mine=${this.config.advertIntervalCs / 100} sec rcv'd=${a.advertIntervalCs / 100} sec`,
@@ -578,7 +576,7 @@ export class VrrpCore {
     }
   }
 
-  private onPriority(now: number, requested: number): void {
+  private onPriority(requested: number): void {
     this.trackedPriority = requested;
     const next = clampPriority(this.basePriority, requested);
     if (next === this._effectivePriority) return;
@@ -587,7 +585,6 @@ export class VrrpCore {
     // Backup: the new skew applies from the next reset of Master_Down_Timer (keepalived does the
     // same); a Backup now above a live Master with preempt discards its next advert and takes over.
     // Master: the next advert carries the new priority; a higher Backup then preempts.
-    void now;
   }
 
   private onFault(now: number, on: boolean, reason: FaultReason, source?: string): void {

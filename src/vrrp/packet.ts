@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { AuthType, type AdvertWarning, type ChecksumForm, type IpFamily, type ReceivedAdvert, type VrrpAdvert, type VrrpVersion } from './types.js';
 import { foldChecksum, internetChecksum, IPPROTO_VRRP, pseudoHeaderSum4, pseudoHeaderSum6, sumWords } from './checksum.js';
-import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from './packet-addr.js';
+import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from '../util/ip.js';
 
 export { IPPROTO_VRRP } from './checksum.js';
 /** IP protocol number of the IPsec Authentication Header (keepalived's auth_type AH). */
@@ -610,6 +610,16 @@ export function receiveIpv6(payload: Uint8Array, src: string, dst: string, opts:
   return validate(d, 6, src, dst, hopLimit, undefined, opts);
 }
 
+/**
+ * The one advert-interval rule, for the codec's receive validation and the core: RFC 3768 7.1, a
+ * VRRPv2 advert whose Adver Int differs from ours MUST be discarded ('interval-mismatch');
+ * VRRPv3 only warns ('interval-differs': a Backup learns the Master's interval, RFC 5798 6.4.2).
+ */
+export function advertIntervalCheck(version: VrrpVersion, receivedCs: number, configuredCs: number): 'interval-mismatch' | 'interval-differs' | null {
+  if (receivedCs === configuredCs) return null;
+  return version === 2 ? 'interval-mismatch' : 'interval-differs';
+}
+
 function checkTtl(ttl: number, opts: ReceiveOptions): Drop | null {
   if (!opts.unicast) return ttl === VRRP_TTL ? null : drop('ttl-not-255', `TTL ${ttl}`);
   if ((opts.minTtl !== undefined && ttl < opts.minTtl) || (opts.maxTtl !== undefined && ttl > opts.maxTtl)) {
@@ -629,12 +639,12 @@ function validate(
     const want = opts.authType ?? AuthType.None;
     if (a.authType !== want) return drop('auth-type-mismatch', `got ${a.authType}, configured ${want}`);
     if (want === AuthType.SimpleText && !passMatches(opts.authPass, a.authData!, 0)) return drop('auth-mismatch');
-    if (opts.advertIntervalCs !== undefined && a.advertIntervalCs !== opts.advertIntervalCs) {
-      return drop('interval-mismatch', `got ${a.advertIntervalCs / 100} s, configured ${opts.advertIntervalCs / 100} s`);
-    }
-  } else if (opts.advertIntervalCs !== undefined && a.advertIntervalCs !== opts.advertIntervalCs) {
-    warnings = ['interval-differs'];
   }
+  const interval = opts.advertIntervalCs === undefined ? null : advertIntervalCheck(a.version, a.advertIntervalCs, opts.advertIntervalCs);
+  if (interval === 'interval-mismatch') {
+    return drop('interval-mismatch', `got ${a.advertIntervalCs / 100} s, configured ${opts.advertIntervalCs! / 100} s`);
+  }
+  if (interval !== null) warnings = [interval];
   if (d.checksumForm === 'v3-old-unicast') (warnings ??= []).push('old-unicast-checksum');
   else if (d.checksumForm === 'v3-no-pseudo-header') (warnings ??= []).push('no-pseudo-header-checksum');
   if (opts.addresses !== undefined) {

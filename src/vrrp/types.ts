@@ -1,8 +1,10 @@
 // Types shared by the VRRP packet codec, the sans-I/O state machine and the daemon edges.
 // Names follow RFC 3768 (VRRPv2) and RFC 5798 (VRRPv3).
 
+import type { IpFamily } from '../util/ip.js';
+
+export type { IpFamily } from '../util/ip.js';
 export type VrrpVersion = 2 | 3;
-export type IpFamily = 4 | 6;
 
 /** VRRPv2 Auth Type field (RFC 3768 section 5.3.6; keepalived still speaks PASS and AH). */
 export const enum AuthType {

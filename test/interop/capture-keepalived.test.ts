@@ -14,7 +14,7 @@ import { Lab, isRoot, waitFor } from '../helpers/netns.js';
 import {
   buildIpv4Packet, encodeAdvert, parseIpv6Packet, receiveIpv4, receiveIpv6, type AdvertFields, type EncodeOptions, type ReceiveOptions,
 } from '../../src/vrrp/packet.js';
-import { parseIpv6Into } from '../../src/vrrp/packet-addr.js';
+import { parseIpv6Into } from '../../src/util/ip.js';
 import { AuthType } from '../../src/vrrp/types.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIpv4Packet, encodeAdvert, type AdvertFields, type EncodeOptions } from '../../src/vrrp/packet.js';
-import { parseIpv6Into } from '../../src/vrrp/packet-addr.js';
+import { parseIpv6Into } from '../../src/util/ip.js';
 import { AuthType } from '../../src/vrrp/types.js';
 
 const LINKTYPE_RAW = 101; // raw IP, version from the first nibble

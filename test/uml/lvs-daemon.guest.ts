@@ -185,7 +185,7 @@ test('keepalived-ts programs the same table; reload with the same file changes n
 // reload with a changed file: a VS goes, one comes, an RS goes, one comes, a weight and a
 // scheduler change, persistence is switched off
 const CHANGED = CONFIG
-  .replace(/virtual_server 192\.0\.2\.102 53 \{[^]*?real_server 198\.51\.100\.21 53 \{ \}\n\}\n/, '')
+  .replace(/virtual_server 192\.0\.2\.102 53 \{[\s\S]*?real_server 198\.51\.100\.21 53 \{ \}\n\}\n/, '')
   .replace('real_server 198.51.100.11 8080 { weight 2 }', 'real_server 198.51.100.11 8080 { weight 4 }')
   .replace('real_server 198.51.100.12 8080 { weight 1 }', 'real_server 198.51.100.14 8080 { weight 1 }')
   .replace('lb_algo wrr', 'lb_algo rr')

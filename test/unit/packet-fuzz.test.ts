@@ -10,7 +10,7 @@ import {
   type AdvertFields, type ChecksumForm,
 } from '../../src/vrrp/packet.js';
 import { internetChecksum, pseudoHeaderSum4, pseudoHeaderSum6, sumWords, foldChecksum } from '../../src/vrrp/checksum.js';
-import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/vrrp/packet-addr.js';
+import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/util/ip.js';
 import { AuthType, type VrrpAdvert } from '../../src/vrrp/types.js';
 import { Prng } from '../../src/util/prng.js';
 

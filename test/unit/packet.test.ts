@@ -8,7 +8,7 @@ import {
   advertLength, toReceivedAdvert, type AdvertFields, type ReceiveOptions,
 } from '../../src/vrrp/packet.js';
 import { foldChecksum, internetChecksum, pseudoHeaderSum4, sumWords } from '../../src/vrrp/checksum.js';
-import { canonicalAddress, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/vrrp/packet-addr.js';
+import { canonicalAddress, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/util/ip.js';
 import { AuthType } from '../../src/vrrp/types.js';
 
 interface Fixture {

@@ -10,7 +10,7 @@ import {
   type VrrpCoreConfig,
   type VrrpDecision,
 } from '../../src/vrrp/core.js';
-import { compareAddresses, parseIPv6 } from '../../src/vrrp/address.js';
+import { compareAddresses, parseIPv6 } from '../../src/util/ip.js';
 import type { ReceivedAdvert } from '../../src/vrrp/types.js';
 
 const VIPS = ['203.0.113.10'];

@@ -1,5 +1,19 @@
-// IPv4/IPv6 textual <-> binary conversion for the codec, without exceptions or regexes:
-// parse functions write into a caller's buffer and return false on bad text.
+/**
+ * The one IP address module: parse, canonical text, compare and family, for the config, the
+ * codec, the core and the network edges. Parsing writes into a caller's buffer without exceptions
+ * or regexes (the codec's per-packet path); the text and comparison helpers are built on it.
+ *
+ * API:
+ *   IpFamily                                   4 | 6 (the config model names them 'inet' | 'inet6')
+ *   parseIpv4Into / parseIpv6Into(text, out, off): boolean
+ *   formatIpv4 / formatIpv6(buf, off): string  RFC 5952 text
+ *   canonicalAddress(text, family): string | null
+ *   ipFamilyOf(text): IpFamily | undefined     the family of an address text (zone allowed)
+ *   addressKey / compareKeys / compareAddresses / parseIPv6
+ *                                              numeric order (RFC 5798 6.4.3 tie-break)
+ */
+
+export type IpFamily = 4 | 6;
 
 /** Parse dotted-quad IPv4 text into out[off..off+4). Returns false (and writes nothing useful) on bad text. */
 export function parseIpv4Into(text: string, out: Uint8Array, off: number): boolean {
@@ -102,12 +116,16 @@ export function formatIpv4(buf: Uint8Array, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
-/** RFC 5952 canonical text: lower case, longest run (>= 2) of zero words as "::", first one on ties. */
 // byte -> hex, without and with a leading zero (IPv6 words are written without leading zeros)
 const HEX8: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
 const HEX8PAD: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-export function formatIpv6(buf: Uint8Array, off: number): string {
+/**
+ * RFC 5952 canonical text: lower case, longest run (>= 2) of zero words as "::", first one on
+ * ties; an IPv4-mapped address as ::ffff:a.b.c.d (RFC 5952 5, inet_ntop's form) unless
+ * mappedAsIpv4 is false (src/net/ipaddr.ts's formatIp writes it in hex: ::ffff:c000:201).
+ */
+export function formatIpv6(buf: Uint8Array, off: number, mappedAsIpv4 = true): string {
   let bestStart = -1;
   let bestLen = 1;
   let runStart = -1;
@@ -121,7 +139,7 @@ export function formatIpv6(buf: Uint8Array, off: number): string {
     }
   }
   // IPv4-mapped ::ffff:a.b.c.d keeps its conventional form
-  if (bestStart === 0 && bestLen === 5 && buf[off + 10] === 0xff && buf[off + 11] === 0xff) {
+  if (mappedAsIpv4 && bestStart === 0 && bestLen === 5 && buf[off + 10] === 0xff && buf[off + 11] === 0xff) {
     return `::ffff:${formatIpv4(buf, off + 12)}`;
   }
   let s = '';
@@ -142,8 +160,77 @@ export function formatIpv6(buf: Uint8Array, off: number): string {
 }
 
 /** Canonical text of an address given as text (for comparing configured and received lists); null if bad. */
-export function canonicalAddress(text: string, family: 4 | 6): string | null {
+export function canonicalAddress(text: string, family: IpFamily): string | null {
   const b = new Uint8Array(16);
   if (family === 4) return parseIpv4Into(text, b, 0) ? formatIpv4(b, 0) : null;
   return parseIpv6Into(text, b, 0) ? formatIpv6(b, 0) : null;
+}
+
+// ---- numeric order ------------------------------------------------------------------------------
+
+const KEY_BYTES = new Uint8Array(16); // scratch (synchronous use only)
+
+/** the address part of "fe80::1%eth0" (a zone names an interface, not part of the address) */
+const withoutZone = (text: string): string => {
+  const z = text.indexOf('%');
+  return z >= 0 ? text.slice(0, z) : text;
+};
+
+/** The eight 16-bit groups of an IPv6 address ("%zone" ignored), or undefined. */
+export function parseIPv6Groups(text: string): number[] | undefined {
+  if (typeof text !== 'string' || !parseIpv6Into(withoutZone(text), KEY_BYTES, 0)) return undefined;
+  // pushed, not new Array(8): a packed array keeps compareKeys (per advert) on V8's fast path
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push((KEY_BYTES[i]! << 8) | KEY_BYTES[i + 1]!);
+  return g;
+}
+
+/** An IPv6 address ("%zone" ignored) as a 128-bit bigint, or undefined. */
+export function parseIPv6(text: string): bigint | undefined {
+  const groups = parseIPv6Groups(text);
+  if (groups === undefined) return undefined;
+  let value = 0n;
+  for (const g of groups) value = (value << 16n) | BigInt(g);
+  return value;
+}
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit value, or undefined. */
+export function parseIPv4(text: string): number | undefined {
+  if (!parseIpv4Into(text, KEY_BYTES, 0)) return undefined;
+  return ((KEY_BYTES[0]! << 24) | (KEY_BYTES[1]! << 16) | (KEY_BYTES[2]! << 8) | KEY_BYTES[3]!) >>> 0;
+}
+
+/** The family of an address text (an IPv6 zone allowed), or undefined when it is not one. */
+export function ipFamilyOf(text: string): IpFamily | undefined {
+  if (text.includes(':')) return parseIpv6Into(withoutZone(text), KEY_BYTES, 0) ? 6 : undefined;
+  return parseIpv4Into(text, KEY_BYTES, 0) ? 4 : undefined;
+}
+
+/**
+ * An address as comparable key: [v4 value] for IPv4, eight groups for IPv6; undefined when it
+ * is not an address. Keys of the same family compare with compareKeys.
+ */
+export function addressKey(text: string): number[] | undefined {
+  if (text.includes(':')) return parseIPv6Groups(text);
+  const v4 = parseIPv4(text);
+  return v4 === undefined ? undefined : [v4];
+}
+
+/** -1, 0, 1; undefined when the keys are of different families. */
+export function compareKeys(a: readonly number[], b: readonly number[]): -1 | 0 | 1 | undefined {
+  if (a.length !== b.length) return undefined;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! !== b[i]!) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * Compare two addresses numerically: -1, 0 or 1; undefined when either is not a valid address
+ * or they are of different families.
+ */
+export function compareAddresses(a: string, b: string): -1 | 0 | 1 | undefined {
+  const ka = addressKey(a);
+  const kb = ka === undefined ? undefined : addressKey(b);
+  return kb === undefined ? undefined : compareKeys(ka!, kb);
 }
