@@ -17,12 +17,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import type { CheckerSnapshot } from '../../src/check/index.js';
 import { join } from 'node:path';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 const LAB = join(import.meta.dirname, 'checkers-lab.js');
 const NS = 'kts-cc';
 const CONF = '/run/cc.conf';
+const SOCK = '/run/kts-cc.sock';
 const TCP_RS = '198.51.100.11', HTTP_RS = '198.51.100.12';
 /**
  * Past the upper end of a window. What a transition costs besides its timers: each attempt's own
@@ -132,7 +135,25 @@ interface Story {
 const has = (rs: string) => (l: LabLine) => l.rs !== undefined && l.rs.includes(rs);
 const lacks = (rs: string) => (l: LabLine) => l.rs !== undefined && !l.rs.includes(rs);
 
-async function story(lab: Lab, name: string, args: string[], healthy: RegExp[]): Promise<Story> {
+/** keepalived-ts's status (its Unix socket: reachable from outside the namespace). */
+function checkersStatus(): Promise<CheckerSnapshot[]> {
+  return new Promise((resolve, reject) => {
+    get({ socketPath: SOCK, path: '/status', timeout: 5000 }, (res) => {
+      let b = '';
+      res.on('data', (d: Buffer) => (b += d.toString()));
+      res.on('end', () => {
+        try {
+          resolve((JSON.parse(b) as { lvs: { checkers: CheckerSnapshot[] } }).lvs.checkers);
+        } catch (e) {
+          reject(new Error(`status: ${(e as Error).message}: ${b.slice(0, 500)}`));
+        }
+      });
+    }).on('error', reject);
+  });
+}
+const brief = (c: CheckerSnapshot[]) => c.map((x) => `${x.rs} ${x.alive} ${x.checkers.map((k) => `${k.type}:${k.up}`).join()}`);
+
+async function story(lab: Lab, name: string, args: string[], healthy: RegExp[], status?: (phase: 'down' | 'up') => Promise<void>): Promise<Story> {
   const from = lab.lines.length;
   const d = run(args);
   const dump = () => `${name}'s log:\n${d.out().slice(-4000)}`;
@@ -150,12 +171,14 @@ async function story(lab: Lab, name: string, args: string[], healthy: RegExp[]):
     const tcpOut = await lab.wait(lacks(TCP_RS), 12_000, `${name}: TCP real server out`, i).catch((e: Error) => { throw new Error(`${e.message}\n${dump()}`); });
     const httpOut = await lab.wait(lacks(HTTP_RS), 12_000, `${name}: HTTP real server out`, i).catch((e: Error) => { throw new Error(`${e.message}\n${dump()}`); });
     await lab.wait((l) => l.rs !== undefined && l.rs.length === 0, 12_000, `${name}: both out`, i);
+    await status?.('down');
     i = lab.lines.length;
     lab.send('heal');
     const tHeal = (await lab.wait((l) => l.ack === 'heal', 5000, 'heal ack', i)).t;
     const tcpIn = await lab.wait(has(TCP_RS), 12_000, `${name}: TCP real server back`, i).catch((e: Error) => { throw new Error(`${e.message}\n${dump()}`); });
     const httpIn = await lab.wait(has(HTTP_RS), 12_000, `${name}: HTTP real server back`, i).catch((e: Error) => { throw new Error(`${e.message}\n${dump()}`); });
     await sleep(300); // nothing else moves
+    await status?.('up');
     const end = lab.lines.length;
     const seq: Record<string, string[]> = {};
     for (const rs of [TCP_RS, HTTP_RS]) {
@@ -202,8 +225,16 @@ test('TCP_CHECK and HTTP_GET: keepalived-ts takes real servers out and back as k
     await l.wait((x) => x.ready === true, 20_000, 'ready');
     const theirs = await story(l, 'keepalived', ['/usr/sbin/keepalived', '-n', '-l', '-C', '-G', '-f', CONF, '-p', '/run/ka.pid', '-c', '/run/ka_c.pid'],
       [new RegExp(`TCP connection to \\[${TCP_RS}\\]:tcp:80 success`), new RegExp(`Remote Web server \\[${HTTP_RS}\\]:tcp:80 succeed on service`)]);
-    const ours = await story(l, 'keepalived-ts', [process.execPath, CLI, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid'],
-      [new RegExp(`TCP connection to \\[${TCP_RS}\\]:tcp:80 success`), new RegExp(`Remote Web server \\[${HTTP_RS}\\]:tcp:80 succeed on service`)]);
+    // ours: the whole daemon (VRRP side idle), as it runs by default
+    const ours = await story(l, 'keepalived-ts', [process.execPath, CLI, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid', '--status-socket', SOCK],
+      [new RegExp(`TCP connection to \\[${TCP_RS}\\]:tcp:80 success`), new RegExp(`Remote Web server \\[${HTTP_RS}\\]:tcp:80 succeed on service`)],
+      async (phase) => {
+        // the status shows the checkers' view of the table (lvs.checkers)
+        const up = phase === 'up';
+        assert.deepEqual(brief(await checkersStatus()), [
+          `[${TCP_RS}]:tcp:80 ${up} TCP_CHECK:${up}`, `[${HTTP_RS}]:tcp:80 ${up} HTTP_GET:${up}`,
+        ], `status while ${phase}`);
+      });
     const row = (n: string, s: Story) => `# ${n.padEnd(13)} TCP_CHECK out ${s.tcpLeave} ms, back ${s.tcpBack} ms; HTTP_GET out ${s.httpLeave} ms, back ${s.httpBack} ms`;
     console.log(`# from the failure / restore moment (windows: TCP out 1000-2000, back 0-1000; HTTP out 3000-4000, back 1000-4000; +${TOLERANCE_MS} ms)`);
     console.log(row('keepalived', theirs));
