@@ -163,8 +163,11 @@ test('two directors, two real servers: the Backup has the table and serves after
     assert.match(t2, /TCP {2}192\.0\.2\.100:80 rr persistent 50/);
     assert.match(t2, /192\.0\.2\.11:80 +Route +1/);
     assert.match(t2, /192\.0\.2\.12:80 +Route +1/);
-    // the checkers' first results (1-7 s after start) keep both real servers
-    await sleep(1000);
+    // the checkers' first attempts (1 s + up to warmup = delay_loop 6 after start) succeed on both
+    // directors; before them a first failure would be final at once (keepalived's primed retry)
+    const firstOk = (d: string) => ['11', '12'].every((n) => new RegExp(`TCP connection to \\[192\\.0\\.2\\.${n}\\]:tcp:80 success`).test(logs.get(d)!));
+    for (let i = 0; i < 100 && !(firstOk('d1') && firstOk('d2')); i++) await sleep(100);
+    assert.ok(firstOk('d1') && firstOk('d2'), `no first successful checks\n${logs.get('d1')}\n${logs.get('d2')}`);
     assert.deepEqual(realServers(d1), ['192.0.2.11', '192.0.2.12']);
 
     // r1's HTTP server dies: TCP_CHECK takes it out of both tables (next attempt within
@@ -177,7 +180,7 @@ test('two directors, two real servers: the Backup has the table and serves after
     assert.deepEqual(answers, Array(answers.length).fill('r2'), `answers after r1 left the table: ${answers.join(' ')}`);
     assert.match(logs.get('d1')!, /Removing service \[192\.0\.2\.11\]:tcp:80 from VS \[192\.0\.2\.100\]:tcp:80/);
     assert.match(logs.get('d2')!, /Removing service \[192\.0\.2\.11\]:tcp:80 from VS \[192\.0\.2\.100\]:tcp:80/);
-    assert.ok(left >= 2500, `r1 left the tables ${left} ms after it died: before the retry could run`);
+    assert.ok(left >= 3000, `r1 left the tables ${left} ms after it died: before the retry could run`);
     // restarted: back in both tables within one delay_loop (TCP_CHECK keeps trying while down)
     const tBack = Date.now();
     servers.set('r1', await realServer(r1, 'r1'));
