@@ -116,8 +116,9 @@ function run(args: string[]): { child: ChildProcess; out: () => string } {
   return { child, out: () => out };
 }
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  // 'close': its output is read to the end (the log lines are compared)
+  const done = new Promise<void>((r) => child.once('close', () => r()));
   child.kill('SIGTERM');
   const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await done;

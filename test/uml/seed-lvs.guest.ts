@@ -185,7 +185,11 @@ test('two directors, two real servers: the Backup has the table and serves after
     const tBack = Date.now();
     servers.set('r1', await realServer(r1, 'r1'));
     const back = await tablesReach([d1, d2], ['192.0.2.11', '192.0.2.12'], 12_000, tBack);
-    assert.match(logs.get('d1')!, /Adding service \[192\.0\.2\.11\]:tcp:80 to VS \[192\.0\.2\.100\]:tcp:80/);
+    // the line was written before the table changed, but the polls (execFileSync) kept the loop
+    // from reading the daemon's output: give it a moment
+    const added = /Adding service \[192\.0\.2\.11\]:tcp:80 to VS \[192\.0\.2\.100\]:tcp:80/;
+    for (let i = 0; i < 40 && !added.test(logs.get('d1')!); i++) await sleep(50);
+    assert.match(logs.get('d1')!, added);
     console.log(`# r1 killed: out of both tables after ${left} ms; restarted: back after ${back} ms`);
     // the Master dies: killed, its link cut
     const tKill = Date.now();
