@@ -37,6 +37,8 @@ export class CheckerSide {
   private fifo: NotifyFifo | undefined;
   private poll: NodeJS.Timeout | undefined;
   private readonly suspended = new Map<VirtualServer, boolean>();
+  private starting: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly log: CheckerLog,
@@ -47,7 +49,18 @@ export class CheckerSide {
     this.notifier = new Notifier({ timeoutMs: notifyTimeoutMs ?? 30_000 });
   }
 
-  async start(cfg: KeepalivedConfig): Promise<void> {
+  /**
+   * The daemon calls this once the table is programmed, so a SIGTERM or SIGHUP can come first or
+   * while the fifo opens: after stop() nothing starts; a reload waits for the start (one set of
+   * checkers, one fifo).
+   */
+  start(cfg: KeepalivedConfig): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.starting ??= this.doStart(cfg).finally(() => { this.starting = undefined; });
+    return this.starting;
+  }
+
+  private async doStart(cfg: KeepalivedConfig): Promise<void> {
     this.config = cfg;
     if (cfg.virtualServers.length === 0) return;
     const fifoCmd = cfg.globalDefs.lvsNotifyFifo ?? cfg.globalDefs.notifyFifo;
@@ -56,7 +69,9 @@ export class CheckerSide {
       const err = await fifo.open();
       if (err) this.log.error(`lvs_notify_fifo ${fifoCmd.command}: ${err.message}`);
       else this.fifo = fifo;
+      if (this.stopped) return;
     }
+    cfg = this.config; // a reload while the fifo opened: its configuration
     this.checkers = startCheckers(cfg.virtualServers, this.sink, checkerDepsFromConfig(cfg, {
       log: this.log,
       notifier: this.notifier,
@@ -68,10 +83,15 @@ export class CheckerSide {
   }
 
   /** Real servers and checkers that stay keep their state (src/check/ matches them). */
-  reload(cfg: KeepalivedConfig): void {
+  async reload(cfg: KeepalivedConfig): Promise<void> {
+    if (this.stopped) return;
     this.config = cfg;
+    if (this.starting) {
+      await this.starting; // it starts with this configuration
+      return;
+    }
     if (!this.checkers) {
-      void this.start(cfg);
+      await this.start(cfg);
       return;
     }
     this.checkers.reload(cfg.virtualServers);
@@ -92,6 +112,8 @@ export class CheckerSide {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.starting?.catch(() => undefined);
     if (this.poll) clearInterval(this.poll);
     await this.checkers?.stop();
     await this.notifier.close();
