@@ -347,7 +347,7 @@ export class Daemon {
         inPlace.push([prev, inst]);
         continue;
       }
-      if (prev) this.log.debug(`(${inst.name}) ${blocker} changed: a new runner takes over`);
+      if (prev) this.log.debug(`(${inst.name}) ${blocker === 'not running' ? 'not running yet' : `${blocker} changed`}: replaced by a new runner`);
       const runner = this.makeRunner(inst, next);
       nextRunners.push(runner);
       if (!prev) {
