@@ -102,6 +102,10 @@ test('reload in place: a Master changing priority, VIPs, track_script weight, tr
     assert.ok(after.advertsSent > before.advertsSent, `advert counter kept (${before.advertsSent} -> ${after.advertsSent})`);
     assert.equal(after.effectivePriority, 160 - 30 + 5, `new base, new script weight, the new track_interface:\n${c.logs()}`);
     assert.equal(readFileSync(notifyLog, 'utf8'), notifyBefore, 'no notify');
+    // one step to the new priority: the script whose weight alone changed kept its status (a
+    // restarted one would count for nothing until its next result: 140 -> 165 -> 135)
+    const steps = n1.lines.filter((l) => l.t >= from && /Changing effective priority/.test(l.text)).map((l) => l.text.replace(/^.*\) /, ''));
+    assert.deepEqual(steps, ['Changing effective priority from 140 to 135'], c.logs());
 
     const deleted = kernel.text().split('\n').filter((l) => /^Deleted/.test(l));
     assert.ok(deleted.every((l) => /203\.0\.113\.5/.test(l)), `only the removed VIP is deleted:\n${deleted.join('\n')}`);
