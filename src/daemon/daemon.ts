@@ -17,7 +17,7 @@ import { ProcessMonitor, type TrackedProcess } from '../track/process.js';
 import { sendMail, vrrpAlert } from '../notify/smtp.js';
 import { hostname } from 'node:os';
 import { effectivePriority, type TrackedInput } from '../track/priority.js';
-import { addressSpec, netRoute, netRule } from './map.js';
+import { addressSpec, netRoute, netRule, sameConfig } from './map.js';
 import { InstanceRunner, netSnapshot, type InstanceStatus, type NetSnapshot } from './instance.js';
 import { SocketHub } from './sockets.js';
 
@@ -28,29 +28,7 @@ export interface ReloadSummary {
   removed: string[];
 }
 
-/** Equal configurations, ignoring where they were written (file and line move on every edit). */
-export function sameConfig(a: unknown, b: unknown): boolean {
-  // A structural comparison of the model (plain data: objects, arrays, primitives) that skips
-  // the "file" and "line" keys. It used to compare JSON.stringify with a replacer, which cost
-  // 4 ms of a 200-instance reload.
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
-    return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
-  }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    if (a.length !== bb.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameConfig(a[i], bb[i])) return false;
-    return true;
-  }
-  const ao = a as Record<string, unknown>, bo = b as Record<string, unknown>;
-  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => k !== 'file' && k !== 'line' && o[k] !== undefined);
-  const ka = keys(ao), kb = keys(bo);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) if (!Object.prototype.hasOwnProperty.call(bo, k) || !sameConfig(ao[k], bo[k])) return false;
-  return true;
-}
+export { sameConfig } from './map.js';
 
 export interface TrackerStatus {
   kind: 'script' | 'file';
@@ -335,9 +313,13 @@ export class Daemon {
   /**
    * Apply a new configuration (SIGHUP). Only the difference is applied: an instance whose
    * configuration did not change keeps its runner untouched (state, timers, addresses, no
-   * advert missed); a changed one is replaced by a runner that adopts its state and addresses
-   * (no address removed and re-added, no notify for the same state); an added one starts; a
-   * removed one sends priority 0 and releases its addresses.
+   * advert missed); a changed one gets its new configuration in place (InstanceRunner.reconfigure:
+   * state, timers, socket and kept addresses stay; priority, addresses, tracking, timers, preempt
+   * and notify settings take effect by difference), unless what changed is what its socket or
+   * identity is made of (interface, VRID, family, version, unicast or multicast, source address,
+   * VMAC): then it is replaced by a runner that adopts its state and addresses (no address
+   * removed and re-added, no notify for the same state); an added one starts; a removed one sends
+   * priority 0 and releases its addresses.
    */
   async reload(next: KeepalivedConfig): Promise<ReloadSummary> {
     const summary: ReloadSummary = { unchanged: [], changed: [], added: [], removed: [] };
@@ -347,6 +329,7 @@ export class Daemon {
     this.reconcileTrackers(next);
     const nextRunners: InstanceRunner[] = [];
     const work: Promise<void>[] = [];
+    const inPlace: Array<[InstanceRunner, VrrpInstance]> = [];
     let netCache: NetSnapshot | undefined;
     const net = () => (netCache ??= netSnapshot(this.rtnl));
     for (const inst of next.vrrpInstances) {
@@ -357,6 +340,14 @@ export class Daemon {
         nextRunners.push(prev);
         continue;
       }
+      const blocker = prev?.inPlaceBlocker(inst, next.globalDefs);
+      if (prev && blocker === undefined) {
+        summary.changed.push(inst.name);
+        nextRunners.push(prev);
+        inPlace.push([prev, inst]);
+        continue;
+      }
+      if (prev) this.log.debug(`(${inst.name}) ${blocker === 'not running' ? 'not running yet' : `${blocker} changed`}: replaced by a new runner`);
       const runner = this.makeRunner(inst, next);
       nextRunners.push(runner);
       if (!prev) {
@@ -387,6 +378,14 @@ export class Daemon {
     }
     this.runners.splice(0, this.runners.length, ...nextRunners);
     this.config = next;
+    // in place: the effective priority under the new configuration (its weights, its sync group)
+    for (const [r, inst] of inPlace) {
+      try {
+        work.push(r.reconfigure(inst, next.globalDefs, effectivePriority(inst.priority, this.trackedInputs(inst)).priority));
+      } catch (err) {
+        this.log.error(`(${r.name}) reload: ${(err as Error).message}`);
+      }
+    }
     await Promise.all(work.map((w) => w.catch((err: Error) => this.log.error(`reload: ${err.message}`))));
     this.recomputeAll();
     this.reloads.ok++;
@@ -459,15 +458,23 @@ export class Daemon {
 
   // ---- trackers --------------------------------------------------------------------------------
 
-  /** Run exactly the trackers that `cfg` uses; an unchanged definition keeps its running tracker (and status). */
+  /**
+   * Run exactly the trackers that `cfg` uses; an unchanged definition keeps its running tracker
+   * (and status). So does one whose weight alone changed (the weight is applied by
+   * trackedInputs): restarting it would forget its status, and the priority would jump back and
+   * forth until its next result.
+   */
   private reconcileTrackers(cfg: KeepalivedConfig): void {
     this.reconcileProcesses(cfg);
     const used = new Set(trackers(cfg).flatMap((i) => i.trackScripts.map((t) => t.name)));
+    const scripts = new Map(cfg.vrrpScripts.map((d) => [d.name, d]));
     for (const [name, cur] of this.scripts) {
-      const def = cfg.vrrpScripts.find((d) => d.name === name);
-      if (!def || !used.has(name) || !sameConfig(def, cur.def)) {
+      const def = scripts.get(name);
+      if (!def || !used.has(name) || !sameConfig({ ...def, weight: 0, reverse: false }, { ...cur.def, weight: 0, reverse: false })) {
         void cur.runner.stop().catch(() => undefined);
         this.scripts.delete(name);
+      } else {
+        cur.def = def;
       }
     }
     for (const def of cfg.vrrpScripts) {
@@ -488,9 +495,11 @@ export class Daemon {
     const usedFiles = new Set(trackers(cfg).flatMap((i) => i.trackFiles.map((t) => t.name)));
     for (const [name, cur] of this.files) {
       const def = cfg.trackFiles.find((d) => d.name === name);
-      if (!def || !usedFiles.has(name) || !sameConfig(def, cur.def)) {
+      if (!def || !usedFiles.has(name) || !sameConfig({ ...def, weight: 0, reverse: false }, { ...cur.def, weight: 0, reverse: false })) {
         cur.tracker.stop();
         this.files.delete(name);
+      } else {
+        cur.def = def;
       }
     }
     for (const def of cfg.trackFiles) {

@@ -14,7 +14,9 @@
 //     removeAddresses: netlink; announce {count}: that many GARP/NA per VIP (garp_interval apart);
 //   - notify / notifyMasterRxLowerPri: scripts and FIFO; log: the logger, wording as keepalived's;
 //   - priorityChanged with base + tracker weights; faultChanged per source (interface, tracker);
-//   - shutdown on SIGTERM: the Master's priority-0 advert and VIP removal come back as decisions.
+//   - shutdown on SIGTERM: the Master's priority-0 advert and VIP removal come back as decisions;
+//   - reconfigure on a reload that changed the instance: its new configuration applied in place
+//     (state, timers and addresses kept; only the difference comes back as decisions).
 
 import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
 import { addressKey, compareAddresses, compareKeys } from '../util/ip.js';
@@ -184,7 +186,15 @@ export type VrrpEvent =
     }
   /** a sync group forcing a member's state (FAULT is a faultChanged with reason sync-group) */
   | { readonly type: 'forceState'; readonly nowMs: number; readonly state: 'MASTER' | 'BACKUP'; readonly reason: string }
-  | { readonly type: 'shutdown'; readonly nowMs: number };
+  | { readonly type: 'shutdown'; readonly nowMs: number }
+  /**
+   * A reload changed this instance: apply `config` in place, keeping the state, the timers and
+   * the addresses held. Identity (name, vrid, version, family) cannot change in place: such an
+   * event is refused (logged) and the driver replaces the instance instead. `priority`: the
+   * effective priority from the trackers under the new configuration (default: the trackers'
+   * last adjustment carried over to the new base priority).
+   */
+  | { readonly type: 'reconfigure'; readonly nowMs: number; readonly config: VrrpCoreConfig; readonly priority?: number };
 
 // ---- decisions ---------------------------------------------------------------------------------
 
@@ -194,8 +204,11 @@ export type VrrpDecision =
   | { readonly kind: 'sendAdvert'; readonly priority: number; readonly advertIntervalCs: number }
   | { readonly kind: 'addAddresses'; readonly addresses: readonly string[] }
   | { readonly kind: 'removeAddresses'; readonly addresses: readonly string[] }
-  /** a burst of `count` gratuitous ARPs / unsolicited NAs for the virtual addresses */
-  | { readonly kind: 'announce'; readonly count: number; readonly reason: AnnounceReason }
+  /**
+   * a burst of `count` gratuitous ARPs / unsolicited NAs for the virtual addresses (`addresses`:
+   * only these, e.g. those a reconfigured Master has just added)
+   */
+  | { readonly kind: 'announce'; readonly count: number; readonly reason: AnnounceReason; readonly addresses?: readonly string[] }
   | { readonly kind: 'notify'; readonly state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'; readonly priority: number }
   /** keepalived notify_master_rx_lower_pri */
   | { readonly kind: 'notifyMasterRxLowerPri'; readonly from: string; readonly priority: number }
@@ -244,8 +257,17 @@ export function masterDownIntervalMs(
 
 // ---- the state machine -------------------------------------------------------------------------
 
+/** What a reconfiguration cannot change in place (the driver replaces the instance instead). */
+export function reconfigureBlocker(from: VrrpCoreConfig, to: VrrpCoreConfig): string | undefined {
+  if (from.name !== to.name) return 'name';
+  if (from.vrid !== to.vrid) return 'virtual_router_id';
+  if (from.version !== to.version) return 'version';
+  if (from.family !== to.family) return 'family';
+  return undefined;
+}
+
 export class VrrpCore {
-  readonly config: VrrpCoreConfig;
+  private _config: VrrpCoreConfig;
   private _state: VrrpState = 'INIT';
   /** base priority; keepalived lowers an owner to 254 when two owners fight */
   private basePriority: number;
@@ -254,6 +276,8 @@ export class VrrpCore {
   private trackedPriority: number | undefined;
   /** Master_Adver_Interval in cs (v3 Backups learn it from the Master) */
   private _masterAdverIntervalCs: number;
+  /** Master_Adver_Interval came from a Master's advert (v3), not from our configuration */
+  private intervalLearned = false;
   private readonly timers = new Map<VrrpTimer, number>();
   private readonly faults = new Set<string>();
   /** preempt_delay: until then a Backup accepts lower-priority adverts instead of preempting */
@@ -271,7 +295,7 @@ export class VrrpCore {
   };
   private out: VrrpDecision[] = [];
   /** our primary address, parsed once for the per-advert tie-break */
-  private readonly primaryKey: readonly number[];
+  private primaryKey: readonly number[];
   /** one-entry memo: adverts keep coming from the same Master */
   private lastSrc = '';
   private lastSrcKey: readonly number[] | undefined;
@@ -279,13 +303,17 @@ export class VrrpCore {
   constructor(config: VrrpCoreConfig) {
     const problems = validateCoreConfig(config);
     if (problems.length) throw new VrrpConfigError(String(config?.name ?? '?'), problems);
-    this.config = { ...config, virtualAddresses: [...config.virtualAddresses] };
+    this._config = { ...config, virtualAddresses: [...config.virtualAddresses] };
     this.basePriority = config.priority;
     this._effectivePriority = config.priority;
     this._masterAdverIntervalCs = config.advertIntervalCs;
     this.primaryKey = addressKey(config.primaryAddress)!; // validated above
   }
 
+  /** the configuration in force (replaced by a reconfigure event) */
+  get config(): VrrpCoreConfig {
+    return this._config;
+  }
   get state(): VrrpState {
     return this._state;
   }
@@ -357,6 +385,9 @@ export class VrrpCore {
       case 'shutdown':
         this.onShutdown();
         break;
+      case 'reconfigure':
+        this.onReconfigure(now, ev.config, ev.priority);
+        break;
       default:
         this.log('warning', `ignoring unknown event ${String((ev as { type?: unknown }).type)}`);
     }
@@ -373,6 +404,7 @@ export class VrrpCore {
     if (this._state === 'STOP') this._state = 'INIT';
     this.preemptUntilMs = undefined;
     this._masterAdverIntervalCs = this.config.advertIntervalCs;
+    this.intervalLearned = false;
     if (this.config.startupDelayMs > 0) {
       this.log('info', `(${this.config.name}) delaying startup for ${this.config.startupDelayMs / 1000} seconds`);
       this.arm('startupDelay', now + this.config.startupDelayMs);
@@ -605,6 +637,7 @@ export class VrrpCore {
       // Leaving FAULT returns to Backup and waits Master_Down_Interval, owner included
       // (keepalived 2.2.7, measured).
       this._masterAdverIntervalCs = this.config.advertIntervalCs;
+      this.intervalLearned = false;
       this.enterBackup(now + this.masterDownIntervalMs(), 'fault cleared');
     }
   }
@@ -615,6 +648,70 @@ export class VrrpCore {
     } else if (state === 'BACKUP' && this._state === 'MASTER') {
       this.leaveMaster();
       this.enterBackup(now + this.masterDownIntervalMs(), `forced: ${reason}`);
+    }
+  }
+
+  /**
+   * A reload's new configuration, applied in place (keepalived replaces its instances on a reload
+   * and re-enters their state; here nothing the new configuration keeps is touched):
+   * - state and every armed timer are kept; Master_Down_Timer keeps its deadline (the new
+   *   priority's skew and interval apply from its next reset, as after a tracker's change);
+   * - priority: a new base priority, and the effective priority from the trackers; a Master
+   *   carries it in its next advert (a higher Backup then preempts), a Backup compares it with
+   *   the next advert it receives (and preempts by discarding a lower one);
+   * - advert_int: a Master's next advert is sent no later than the new interval from now; a v3
+   *   Backup keeps the interval it learned from the Master;
+   * - virtual addresses: a Master removes those gone and adds (and announces) those new, by
+   *   difference; the others stay in place;
+   * - garp_master_refresh: re-armed or cancelled on a Master; every other setting is read when
+   *   it is next used.
+   */
+  private onReconfigure(now: number, next: VrrpCoreConfig, requested?: number): void {
+    const old = this._config;
+    const name = old.name;
+    const problems = next && typeof next === 'object' ? validateCoreConfig(next) : ['no configuration'];
+    const blocker = problems.length === 0 ? reconfigureBlocker(old, next) : undefined;
+    if (problems.length > 0 || blocker) {
+      this.log('warning', `(${name}) reconfiguration refused: ${blocker ? `${blocker} cannot change in place` : problems.join('; ')}`);
+      return;
+    }
+    this._config = { ...next, virtualAddresses: [...next.virtualAddresses] };
+    if (next.primaryAddress !== old.primaryAddress) {
+      this.primaryKey = addressKey(next.primaryAddress)!; // validated above
+      this.lastSrc = '';
+    }
+    // priority: the trackers' adjustment moves with the base (an owner that yielded to another
+    // owner stays at 254 unless the configured priority changed)
+    const delta = this.trackedPriority === undefined ? 0 : this.trackedPriority - this.basePriority;
+    if (next.priority !== old.priority) this.basePriority = next.priority;
+    const want = requested ?? (this.trackedPriority === undefined ? undefined : this.basePriority + delta);
+    if (want !== undefined) this.trackedPriority = want;
+    const eff = clampPriority(this.basePriority, want ?? this.basePriority);
+    if (eff !== this._effectivePriority) {
+      this.log('info', `(${name}) Changing effective priority from ${this._effectivePriority} to ${eff}`);
+      this._effectivePriority = eff;
+    }
+    // Master_Adver_Interval: ours, unless a v3 Backup learned another one from the Master
+    if (next.version === 2 || !this.intervalLearned) this._masterAdverIntervalCs = next.advertIntervalCs;
+    if (!next.preempt || next.preemptDelayMs === 0) this.preemptUntilMs = undefined;
+    if (this._state !== 'MASTER') return;
+    const advertAt = this.timers.get('advert');
+    const soonest = now + next.advertIntervalCs * 10;
+    if (advertAt === undefined || advertAt > soonest) this.arm('advert', soonest);
+    const was = new Set(old.virtualAddresses);
+    const is = new Set(next.virtualAddresses);
+    const gone = old.virtualAddresses.filter((k) => !is.has(k));
+    const added = next.virtualAddresses.filter((k) => !was.has(k));
+    if (gone.length > 0) this.out.push({ kind: 'removeAddresses', addresses: gone });
+    if (added.length > 0) {
+      this.out.push({ kind: 'addAddresses', addresses: added });
+      if (next.garpMasterRepeat > 0) this.out.push({ kind: 'announce', count: next.garpMasterRepeat, reason: 'master', addresses: added });
+    }
+    const refresh = next.garpMasterRefreshMs > 0 && next.garpMasterRefreshRepeat > 0 && next.virtualAddresses.length > 0;
+    if (!refresh) {
+      if (this.timers.delete('garpMasterRefresh')) this.out.push({ kind: 'cancelTimer', timer: 'garpMasterRefresh' });
+    } else if (next.garpMasterRefreshMs !== old.garpMasterRefreshMs || !this.timers.has('garpMasterRefresh')) {
+      this.arm('garpMasterRefresh', now + next.garpMasterRefreshMs);
     }
   }
 
@@ -681,7 +778,9 @@ export class VrrpCore {
 
   private learnInterval(cs: number): void {
     // RFC 5798 6.4.2: a v3 Backup sets Master_Adver_Interval from the advert.
-    if (this.config.version !== 3 || cs === this._masterAdverIntervalCs || !(cs > 0)) return;
+    if (this.config.version !== 3 || !(cs > 0)) return;
+    this.intervalLearned = true;
+    if (cs === this._masterAdverIntervalCs) return;
     this.log(
       'info',
       `(${this.config.name}) advertisement interval updated from ${this._masterAdverIntervalCs * 10}ms to ${cs * 10}ms by master`,

@@ -466,3 +466,138 @@ test('time never goes backwards for the core: a late event is handled as happeni
   const d = c.handle({ type: 'advertReceived', nowMs: 1000, advert: adv(200) });
   for (const a of find(d, 'armTimer')) assert.ok(a.atMs >= 5000);
 });
+
+// ---- reconfigure (a reload applied in place) -----------------------------------------------------
+
+test('reconfigure: a Master keeps its state and timers; a new priority is carried by its next advert, nothing else happens', () => {
+  const c = master();
+  const advertAt = c.timerAt('advert')!;
+  const garpAt = c.timerAt('garpMasterDelay')!;
+  const d = c.handle({ type: 'reconfigure', nowMs: advertAt - 500, config: cfg({ priority: 120 }) });
+  assert.equal(c.state, 'MASTER');
+  assert.deepEqual(kinds(d), ['log'], 'only the priority change is said');
+  assert.match(logs(d)[0]!, /Changing effective priority from 100 to 120/);
+  assert.equal(c.timerAt('advert'), advertAt, 'advert schedule kept');
+  assert.equal(c.timerAt('garpMasterDelay'), garpAt);
+  const next = c.handle({ type: 'timerExpired', nowMs: advertAt, timer: 'advert' });
+  assert.deepEqual(find(next, 'sendAdvert').map((s) => s.priority), [120]);
+  assert.equal(c.stats.becameMaster, 1);
+});
+
+test('reconfigure: a Master lowered below a live Backup yields only when that Backup preempts (higher advert), never on its own', () => {
+  const c = master();
+  const d = c.handle({ type: 'reconfigure', nowMs: 5000, config: cfg({ priority: 50 }) });
+  assert.equal(c.state, 'MASTER');
+  assert.equal(find(d, 'removeAddresses').length, 0);
+  assert.equal(find(d, 'sendAdvert').length, 0, 'no priority-0 advert, no extra advert');
+  const y = c.handle({ type: 'advertReceived', nowMs: 5100, advert: adv(100) });
+  assert.equal(c.state, 'BACKUP');
+  assert.equal(find(y, 'removeAddresses').length, 1);
+});
+
+test('reconfigure: a Backup raised above a live Master (preempt) discards its next advert and takes over at Master_Down_Timer', () => {
+  const c = backup({ version: 3 });
+  c.handle({ type: 'advertReceived', nowMs: 1000, advert: adv(150, '192.0.2.2', { version: 3 }) });
+  const downAt = c.timerAt('masterDown')!;
+  const d = c.handle({ type: 'reconfigure', nowMs: 1500, config: cfg({ version: 3, priority: 200 }) });
+  assert.equal(c.state, 'BACKUP');
+  assert.ok(!kinds(d).includes('stateChanged'));
+  assert.equal(c.timerAt('masterDown'), downAt, 'Master_Down_Timer kept');
+  const rx = c.handle({ type: 'advertReceived', nowMs: 2000, advert: adv(150, '192.0.2.2', { version: 3 }) });
+  assert.match(logs(rx).join('\n'), /lower priority \(150\).*discarding/);
+  c.handle({ type: 'timerExpired', nowMs: downAt, timer: 'masterDown' });
+  assert.equal(c.state, 'MASTER');
+});
+
+test('reconfigure: nopreempt set in place keeps a higher Backup following the Master', () => {
+  const c = backup({ priority: 200 });
+  const d = c.handle({ type: 'reconfigure', nowMs: 100, config: cfg({ priority: 200, preempt: false }) });
+  assert.deepEqual(kinds(d), []);
+  c.handle({ type: 'advertReceived', nowMs: 1000, advert: adv(100) });
+  assert.equal(c.timerAt('masterDown'), 1000 + masterDownIntervalMs(2, 200, 100), 'the lower Master is accepted');
+});
+
+test('reconfigure: a Master adds and removes virtual addresses by difference and announces only the new ones', () => {
+  const c = master({ virtualAddresses: ['a', 'b'] });
+  const d = c.handle({ type: 'reconfigure', nowMs: 5000, config: cfg({ virtualAddresses: ['b', 'c'] }) });
+  assert.deepEqual(find(d, 'removeAddresses').map((x) => x.addresses), [['a']]);
+  assert.deepEqual(find(d, 'addAddresses').map((x) => x.addresses), [['c']]);
+  assert.deepEqual(find(d, 'announce').map((x) => [x.addresses, x.count]), [[['c'], 5]]);
+  assert.ok(kinds(d).indexOf('addAddresses') < kinds(d).indexOf('announce'));
+  assert.equal(c.state, 'MASTER');
+  // a later takeover or release carries the new set
+  const down = c.handle({ type: 'advertReceived', nowMs: 5100, advert: adv(200) });
+  assert.deepEqual(find(down, 'removeAddresses').map((x) => x.addresses), [['b', 'c']]);
+});
+
+test('reconfigure: a Backup changing its addresses touches nothing now; it takes the new set when it becomes Master', () => {
+  const c = backup({ virtualAddresses: ['a'] });
+  const d = c.handle({ type: 'reconfigure', nowMs: 100, config: cfg({ virtualAddresses: ['a', 'b'] }) });
+  assert.deepEqual(kinds(d), []);
+  const m = c.handle({ type: 'timerExpired', nowMs: c.timerAt('masterDown')!, timer: 'masterDown' });
+  assert.deepEqual(find(m, 'addAddresses').map((x) => x.addresses), [['a', 'b']]);
+});
+
+test('reconfigure: advert_int shortened on a Master brings its next advert forward; lengthened keeps the armed one', () => {
+  const c = master({ version: 3 });
+  const at = c.timerAt('advert')!; // became Master at t0, next advert at t0 + 1000
+  const t0 = at - 1000;
+  c.handle({ type: 'reconfigure', nowMs: t0 + 100, config: cfg({ version: 3, advertIntervalCs: 50 }) });
+  assert.equal(c.timerAt('advert'), t0 + 600);
+  const d = c.handle({ type: 'timerExpired', nowMs: t0 + 600, timer: 'advert' });
+  assert.deepEqual(find(d, 'sendAdvert').map((s) => s.advertIntervalCs), [50]);
+  assert.equal(c.timerAt('advert'), t0 + 1100);
+  c.handle({ type: 'reconfigure', nowMs: t0 + 700, config: cfg({ version: 3, advertIntervalCs: 200 }) });
+  assert.equal(c.timerAt('advert'), t0 + 1100, 'not delayed');
+});
+
+test('reconfigure: a v3 Backup keeps the interval it learned from the Master', () => {
+  const c = backup({ version: 3 });
+  c.handle({ type: 'advertReceived', nowMs: 1000, advert: adv(150, '192.0.2.2', { version: 3, intervalCs: 500 }) });
+  assert.equal(c.masterAdverIntervalCs, 500);
+  c.handle({ type: 'reconfigure', nowMs: 1100, config: cfg({ version: 3, priority: 110 }) });
+  assert.equal(c.masterAdverIntervalCs, 500);
+  c.handle({ type: 'advertReceived', nowMs: 6000, advert: adv(150, '192.0.2.2', { version: 3, intervalCs: 500 }) });
+  assert.equal(c.timerAt('masterDown'), 6000 + masterDownIntervalMs(3, 110, 500));
+});
+
+test('reconfigure: the trackers\' adjustment follows the new base priority unless a priority is given', () => {
+  const c = master();
+  c.handle({ type: 'priorityChanged', nowMs: 10, priority: 80 }); // a failed tracker, weight -20
+  assert.equal(c.effectivePriority, 80);
+  c.handle({ type: 'reconfigure', nowMs: 20, config: cfg({ priority: 150 }) });
+  assert.equal(c.effectivePriority, 130);
+  c.handle({ type: 'reconfigure', nowMs: 30, config: cfg({ priority: 150 }), priority: 160 });
+  assert.equal(c.effectivePriority, 160);
+});
+
+test('reconfigure: garp_master_refresh armed and cancelled in place', () => {
+  const c = master();
+  assert.equal(c.timerAt('garpMasterRefresh'), undefined);
+  c.handle({ type: 'reconfigure', nowMs: 100, config: cfg({ garpMasterRefreshMs: 10_000 }) });
+  assert.ok(c.timerAt('garpMasterRefresh')! >= 10_100);
+  const d = c.handle({ type: 'reconfigure', nowMs: 200, config: cfg() });
+  assert.deepEqual(find(d, 'cancelTimer').map((x) => x.timer), ['garpMasterRefresh']);
+});
+
+test('reconfigure: what cannot change in place (VRID, version, family, name) or an invalid configuration is refused and changes nothing', () => {
+  const c = master();
+  for (const bad of [cfg({ vrid: 52 }), cfg({ version: 3 }), cfg({ name: 'VI_2' }), cfg({ priority: 0 })]) {
+    const d = c.handle({ type: 'reconfigure', nowMs: 100, config: bad });
+    assert.match(logs(d).join('\n'), /reconfiguration refused/);
+    assert.equal(c.config.vrid, 51);
+    assert.equal(c.config.priority, 100);
+  }
+  assert.equal(c.state, 'MASTER');
+});
+
+test('reconfigure: a v3 Backup whose Master advertises its own old interval keeps following it when its advert_int changes', () => {
+  const c = backup({ version: 3, advertIntervalCs: 500 });
+  c.handle({ type: 'advertReceived', nowMs: 1000, advert: adv(150, '192.0.2.2', { version: 3, intervalCs: 500 }) });
+  c.handle({ type: 'reconfigure', nowMs: 1100, config: cfg({ version: 3, advertIntervalCs: 100 }) });
+  assert.equal(c.masterAdverIntervalCs, 500, 'still the Master\'s 5 s');
+  // before any advert, our own interval is the one in force
+  const fresh = backup({ version: 3, advertIntervalCs: 500 });
+  fresh.handle({ type: 'reconfigure', nowMs: 10, config: cfg({ version: 3, advertIntervalCs: 100 }) });
+  assert.equal(fresh.masterAdverIntervalCs, 100);
+});
