@@ -155,8 +155,10 @@ test('terminate_delay: a restart within the delay reports nothing; a real loss i
 });
 
 test('fork_delay: a fork that execs something else at once does not bounce the status (connector)', { skip: isRoot ? false : 'needs CAP_NET_ADMIN' }, async () => {
-  // a uniquely named shell: "sleep 0.2 & wait" forks (the child keeps the shell's name for a
-  // moment, count 2) and the child then execs sleep (count back to 1)
+  // a uniquely named shell forks a subshell that keeps the shell's name for 50 ms (count 2), then
+  // execs sleep (count back to 1): a bounce shorter than fork_delay. (With a bare "sleep & wait"
+  // the child execs within microseconds and the monitor may read its new name before it sees
+  // the fork: the "without fork_delay" half then failed about one run in three.)
   const sh = join(dir, `kb${randomBytes(4).toString('hex')}`);
   copyFileSync('/bin/bash', sh);
   chmodSync(sh, 0o755);
@@ -171,7 +173,7 @@ test('fork_delay: a fork that execs something else at once does not bounce the s
     const events: boolean[] = [];
     t.on('status', (u) => events.push(u));
     try {
-      const c = spawn(sh, ['-c', 'sleep 0.3; for i in 1 2 3; do /bin/sleep 0.1 & wait; done; sleep 0.2'], { stdio: 'ignore' });
+      const c = spawn(sh, ['-c', 'sleep 0.3; for i in 1 2 3; do ( /bin/sleep 0.05; exec /bin/sleep 0.1 ) & wait; done; sleep 0.2'], { stdio: 'ignore' });
       children.push(c);
       await new Promise((r) => c.once('exit', r));
       await sleep(forkDelayMs + 100);
