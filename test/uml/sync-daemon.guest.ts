@@ -51,7 +51,8 @@ virtual_server 192.0.2.100 80 {
     assert.fail(`sync daemons ${JSON.stringify(last)}, expected ${JSON.stringify(want)}\n${out}`);
   };
   try {
-    await until(['backup kts0 42 1400'], 5000);
+    // UML is slow to start Node and load our modules (~2 s before the first line): a generous bound
+    await until(['backup kts0 42 1400'], 15_000);
     await until(['master kts0 42 1400'], 15_000);
     assert.match(execFileSync('/usr/sbin/ipvsadm', ['--list', '--daemon'], { encoding: 'utf8' }), /master sync daemon \(mcast=kts0, syncid=42/);
     assert.match(out, /Entering MASTER STATE/);
