@@ -2,13 +2,13 @@
 // (src/lvs/), whose RealServerSink they drive, with the daemon's notify queue, fifo, SMTP settings
 // and ha_suspend. A kernel without IPVS leaves the sink a no-op: the checkers still run and report
 // through logs, notify scripts, the fifo and status (keepalived's checker process dies there).
-import { hostname, networkInterfaces } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { checkerDepsFromConfig, startCheckers, type CheckerLog, type Checkers, type CheckerSnapshot } from '../check/index.js';
 import type { RealServerSink } from '../check/sink.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { NotifyFifo } from '../notify/fifo.js';
 import { Notifier } from '../notify/queue.js';
-import { sendMail } from '../notify/smtp.js';
+import { sendAlertMail } from '../notify/smtp.js';
 
 /** How often ha_suspend looks at the local addresses besides each VRRP transition. */
 const HA_SUSPEND_POLL_MS = 1000;
@@ -140,14 +140,9 @@ export class CheckerSide {
   /** smtp_alert of real servers: in the background; failures are logged, never thrown. */
   private alert(subject: string, body: string): void {
     const g = this.config?.globalDefs;
-    if (!g?.smtpServer || g.notificationEmail.length === 0) return;
-    const routerId = g.routerId ?? hostname().split('.')[0] ?? 'keepalived-ts';
-    void sendMail({
-      host: g.smtpServer.host, port: g.smtpServer.port, heloName: g.smtpHeloName,
-      from: g.notificationEmailFrom ?? `keepalived-ts@${routerId}`, to: [...g.notificationEmail],
-      subject, body, timeoutMs: g.smtpConnectTimeoutS * 1000,
-    }).then((r) => {
+    void (g && sendAlertMail(g, subject, body))?.then((r) => {
       if (!r.ok) this.log.warn(`smtp_alert "${subject}": ${r.stage}: ${r.error ?? 'failed'}`);
     });
   }
+
 }

@@ -14,7 +14,7 @@ import { evaluateScripts, resolveScriptUser, type ScriptToCheck } from '../notif
 import { VrrpScript } from '../track/script.js';
 import { TrackFile } from '../track/file.js';
 import { ProcessMonitor, type TrackedProcess } from '../track/process.js';
-import { sendMail, vrrpAlert } from '../notify/smtp.js';
+import { sendAlertMail, vrrpAlert } from '../notify/smtp.js';
 import { hostname } from 'node:os';
 import { effectivePriority, type TrackedInput } from '../track/priority.js';
 import { addressSpec, netRoute, netRule, sameConfig } from './map.js';
@@ -212,14 +212,9 @@ export class Daemon {
   /** smtp_alert: a mail per transition, in the background; failures are logged, never thrown. */
   private smtpAlert(kind: 'INSTANCE' | 'GROUP', name: string, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
     const g = this.config.globalDefs;
-    if (!g.smtpServer || g.notificationEmail.length === 0) return;
     const routerId = g.routerId ?? hostname().split('.')[0] ?? 'keepalived-ts';
     const { subject, body } = vrrpAlert({ routerId, kind, name, state });
-    void sendMail({
-      host: g.smtpServer.host, port: g.smtpServer.port, heloName: g.smtpHeloName,
-      from: g.notificationEmailFrom ?? `keepalived-ts@${routerId}`, to: [...g.notificationEmail],
-      subject, body, timeoutMs: g.smtpConnectTimeoutS * 1000,
-    }).then((r) => {
+    void sendAlertMail(g, subject, body)?.then((r) => {
       if (!r.ok) this.log.warn(`smtp_alert for ${name} ${state}: ${r.stage}: ${r.error ?? 'failed'}`);
       else this.log.info(`SMTP alert successfully sent for ${name} ${state}`);
     });

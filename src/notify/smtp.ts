@@ -17,6 +17,7 @@
  */
 import { Socket } from 'node:net';
 import { hostname } from 'node:os';
+import type { GlobalDefs } from '../config/model.js';
 
 export interface SmtpOptions {
   /** smtp_server host (IPv4/IPv6 literal or name) */
@@ -242,4 +243,19 @@ export function sendMail(opts: SmtpOptions): Promise<SmtpResult> {
       return { ok: false, stage: err.stage ?? stage, error: err.message, transcript, accepted, rejected };
     },
   );
+}
+
+/**
+ * An alert mail with global_defs' SMTP settings (smtp_server, notification_email[_from],
+ * smtp_helo_name, smtp_connect_timeout); undefined when no server or no recipient is configured.
+ * Used by the VRRP side's smtp_alert and the checkers' real-server alerts.
+ */
+export function sendAlertMail(g: GlobalDefs, subject: string, body: string): Promise<SmtpResult> | undefined {
+  if (!g.smtpServer || g.notificationEmail.length === 0) return undefined;
+  const routerId = g.routerId ?? hostname().split('.')[0] ?? 'keepalived-ts';
+  return sendMail({
+    host: g.smtpServer.host, port: g.smtpServer.port, heloName: g.smtpHeloName,
+    from: g.notificationEmailFrom ?? `keepalived-ts@${routerId}`, to: [...g.notificationEmail],
+    subject, body, timeoutMs: g.smtpConnectTimeoutS * 1000,
+  });
 }
