@@ -636,9 +636,9 @@ export class Rtnl {
     for (const m of msgs) {
       const t = m.attrs.table ?? m.data.table ?? 0;
       if (table !== undefined && t !== table) continue;
-      const typeNum = typeof m.data.type === 'number' ? m.data.type : (rt.RouteType as unknown as Record<string, number>)[m.data.type ?? 'UNSPEC'];
-      const scopeNum = typeof m.data.scope === 'number' ? m.data.scope : (rt.RouteScope as unknown as Record<string, number>)[m.data.scope ?? 'UNIVERSE'];
-      const protoNum = typeof m.data.protocol === 'number' ? m.data.protocol : (rt.RouteProtocol as unknown as Record<string, number>)[m.data.protocol ?? 'UNSPEC'];
+      const typeNum = typeof m.data.type === 'number' ? m.data.type : ((rt.RouteType as unknown as Record<string, number>)[m.data.type ?? 'UNSPEC'] ?? 0);
+      const scopeNum = typeof m.data.scope === 'number' ? m.data.scope : ((rt.RouteScope as unknown as Record<string, number>)[m.data.scope ?? 'UNIVERSE'] ?? 0);
+      const protoNum = typeof m.data.protocol === 'number' ? m.data.protocol : ((rt.RouteProtocol as unknown as Record<string, number>)[m.data.protocol ?? 'UNSPEC'] ?? 0);
       out.push({
         family,
         dst: m.attrs.dst ? formatIp(m.attrs.dst) : 'default',
@@ -716,7 +716,7 @@ export class Rtnl {
       from: m.attrs.src ? `${formatIp(m.attrs.src)}/${m.data.srcLen ?? 0}` : undefined,
       to: m.attrs.dst ? `${formatIp(m.attrs.dst)}/${m.data.dstLen ?? 0}` : undefined,
       table: m.attrs.table ?? m.data.table ?? 0,
-      action: typeof m.data.action === 'number' ? m.data.action : (rt.RuleAction as unknown as Record<string, number>)[m.data.action ?? 'unspec'],
+      action: typeof m.data.action === 'number' ? m.data.action : ((rt.RuleAction as unknown as Record<string, number>)[m.data.action ?? 'unspec'] ?? 0),
       iif: m.attrs.iifname,
       oif: m.attrs.oifname,
       fwmark: m.attrs.fwmark,

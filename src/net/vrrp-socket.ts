@@ -321,8 +321,8 @@ export class VrrpSocket extends EventEmitter {
     // raw-socket reuses its receive buffer for the next packet: copy now.
     const data = Buffer.from(buf);
     if (this.family === 4) {
-      if (data.length < 20 || data[0] >> 4 !== 4) return; // not an IPv4 packet: ignore
-      const ihl = (data[0] & 0x0f) * 4;
+      if (data.length < 20 || data[0]! >> 4 !== 4) return; // not an IPv4 packet: ignore
+      const ihl = (data[0]! & 0x0f) * 4;
       if (ihl < 20 || ihl > data.length) return;
       this.emit('packet', {
         data, family: 4, payloadOffset: ihl,

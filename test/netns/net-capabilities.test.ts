@@ -57,7 +57,7 @@ out(res);`;
       const e = res[k] as Record<string, string>;
       assert.equal(e.name, 'NetError', `${k}: ${JSON.stringify(e)}`);
       assert.equal(e.code, 'ENOCAP');
-      assert.match(e.message, /missing capability CAP_NET_RAW/);
+      assert.match(String(e.message), /missing capability CAP_NET_RAW/);
     }
   } finally {
     await lab.cleanup();

@@ -23,7 +23,7 @@ function neighMac(lab: Lab, ns: string, ip: string): string | undefined {
 }
 
 function macOf(lab: Lab, ns: string): string {
-  return (JSON.parse(lab.exec(ns, ['ip', '-j', 'link', 'show', 'vnet0'])) as Array<{ address: string }>)[0].address;
+  return (JSON.parse(lab.exec(ns, ['ip', '-j', 'link', 'show', 'vnet0'])) as Array<{ address: string }>)[0]!.address;
 }
 
 test('gratuitous ARP: tshark sees it, the neighbour cache is updated', { skip, timeout: 90_000 }, async () => {
