@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 const STALE_MAC = '02:00:00:00:00:99';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
 function hasKeepalived(): boolean {
   try { execFileSync('keepalived', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }

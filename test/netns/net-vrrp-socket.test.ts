@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 
