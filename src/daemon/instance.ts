@@ -359,12 +359,12 @@ export class InstanceRunner {
    * -> BACKUP -> STOP, and what its decisions would put on the wire and into the kernel goes
    * through the same code with rehearsalTransport: built (advert, IPv4 header, gratuitous ARP /
    * NA) and thrown away; the netlink request goes to interface index 0, which the kernel refuses
-   * (ENODEV). Nothing reaches the wire, nothing
-   * changes in the kernel, and this instance's own state is untouched. Why: V8 compiles a function on its first call and
-   * runs it slowly until it has warmed up; a Backup never runs the takeover before the Master
-   * dies, and that first run took 2-4 ms between the Master_Down_Timer and our advert, where
-   * keepalived takes 0.5 ms. The daemon repeats it now and then (an idle function's bytecode
-   * may be flushed). Resolves true when every step ran as expected; never throws.
+   * (ENODEV). Nothing reaches the wire, nothing changes in the kernel, and this instance's own
+   * state is untouched. Why: V8 compiles a function on its first call and runs it slowly until
+   * it has warmed up; a Backup never runs the takeover before the Master dies, and that first
+   * run took 2-4 ms between the Master_Down_Timer and our advert, where keepalived takes 0.5 ms.
+   * The daemon repeats it now and then (an idle function's bytecode may be flushed).
+   * Resolves true when every step ran as expected; never throws.
    */
   async rehearse(rounds: number): Promise<boolean> {
     const cfg = this.coreConfig;
