@@ -257,7 +257,8 @@ export type UrgentKind = 'sendAdvert' | 'addAddresses' | 'removeAddresses' | 'an
 export type UrgentDecision = Extract<VrrpDecision, { readonly kind: UrgentKind }>;
 export type DeferredDecision = Exclude<VrrpDecision, { readonly kind: UrgentKind }>;
 
-const URGENT: { readonly [K in VrrpDecision['kind']]: boolean } = {
+// every kind, said once (the compiler checks that none is missing)
+const URGENCY: { readonly [K in VrrpDecision['kind']]: boolean } = {
   sendAdvert: true,
   addAddresses: true,
   removeAddresses: true,
@@ -270,8 +271,13 @@ const URGENT: { readonly [K in VrrpDecision['kind']]: boolean } = {
   log: false,
 };
 
+/** the urgent kinds (a Set: the daemon's hot path looks up each decision) */
+const URGENT: ReadonlySet<VrrpDecision['kind']> = new Set(
+  (Object.keys(URGENCY) as Array<VrrpDecision['kind']>).filter((k) => URGENCY[k]),
+);
+
 export function isUrgent(d: VrrpDecision): d is UrgentDecision {
-  return URGENT[d.kind];
+  return URGENT.has(d.kind);
 }
 
 /**
@@ -284,13 +290,11 @@ export function carryOut(decisions: readonly VrrpDecision[], urgent: (d: UrgentD
   let deferred = 0;
   for (const d of decisions) if (d.kind === 'sendAdvert') urgent(d);
   for (const d of decisions) {
-    if (!isUrgent(d)) deferred++;
-    else if (d.kind !== 'sendAdvert') urgent(d);
+    if (!URGENT.has(d.kind)) deferred++;
+    else if (d.kind !== 'sendAdvert') urgent(d as UrgentDecision);
   }
   if (deferred === 0) return undefined;
-  const out: DeferredDecision[] = [];
-  for (const d of decisions) if (!isUrgent(d)) out.push(d);
-  return out;
+  return decisions.filter((d) => !URGENT.has(d.kind)) as DeferredDecision[];
 }
 
 /** Counters, in the spirit of keepalived's stats file. */
