@@ -52,9 +52,9 @@ export const liveTransport: TakeoverTransport = {
 };
 
 export const rehearsalTransport: TakeoverTransport = {
-  // everything send() does but the sendto(2): the packet (IPv4 header included) is built
-  trySendAdvert: (socket, payload, dst) => socket.buildPacket(payload, dst).packet.length,
-  queueAdvert: (socket, payload, dst) => Promise.resolve(socket.buildPacket(payload, dst).packet.length),
+  // everything a send does but the sendto(2): the packet (IPv4 header included) is built
+  trySendAdvert: (socket, payload, dst) => socket.prepareSend(payload, dst).packet.length,
+  queueAdvert: (socket, payload, dst) => Promise.resolve(socket.prepareSend(payload, dst).packet.length),
   async addAddress(rtnl, spec, onSent) {
     try {
       await rtnl.ensureAddressNow({ ...spec, dev: 0 }, onSent);
