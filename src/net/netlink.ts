@@ -511,21 +511,6 @@ export class Rtnl {
     await this.call(`delete address ${r.text}`, (s) => s.delAddress(r.data, attrs, { timeout: REQUEST_TIMEOUT_MS }));
   }
 
-  /**
-   * Run addAddress's code for `spec` with a request the kernel refuses without a trace (interface
-   * index 0: ENODEV, nothing added, no notification): the daemon's rehearsal runs the takeover's
-   * code ahead of time so that V8 has compiled it (first runs were several times slower).
-   * Resolves true when the kernel answered as expected.
-   */
-  async rehearseAddress(spec: AddressSpec): Promise<boolean> {
-    try {
-      await this.ensureAddressNow({ ...spec, dev: 0 }, () => undefined);
-      return false; // added?! cannot happen: there is no interface 0
-    } catch (err) {
-      return errnoFromError(err) === 'ENODEV';
-    }
-  }
-
   async ensureAddress(spec: AddressSpec, onSent?: () => void): Promise<boolean> {
     return ensurePresent(() => this.addAddress(spec, onSent));
   }

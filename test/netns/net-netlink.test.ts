@@ -224,17 +224,18 @@ r.close();`);
   }
 });
 
-test('rehearseAddress: the kernel refuses it (ENODEV) and nothing is added', { skip, timeout: 60_000 }, async () => {
+test('rehearsalTransport.addAddress: the kernel refuses it (ENODEV) and nothing is added', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     const before = lab.exec(a.ns, ['ip', '-o', 'addr', 'show']);
     const step = runIn(lab, a.ns, `${PRELUDE}
 import { Rtnl } from ${mod('netlink')};
+import { rehearsalTransport } from ${mod('takeover')};
 const r = Rtnl.open();
 const index = (await r.getLink('vnet0')).index;
-const v4 = await r.rehearseAddress({ dev: index, address: '192.0.2.100/24' });
-const v6 = await r.rehearseAddress({ dev: 'vnet0', address: '2001:db8::100/64', nodad: true });
+const v4 = await rehearsalTransport.addAddress(r, { dev: index, address: '192.0.2.100/24' });
+const v6 = await rehearsalTransport.addAddress(r, { dev: 'vnet0', address: '2001:db8::100/64', nodad: true });
 out({ v4, v6 });
 r.close();`);
     const res = await step.waitLine(() => true, 15_000);
