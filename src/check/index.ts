@@ -454,7 +454,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
       const before = new Set(entries.flatMap((e) => e.checkers));
       entries = build(vss, 'reload', entries);
       for (const e of entries) recompute(e, 'reload');
-      for (const e of entries) for (const c of e.checkers) if (!before.has(c)) c.runner?.start();
+      // keepalived schedules every checker again, kept ones too (states kept): 1 s + random(warmup)
+      for (const e of entries) for (const c of e.checkers) if (before.has(c)) c.runner?.reschedule(); else c.runner?.start();
     },
     async stop(): Promise<void> {
       stopped = true;

@@ -12,7 +12,9 @@
 // - HTTP_GET/SSL_GET: while down, re-check the failing url every max(delay_before_retry,
 //   delay_loop); once it succeeds, a full pass over the urls (one per delay_loop) brings the
 //   checker up: two successes with one url. fast_recovery: those passes run without waiting;
-// - suspended (ha_suspend): the timer keeps running, no probe is made.
+// - suspended (ha_suspend): the timer keeps running, no probe is made;
+// - reload: every checker that stays is scheduled again as at start (its attempt under way is
+//   dropped), its state kept.
 import type { CheckerTiming } from './timing.js';
 
 export interface ProbeResult {
@@ -69,6 +71,8 @@ export class CheckerRunner {
   private inFlight: Promise<void> | undefined;
   private abort: AbortController | undefined;
   private stopped = false;
+  /** bumped by reschedule(): an attempt of an earlier generation settles unheard */
+  private generation = 0;
   // HTTP: which url is next, and the recovery phase while down
   private url = 0;
   /** HTTP: a url failed for good; cleared when it answers again, then a full pass follows */
@@ -94,14 +98,22 @@ export class CheckerRunner {
     this.arm(1000 + jitter);
   }
 
-  /** Carry the state of a checker of the previous configuration over (reload). */
-  adopt(old: CheckerRunner): void {
-    this.up = old.up;
-    this.retryIt = Math.min(old.retryIt, this.timing.retry);
-    this.primed = old.primed;
-    this.hasRun = old.hasRun;
-    this.url = old.url % this.urls;
-    this.failedUrl = old.failedUrl;
+  /**
+   * A reload, for a checker that stays (identical type and options): keepalived 2.2.7 cancels every
+   * checker's pending timer and attempt and schedules each again as at start, 1 s + random(0..warmup)
+   * after the reload, keeping its state (up, has_run, retry counter, HTTP url phase). So a failure
+   * just after a reload is seen at the same moment as keepalived's, not on the old timer.
+   */
+  reschedule(): void {
+    if (this.stopped) return;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    // the attempt under way is dropped: its result is not counted (keepalived's thread is gone)
+    this.generation++;
+    this.abort?.abort();
+    this.abort = undefined;
+    this.inFlight = undefined;
+    this.start();
   }
 
   async stop(): Promise<void> {
@@ -129,6 +141,7 @@ export class CheckerRunner {
     const t0 = this.clock.now();
     this.abort = new AbortController();
     const url = this.url;
+    const gen = this.generation;
     let p: Promise<ProbeResult>;
     try {
       p = this.probe(this.abort.signal, url);
@@ -136,12 +149,13 @@ export class CheckerRunner {
       p = Promise.resolve({ ok: false, reason: (e as Error).message });
     }
     this.inFlight = p.then(
-      (r) => this.settle(r, t0),
-      (e: unknown) => this.settle({ ok: false, reason: (e as Error)?.message ?? String(e) }, t0),
+      (r) => this.settle(r, t0, gen),
+      (e: unknown) => this.settle({ ok: false, reason: (e as Error)?.message ?? String(e) }, t0, gen),
     );
   }
 
-  private settle(r: ProbeResult, t0: number): void {
+  private settle(r: ProbeResult, t0: number, gen: number): void {
+    if (gen !== this.generation) return;
     this.inFlight = undefined;
     this.abort = undefined;
     if (this.stopped) return;
