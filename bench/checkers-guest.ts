@@ -56,6 +56,10 @@ function cpuOf(pid: number): number {
     return 0;
   }
 }
+/** the guest's idle time in seconds (/proc/stat: the cpu line's 4th field) */
+function idleS(): number {
+  return Number(readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)[4]) / TICK;
+}
 /** the process and its descendants (keepalived -C: the parent and its checker child), by ppid */
 function tree(root: number): number[] {
   const parent = new Map<number, number>();
@@ -96,14 +100,16 @@ async function main(): Promise<void> {
       const pids = tree(child.pid!);
       const c0 = pids.reduce((s, p) => s + cpuOf(p), 0);
       const n0 = await count();
+      const idle0 = idleS();
       const t0 = performance.now();
       await sleep(MEASURE_S * 1000);
       const pids2 = tree(child.pid!);
       const c1 = pids2.reduce((s, p) => s + cpuOf(p), 0);
       const n1 = await count();
       const wall = (performance.now() - t0) / 1000;
+      const idlePct = ((idleS() - idle0) / wall) * 100;
       const failures = (log.match(/failed|Removing service/g) ?? []).length;
-      return { daemon: name, cpuPct: ((c1 - c0) / wall) * 100, attemptsPerS: (n1 - n0) / wall, processes: pids2.length, failures };
+      return { daemon: name, cpuPct: ((c1 - c0) / wall) * 100, attemptsPerS: (n1 - n0) / wall, idlePct, processes: pids2.length, failures };
     } catch (e) {
       throw new Error(`${name}: ${(e as Error).message}\n${log.slice(-2000)}`);
     } finally {

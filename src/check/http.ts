@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { connectTcp, fail, readUntil, success, type Target } from './common.js';
-import type { Probe, ProbeResult } from './scheduler.js';
+import type { Probe, ProbeResult, CancelSignal } from './scheduler.js';
 
 const MAX_HEADER = 64 * 1024;
 /** bytes of body kept for the regex (the digest covers the whole body) */
@@ -130,7 +130,7 @@ export function defaultHost(t: Target): string {
  */
 const contexts = new WeakMap<TlsOptions, SecureContext>();
 
-function handshake(raw: Socket, tls: TlsOptions, signal: AbortSignal, timeoutMs: number): Promise<TLSSocket | ProbeResult> {
+function handshake(raw: Socket, tls: TlsOptions, signal: CancelSignal, timeoutMs: number): Promise<TLSSocket | ProbeResult> {
   return new Promise((resolve) => {
     let done = false;
     let s: TLSSocket;
@@ -176,7 +176,7 @@ function handshake(raw: Socket, tls: TlsOptions, signal: AbortSignal, timeoutMs:
 /** One GET: the response, or why there is none. Always closes its socket. */
 export async function httpFetch(
   t: Target,
-  signal: AbortSignal,
+  signal: CancelSignal,
   req: { path: string; host: string; protocol: HttpProtocol; tls?: TlsOptions },
 ): Promise<HttpResponse | ProbeResult> {
   const raw = await connectTcp(t, signal);
