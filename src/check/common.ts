@@ -3,7 +3,7 @@
 // and keepalived's way of printing a service ("[192.0.2.10]:tcp:80").
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Checker, IpAddress, RealServer, VirtualServer } from '../config/model.js';
-import type { ProbeResult } from './scheduler.js';
+import type { ProbeResult, CancelSignal } from './scheduler.js';
 
 export interface Target {
   readonly host: string;
@@ -58,7 +58,7 @@ export const fail = (reason: string): ProbeResult => ({ ok: false, reason });
 export const success = (reason: string): ProbeResult => ({ ok: true, reason });
 
 /** A connected TCP socket, or the reason it could not be had within the connect_timeout. */
-export function connectTcp(t: Target, signal: AbortSignal): Promise<Socket | ProbeResult> {
+export function connectTcp(t: Target, signal: CancelSignal): Promise<Socket | ProbeResult> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(fail('aborted'));
     let done = false;
@@ -92,7 +92,7 @@ export function connectTcp(t: Target, signal: AbortSignal): Promise<Socket | Pro
  */
 export function readUntil(
   s: Socket,
-  signal: AbortSignal,
+  signal: CancelSignal,
   idleMs: number,
   totalMs: number,
   onData: (chunk: Buffer) => boolean,

@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { connectTcp, fail, readUntil, success, type Target } from './common.js';
-import type { Probe, ProbeResult } from './scheduler.js';
+import type { Probe, ProbeResult, CancelSignal } from './scheduler.js';
 
 const MAX_HEADER = 64 * 1024;
 /** bytes of body kept for the regex (the digest covers the whole body) */
@@ -123,19 +123,28 @@ export function defaultHost(t: Target): string {
   return isIP(ip) === 6 ? `[${ip}]:${t.port}` : `${ip}:${t.port}`;
 }
 
-function handshake(raw: Socket, tls: TlsOptions, signal: AbortSignal, timeoutMs: number): Promise<TLSSocket | ProbeResult> {
+/**
+ * One client context per checker's options, made at its first attempt and reused (keepalived makes
+ * one SSL_CTX at start): parsing the certificate and key on every attempt costs a few ms on a host,
+ * a few hundred in UML, and an SSL_GET's leave time grows by it.
+ */
+const contexts = new WeakMap<TlsOptions, SecureContext>();
+
+function handshake(raw: Socket, tls: TlsOptions, signal: CancelSignal, timeoutMs: number): Promise<TLSSocket | ProbeResult> {
   return new Promise((resolve) => {
     let done = false;
     let s: TLSSocket;
     try {
+      let secureContext = contexts.get(tls);
+      if (!secureContext) {
+        secureContext = createSecureContext({ cert: tls.cert, key: tls.key, ca: tls.ca, passphrase: tls.passphrase });
+        contexts.set(tls, secureContext);
+      }
       s = tlsConnect({
         socket: raw,
         rejectUnauthorized: false, // keepalived does not verify the server's certificate
         servername: tls.servername,
-        cert: tls.cert,
-        key: tls.key,
-        ca: tls.ca,
-        passphrase: tls.passphrase,
+        secureContext,
       });
     } catch (e) {
       // a bad client certificate or key (the SSL block) throws before any I/O
@@ -167,7 +176,7 @@ function handshake(raw: Socket, tls: TlsOptions, signal: AbortSignal, timeoutMs:
 /** One GET: the response, or why there is none. Always closes its socket. */
 export async function httpFetch(
   t: Target,
-  signal: AbortSignal,
+  signal: CancelSignal,
   req: { path: string; host: string; protocol: HttpProtocol; tls?: TlsOptions },
 ): Promise<HttpResponse | ProbeResult> {
   const raw = await connectTcp(t, signal);

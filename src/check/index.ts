@@ -21,8 +21,9 @@
  * Each checker: scheduler.ts (timing and retries), timing.ts (per-type defaults), one probe file
  * per type (tcp, http, smtp, udp (UDP_CHECK, DNS_CHECK), ping, misc, file).
  * Not supported: BFD_CHECK (no BFD subsystem: the checker is dropped with a warning, as keepalived
- * drops one whose BFD instance is missing), fwmark (SO_MARK has no Node API; warned once per
- * checker), bind_if on IPv4 (only used as the scope of a link-local IPv6 connect_ip).
+ * drops one whose BFD instance is missing), fwmark (SO_MARK has no Node API for TCP or UDP sockets;
+ * warned once per checker; PING_CHECK sets it on its raw socket), bind_if on IPv4 (only used as the
+ * scope of a link-local IPv6 connect_ip, and by PING_CHECK as SO_BINDTODEVICE).
  */
 import { hostname } from 'node:os';
 import { createSecureContext } from 'node:tls';
@@ -268,7 +269,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
     const vs = c.rs.vs;
     const test = deps.probeFor?.(ck, rs.rs, vs);
     const timing = checkerTiming(ck, vs, rs.rs);
-    if (ck.options['fwmark'] !== undefined) log.warn(`${ck.type} (${ck.file}:${ck.line}): fwmark (SO_MARK) is not supported by keepalived-ts; probing unmarked`);
+    if (ck.options['fwmark'] !== undefined && ck.type !== 'PING_CHECK') log.warn(`${ck.type} (${ck.file}:${ck.line}): fwmark (SO_MARK) is not supported by keepalived-ts; probing unmarked`);
     // keepalived prints a checker's address with the virtual server's protocol, whatever the type
     const t = targetOf(ck, rs.rs, timing.connectTimeoutMs, vs.protocol);
     if (test) return { probe: test, target: t, urls: Math.max(1, ck.urls.length) };
@@ -331,7 +332,12 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           target: t,
         };
       }
-      case 'PING_CHECK': return { probe: pingProbe(t, deps.pingPath), target: t };
+      case 'PING_CHECK': {
+        // fwmark and bind_if are socket options of the raw ICMP socket (ping.ts)
+        const fw = ck.options['fwmark']?.trim();
+        const mark = fw !== undefined && /^\d+$/.test(fw) ? Number(fw) : undefined;
+        return { probe: pingProbe(t, deps.pingPath, { mark, device: ck.options['bind_if']?.trim() || undefined }), target: t };
+      }
       case 'MISC_CHECK': {
         if (!ck.miscPath) return 'MISC_CHECK without misc_path';
         const user = ck.miscPath.user ?? ck.options['user']?.split(/\s+/)[0];
@@ -454,7 +460,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
       const before = new Set(entries.flatMap((e) => e.checkers));
       entries = build(vss, 'reload', entries);
       for (const e of entries) recompute(e, 'reload');
-      for (const e of entries) for (const c of e.checkers) if (!before.has(c)) c.runner?.start();
+      // keepalived schedules every checker again, kept ones too (states kept): 1 s + random(warmup)
+      for (const e of entries) for (const c of e.checkers) if (before.has(c)) c.runner?.reschedule(); else c.runner?.start();
     },
     async stop(): Promise<void> {
       stopped = true;

@@ -1,11 +1,15 @@
-// PING_CHECK: one ICMP / ICMPv6 echo. Node has no ICMP socket and the native addon is not ours to
-// extend, so we run iputils' `ping -c1` (it uses an unprivileged ICMP datagram socket where
-// net.ipv4.ping_group_range allows, else its raw-socket capability): exit 0 = an echo reply
-// came back within the connect_timeout. The run is bounded and reaped by child.ts (the process
-// group is killed if ping overstays its -W).
+// PING_CHECK: one ICMP / ICMPv6 echo, success = the matching echo reply within the connect_timeout
+// (keepalived: one echo on an ICMP socket per attempt). Node has no ICMP socket: we open a raw one
+// per attempt through raw-socket (a dependency already, CAP_NET_RAW as for VRRP), which also takes
+// fwmark (SO_MARK) and bind_if (SO_BINDTODEVICE) as keepalived does. Where a raw socket cannot be
+// had, or with bindto (raw-socket cannot bind a source), we run iputils' `ping -c1` instead: exit 0
+// = a reply came back; the run is bounded and reaped by child.ts. Forking costs: in UML a Node
+// process's fork took 30-140 ms, and a checker a second added up.
+import { randomInt } from 'node:crypto';
+import raw from '@neuralegion/raw-socket';
 import { runCommand } from '../track/child.js';
 import { fail, success, type Target } from './common.js';
-import type { Probe } from './scheduler.js';
+import type { CancelSignal, Probe, ProbeResult } from './scheduler.js';
 
 export const PING = '/usr/bin/ping';
 
@@ -17,8 +21,91 @@ export function pingArgs(t: Target): string[] {
   return args;
 }
 
-export function pingProbe(t: Target, file = PING): Probe {
+const SOL_SOCKET = 1;
+const SO_BINDTODEVICE = 25;
+const SO_MARK = 36;
+
+/** RFC 1071 checksum (ICMPv4; the kernel computes ICMPv6's on a raw socket). */
+function checksum(b: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i + 1 < b.length; i += 2) sum += b.readUInt16BE(i);
+  if (b.length % 2) sum += b[b.length - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+export interface PingOptions {
+  /** fwmark: SO_MARK on the probe's socket */
+  readonly mark?: number;
+  /** bind_if: SO_BINDTODEVICE */
+  readonly device?: string;
+}
+
+/**
+ * One echo on a raw ICMP socket; undefined when no raw socket can be had (the caller runs ping).
+ * A raw socket sees every ICMP message of the host: only an echo reply with our identifier and
+ * sequence counts; anything else is let pass until the timeout.
+ */
+function rawEcho(t: Target, signal: CancelSignal, o: PingOptions): Promise<ProbeResult> | undefined {
+  const v6 = t.family === 6;
+  let sock: raw.Socket;
+  try {
+    sock = raw.createSocket({ protocol: v6 ? raw.Protocol.ICMPv6 : raw.Protocol.ICMP, addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4 });
+  } catch {
+    return undefined;
+  }
+  const setBuf = sock.setOption as unknown as (l: number, o: number, v: Buffer | number, len?: number) => void;
+  try {
+    if (o.mark !== undefined) setBuf.call(sock, SOL_SOCKET, SO_MARK, o.mark);
+    if (o.device) {
+      const dev = Buffer.from(`${o.device}\0`);
+      setBuf.call(sock, SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+    }
+  } catch (e) {
+    sock.close();
+    return Promise.resolve(fail(`cannot set ${o.mark !== undefined ? 'fwmark' : 'bind_if'} (${(e as Error).message})`));
+  }
+  const id = randomInt(0, 0x10000);
+  const seq = randomInt(0, 0x10000);
+  const req = Buffer.alloc(8 + 56);
+  req[0] = v6 ? 128 : 8; // echo request
+  req.writeUInt16BE(id, 4);
+  req.writeUInt16BE(seq, 6);
+  if (!v6) req.writeUInt16BE(checksum(req), 2);
+  const host = t.host.replace(/%.*$/, '');
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (r: ProbeResult) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      try { sock.close(); } catch { /* closed */ }
+      resolve(r);
+    };
+    const onAbort = () => finish(fail('aborted'));
+    const timer = setTimeout(() => finish(fail('no echo reply')), t.connectTimeoutMs);
+    if (signal.aborted) return finish(fail('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.on('error', (e: Error) => finish(fail(`ICMP socket error (${e.message})`)));
+    sock.on('message', (b: Buffer) => {
+      // IPv4 raw sockets deliver the IP header too
+      const off = v6 ? 0 : (b[0]! & 0x0f) * 4;
+      if (b.length < off + 8 || b[off] !== (v6 ? 129 : 0)) return;
+      if (b.readUInt16BE(off + 4) === id && b.readUInt16BE(off + 6) === seq) finish(success('echo reply'));
+    });
+    sock.send(req, 0, req.length, host, undefined, (err: Error | null) => {
+      if (err) finish(fail(`send failed (${err.message})`));
+    });
+  });
+}
+
+export function pingProbe(t: Target, file = PING, o: PingOptions = {}): Probe {
   return async (signal) => {
+    if (t.localAddress === undefined) {
+      const r = rawEcho(t, signal, o);
+      if (r) return r;
+    }
     const run = runCommand({ file, args: pingArgs(t), shell: false, line: `${file} ${pingArgs(t).join(' ')}` }, {
       timeoutMs: t.connectTimeoutMs + 1000,
       killGraceMs: 200,

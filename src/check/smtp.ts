@@ -3,13 +3,13 @@
 // first line and so fails a multi-line greeting, which RFC 5321 allows: we accept it). Anything
 // else is a failure with the server's words in the reason.
 import { connectTcp, fail, readUntil, success, type Target } from './common.js';
-import type { Probe } from './scheduler.js';
+import type { Probe, CancelSignal } from './scheduler.js';
 import type { Socket } from 'node:net';
 
 const MAX_REPLY = 64 * 1024;
 
 /** One SMTP reply: its code and text, or why none came. */
-async function reply(s: Socket, signal: AbortSignal, t: Target, buf: { data: string }): Promise<{ code: number; text: string } | string> {
+async function reply(s: Socket, signal: CancelSignal, t: Target, buf: { data: string }): Promise<{ code: number; text: string } | string> {
   const complete = (consume = true): { code: number; text: string } | undefined => {
     // a reply ends with a line "NNN text" (a hyphen after the code means more lines follow)
     const lines = buf.data.split('\r\n');

@@ -3,7 +3,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { fail, success, type Target } from './common.js';
-import type { Probe, ProbeResult } from './scheduler.js';
+import type { Probe, ProbeResult, CancelSignal } from './scheduler.js';
 
 /**
  * Send one datagram and wait for the first reply that `accept` does not reject (undefined =
@@ -11,7 +11,7 @@ import type { Probe, ProbeResult } from './scheduler.js';
  */
 function exchange(
   t: Target,
-  signal: AbortSignal,
+  signal: CancelSignal,
   payload: Buffer,
   accept: (msg: Buffer) => ProbeResult | undefined,
   onSilence: () => ProbeResult,

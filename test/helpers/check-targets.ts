@@ -6,10 +6,12 @@
 //   8003 HTTP        ok | garbage (bytes that are not HTTP)
 //   8004 HTTP        ok | endless (200, then a body that never ends)
 //   8005 HTTP        ok | changed (another body: the digest no longer matches)
-//   8443 HTTPS       ok | hang (accepts, never answers the TLS handshake); ok answers 200 only
-//                    with SNI www.example.test, Host www.example.test and a client certificate
-//   8025 SMTP        ok | garbage (554 banner)
-//   8053 DNS (UDP)   ok | wrongid (the reply's id is not the query's)
+//   8443 HTTPS       ok | hang (accepts, never answers the TLS handshake) | 500 (status 500 after
+//                    the handshake); ok answers 200 only with SNI www.example.test, Host
+//                    www.example.test and a client certificate
+//   8025 SMTP        ok | single (healthy, a one-line 220 greeting: keepalived 2.2.7 reads only
+//                    the first line) | garbage (554 banner)
+//   8053 DNS (UDP)   ok | wrongid (the reply's id is not the query's) | servfail (RCODE 2)
 //   8007 UDP echo    ok | down (socket closed: ICMP port unreachable)
 //   8008 UDP         ok ("PONG") | garbage (a reply that does not match require_reply)
 // Bounded life: exits after 5 minutes, or when stdin closes.
@@ -69,6 +71,7 @@ const services = {
   8005: tcp(8005, (s) => http(s, 8005)),
   8443: tcp(8443, (raw) => {
     if (mode(8443) === 'hang') return; // the client's ClientHello is never answered
+    const status500 = mode(8443) === '500';
     let sni: string | undefined;
     const t = new TLSSocket(raw, {
       isServer: true,
@@ -85,12 +88,13 @@ const services = {
       const host = /\r\nHost: ([^\r]*)/.exec(req)?.[1];
       const cert = t.getPeerCertificate();
       const good = sni === 'www.example.test' && host === 'www.example.test' && cert && Object.keys(cert).length > 0;
+      if (status500) return void t.end('HTTP/1.0 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n');
       t.end(good ? `HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n` : `HTTP/1.0 421 Misdirected (sni ${sni} host ${host} cert ${cert ? Object.keys(cert).length : 0})\r\nContent-Length: 0\r\n\r\n`);
     });
   }),
   8025: tcp(8025, (s) => {
     if (mode(8025) === 'garbage') return void s.end('554 no service here\r\n');
-    s.write('220-rs.example.test ESMTP\r\n220 ready\r\n');
+    s.write(mode(8025) === 'single' ? '220 rs.example.test ESMTP ready\r\n' : '220-rs.example.test ESMTP\r\n220 ready\r\n');
     let buf = '';
     s.on('data', (c) => {
       buf += c.toString('latin1');
@@ -121,7 +125,7 @@ const dns = udp(8053, (q) => {
   if (q.length < 12) return undefined;
   const r = Buffer.from(q);
   if (mode(8053) === 'wrongid') r.writeUInt16BE((q.readUInt16BE(0) + 1) & 0xffff, 0);
-  r.writeUInt16BE(0x8180, 2); // QR RD RA, NOERROR
+  r.writeUInt16BE(mode(8053) === 'servfail' ? 0x8182 : 0x8180, 2); // QR RD RA, NOERROR (or SERVFAIL)
   return r;
 });
 const echo = udp(8007, (m) => m);

@@ -127,6 +127,50 @@ test('reload: an identical checker keeps its state; a new real server needs retr
   await h.ctl.stop();
 });
 
+test('reload: a kept checker is scheduled again 1 s + warmup after it, as keepalived does; its state stays', async () => {
+  // delay_loop 5 s: attempts at 1000 and 6000 without a reload
+  const mk = () => vs([rs('192.0.2.18', [ck('TCP_CHECK', { line: 20 })])], { delayLoopMs: 5000 });
+  const probes: number[] = [];
+  const h = setup([mk()], { probeFor: () => async () => { probes.push(h.clock.now()); return { ok: !(h.healthy.get(20) === false), reason: 'x' }; } });
+  await h.clock.run(3000);
+  assert.deepEqual(probes, [1000]);
+  h.healthy.set(20, false);
+  h.ctl.reload([mk()]);
+  await h.clock.run(5500);
+  // 4000: first attempt 1 s after the reload (warmup 0), fails; retry at 5000 (delay_before_retry):
+  // down, with retries (the start's priming is over): not on the old timer (6000, 7000)
+  assert.deepEqual(probes, [1000, 4000, 5000]);
+  assert.deepEqual(h.calls, ['5000 192.0.2.18 dead']);
+  assert.ok(h.logs.includes('TCP_CHECK on service [192.0.2.18]:tcp:8080 failed after 1 retries.'), h.logs.join('\n'));
+  // the state is kept across a second reload: down stays down, no transition from the reload
+  h.ctl.reload([mk()]);
+  await h.clock.run(7000);
+  assert.deepEqual(h.calls, ['5000 192.0.2.18 dead']);
+  assert.deepEqual(probes, [1000, 4000, 5000, 6500]);
+  await h.ctl.stop();
+});
+
+test('reload: an attempt under way is dropped, its result unheard', async () => {
+  const mk = () => vs([rs('192.0.2.19', [ck('TCP_CHECK', { line: 21 })])]);
+  let release: ((r: ProbeResult) => void) | undefined;
+  let n = 0;
+  const h = setup([mk()], {
+    probeFor: () => () => {
+      n++;
+      // the first attempt hangs until released; later ones succeed at once
+      return n === 1 ? new Promise<ProbeResult>((r) => { release = r; }) : Promise.resolve({ ok: true, reason: 'ok' });
+    },
+  });
+  await h.clock.run(1000);
+  assert.equal(n, 1);
+  h.ctl.reload([mk()]);
+  release!({ ok: false, reason: 'refused' });
+  await h.clock.run(2500);
+  assert.equal(n, 2, 'scheduled again 1 s after the reload');
+  assert.deepEqual(h.calls, [], 'the dropped failure took nothing down');
+  await h.ctl.stop();
+});
+
 test('suspend: no probes while suspended; BFD_CHECK and a bad url are ignored with a clear message', async () => {
   const v = vs([rs('192.0.2.17', [ck('TCP_CHECK', { line: 18 }), ck('BFD_CHECK', { line: 19, options: { name: 'b1' } })])]);
   let probes = 0;
