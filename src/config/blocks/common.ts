@@ -8,6 +8,23 @@ export type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infe
 export type Handler<T> = (n: ConfigNode, t: T, c: Ctx) => void;
 export type Table<T> = Record<string, Handler<T>>;
 
+/** the keys of T that take a number */
+type NumberKey<T> = { [K in keyof T]-?: number extends T[K] ? K : never }[keyof T];
+/** `keyword N`, an integer in [min, max], into t[key]; Ctx reports an invalid value */
+export const intField =
+  <T>(key: NumberKey<T>, min: number, max: number): Handler<T> =>
+  (n, t, c) => {
+    const v = c.int(n, 0, min, max);
+    if (v !== undefined) (t as Record<NumberKey<T>, number>)[key] = v;
+  };
+/** `keyword SECS` (decimals allowed), in [min, max] s, into t[key] in ms */
+export const timerMsField =
+  <T>(key: NumberKey<T>, min: number, maxS: number): Handler<T> =>
+  (n, t, c) => {
+    const v = c.timerMs(n, 0, min, maxS);
+    if (v !== undefined) (t as Record<NumberKey<T>, number>)[key] = v;
+  };
+
 /** Run a block's children through a table. */
 export function walk<T>(nodes: readonly ConfigNode[] | undefined, table: Table<T>, target: T, c: Ctx): void {
   for (const n of nodes ?? []) {

@@ -1,6 +1,6 @@
 // Address, route and rule entries: virtual_ipaddress(_excluded), virtual_routes, virtual_rules
 // (in vrrp_instance) and their static_* top-level blocks.
-import type { AddressFamily, IpAddress, RouteSpec, RuleSpec, VirtualIpAddress } from '../model.js';
+import type { IpAddress, RouteSpec, RuleSpec, VirtualIpAddress } from '../model.js';
 import type { ConfigDraft } from '../build.js';
 import { isConfigRouteType } from '../../net/route-types.js';
 import type { ConfigNode } from '../tree.js';
@@ -131,47 +131,106 @@ export function parseVipEntry(n: ConfigNode, c: Ctx, isStatic: boolean): Virtual
   return v;
 }
 
+// ---------------------------------------------------------------- routes and rules
+
 // ip-route options (each with one value, "lock" aside) that keepalived 2.2.7's route parser knows
 const ROUTE_OPTIONS = new Set(['tos', 'dsfield', 'protocol', 'proto', 'scope', 'mtu', 'hoplimit', 'advmss', 'rtt',
   'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'realms', 'rto_min', 'initcwnd', 'initrwnd', 'features',
   'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'vrf', 'expires', 'encap', 'weight',
   'lock', 'src']);
 
+/** The words that routes and rules spell differently for the options they share. */
+interface EntryGrammar {
+  readonly what: 'route' | 'rule';
+  /** the table: "table" (rules also "lookup") */
+  readonly table: readonly string[];
+  /** the number that orders them: a route's metric, a rule's preference */
+  readonly order: readonly string[];
+  readonly orderField: 'metric' | 'preference';
+  /** options without a value, kept in options as '' */
+  readonly flags: readonly string[];
+}
+const ROUTE_GRAMMAR: EntryGrammar = { what: 'route', table: ['table'], order: ['metric', 'priority', 'preference'], orderField: 'metric', flags: ['onlink', 'append', 'pervasive'] };
+const RULE_GRAMMAR: EntryGrammar = { what: 'rule', table: ['table', 'lookup'], order: ['preference', 'priority', 'order', 'prio'], orderField: 'preference', flags: ['l3mdev', 'not'] };
+
+/**
+ * One virtual_routes / virtual_rules entry, read word by word (ip-route / ip-rule syntax): the
+ * options routes and rules share are handled here (common), the others by the caller's loop.
+ */
+class EntryWords {
+  readonly words: string[];
+  /** index of the current word; next() and option() move it past the values they take */
+  i = 0;
+  /** "inet6" seen: the entry is IPv6 whatever its addresses say */
+  forced6 = false;
+  readonly options: Record<string, string> = {};
+  constructor(
+    readonly n: ConfigNode,
+    readonly c: Ctx,
+    readonly g: EntryGrammar,
+  ) {
+    this.words = [n.keyword, ...n.args];
+  }
+  /** the value after option w (reported when missing) */
+  next(w: string): string | undefined {
+    const x = this.words[this.i + 1];
+    if (x === undefined) this.c.report(this.n, `${this.g.what} option '${w}' requires a value`, 'missing-parameter');
+    this.i++;
+    return x;
+  }
+  /** any other option, kept raw with its one value; metrics may be locked: "mtu lock 1000" */
+  option(w: string): void {
+    let x = this.words[this.i + 1];
+    if (x !== undefined) this.i++;
+    if (x === 'lock' && this.words[this.i + 1] !== undefined) x = `lock ${this.words[++this.i]!}`;
+    this.options[w] = x ?? '';
+  }
+  /** the options routes and rules share; false when w is none of them */
+  common(w: string, r: { table?: string; noTrack: boolean; trackGroup?: string; metric?: number; preference?: number }): boolean {
+    if (w === 'inet6') this.forced6 = true;
+    else if (w === 'no_track') r.noTrack = true;
+    else if (w === 'track_group') {
+      const x = this.next(w);
+      if (x !== undefined) r.trackGroup = x;
+    } else if (this.g.table.includes(w)) {
+      const x = this.next(w);
+      if (x !== undefined) r.table = x;
+    } else if (this.g.order.includes(w)) {
+      const x = this.next(w);
+      const k = x === undefined ? undefined : this.c.intText(this.n, x, 0, 0xffffffff);
+      if (k !== undefined) r[this.g.orderField] = k;
+    } else if (this.g.flags.includes(w)) this.options[w] = '';
+    else return false;
+    return true;
+  }
+}
+
 export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
-  const words = [n.keyword, ...n.args];
+  const e = new EntryWords(n, c, ROUTE_GRAMMAR);
+  const words = e.words;
   const r: Mutable<RouteSpec> = { file: n.file, line: n.line, family: 'inet', type: 'unicast', noTrack: false, options: {}, raw: words };
-  const opts: Record<string, string> = {};
-  let forced6 = false;
+  const addrOf = (x: string | undefined): IpAddress | undefined => {
+    if (x === undefined) return undefined;
+    const a = parseIpAddress(x);
+    if (!a) c.report(n, `Invalid address '${x}' in route`, 'invalid-value');
+    return a;
+  };
   let inNexthop = false;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    const next = (): string | undefined => {
-      const x = words[i + 1];
-      if (x === undefined) c.report(n, `route option '${w}' requires a value`, 'missing-parameter');
-      i++;
-      return x;
-    };
-    const addrOf = (x: string | undefined): IpAddress | undefined => {
-      if (x === undefined) return undefined;
-      const a = parseIpAddress(x);
-      if (!a) c.report(n, `Invalid address '${x}' in route`, 'invalid-value');
-      return a;
-    };
-    if (i === 0 && isConfigRouteType(w)) {
+  for (; e.i < words.length; e.i++) {
+    const w = words[e.i]!;
+    if (e.i === 0 && isConfigRouteType(w)) {
       r.type = w;
       continue;
     }
+    if (e.common(w, r)) continue;
     switch (w) {
-      case 'inet6':
-        forced6 = true;
-        break;
       case 'to': {
-        const a = addrOf(next());
+        const a = addrOf(e.next(w));
         if (a) r.destination = a;
         break;
       }
       case 'src': {
-        const a = addrOf(next());
+        const a = addrOf(e.next(w));
         if (a) r.src = a;
         break;
       }
@@ -179,60 +238,32 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
       case 'gw': {
         if (w === 'gw') c.report(n, `"gw" for routes is deprecated. Please use "via"`, 'semantic', 'warning');
         // ip-route's "via [inet|inet6] ADDR": keepalived accepts the family word before the gateway
-        const fam = words[i + 1];
+        const fam = words[e.i + 1];
         if (fam === 'inet' || fam === 'inet6') {
-          i++;
-          if (fam === 'inet6') forced6 = true;
+          e.i++;
+          if (fam === 'inet6') e.forced6 = true;
         }
-        const a = addrOf(next());
+        const a = addrOf(e.next(w));
         if (a) r.via = a;
         break;
       }
       case 'or': {
         c.report(n, `"or" for routes is deprecated. Please use "nexthop"`, 'semantic', 'warning');
-        const a = addrOf(next());
+        const a = addrOf(e.next(w));
         if (a) r.or = a;
         break;
       }
       case 'dev':
       case 'oif': {
-        const x = next();
+        const x = e.next(w);
         if (x !== undefined) r.dev = x;
         break;
       }
-      case 'table': {
-        const x = next();
-        if (x !== undefined) r.table = x;
-        break;
-      }
-      case 'metric':
-      case 'priority':
-      case 'preference': {
-        const x = next();
-        if (x !== undefined) {
-          const k = c.intText(n, x, 0, 0xffffffff);
-          if (k !== undefined) r.metric = k;
-        }
-        break;
-      }
-      case 'no_track':
-        r.noTrack = true;
-        break;
-      case 'track_group': {
-        const x = next();
-        if (x !== undefined) r.trackGroup = x;
-        break;
-      }
-      case 'onlink':
-      case 'append':
-      case 'pervasive':
-        opts[w] = '';
-        break;
       case 'nexthop':
         // nexthop groups ("nexthop via A dev X weight 1 nexthop ...") are kept raw from here on
         inNexthop = true;
-        opts[w] = words.slice(i + 1).join(' ');
-        i = words.length;
+        e.options[w] = words.slice(e.i + 1).join(' ');
+        e.i = words.length;
         break;
       default: {
         if (r.destination === undefined && (parseIpAddress(w) || w === 'default')) {
@@ -245,11 +276,7 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
           return undefined;
         }
         // remaining ip-route options take one value ("ssthresh lock 107": the rest is kept raw)
-        let x = words[i + 1];
-        if (x !== undefined) i++;
-        // metrics may be locked: "mtu lock 1000"
-        if (x === 'lock' && words[i + 1] !== undefined) x = `lock ${words[++i]!}`;
-        opts[w] = x ?? '';
+        e.option(w);
       }
     }
   }
@@ -257,83 +284,33 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
     c.report(n, `route has no destination - ignoring`, 'invalid-value');
     return undefined;
   }
-  r.family = forced6 ? 'inet6' : r.destination.family;
-  r.options = opts;
+  r.family = e.forced6 ? 'inet6' : r.destination.family;
+  r.options = e.options;
   return r;
 }
 
 export function parseRuleEntry(n: ConfigNode, c: Ctx): RuleSpec | undefined {
-  const words = [n.keyword, ...n.args];
+  const e = new EntryWords(n, c, RULE_GRAMMAR);
+  const words = e.words;
   const r: Omit<Mutable<RuleSpec>, 'preference'> & { preference?: number } = { file: n.file, line: n.line, family: 'inet', noTrack: false, options: {}, raw: words };
-  const opts: Record<string, string> = {};
-  let forced6 = false;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    const next = (): string | undefined => {
-      const x = words[i + 1];
-      if (x === undefined) c.report(n, `rule option '${w}' requires a value`, 'missing-parameter');
-      i++;
-      return x;
-    };
-    switch (w) {
-      case 'inet6':
-        forced6 = true;
-        break;
-      case 'from':
-      case 'to': {
-        const x = next();
-        if (x === undefined) break;
-        const a = x === 'all' ? undefined : parseIpAddress(x);
-        if (x !== 'all' && !a) c.report(n, `Invalid address '${x}' in rule`, 'invalid-value');
-        if (a) r[w] = a;
-        break;
-      }
-      case 'table':
-      case 'lookup': {
-        const x = next();
-        if (x !== undefined) r.table = x;
-        break;
-      }
-      case 'preference':
-      case 'priority':
-      case 'order':
-      case 'prio': {
-        const x = next();
-        if (x !== undefined) {
-          const k = c.intText(n, x, 0, 0xffffffff);
-          if (k !== undefined) r.preference = k;
-        }
-        break;
-      }
-      case 'no_track':
-        r.noTrack = true;
-        break;
-      case 'track_group': {
-        const x = next();
-        if (x !== undefined) r.trackGroup = x;
-        break;
-      }
-      case 'l3mdev':
-      case 'not':
-        opts[w] = '';
-        break;
-      default: {
-        let x = words[i + 1];
-        if (x !== undefined) i++;
-        // metrics may be locked: "mtu lock 1000"
-        if (x === 'lock' && words[i + 1] !== undefined) x = `lock ${words[++i]!}`;
-        opts[w] = x ?? '';
-      }
-    }
+  for (; e.i < words.length; e.i++) {
+    const w = words[e.i]!;
+    if (e.common(w, r)) continue;
+    if (w === 'from' || w === 'to') {
+      const x = e.next(w);
+      if (x === undefined) continue;
+      const a = x === 'all' ? undefined : parseIpAddress(x);
+      if (x !== 'all' && !a) c.report(n, `Invalid address '${x}' in rule`, 'invalid-value');
+      if (a) r[w] = a;
+    } else e.option(w);
   }
   if (r.preference === undefined) {
     // keepalived assigns 16384, 16383, ... in configuration order
     r.preference = c.nextRulePreference--;
     c.report(n, `Rule has no preference specified - setting to ${r.preference}. This is probably not what you want.`, 'semantic', 'warning');
   }
-  const fam: AddressFamily = forced6 || r.from?.family === 'inet6' || r.to?.family === 'inet6' ? 'inet6' : 'inet';
-  r.family = fam;
-  r.options = opts;
+  r.family = e.forced6 || r.from?.family === 'inet6' || r.to?.family === 'inet6' ? 'inet6' : 'inet';
+  r.options = e.options;
   return r as RuleSpec;
 }
 

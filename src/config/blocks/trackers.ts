@@ -5,7 +5,7 @@ import type { BfdInstance, TrackedInterface, TrackedObject } from '../model.js';
 import type { ConfigDraft } from '../build.js';
 import type { ConfigNode } from '../tree.js';
 import { type Ctx, makeScript, pushAll } from '../values.js';
-import { listWords, type Mutable, nameOf, needBlock, needChildren, type Table, walk } from './common.js';
+import { intField, listWords, type Mutable, timerMsField, nameOf, needBlock, needChildren, type Table, walk } from './common.js';
 
 // ---------------------------------------------------------------- track lists
 
@@ -72,10 +72,7 @@ export const VRRP_SCRIPT: Table<ScriptDraft> = {
     const v = c.timerMs(n, 0, 0, 4_294_967);
     if (v !== undefined) s.intervalMs = v === 0 ? 1000 : v;
   },
-  timeout: (n, s, c) => {
-    const v = c.timerMs(n, 0, 0, 4_294_967);
-    if (v !== undefined) s.timeoutMs = v;
-  },
+  timeout: timerMsField('timeoutMs', 0, 4_294_967),
   weight: (n, s, c) => {
     const v = c.int(n, 0, -253, 253);
     if (v !== undefined) s.weight = v;
@@ -83,14 +80,8 @@ export const VRRP_SCRIPT: Table<ScriptDraft> = {
     if (n.args[1] === 'reverse') s.reverse = true;
     else if (n.args[1] !== undefined && n.args[1] !== 'noreverse') c.report(n, `(${s.name}) unknown weight option '${n.args[1]}'`, 'invalid-value', 'error', 1);
   },
-  rise: (n, s, c) => {
-    const v = c.int(n, 0, 1, 0x7fffffff);
-    if (v !== undefined) s.rise = v;
-  },
-  fall: (n, s, c) => {
-    const v = c.int(n, 0, 1, 0x7fffffff);
-    if (v !== undefined) s.fall = v;
-  },
+  rise: intField('rise', 1, 0x7fffffff),
+  fall: intField('fall', 1, 0x7fffffff),
   user: (n, s, c) => {
     const u = c.need(n, 0);
     if (u !== undefined) s.script = { ...s.script, user: u, ...(n.args[1] !== undefined ? { group: n.args[1] } : {}) };
@@ -144,22 +135,10 @@ export const VRRP_TRACK_PROCESS: Table<TrackProcessDraft> = {
     if (v !== undefined) p.weight = v;
     if (n.args[1] === 'reverse') p.reverse = true;
   },
-  quorum: (n, p, c) => {
-    const v = c.int(n, 0, 1, 65535);
-    if (v !== undefined) p.quorum = v;
-  },
-  quorum_max: (n, p, c) => {
-    const v = c.int(n, 0, 0, 65535);
-    if (v !== undefined) p.quorumMax = v;
-  },
-  fork_delay: (n, p, c) => {
-    const v = c.timerMs(n, 0, 0, 65535);
-    if (v !== undefined) p.forkDelayMs = v;
-  },
-  terminate_delay: (n, p, c) => {
-    const v = c.timerMs(n, 0, 0, 65535);
-    if (v !== undefined) p.terminateDelayMs = v;
-  },
+  quorum: intField('quorum', 1, 65535),
+  quorum_max: intField('quorumMax', 0, 65535),
+  fork_delay: timerMsField('forkDelayMs', 0, 65535),
+  terminate_delay: timerMsField('terminateDelayMs', 0, 65535),
   delay: (n, p, c) => {
     const v = c.timerMs(n, 0, 0, 65535);
     if (v !== undefined) {
@@ -187,47 +166,23 @@ export const BFD_INSTANCE: Table<Mutable<BfdInstance>> = {
     const a = c.addr(n, 0, false);
     if (a) b.sourceIp = a;
   },
-  min_rx: (n, b, c) => {
-    const v = c.int(n, 0, 1, 1000);
-    if (v !== undefined) b.minRxMs = v;
-  },
-  min_tx: (n, b, c) => {
-    const v = c.int(n, 0, 1, 1000);
-    if (v !== undefined) b.minTxMs = v;
-  },
-  idle_tx: (n, b, c) => {
-    const v = c.int(n, 0, 1000, 10000);
-    if (v !== undefined) b.idleTxMs = v;
-  },
-  multiplier: (n, b, c) => {
-    const v = c.int(n, 0, 1, 255);
-    if (v !== undefined) b.multiplier = v;
-  },
+  min_rx: intField('minRxMs', 1, 1000),
+  min_tx: intField('minTxMs', 1, 1000),
+  idle_tx: intField('idleTxMs', 1000, 10000),
+  multiplier: intField('multiplier', 1, 255),
   passive: (_n, b) => {
     b.passive = true;
   },
-  ttl: (n, b, c) => {
-    const v = c.int(n, 0, 1, 255);
-    if (v !== undefined) b.ttl = v;
-  },
-  hoplimit: (n, b, c) => {
-    const v = c.int(n, 0, 1, 255);
-    if (v !== undefined) b.ttl = v;
-  },
-  max_hops: (n, b, c) => {
-    const v = c.int(n, 0, 0, 255);
-    if (v !== undefined) b.maxHops = v;
-  },
+  ttl: intField('ttl', 1, 255),
+  hoplimit: intField('ttl', 1, 255),
+  max_hops: intField('maxHops', 0, 255),
   vrrp: (_n, b) => {
     b.vrrp = true;
   },
   checker: (_n, b) => {
     b.checker = true;
   },
-  weight: (n, b, c) => {
-    const v = c.int(n, 0, -253, 253);
-    if (v !== undefined) b.weight = v;
-  },
+  weight: intField('weight', -253, 253),
 };
 
 
