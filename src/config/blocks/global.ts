@@ -1,14 +1,16 @@
 // global_defs (and the daemon keywords keepalived reads before it, at the top level): each
 // keyword's parser, range and default.
-import type { IpAddress, GlobalDefs, ScriptCommand } from '../model.js';
+import type { GlobalDefs, IpAddress, ScriptCommand } from '../model.js';
 import type { ConfigDraft } from '../build.js';
 import type { ConfigNode } from '../tree.js';
 import { type Ctx, makeScript } from '../values.js';
 import { listWords, needChildren, type Table, walk } from './common.js';
 
 export interface GlobalDraft {
-  vals: Record<string, unknown>;
+  /** the values set so far, by model field (defaults come in finishGlobal) */
+  vals: { -readonly [F in Field]?: GlobalDefs[F] };
   other: Record<string, string[]>;
+  /** keyword -> its line (diagnostics name it) */
   nodes: Map<string, ConfigNode>;
 }
 
@@ -22,43 +24,209 @@ export function isListenSpec(s: string): boolean {
 
 // ---------------------------------------------------------------- global_defs
 
-type G = GlobalDraft;
-const gset = (key: string, v: unknown, n: ConfigNode, g: G): void => {
-  g.vals[key] = v;
-  g.nodes.set(n.keyword, n);
-};
-const gStr = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
-  const s = c.need(n, 0);
-  if (s !== undefined) gset(key, s, n, g);
-};
-const gBool = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
-  const v = c.bool(n);
-  if (v !== undefined) gset(key, v, n, g);
-};
-const gInt = (key: string, min: number, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
-  const v = c.int(n, 0, min, max);
-  if (v !== undefined) gset(key, v, n, g);
-  else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
-};
-const gUint = (key: string, max: number) => (n: ConfigNode, g: G, c: Ctx) => {
-  const v = c.uint(n, 0, 0, max);
-  if (v !== undefined) gset(key, v, n, g);
-  else if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
-};
-const gTimerMs = (key: string, maxS = 4_294_967, sayInvalid = false) => (n: ConfigNode, g: G, c: Ctx) => {
-  const v = c.timerMs(n, 0, 0, maxS);
-  if (v !== undefined) gset(key, v, n, g);
-  else if (sayInvalid && n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' is invalid`, 'invalid-value');
-};
-const gScript = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
-  const s = c.script(n);
-  if (s) gset(key, s, n, g);
-};
+/** the typed fields of GlobalDefs (every keyword but the ones kept raw in `other`) */
+type Field = Exclude<keyof GlobalDefs, 'other'>;
+/** a keyword's parser: its value, or undefined when invalid (reported) or absent */
+type Parse<V> = (n: ConfigNode, c: Ctx, vals: GlobalDraft['vals']) => V | undefined;
+/**
+ * One global_defs keyword: the model field it sets, its parser (with its range) and the default
+ * the model holds when the keyword is absent (none: the field stays unset). A misspelt field,
+ * a parser of the wrong type or a default of the wrong type does not compile.
+ */
+type GlobalKeyword = { [F in Field]: { readonly field: F; readonly parse: Parse<GlobalDefs[F]>; readonly default?: GlobalDefs[F] } }[Field];
+
+// parsers by value kind; each reports an invalid value where keepalived does
+const str: Parse<string> = (n, c) => c.need(n, 0);
+const bool: Parse<boolean> = (n, c) => c.bool(n);
+/** present = on (the keyword takes no value) */
+const flag: Parse<boolean> = () => true;
+const int =
+  (min: number, max: number): Parse<number> =>
+  (n, c) => {
+    const v = c.int(n, 0, min, max);
+    if (v === undefined && n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+    return v;
+  };
+const uint =
+  (max: number): Parse<number> =>
+  (n, c) => {
+    const v = c.uint(n, 0, 0, max);
+    if (v === undefined && n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+    return v;
+  };
+/** seconds with decimals, in ms */
+const timerMs =
+  (maxS: number, sayInvalid = false): Parse<number> =>
+  (n, c) => {
+    const v = c.timerMs(n, 0, 0, maxS);
+    if (v === undefined && sayInvalid && n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' is invalid`, 'invalid-value');
+    return v;
+  };
+const script: Parse<ScriptCommand> = (n, c) => c.script(n);
 /** FIFO [username [groupname]]: a file, not a script */
-const gFifo = (key: string) => (n: ConfigNode, g: G, c: Ctx) => {
+const fifo: Parse<ScriptCommand> = (n, c) => {
   const s = c.need(n, 0);
-  if (s !== undefined) gset(key, makeScript(s, n.args[1], n.args[2]), n, g);
+  return s === undefined ? undefined : makeScript(s, n.args[1], n.args[2]);
 };
+// keepalived checks these two itself: no script is an ordinary error (measured: exit 5, not 2)
+const scriptOrSay =
+  (missing: string): Parse<ScriptCommand> =>
+  (n, c) => {
+    if (n.args.length > 0) return c.script(n);
+    c.report(n, missing, 'semantic');
+    return undefined;
+  };
+const mcastGroup =
+  (family: 'inet' | 'inet6', isGroup: RegExp): Parse<IpAddress> =>
+  (n, c) => {
+    const a = c.addr(n, 0, false);
+    if (a && a.family === family && isGroup.test(a.address)) return a;
+    if (a) c.report(n, `${n.keyword} [${a.address}] is not multicast. Skipping`, 'invalid-value');
+    return undefined;
+  };
+
+/** global_defs, keyword by keyword: the model field, the parser with its range, the default. */
+const GLOBAL_KEYWORDS = {
+  router_id: {
+    field: 'routerId',
+    parse: (n, c) => {
+      if (n.args[0] === undefined) c.report(n, `routerid name missing - ignoring`, 'semantic'); // its own handler: exit 5, not 2
+      return n.args[0];
+    },
+  },
+  notification_email: {
+    field: 'notificationEmail',
+    parse: (n, c, vals) => {
+      const words = listWords(n, c);
+      // keepalived names the block's closing line (measured: exit 5)
+      if (n.children && words.length === 0) c.global('Warning - empty notification_email block', 'semantic', 'warning', { file: n.file, line: n.endLine }, 'notification_email');
+      return [...(vals.notificationEmail ?? []), ...words];
+    },
+    default: [],
+  },
+  notification_email_from: {
+    field: 'notificationEmailFrom',
+    parse: (n, c) => {
+      if (n.args[0] === undefined) c.report(n, `emailfrom missing - ignoring`, 'semantic');
+      return n.args[0];
+    },
+  },
+  smtp_server: {
+    field: 'smtpServer',
+    parse: (n, c) => {
+      const h = c.need(n, 0);
+      if (h === undefined) return undefined;
+      const port = n.args[1] === undefined ? 25 : c.int(n, 1, 1, 65535);
+      if (port !== undefined) return { host: h, port };
+      c.report(n, `Invalid smtp server ${n.args.join(' ')}`, 'invalid-value');
+      return undefined;
+    },
+  },
+  smtp_helo_name: { field: 'smtpHeloName', parse: str },
+  smtp_connect_timeout: { field: 'smtpConnectTimeoutS', parse: int(1, 0x7fffffff), default: 30 },
+  smtp_alert: { field: 'smtpAlert', parse: bool },
+  smtp_alert_vrrp: { field: 'smtpAlertVrrp', parse: bool },
+  smtp_alert_checker: { field: 'smtpAlertChecker', parse: bool },
+  enable_script_security: { field: 'enableScriptSecurity', parse: flag, default: false },
+  script_user: {
+    field: 'scriptUser',
+    parse: (n, c) => {
+      const u = c.need(n, 0);
+      if (u === undefined) return undefined;
+      return n.args[1] !== undefined ? { user: u, group: n.args[1] } : { user: u };
+    },
+  },
+  vrrp_strict: { field: 'vrrpStrict', parse: flag, default: false },
+  vrrp_version: {
+    field: 'vrrpVersion',
+    parse: (n, c) => {
+      const v = c.int(n, 0, 2, 3);
+      if (v === undefined && n.args[0] !== undefined) c.report(n, `VRRP Error: Version must be either 2 or 3`, 'invalid-value');
+      return v as 2 | 3 | undefined;
+    },
+    default: 2,
+  },
+  vrrp_mcast_group4: { field: 'vrrpMcastGroup4', parse: mcastGroup('inet', /^(22[4-9]|23\d)\./), default: { family: 'inet', address: '224.0.0.18', prefixLength: 32 } },
+  vrrp_mcast_group6: { field: 'vrrpMcastGroup6', parse: mcastGroup('inet6', /^ff/i), default: { family: 'inet6', address: 'ff02::12', prefixLength: 128 } },
+  // delays in seconds: [0, 4294] (measured: 1000 accepted, 5000 refused); repeats: unsigned
+  vrrp_garp_master_delay: { field: 'vrrpGarpMasterDelayS', parse: uint(4294), default: 5 },
+  vrrp_garp_master_repeat: {
+    field: 'vrrpGarpMasterRepeat',
+    parse: (n, c) => {
+      const v = c.uint(n, 0, 0, 0xffffffff);
+      if (v === undefined) {
+        if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
+        return undefined;
+      }
+      if (v > 0) return v;
+      c.report(n, `${n.keyword} must be greater than 0, setting to 1`, 'invalid-value');
+      return 1;
+    },
+    default: 5,
+  },
+  // without them, an instance uses its garp_master_delay / garp_master_repeat
+  vrrp_garp_lower_prio_delay: { field: 'vrrpGarpLowerPrioDelayS', parse: uint(4294) },
+  vrrp_garp_lower_prio_repeat: {
+    field: 'vrrpGarpLowerPrioRepeat',
+    parse: (n, c) => {
+      const v = c.uint(n, 0, 0, 0xffffffff);
+      if (v === undefined && n.args[0] !== undefined) c.report(n, `Invalid ${n.keyword} '${n.args[0]}'`, 'invalid-value');
+      return v;
+    },
+  },
+  vrrp_garp_master_refresh: { field: 'vrrpGarpMasterRefreshS', parse: int(0, 0x7fffffff), default: 0 },
+  vrrp_garp_master_refresh_repeat: { field: 'vrrpGarpMasterRefreshRepeat', parse: int(1, 255), default: 1 },
+  // measured (2.2.7): any interval up to 4294.967295 s is accepted without a word
+  vrrp_garp_interval: { field: 'vrrpGarpIntervalMs', parse: timerMs(4294.967295, true), default: 0 },
+  vrrp_gna_interval: { field: 'vrrpGnaIntervalMs', parse: timerMs(4294.967295, true), default: 0 },
+  vrrp_min_garp: { field: 'vrrpMinGarp', parse: bool, default: false },
+  vrrp_lower_prio_no_advert: { field: 'vrrpLowerPrioNoAdvert', parse: bool, default: false },
+  vrrp_higher_prio_send_advert: { field: 'vrrpHigherPrioSendAdvert', parse: bool, default: false },
+  vrrp_skip_check_adv_addr: { field: 'vrrpSkipCheckAdvAddr', parse: bool, default: false },
+  vrrp_check_unicast_src: { field: 'vrrpCheckUnicastSrc', parse: flag, default: false },
+  vrrp_down_timer_adverts: { field: 'vrrpDownTimerAdverts', parse: int(1, 100), default: 3 },
+  vrrp_startup_delay: { field: 'vrrpStartupDelayMs', parse: timerMs(180), default: 0 },
+  vrrp_notify_priority_changes: { field: 'vrrpNotifyPriorityChanges', parse: bool, default: false },
+  default_interface: { field: 'defaultInterface', parse: str, default: 'eth0' },
+  dynamic_interfaces: { field: 'dynamicInterfaces', parse: flag, default: false },
+  notify_fifo: { field: 'notifyFifo', parse: fifo },
+  vrrp_notify_fifo: { field: 'vrrpNotifyFifo', parse: fifo },
+  lvs_notify_fifo: { field: 'lvsNotifyFifo', parse: fifo },
+  notify_fifo_script: { field: 'notifyFifoScript', parse: script },
+  vrrp_notify_fifo_script: { field: 'vrrpNotifyFifoScript', parse: script },
+  lvs_notify_fifo_script: { field: 'lvsNotifyFifoScript', parse: script },
+  startup_script: { field: 'startupScript', parse: scriptOrSay('startup script missing') },
+  shutdown_script: { field: 'shutdownScript', parse: scriptOrSay('shutdown script missing') },
+  startup_script_timeout: { field: 'startupScriptTimeoutS', parse: int(1, 1000), default: 10 },
+  shutdown_script_timeout: { field: 'shutdownScriptTimeoutS', parse: int(1, 1000), default: 10 },
+  max_auto_priority: { field: 'maxAutoPriority', parse: (n, c) => (n.args[0] === undefined ? 99 : c.int(n, 0, -1, 99)) },
+  net_namespace: { field: 'netNamespace', parse: str },
+  instance: { field: 'instance', parse: str },
+  vmac_prefix: { field: 'vmacPrefix', parse: str, default: 'vrrp' },
+  random_seed: { field: 'randomSeed', parse: int(0, 0xffffffff) },
+  // keepalived-ts extensions (keepalived itself warns "Unknown keyword" on them): what the
+  // --status-listen and --watch-config flags say, carried by the configuration
+  keepalived_ts_status_listen: {
+    field: 'statusListen',
+    parse: (n, c) => {
+      const s = c.need(n, 0);
+      if (s === undefined || isListenSpec(s)) return s;
+      c.report(n, `keepalived_ts_status_listen '${s}' invalid: expected HOST:PORT, [IPV6]:PORT or :PORT (port 1-65535) - ignoring`, 'invalid-value', 'error', 0);
+      return undefined;
+    },
+  },
+  keepalived_ts_watch_config: { field: 'watchConfig', parse: bool, default: false },
+} satisfies Record<string, GlobalKeyword>;
+
+// Every field the model requires has its default in the table: a required field added to
+// GlobalDefs without one, or a default dropped, does not compile.
+type Table_ = typeof GLOBAL_KEYWORDS;
+type Defaulted = { [K in keyof Table_]: Table_[K] extends { default: unknown } ? Table_[K]['field'] : never }[keyof Table_];
+type RequiredField = { [F in Field]-?: undefined extends GlobalDefs[F] ? never : F }[Field];
+const allDefaulted: [Exclude<RequiredField, Defaulted>] extends [never] ? true : Exclude<RequiredField, Defaulted> = true;
+void allDefaulted;
+
+const KEYWORDS: readonly [string, GlobalKeyword][] = Object.entries(GLOBAL_KEYWORDS);
 
 /** global_defs keywords kept as written in GlobalDefs.other (keepalived knows them; runtime may not). */
 const GLOBAL_OTHER = [
@@ -77,121 +245,22 @@ const GLOBAL_OTHER = [
   'lvs_id', 'lvs_sync_daemon_interface', 'script_security',
 ];
 
-const GLOBAL_DEFS: Table<G> = {
-  router_id: (n, g, c) => {
-    if (n.args[0] === undefined) c.report(n, `routerid name missing - ignoring`, 'semantic'); // its own handler: exit 5, not 2
-    else gset('routerId', n.args[0], n, g);
-  },
-  notification_email: (n, g, c) => {
-    const words = listWords(n, c);
-    // keepalived names the block's closing line (measured: exit 5)
-    if (n.children && words.length === 0) c.global('Warning - empty notification_email block', 'semantic', 'warning', { file: n.file, line: n.endLine }, 'notification_email');
-    gset('notificationEmail', [...((g.vals['notificationEmail'] as string[]) ?? []), ...words], n, g);
-  },
-  notification_email_from: (n, g, c) => {
-    if (n.args[0] === undefined) c.report(n, `emailfrom missing - ignoring`, 'semantic');
-    else gset('notificationEmailFrom', n.args[0], n, g);
-  },
-  smtp_server: (n, g, c) => {
-    const h = c.need(n, 0);
-    if (h === undefined) return;
-    const port = n.args[1] === undefined ? 25 : c.int(n, 1, 1, 65535);
-    if (port !== undefined) gset('smtpServer', { host: h, port }, n, g);
-    else c.report(n, `Invalid smtp server ${n.args.join(' ')}`, 'invalid-value');
-  },
-  smtp_helo_name: gStr('smtpHeloName'),
-  smtp_connect_timeout: gInt('smtpConnectTimeoutS', 1, 0x7fffffff),
-  smtp_alert: gBool('smtpAlert'),
-  smtp_alert_vrrp: gBool('smtpAlertVrrp'),
-  smtp_alert_checker: gBool('smtpAlertChecker'),
-  enable_script_security: (n, g) => gset('enableScriptSecurity', true, n, g),
-  script_user: (n, g, c) => {
-    const u = c.need(n, 0);
-    if (u !== undefined) gset('scriptUser', n.args[1] !== undefined ? { user: u, group: n.args[1] } : { user: u }, n, g);
-  },
-  vrrp_strict: (n, g) => gset('vrrpStrict', true, n, g),
-  vrrp_version: (n, g, c) => {
-    const v = c.int(n, 0, 2, 3);
-    if (v !== undefined) gset('vrrpVersion', v, n, g);
-    else if (n.args[0] !== undefined) c.report(n, `VRRP Error: Version must be either 2 or 3`, 'invalid-value');
-  },
-  vrrp_mcast_group4: (n, g, c) => {
-    const a = c.addr(n, 0, false);
-    if (a && a.family === 'inet' && /^(22[4-9]|23\d)\./.test(a.address)) gset('vrrpMcastGroup4', a, n, g);
-    else if (a) c.report(n, `vrrp_mcast_group4 [${a.address}] is not multicast. Skipping`, 'invalid-value');
-  },
-  vrrp_mcast_group6: (n, g, c) => {
-    const a = c.addr(n, 0, false);
-    if (a && a.family === 'inet6' && /^ff/i.test(a.address)) gset('vrrpMcastGroup6', a, n, g);
-    else if (a) c.report(n, `vrrp_mcast_group6 [${a.address}] is not multicast. Skipping`, 'invalid-value');
-  },
-  // delays in seconds: [0, 4294] (measured: 1000 accepted, 5000 refused); repeats: unsigned
-  vrrp_garp_master_delay: gUint('vrrpGarpMasterDelayS', 4294),
-  vrrp_garp_master_repeat: (n, g, c) => {
-    let v = c.uint(n, 0, 0, 0xffffffff);
-    if (v === undefined) {
-      if (n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
-      return;
-    }
-    if (v === 0) {
-      c.report(n, `${n.keyword} must be greater than 0, setting to 1`, 'invalid-value');
-      v = 1;
-    }
-    gset('vrrpGarpMasterRepeat', v, n, g);
-  },
-  vrrp_garp_lower_prio_delay: gUint('vrrpGarpLowerPrioDelayS', 4294),
-  vrrp_garp_lower_prio_repeat: (n, g, c) => {
-    const v = c.uint(n, 0, 0, 0xffffffff);
-    if (v !== undefined) gset('vrrpGarpLowerPrioRepeat', v, n, g);
-    else if (n.args[0] !== undefined) c.report(n, `Invalid ${n.keyword} '${n.args[0]}'`, 'invalid-value');
-  },
-  vrrp_garp_master_refresh: gInt('vrrpGarpMasterRefreshS', 0, 0x7fffffff),
-  vrrp_garp_master_refresh_repeat: gInt('vrrpGarpMasterRefreshRepeat', 1, 255),
-  // measured (2.2.7): any interval up to 4294.967295 s is accepted without a word
-  vrrp_garp_interval: gTimerMs('vrrpGarpIntervalMs', 4294.967295, true),
-  vrrp_gna_interval: gTimerMs('vrrpGnaIntervalMs', 4294.967295, true),
-  vrrp_min_garp: gBool('vrrpMinGarp'),
-  vrrp_lower_prio_no_advert: gBool('vrrpLowerPrioNoAdvert'),
-  vrrp_higher_prio_send_advert: gBool('vrrpHigherPrioSendAdvert'),
-  vrrp_skip_check_adv_addr: gBool('vrrpSkipCheckAdvAddr'),
-  vrrp_check_unicast_src: (n, g) => gset('vrrpCheckUnicastSrc', true, n, g),
-  vrrp_down_timer_adverts: gInt('vrrpDownTimerAdverts', 1, 100),
-  vrrp_startup_delay: gTimerMs('vrrpStartupDelayMs', 180),
-  vrrp_notify_priority_changes: gBool('vrrpNotifyPriorityChanges'),
-  default_interface: gStr('defaultInterface'),
-  dynamic_interfaces: (n, g) => gset('dynamicInterfaces', true, n, g),
-  notify_fifo: gFifo('notifyFifo'),
-  vrrp_notify_fifo: gFifo('vrrpNotifyFifo'),
-  lvs_notify_fifo: gFifo('lvsNotifyFifo'),
-  notify_fifo_script: gScript('notifyFifoScript'),
-  vrrp_notify_fifo_script: gScript('vrrpNotifyFifoScript'),
-  lvs_notify_fifo_script: gScript('lvsNotifyFifoScript'),
-  // keepalived checks these two itself: no script is an ordinary error (measured: exit 5, not 2)
-  startup_script: (n, g, c) => (n.args.length === 0 ? c.report(n, 'startup script missing', 'semantic') : gScript('startupScript')(n, g, c)),
-  shutdown_script: (n, g, c) => (n.args.length === 0 ? c.report(n, 'shutdown script missing', 'semantic') : gScript('shutdownScript')(n, g, c)),
-  startup_script_timeout: gInt('startupScriptTimeoutS', 1, 1000),
-  shutdown_script_timeout: gInt('shutdownScriptTimeoutS', 1, 1000),
-  max_auto_priority: (n, g, c) => {
-    const v = n.args[0] === undefined ? 99 : c.int(n, 0, -1, 99);
-    if (v !== undefined) gset('maxAutoPriority', v, n, g);
-  },
-  net_namespace: gStr('netNamespace'),
-  instance: gStr('instance'),
-  vmac_prefix: gStr('vmacPrefix'),
-  random_seed: gInt('randomSeed', 0, 0xffffffff),
-  // keepalived-ts extensions (keepalived itself warns "Unknown keyword" on them): what the
-  // --status-listen and --watch-config flags say, carried by the configuration
-  keepalived_ts_status_listen: (n, g, c) => {
-    const s = c.need(n, 0);
-    if (s === undefined) return;
-    if (isListenSpec(s)) gset('statusListen', s, n, g);
-    else c.report(n, `keepalived_ts_status_listen '${s}' invalid: expected HOST:PORT, [IPV6]:PORT or :PORT (port 1-65535) - ignoring`, 'invalid-value', 'error', 0);
-  },
-  keepalived_ts_watch_config: gBool('watchConfig'),
+const GLOBAL_DEFS: Table<GlobalDraft> = {
+  ...Object.fromEntries(
+    KEYWORDS.map(([k, e]) => [
+      k,
+      (n: ConfigNode, g: GlobalDraft, c: Ctx) => {
+        const v = e.parse(n, c, g.vals);
+        if (v === undefined) return;
+        (g.vals as Record<Field, unknown>)[e.field] = v;
+        g.nodes.set(n.keyword, n);
+      },
+    ]),
+  ),
   ...Object.fromEntries(
     GLOBAL_OTHER.map((k) => [
       k,
-      (n: ConfigNode, g: G) => {
+      (n: ConfigNode, g: GlobalDraft) => {
         g.other[k] = [...n.args];
         g.nodes.set(k, n);
       },
@@ -204,77 +273,25 @@ const GLOBAL_DEFS: Table<G> = {
 const TOP_LEVEL_ONLY = ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'linkbeat_use_polling', 'child_wait_time'];
 // Keywords of other keepalived versions that 2.2.7 does not know in global_defs (measured).
 const NOT_IN_GLOBAL_DEFS = new Set([...TOP_LEVEL_ONLY, 'lvs_id']);
-const GLOBAL_DEFS_BLOCK: Table<G> = {
+const GLOBAL_DEFS_BLOCK: Table<GlobalDraft> = {
   ...Object.fromEntries(Object.entries(GLOBAL_DEFS).filter(([k]) => !NOT_IN_GLOBAL_DEFS.has(k))),
   // Debian's 2.2.7 is built with nftables only: it says so and uses nftables (exit 5)
-  ...Object.fromEntries(['vrrp_iptables', 'vrrp_ipsets'].map((k) => [k, (n: ConfigNode, g: G, c: Ctx) => {
+  ...Object.fromEntries(['vrrp_iptables', 'vrrp_ipsets'].map((k) => [k, (n: ConfigNode, g: GlobalDraft, c: Ctx) => {
     c.report(n, `iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option`, 'invalid-value', 'warning');
     GLOBAL_DEFS[k]!(n, g, c);
   }])),
 };
 
-const V4_GROUP: IpAddress = { family: 'inet', address: '224.0.0.18', prefixLength: 32 };
-const V6_GROUP: IpAddress = { family: 'inet6', address: 'ff02::12', prefixLength: 128 };
-
+/** The model's global_defs: each keyword's value, else its default from GLOBAL_KEYWORDS. */
 export function finishGlobal(gd: GlobalDraft): GlobalDefs {
-  const v = gd.vals;
-  const get = <T>(k: string, dflt: T): T => (k in v ? (v[k] as T) : dflt);
-  const opt = <T>(k: string): { [x: string]: T } => (k in v ? { [k]: v[k] as T } : {});
-  return {
-    ...opt<string>('routerId'),
-    notificationEmail: get<string[]>('notificationEmail', []),
-    ...opt<string>('notificationEmailFrom'),
-    ...opt<{ host: string; port: number }>('smtpServer'),
-    ...opt<string>('smtpHeloName'),
-    smtpConnectTimeoutS: get('smtpConnectTimeoutS', 30),
-    ...opt<boolean>('smtpAlert'),
-    ...opt<boolean>('smtpAlertVrrp'),
-    ...opt<boolean>('smtpAlertChecker'),
-    enableScriptSecurity: get('enableScriptSecurity', false),
-    ...opt<{ user: string; group?: string }>('scriptUser'),
-    vrrpStrict: get('vrrpStrict', false),
-    vrrpVersion: get<2 | 3>('vrrpVersion', 2),
-    vrrpMcastGroup4: get('vrrpMcastGroup4', V4_GROUP),
-    vrrpMcastGroup6: get('vrrpMcastGroup6', V6_GROUP),
-    vrrpGarpMasterDelayS: get('vrrpGarpMasterDelayS', 5),
-    vrrpGarpMasterRepeat: get('vrrpGarpMasterRepeat', 5),
-    ...opt<number>('vrrpGarpLowerPrioDelayS'),
-    ...opt<number>('vrrpGarpLowerPrioRepeat'),
-    vrrpGarpMasterRefreshS: get('vrrpGarpMasterRefreshS', 0),
-    vrrpGarpMasterRefreshRepeat: get('vrrpGarpMasterRefreshRepeat', 1),
-    vrrpGarpIntervalMs: get('vrrpGarpIntervalMs', 0),
-    vrrpGnaIntervalMs: get('vrrpGnaIntervalMs', 0),
-    vrrpMinGarp: get('vrrpMinGarp', false),
-    vrrpLowerPrioNoAdvert: get('vrrpLowerPrioNoAdvert', false),
-    vrrpHigherPrioSendAdvert: get('vrrpHigherPrioSendAdvert', false),
-    vrrpSkipCheckAdvAddr: get('vrrpSkipCheckAdvAddr', false),
-    vrrpCheckUnicastSrc: get('vrrpCheckUnicastSrc', false),
-    vrrpDownTimerAdverts: get('vrrpDownTimerAdverts', 3),
-    vrrpStartupDelayMs: get('vrrpStartupDelayMs', 0),
-    vrrpNotifyPriorityChanges: get('vrrpNotifyPriorityChanges', false),
-    defaultInterface: get('defaultInterface', 'eth0'),
-    dynamicInterfaces: get('dynamicInterfaces', false),
-    ...opt<ScriptCommand>('notifyFifo'),
-    ...opt<ScriptCommand>('vrrpNotifyFifo'),
-    ...opt<ScriptCommand>('lvsNotifyFifo'),
-    ...opt<ScriptCommand>('notifyFifoScript'),
-    ...opt<ScriptCommand>('vrrpNotifyFifoScript'),
-    ...opt<ScriptCommand>('lvsNotifyFifoScript'),
-    ...opt<ScriptCommand>('startupScript'),
-    ...opt<ScriptCommand>('shutdownScript'),
-    startupScriptTimeoutS: get('startupScriptTimeoutS', 10),
-    shutdownScriptTimeoutS: get('shutdownScriptTimeoutS', 10),
-    ...opt<number>('maxAutoPriority'),
-    ...opt<string>('netNamespace'),
-    ...opt<string>('instance'),
-    vmacPrefix: get('vmacPrefix', 'vrrp'),
-    ...opt<number>('randomSeed'),
-    ...opt<string>('statusListen'),
-    watchConfig: get('watchConfig', false),
-    other: gd.other,
-  } as GlobalDefs;
+  const out: Record<string, unknown> = {};
+  for (const [, e] of KEYWORDS) {
+    const v = gd.vals[e.field] ?? e.default;
+    if (v !== undefined) out[e.field] = v;
+  }
+  out['other'] = gd.other;
+  return out as unknown as GlobalDefs;
 }
-
 
 // ---------------------------------------------------------------- top-level blocks
 
