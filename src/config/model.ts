@@ -3,6 +3,8 @@
 // (instance values inherit the global_defs vrrp_* values as keepalived does). Durations are
 // normalised and carry their unit in the field name (Cs = centiseconds, Ms = milliseconds).
 
+import type { VrrpCoreConfig } from '../vrrp/core.js';
+
 export type AddressFamily = 'inet' | 'inet6';
 
 /** A parsed address, e.g. "192.0.2.1/24" -> {family:'inet', address:'192.0.2.1', prefixLength:24} */
@@ -148,8 +150,20 @@ export interface Authentication {
 
 export type VrrpState = 'MASTER' | 'BACKUP';
 
-/** vrrp_instance NAME { ... } */
-export interface VrrpInstance extends SourceRef {
+/**
+ * The instance settings the sans-I/O VRRP core (vrrp/core.ts VrrpCoreConfig) takes as they are:
+ * the model holds them in the core's own names and units (ms, cs), so daemon/map.ts hands them
+ * over unread and a keyword's trace is keyword -> blocks/vrrp-instance.ts -> here -> the core.
+ */
+export const CORE_SETTINGS = [
+  'priority', 'advertIntervalCs', 'preempt', 'preemptDelayMs',
+  'garpMasterDelayMs', 'garpMasterRepeat', 'garpMasterRefreshMs', 'garpMasterRefreshRepeat', 'garpLowerPrioDelayMs', 'garpLowerPrioRepeat',
+  'lowerPrioNoAdvert', 'higherPrioSendAdvert', 'downTimerAdverts',
+] as const satisfies readonly (keyof VrrpCoreConfig)[];
+export type CoreSettings = Pick<VrrpCoreConfig, (typeof CORE_SETTINGS)[number]>;
+
+/** vrrp_instance NAME { ... } (the CoreSettings fields go to the VRRP core unchanged) */
+export interface VrrpInstance extends SourceRef, CoreSettings {
   /** vrrp_instance NAME */
   readonly name: string;
   /** state MASTER|BACKUP (default BACKUP); MASTER also needs priority 255 to skip the wait */
@@ -214,16 +228,16 @@ export interface VrrpInstance extends SourceRef {
   readonly unicastTtl: number;
   /** old_unicast_checksum [never] */
   readonly oldUnicastChecksum?: 'on' | 'never';
-  /** garp_master_delay, seconds (default global vrrp_garp_master_delay, 5) */
-  readonly garpMasterDelayS: number;
+  /** garp_master_delay, in ms (written in seconds; default global vrrp_garp_master_delay) */
+  readonly garpMasterDelayMs: number;
   /** garp_master_repeat (default global, 5) */
   readonly garpMasterRepeat: number;
-  /** garp_lower_prio_delay, seconds (default garp_master_delay) */
-  readonly garpLowerPrioDelayS: number;
+  /** garp_lower_prio_delay, in ms (written in seconds; default garp_master_delay) */
+  readonly garpLowerPrioDelayMs: number;
   /** garp_lower_prio_repeat (default global vrrp_garp_lower_prio_repeat) */
   readonly garpLowerPrioRepeat: number;
-  /** garp_master_refresh, seconds (0 = off) */
-  readonly garpMasterRefreshS: number;
+  /** garp_master_refresh, in ms (written in seconds; 0 = off) */
+  readonly garpMasterRefreshMs: number;
   /** garp_master_refresh_repeat (default 1) */
   readonly garpMasterRefreshRepeat: number;
   /** garp_extra_if [all] SECS (0 = off) */

@@ -2,7 +2,7 @@
 import type { ConfigDraft } from '../build.js';
 import { pushAll } from '../values.js';
 import { type Handler, listWords, nameOf, needChildren, type Table, walk } from './common.js';
-import { trackedList, trackInterfaceList } from './trackers.js';
+import { TRACK_LISTS, trackInterfaceList } from './trackers.js';
 
 // ---------------------------------------------------------------- vrrp_sync_group
 
@@ -21,10 +21,7 @@ export const VRRP_SYNC_GROUP: Table<SyncDraft> = {
     }
   },
   track_interface: (n, g, c) => void pushAll(g.trackInterfaces, trackInterfaceList(n, c, g.name)),
-  track_script: (n, g, c) => void pushAll(g.trackScripts, trackedList(n, c, -253, 253, 'track script', g.name)),
-  track_file: (n, g, c) => void pushAll(g.trackFiles, trackedList(n, c, -254, 254, 'track file', g.name)),
-  track_process: (n, g, c) => void pushAll(g.trackProcesses, trackedList(n, c, -254, 254, 'track process', g.name)),
-  track_bfd: (n, g, c) => void pushAll(g.trackBfds, trackedList(n, c, -253, 253, 'track bfd', g.name)),
+  ...TRACK_LISTS,
   notify_master: syncScript('notifyMaster'),
   notify_backup: syncScript('notifyBackup'),
   notify_fault: syncScript('notifyFault'),

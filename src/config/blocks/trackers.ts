@@ -56,6 +56,26 @@ export function trackInterfaceList(n: ConfigNode, c: Ctx, owner: string): Tracke
   return trackedList(n, c, -253, 253, 'track interface', owner, true).map((t) => ({ name: t.name, weight: t.weight ?? 0, reverse: t.reverse ?? false }));
 }
 
+/** What a vrrp_instance and a vrrp_sync_group track, by name; weights and reverse as written. */
+interface TrackLists {
+  name: string;
+  trackScripts: (TrackedObject & { node: ConfigNode })[];
+  trackFiles: (TrackedObject & { node: ConfigNode })[];
+  trackProcesses: (TrackedObject & { node: ConfigNode })[];
+  trackBfds: (TrackedObject & { node: ConfigNode })[];
+}
+/**
+ * track_script / track_file / track_process / track_bfd blocks, the same in vrrp_instance and
+ * vrrp_sync_group: NAME [weight W] [reverse|noreverse]. keepalived's weight ranges differ by kind;
+ * an entry without weight takes the tracked object's own (vrrp_script weight, track_file weight...).
+ */
+export const TRACK_LISTS: Table<TrackLists> = {
+  track_script: (n, t, c) => void pushAll(t.trackScripts, trackedList(n, c, -253, 253, 'track script', t.name)),
+  track_file: (n, t, c) => void pushAll(t.trackFiles, trackedList(n, c, -254, 254, 'track file', t.name)),
+  track_process: (n, t, c) => void pushAll(t.trackProcesses, trackedList(n, c, -254, 254, 'track process', t.name)),
+  track_bfd: (n, t, c) => void pushAll(t.trackBfds, trackedList(n, c, -253, 253, 'track bfd', t.name)),
+};
+
 // ---------------------------------------------------------------- vrrp_script, track_file, vrrp_track_process
 
 type ScriptDraft = ConfigDraft['vrrpScripts'][number];

@@ -9,9 +9,9 @@ import { type Ctx, parseIpAddress, pushAll } from '../values.js';
 import { type Handler, listWords, nameOf, needBlock, needChildren, strip, type Table, walk } from './common.js';
 import { type BuildOptions, checkInterfaces } from './host.js';
 import { parseRouteEntry, parseRuleEntry, parseVipEntry } from './routes-rules.js';
-import { checkTrackNames, trackedList, trackInterfaceList } from './trackers.js';
+import { checkTrackNames, TRACK_LISTS, trackInterfaceList } from './trackers.js';
 
-/** Parsed values of a vrrp_instance; undefined means "not configured" (defaults in validate). */
+/** Parsed values of a vrrp_instance; undefined means "not configured" (defaults in finishInstance, below). */
 export interface InstanceDraft {
   name: string;
   file: string;
@@ -240,10 +240,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     pushAll(t.trackInterfaces, trackInterfaceList(n, c, t.name));
     pushAll(t.trackInterfaceNodes, (n.children ?? []));
   },
-  track_script: (n, t, c) => void pushAll(t.trackScripts, trackedList(n, c, -253, 253, 'track script', t.name)),
-  track_file: (n, t, c) => void pushAll(t.trackFiles, trackedList(n, c, -254, 254, 'track file', t.name)),
-  track_process: (n, t, c) => void pushAll(t.trackProcesses, trackedList(n, c, -254, 254, 'track process', t.name)),
-  track_bfd: (n, t, c) => void pushAll(t.trackBfds, trackedList(n, c, -253, 253, 'track bfd', t.name)),
+  ...TRACK_LISTS,
   mcast_src_ip: (n, t, c) => {
     const a = c.addr(n, 0, false);
     if (a) t.sourceIp = a;
@@ -638,11 +635,12 @@ export function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, 
     unicastFaultNoPeer: t.unicastFaultNoPeer,
     unicastTtl: t.unicastTtl ?? 255,
     ...(t.oldUnicastChecksum ? { oldUnicastChecksum: t.oldUnicastChecksum } : {}),
-    garpMasterDelayS,
+    // the core's unit: ms (written in seconds)
+    garpMasterDelayMs: garpMasterDelayS * 1000,
     garpMasterRepeat: t.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
-    garpLowerPrioDelayS: t.garpLowerPrioDelayS ?? g.vrrpGarpLowerPrioDelayS ?? garpMasterDelayS,
+    garpLowerPrioDelayMs: (t.garpLowerPrioDelayS ?? g.vrrpGarpLowerPrioDelayS ?? garpMasterDelayS) * 1000,
     garpLowerPrioRepeat: t.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat ?? t.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
-    garpMasterRefreshS: t.garpMasterRefreshS ?? g.vrrpGarpMasterRefreshS,
+    garpMasterRefreshMs: (t.garpMasterRefreshS ?? g.vrrpGarpMasterRefreshS) * 1000,
     garpMasterRefreshRepeat: t.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
     ...(t.garpExtraIf ? { garpExtraIf: t.garpExtraIf } : {}),
     downTimerAdverts: t.downTimerAdverts ?? g.vrrpDownTimerAdverts,
