@@ -12,7 +12,6 @@ import type {
   LinkbeatInterface,
   RouteSpec,
   RuleSpec,
-  TrackedObject,
   TrackFile,
   TrackGroup,
   TrackProcess,
@@ -25,13 +24,13 @@ import type {
 } from './model.js';
 import type { ConfigNode } from './tree.js';
 import { Ctx, familyName } from './values.js';
-import { type Mutable, strip, type Table, walk } from './blocks/common.js';
+import { type Mutable, type Table, walk } from './blocks/common.js';
 import { finishGlobal, GLOBAL_BLOCKS, type GlobalDraft } from './blocks/global.js';
 import { type BuildOptions, checkInterfaces, DEFAULT_SCRIPT_USER, groupExists, resolveScript, userExists } from './blocks/host.js';
 import { LVS_BLOCKS } from './blocks/lvs.js';
 import { STATIC_BLOCKS } from './blocks/routes-rules.js';
-import { SYNC_GROUP_BLOCKS } from './blocks/sync-group.js';
-import { checkTrackNames, TRACKER_BLOCKS, weightsOf } from './blocks/trackers.js';
+import { finishSyncGroups, SYNC_GROUP_BLOCKS } from './blocks/sync-group.js';
+import { TRACKER_BLOCKS } from './blocks/trackers.js';
 import { finishInstance, type InstanceDraft, VRRP_INSTANCE_BLOCKS } from './blocks/vrrp-instance.js';
 
 export { type BuildOptions, resolveScript } from './blocks/host.js';
@@ -167,58 +166,7 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
     }
   }
 
-  // sync groups: members must exist; an instance in one group only
-  const inGroup = new Map<string, string>();
-  const syncGroups = [];
-  for (const sg of d.syncGroups) {
-    const members: string[] = [];
-    for (const m of sg.group) {
-      if (!seen.has(m)) {
-        c.global(`Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'semantic', 'warning', sg.memberNodes.get(m) ?? sg, 'group');
-        continue;
-      }
-      if (inGroup.has(m)) {
-        c.global(`VRRP instance ${m} cannot be in more than one sync group (${inGroup.get(m)}, ${sg.name}) - ignoring`, 'semantic', 'error', sg, 'group');
-        continue;
-      }
-      inGroup.set(m, sg.name);
-      members.push(m);
-    }
-    if (members.length === 0) {
-      c.global(`Sync group ${sg.name} has no virtual router(s). removing`, 'semantic', 'warning', sg, 'vrrp_sync_group');
-      continue;
-    }
-    if (members.length === 1) c.global(`Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`, 'semantic', 'warning', sg, 'vrrp_sync_group');
-    checkTrackNames(sg.name, sg.trackScripts, sg.trackFiles, sg.trackProcesses, sg.trackBfds, d, c);
-    checkInterfaces(sg.trackInterfaces.map((t) => t.name), sg, c, opts, (i) => `(${sg.name}) tracked interface ${i} doesn't exist`);
-    const { node: _n, memberNodes: _m, ...rest } = sg;
-    syncGroups.push({ ...rest, group: members, trackScripts: strip(sg.trackScripts), trackFiles: strip(sg.trackFiles), trackProcesses: strip(sg.trackProcesses), trackBfds: strip(sg.trackBfds) });
-  }
-  const sgByName = new Map(d.syncGroups.map((x) => [x.name, x] as const));
-  const finalInstances = uniq.map((v) => {
-    const sgName = inGroup.get(v.name);
-    if (!sgName) return v;
-    const sg = sgByName.get(sgName)!;
-    if (!sg.syncGroupTrackingWeight) {
-      // members of a sync group cannot track with weights: keepalived drops such tracking
-      // (its weight is the entry's, else the tracked object's own weight)
-      const sets = weightsOf(d);
-      const drop = (l: readonly TrackedObject[], weights: Map<string, number>, what: string): TrackedObject[] =>
-        l.filter((t) => {
-          if ((t.weight ?? weights.get(t.name) ?? 0) === 0) return true;
-          c.global(`(${v.name}) ignoring ${what} ${t.name} with weights due to SYNC group`, 'semantic', 'error', v, 'vrrp_sync_group');
-          return false;
-        });
-      return {
-        ...v,
-        syncGroup: sgName,
-        trackScripts: drop(v.trackScripts, sets.scripts, 'tracked script'),
-        trackFiles: drop(v.trackFiles, sets.files, 'tracked file'),
-        trackProcesses: drop(v.trackProcesses, sets.procs, 'tracked process'),
-      };
-    }
-    return { ...v, syncGroup: sgName };
-  });
+  const { syncGroups, instances: finalInstances } = finishSyncGroups(d, uniq, seen, c, opts);
 
   // scripts configured without enable_script_security
   // a vrrp_script whose program cannot be found is disabled (tracked or not; measured: exit 5).
