@@ -43,7 +43,7 @@ bench('v2 IPv4, AH (HMAC-MD5)', () => receiveIpv4(v2ah, { version: 2, authType: 
 bench('v3 IPv4, pseudo-header', () => receiveIpv4(v3, { version: 3, vrids: 3 }).ok);
 bench('v3 IPv6, 2 VIPs', () => receiveIpv6(v6pkt.payload, v6pkt.src, v6pkt.dst, { version: 3, vrids: 4 }).ok);
 const bad = Buffer.from(v2);
-bad[27] ^= 1;
+bad[27]! ^= 1;
 bench('v2 IPv4, bad checksum (drop)', () => receiveIpv4(bad, v2opts).ok);
 
 console.log('## encode');

@@ -246,19 +246,19 @@ ${scenarios.map((s) => s.instance).join('\n')}
         if (!ip) continue;
         let vrrp: Buffer;
         if (s.family === 4) {
-          if (ip[0] >> 4 !== 4 || ip[9] !== s.ipProtocol) continue;
-          const ihl = (ip[0] & 15) * 4;
+          if (ip[0]! >> 4 !== 4 || ip[9]! !== s.ipProtocol) continue;
+          const ihl = (ip[0]! & 15) * 4;
           // under AH the VRRP message follows the AH header (length (payload len + 2) * 4)
-          vrrp = s.ipProtocol === 51 ? ip.subarray(ihl + (ip[ihl + 1] + 2) * 4) : ip.subarray(ihl);
+          vrrp = s.ipProtocol === 51 ? ip.subarray(ihl + (ip[ihl + 1]! + 2) * 4) : ip.subarray(ihl);
         } else {
-          if (ip[0] >> 4 !== 6 || ip[6] !== s.ipProtocol) continue;
+          if (ip[0]! >> 4 !== 6 || ip[6]! !== s.ipProtocol) continue;
           vrrp = ip.subarray(40);
         }
-        if (vrrp.length < 8 || vrrp[0] >> 4 !== s.version || vrrp[1] !== s.vrid) continue;
+        if (vrrp.length < 8 || vrrp[0]! >> 4 !== s.version || vrrp[1]! !== s.vrid) continue;
         // keep one normal advert per distinct byte string, plus the priority 0 ones
         const hex = ip.toString('hex');
         if (packets.some((p) => p.hex === hex)) continue;
-        packets.push({ hex, priority: vrrp[2] });
+        packets.push({ hex, priority: vrrp[2]! });
       }
       // keep at most 2 normal adverts and every priority-0 advert
       const normal = packets.filter((p) => p.priority !== 0).slice(0, 2);

@@ -20,6 +20,7 @@ import { effectivePriority, type TrackedInput } from '../track/priority.js';
 import { addressSpec, netRoute, netRule, sameConfig } from './map.js';
 import { InstanceRunner, netSnapshot, type InstanceStatus, type NetSnapshot } from './instance.js';
 import { SocketHub } from './sockets.js';
+import { SyncGroups } from './sync-group.js';
 
 export interface ReloadSummary {
   unchanged: string[];
@@ -89,7 +90,7 @@ export class Daemon {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly securityRefused = new Set<string>();
-  private readonly groupState = new Map<string, VrrpState>();
+  private readonly syncGroups: SyncGroups;
   readonly startedAtMs = Date.now();
   /** reload outcomes (the entry point counts refused files as failed) */
   readonly reloads = { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 };
@@ -103,6 +104,11 @@ export class Daemon {
       if (r.result.kind !== 'exit' || r.result.code !== 0) {
         this.log.warn(`notify script "${r.line}" ${r.result.kind === 'timeout' ? 'timed out and was killed' : `failed (${r.result.kind} ${r.result.code ?? r.result.signal ?? ''})`}`);
       }
+    });
+    this.syncGroups = new SyncGroups({
+      config: () => this.config, runners: () => this.runners, log: this.log, notifier: this.notifier, fifo: () => this.fifo,
+      script: (line, user, group) => this.script(line, user, group),
+      alert: (name, state) => this.smtpAlert('GROUP', name, state),
     });
   }
 
@@ -198,17 +204,14 @@ export class Daemon {
       now: this.now, garp: () => this.garp(), ndisc: (ifname) => this.ndisc(ifname), fifo: this.fifo,
       script: (line, user, group) => this.script(line, user, group),
       onStateChanged: (r, from, to) => {
-        this.syncGroupFollow(r, from, to);
+        if (r.inst.smtpAlert && (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP')) this.smtpAlert('INSTANCE', r.name, to);
+        this.syncGroups.follow(r, from, to);
         this.deps.onInstanceState?.(r.name, from, to);
       },
-      beforeNotify: (r, state) => this.syncGroupBeforeMember(r, state),
+      beforeNotify: (r, state) => this.syncGroups.beforeMember(r, state),
     });
   }
 
-  /**
-   * vrrp_sync_group: members go MASTER together and BACKUP / FAULT together. A member's own
-   * transition drives the others; the group's notify runs when the whole group has arrived.
-   */
   /** smtp_alert: a mail per transition, in the background; failures are logged, never thrown. */
   private smtpAlert(kind: 'INSTANCE' | 'GROUP', name: string, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
     const g = this.config.globalDefs;
@@ -218,64 +221,6 @@ export class Daemon {
       if (!r.ok) this.log.warn(`smtp_alert for ${name} ${state}: ${r.stage}: ${r.error ?? 'failed'}`);
       else this.log.info(`SMTP alert successfully sent for ${name} ${state}`);
     });
-  }
-
-  private syncGroupFollow(r: InstanceRunner, from: VrrpState, to: VrrpState): void {
-    if (r.inst.smtpAlert && (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP')) this.smtpAlert('INSTANCE', r.name, to);
-    const group = this.config.vrrpSyncGroups.find((g) => g.group.includes(r.name));
-    if (!group) return;
-    const members = this.runners.filter((m) => group.group.includes(m.name) && m !== r);
-    const why = `sync group ${group.name}`;
-    if (to === 'FAULT' || from === 'FAULT') this.syncGroupFaults(group);
-    if (to === 'MASTER') for (const m of members) m.force('MASTER', why);
-    if (to === 'BACKUP' && from === 'MASTER') for (const m of members) m.force('BACKUP', why);
-    // group notify once every member is in the same state
-    const all = [r, ...members];
-    if ((to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP') && all.every((m) => m.state === to) && this.groupState.get(group.name) !== to) {
-      this.groupNotify(group, to);
-    }
-  }
-
-  private groupNotify(group: KeepalivedConfig['vrrpSyncGroups'][number], to: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
-    this.groupState.set(group.name, to);
-    if (to !== 'STOP') this.log.info(`VRRP_Group(${group.name}) Syncing instances to ${to} state`);
-    const s = (c: typeof group.notifyMaster) => (c ? this.script(c.command, c.user, c.group) : undefined);
-    void this.notifier.notifyState({
-      kind: 'GROUP', name: group.name, state: to, priority: 0,
-      scripts: { master: s(group.notifyMaster), backup: s(group.notifyBackup), fault: s(group.notifyFault), stop: s(group.notifyStop), generic: s(group.notify) },
-    });
-    this.fifo?.group(group.name, to);
-    if (group.smtpAlert) this.smtpAlert('GROUP', group.name, to);
-  }
-
-  /**
-   * keepalived's order of notifications in a sync group (measured on its notify_fifo, 2.2.7): the
-   * group's initial BACKUP comes before its members' lines; a member going MASTER takes the other
-   * members to MASTER first, its own line comes after theirs.
-   */
-  private syncGroupBeforeMember(r: InstanceRunner, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
-    const group = this.config.vrrpSyncGroups.find((g) => g.group.includes(r.name));
-    if (!group) return;
-    if (state === 'BACKUP' && !this.groupState.has(group.name)) {
-      this.groupNotify(group, 'BACKUP');
-    } else if (state === 'MASTER') {
-      // the others' cores are not the one being handled now: forcing them here re-enters nothing
-      for (const m of this.runners) if (m !== r && group.group.includes(m.name)) m.force('MASTER', `sync group ${group.name}`);
-    }
-  }
-
-  /**
-   * A member is held in FAULT by its group exactly while another member is in FAULT for a reason
-   * of its own. Derived from the members' own faults each time (never propagated member to
-   * member): propagating made two members hold each other in FAULT for ever once the first one
-   * recovered (its own fault cleared, the group fault its partner had put back on it stayed).
-   */
-  private syncGroupFaults(group: { name: string; group: readonly string[] }): void {
-    const members = this.runners.filter((m) => group.group.includes(m.name));
-    for (const m of members) {
-      const others = members.some((o) => o !== m && o.inFaultOwn());
-      m.force(others ? 'FAULT' : 'NOFAULT', group.name);
-    }
   }
 
   /**
@@ -539,13 +484,7 @@ export class Daemon {
   private trackedInputs(instance: VrrpInstance): TrackedInput[] {
     const out: TrackedInput[] = [];
     // a sync group's trackers count for every member, as if each member listed them (keepalived.conf(5))
-    const group = this.config.vrrpSyncGroups.find((g) => g.group.includes(instance.name));
-    const inst = group ? {
-      trackScripts: [...instance.trackScripts, ...group.trackScripts],
-      trackInterfaces: [...instance.trackInterfaces, ...group.trackInterfaces],
-      trackProcesses: [...instance.trackProcesses, ...group.trackProcesses],
-      trackFiles: [...instance.trackFiles, ...group.trackFiles],
-    } : instance;
+    const inst = this.syncGroups.trackedBy(instance);
     for (const t of inst.trackScripts) {
       const s = this.scripts.get(t.name);
       if (!s) continue;
@@ -582,7 +521,7 @@ export class Daemon {
   private recomputeAll(): void {
     for (const r of this.runners) this.recompute(r);
     // an own fault may have cleared without a state change (the group still held the member)
-    for (const g of this.config.vrrpSyncGroups) this.syncGroupFaults(g);
+    this.syncGroups.holdAllFaults();
   }
 
   status(): InstanceStatus[] {

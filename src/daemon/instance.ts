@@ -1,10 +1,12 @@
 // One vrrp_instance in the running daemon: the sans-I/O core (src/vrrp/core.ts) driven by real
 // timers, a raw socket, netlink and ARP/ND. The core decides; this file only carries decisions
-// out, in order (effects that touch the kernel are chained so that "add addresses" always
-// precedes "announce" and "remove" follows both).
+// out, by the core's contract (carryOut in src/vrrp/core.ts: urgent ones at once, words after;
+// effects that touch the kernel are chained so that "add addresses" always precedes "announce"
+// and "remove" follows both). What reaches the wire and the kernel goes through a
+// TakeoverTransport (src/net/takeover.ts): the live one, or the rehearsal's, which sends nothing.
 import type { Logger } from 'pino';
 import type { GlobalDefs, VirtualIpAddress, VrrpInstance } from '../config/model.js';
-import { VrrpCore, type VrrpCoreConfig, type VrrpDecision, type VrrpEvent, type VrrpTimer, type VrrpState } from '../vrrp/core.js';
+import { VrrpCore, carryOut, type DeferredDecision, type UrgentDecision, type VrrpCoreConfig, type VrrpDecision, type VrrpEvent, type VrrpTimer, type VrrpState } from '../vrrp/core.js';
 import { encodeAdvert, receiveIpv4, receiveIpv6, type DropReason, type ReceiveOptions } from '../vrrp/packet.js';
 import type { IpFamily } from '../vrrp/types.js';
 import type { Rtnl, LinkInfo, AddressInfo } from '../net/netlink.js';
@@ -12,7 +14,8 @@ import type { ReceivedPacket, VrrpSocket } from '../net/vrrp-socket.js';
 import type { GarpSender } from '../net/garp.js';
 import { createVmac, deleteVmac, restoreSysctls, type VmacResult } from '../net/vmac.js';
 import { formatIp, parseIp } from '../net/ipaddr.js';
-import { buildUnsolicitedNa, type NdiscSender } from '../net/ndisc.js';
+import type { NdiscSender } from '../net/ndisc.js';
+import { liveTransport, rehearsalTransport, type TakeoverTransport } from '../net/takeover.js';
 import type { Notifier, NotifyScript } from '../notify/queue.js';
 import type { NotifyFifo } from '../notify/fifo.js';
 import { formatInstanceLine } from '../notify/fifo.js';
@@ -20,11 +23,11 @@ import { addressSpec, advertisedAddresses, authTypeOf, familyOf, netRoute, netRu
 import type { SocketHub, SocketKey } from './sockets.js';
 import { armDeadline, type DeadlineTimer } from './timer.js';
 
+const noop = (): void => undefined;
+
 /** The final stretch of a Master_Down_Timer waited out without sleeping (ms). */
 const MASTER_DOWN_SPIN_MS = 2;
 
-/** decisions carried out before any logging or notification (see feed) */
-const URGENT: ReadonlySet<VrrpDecision['kind']> = new Set(['sendAdvert', 'armTimer', 'cancelTimer', 'addAddresses', 'removeAddresses', 'announce']);
 
 export interface RunnerDeps {
   log: Logger;
@@ -353,14 +356,15 @@ export class InstanceRunner {
 
   /**
    * Rehearse a takeover and a step down on throwaway state: a shadow core goes BACKUP -> MASTER
-   * -> BACKUP -> STOP, and what its decisions would put on the wire and into the kernel is built
-   * (advert, IPv4 header, gratuitous ARP / NA) and thrown away; the netlink request goes to
-   * interface index 0, which the kernel refuses (ENODEV). Nothing reaches the wire, nothing
-   * changes in the kernel, and this instance's own state is untouched. Why: V8 compiles a function on its first call and
-   * runs it slowly until it has warmed up; a Backup never runs the takeover before the Master
-   * dies, and that first run took 2-4 ms between the Master_Down_Timer and our advert, where
-   * keepalived takes 0.5 ms. The daemon repeats it now and then (an idle function's bytecode
-   * may be flushed). Resolves true when every step ran as expected; never throws.
+   * -> BACKUP -> STOP, and what its decisions would put on the wire and into the kernel goes
+   * through the same code with rehearsalTransport: built (advert, IPv4 header, gratuitous ARP /
+   * NA) and thrown away; the netlink request goes to interface index 0, which the kernel refuses
+   * (ENODEV). Nothing reaches the wire, nothing changes in the kernel, and this instance's own
+   * state is untouched. Why: V8 compiles a function on its first call and runs it slowly until
+   * it has warmed up; a Backup never runs the takeover before the Master dies, and that first
+   * run took 2-4 ms between the Master_Down_Timer and our advert, where keepalived takes 0.5 ms.
+   * The daemon repeats it now and then (an idle function's bytecode may be flushed).
+   * Resolves true when every step ran as expected; never throws.
    */
   async rehearse(rounds: number): Promise<boolean> {
     const cfg = this.coreConfig;
@@ -376,13 +380,13 @@ export class InstanceRunner {
           let masterDownAt: number | undefined;
           for (const d of decisions) {
             if (d.kind === 'sendAdvert') {
-              await this.sendAdvert(d.priority, d.advertIntervalCs, true);
+              await this.sendAdvert(d.priority, d.advertIntervalCs, rehearsalTransport);
             } else if (d.kind === 'addAddresses') {
               // one address is enough (the same code for each): a round trip the kernel refuses
               const vip = this.vipByKey.get(d.addresses[0] ?? '');
-              if (vip && !(await this.deps.rtnl.rehearseAddress(this.vipSpec(vip)))) ok = false;
+              if (vip && !(await rehearsalTransport.addAddress(this.deps.rtnl, this.vipSpec(vip), noop))) ok = false;
             } else if (d.kind === 'announce') {
-              await this.announceOnce(ownedAddresses(this.inst), 1, true);
+              await this.announceOnce(ownedAddresses(this.inst), 1, rehearsalTransport);
             } else if (d.kind === 'armTimer' && d.timer === 'masterDown') {
               masterDownAt = d.atMs;
             }
@@ -440,7 +444,7 @@ export class InstanceRunner {
 
   /** In FAULT for a reason of its own (not only because its sync group is)? */
   inFaultOwn(): boolean {
-    return (this.core?.faultSources ?? []).some((k) => !k.startsWith('sync-group'));
+    return (this.core?.faultSources ?? []).some((f) => f.kind !== 'sync-group');
   }
 
   /** A sync group forces this member's state (keepalived keeps group members together). */
@@ -567,27 +571,22 @@ export class InstanceRunner {
     // the core hands out a new array per event (never touched again): no copy. A Backup hearing
     // its Master (200 a second with 200 instances) gets one armTimer: no array is made here then.
     const decisions = this.core.handle(ev);
-    // What goes on the wire or into the kernel first, in the core's order; words (log lines,
-    // notify scripts) after: formatting and writing them took tens of milliseconds on a busy
-    // machine at the first takeover, before the new Master's first advert went out.
-    // sendAdvert first (see apply), then the rest in the core's order
-    let wordCount = 0;
+    // The core's contract (carryOut): what goes on the wire or into the kernel at once, every
+    // advert first; words (log lines, notify scripts) after: formatting and writing them took tens
+    // of milliseconds on a busy machine at the first takeover, before the first advert went out.
     this.feeding = true;
+    let words: DeferredDecision[] | undefined;
     try {
-      for (const d of decisions) if (d.kind === 'sendAdvert') this.apply(d);
-      for (const d of decisions) {
-        if (!URGENT.has(d.kind)) wordCount++;
-        else if (d.kind !== 'sendAdvert') this.apply(d);
-      }
+      words = carryOut(decisions, this.applyUrgentFn);
     } finally {
       this.feeding = false;
     }
     this.addressGate = undefined; // for this feed's announce only
-    if (wordCount === 0) {
+    if (!words) {
       if (this.said.length > 0) setImmediate(() => this.flushSaid());
       return;
     }
-    const words = decisions.filter((d) => !URGENT.has(d.kind));
+    const deferred = words;
     // What the kernel effects still wait for (a queued send, a netlink ACK before the next
     // address, the GARP bursts) goes before the words: setImmediate runs after the poll phase
     // (order between feeds is kept, FIFO). On
@@ -595,7 +594,7 @@ export class InstanceRunner {
     // A sync group member's words go at once: its members' notifications and the group's must
     // keep keepalived's order (members forced from a notify, the group line after them).
     const quiet = this.quietRestart;
-    const applyWords = () => { for (const d of words) this.apply(d, quiet); this.flushSaid(); };
+    const applyWords = () => { for (const d of deferred) this.applyWord(d, quiet); this.flushSaid(); };
     if (ev.type === 'shutdown' || this.inst.syncGroup !== undefined) applyWords();
     else setImmediate(applyWords);
   }
@@ -634,13 +633,14 @@ export class InstanceRunner {
     void p.then(() => { if (this.chain === p) this.chainIdle = true; });
   }
 
-  /** `quiet`: a reload re-entering its state (captured when the decision was made, see feed) */
-  private apply(d: VrrpDecision, quiet = this.quietRestart): void {
+  /** A word of the core (see feed). `quiet`: a reload re-entering its state (captured when the
+   *  decision was made). */
+  private applyWord(d: DeferredDecision, quiet: boolean): void {
     const { log } = this.deps;
     switch (d.kind) {
       case 'log':
         // a reload re-entering the state it had is not a state change: say so once, not "Entering"
-        if (quiet && /Entering (MASTER|BACKUP) STATE|Receive advertisement timeout/.test(d.message)) return;
+        if (quiet && (d.topic === 'enterMaster' || d.topic === 'enterBackup' || d.topic === 'advertTimeout')) return;
         if (d.level === 'warning') log.warn(d.message);
         else log.info(d.message);
         return;
@@ -651,6 +651,25 @@ export class InstanceRunner {
         // after this event's decisions: a sync group reacting now would re-enter the core
         queueMicrotask(() => this.deps.onStateChanged?.(this, d.from, d.to));
         return;
+      case 'notify':
+        if (quiet && (d.state === 'MASTER' || d.state === 'BACKUP')) return;
+        this.notify(d.state, d.priority);
+        return;
+      case 'notifyMasterRxLowerPri': {
+        const s = this.deps.script(this.inst.notifyMasterRxLowerPri?.command, this.inst.notifyMasterRxLowerPri?.user, this.inst.notifyMasterRxLowerPri?.group);
+        if (s) void this.deps.notifier.enqueue(`INSTANCE ${this.name}`, s);
+        return;
+      }
+    }
+  }
+
+  /** bound once: carryOut calls it for every urgent decision */
+  private readonly applyUrgentFn = (d: UrgentDecision): void => this.applyUrgent(d);
+
+  /** An urgent decision (see feed): carried out now. */
+  private applyUrgent(d: UrgentDecision): void {
+    const quiet = this.quietRestart;
+    switch (d.kind) {
       case 'armTimer': {
         const armed = this.timers.get(d.timer);
         if (armed) { armed.moveTo(d.atMs); return; }
@@ -695,7 +714,7 @@ export class InstanceRunner {
           try {
             const keys = d.addresses.filter((k) => this.vipByKey.has(k) && !inPlace.has(k));
             for (const [i, key] of keys.entries()) {
-              await this.deps.rtnl.ensureAddressNow(this.vipSpec(this.vipByKey.get(key)!), i === keys.length - 1 ? issued : undefined);
+              await liveTransport.addAddress(this.deps.rtnl, this.vipSpec(this.vipByKey.get(key)!), i === keys.length - 1 ? issued : undefined);
               this.held.add(key);
             }
           } finally {
@@ -743,23 +762,15 @@ export class InstanceRunner {
         this.setChain(Promise.all([this.chain, announced]).then(() => undefined));
         return;
       }
-      case 'notify':
-        if (quiet && (d.state === 'MASTER' || d.state === 'BACKUP')) return;
-        this.notify(d.state, d.priority);
-        return;
-      case 'notifyMasterRxLowerPri': {
-        const s = this.deps.script(this.inst.notifyMasterRxLowerPri?.command, this.inst.notifyMasterRxLowerPri?.user, this.inst.notifyMasterRxLowerPri?.group);
-        if (s) void this.deps.notifier.enqueue(`INSTANCE ${this.name}`, s);
-        return;
-      }
     }
   }
 
   /**
    * Send one advert (to every unicast peer, or the group). undefined: every copy is on the wire
-   * already (the usual case); else a promise that settles when the queued ones are.
+   * already (the usual case); else a promise that settles when the queued ones are. `via`: the
+   * rehearsal's transport builds the packets and sends nothing.
    */
-  private sendAdvert(priority: number, advertIntervalCs: number, dryRun = false): Promise<void> | undefined {
+  private sendAdvert(priority: number, advertIntervalCs: number, via: TakeoverTransport = liveTransport): Promise<void> | undefined {
     const socket = this.socket;
     if (!socket) return undefined;
     const unicast = this.inst.unicastPeers.length > 0;
@@ -772,12 +783,12 @@ export class InstanceRunner {
       const bytes = this.encode(priority, advertIntervalCs, dst);
       if (!bytes) break;
       try {
-        if (socket.trySend(bytes, dst, dryRun) !== undefined) continue;
+        if (via.trySendAdvert(socket, bytes, dst) !== undefined) continue;
       } catch (err) {
         failed(dst)(err);
         continue;
       }
-      queued.push(socket.send(bytes, dst).then(() => undefined, failed(dst)));
+      queued.push(via.queueAdvert(socket, bytes, dst).then(() => undefined, failed(dst)));
     }
     return queued.length > 0 ? Promise.all(queued).then(() => undefined) : undefined;
   }
@@ -827,30 +838,25 @@ export class InstanceRunner {
     await this.routeDiff(this.inst.virtualRoutes, this.inst.virtualRules, present);
   }
 
-  /** A burst of `count` gratuitous ARPs / unsolicited NAs per address, garp_interval apart. */
-  /** `dryRun`: one round, frames built and not sent (rehearse) */
-  private async announceOnce(vips: readonly VirtualIpAddress[], count: number, dryRun = false): Promise<void> {
+  /**
+   * A burst of `count` gratuitous ARPs / unsolicited NAs per address, garp_interval apart. `via`:
+   * the rehearsal's transport builds the frames and sends nothing (nothing to say then).
+   */
+  private async announceOnce(vips: readonly VirtualIpAddress[], count: number, via: TakeoverTransport = liveTransport): Promise<void> {
     const g = this.deps.global;
     for (let i = 0; i < count; i++) {
       // keepalived's lines, written once the round's frames are out (never before the first one)
       const said: Array<[string, string]> = [];
       for (const vip of vips) {
         const dev = vip.dev ?? this.vipDev;
-        const link = dev === this.ifname && this.link ? this.link : dryRun ? undefined : await this.deps.rtnl.getLink(dev).catch(() => undefined);
+        const link = dev === this.ifname && this.link ? this.link : await via.link(this.deps.rtnl, dev);
         if (!link?.mac) continue;
         if (vip.family === 'inet') {
-          const garp = this.deps.garp();
-          garp?.sendGratuitousArp(link.index, vip.address, link.mac, dryRun);
-          if (garp && !dryRun) said.push([`(${this.name}) Sending/queueing gratuitous ARPs on ${dev} for ${vip.address}`, `Sending gratuitous ARP on ${dev} for ${vip.address}`]);
-        } else if (dryRun) {
-          buildUnsolicitedNa(vip.address, link.mac);
-        } else {
-          const nd = await this.deps.ndisc(dev);
-          await nd?.sendUnsolicitedNa(vip.address, link.mac).catch(() => undefined);
-          if (nd) said.push([`(${this.name}) Sending/queueing Unsolicited Neighbour Adverts on ${dev} for ${vip.address}`, `Sending unsolicited Neighbour Advert on ${dev} for ${vip.address}`]);
+          if (via.gratuitousArp(this.deps.garp(), link.index, vip.address, link.mac)) said.push([`(${this.name}) Sending/queueing gratuitous ARPs on ${dev} for ${vip.address}`, `Sending gratuitous ARP on ${dev} for ${vip.address}`]);
+        } else if (await via.unsolicitedNa(() => this.deps.ndisc(dev), vip.address, link.mac)) {
+          said.push([`(${this.name}) Sending/queueing Unsolicited Neighbour Adverts on ${dev} for ${vip.address}`, `Sending unsolicited Neighbour Advert on ${dev} for ${vip.address}`]);
         }
       }
-      if (dryRun) return;
       // the burst's first round says what is queued (info), every frame is detail (-D), as keepalived
       for (const [queued, sent] of said) {
         if (i === 0) this.say('info', queued);

@@ -9,7 +9,7 @@
 //   loadPacketAddon(): PacketAddon            NetError "ENOADDON" with the build command if missing
 //   class GarpSender
 //     static open(): GarpSender               NetError "ENOCAP" without CAP_NET_RAW
-//     sendGratuitousArp(ifindex: number, vip: string, srcMac: string | Uint8Array, dryRun?): number  (bytes)
+//     sendGratuitousArp(ifindex: number, vip: string, srcMac: string | Uint8Array): number  (bytes)
 //     sendFrame(ifindex: number, frame: Buffer): number
 //     close(): void
 //   Sends are synchronous (one sendto, a few microseconds); errors are NetErrors with the errno.
@@ -130,10 +130,8 @@ export class GarpSender {
     }
   }
 
-  /** `dryRun`: build the frame only (the daemon's rehearsal); returns its length. */
-  sendGratuitousArp(ifindex: number, vip: string, srcMac: string | Uint8Array, dryRun = false): number {
-    const frame = buildGratuitousArp(vip, srcMac);
-    return dryRun ? frame.length : this.sendFrame(ifindex, frame);
+  sendGratuitousArp(ifindex: number, vip: string, srcMac: string | Uint8Array): number {
+    return this.sendFrame(ifindex, buildGratuitousArp(vip, srcMac));
   }
 
   close(): void {

@@ -24,7 +24,7 @@ export function parseIp(text: string): { family: Family; bytes: Buffer } {
 
 export function parsePrefix(text: string, defaultLen?: number): { family: Family; bytes: Buffer; prefixLength: number } {
   const [a, p] = text.trim().split('/');
-  const { family, bytes } = parseIp(a);
+  const { family, bytes } = parseIp(a ?? '');
   const max = family === 4 ? 32 : 128;
   const prefixLength = p === undefined ? (defaultLen ?? max) : Number(p);
   if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max || (p !== undefined && !/^\d+$/.test(p))) {

@@ -511,21 +511,6 @@ export class Rtnl {
     await this.call(`delete address ${r.text}`, (s) => s.delAddress(r.data, attrs, { timeout: REQUEST_TIMEOUT_MS }));
   }
 
-  /**
-   * Run addAddress's code for `spec` with a request the kernel refuses without a trace (interface
-   * index 0: ENODEV, nothing added, no notification): the daemon's rehearsal runs the takeover's
-   * code ahead of time so that V8 has compiled it (first runs were several times slower).
-   * Resolves true when the kernel answered as expected.
-   */
-  async rehearseAddress(spec: AddressSpec): Promise<boolean> {
-    try {
-      await this.ensureAddressNow({ ...spec, dev: 0 }, () => undefined);
-      return false; // added?! cannot happen: there is no interface 0
-    } catch (err) {
-      return errnoFromError(err) === 'ENODEV';
-    }
-  }
-
   async ensureAddress(spec: AddressSpec, onSent?: () => void): Promise<boolean> {
     return ensurePresent(() => this.addAddress(spec, onSent));
   }
@@ -636,9 +621,9 @@ export class Rtnl {
     for (const m of msgs) {
       const t = m.attrs.table ?? m.data.table ?? 0;
       if (table !== undefined && t !== table) continue;
-      const typeNum = typeof m.data.type === 'number' ? m.data.type : (rt.RouteType as unknown as Record<string, number>)[m.data.type ?? 'UNSPEC'];
-      const scopeNum = typeof m.data.scope === 'number' ? m.data.scope : (rt.RouteScope as unknown as Record<string, number>)[m.data.scope ?? 'UNIVERSE'];
-      const protoNum = typeof m.data.protocol === 'number' ? m.data.protocol : (rt.RouteProtocol as unknown as Record<string, number>)[m.data.protocol ?? 'UNSPEC'];
+      const typeNum = typeof m.data.type === 'number' ? m.data.type : ((rt.RouteType as unknown as Record<string, number>)[m.data.type ?? 'UNSPEC'] ?? 0);
+      const scopeNum = typeof m.data.scope === 'number' ? m.data.scope : ((rt.RouteScope as unknown as Record<string, number>)[m.data.scope ?? 'UNIVERSE'] ?? 0);
+      const protoNum = typeof m.data.protocol === 'number' ? m.data.protocol : ((rt.RouteProtocol as unknown as Record<string, number>)[m.data.protocol ?? 'UNSPEC'] ?? 0);
       out.push({
         family,
         dst: m.attrs.dst ? formatIp(m.attrs.dst) : 'default',
@@ -716,7 +701,7 @@ export class Rtnl {
       from: m.attrs.src ? `${formatIp(m.attrs.src)}/${m.data.srcLen ?? 0}` : undefined,
       to: m.attrs.dst ? `${formatIp(m.attrs.dst)}/${m.data.dstLen ?? 0}` : undefined,
       table: m.attrs.table ?? m.data.table ?? 0,
-      action: typeof m.data.action === 'number' ? m.data.action : (rt.RuleAction as unknown as Record<string, number>)[m.data.action ?? 'unspec'],
+      action: typeof m.data.action === 'number' ? m.data.action : ((rt.RuleAction as unknown as Record<string, number>)[m.data.action ?? 'unspec'] ?? 0),
       iif: m.attrs.iifname,
       oif: m.attrs.oifname,
       fwmark: m.attrs.fwmark,

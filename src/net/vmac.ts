@@ -142,7 +142,7 @@ export function eui64LinkLocal(mac: string): string {
   const m = parseMac(mac);
   const b = Buffer.alloc(16);
   b[0] = 0xfe; b[1] = 0x80;
-  b[8] = m[0] ^ 0x02; b[9] = m[1]; b[10] = m[2]; b[11] = 0xff; b[12] = 0xfe; b[13] = m[3]; b[14] = m[4]; b[15] = m[5];
+  b[8] = m[0]! ^ 0x02; b[9] = m[1]!; b[10] = m[2]!; b[11] = 0xff; b[12] = 0xfe; b[13] = m[3]!; b[14] = m[4]!; b[15] = m[5]!;
   return formatIp(b);
 }
 

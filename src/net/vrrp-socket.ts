@@ -235,14 +235,13 @@ export class VrrpSocket extends EventEmitter {
     return new VrrpSocket({ ifname: opts.ifname, ifindex, family: opts.family, src, group, ttl, sock });
   }
 
-  /** Send a VRRP message to `dst` (default: the multicast group). Resolves with bytes sent.
-   *  `dryRun`: everything but the sendto(2) (the daemon's rehearsal; resolves with the length). */
-  send(payload: Buffer, dst?: string, dryRun = false): Promise<number> {
+  /** Send a VRRP message to `dst` (default: the multicast group). Resolves with bytes sent. */
+  send(payload: Buffer, dst?: string): Promise<number> {
     try {
-      const sent = this.trySend(payload, dst, dryRun);
+      const sent = this.trySend(payload, dst);
       if (sent !== undefined) return Promise.resolve(sent);
       // the socket buffer is full: raw-socket's queue waits for writability
-      const { sock, packet, target, op } = this.prepare(payload, dst);
+      const { sock, packet, target, op } = this.prepareSend(payload, dst);
       return this.queueSend(sock, packet, target, op);
     } catch (err) {
       return Promise.reject(err);
@@ -252,11 +251,10 @@ export class VrrpSocket extends EventEmitter {
   /**
    * send(), when it can complete now: bytes sent, or undefined when the socket's queue must take
    * it (call send()). Throws a NetError. The daemon uses it to know that a takeover advert is on
-   * the wire before it adds the VIPs, without waiting for a promise. `dryRun` as in send().
+   * the wire before it adds the VIPs, without waiting for a promise.
    */
-  trySend(payload: Buffer, dst?: string, dryRun = false): number | undefined {
-    const { sock, packet, target, op } = this.prepare(payload, dst);
-    if (dryRun) return packet.length;
+  trySend(payload: Buffer, dst?: string): number | undefined {
+    const { sock, packet, target, op } = this.prepareSend(payload, dst);
     try {
       return sendNow(sock, packet, target);
     } catch (err) {
@@ -264,8 +262,12 @@ export class VrrpSocket extends EventEmitter {
     }
   }
 
-  /** The open socket, the packet for `dst` (default: the group) and the operation's name; throws a NetError. */
-  private prepare(payload: Buffer, dst?: string): { sock: raw.Socket; packet: Buffer; target: string; op: string } {
+  /**
+   * Everything a send does but the sendto(2): the open socket, the packet for `dst` (default: the
+   * group) and the operation's name; throws a NetError. The daemon's rehearsal runs it on its own
+   * (rehearsalTransport in takeover.ts), so that it is compiled before a takeover.
+   */
+  prepareSend(payload: Buffer, dst?: string): { sock: raw.Socket; packet: Buffer; target: string; op: string } {
     const to = dst ?? this.group;
     const op = `send VRRP on ${this.ifname} to ${to ?? '(none)'}`;
     const sock = this.sock;
@@ -291,8 +293,7 @@ export class VrrpSocket extends EventEmitter {
     });
   }
 
-  /** What send() puts on the wire (the IPv4 header added) and where; throws a NetError. Also
-   *  run on its own by the daemon's rehearsal, so that it is compiled before a takeover. */
+  /** What send() puts on the wire (the IPv4 header added) and where; throws a NetError. */
   buildPacket(payload: Buffer, to: string, op = 'build VRRP packet'): { packet: Buffer; target: string } {
     const d = parseIp(to);
     // A zone ("fe80::1%eth0") is dropped: the socket is bound to its interface, which the
@@ -321,8 +322,8 @@ export class VrrpSocket extends EventEmitter {
     // raw-socket reuses its receive buffer for the next packet: copy now.
     const data = Buffer.from(buf);
     if (this.family === 4) {
-      if (data.length < 20 || data[0] >> 4 !== 4) return; // not an IPv4 packet: ignore
-      const ihl = (data[0] & 0x0f) * 4;
+      if (data.length < 20 || data[0]! >> 4 !== 4) return; // not an IPv4 packet: ignore
+      const ihl = (data[0]! & 0x0f) * 4;
       if (ihl < 20 || ihl > data.length) return;
       this.emit('packet', {
         data, family: 4, payloadOffset: ihl,

@@ -13,9 +13,13 @@
 import { Prng } from '../util/prng.js';
 import {
   VrrpCore,
+  carryOut,
   coreConfig,
   masterDownIntervalMs,
   skewTimeMs,
+  type DeferredDecision,
+  type LogTopic,
+  type UrgentDecision,
   type VrrpCoreConfig,
   type VrrpDecision,
   type VrrpEvent,
@@ -147,6 +151,17 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
     return { seed, ok: false, error: err, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines, coverage: sim.cov };
   }
 }
+
+/** What the run exercised, counted from the core's log topics. */
+const COVERED: { readonly [T in LogTopic]?: keyof SimCoverage } = {
+  ownerConflict: 'ownerFight',
+  priorityZeroReceived: 'priorityZeroReceived',
+  forcedElection: 'forcedElection',
+  preemptDelay: 'preemptDelay',
+  intervalLearned: 'intervalLearnt',
+  faultOn: 'faults',
+  enterMaster: 'masterTakeovers',
+};
 
 class Sim {
   readonly rng: Prng;
@@ -285,52 +300,56 @@ class Sim {
     this.apply(r, ds);
   }
 
+  /** The daemon's order (carryOut): the urgent decisions, then the words, at the same instant. */
   apply(r: Router, ds: VrrpDecision[]): void {
-    for (const d of ds) {
-      switch (d.kind) {
-        case 'sendAdvert':
-          this.send(r, d.priority, d.advertIntervalCs);
-          break;
-        case 'addAddresses':
-          r.holdsVips = true;
-          break;
-        case 'removeAddresses':
-          r.holdsVips = false;
-          break;
-        case 'armTimer':
-          if (!(d.atMs >= this.now)) this.fail(`r${r.id} armed ${d.timer} in the past: ${d.atMs} < now ${this.now}`);
-          this.push({ t: d.atMs, kind: 'timer', r: r.id, inc: r.incarnation, timer: d.timer });
-          if (this.opts.trace) this.trace(`r${r.id} arm ${d.timer} at ${d.atMs.toFixed(3)}`);
-          break;
-        case 'stateChanged':
-          this.trace(`r${r.id} ${d.from} -> ${d.to} (${d.reason})`);
-          if (this.now >= this.settleAt && !this.inHandover) {
-            this.fail(`r${r.id} changed state ${d.from} -> ${d.to} (${d.reason}) in a stable network`);
-          }
-          break;
-        case 'log': {
-          this.trace(`r${r.id} ${d.message}`);
-          const m = d.message;
-          if (m.includes('CONFIGURATION ERROR')) this.cov.ownerFight++;
-          else if (m.includes('received priority 0')) this.cov.priorityZeroReceived++;
-          else if (m.includes('forcing new election')) this.cov.forcedElection++;
-          else if (m.includes('start preempt delay')) this.cov.preemptDelay++;
-          else if (m.includes('interval updated')) this.cov.intervalLearnt++;
-          else if (m.includes('entering FAULT')) this.cov.faults++;
-          else if (m.includes('Entering MASTER')) this.cov.masterTakeovers++;
-          break;
-        }
-        case 'cancelTimer':
-        case 'announce':
-        case 'notify':
-        case 'notifyMasterRxLowerPri':
-          break;
-      }
-    }
+    const words = carryOut(ds, (d) => this.applyUrgent(r, d));
+    if (words) for (const d of words) this.applyWord(r, d);
     // Virtual addresses are held only by a Master, and a Master holds them.
     const st = r.core?.state;
     if (r.holdsVips !== (st === 'MASTER')) {
       this.fail(`r${r.id} holds VIPs=${r.holdsVips} in state ${st ?? 'crashed'}`);
+    }
+  }
+
+  applyUrgent(r: Router, d: UrgentDecision): void {
+    switch (d.kind) {
+      case 'sendAdvert':
+        this.send(r, d.priority, d.advertIntervalCs);
+        break;
+      case 'addAddresses':
+        r.holdsVips = true;
+        break;
+      case 'removeAddresses':
+        r.holdsVips = false;
+        break;
+      case 'armTimer':
+        if (!(d.atMs >= this.now)) this.fail(`r${r.id} armed ${d.timer} in the past: ${d.atMs} < now ${this.now}`);
+        this.push({ t: d.atMs, kind: 'timer', r: r.id, inc: r.incarnation, timer: d.timer });
+        if (this.opts.trace) this.trace(`r${r.id} arm ${d.timer} at ${d.atMs.toFixed(3)}`);
+        break;
+      case 'cancelTimer':
+      case 'announce':
+        break;
+    }
+  }
+
+  applyWord(r: Router, d: DeferredDecision): void {
+    switch (d.kind) {
+      case 'stateChanged':
+        this.trace(`r${r.id} ${d.from} -> ${d.to} (${d.reason})`);
+        if (this.now >= this.settleAt && !this.inHandover) {
+          this.fail(`r${r.id} changed state ${d.from} -> ${d.to} (${d.reason}) in a stable network`);
+        }
+        break;
+      case 'log': {
+        this.trace(`r${r.id} ${d.message}`);
+        const counter = d.topic && COVERED[d.topic];
+        if (counter) this.cov[counter]++;
+        break;
+      }
+      case 'notify':
+      case 'notifyMasterRxLowerPri':
+        break;
     }
   }
 

@@ -1,6 +1,7 @@
 // The sans-I/O VRRP state machine (RFC 5798 section 6, RFC 3768 section 6, plus keepalived 2.2.7's
 // additions). No sockets, no timers, no clock, no randomness: the driver (daemon or simulator)
-// feeds events carrying `nowMs` and carries out the returned decisions in order.
+// feeds events carrying `nowMs` and carries out the returned decisions by the driver's contract
+// (carryOut: advert, addresses, GARP/NA and timers at once; the words after).
 //
 // Timers are owned by the core: it tells the driver when to arm/cancel a timer and remembers the
 // deadline itself, so a stale or early `timerExpired` (a race in the driver) is ignored safely.
@@ -169,6 +170,12 @@ export function validateCoreConfig(c: VrrpCoreConfig): string[] {
 
 export type FaultReason = 'interface-down' | 'tracker' | 'no-address' | 'sync-group';
 
+/** One reason for FAULT: its kind, and which one of that kind (interface, tracker, group name). */
+export interface FaultSource {
+  readonly kind: FaultReason;
+  readonly name?: string;
+}
+
 export type VrrpEvent =
   | { readonly type: 'startup'; readonly nowMs: number }
   | { readonly type: 'advertReceived'; readonly nowMs: number; readonly advert: ReceivedAdvert }
@@ -215,7 +222,80 @@ export type VrrpDecision =
   | { readonly kind: 'armTimer'; readonly timer: VrrpTimer; readonly atMs: number }
   | { readonly kind: 'cancelTimer'; readonly timer: VrrpTimer }
   | { readonly kind: 'stateChanged'; readonly from: VrrpState; readonly to: VrrpState; readonly reason: string }
-  | { readonly kind: 'log'; readonly level: 'info' | 'warning'; readonly message: string };
+  /**
+   * A log line, worded as keepalived's. `topic` names what it reports for a driver that reacts to
+   * it (a reload's quiet re-entry, the simulator's coverage): drivers never match the wording.
+   */
+  | { readonly kind: 'log'; readonly level: 'info' | 'warning'; readonly message: string; readonly topic?: LogTopic };
+
+/** What a log decision reports, for the drivers that react to some (see VrrpDecision 'log'). */
+export type LogTopic =
+  | 'enterMaster' // "Entering MASTER STATE"
+  | 'enterBackup' // "Entering BACKUP STATE"
+  | 'enterFault' // "Entering FAULT STATE"
+  | 'advertTimeout' // "Receive advertisement timeout" (Master_Down_Timer, or an owner's start)
+  | 'faultOn' // "entering FAULT state (why)": a fault source came on
+  | 'priorityZeroReceived'
+  | 'forcedElection' // a Master answered a lower priority with its own advert
+  | 'preemptDelay' // preempt_delay started
+  | 'intervalLearned' // a v3 Backup took the Master's advert interval
+  | 'ownerConflict'; // two address owners: ours lowered to 254
+
+// ---- the driver's contract ---------------------------------------------------------------------
+//
+// Urgent decisions decide what the LAN sees and when: the driver carries them out at once, in
+// this order, before anything else of the same event: every sendAdvert first, then the others in
+// the core's order (addAddresses before the announce that follows it, removeAddresses after the
+// resigning advert, timers). Deferred decisions are words (log lines, notify scripts,
+// notify_master_rx_lower_pri, stateChanged for counters and sync groups): the driver may carry
+// them out later (the daemon: after the event loop's poll phase), in the core's order. A takeover
+// is thus advert, address add and GARP/NA in the same turn, the lines after (keepalived's order on
+// the wire). The daemon (src/daemon/instance.ts) and the simulator (src/sim/sim.ts) both go
+// through carryOut, so the simulator runs the order the daemon runs.
+
+export type UrgentKind = 'sendAdvert' | 'addAddresses' | 'removeAddresses' | 'announce' | 'armTimer' | 'cancelTimer';
+export type UrgentDecision = Extract<VrrpDecision, { readonly kind: UrgentKind }>;
+export type DeferredDecision = Exclude<VrrpDecision, { readonly kind: UrgentKind }>;
+
+// every kind, said once (the compiler checks that none is missing)
+const URGENCY: { readonly [K in VrrpDecision['kind']]: boolean } = {
+  sendAdvert: true,
+  addAddresses: true,
+  removeAddresses: true,
+  announce: true,
+  armTimer: true,
+  cancelTimer: true,
+  notify: false,
+  notifyMasterRxLowerPri: false,
+  stateChanged: false,
+  log: false,
+};
+
+/** the urgent kinds (a Set: the daemon's hot path looks up each decision) */
+const URGENT: ReadonlySet<VrrpDecision['kind']> = new Set(
+  (Object.keys(URGENCY) as Array<VrrpDecision['kind']>).filter((k) => URGENCY[k]),
+);
+
+export function isUrgent(d: VrrpDecision): d is UrgentDecision {
+  return URGENT.has(d.kind);
+}
+
+/**
+ * Carry out one event's decisions by the contract: `urgent` is called for each urgent decision,
+ * every sendAdvert first, then the others in the core's order; the deferred ones are returned in
+ * the core's order for the driver to carry out (undefined when there are none: a Backup hearing
+ * its Master gets one armTimer, and no array is made for it).
+ */
+export function carryOut(decisions: readonly VrrpDecision[], urgent: (d: UrgentDecision) => void): DeferredDecision[] | undefined {
+  let deferred = 0;
+  for (const d of decisions) if (d.kind === 'sendAdvert') urgent(d);
+  for (const d of decisions) {
+    if (!URGENT.has(d.kind)) deferred++;
+    else if (d.kind !== 'sendAdvert') urgent(d as UrgentDecision);
+  }
+  if (deferred === 0) return undefined;
+  return decisions.filter((d) => !URGENT.has(d.kind)) as DeferredDecision[];
+}
 
 /** Counters, in the spirit of keepalived's stats file. */
 export interface VrrpCoreStats {
@@ -266,6 +346,8 @@ export function reconfigureBlocker(from: VrrpCoreConfig, to: VrrpCoreConfig): st
   return undefined;
 }
 
+const ENTER_TOPIC: { readonly [S in VrrpState]?: LogTopic } = { MASTER: 'enterMaster', BACKUP: 'enterBackup', FAULT: 'enterFault' };
+
 export class VrrpCore {
   private _config: VrrpCoreConfig;
   private _state: VrrpState = 'INIT';
@@ -279,7 +361,8 @@ export class VrrpCore {
   /** Master_Adver_Interval came from a Master's advert (v3), not from our configuration */
   private intervalLearned = false;
   private readonly timers = new Map<VrrpTimer, number>();
-  private readonly faults = new Set<string>();
+  /** active fault sources by kind and name */
+  private readonly faults = new Map<string, FaultSource>();
   /** preempt_delay: until then a Backup accepts lower-priority adverts instead of preempting */
   private preemptUntilMs: number | undefined;
   private _lastEventMs = -Infinity;
@@ -329,9 +412,9 @@ export class VrrpCore {
   get inFault(): boolean {
     return this.faults.size > 0;
   }
-  /** active fault sources, "reason" or "reason:source" (e.g. "interface-down:eth0") */
-  get faultSources(): string[] {
-    return [...this.faults];
+  /** active fault sources */
+  get faultSources(): FaultSource[] {
+    return [...this.faults.values()];
   }
   /** deadline of an armed timer, if any */
   timerAt(timer: VrrpTimer): number | undefined {
@@ -422,7 +505,7 @@ export class VrrpCore {
     }
     if (this.isOwner) {
       // keepalived logs the owner's start as an immediate advertisement timeout.
-      this.log('info', `(${this.config.name}) Receive advertisement timeout`);
+      this.log('info', `(${this.config.name}) Receive advertisement timeout`, 'advertTimeout');
       this.becomeMaster(now, 'address owner');
       return;
     }
@@ -484,7 +567,7 @@ export class VrrpCore {
     const a = rx.advert;
     const name = this.config.name;
     if (a.priority === 0) {
-      this.log('info', `(${name}) Backup received priority 0 advertisement`);
+      this.log('info', `(${name}) Backup received priority 0 advertisement`, 'priorityZeroReceived');
       this.arm('masterDown', now + this.skewTimeMs());
       return;
     }
@@ -493,7 +576,7 @@ export class VrrpCore {
       // keepalived preempt_delay: keep following the lower-priority Master for that long first.
       if (this.preemptUntilMs === undefined) {
         this.preemptUntilMs = now + this.config.preemptDelayMs;
-        this.log('info', `(${name}) start preempt delay (${(this.config.preemptDelayMs / 1000).toFixed(6)})`);
+        this.log('info', `(${name}) start preempt delay (${(this.config.preemptDelayMs / 1000).toFixed(6)})`, 'preemptDelay');
       }
       if (now < this.preemptUntilMs) {
         this.learnInterval(a.advertIntervalCs);
@@ -519,7 +602,7 @@ export class VrrpCore {
     const name = this.config.name;
     const ours = this._effectivePriority;
     if (a.priority === 0) {
-      this.log('info', `(${name}) Master received priority 0 message`);
+      this.log('info', `(${name}) Master received priority 0 message`, 'priorityZeroReceived');
       this.sendAdvert(ours);
       this.arm('advert', now + this.config.advertIntervalCs * 10);
       return;
@@ -534,6 +617,7 @@ export class VrrpCore {
       this.log(
         'warning',
         `(${name}) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority`,
+        'ownerConflict',
       );
       this.basePriority = VRRP_PRIO_OWNER - 1;
       this._effectivePriority = VRRP_PRIO_OWNER - 1;
@@ -562,6 +646,7 @@ export class VrrpCore {
     this.log(
       'info',
       `(${name}) Received advert from ${rx.srcAddress} with lower priority ${a.priority}, ours ${eff}${answer ? ', forcing new election' : ''}`,
+      answer ? 'forcedElection' : undefined,
     );
     if (answer) this.sendAdvert(eff);
     if (this.config.garpLowerPrioRepeat > 0 && this.config.virtualAddresses.length > 0) {
@@ -583,7 +668,7 @@ export class VrrpCore {
         return;
       case 'masterDown':
         if (this._state !== 'BACKUP') return;
-        this.log('info', `(${c.name}) Receive advertisement timeout`);
+        this.log('info', `(${c.name}) Receive advertisement timeout`, 'advertTimeout');
         this.becomeMaster(now, 'Master_Down_Timer expired');
         return;
       case 'advert':
@@ -622,13 +707,13 @@ export class VrrpCore {
   private onFault(now: number, on: boolean, reason: FaultReason, source?: string): void {
     const key = `${reason}${source ? `:${source}` : ''}`;
     const was = this.inFault;
-    if (on) this.faults.add(key);
+    if (on) this.faults.set(key, source ? { kind: reason, name: source } : { kind: reason });
     else this.faults.delete(key);
     const is = this.inFault;
     if (was === is) return;
     if (this._state === 'INIT' || this._state === 'STOP') return; // start() looks at faults
     if (is) {
-      this.log('info', `(${this.config.name}): entering FAULT state (${this.describeFault(reason, source)})`);
+      this.log('info', `(${this.config.name}): entering FAULT state (${this.describeFault(reason, source)})`, 'faultOn');
       if (this._state === 'MASTER') this.resign();
       this.cancelAll();
       this.transition('FAULT', this.describeFault(reason, source));
@@ -784,6 +869,7 @@ export class VrrpCore {
     this.log(
       'info',
       `(${this.config.name}) advertisement interval updated from ${this._masterAdverIntervalCs * 10}ms to ${cs * 10}ms by master`,
+      'intervalLearned',
     );
     this._masterAdverIntervalCs = cs;
   }
@@ -791,7 +877,7 @@ export class VrrpCore {
   private transition(to: VrrpState, reason: string, suffix = ''): void {
     const from = this._state;
     this._state = to;
-    this.log('info', `(${this.config.name}) Entering ${to} STATE${suffix ? ` ${suffix}` : ''}`);
+    this.log('info', `(${this.config.name}) Entering ${to} STATE${suffix ? ` ${suffix}` : ''}`, ENTER_TOPIC[to]);
     this.out.push({ kind: 'stateChanged', from, to, reason });
   }
 
@@ -830,8 +916,8 @@ export class VrrpCore {
     }
   }
 
-  private log(level: 'info' | 'warning', message: string): void {
-    this.out.push({ kind: 'log', level, message });
+  private log(level: 'info' | 'warning', message: string, topic?: LogTopic): void {
+    this.out.push(topic ? { kind: 'log', level, message, topic } : { kind: 'log', level, message });
   }
 
   /** the priority last requested by trackers, before clamping (for status dumps) */

@@ -153,7 +153,7 @@ test('tshark cross-check: a wrong checksum form is reported Bad (the check can f
     const withPh = packetFor({ label: 'ph', fields, enc: { family: 4, ...V4 }, prefs: [] });
     const noPh = packetFor({ label: 'noph', fields, enc: { family: 4, ...V4, checksumForm: 'v3-no-pseudo-header' }, prefs: [] });
     const corrupt = Buffer.from(withPh);
-    corrupt[27] ^= 0x01; // VRRP checksum low byte
+    corrupt[27]! ^= 0x01; // VRRP checksum low byte
     const file = join(dir, 'x.pcap');
     writeFileSync(file, pcapFile([withPh, noPh, corrupt]));
     const statusDefault = tshark(file, []).map((r) => r[FIELDS.indexOf('vrrp.checksum.status')]);

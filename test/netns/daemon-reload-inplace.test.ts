@@ -41,7 +41,7 @@ function watch(c: Cluster, host: string, argv: string[]): { text: () => string; 
   return { text: () => seen.map((s) => s.line).join('\n'), lines: () => seen, stop: () => { child.kill('SIGTERM'); } };
 }
 
-function reload(n: KtsNode, c: Cluster, host: string, config: string): number {
+function reload(n: KtsNode, c: Cluster, _host: string, config: string): number {
   c.writeFile(n.configFile.slice(c.dir.length + 1), config);
   const from = n.mark();
   n.signal('SIGHUP');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Lab, isRoot } from '../helpers/netns.js';
 import { createRequire } from 'node:module';
-import { Agent, PRELUDE, mod } from './net-lab.js';
+import { Agent, PRELUDE, mod } from '../helpers/net-lab.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, assertCapabilities, hasCapability, missingCapabilities, parseCapEff } from '../../src/net/capabilities.js';
 import { NetError } from '../../src/net/errors.js';
 
@@ -57,7 +57,7 @@ out(res);`;
       const e = res[k] as Record<string, string>;
       assert.equal(e.name, 'NetError', `${k}: ${JSON.stringify(e)}`);
       assert.equal(e.code, 'ENOCAP');
-      assert.match(e.message, /missing capability CAP_NET_RAW/);
+      assert.match(String(e.message), /missing capability CAP_NET_RAW/);
     }
   } finally {
     await lab.cleanup();

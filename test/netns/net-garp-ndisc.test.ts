@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 const STALE_MAC = '02:00:00:00:00:99';
@@ -23,7 +23,7 @@ function neighMac(lab: Lab, ns: string, ip: string): string | undefined {
 }
 
 function macOf(lab: Lab, ns: string): string {
-  return (JSON.parse(lab.exec(ns, ['ip', '-j', 'link', 'show', 'vnet0'])) as Array<{ address: string }>)[0].address;
+  return (JSON.parse(lab.exec(ns, ['ip', '-j', 'link', 'show', 'vnet0'])) as Array<{ address: string }>)[0]!.address;
 }
 
 test('gratuitous ARP: tshark sees it, the neighbour cache is updated', { skip, timeout: 90_000 }, async () => {

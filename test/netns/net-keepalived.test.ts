@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
 function hasKeepalived(): boolean {
   try { execFileSync('keepalived', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
@@ -19,7 +19,7 @@ const skip = !isRoot() ? 'needs root (network namespaces)' : !hasKeepalived() ? 
 function checksum(b: Buffer): number {
   let sum = 0;
   for (let i = 0; i + 1 < b.length; i += 2) sum += b.readUInt16BE(i);
-  if (b.length % 2) sum += b[b.length - 1] << 8;
+  if (b.length % 2) sum += b[b.length - 1]! << 8;
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return ~sum & 0xffff;
 }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, isRoot } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 const LOOSE_MS = 1000;
@@ -96,8 +96,8 @@ out({ lat });
 rtnl.close(); m.close();`, 40_000);
     const res = await r.waitLine((l) => Array.isArray(l.lat), 15_000);
     const lat = (res.lat as number[]).slice().sort((x, y) => x - y);
-    const median = lat[Math.floor(lat.length / 2)];
-    const max = lat[lat.length - 1];
+    const median = lat[Math.floor(lat.length / 2)]!;
+    const max = lat[lat.length - 1]!;
     console.log(`monitor latency over ${lat.length} admin toggles: median ${median.toFixed(2)} ms, max ${max.toFixed(2)} ms`);
     // The target is milliseconds (about 1-10 ms on an idle machine). The bound on the median is
     // the real check; the max only catches lost events, since a CPU-starved CI box (load 15 on 2

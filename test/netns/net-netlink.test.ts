@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, isRoot } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 
@@ -40,7 +40,7 @@ r.close();`);
 
     // iproute2's view
     const v4 = ipj(lab, a.ns, ['-4', 'addr', 'show', 'dev', 'vnet0']) as Array<{ addr_info: Array<Record<string, unknown>> }>;
-    const ipVip = v4[0].addr_info.find((x) => x.local === '192.0.2.100');
+    const ipVip = v4[0]!.addr_info.find((x) => x.local === '192.0.2.100');
     assert.ok(ipVip);
     assert.equal(ipVip.label, 'vnet0:vip');
     assert.equal(ipVip.prefixlen, 24);
@@ -95,11 +95,11 @@ r.close();`);
 
     const t100 = ipj(lab, a.ns, ['-4', 'route', 'show', 'table', '100']) as Array<Record<string, unknown>>;
     assert.equal(t100.length, 1);
-    assert.equal(t100[0].dst, '198.51.100.0/24');
-    assert.equal(t100[0].gateway, '192.0.2.1');
-    assert.equal(t100[0].metric, 7);
-    assert.equal(t100[0].prefsrc, '192.0.2.11');
-    assert.equal(t100[0].protocol, 'keepalived');
+    assert.equal(t100[0]!.dst, '198.51.100.0/24');
+    assert.equal(t100[0]!.gateway, '192.0.2.1');
+    assert.equal(t100[0]!.metric, 7);
+    assert.equal(t100[0]!.prefsrc, '192.0.2.11');
+    assert.equal(t100[0]!.protocol, 'keepalived');
     const main = ipj(lab, a.ns, ['-4', 'route', 'show']) as Array<Record<string, unknown>>;
     assert.ok(main.some((x) => x.dst === '203.0.113.0/24' && x.type === 'blackhole'));
     const v6 = ipj(lab, a.ns, ['-6', 'route', 'show']) as Array<Record<string, unknown>>;
@@ -141,7 +141,7 @@ test('links and typed errors', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
-    const mac = (JSON.parse(lab.exec(a.ns, ['ip', '-j', 'link', 'show', 'vnet0'])) as Array<{ address: string }>)[0].address;
+    const mac = (JSON.parse(lab.exec(a.ns, ['ip', '-j', 'link', 'show', 'vnet0'])) as Array<{ address: string }>)[0]!.address;
     const r = runIn(lab, a.ns, `${PRELUDE}
 import { Rtnl } from ${mod('netlink')};
 const r = Rtnl.open();
@@ -190,8 +190,8 @@ r.close();`);
     assert.notEqual(res.first, res.second, 'the new x0 has a new index');
     assert.equal(res.gone, 'ENOIF');
     const routes = JSON.parse(lab.exec(a.ns, ['ip', '-j', 'route', 'show', '203.0.113.0/24'])) as Array<{ gateway: string; flags: string[] }>;
-    assert.equal(routes[0].gateway, '198.51.100.254');
-    assert.ok(routes[0].flags.includes('onlink'));
+    assert.equal(routes[0]!.gateway, '198.51.100.254');
+    assert.ok(routes[0]!.flags.includes('onlink'));
   } finally {
     await lab.cleanup();
   }
@@ -213,7 +213,7 @@ r.close();`);
     const routes = JSON.parse(lab.exec(a.ns, ['ip', '-j', '-4', 'route', 'show'])) as Array<{ dst: string }>;
     assert.ok(!routes.some((x) => x.dst === '203.0.113.0/24'), 'noprefixroute: no prefix route');
     assert.ok(routes.some((x) => x.dst === '198.51.100.0/24'), 'a normal address gets its prefix route');
-    const info = (JSON.parse(lab.exec(a.ns, ['ip', '-j', '-4', 'addr', 'show', 'dev', 'vnet0'])) as Array<{ addr_info: Array<Record<string, unknown>> }>)[0].addr_info;
+    const info = (JSON.parse(lab.exec(a.ns, ['ip', '-j', '-4', 'addr', 'show', 'dev', 'vnet0'])) as Array<{ addr_info: Array<Record<string, unknown>> }>)[0]!.addr_info;
     assert.equal(info.find((x) => x.local === '203.0.113.5')?.noprefixroute, true);
     assert.equal(info.find((x) => x.local === '198.51.100.5')?.scope, 'link');
     const p = info.find((x) => x.local === '198.51.100.77');
@@ -224,17 +224,18 @@ r.close();`);
   }
 });
 
-test('rehearseAddress: the kernel refuses it (ENODEV) and nothing is added', { skip, timeout: 60_000 }, async () => {
+test('rehearsalTransport.addAddress: the kernel refuses it (ENODEV) and nothing is added', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     const before = lab.exec(a.ns, ['ip', '-o', 'addr', 'show']);
     const step = runIn(lab, a.ns, `${PRELUDE}
 import { Rtnl } from ${mod('netlink')};
+import { rehearsalTransport } from ${mod('takeover')};
 const r = Rtnl.open();
 const index = (await r.getLink('vnet0')).index;
-const v4 = await r.rehearseAddress({ dev: index, address: '192.0.2.100/24' });
-const v6 = await r.rehearseAddress({ dev: 'vnet0', address: '2001:db8::100/64', nodad: true });
+const v4 = await rehearsalTransport.addAddress(r, { dev: index, address: '192.0.2.100/24' });
+const v6 = await rehearsalTransport.addAddress(r, { dev: 'vnet0', address: '2001:db8::100/64', nodad: true });
 out({ v4, v6 });
 r.close();`);
     const res = await step.waitLine(() => true, 15_000);

@@ -10,7 +10,7 @@ import { NetError, errnoFromError, toNetError } from '../../src/net/errors.js';
 import { defaultVmacName, resolveVmacMac, vmacAddress } from '../../src/net/vmac.js';
 import { buildIpv4Header } from '../../src/net/vrrp-socket.js';
 import { parseNlattrs } from '../../src/net/netlink.js';
-import { mod } from './net-lab.js';
+import { mod } from '../helpers/net-lab.js';
 
 test('gratuitous ARP frame layout', () => {
   const f = buildGratuitousArp('192.0.2.100', '02:11:22:33:44:55');

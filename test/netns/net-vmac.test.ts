@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 
@@ -49,19 +49,19 @@ r.close();`, 30_000, { stdin: true });
     assert.ok(typeof c.parentLl === 'string' && (c.parentLl as string).startsWith('fe80::'));
     assert.equal(v6.linkLocal, c.parentLl);
     const v6addrs = JSON.parse(lab.exec(a.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vrrp6.51'])) as Array<{ addr_info: Array<Record<string, unknown>> }>;
-    const lls = v6addrs[0].addr_info;
+    const lls = v6addrs[0]!.addr_info;
     assert.deepEqual(lls.map((x) => x.local), [c.parentLl], 'only the copied link-local, none derived from 00:00:5e:00:02:33');
-    assert.equal(lls[0].nodad, true);
-    assert.equal(lls[0].preferred_life_time, 0);
+    assert.equal(lls[0]!.nodad, true);
+    assert.equal(lls[0]!.preferred_life_time, 0);
     const d6 = JSON.parse(lab.exec(a.ns, ['ip', '-d', '-j', 'link', 'show', 'vrrp6.51'])) as Array<Record<string, any>>;
-    assert.equal(d6[0].inet6_addr_gen_mode, 'none');
+    assert.equal(d6[0]!.inet6_addr_gen_mode, 'none');
 
     const d = JSON.parse(lab.exec(a.ns, ['ip', '-d', '-j', 'link', 'show', 'vrrp.51'])) as Array<Record<string, any>>;
-    assert.equal(d[0].address, '00:00:5e:00:01:33');
-    assert.equal(d[0].link, 'vnet0');
-    assert.equal(d[0].linkinfo.info_kind, 'macvlan');
-    assert.equal(d[0].linkinfo.info_data.mode, 'private');
-    assert.ok((d[0].flags as string[]).includes('UP'));
+    assert.equal(d[0]!.address, '00:00:5e:00:01:33');
+    assert.equal(d[0]!.link, 'vnet0');
+    assert.equal(d[0]!.linkinfo.info_kind, 'macvlan');
+    assert.equal(d[0]!.linkinfo.info_data.mode, 'private');
+    assert.ok((d[0]!.flags as string[]).includes('UP'));
     r.child.stdin?.write('go\n');
     const del = await r.waitLine((l) => l.ev === 'deleted', 15_000);
     assert.equal(del.del1, true);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 
@@ -82,8 +82,8 @@ for (const family of [4, 6] as const) {
           assert.equal(p.off, 20);
           assert.equal(p.payload, V3_PAYLOAD, 'payload intact after the IPv4 header');
         }
-        assert.equal(ucast[0].dst, '192.0.2.12');
-        assert.equal(ucast[0].ttl, 255);
+        assert.equal(ucast[0]!.dst, '192.0.2.12');
+        assert.equal(ucast[0]!.ttl, 255);
       } else {
         for (const p of mcast) {
           assert.match(p.src as string, /^fe80::/, 'IPv6 adverts come from the link-local');
@@ -153,7 +153,7 @@ test('VRRP IPv6 unicast to a link-local peer (with or without a zone)', { skip, 
   try {
     const a = lab.addHost({ name: 'a' });
     const b = lab.addHost({ name: 'b' });
-    const ll = (JSON.parse(lab.exec(b.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vnet0', 'scope', 'link'])) as Array<{ addr_info: Array<{ local: string }> }>)[0].addr_info[0].local;
+    const ll = (JSON.parse(lab.exec(b.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vnet0', 'scope', 'link'])) as Array<{ addr_info: Array<{ local: string }> }>)[0]!.addr_info[0]!.local;
     const rx = runIn(lab, b.ns, `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 6, group: null });

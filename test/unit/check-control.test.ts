@@ -30,8 +30,8 @@ function setup(vss: VirtualServer[], extra: Partial<CheckerDeps> = {}) {
   const logs: string[] = [];
   const fifo: string[] = [];
   const sink = {
-    setAlive: (v: VirtualServer, r: RealServer, alive: boolean) => calls.push(`${clock.now()} ${r.address.address} ${alive ? 'alive' : 'dead'}`),
-    setWeight: (v: VirtualServer, r: RealServer, w: number) => calls.push(`${clock.now()} ${r.address.address} weight ${w}`),
+    setAlive: (_v: VirtualServer, r: RealServer, alive: boolean) => calls.push(`${clock.now()} ${r.address.address} ${alive ? 'alive' : 'dead'}`),
+    setWeight: (_v: VirtualServer, r: RealServer, w: number) => calls.push(`${clock.now()} ${r.address.address} weight ${w}`),
   };
   const ctl = startCheckers(vss, sink, {
     log: { info: (m) => logs.push(m), warn: (m) => logs.push(`WARN ${m}`), error: (m) => logs.push(`ERROR ${m}`) },

@@ -1,18 +1,13 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatGroupLine, formatInstanceLine, formatRsLine, formatVsLine, NotifyFifo } from '../../src/notify/fifo.js';
+import { suiteTempDir } from '../helpers/tmp.js';
 
-let dir: string;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kts-notify-fifo-'));
-  chmodSync(dir, 0o755);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = suiteTempDir('notify-fifo');
 
 test("keepalived's fifo line formats", () => {
   assert.equal(formatInstanceLine('VI_1', 'MASTER', 100), 'INSTANCE "VI_1" MASTER 100');
@@ -24,7 +19,7 @@ test("keepalived's fifo line formats", () => {
 });
 
 test('the fifo is created if missing and a reader gets the lines in order', async () => {
-  const path = join(dir, 'vrrp_notify_fifo');
+  const path = join(tmp.path(), 'vrrp_notify_fifo');
   const f = new NotifyFifo({ path });
   assert.equal(await f.open(), undefined);
   try {
@@ -51,7 +46,7 @@ test('the fifo is created if missing and a reader gets the lines in order', asyn
 });
 
 test('writing with no reader never blocks the event loop', async () => {
-  const path = join(dir, 'noreader');
+  const path = join(tmp.path(), 'noreader');
   const f = new NotifyFifo({ path });
   assert.equal(await f.open(), undefined);
   const t0 = performance.now();
@@ -66,9 +61,9 @@ test('writing with no reader never blocks the event loop', async () => {
 });
 
 test('notify_fifo_script is started with the fifo path as last argument and stopped on close', async () => {
-  const path = join(dir, 'scripted');
-  const log = join(dir, 'script.log');
-  const reader = join(dir, 'reader.sh');
+  const path = join(tmp.path(), 'scripted');
+  const log = join(tmp.path(), 'script.log');
+  const reader = join(tmp.path(), 'reader.sh');
   writeFileSync(reader, `#!/bin/sh\necho "args: $*" > ${log}\nwhile read line; do echo "$line" >> ${log}; done < "$2"\n`, { mode: 0o755 });
   const f = new NotifyFifo({ path, script: { line: `${reader} first` } });
   assert.equal(await f.open(), undefined);
@@ -99,12 +94,12 @@ test('notify_fifo_script is started with the fifo path as last argument and stop
 });
 
 test('an existing non-fifo path is a typed error', async () => {
-  const path = join(dir, 'regular');
+  const path = join(tmp.path(), 'regular');
   writeFileSync(path, 'x');
   const f = new NotifyFifo({ path });
   const err = await f.open();
   assert.equal(err?.error, 'not-a-fifo');
   assert.equal(f.write('x'), false);
-  const g = new NotifyFifo({ path: join(dir, 'no', 'such', 'dir', 'fifo') });
+  const g = new NotifyFifo({ path: join(tmp.path(), 'no', 'such', 'dir', 'fifo') });
   assert.equal((await g.open())?.error, 'mkfifo-failed');
 });

@@ -1,21 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, } from 'node:fs';
 import { join } from 'node:path';
 import { Notifier, type NotifyState } from '../../src/notify/queue.js';
+import { suiteTempDir, writeScript } from '../helpers/tmp.js';
 
-let dir: string;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kts-notify-q-'));
-  chmodSync(dir, 0o755);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = suiteTempDir('notify-q');
 
 function script(name: string, body: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  return p;
+  return writeScript(join(tmp.path(), name), body);
 }
 function lines(p: string): string[] {
   try {
@@ -40,7 +33,7 @@ function ourZombies(): number {
 }
 
 test('keepalived calling conventions: notify_<state> as configured, then notify with 4 extra args', async () => {
-  const log = join(dir, 'conv.log');
+  const log = join(tmp.path(), 'conv.log');
   const rec = script('rec.sh', `echo "$(basename $0) $*" >> ${log}`);
   const n = new Notifier();
   const scripts = { master: { line: `${rec} "to master"` }, backup: { line: rec }, generic: { line: `${rec} generic` } };
@@ -61,7 +54,7 @@ test('keepalived calling conventions: notify_<state> as configured, then notify 
 });
 
 test('10 rapid transitions run in order, one at a time, and the caller is never blocked', async () => {
-  const log = join(dir, 'order.log');
+  const log = join(tmp.path(), 'order.log');
   const rec = script('order.sh', `echo "start $4 $3" >> ${log}\nsleep 0.05\necho "end $4 $3" >> ${log}`);
   const n = new Notifier();
   const states: NotifyState[] = ['MASTER', 'BACKUP', 'FAULT', 'BACKUP', 'MASTER', 'BACKUP', 'MASTER', 'FAULT', 'BACKUP', 'MASTER'];
@@ -78,8 +71,8 @@ test('10 rapid transitions run in order, one at a time, and the caller is never 
 });
 
 test("a hung notify script is killed at its timeout without delaying another instance's queue", async () => {
-  const logA = join(dir, 'a.log');
-  const logB = join(dir, 'b.log');
+  const logA = join(tmp.path(), 'a.log');
+  const logB = join(tmp.path(), 'b.log');
   const hang = script('hang.sh', `echo hang >> ${logA}\nsleep 1000 &\nsleep 1000`);
   const after = script('after.sh', `echo after >> ${logA}`);
   const quick = script('quick.sh', `echo "$3" >> ${logB}`);
@@ -115,25 +108,25 @@ test("a hung notify script is killed at its timeout without delaying another ins
 });
 
 test('a configured line that needs a shell gets one, and extra args stay arguments', async () => {
-  const out = join(dir, 'shell.out');
+  const out = join(tmp.path(), 'shell.out');
   const n = new Notifier();
   const [r] = await n.notifyState({
     kind: 'INSTANCE',
-    name: `VI_$(touch ${dir}/pwned)`,
+    name: `VI_$(touch ${tmp.path()}/pwned)`,
     state: 'MASTER',
     priority: 1,
     scripts: { generic: { line: `printf '%s|' > ${out}` } },
   });
   assert.equal(r?.result.kind, 'exit');
-  assert.equal(readFileSync(out, 'utf8'), `INSTANCE|VI_$(touch ${dir}/pwned)|MASTER|1|`);
-  assert.ok(!existsSync(join(dir, 'pwned')), 'an argument was interpreted by the shell');
+  assert.equal(readFileSync(out, 'utf8'), `INSTANCE|VI_$(touch ${tmp.path()}/pwned)|MASTER|1|`);
+  assert.ok(!existsSync(join(tmp.path(), 'pwned')), 'an argument was interpreted by the shell');
 });
 
 test('bad lines and missing scripts are reported, not thrown; close() kills and drops', async () => {
   const n = new Notifier({ killGraceMs: 100 });
   const bad = await n.enqueue('k', { line: '"unterminated' });
   assert.equal(bad.result.kind, 'spawn-error');
-  const missing = await n.enqueue('k', { line: join(dir, 'nope') });
+  const missing = await n.enqueue('k', { line: join(tmp.path(), 'nope') });
   assert.equal(missing.result.kind, 'spawn-error');
   assert.equal(n.counters.spawnErrors, 2);
   const running = n.enqueue('k', { line: 'sleep 1000' });
@@ -149,7 +142,7 @@ test('bad lines and missing scripts are reported, not thrown; close() kills and 
 
 test('idle() waits for the queues to drain', async () => {
   const n = new Notifier();
-  const log = join(dir, 'idle.log');
+  const log = join(tmp.path(), 'idle.log');
   for (let i = 0; i < 3; i++) void n.enqueue('q', { line: `sh -c "echo ${i} >> ${log}"` });
   await n.idle();
   assert.deepEqual(lines(log), ['0', '1', '2']);

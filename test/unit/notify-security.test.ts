@@ -1,29 +1,20 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkScriptSecurity, evaluateScripts, lookupGroup, lookupUser, resolveScriptUser } from '../../src/notify/security.js';
+import { suiteTempDir, writeScript } from '../helpers/tmp.js';
 
 const isRoot = process.getuid?.() === 0;
 const rootOnly = { skip: isRoot ? false : 'needs root (files owned by other users)' };
 const ROOT = { uid: 0, gid: 0 };
-let dir: string;
-
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kts-notify-sec-'));
-  chmodSync(dir, 0o755);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = suiteTempDir('notify-sec');
 
 function script(rel: string, mode = 0o755): string {
-  const p = join(dir, rel);
-  writeFileSync(p, '#!/bin/sh\nexit 0\n', { mode });
-  chmodSync(p, mode);
-  return p;
+  return writeScript(join(tmp.path(), rel), 'exit 0', mode);
 }
 function subdir(rel: string, mode: number): string {
-  const p = join(dir, rel);
+  const p = join(tmp.path(), rel);
   mkdirSync(p, { recursive: true });
   chmodSync(p, mode);
   return p;
@@ -57,12 +48,12 @@ test('a script owned by a non-root user is refused for root, accepted for that u
 
 test('any parent directory writable by non-root makes it insecure; a sticky world-writable dir does not', rootOnly, () => {
   const d = subdir('open/inner', 0o755);
-  chmodSync(join(dir, 'open'), 0o777);
+  chmodSync(join(tmp.path(), 'open'), 0o777);
   const p = join(d, 'x.sh');
   writeFileSync(p, '#!/bin/sh\n', { mode: 0o755 });
   const r = checkScriptSecurity(p, ROOT);
-  assert.ok(!r.ok && r.error === 'insecure' && r.reason.includes(join(dir, 'open')), JSON.stringify(r));
-  chmodSync(join(dir, 'open'), 0o1777);
+  assert.ok(!r.ok && r.error === 'insecure' && r.reason.includes(join(tmp.path(), 'open')), JSON.stringify(r));
+  chmodSync(join(tmp.path(), 'open'), 0o1777);
   assert.equal(checkScriptSecurity(p, ROOT).ok, true, 'sticky: entries only replaceable by their (root) owner');
   const owned = subdir('ownedby', 0o755);
   chownSync(owned, 65534, 65534);
@@ -88,7 +79,7 @@ test('symlinks are resolved: a safe-looking link to a script in an unsafe place 
 });
 
 test('missing, non-executable and PATH-searched scripts', () => {
-  const missing = checkScriptSecurity(join(dir, 'nope.sh'), ROOT);
+  const missing = checkScriptSecurity(join(tmp.path(), 'nope.sh'), ROOT);
   assert.ok(!missing.ok && missing.error === 'not-found');
   const noexec = script('noexec.sh', 0o644);
   const r = checkScriptSecurity(noexec, ROOT);
@@ -109,7 +100,7 @@ test('enable_script_security refuses insecure scripts; without it they run with 
     { name: 'vrrp_script chk_ok', line: good, ...ROOT },
     { name: 'vrrp_script chk_ww', vrrpScript: 'chk_ww', line: ww, ...ROOT },
     { name: 'notify_master VI_1', line: `${ww} master`, ...ROOT },
-    { name: 'vrrp_script chk_missing', line: join(dir, 'missing.sh'), ...ROOT },
+    { name: 'vrrp_script chk_missing', line: join(tmp.path(), 'missing.sh'), ...ROOT },
   ];
   const on = evaluateScripts(scripts, true);
   assert.deepEqual([...on.allowed], ['vrrp_script chk_ok']);
@@ -130,12 +121,12 @@ test('enable_script_security refuses insecure scripts; without it they run with 
 });
 
 test('script_user: default keepalived_script if it exists, else our own uid (refused with script security)', () => {
-  const passwd = join(dir, 'passwd');
-  const group = join(dir, 'group');
+  const passwd = join(tmp.path(), 'passwd');
+  const group = join(tmp.path(), 'group');
   writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/bash\nkeepalived_script:x:990:985::/nonexistent:/usr/sbin/nologin\nalice:x:1000:1000::/home/alice:/bin/sh\n');
   writeFileSync(group, 'root:x:0:\nstaff:x:50:alice\n');
   assert.deepEqual(resolveScriptUser({ passwdPath: passwd }), { uid: 990, gid: 985, user: 'keepalived_script' });
-  const noDefault = join(dir, 'passwd2');
+  const noDefault = join(tmp.path(), 'passwd2');
   writeFileSync(noDefault, 'root:x:0:0:root:/root:/bin/bash\n');
   const d = resolveScriptUser({ passwdPath: noDefault });
   assert.equal(d.uid, process.getuid?.());
@@ -149,5 +140,5 @@ test('script_user: default keepalived_script if it exists, else our own uid (ref
   assert.match(resolveScriptUser({ user: 'alice', group: 'nogroup-x', passwdPath: passwd, groupPath: group }).error ?? '', /nogroup-x/);
   assert.equal(lookupUser('1000', passwd)?.name, 'alice');
   assert.equal(lookupGroup('staff', group), 50);
-  assert.equal(lookupGroup('missing', join(dir, 'no-such-file')), undefined);
+  assert.equal(lookupGroup('missing', join(tmp.path(), 'no-such-file')), undefined);
 });

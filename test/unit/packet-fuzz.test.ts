@@ -110,7 +110,7 @@ function mutate(src: Buffer): Buffer {
   const ops = 1 + int(3);
   for (let k = 0; k < ops; k++) {
     const op = int(7);
-    if (op === 0 && b.length) b[int(b.length)] ^= 1 << int(8); // bit flip
+    if (op === 0 && b.length) b[int(b.length)]! ^= 1 << int(8); // bit flip
     else if (op === 1 && b.length) b[int(b.length)] = int(256); // byte set
     else if (op === 2) b = b.subarray(0, int(b.length + 1)); // truncate
     else if (op === 3) b = Buffer.concat([b, randomBytes(1 + int(12))]); // extend

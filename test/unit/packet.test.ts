@@ -221,7 +221,7 @@ test('drop reasons: IP layer', () => {
   assert.equal(reason(receiveIpv4(six)), 'not-ipv4');
   const ihl = v2(); ihl[0] = 0x44;
   assert.equal(reason(receiveIpv4(ihl)), 'bad-ip-header-length');
-  const ck = v2(); ck[10] ^= 1;
+  const ck = v2(); ck[10]! ^= 1;
   assert.equal(reason(receiveIpv4(ck)), 'bad-ip-checksum');
   const frag = v2(); frag[6] = 0x20;
   assert.equal(reason(receiveIpv4(fixIpChecksum(frag))), 'ip-fragment');
@@ -253,9 +253,9 @@ test('drop reasons: VRRP header', () => {
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(int0))), 'bad-interval');
   const count = v2(); count[23] = 2;
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(count))), 'length-mismatch');
-  const sum = v2(); sum[27] ^= 0x40;
+  const sum = v2(); sum[27]! ^= 0x40;
   assert.equal(reason(receiveIpv4(sum)), 'bad-checksum');
-  const body = v2(); body[28] ^= 1; // an address byte
+  const body = v2(); body[28]! ^= 1; // an address byte
   assert.equal(reason(receiveIpv4(body)), 'bad-checksum');
 });
 
@@ -318,14 +318,14 @@ test('auth_type AH: keepalived ICV verified; tampering, wrong key and mismatched
   assert.ok(ok.ok);
   assert.equal(ok.ahSequence, 1);
   assert.equal(reason(receiveIpv4(pkt, { ...opts, authPass: 'ahkey2' })), 'auth-mismatch');
-  const tampered = Buffer.from(pkt); tampered[46] ^= 1; // priority, inside the ICV's coverage
+  const tampered = Buffer.from(pkt); tampered[46]! ^= 1; // priority, inside the ICV's coverage
   assert.equal(reason(receiveIpv4(tampered, opts)), 'auth-mismatch');
   // TTL is part of keepalived's ICV input (measured), TOS is not
   const tos = Buffer.from(pkt); tos[1] = 0;
   assert.ok(receiveIpv4(fixIpChecksum(tos), opts).ok);
   assert.equal(reason(receiveIpv4(pkt)), 'ah-unexpected');
   assert.equal(reason(receiveIpv4(v2({ authType: AuthType.IpAh }), opts)), 'ah-missing');
-  const spi = Buffer.from(pkt); spi[27] ^= 1;
+  const spi = Buffer.from(pkt); spi[27]! ^= 1;
   assert.equal(reason(receiveIpv4(spi, opts)), 'ah-bad-spi');
   const nh = Buffer.from(pkt); nh[20] = 6;
   assert.equal(reason(receiveIpv4(nh, opts)), 'ah-bad-next-header');

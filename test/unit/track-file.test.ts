@@ -1,16 +1,12 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTrackFileValue, TrackFile } from '../../src/track/file.js';
 import { effectivePriority } from '../../src/track/priority.js';
+import { suiteTempDir } from '../helpers/tmp.js';
 
-let dir: string;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kts-track-file-'));
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = suiteTempDir('track-file');
 
 /** Resolves with the next 'value' event, or rejects after ms. */
 function nextValue(tf: TrackFile, ms = 3000): Promise<number> {
@@ -35,7 +31,7 @@ test('values are read like strtol; missing/garbage content reads as 0', () => {
 });
 
 test('init_file creates the file with VALUE only if missing, unless overwrite', async () => {
-  const p = join(dir, 'init');
+  const p = join(tmp.path(), 'init');
   const a = new TrackFile({ name: 'a', path: p, initFile: { value: 7 } });
   await a.start();
   a.stop();
@@ -50,15 +46,15 @@ test('init_file creates the file with VALUE only if missing, unless overwrite', 
   await c.start();
   c.stop();
   assert.equal(c.value, 9);
-  const d = new TrackFile({ name: 'd', path: join(dir, 'init0'), initFile: {} });
+  const d = new TrackFile({ name: 'd', path: join(tmp.path(), 'init0'), initFile: {} });
   await d.start();
   d.stop();
-  assert.equal(readFileSync(join(dir, 'init0'), 'utf8').trim(), '0');
+  assert.equal(readFileSync(join(tmp.path(), 'init0'), 'utf8').trim(), '0');
 });
 
 for (const forcePoll of [false, true]) {
   test(`changes are seen (${forcePoll ? 'polling fallback' : 'fs.watch'}): write, replace by rename, delete, garbage`, async () => {
-    const p = join(dir, `watched-${forcePoll}`);
+    const p = join(tmp.path(), `watched-${forcePoll}`);
     writeFileSync(p, '1\n');
     const tf = new TrackFile({ name: 'w', path: p, weight: 10, forcePoll, pollMs: 50 });
     const warnings: string[] = [];
@@ -93,7 +89,7 @@ for (const forcePoll of [false, true]) {
 }
 
 test('a missing file at start reads 0 and is picked up when created', async () => {
-  const p = join(dir, 'late');
+  const p = join(tmp.path(), 'late');
   const tf = new TrackFile({ name: 'late', path: p });
   await tf.start();
   try {

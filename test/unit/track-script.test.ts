@@ -1,22 +1,16 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VrrpScript, type ScriptStatus } from '../../src/track/script.js';
+import { suiteTempDir, writeScript } from '../helpers/tmp.js';
 
-let dir: string;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kts-track-script-'));
-  chmodSync(dir, 0o755);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = suiteTempDir('track-script');
 
 function script(name: string, body: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  return p;
+  return writeScript(join(tmp.path(), name), body);
 }
 
 /** State of a pid: undefined when gone, else the /proc stat state letter and parent. */
@@ -42,7 +36,7 @@ function ourZombies(): number[] {
 }
 
 test('rise/fall: status changes only when the thresholds are crossed', async () => {
-  const state = join(dir, 'state1');
+  const state = join(tmp.path(), 'state1');
   writeFileSync(state, 'ok');
   const line = script('rf.sh', `[ "$(cat ${state})" = ok ]`);
   const s = new VrrpScript({ name: 'chk', script: line, rise: 2, fall: 3, timeoutMs: 5000 });
@@ -90,7 +84,7 @@ test('the first result sets the status at once, whatever rise/fall/init_fail (ke
 });
 
 test('quoted arguments reach the script as keepalived splits them, no shell', async () => {
-  const out = join(dir, 'args.out');
+  const out = join(tmp.path(), 'args.out');
   const p = script('args.sh', `printf '%s|' "$#" "$@" > ${out}`);
   const s = new VrrpScript({ name: 'args', script: `${p} "a b" 'c  d' e\\ f $HOME`.replace('$HOME', "'$HOME'") });
   const r = await s.runNow();
@@ -99,7 +93,7 @@ test('quoted arguments reach the script as keepalived splits them, no shell', as
 });
 
 test('a script that never exits is killed at timeout with its group, counts as failure, leaves no zombie', async () => {
-  const pidfile = join(dir, 'hang.pids');
+  const pidfile = join(tmp.path(), 'hang.pids');
   const p = script('hang.sh', `sleep 1000 &\necho "$$ $!" > ${pidfile}\nsleep 1000`);
   const s = new VrrpScript({ name: 'hang', script: p, timeoutMs: 300, fall: 1, killGraceMs: 200 });
   const statuses: ScriptStatus[] = [];
@@ -127,8 +121,8 @@ test('a script that never exits is killed at timeout with its group, counts as f
 });
 
 test('periodic runs never overlap even when a run outlasts the interval', async () => {
-  const lock = join(dir, 'lock');
-  const log = join(dir, 'overlap.log');
+  const lock = join(tmp.path(), 'lock');
+  const log = join(tmp.path(), 'overlap.log');
   writeFileSync(log, '');
   const p = script('slow.sh', `mkdir ${lock} 2>/dev/null || { echo overlap >> ${log}; exit 3; }\necho run >> ${log}\nsleep 0.25\nrmdir ${lock}`);
   const s = new VrrpScript({ name: 'slow', script: p, intervalMs: 50, timeoutMs: 2000 });
@@ -145,7 +139,7 @@ test('periodic runs never overlap even when a run outlasts the interval', async 
 });
 
 test('stop() kills a run in progress and no further run starts', async () => {
-  const log = join(dir, 'stop.log');
+  const log = join(tmp.path(), 'stop.log');
   writeFileSync(log, '');
   const p = script('stopme.sh', `echo x >> ${log}\nsleep 1000`);
   const s = new VrrpScript({ name: 'stopme', script: p, intervalMs: 100, timeoutMs: 60_000, killGraceMs: 100 });
@@ -160,7 +154,7 @@ test('stop() kills a run in progress and no further run starts', async () => {
 });
 
 test('a missing script or a bad line is a failure, not a crash', async () => {
-  const a = new VrrpScript({ name: 'missing', script: join(dir, 'nope.sh'), fall: 1 });
+  const a = new VrrpScript({ name: 'missing', script: join(tmp.path(), 'nope.sh'), fall: 1 });
   const r = await a.runNow();
   assert.equal(r?.kind, 'spawn-error');
   assert.equal(a.status, 'failed');
@@ -181,7 +175,7 @@ test('non-zero exit and death by signal are failures', async () => {
 });
 
 test('user/group: the script runs with the given uid/gid (root only)', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async () => {
-  const out = join(dir, 'id.out');
+  const out = join(tmp.path(), 'id.out');
   const outDir = mkdtempSync(join(tmpdir(), 'kts-track-id-'));
   chmodSync(outDir, 0o777);
   try {

@@ -4,9 +4,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
-import type { Lab } from '../helpers/netns.js';
+import type { Lab } from './netns.js';
 
-/** dist/ root (this file compiles to dist/test/netns/net-lab.js). */
+/** dist/ root (this file compiles to dist/test/helpers/net-lab.js). */
 export const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Import specifier for a compiled src/net module, for child snippets. */
 export function mod(name: string): string {
