@@ -1,5 +1,5 @@
 // Diagnostics: every problem found in a configuration names its file, line, column and keyword.
-// This type is shared by the parser, the validator, the CLI (-t) and the daemon (reload).
+// This type is shared by the parser, the model building (build.ts, blocks/*.ts), the CLI (-t) and the daemon (reload).
 
 /**
  * Categories follow keepalived's own classes of configuration problem, so that `-t` can return

@@ -3,6 +3,8 @@
 // (instance values inherit the global_defs vrrp_* values as keepalived does). Durations are
 // normalised and carry their unit in the field name (Cs = centiseconds, Ms = milliseconds).
 
+import type { VrrpCoreConfig } from '../vrrp/core.js';
+
 export type AddressFamily = 'inet' | 'inet6';
 
 /** A parsed address, e.g. "192.0.2.1/24" -> {family:'inet', address:'192.0.2.1', prefixLength:24} */
@@ -148,8 +150,20 @@ export interface Authentication {
 
 export type VrrpState = 'MASTER' | 'BACKUP';
 
-/** vrrp_instance NAME { ... } */
-export interface VrrpInstance extends SourceRef {
+/**
+ * The instance settings the sans-I/O VRRP core (vrrp/core.ts VrrpCoreConfig) takes as they are:
+ * the model holds them in the core's own names and units (ms, cs), so daemon/map.ts hands them
+ * over unread and a keyword's trace is keyword -> blocks/vrrp-instance.ts -> here -> the core.
+ */
+export const CORE_SETTINGS = [
+  'priority', 'advertIntervalCs', 'preempt', 'preemptDelayMs',
+  'garpMasterDelayMs', 'garpMasterRepeat', 'garpMasterRefreshMs', 'garpMasterRefreshRepeat', 'garpLowerPrioDelayMs', 'garpLowerPrioRepeat',
+  'lowerPrioNoAdvert', 'higherPrioSendAdvert', 'downTimerAdverts',
+] as const satisfies readonly (keyof VrrpCoreConfig)[];
+export type CoreSettings = Pick<VrrpCoreConfig, (typeof CORE_SETTINGS)[number]>;
+
+/** vrrp_instance NAME { ... } (the CoreSettings fields go to the VRRP core unchanged) */
+export interface VrrpInstance extends SourceRef, CoreSettings {
   /** vrrp_instance NAME */
   readonly name: string;
   /** state MASTER|BACKUP (default BACKUP); MASTER also needs priority 255 to skip the wait */
@@ -214,16 +228,16 @@ export interface VrrpInstance extends SourceRef {
   readonly unicastTtl: number;
   /** old_unicast_checksum [never] */
   readonly oldUnicastChecksum?: 'on' | 'never';
-  /** garp_master_delay, seconds (default global vrrp_garp_master_delay, 5) */
-  readonly garpMasterDelayS: number;
+  /** garp_master_delay, in ms (written in seconds; default global vrrp_garp_master_delay) */
+  readonly garpMasterDelayMs: number;
   /** garp_master_repeat (default global, 5) */
   readonly garpMasterRepeat: number;
-  /** garp_lower_prio_delay, seconds (default garp_master_delay) */
-  readonly garpLowerPrioDelayS: number;
+  /** garp_lower_prio_delay, in ms (written in seconds; default garp_master_delay) */
+  readonly garpLowerPrioDelayMs: number;
   /** garp_lower_prio_repeat (default global vrrp_garp_lower_prio_repeat) */
   readonly garpLowerPrioRepeat: number;
-  /** garp_master_refresh, seconds (0 = off) */
-  readonly garpMasterRefreshS: number;
+  /** garp_master_refresh, in ms (written in seconds; 0 = off) */
+  readonly garpMasterRefreshMs: number;
   /** garp_master_refresh_repeat (default 1) */
   readonly garpMasterRefreshRepeat: number;
   /** garp_extra_if [all] SECS (0 = off) */
@@ -526,7 +540,10 @@ export interface VirtualServerGroup extends SourceRef {
   readonly entries: readonly { readonly raw: readonly string[]; readonly address?: IpAddress; readonly range?: number; readonly port?: number; readonly fwmark?: number }[];
 }
 
-/** global_defs { } */
+/**
+ * global_defs { }. Each keyword's parser, range and default: GLOBAL_KEYWORDS in
+ * config/blocks/global.ts (the compiler checks it against this interface).
+ */
 export interface GlobalDefs {
   /** router_id (default: the host name) */
   readonly routerId?: string;
@@ -538,7 +555,7 @@ export interface GlobalDefs {
   readonly smtpServer?: { readonly host: string; readonly port: number };
   /** smtp_helo_name */
   readonly smtpHeloName?: string;
-  /** smtp_connect_timeout, s (default 30) */
+  /** smtp_connect_timeout, s */
   readonly smtpConnectTimeoutS: number;
   /** smtp_alert / smtp_alert_vrrp / smtp_alert_checker */
   readonly smtpAlert?: boolean;
@@ -550,27 +567,27 @@ export interface GlobalDefs {
   readonly scriptUser?: { readonly user: string; readonly group?: string };
   /** vrrp_strict */
   readonly vrrpStrict: boolean;
-  /** vrrp_version 2|3 (default 2) */
+  /** vrrp_version 2|3 */
   readonly vrrpVersion: 2 | 3;
-  /** vrrp_mcast_group4 (default 224.0.0.18) */
+  /** vrrp_mcast_group4 */
   readonly vrrpMcastGroup4: IpAddress;
-  /** vrrp_mcast_group6 (default ff02::12) */
+  /** vrrp_mcast_group6 */
   readonly vrrpMcastGroup6: IpAddress;
-  /** vrrp_garp_master_delay, s (default 5) */
+  /** vrrp_garp_master_delay, s */
   readonly vrrpGarpMasterDelayS: number;
-  /** vrrp_garp_master_repeat (default 5) */
+  /** vrrp_garp_master_repeat */
   readonly vrrpGarpMasterRepeat: number;
   /** vrrp_garp_lower_prio_delay, s (default: garp_master_delay) */
   readonly vrrpGarpLowerPrioDelayS?: number;
   /** vrrp_garp_lower_prio_repeat */
   readonly vrrpGarpLowerPrioRepeat?: number;
-  /** vrrp_garp_master_refresh, s (default 0 = none) */
+  /** vrrp_garp_master_refresh, s */
   readonly vrrpGarpMasterRefreshS: number;
-  /** vrrp_garp_master_refresh_repeat (default 1) */
+  /** vrrp_garp_master_refresh_repeat */
   readonly vrrpGarpMasterRefreshRepeat: number;
-  /** vrrp_garp_interval, ms (default 0) */
+  /** vrrp_garp_interval, ms */
   readonly vrrpGarpIntervalMs: number;
-  /** vrrp_gna_interval, ms (default 0) */
+  /** vrrp_gna_interval, ms */
   readonly vrrpGnaIntervalMs: number;
   /** vrrp_min_garp */
   readonly vrrpMinGarp: boolean;
@@ -582,13 +599,13 @@ export interface GlobalDefs {
   readonly vrrpSkipCheckAdvAddr: boolean;
   /** vrrp_check_unicast_src */
   readonly vrrpCheckUnicastSrc: boolean;
-  /** vrrp_down_timer_adverts (default 3) */
+  /** vrrp_down_timer_adverts */
   readonly vrrpDownTimerAdverts: number;
   /** vrrp_startup_delay, ms */
   readonly vrrpStartupDelayMs: number;
   /** vrrp_notify_priority_changes */
   readonly vrrpNotifyPriorityChanges: boolean;
-  /** default_interface (default eth0) */
+  /** default_interface */
   readonly defaultInterface: string;
   /** dynamic_interfaces [allow_if_changes] */
   readonly dynamicInterfaces: boolean;
@@ -603,7 +620,7 @@ export interface GlobalDefs {
   /** startup_script / shutdown_script */
   readonly startupScript?: ScriptCommand;
   readonly shutdownScript?: ScriptCommand;
-  /** startup_script_timeout / shutdown_script_timeout, s (default 10) */
+  /** startup_script_timeout / shutdown_script_timeout, s */
   readonly startupScriptTimeoutS: number;
   readonly shutdownScriptTimeoutS: number;
   /** max_auto_priority [PRIO] */
@@ -612,7 +629,7 @@ export interface GlobalDefs {
   readonly netNamespace?: string;
   /** instance */
   readonly instance?: string;
-  /** vmac_prefix (default "vrrp") */
+  /** vmac_prefix */
   readonly vmacPrefix: string;
   /** random_seed */
   readonly randomSeed?: number;

@@ -192,7 +192,7 @@ class Preprocessor {
           this.include(firstWord, trimmed, depth);
           continue;
         }
-        // include_check is not in 2.2.7: it warns "Unknown keyword" (schema) and changes nothing
+        // include_check is not in 2.2.7: it warns "Unknown keyword" (no block family knows it) and changes nothing
         this.processLine(trimmed, 0);
       }
     } finally {

@@ -1,4 +1,4 @@
-// Argument parsers shared by the schema: numbers, timers, booleans, addresses, scripts.
+// Argument parsers shared by the block families (blocks/*.ts): numbers, timers, booleans, addresses, scripts.
 // Each reports problems with keepalived's wording and returns undefined on bad input.
 
 import { commandArgv } from '../util/command-line.js';

@@ -107,11 +107,11 @@ function instance(cfg: KeepalivedConfig, inst: VrrpInstance, st: InstanceStatus 
   // (keepalived adds ", ifindex N" for IPv6)
   if (!unicast) out.push(`   Multicast address ${inst.mcastDstIp.address}`);
   out.push(
-    `   Gratuitous ARP delay = ${inst.garpMasterDelayS}`,
+    `   Gratuitous ARP delay = ${inst.garpMasterDelayMs / 1000}`,
     `   Gratuitous ARP repeat = ${inst.garpMasterRepeat}`,
-    `   Gratuitous ARP refresh = ${inst.garpMasterRefreshS}`,
+    `   Gratuitous ARP refresh = ${inst.garpMasterRefreshMs / 1000}`,
     `   Gratuitous ARP refresh repeat = ${inst.garpMasterRefreshRepeat}`,
-    `   Gratuitous ARP lower priority delay = ${inst.garpLowerPrioDelayS}`,
+    `   Gratuitous ARP lower priority delay = ${inst.garpLowerPrioDelayMs / 1000}`,
     `   Gratuitous ARP lower priority repeat = ${inst.garpLowerPrioRepeat}`,
     `   Down timer adverts = ${inst.downTimerAdverts}`,
     `   Send advert after receive lower priority advert = ${bool(!inst.lowerPrioNoAdvert)}`,

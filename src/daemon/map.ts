@@ -1,6 +1,6 @@
 // From the typed configuration model to what each runtime piece needs: the sans-I/O core's
 // configuration, the receive checks of the codec, netlink address specs. Pure functions.
-import type { GlobalDefs, VirtualIpAddress, VrrpInstance } from '../config/model.js';
+import { CORE_SETTINGS, type CoreSettings, type GlobalDefs, type VirtualIpAddress, type VrrpInstance } from '../config/model.js';
 import { coreConfig, type VrrpCoreConfig } from '../vrrp/core.js';
 import type { ReceiveOptions } from '../vrrp/packet.js';
 import { AuthType, type IpFamily } from '../vrrp/types.js';
@@ -55,27 +55,23 @@ export function vipKey(a: VirtualIpAddress, defaultDev: string | undefined): str
   return `${a.address}/${a.prefixLength} dev ${a.dev ?? defaultDev ?? '?'}`;
 }
 
+/** the model's CoreSettings fields of an instance, unchanged */
+function coreSettings(inst: VrrpInstance): CoreSettings {
+  const o: Partial<Record<keyof CoreSettings, unknown>> = {};
+  for (const k of CORE_SETTINGS) o[k] = inst[k];
+  return o as CoreSettings;
+}
+
 export function toCoreConfig(inst: VrrpInstance, g: GlobalDefs, primaryAddress: string): VrrpCoreConfig {
   return coreConfig({
     name: inst.name,
     vrid: inst.virtualRouterId,
     version: inst.version,
     family: familyOf(inst),
-    priority: inst.priority,
-    advertIntervalCs: inst.advertIntervalCs,
-    preempt: inst.preempt,
-    preemptDelayMs: inst.preemptDelayMs,
+    // priority, advert_int, preempt, garp_*...: already in the core's names and units
+    ...coreSettings(inst),
     primaryAddress,
     virtualAddresses: ownedAddresses(inst).map((a) => vipKey(a, inst.interface)),
-    garpMasterDelayMs: inst.garpMasterDelayS * 1000,
-    garpMasterRepeat: inst.garpMasterRepeat,
-    garpMasterRefreshMs: inst.garpMasterRefreshS * 1000,
-    garpMasterRefreshRepeat: inst.garpMasterRefreshRepeat,
-    garpLowerPrioDelayMs: inst.garpLowerPrioDelayS * 1000,
-    garpLowerPrioRepeat: inst.garpLowerPrioRepeat,
-    lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
-    higherPrioSendAdvert: inst.higherPrioSendAdvert,
-    downTimerAdverts: inst.downTimerAdverts,
     startupDelayMs: g.vrrpStartupDelayMs,
     initialState: inst.state,
   });

@@ -234,7 +234,7 @@ test('GARP delays and repeats: the ranges and wording keepalived 2.2.7 uses', ()
   const ok = g('vrrp_garp_master_delay 1000');
   assert.equal(exit(ok), 0);
   assert.equal(ok.config.globalDefs.vrrpGarpMasterDelayS, 1000);
-  assert.equal(ok.config.vrrpInstances[0]!.garpMasterDelayS, 1000, 'inherited by the instance');
+  assert.equal(ok.config.vrrpInstances[0]!.garpMasterDelayMs, 1_000_000, 'inherited by the instance');
   const big = g('vrrp_garp_master_delay 5000');
   assert.ok(find(big, /^number '5000' outside range \[0, 4294\]$/));
   assert.ok(find(big, /^vrrp_garp_master_delay '5000' invalid - ignoring$/));
@@ -251,7 +251,7 @@ test('GARP delays and repeats: the ranges and wording keepalived 2.2.7 uses', ()
   const inst = parse(vi('A', ' garp_master_repeat 300\n garp_master_delay 4294'));
   assert.equal(exit(inst), 0);
   assert.equal(inst.config.vrrpInstances[0]!.garpMasterRepeat, 300);
-  assert.equal(inst.config.vrrpInstances[0]!.garpMasterDelayS, 4294);
+  assert.equal(inst.config.vrrpInstances[0]!.garpMasterDelayMs, 4_294_000);
   const bad = parse(vi('A', ' garp_master_repeat 0\n garp_master_delay -1'));
   assert.ok(find(bad, /^\(A\): garp_master_repeat must be greater than 0, setting to 1$/));
   assert.ok(find(bad, /^\(A\): garp_master_delay '-1' invalid - ignoring$/));

@@ -18,10 +18,10 @@ test('vrrp_instance defaults: priority 100, advert_int 1 s, version 2, preempt, 
   assert.equal(v.preempt, true);
   assert.equal(v.preemptDelayMs, 0);
   assert.equal(v.state, 'BACKUP');
-  assert.equal(v.garpMasterDelayS, 5);
+  assert.equal(v.garpMasterDelayMs, 5000);
   assert.equal(v.garpMasterRepeat, 5);
-  assert.equal(v.garpLowerPrioDelayS, 5);
-  assert.equal(v.garpMasterRefreshS, 0);
+  assert.equal(v.garpLowerPrioDelayMs, 5000);
+  assert.equal(v.garpMasterRefreshMs, 0);
   assert.equal(v.downTimerAdverts, 3);
   assert.equal(v.accept, true);
   assert.equal(v.strictMode, false);
@@ -73,9 +73,9 @@ test('state MASTER without priority means address owner (255), as keepalived', (
 
 test('global_defs vrrp_garp_master_delay / vrrp_garp_master_repeat / vrrp_version are inherited; instance overrides', () => {
   const v = inst(' garp_master_repeat 2', 'vrrp_garp_master_delay 10\nvrrp_garp_master_repeat 3\nvrrp_version 3\nvrrp_garp_lower_prio_repeat 7').config.vrrpInstances[0]!;
-  assert.equal(v.garpMasterDelayS, 10);
+  assert.equal(v.garpMasterDelayMs, 10_000);
   assert.equal(v.garpMasterRepeat, 2);
-  assert.equal(v.garpLowerPrioDelayS, 10);
+  assert.equal(v.garpLowerPrioDelayMs, 10_000);
   assert.equal(v.garpLowerPrioRepeat, 7);
   assert.equal(v.version, 3);
 });
