@@ -117,6 +117,9 @@ export class InteropLab {
   readonly lab: Lab;
   readonly dir: string;
   readonly nodes = new Map<string, RunningNode>();
+  /** keepalived-ts nodes: the cli.js to run and Node's own flags before it (benchmarks compare builds and V8 flags) */
+  ktsCli = KTS_CLI;
+  ktsNodeArgs: string[] = [];
   private capture: ChildProcess | undefined;
   readonly pcap: string;
   private readonly tapName = 'tap';
@@ -188,7 +191,7 @@ export class InteropLab {
     rmSync(piddir, { recursive: true, force: true });
     spawnSync('mkdir', ['-p', piddir]);
     const argv = impl === 'kts'
-      ? [process.execPath, KTS_CLI, '-f', confPath, '-n', '-l', '-i', name, '-p', join(piddir, 'k.pid'), ...extraArgs]
+      ? [process.execPath, ...this.ktsNodeArgs, this.ktsCli, '-f', confPath, '-n', '-l', '-i', name, '-p', join(piddir, 'k.pid'), ...extraArgs]
       // stdbuf: keepalived's console log is block-buffered on a pipe; line-buffer it so lines come with their time
       : ['stdbuf', '-oL', '-eL', 'keepalived', '-n', '-l', '-D', '-G', '-P', '-R', '-f', confPath, '-i', name,
         '-p', join(piddir, 'k.pid'), '-r', join(piddir, 'v.pid'), '-c', join(piddir, 'c.pid'), ...extraArgs];
