@@ -11,6 +11,7 @@
 //     send(payload: Buffer, dst?: string): Promise<number>   dst defaults to the multicast group;
 //     trySend(payload, dst?): number | undefined          the same when it can complete now;
 //         payload is the VRRP message only (for IPv4 we add the IP header ourselves)
+//     filterVrids(vrids): boolean                        kernel-side filter: only these VRIDs delivered
 //     close(): void                                      idempotent; emits 'close'
 //   Events: 'packet' (p: ReceivedPacket), 'error' (err: NetError), 'close' ()
 //   (without an 'error' listener, errors become process warnings rather than crashes)
@@ -40,6 +41,7 @@ import { formatIp, parseIp, type Family } from './ipaddr.js';
 import { formatIpv4 } from '../util/ip.js';
 import { Rtnl } from './netlink.js';
 import { sendNow } from './raw-direct.js';
+import { attachVridFilter } from './vrid-filter.js';
 
 export const IPPROTO_VRRP = 112;
 export const VRRP_MCAST_V4 = '224.0.0.18';
@@ -304,6 +306,19 @@ export class VrrpSocket extends EventEmitter {
     if (d.family !== this.family) throw new NetError('EBADARG', op, `destination ${to} is not IPv${this.family}`);
     const packet = this.family === 4 ? Buffer.concat([buildIpv4Header(this.srcBytes as Buffer, d.bytes, this.ttl, payload.length), payload]) : payload;
     return { packet, target };
+  }
+
+  /**
+   * Let the kernel deliver only adverts of these VRIDs (a classic BPF filter, see vrid-filter.ts);
+   * replaces the previous filter. False when the addon cannot build one (every VRID is delivered).
+   */
+  filterVrids(vrids: Iterable<number>): boolean {
+    if (!this.sock) return false;
+    try {
+      return attachVridFilter(this.sock, this.family, vrids);
+    } catch (err) {
+      throw toNetError(`filter VRIDs on ${this.ifname} (IPv${this.family})`, err);
+    }
   }
 
   close(): void {
