@@ -13,7 +13,7 @@
 // Figures are printed; no pass/fail. Usage: node dist/bench/scale.js [--instances N] [--window S]
 //   [--settle S] [--rounds R] [--cli OTHER/dist/src/cli.js] [--node-flags "FLAGS"]... [--no-ka] [--no-kts]
 //   --cli adds a run of another build (before/after in one run), each --node-flags a run of this
-//   build with Node/V8 flags before cli.js; --rounds repeats every variant, interleaved.
+//   build with these Node/V8 flags instead of those of cli.js's #! line ("": none); --rounds repeats every variant, interleaved.
 import { readdirSync, readFileSync } from 'node:fs';
 import { InteropLab, KTS_CLI, configText, instanceBlock, sleep, type Impl } from '../test/helpers/interop-lab.js';
 
@@ -48,17 +48,29 @@ function threadNs(pid: number): Map<number, number> {
   return m;
 }
 
-function rssKb(pid: number): number {
+/** VmRSS and its anonymous part (heaps, stacks; the rest is mapped files: the node binary, libraries) in kB. */
+function rssKb(pid: number): { rss: number; anon: number } {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : NaN;
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => { const m = new RegExp(`${k}:\\s+(\\d+) kB`).exec(st); return m ? Number(m[1]) : NaN; };
+    return { rss: kb('VmRSS'), anon: kb('RssAnon') };
+  } catch {
+    return { rss: NaN, anon: NaN };
+  }
+}
+
+/** Context switches of the process's main thread (its wake-ups, mostly). */
+function ctxSwitches(pid: number): number {
+  try {
+    const st = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+    return Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1]) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1]);
   } catch {
     return NaN;
   }
 }
 
 interface Variant { label: string; impl: Impl; cli?: string; nodeArgs?: string[] }
-interface NodeFigures { cpu: number; mainCpu: number; threads: number; rssMb: number }
+interface NodeFigures { cpu: number; mainCpu: number; threads: number; rssMb: number; anonMb: number; switchesPerS: number }
 interface Result {
   startToAllVips: number; firstLog: number; firstMaster: number; lastMaster: number;
   vipsOnMaster: number; vipsOnBackup: number; n1: NodeFigures; n2: NodeFigures;
@@ -86,15 +98,17 @@ async function measure(v: Variant): Promise<Result> {
     // the start-up's parts, from the Master's log lines (time they reached us through the pipe)
     const entering = master.log.filter((l) => l.line.includes('Entering MASTER STATE')).map((l) => l.t - t0);
     const firstLog = (master.log[0]?.t ?? NaN) - t0;
+    if (process.env.KTS_SCALE_LOG) for (const l of master.log.slice(0, Number(process.env.KTS_SCALE_LOG) || 8)) console.log(`    +${l.t - t0} ms ${l.line}`);
     await sleep(SETTLE_S * 1000); // start-up GARP bursts, the Backup's settling, V8's optimizing
     const pids = { n1: il.nodes.get('n1')!.pids(), n2: il.nodes.get('n2')!.pids() };
     const before = new Map<number, Map<number, number>>();
-    for (const p of [...pids.n1, ...pids.n2]) before.set(p, threadNs(p));
+    const beforeSwitches = new Map<number, number>();
+    for (const p of [...pids.n1, ...pids.n2]) { before.set(p, threadNs(p)); beforeSwitches.set(p, ctxSwitches(p)); }
     const w0 = performance.now();
     await sleep(WINDOW_S * 1000);
     const secs = (performance.now() - w0) / 1000;
     const fig = (list: number[]): NodeFigures => {
-      let ns = 0, mainNs = 0, threads = 0, rss = 0;
+      let ns = 0, mainNs = 0, threads = 0, rss = 0, anon = 0, switches = 0;
       for (const p of list) {
         const b = before.get(p) ?? new Map<number, number>();
         for (const [tid, t] of threadNs(p)) {
@@ -103,9 +117,12 @@ async function measure(v: Variant): Promise<Result> {
           if (tid === p) mainNs += d;
           threads++;
         }
-        rss += rssKb(p);
+        const r = rssKb(p);
+        rss += r.rss;
+        anon += r.anon;
+        switches += ctxSwitches(p) - (beforeSwitches.get(p) ?? 0);
       }
-      return { cpu: (100 * ns) / 1e9 / secs, mainCpu: (100 * mainNs) / 1e9 / secs, threads, rssMb: rss / 1024 };
+      return { cpu: (100 * ns) / 1e9 / secs, mainCpu: (100 * mainNs) / 1e9 / secs, threads, rssMb: rss / 1024, anonMb: anon / 1024, switchesPerS: switches / secs };
     };
     return {
       startToAllVips, firstLog, firstMaster: entering[0] ?? NaN, lastMaster: entering.at(-1) ?? NaN,
@@ -123,6 +140,7 @@ async function main(): Promise<number> {
   const floor = 3 * 1000 + ((256 - 150) * 1000) / 256;
   const variants: Variant[] = argv.includes('--no-kts') ? [] : [{ label: 'kts', impl: 'kts' }];
   for (const c of strOpts('--cli')) variants.push({ label: `kts(${c})`, impl: 'kts', cli: c });
+  // "" runs this build with no flags at all (the #! line's flags are the default)
   for (const f of strOpts('--node-flags')) variants.push({ label: `kts[${f}]`, impl: 'kts', cli: KTS_CLI, nodeArgs: f.split(/\s+/).filter(Boolean) });
   if (!argv.includes('--no-ka')) variants.push({ label: 'keepalived', impl: 'ka' });
   console.log(`scale benchmark: ${N} instances per node, 2 nodes, VRRPv2 advert_int 1; steady-state window ${WINDOW_S} s, ${SETTLE_S} s after all VIPs; ${ROUNDS} round(s); RFC floor ${(floor / 1000).toFixed(3)} s`);
@@ -137,12 +155,13 @@ async function main(): Promise<number> {
   }
   const f2 = (x: number) => x.toFixed(2);
   const span = (xs: number[], f: (x: number) => string) => { const a = Math.min(...xs), b = Math.max(...xs); return a === b ? f(a) : `${f(a)}-${f(b)}`; };
-  console.log('\n  variant: start->all VIPs s (first log / first / last MASTER) | CPU % Master (main thread) / Backup (main) | threads | RSS MB Master / Backup');
+  console.log('\n  variant: start->all VIPs s (first log / first / last MASTER) | CPU % Master (main thread) / Backup (main) | threads | RSS MB Master / Backup (anonymous) | main thread wakes/s');
   for (const [label, rs] of res) {
     const g = (f: (r: Result) => number, fmt = f2) => span(rs.map(f), fmt);
     console.log(`  ${label}: ${g((r) => r.startToAllVips / 1000)} s (${g((r) => r.firstLog / 1000)} / ${g((r) => r.firstMaster / 1000)} / ${g((r) => r.lastMaster / 1000)})` +
       ` | ${g((r) => r.n1.cpu, (x) => x.toFixed(3))} (${g((r) => r.n1.mainCpu, (x) => x.toFixed(3))}) / ${g((r) => r.n2.cpu, (x) => x.toFixed(3))} (${g((r) => r.n2.mainCpu, (x) => x.toFixed(3))})` +
       ` | ${g((r) => r.n1.threads, String)}/${g((r) => r.n2.threads, String)} | ${g((r) => r.n1.rssMb, (x) => x.toFixed(1))} / ${g((r) => r.n2.rssMb, (x) => x.toFixed(1))}` +
+      ` (anon ${g((r) => r.n1.anonMb, (x) => x.toFixed(1))} / ${g((r) => r.n2.anonMb, (x) => x.toFixed(1))}) | wakes/s ${g((r) => r.n1.switchesPerS, (x) => x.toFixed(0))} / ${g((r) => r.n2.switchesPerS, (x) => x.toFixed(0))}` +
       `  VIPs ${g((r) => r.vipsOnMaster, String)}/${g((r) => r.vipsOnBackup, String)}`);
   }
   return 0;
