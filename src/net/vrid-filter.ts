@@ -6,7 +6,8 @@
 // at IHL x 4 + 1 (BPF's "ldx 4*([0]&0xf)" then an indexed load); an IPv6 raw socket's filter sees
 // the VRRP message itself (the kernel has pulled the IPv6 header), so the VRID is at offset 1.
 // A packet too short to hold a VRID fails the load and is dropped, which the decoder would do
-// anyway. raw-socket keeps its fd to itself, so the addon only builds the struct sock_fprog that
+// anyway. The socket is bound to IP protocol 112, so nothing else (an AH packet, 51) reaches the
+// filter to be misread. raw-socket keeps its fd to itself, so the addon only builds the struct sock_fprog that
 // points at our instructions and raw-socket's setOption passes it to setsockopt.
 import { loadPacketAddon } from './garp.js';
 
@@ -61,7 +62,6 @@ export function attachVridFilter(sock: unknown, family: 4 | 6, vrids: Iterable<n
   const program = vridFilterProgram(family, vrids);
   const fprog = addon.sockFprog(program);
   (sock as SetOption).setOption(SOL_SOCKET, SO_ATTACH_FILTER, fprog, fprog.length);
-  // fprog points into `program`: it must outlive the setsockopt above (the kernel copied it)
-  program[0] = program[0]!;
-  return true;
+  // fprog points into `program`, which must stay reachable until setsockopt has copied it
+  return program.length > 0;
 }
