@@ -7,6 +7,11 @@
  *   send(fd, ifindex, frame) -> bytes sendto() with a sockaddr_ll for that interface
  *   close(fd)
  *   ifindex(name) -> number           if_nametoindex(), 0 if absent
+ *   sockFprog(program) -> Buffer      a struct sock_fprog pointing at `program` (classic BPF
+ *                                     instructions, 8 bytes each), for setsockopt(SO_ATTACH_FILTER)
+ *                                     on a socket whose fd we do not hold (raw-socket's): the
+ *                                     caller keeps `program` alive until that call returns (the
+ *                                     kernel copies it)
  * Errors are thrown as Error objects whose `code` is the errno name (EPERM, ENXIO...).
  * The fd is a plain integer owned by the JS wrapper (no GC finaliser closes it behind our back).
  */
@@ -21,6 +26,7 @@
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 
 static const char *errno_code(int e) {
   switch (e) {
@@ -127,12 +133,35 @@ static napi_value js_ifindex(napi_env env, napi_callback_info info) {
   return r;
 }
 
+static napi_value js_sock_fprog(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data = NULL;
+  size_t len = 0;
+  bool is_buf = false;
+  if (argc < 1 || napi_is_buffer(env, argv[0], &is_buf) != napi_ok || !is_buf ||
+      napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok ||
+      len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    napi_throw_type_error(env, "EINVAL", "sockFprog(program: Buffer of 8-byte BPF instructions, 1-4096 of them)");
+    return NULL;
+  }
+  struct sock_fprog *prog = NULL;
+  napi_value out;
+  if (napi_create_buffer(env, sizeof *prog, (void **)&prog, &out) != napi_ok) return NULL;
+  memset(prog, 0, sizeof *prog);
+  prog->len = (unsigned short)(len / sizeof(struct sock_filter));
+  prog->filter = (struct sock_filter *)data;
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
     {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"ifindex", NULL, js_ifindex, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sockFprog", NULL, js_sock_fprog, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --v8-pool-size=1 --max-semi-space-size=1
 // keepalived-ts: the command (package bin). Logic lives in src/cli/main.ts (unit-testable).
 // A plain `-t -f FILE` loads only the config test and the parser (no option parser, no daemon):
 // Node's start-up plus module loading is most of what -t costs on a small file.

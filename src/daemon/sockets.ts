@@ -1,6 +1,7 @@
 // Shares VRRP sockets between instances: one raw socket per (interface, family, group or
-// unicast source), incoming packets dispatched to the instance by VRID. Packets for a VRID no
-// instance owns are counted, as keepalived counts them.
+// unicast source), incoming packets dispatched to the instance by VRID. The kernel drops the
+// packets of a VRID no instance owns (a BPF filter per socket, kept to the registered VRIDs);
+// without the addon they reach us and are counted, as keepalived counts them.
 import { VrrpSocket, type ReceivedPacket } from '../net/vrrp-socket.js';
 import type { IpFamily } from '../vrrp/types.js';
 
@@ -21,6 +22,21 @@ export interface SocketKey {
 interface Entry {
   socket: VrrpSocket;
   sinks: Map<number, PacketSink>;
+  /** a kernel VRID filter update is queued (one per burst of attaches, e.g. 200 at start) */
+  refilter?: boolean;
+}
+
+/** Let the kernel deliver only the VRIDs registered on this socket (net/vrid-filter.ts): other
+ *  clusters' adverts no longer wake the daemon. Without the addon every VRID is delivered and
+ *  the unknown ones are counted here, as before. */
+function queueRefilter(entry: Entry): void {
+  if (entry.refilter) return;
+  entry.refilter = true;
+  queueMicrotask(() => {
+    entry.refilter = false;
+    if (entry.sinks.size === 0 || entry.socket.closed) return;
+    try { entry.socket.filterVrids(entry.sinks.keys()); } catch { /* unfiltered: counted as unknownVrid */ }
+  });
 }
 
 export class SocketHub {
@@ -54,6 +70,7 @@ export class SocketHub {
     }
     const entry = await p;
     entry.sinks.set(vrid, sink);
+    queueRefilter(entry);
     return entry.socket;
   }
 
@@ -68,7 +85,7 @@ export class SocketHub {
       if (entry.sinks.size === 0) {
         entry.socket.close();
         this.entries.delete(key);
-      }
+      } else queueRefilter(entry);
     } catch {
       this.entries.delete(key);
     }

@@ -28,6 +28,8 @@ export interface PacketAddon {
   send(fd: number, ifindex: number, frame: Buffer): number;
   close(fd: number): void;
   ifindex(name: string): number;
+  /** a struct sock_fprog for these BPF instructions (see native/packet_socket.c); absent in an old build */
+  sockFprog?(program: Buffer): Buffer;
 }
 
 const ETH_P_ARP = 0x0806;

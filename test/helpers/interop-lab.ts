@@ -15,6 +15,14 @@ export type Impl = 'kts' | 'ka';
 const here = dirname(fileURLToPath(import.meta.url)); // dist/test/helpers
 export const KTS_CLI = join(here, '..', '..', 'src', 'cli.js');
 
+/** Node's flags on a script's `#!/usr/bin/env -S node FLAGS` line (none for a plain `#!/usr/bin/env node`). */
+export function launcherFlags(script: string): string[] {
+  let first = '';
+  try { first = readFileSync(script, 'utf8').slice(0, 300).split('\n', 1)[0] ?? ''; } catch { return []; }
+  const m = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first);
+  return m ? m[1]!.split(/\s+/).filter(Boolean) : [];
+}
+
 export function haveCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
@@ -117,6 +125,10 @@ export class InteropLab {
   readonly lab: Lab;
   readonly dir: string;
   readonly nodes = new Map<string, RunningNode>();
+  /** keepalived-ts nodes: the cli.js to run and Node's own flags before it (benchmarks compare
+   *  builds and V8 flags); undefined: the flags of cli.js's #! line, as the installed command runs */
+  ktsCli = KTS_CLI;
+  ktsNodeArgs: string[] | undefined = undefined;
   private capture: ChildProcess | undefined;
   readonly pcap: string;
   private readonly tapName = 'tap';
@@ -188,7 +200,7 @@ export class InteropLab {
     rmSync(piddir, { recursive: true, force: true });
     spawnSync('mkdir', ['-p', piddir]);
     const argv = impl === 'kts'
-      ? [process.execPath, KTS_CLI, '-f', confPath, '-n', '-l', '-i', name, '-p', join(piddir, 'k.pid'), ...extraArgs]
+      ? [process.execPath, ...(this.ktsNodeArgs ?? launcherFlags(this.ktsCli)), this.ktsCli, '-f', confPath, '-n', '-l', '-i', name, '-p', join(piddir, 'k.pid'), ...extraArgs]
       // stdbuf: keepalived's console log is block-buffered on a pipe; line-buffer it so lines come with their time
       : ['stdbuf', '-oL', '-eL', 'keepalived', '-n', '-l', '-D', '-G', '-P', '-R', '-f', confPath, '-i', name,
         '-p', join(piddir, 'k.pid'), '-r', join(piddir, 'v.pid'), '-c', join(piddir, 'c.pid'), ...extraArgs];
