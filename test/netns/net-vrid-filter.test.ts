@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
-import { PRELUDE, mod, runIn } from './net-lab.js';
+import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 import { vridFilterProgram } from '../../src/net/vrid-filter.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
