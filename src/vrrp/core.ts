@@ -23,6 +23,7 @@ import type { IpFamily, ReceivedAdvert, VrrpVersion } from './types.js';
 import { addressKey, compareAddresses, compareKeys } from '../util/ip.js';
 import { advertIntervalCheck } from './packet.js';
 import { clampPriority, VRRP_PRIO_OWNER } from './priority.js';
+import { KEEPALIVED_GARP_DEFAULTS } from './defaults.js';
 
 export { clampPriority, VRRP_PRIO_OWNER } from './priority.js';
 
@@ -97,8 +98,8 @@ export function coreConfig(
   base: Pick<VrrpCoreConfig, 'name' | 'vrid' | 'priority' | 'primaryAddress'> & Partial<VrrpCoreConfig>,
 ): VrrpCoreConfig {
   const family: IpFamily = base.family ?? (base.primaryAddress.includes(':') ? 6 : 4);
-  const garpMasterDelayMs = base.garpMasterDelayMs ?? 5000;
-  const garpMasterRepeat = base.garpMasterRepeat ?? 5;
+  const garpMasterDelayMs = base.garpMasterDelayMs ?? KEEPALIVED_GARP_DEFAULTS.garpMasterDelayMs;
+  const garpMasterRepeat = base.garpMasterRepeat ?? KEEPALIVED_GARP_DEFAULTS.garpMasterRepeat;
   return {
     version: family === 6 ? 3 : 2,
     family,
@@ -106,8 +107,8 @@ export function coreConfig(
     preempt: true,
     preemptDelayMs: 0,
     virtualAddresses: [],
-    garpMasterRefreshMs: 0,
-    garpMasterRefreshRepeat: 1,
+    garpMasterRefreshMs: KEEPALIVED_GARP_DEFAULTS.garpMasterRefreshMs,
+    garpMasterRefreshRepeat: KEEPALIVED_GARP_DEFAULTS.garpMasterRefreshRepeat,
     garpLowerPrioDelayMs: garpMasterDelayMs,
     garpLowerPrioRepeat: garpMasterRepeat,
     lowerPrioNoAdvert: false,

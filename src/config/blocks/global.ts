@@ -5,6 +5,7 @@ import type { ConfigDraft } from '../build.js';
 import type { ConfigNode } from '../tree.js';
 import { type Ctx, makeScript } from '../values.js';
 import { listWords, needChildren, type Table, walk } from './common.js';
+import { KEEPALIVED_GARP_DEFAULTS } from '../../vrrp/defaults.js';
 
 export interface GlobalDraft {
   /** the values set so far, by model field (defaults come in finishGlobal) */
@@ -149,7 +150,7 @@ const GLOBAL_KEYWORDS = {
   vrrp_mcast_group4: { field: 'vrrpMcastGroup4', parse: mcastGroup('inet', /^(22[4-9]|23\d)\./), default: { family: 'inet', address: '224.0.0.18', prefixLength: 32 } },
   vrrp_mcast_group6: { field: 'vrrpMcastGroup6', parse: mcastGroup('inet6', /^ff/i), default: { family: 'inet6', address: 'ff02::12', prefixLength: 128 } },
   // delays in seconds: [0, 4294] (measured: 1000 accepted, 5000 refused); repeats: unsigned
-  vrrp_garp_master_delay: { field: 'vrrpGarpMasterDelayS', parse: uint(4294), default: 5 },
+  vrrp_garp_master_delay: { field: 'vrrpGarpMasterDelayS', parse: uint(4294), default: KEEPALIVED_GARP_DEFAULTS.garpMasterDelayMs / 1000 },
   vrrp_garp_master_repeat: {
     field: 'vrrpGarpMasterRepeat',
     parse: (n, c) => {
@@ -162,7 +163,7 @@ const GLOBAL_KEYWORDS = {
       c.report(n, `${n.keyword} must be greater than 0, setting to 1`, 'invalid-value');
       return 1;
     },
-    default: 5,
+    default: KEEPALIVED_GARP_DEFAULTS.garpMasterRepeat,
   },
   // without them, an instance uses its garp_master_delay / garp_master_repeat
   vrrp_garp_lower_prio_delay: { field: 'vrrpGarpLowerPrioDelayS', parse: uint(4294) },
@@ -174,8 +175,8 @@ const GLOBAL_KEYWORDS = {
       return v;
     },
   },
-  vrrp_garp_master_refresh: { field: 'vrrpGarpMasterRefreshS', parse: int(0, 0x7fffffff), default: 0 },
-  vrrp_garp_master_refresh_repeat: { field: 'vrrpGarpMasterRefreshRepeat', parse: int(1, 255), default: 1 },
+  vrrp_garp_master_refresh: { field: 'vrrpGarpMasterRefreshS', parse: int(0, 0x7fffffff), default: KEEPALIVED_GARP_DEFAULTS.garpMasterRefreshMs / 1000 },
+  vrrp_garp_master_refresh_repeat: { field: 'vrrpGarpMasterRefreshRepeat', parse: int(1, 255), default: KEEPALIVED_GARP_DEFAULTS.garpMasterRefreshRepeat },
   // measured (2.2.7): any interval up to 4294.967295 s is accepted without a word
   vrrp_garp_interval: { field: 'vrrpGarpIntervalMs', parse: timerMs(4294.967295, true), default: 0 },
   vrrp_gna_interval: { field: 'vrrpGnaIntervalMs', parse: timerMs(4294.967295, true), default: 0 },
