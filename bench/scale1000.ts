@@ -18,7 +18,8 @@
 // Usage: node dist/bench/scale1000.js [--impl kts|ka|both] [--per-if 250] [--ifaces 4]
 //        [--settle 20] [--window 10] [--reloads 3] [--duration-min 0]
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { cpuNs, rssKb, slope } from './proc-stats.js';
 import { InteropLab, configText, instanceBlock, sleep, type Impl } from '../test/helpers/interop-lab.js';
 
 const argv = process.argv.slice(2);
@@ -90,38 +91,6 @@ function vipCount(il: InteropLab, node: string): number {
   } catch {
     return -1;
   }
-}
-
-/** ns on the CPU of every thread of a process (schedstat's first field), or undefined if gone. */
-export function cpuNs(pid: number): number | undefined {
-  try {
-    let sum = 0;
-    for (const t of readdirSync(`/proc/${pid}/task`)) {
-      try { sum += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]); } catch { /* thread gone */ }
-    }
-    return sum;
-  } catch {
-    return undefined;
-  }
-}
-
-export function rssKb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Least-squares slope of y over x. */
-export function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  if (n < 2) return NaN;
-  const mx = xs.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < n; i++) { sxy += (xs[i]! - mx) * (ys[i]! - my); sxx += (xs[i]! - mx) ** 2; }
-  return sxx ? sxy / sxx : NaN;
 }
 
 const median = (xs: number[]) => {

@@ -19,6 +19,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { InteropLab, configText, instanceBlock, sleep, type Impl } from '../test/helpers/interop-lab.js';
 import { waitFor } from '../test/helpers/netns.js';
+import { cpuNs } from './proc-stats.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: number) => { const i = argv.indexOf(name); return i >= 0 && Number.isFinite(Number(argv[i + 1])) ? Number(argv[i + 1]) : dflt; };
@@ -114,6 +115,8 @@ interface Result {
   gcPauses: number[];
   load: string;
   cpuHogPct: number;
+  /** the daemons' CPU over the window (all threads; keepalived: parent and VRRP child), % of one core */
+  cpuPct: { n1: number; n2: number };
 }
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -175,6 +178,9 @@ async function measure(impl: Impl): Promise<Result> {
     const marks = { n1: il.nodes.get('n1')!.log.length, n2: il.nodes.get('n2')!.log.length };
     const gcMark = n1.log.length;
     const hogCpu0 = hogs.reduce((a, c) => a + procCpuNs(c.pid!), 0);
+    const pids = { n1: il.nodes.get('n1')!.pids(), n2: il.nodes.get('n2')!.pids() };
+    const nodeCpu = (n: 'n1' | 'n2') => pids[n].reduce((a, p) => a + (cpuNs(p) ?? 0), 0);
+    const cpu0 = { n1: nodeCpu('n1'), n2: nodeCpu('n2') };
     const t0 = performance.now();
     // the gaps start after the first advert of each instance seen while measuring
     last.clear();
@@ -193,7 +199,8 @@ async function measure(impl: Impl): Promise<Result> {
     }
     measuring = false;
     const secs = (performance.now() - t0) / 1000;
-    const cpuHogPct = (100 * (hogs.reduce((a, c) => a + procCpuNs(c.pid!), 0) - hogCpu0)) / (secs * 1e9);
+    const cpuHogPct = (100 * (hogs.reduce((a, c) => a + procCpuNs(c.pid!), 0) - hogCpu0)) / (secs * 1e9) / Math.max(1, HOGS);
+    const cpuPct = { n1: (100 * (nodeCpu('n1') - cpu0.n1)) / (secs * 1e9), n2: (100 * (nodeCpu('n2') - cpu0.n2)) / (secs * 1e9) };
     const load = loadavg();
     for (const h of hogs) { try { h.kill('SIGKILL'); } catch { /* gone */ } }
     // tcpdump's own drop count ends its stderr after SIGINT
@@ -211,7 +218,7 @@ async function measure(impl: Impl): Promise<Result> {
     return {
       adverts, hist, perInstanceMax, backupAdverts,
       backupMasterLines: stateLines('n2', /Entering MASTER STATE/), masterBackupLines: stateLines('n1', /Entering BACKUP STATE/),
-      vipOnBackupPolls, polls, captureDropped: dropped, gcPauses, load, cpuHogPct,
+      vipOnBackupPolls, polls, captureDropped: dropped, gcPauses, load, cpuHogPct, cpuPct,
     };
   } finally {
     for (const h of hogs) { try { h.kill('SIGKILL'); } catch { /* gone */ } }
@@ -232,7 +239,7 @@ async function main(): Promise<number> {
     res.set(impl, r);
     const h = r.hist;
     console.log(`  [${impl}] adverts ${r.adverts} (${(r.adverts / DURATION_S / N).toFixed(1)}/s per instance), capture dropped ${r.captureDropped}; ` +
-      `busy loops got ${r.cpuHogPct.toFixed(0)} % CPU; load at the end ${r.load}`);
+      `CPU Master ${r.cpuPct.n1.toFixed(1)} % Backup ${r.cpuPct.n2.toFixed(1)} %, each busy loop ${r.cpuHogPct.toFixed(0)} %; load at the end ${r.load}`);
     console.log(`  [${impl}] gaps: p50 ${h.quantile(0.5).toFixed(2)} p99 ${h.quantile(0.99).toFixed(2)} p99.9 ${h.quantile(0.999).toFixed(2)} ms, longest ${h.max.toFixed(2)} ms (${h.maxAt}), > ${LATE_MS} ms: ${h.over}`);
     const sorted = [...r.perInstanceMax.slice(1)].sort((a, b) => a - b);
     console.log(`  [${impl}] longest gap per instance: min ${sorted[0]!.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)} ms`);
@@ -247,6 +254,9 @@ async function main(): Promise<number> {
     console.log('\n  figure                         ours  keepalived');
     const row = (label: string, a: number, b: number, d = 2) => console.log(`  ${label.padEnd(28)} ${a.toFixed(d).padStart(7)} ${b.toFixed(d).padStart(11)}`);
     row('false failovers (adverts)', o.backupAdverts, k.backupAdverts, 0);
+    row('Backup "Entering MASTER"', o.backupMasterLines, k.backupMasterLines, 0);
+    row('CPU Master (%)', o.cpuPct.n1, k.cpuPct.n1, 1);
+    row('CPU Backup (%)', o.cpuPct.n2, k.cpuPct.n2, 1);
     row('longest advert gap (ms)', o.hist.max, k.hist.max);
     row('p99 gap (ms)', o.hist.quantile(0.99), k.hist.quantile(0.99));
     row('p99.9 gap (ms)', o.hist.quantile(0.999), k.hist.quantile(0.999));

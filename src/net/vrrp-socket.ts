@@ -37,7 +37,7 @@ import { CAP_NET_RAW, assertCapabilities } from './capabilities.js';
 import { NetError, emitNetError, toNetError } from './errors.js';
 import { formatIp, parseIp, type Family } from './ipaddr.js';
 import { Rtnl } from './netlink.js';
-import { sendNow } from './raw-direct.js';
+import { drainOnReadable, sendNow } from './raw-direct.js';
 
 export const IPPROTO_VRRP = 112;
 export const VRRP_MCAST_V4 = '224.0.0.18';
@@ -152,6 +152,7 @@ export class VrrpSocket extends EventEmitter {
     this.ttl = opts.ttl;
     this.sock = opts.sock;
     opts.sock.on('message', (buf: Buffer, source: string) => this.onMessage(buf, source));
+    drainOnReadable(opts.sock);
     opts.sock.on('error', (err: Error) => emitNetError(this, toNetError(`VRRP socket ${this.ifname}/IPv${this.family}`, err)));
     liveSockets.add(this);
   }
