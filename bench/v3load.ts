@@ -14,7 +14,7 @@
 //   - with --trace-gc (ours only): V8's pauses seen in the daemon's --trace-gc lines.
 // keepalived-ts and keepalived 2.2.7 run one after the other in one run, with the same load.
 // Usage: node dist/bench/v3load.js [--impl kts|ka|both] [--duration 600] [--warmup 10]
-//        [--hogs 2] [--instances 50] [--trace-gc]
+//        [--hogs 2] [--instances 50] [--trace-gc] [--node-flags '--single-threaded-gc']
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { InteropLab, configText, instanceBlock, sleep, type Impl } from '../test/helpers/interop-lab.js';
@@ -29,6 +29,8 @@ const DURATION_S = opt('--duration', 600);
 const WARMUP_S = opt('--warmup', 10);
 const HOGS = opt('--hogs', 2);
 const TRACE_GC = argv.includes('--trace-gc');
+// Node / V8 flags for keepalived-ts, to try a GC setting: --node-flags '--single-threaded-gc'
+const NODE_FLAGS = str('--node-flags', '').split(' ').filter(Boolean);
 const IMPLS: Impl[] = str('--impl', 'both') === 'both' ? ['kts', 'ka'] : [str('--impl', 'kts') as Impl];
 const LATE_MS = 30;
 
@@ -132,7 +134,7 @@ async function measure(impl: Impl): Promise<Result> {
   try {
     il.addNode('n1', [`${N1}/24`]);
     il.addNode('n2', [`${N2}/24`]);
-    const extra = impl === 'kts' && TRACE_GC ? ['--trace-gc'] : [];
+    const extra = impl === 'kts' ? [...(TRACE_GC ? ['--trace-gc'] : []), ...NODE_FLAGS] : [];
     il.start('n2', impl, confFor(100, 'n2'), [], extra);
     const n1 = il.start('n1', impl, confFor(150, 'n1'), [], extra);
     if (!(await waitFor(() => vipCount(il, 'n1') === N, 60_000, 200))) {
