@@ -104,6 +104,8 @@ interface Result {
   cpu: Record<string, number>;
   rssMb: Record<string, number>;
   reloadMs: Record<string, number[]>;
+  /** CPU the node spent from the SIGHUP to its "done" line (ms, every thread and process) */
+  reloadCpuMs: Record<string, number[]>;
   flaps: number;
   vipsAfter: { n1: number; n2: number };
   rssSeries: Record<string, number[]>;
@@ -148,11 +150,14 @@ async function measure(impl: Impl): Promise<Result> {
 
     // SIGHUP changing every priority, on both nodes at once
     const reloadMs: Record<string, number[]> = { n1: [], n2: [] };
+    const reloadCpuMs: Record<string, number[]> = { n1: [], n2: [] };
+    const nodeCpu = (n: string) => il.nodes.get(n)!.pids().reduce((a, p) => a + (cpuNs(p) ?? NaN), 0);
     let flaps = 0;
     for (let r = 0; r < RELOADS; r++) {
       const up = r % 2 === 0;
       const marks: Record<string, number> = {};
       const t: Record<string, number> = {};
+      const cpuAt: Record<string, number> = {}, cpuDone: Record<string, number> = {};
       for (const [n, prio] of [['n1', 150], ['n2', 100]] as const) {
         const node = il.nodes.get(n)!;
         // rewrite the file the node was started with (start() writes <dir>/<name>.conf)
@@ -162,6 +167,7 @@ async function measure(impl: Impl): Promise<Result> {
       for (const n of ['n1', 'n2']) {
         const node = il.nodes.get(n)!;
         t[n] = Date.now();
+        cpuAt[n] = nodeCpu(n);
         process.kill(node.pids()[0]!, 'SIGHUP');
       }
       const end = Date.now() + 60_000;
@@ -172,11 +178,14 @@ async function measure(impl: Impl): Promise<Result> {
           const node = il.nodes.get(n)!;
           // the line's arrival on our pipe (its Date.now()) against the signal's
           const hit = node.log.slice(marks[n]).find((l) => DONE_RE[impl].test(l.line));
-          if (hit) doneAt[n] = hit.t;
+          if (hit) { doneAt[n] = hit.t; cpuDone[n] = nodeCpu(n); }
         }
         await sleep(2);
       }
-      for (const n of ['n1', 'n2']) reloadMs[n]!.push(doneAt[n] !== undefined ? doneAt[n]! - t[n]! : NaN);
+      for (const n of ['n1', 'n2']) {
+        reloadMs[n]!.push(doneAt[n] !== undefined ? doneAt[n]! - t[n]! : NaN);
+        reloadCpuMs[n]!.push(doneAt[n] !== undefined ? (cpuDone[n]! - cpuAt[n]!) / 1e6 : NaN);
+      }
       await sleep(3000); // a flap would show within a Master_Down_Interval
       for (const n of ['n1', 'n2']) flaps += il.nodes.get(n)!.log.slice(marks[n]).filter((l) => STATE_RE.test(l.line)).length;
     }
@@ -191,7 +200,7 @@ async function measure(impl: Impl): Promise<Result> {
     if (DURATION_MIN > 0) {
       for (const n of ['n1', 'n2']) flaps += il.nodes.get(n)!.log.filter((l) => STATE_RE.test(l.line) && l.t > t0 + startToAllVips + 5000).length;
     }
-    return { startToAllVips, cpu, rssMb, reloadMs, flaps, vipsAfter, rssSeries };
+    return { startToAllVips, cpu, rssMb, reloadMs, reloadCpuMs, flaps, vipsAfter, rssSeries };
   } finally {
     await il.cleanup();
   }
@@ -223,9 +232,12 @@ async function main(): Promise<number> {
   row('RSS Backup', (r) => r.rssMb.n2!, 'MB');
   row('reload all priorities, Master (median)', (r) => median(r.reloadMs.n1!), 'ms');
   row('reload all priorities, Backup (median)', (r) => median(r.reloadMs.n2!), 'ms');
+  row('  ... its CPU, Master (median)', (r) => median(r.reloadCpuMs.n1!), 'ms');
+  row('  ... its CPU, Backup (median)', (r) => median(r.reloadCpuMs.n2!), 'ms');
   row('state changes after start (flaps)', (r) => r.flaps, '');
   for (const [impl, r] of res) {
-    console.log(`  [${impl}] reloads (ms) Master ${r.reloadMs.n1!.map((x) => x.toFixed(0)).join(' ')}, Backup ${r.reloadMs.n2!.map((x) => x.toFixed(0)).join(' ')}; VIPs after: n1 ${r.vipsAfter.n1}/${N}, n2 ${r.vipsAfter.n2}`);
+    const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
+    console.log(`  [${impl}] reloads (ms, wall / CPU) Master ${ms(r.reloadMs.n1!)} / ${ms(r.reloadCpuMs.n1!)}, Backup ${ms(r.reloadMs.n2!)} / ${ms(r.reloadCpuMs.n2!)}; VIPs after: n1 ${r.vipsAfter.n1}/${N}, n2 ${r.vipsAfter.n2}`);
     if (DURATION_MIN > 0) {
       for (const n of ['n1', 'n2']) {
         const ys = r.rssSeries[n]!, xs = ys.map((_, i) => i / 60);
