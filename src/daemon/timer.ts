@@ -64,12 +64,18 @@ export function armDeadline(
   let deadline = atMs;
   // each wait carries its generation: a wait made stale by moveTo() or cancel() does nothing
   let gen = 0;
-  const tick = (g: number) => {
+  // `slept`: called from a platform timer, i.e. from libuv's timers phase, which runs before the
+  // loop polls for I/O. A precise deadline found already past there (the process was not
+  // scheduled, or a GC pause) goes once through the spin first: the poll in between reads the
+  // adverts queued meanwhile, and one that arrived in time moves the deadline instead of a
+  // false takeover (keepalived reads its ready sockets before it handles expired timers).
+  const tick = (g: number, slept: boolean) => {
     if (g !== gen) return;
     handle = undefined;
     if (cancelled) return;
     const t = now();
     if (t >= deadline) {
+      if (slept && spinMs > 0) { const g2 = ++gen; spin(() => tick(g2, false)); return; }
       fire(t);
       return;
     }
@@ -80,12 +86,12 @@ export function armDeadline(
   // waking twice per advert doubled the steady-state CPU with no gain
   const wait = (rem: number) => {
     const g = ++gen;
-    if (rem <= spinMs) spin(() => tick(g));
-    else if (spinMs > 0) handle = schedule(() => tick(g), sleepBeforeSpinMs(rem, spinMs));
-    else handle = schedule(() => tick(g), Math.max(1, Math.ceil(rem)));
+    if (rem <= spinMs) spin(() => tick(g, false));
+    else if (spinMs > 0) handle = schedule(() => tick(g, true), sleepBeforeSpinMs(rem, spinMs));
+    else handle = schedule(() => tick(g, true), Math.max(1, Math.ceil(rem)));
   };
   const first = atMs - now();
-  if (first <= 0) { const g = ++gen; handle = schedule(() => tick(g), 0); } else wait(first);
+  if (first <= 0) { const g = ++gen; handle = schedule(() => tick(g, true), 0); } else wait(first);
   return {
     cancel() {
       cancelled = true;
@@ -103,7 +109,7 @@ export function armDeadline(
       if (handle !== undefined) unschedule(handle);
       handle = undefined;
       const rem = deadline - now();
-      if (rem <= 0) { const g = ++gen; handle = schedule(() => tick(g), 0); } else wait(rem);
+      if (rem <= 0) { const g = ++gen; handle = schedule(() => tick(g, true), 0); } else wait(rem);
     },
   };
 }

@@ -24,3 +24,39 @@ export function sendNow(sock: raw.Socket, packet: Buffer, target: string): numbe
     throw err;
   }
 }
+
+interface RawRecvInternals {
+  wrap?: {
+    on(event: 'recvReady', listener: () => void): unknown;
+    recv(buf: Buffer, cb: (buf: Buffer, bytes: number, source: string) => void): unknown;
+  };
+  buffer?: Buffer;
+}
+
+/**
+ * Read every packet queued on the socket at each readable event, up to `max`, instead of
+ * raw-socket's one (it reads one and waits for the next turn of the event loop). After a stall
+ * (the process not scheduled, a GC pause) hundreds of adverts wait in the queue; read one per
+ * turn, the Master_Down_Timers of a loaded Backup expired between them (v3 at 10 ms: false
+ * takeovers, bench/v3load). Each packet is emitted as raw-socket emits it ('message', a view of
+ * its one receive buffer). Relies on raw-socket's internals like sendNow: without them, one per
+ * event as before.
+ */
+export function drainOnReadable(sock: raw.Socket, max = 256): void {
+  const s = sock as unknown as RawRecvInternals;
+  const wrap = s.wrap, buffer = s.buffer;
+  if (!wrap || !buffer || typeof wrap.on !== 'function' || typeof wrap.recv !== 'function') return;
+  // registered after raw-socket's own listener: it has read the first packet
+  wrap.on('recvReady', () => {
+    for (let i = 0; i < max; i++) {
+      let bytes = -1, from = '';
+      try {
+        wrap.recv(buffer, (_b, n, source) => { bytes = n; from = source; });
+      } catch {
+        return; // EAGAIN: the queue is empty (another error: raw-socket's own read reports it)
+      }
+      if (bytes < 0) return;
+      sock.emit('message', buffer.subarray(0, bytes), from);
+    }
+  });
+}

@@ -40,7 +40,7 @@ import { NetError, emitNetError, toNetError } from './errors.js';
 import { formatIp, parseIp, type Family } from './ipaddr.js';
 import { formatIpv4 } from '../util/ip.js';
 import { Rtnl } from './netlink.js';
-import { sendNow } from './raw-direct.js';
+import { drainOnReadable, sendNow } from './raw-direct.js';
 import { attachVridFilter } from './vrid-filter.js';
 
 export const IPPROTO_VRRP = 112;
@@ -157,6 +157,7 @@ export class VrrpSocket extends EventEmitter {
     this.ttl = opts.ttl;
     this.sock = opts.sock;
     opts.sock.on('message', (buf: Buffer, source: string) => this.onMessage(buf, source));
+    drainOnReadable(opts.sock);
     opts.sock.on('error', (err: Error) => emitNetError(this, toNetError(`VRRP socket ${this.ifname}/IPv${this.family}`, err)));
     liveSockets.add(this);
   }

@@ -192,15 +192,16 @@ export class InteropLab {
     this.capture = undefined;
   }
 
-  /** Write the node's configuration and start it; returns at once. */
-  start(name: string, impl: Impl, conf: string, extraArgs: string[] = []): RunningNode {
+  /** Write the node's configuration and start it; returns at once. `nodeFlags`: Node's own
+   *  flags for keepalived-ts (e.g. --trace-gc), before the script. */
+  start(name: string, impl: Impl, conf: string, extraArgs: string[] = [], nodeFlags: string[] = []): RunningNode {
     const confPath = join(this.dir, `${name}.conf`);
     writeFileSync(confPath, conf);
     const piddir = join(this.dir, `pid-${name}`);
     rmSync(piddir, { recursive: true, force: true });
     spawnSync('mkdir', ['-p', piddir]);
     const argv = impl === 'kts'
-      ? [process.execPath, ...(this.ktsNodeArgs ?? launcherFlags(this.ktsCli)), this.ktsCli, '-f', confPath, '-n', '-l', '-i', name, '-p', join(piddir, 'k.pid'), ...extraArgs]
+      ? [process.execPath, ...(this.ktsNodeArgs ?? launcherFlags(this.ktsCli)), ...nodeFlags, this.ktsCli, '-f', confPath, '-n', '-l', '-i', name, '-p', join(piddir, 'k.pid'), ...extraArgs]
       // stdbuf: keepalived's console log is block-buffered on a pipe; line-buffer it so lines come with their time
       : ['stdbuf', '-oL', '-eL', 'keepalived', '-n', '-l', '-D', '-G', '-P', '-R', '-f', confPath, '-i', name,
         '-p', join(piddir, 'k.pid'), '-r', join(piddir, 'v.pid'), '-c', join(piddir, 'c.pid'), ...extraArgs];

@@ -2,6 +2,7 @@
 // own packets not looped back, a missing interface gives ENOIF.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
 import { PRELUDE, mod, runIn } from '../helpers/net-lab.js';
 
@@ -201,6 +202,47 @@ out({ ev: 'sent', dry, sent }); s.close();`);
     const vrids = rx.lines.filter((l) => l.ev === 'packet').map((l) => l.vrid);
     assert.deepEqual(vrids, [1, 2, 3, 4, 5], 'the dry run sent nothing; the real sends arrived in order');
   } finally {
+    await lab.cleanup();
+  }
+});
+
+test('adverts queued while the event loop was busy are all read in the next poll, not one per turn', { skip, timeout: 60_000 }, async () => {
+  // After a stall (a GC pause, the process not scheduled) the socket holds many adverts; read one
+  // per turn of the loop, a Backup's Master_Down_Timers (libuv runs timers before it polls)
+  // expired between them (bench/v3load). The receiver blocks its loop until the sender is done,
+  // then counts what it has read when the check phase (setImmediate) comes, right after the poll.
+  const lab = Lab.create();
+  const flag = `/tmp/kts-drain-${lab.id}`;
+  try {
+    const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
+    const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24'] });
+    const rx = runIn(lab, b.ns, `${PRELUDE}
+import { existsSync } from 'node:fs';
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4 });
+let n = 0;
+s.on('packet', () => { n++; });
+out({ ev: 'ready' });
+setTimeout(() => {
+  const end = Date.now() + 20000;
+  while (!existsSync(${JSON.stringify(flag)}) && Date.now() < end) { /* the stall */ }
+  setImmediate(() => { out({ ev: 'turn', n }); s.close(); process.exit(0); });
+}, 0);`);
+    await rx.waitLine((l) => l.ev === 'ready', 15_000);
+    const tx = runIn(lab, a.ns, `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4 });
+const payload = Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex');
+for (let i = 0; i < 20; i++) await s.send(payload);
+out({ ev: 'done' });
+s.close();`);
+    await tx.waitLine((l) => l.ev === 'done', 15_000);
+    await new Promise((r) => setTimeout(r, 200)); // the last frames cross the bridge
+    writeFileSync(flag, '');
+    const turn = await rx.waitLine((l) => l.ev === 'turn', 25_000);
+    assert.equal(turn.n, 20, 'all 20 queued adverts read before the loop went on');
+  } finally {
+    rmSync(flag, { force: true });
     await lab.cleanup();
   }
 });

@@ -148,3 +148,31 @@ test('moveTo while spinning, and after cancel', () => {
   c.run();
   assert.equal(fired.length, 1, 'a cancelled timer stays cancelled');
 });
+
+test('a precise deadline found past when its platform timer fires polls I/O once (a spin) before firing', () => {
+  // the process was not scheduled for 100 ms: the sleep toward the deadline ends 100 ms late,
+  // in libuv's timers phase, before the loop has read the adverts queued meanwhile
+  const c = fakeClock(-100);
+  const fired: number[] = [];
+  const pending: Array<() => void> = [];
+  const h = armDeadline(1000 + 36, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, (cb) => pending.push(cb));
+  c.run();
+  assert.deepEqual(fired, [], 'not fired from the timers phase');
+  assert.equal(pending.length, 1, 'one spin: the poll phase comes first');
+  h.moveTo(c.now() + 36); // the poll read an advert that was queued: the Backup re-arms
+  pending.shift()!();
+  assert.deepEqual(fired, [], 'the advert read in that poll keeps the Backup a Backup');
+  // no advert this time: fires after the one poll
+  c.run();
+  assert.equal(pending.length, 1);
+  pending.shift()!();
+  assert.equal(fired.length, 1);
+});
+
+test('an ordinary deadline (no spin) found past still fires from the timer itself', () => {
+  const c = fakeClock(-100);
+  const fired: number[] = [];
+  armDeadline(1010, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 0, () => assert.fail('no spin'));
+  c.run();
+  assert.equal(fired.length, 1);
+});
