@@ -179,7 +179,7 @@ out({ ev: 'sent' }); s.close();`);
   }
 });
 
-test('send: a dry run builds the packet and sends nothing; sends right after it go out in order', { skip, timeout: 60_000 }, async () => {
+test('send: the rehearsal transport builds the packet and sends nothing; sends right after it go out in order', { skip, timeout: 60_000 }, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -190,9 +190,10 @@ test('send: a dry run builds the packet and sends nothing; sends right after it 
     // sendto path, and raw-socket's queue when the socket buffer is full), VRIDs 1..5
     const tx = runIn(lab, a.ns, `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
+import { rehearsalTransport } from ${mod('takeover')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
 const pl = (vrid) => { const b = Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex'); b[1] = vrid; return b; };
-const dry = await s.send(pl(0x77), '192.0.2.12', true);
+const dry = rehearsalTransport.trySendAdvert(s, pl(0x77), '192.0.2.12');
 const sent = await Promise.all([1, 2, 3, 4, 5].map((v) => s.send(pl(v), '192.0.2.12')));
 out({ ev: 'sent', dry, sent }); s.close();`);
     const res = await tx.waitLine((l) => l.ev === 'sent', 15_000);
