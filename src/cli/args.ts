@@ -42,6 +42,8 @@ export interface CliOptions {
   checkOnly: boolean;
   /** -I/--dont-release-ipvs: leave the IPVS table as it is at stop */
   dontReleaseIpvs: boolean;
+  /** --single-process (keepalived-ts): VRRP and LVS in one process, no checker child */
+  singleProcess: boolean;
   /** --status-listen HOST:PORT (keepalived-ts): serve /metrics and /status over TCP too; for `status`, where to ask */
   statusListen?: string;
   /** --status-socket PATH (keepalived-ts): the root-only Unix socket (default DEFAULT_STATUS_SOCKET); "none": no socket */
@@ -99,6 +101,7 @@ const OURS: Record<string, OptSpec> = {
   'data-dir': { value: 'required' },
   'watch-config': { value: 'none' },
   'notify-timeout': { value: 'required' },
+  'single-process': { value: 'none' },
   // keepalived's, honoured
   'log-facility': { short: 'S', value: 'required' },
   'no-syslog': { short: 'G', value: 'none' },
@@ -261,6 +264,7 @@ export function usage(): string {
     '      --data-dir=DIR         where SIGUSR1 (keepalived-ts.data, .json) and SIGUSR2 (.stats) write (default /tmp)',
     '      --watch-config         reload when a configuration file changes (as SIGHUP does)',
     '      --notify-timeout=SECS  run limit of each notify script, then its process group is killed (default 30)',
+    '      --single-process       VRRP and LVS in this one process (default with both: a checker child, as -C)',
     '  keepalived-ts status [--json] [--status-socket=PATH | --status-listen=HOST:PORT]',
     '                             print the instances of a running daemon (default: its socket)',
   ].join('\n');
@@ -304,6 +308,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
       .option('data-dir', { type: 'string' })
       .option('watch-config', { type: 'boolean' })
       .option('notify-timeout', { type: 'string' })
+      .option('single-process', { type: 'boolean' })
       .option('log-facility', { type: 'string' })
       .option('no-syslog', { type: 'boolean' })
       .option('log-file', { type: 'string' })
@@ -351,6 +356,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     vrrpOnly: bool('vrrp'),
     checkOnly: bool('check'),
     dontReleaseIpvs: bool('dont-release-ipvs'),
+    singleProcess: bool('single-process'),
     warnings: stray.length ? [`Unexpected argument(s): ${stray.join(' ')}`] : [],
     logFacility: SYSLOG_FACILITY.daemon,
     noSyslog: bool('no-syslog'),
