@@ -124,7 +124,7 @@ const ACCEPTED_UNUSED: Record<string, OptSpec & { why: string }> = {
   'release-vips': { short: 'X', value: 'none', why: 'VIPs are released as on any transition' },
   'dont-release-vrrp': { short: 'V', value: 'none', why: 'VIPs and routes are always removed at stop' },
   'vrrp_pid': { short: 'r', value: 'required', why: 'one process: only the -p pid file is written' },
-  'checkers_pid': { short: 'c', value: 'required', why: 'one process: only the -p pid file is written' },
+  'checkers_pid': { short: 'c', value: 'required', why: 'the checker child\'s pid file is named after -p (PIDFILE_checkers.pid)' },
   'bfd_pid': { short: 'b', value: 'required', why: 'one process: only the -p pid file is written' },
   'address-monitoring': { short: 'a', value: 'none', why: 'address changes are not logged one by one' },
   snmp: { short: 'x', value: 'none', why: 'no SNMP agent: use the Prometheus metrics (--status-listen)' },
