@@ -60,7 +60,8 @@ export class CheckerChild {
       const startedAt = Date.now();
       const child = spawn(process.execPath, [...this.o.command, ...this.o.args], {
         stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
-        env: { ...process.env, [READY_FD_ENV]: '3', [CHECKER_PARENT_ENV]: String(process.pid) },
+        // NOTIFY_SOCKET: systemd hears READY from the main process only (NotifyAccess=main)
+        env: { ...process.env, NOTIFY_SOCKET: undefined, [READY_FD_ENV]: '3', [CHECKER_PARENT_ENV]: String(process.pid) },
       });
       this.child = child;
       let said = '';
