@@ -81,6 +81,8 @@ for (let i = 0; i < runs; i++) {
   for (const [name, start] of [
     ['keepalived', () => spawn('/usr/sbin/keepalived', ['-n', '-l', '-C', '-G', '-f', CONF, '-p', '/run/ka.pid', '-c', '/run/ka_c.pid'], quiet)],
     ['keepalived-ts', () => spawn(process.execPath, [CLI, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid'], quiet)],
+    // BENCH_BASE_CLI: another build's cli.js (before / after in the same boot)
+    ...(process.env.BENCH_BASE_CLI ? [['keepalived-ts (base)', () => spawn(process.execPath, [process.env.BENCH_BASE_CLI!, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid'], quiet)] as const] : []),
   ] as const) {
     console.log(`RESULT ${JSON.stringify(await one(ipvs, name, start))}`);
   }

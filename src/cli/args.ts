@@ -1,5 +1,4 @@
-// Command-line parsing, keepalived-compatible (keepalived(8)), with yargs.
-import yargs from 'yargs';
+// Command-line parsing, keepalived-compatible (keepalived(8)): getopt_long's reading by normalize(), then readNormalized().
 import { ExitCode } from './exit-codes.js';
 import { checkListen, DEFAULT_STATUS_SOCKET } from '../daemon/status.js';
 
@@ -42,6 +41,8 @@ export interface CliOptions {
   checkOnly: boolean;
   /** -I/--dont-release-ipvs: leave the IPVS table as it is at stop */
   dontReleaseIpvs: boolean;
+  /** --single-process (keepalived-ts): VRRP and LVS in one process, no checker child */
+  singleProcess: boolean;
   /** --status-listen HOST:PORT (keepalived-ts): serve /metrics and /status over TCP too; for `status`, where to ask */
   statusListen?: string;
   /** --status-socket PATH (keepalived-ts): the root-only Unix socket (default DEFAULT_STATUS_SOCKET); "none": no socket */
@@ -99,6 +100,7 @@ const OURS: Record<string, OptSpec> = {
   'data-dir': { value: 'required' },
   'watch-config': { value: 'none' },
   'notify-timeout': { value: 'required' },
+  'single-process': { value: 'none' },
   // keepalived's, honoured
   'log-facility': { short: 'S', value: 'required' },
   'no-syslog': { short: 'G', value: 'none' },
@@ -121,7 +123,7 @@ const ACCEPTED_UNUSED: Record<string, OptSpec & { why: string }> = {
   'release-vips': { short: 'X', value: 'none', why: 'VIPs are released as on any transition' },
   'dont-release-vrrp': { short: 'V', value: 'none', why: 'VIPs and routes are always removed at stop' },
   'vrrp_pid': { short: 'r', value: 'required', why: 'one process: only the -p pid file is written' },
-  'checkers_pid': { short: 'c', value: 'required', why: 'one process: only the -p pid file is written' },
+  'checkers_pid': { short: 'c', value: 'required', why: 'the checker child\'s pid file is named after -p (PIDFILE_checkers.pid)' },
   'bfd_pid': { short: 'b', value: 'required', why: 'one process: only the -p pid file is written' },
   'address-monitoring': { short: 'a', value: 'none', why: 'address changes are not logged one by one' },
   snmp: { short: 'x', value: 'none', why: 'no SNMP agent: use the Prometheus metrics (--status-listen)' },
@@ -261,9 +263,37 @@ export function usage(): string {
     '      --data-dir=DIR         where SIGUSR1 (keepalived-ts.data, .json) and SIGUSR2 (.stats) write (default /tmp)',
     '      --watch-config         reload when a configuration file changes (as SIGHUP does)',
     '      --notify-timeout=SECS  run limit of each notify script, then its process group is killed (default 30)',
+    '      --single-process       VRRP and LVS in this one process (default with both: a checker child, as -C)',
     '  keepalived-ts status [--json] [--status-socket=PATH | --status-listen=HOST:PORT]',
     '                             print the instances of a running daemon (default: its socket)',
   ].join('\n');
+}
+
+/**
+ * The normalized argv (each option `--name` or `--name=value`, stray words, `--` ending the
+ * options) into name -> true | value, an array when repeated (str() takes the last, as getopt).
+ * normalize() has already refused unknown options and misplaced values: what is left needs no
+ * option library (yargs cost ~90 ms of CPU at every start, README: LVS).
+ */
+function readNormalized(norm: readonly string[]): Record<string, unknown> {
+  const stray: string[] = [];
+  const out: Record<string, unknown> = { _: stray };
+  const put = (k: string, v: unknown) => {
+    const o = out[k];
+    out[k] = o === undefined ? v : Array.isArray(o) ? [...(o as unknown[]), v] : [o, v];
+  };
+  for (let i = 0; i < norm.length; i++) {
+    const a = norm[i]!;
+    if (a === '--') { stray.push(...norm.slice(i + 1)); break; }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq < 0) put(a.slice(2), true);
+      else put(a.slice(2, eq), a.slice(eq + 1));
+      continue;
+    }
+    stray.push(a);
+  }
+  return out;
 }
 
 /** Parse argv (without node and script); never throws, never exits. */
@@ -274,52 +304,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
   } catch (err) {
     return { ok: false, exitCode: ExitCode.usage, message: `keepalived-ts: ${(err as Error).message}\nTry 'keepalived-ts --help'.` };
   }
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = yargs(norm)
-      .scriptName('keepalived-ts')
-      .exitProcess(false)
-      .help(false)
-      .version(false)
-      .strictOptions()
-      // no boolean negation: --no-syslog is keepalived's flag, not "syslog = false"
-      .parserConfiguration({ 'short-option-groups': false, 'camel-case-expansion': false, 'boolean-negation': false })
-      .option('use-file', { type: 'string' })
-      .option('config-test', { type: 'string' })
-      .option('config-id', { type: 'string' })
-      .option('dont-fork', { type: 'boolean' })
-      .option('log-console', { type: 'boolean' })
-      .option('log-detail', { type: 'boolean' })
-      .option('pid', { type: 'string' })
-      .option('vrrp', { type: 'boolean' })
-      .option('check', { type: 'boolean' })
-      .option('dont-release-ipvs', { type: 'boolean' })
-      .option('dump-conf', { type: 'boolean' })
-      .option('version', { type: 'boolean' })
-      .option('help', { type: 'boolean' })
-      .option('status-listen', { type: 'string' })
-      .option('status-socket', { type: 'string' })
-      .option('json', { type: 'boolean' })
-      .option('log-json', { type: 'boolean' })
-      .option('data-dir', { type: 'string' })
-      .option('watch-config', { type: 'boolean' })
-      .option('notify-timeout', { type: 'string' })
-      .option('log-facility', { type: 'string' })
-      .option('no-syslog', { type: 'boolean' })
-      .option('log-file', { type: 'string' })
-      .option('flush-log-file', { type: 'boolean' })
-      .option('umask', { type: 'string' })
-      .option('signum', { type: 'string' })
-      .option('namespace', { type: 'string' })
-      .option('no_bfd', { type: 'boolean' })
-      .option('all', { type: 'boolean' })
-      .option('dont-respawn', { type: 'boolean' })
-      .options(Object.fromEntries(Object.entries(ACCEPTED_UNUSED).map(([k, v]) => [k, { type: v.value === 'none' ? 'boolean' as const : 'string' as const }])))
-      .fail((msg, err) => { throw err ?? new UsageError(msg); })
-      .parseSync() as Record<string, unknown>;
-  } catch (err) {
-    return { ok: false, exitCode: ExitCode.usage, message: `keepalived-ts: ${(err as Error).message}\nTry 'keepalived-ts --help'.` };
-  }
+  const parsed = readNormalized(norm);
   const str = (k: string): string | undefined => {
     const v = parsed[k];
     // a repeated option gives an array: the last one wins, as with getopt
@@ -351,6 +336,7 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
     vrrpOnly: bool('vrrp'),
     checkOnly: bool('check'),
     dontReleaseIpvs: bool('dont-release-ipvs'),
+    singleProcess: bool('single-process'),
     warnings: stray.length ? [`Unexpected argument(s): ${stray.join(' ')}`] : [],
     logFacility: SYSLOG_FACILITY.daemon,
     noSyslog: bool('no-syslog'),

@@ -161,6 +161,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         pidFile: opts.pidFile,
         vrrpOnly: opts.vrrpOnly,
         checkOnly: opts.checkOnly,
+        singleProcess: opts.singleProcess,
         dontReleaseIpvs: opts.dontReleaseIpvs,
         logJson: opts.json,
         statusListen: opts.statusListen,

@@ -535,9 +535,10 @@ export interface VirtualServer extends SourceRef {
 }
 
 /** virtual_server_group NAME { ADDR PORT | ADDR-RANGE PORT | fwmark N } */
+/** virtual_server_group: an address entry's range runs from address to last (src/config/lvs-group-entry.ts) */
 export interface VirtualServerGroup extends SourceRef {
   readonly name: string;
-  readonly entries: readonly { readonly raw: readonly string[]; readonly address?: IpAddress; readonly range?: number; readonly port?: number; readonly fwmark?: number }[];
+  readonly entries: readonly { readonly raw: readonly string[]; readonly address?: IpAddress; readonly range?: number; readonly last?: string; readonly port?: number; readonly fwmark?: number }[];
 }
 
 /**

@@ -13,6 +13,7 @@ import { LvsRunner } from '../lvs/index.js';
 import { Ipvs } from '../lvs/ipvs-netlink.js';
 import { SyncDaemonDriver } from '../lvs/sync-daemon.js';
 import { CheckerSide } from './checkers.js';
+import { CHECKER_PARENT_ENV, CheckerChild, checkerChildArgs, checkerPidFile } from './checker-child.js';
 import { createLogger, stderrIsJournal, type LogOptions } from './log.js';
 import { checkListen, DEFAULT_STATUS_SOCKET, dumpFiles, startStatusServer, startStatusSocket, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
 
@@ -32,6 +33,8 @@ export interface DaemonOptions {
   /** -P / -C: run only the VRRP or only the checker subsystem (both false: run both) */
   vrrpOnly: boolean;
   checkOnly: boolean;
+  /** --single-process: VRRP and LVS in this one process even when both are configured */
+  singleProcess?: boolean;
   /** -I: leave the IPVS table as it is at stop */
   dontReleaseIpvs?: boolean;
   /** JSON log lines instead of human ones */
@@ -149,16 +152,28 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // a daemon that failed to start leaves no pid file behind
   const removePidFile = (): void => { if (options.pidFile) { try { unlinkSync(options.pidFile); } catch { /* gone */ } } };
 
-  // -C: the LVS side only (keepalived's checker process); -P: VRRP only. Both run in this one
-  // event loop otherwise: IPVS writes are asynchronous netlink requests (README: LVS).
+  // -C: the LVS side only (keepalived's checker process); -P: VRRP only. With both sides
+  // configured, the LVS side runs in a checker child (`-n -C`, checker-child.ts) so that its work
+  // cannot delay an advert (README: LVS, measured); --single-process keeps one event loop.
+  const lvsLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m), debug: (m: string) => log.debug(m) };
+  const split = !options.vrrpOnly && !options.checkOnly && !options.singleProcess
+    && parsed.config.vrrpInstances.length > 0 && parsed.config.virtualServers.length > 0;
+  const vrrpOnly = options.vrrpOnly || split;
+  const childSocket = options.pidFile ? checkerPidFile(options.pidFile).replace(/\.pid$/, '.sock') : `/tmp/keepalived-ts-${process.pid}_checkers.sock`;
+  const child = split ? new CheckerChild({
+    command: [...process.execArgv, process.argv[1]!],
+    args: checkerChildArgs({ ...options, pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '', statusSocket: childSocket }),
+    statusSocket: childSocket,
+    pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '',
+    log: lvsLog,
+  }) : undefined;
   const vrrpPart = (c: KeepalivedConfig): KeepalivedConfig => (options.checkOnly && !options.vrrpOnly
     ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] } : c);
-  const lvsLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m), debug: (m: string) => log.debug(m) };
-  const lvs = options.vrrpOnly && !options.checkOnly ? undefined : new LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs });
+  const lvs = vrrpOnly && !options.checkOnly ? undefined : new LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs });
   // lvs_sync_daemon: with `inst` the VRRP side drives it (keepalived's VRRP process does), else the
   // LVS side; its own IPVS socket, opened only when the keyword is there
   const syncDaemon = new SyncDaemonDriver(() => Ipvs.open(), lvsLog,
-    options.vrrpOnly && !options.checkOnly ? 'vrrp' : options.checkOnly && !options.vrrpOnly ? 'lvs' : 'both');
+    vrrpOnly && !options.checkOnly ? 'vrrp' : options.checkOnly && !options.vrrpOnly ? 'lvs' : 'both');
   const notifyTimeoutMs = options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined;
   // the health checkers drive the table through lvs.sink (a no-op while IPVS is unavailable: they
   // still run, log, notify and show in status)
@@ -170,7 +185,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       checkers?.vrrpChanged(); // ha_suspend follows the VIPs
     },
   });
-  const snapshot = () => ({ ...daemon.snapshot(), ...(lvs ? { lvs: { ...lvs.status(), checkers: checkers?.snapshot() ?? [] } } : {}) });
+  const snapshot = () => ({ ...daemon.snapshot(), ...(lvs ? { lvs: { ...lvs.status(), checkers: checkers?.snapshot() ?? [] } } : child ? { lvs: child.status() } : {}) });
+  // the checker child's part is asked for at each /status, scrape and SIGUSR1
+  const refresh = child ? () => child.refresh() : undefined;
   let closeExtras: () => Promise<void> = async () => undefined;
   let stopping: Promise<number> | undefined;
   const stop = (signal: string): Promise<number> => {
@@ -179,12 +196,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       if (reloading) await reloading; // never stop half-way through a reload
       // bounded: a hung notify_stop script must not keep the daemon alive forever
       await closeExtras().catch(() => undefined);
+      // the checker child stops beside the VRRP side (its priority-0 adverts are not delayed)
+      const childStopped = child?.stop();
       await checkers?.stop().catch((err: Error) => log.error(`checkers stop: ${err.message}`));
       await lvs?.stop().catch((err: Error) => log.error(`LVS stop: ${err.message}`));
       await syncDaemon.stop();
       const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
+      await childStopped;
       removePidFile();
       reaper?.stop();
       log.info('Stopped');
@@ -209,6 +229,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     reloading = (async () => {
       do {
         reloadAgain = false;
+        child?.reload(); // it reads and judges the file itself
         const t0 = performance.now();
         log.info(`Reloading configuration (${why})`);
         const next = parseConfigFile(options.configFile, { configId: options.configId });
@@ -235,12 +256,12 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   // SIGUSR1: data dump + JSON; SIGUSR2: statistics (keepalived's signals, files in --data-dir)
   const files = dumpFiles(options.dataDir ?? '/tmp');
-  process.on('SIGUSR1', () => {
+  process.on('SIGUSR1', () => void (refresh?.() ?? Promise.resolve()).then(() => {
     try { writeDataFiles(files, snapshot(), daemon.config); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
-  });
-  process.on('SIGUSR2', () => {
+  }));
+  process.on('SIGUSR2', () => void (refresh?.() ?? Promise.resolve()).then(() => {
     try { writeStatsFile(files, snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
-  });
+  }));
 
   // The listeners open before any instance starts: a port in use or a bad address refuses the start
   // (exit 1, one line) before a VIP is taken, rather than a daemon running without its metrics.
@@ -249,7 +270,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const socketPath = options.statusSocket ?? DEFAULT_STATUS_SOCKET;
   if (socketPath !== 'none') {
     try {
-      listeners.push(await startStatusSocket(socketPath, () => snapshot()));
+      listeners.push(await startStatusSocket(socketPath, () => snapshot(), refresh));
       log.info(`status and metrics on unix:${socketPath} (keepalived-ts status)`);
     } catch (err) {
       // the default socket is a convenience: a second daemon (another -p, another namespace) runs
@@ -268,7 +289,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     try {
       const why = checkListen(statusListen);
       if (why) throw new Error(why);
-      const tcp = await startStatusServer(statusListen, () => snapshot());
+      const tcp = await startStatusServer(statusListen, () => snapshot(), refresh);
       listeners.push(tcp);
       log.info(`status and metrics on http://${tcp.address}/status and /metrics`);
     } catch (err) {
@@ -285,11 +306,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const lvsStarted = lvs?.start(parsed.config).catch((err: Error) => log.error(`LVS start: ${err.message}`))
     .then(() => checkers?.start(parsed.config)).catch((err: Error) => log.error(`checkers start: ${err.message}`));
   const syncStarted = syncDaemon.start(parsed.config);
+  const childStarted = child?.start();
   try {
     await daemon.start();
   } catch (err) {
     log.fatal(`cannot start: ${(err as Error).message}`);
     await lvsStarted;
+    await childStarted;
+    await child?.stop();
     await checkers?.stop().catch(() => undefined);
     await lvs?.stop().catch(() => undefined);
     await syncStarted;
@@ -302,6 +326,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   log.info(`started ${daemon.runners.length} VRRP instance(s)`);
   await lvsStarted;
   await syncStarted;
+  await childStarted;
+  // a checker child whose parent is gone (killed with SIGKILL) stops: Node has no PR_SET_PDEATHSIG
+  const parentPid = Number(process.env[CHECKER_PARENT_ENV]);
+  if (options.checkOnly && parentPid > 0) {
+    delete process.env[CHECKER_PARENT_ENV]; // not for notify scripts
+    setInterval(() => { if (process.ppid !== parentPid) void stop('parent gone'); }, 1000).unref();
+  }
   // the flag wins; global_defs' keepalived_ts_watch_config otherwise
   let watcher: { close(): Promise<void> } | undefined;
   if (options.watchConfig || parsed.config.globalDefs.watchConfig) {

@@ -36,25 +36,32 @@ export function checkListen(spec: string): string | undefined {
 }
 
 /** GET /metrics, GET /status; the same handler serves the Unix socket and TCP. */
-async function statusHandler(snapshot: () => DaemonSnapshot): Promise<http.RequestListener> {
-  // prom-client (~60 ms to load) only when a listener is opened
-  const { createMetrics } = await import('./metrics.js');
-  const registry = createMetrics(snapshot);
+async function statusHandler(snapshot: () => DaemonSnapshot, refresh?: () => Promise<void>): Promise<http.RequestListener> {
+  // prom-client (~60 ms to load on a host, ~0.3 s in UML) at the first scrape, not at start: the
+  // default socket is always open, and a checker child's /metrics is never asked for
+  let registry: Promise<ReturnType<typeof import('./metrics.js').createMetrics>> | undefined;
+  const metrics = () => (registry ??= import('./metrics.js').then(({ createMetrics }) => createMetrics(snapshot)));
   return (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') { res.writeHead(405).end(); return; }
+    // refresh: the checker child's part, asked for first (checker-child.ts)
+    if (refresh && (url === '/metrics' || url === '/status')) { void refresh().then(() => answer(url, res)); return; }
+    answer(url, res);
+  };
+  function answer(url: string | undefined, res: http.ServerResponse): void {
     if (url === '/metrics') {
-      registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': registry.contentType });
+      metrics().then(async (r) => {
+        const text = await r.metrics();
+        res.writeHead(200, { 'content-type': r.contentType });
         res.end(text);
-      }, (err: Error) => { res.writeHead(500).end(err.message); });
+      }).catch((err: Error) => { res.writeHead(500).end(err.message); });
     } else if (url === '/status') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(snapshot(), null, 2) + '\n');
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics or /status\n');
     }
-  };
+  }
 }
 
 function listen(server: http.Server, ...args: unknown[]): Promise<void> {
@@ -65,10 +72,10 @@ function listen(server: http.Server, ...args: unknown[]): Promise<void> {
 }
 
 /** TCP listener for Prometheus (--status-listen). Rejects with a one-line reason (port in use...). */
-export async function startStatusServer(spec: string, snapshot: () => DaemonSnapshot): Promise<StatusServer> {
+export async function startStatusServer(spec: string, snapshot: () => DaemonSnapshot, refresh?: () => Promise<void>): Promise<StatusServer> {
   const where = parseListen(spec);
   if (!where) throw new Error(checkListen(spec));
-  const server = http.createServer(await statusHandler(snapshot));
+  const server = http.createServer(await statusHandler(snapshot, refresh));
   const address = `${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`;
   try {
     await listen(server, where.port, where.host);
@@ -95,7 +102,7 @@ function socketAnswers(path: string): Promise<boolean> {
  * default. No TCP port is opened for it. A leftover socket of a dead daemon is replaced; one a
  * live daemon answers on is not taken over (rejects).
  */
-export async function startStatusSocket(path: string, snapshot: () => DaemonSnapshot): Promise<StatusServer> {
+export async function startStatusSocket(path: string, snapshot: () => DaemonSnapshot, refresh?: () => Promise<void>): Promise<StatusServer> {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (dir === dirname(DEFAULT_STATUS_SOCKET)) chmodSync(dir, 0o700); // ours: root-only even if made by hand
@@ -103,7 +110,7 @@ export async function startStatusSocket(path: string, snapshot: () => DaemonSnap
     if (await socketAnswers(path)) throw new Error(`status socket ${path}: another keepalived-ts answers there`);
     unlinkSync(path);
   }
-  const server = http.createServer(await statusHandler(snapshot));
+  const server = http.createServer(await statusHandler(snapshot, refresh));
   // created 0600 (no window where others could connect), whatever the caller's umask
   const umask = process.umask(0o177);
   try {

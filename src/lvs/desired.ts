@@ -15,6 +15,7 @@
 //   type DesiredTable = Map<serviceKey, { service, dests: Map<destKey, IpvsDest> }>
 import { isIPv4 } from 'node:net';
 import type { RealServer, VirtualServer, VirtualServerGroup } from '../config/model.js';
+import { fromBig, toBig } from '../config/lvs-group-entry.js';
 import { initialAlive } from '../check/sink.js';
 import {
   AF_INET, AF_INET6, FWD, PROTO, SVC_FLAG, TUN_FLAG, TUN_TYPE, destKey, serviceKey, type IpvsDest, type IpvsService,
@@ -122,23 +123,13 @@ function serviceAttrs(vs: VirtualServer, af: number, port: number | undefined): 
 
 const afOf = (a: string): typeof AF_INET | typeof AF_INET6 => (isIPv4(a) ? AF_INET : AF_INET6);
 
-/** Every address of a group range entry: "A.B.C.D-E" (last byte / last IPv6 group) or a prefix. */
-function expandRange(address: string, prefixLength: number, range: number | undefined): string[] {
-  if (isIPv4(address)) {
-    const p = address.split('.').map(Number);
-    const base = ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
-    let first = base, last = base;
-    if (range !== undefined) last = ((base & 0xffffff00) | range) >>> 0;
-    else if (prefixLength < 32) last = (base | (0xffffffff >>> prefixLength)) >>> 0;
-    const out: string[] = [];
-    for (let v = first; v <= last && out.length < 65536; v++) out.push(`${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`);
-    return out;
-  }
-  if (range === undefined) return [address];
-  const groups = address.split(':');
-  const lastGroup = parseInt(groups[groups.length - 1] || '0', 16);
+/** Every address from first to last (a group range or subnet entry, src/config/lvs-group-entry.ts); at most 65,536. */
+function expandRange(first: string, last: string | undefined): string[] {
+  if (last === undefined || last === first) return [first];
+  const v6 = !isIPv4(first);
   const out: string[] = [];
-  for (let g = lastGroup; g <= range; g++) out.push([...groups.slice(0, -1), g.toString(16)].join(':'));
+  const end = toBig(last, v6) ?? 0n;
+  for (let v = toBig(first, v6) ?? 1n; v <= end && out.length < 65536; v++) out.push(fromBig(v, v6));
   return out;
 }
 
@@ -165,10 +156,7 @@ export function servicesOf(vs: VirtualServer, groups: readonly VirtualServerGrou
       continue;
     }
     if (!e.address) continue;
-    // IPv6: the range's end is a 16-bit group, written in hex ("2001:db8::200-2ff")
-    const hexEnd = e.address.family === 'inet6' ? /-([0-9a-f]+)$/i.exec(e.raw[0] ?? '')?.[1] : undefined;
-    const range = hexEnd !== undefined ? parseInt(hexEnd, 16) : e.range;
-    for (const a of expandRange(e.address.address, e.address.prefixLength, range)) {
+    for (const a of expandRange(e.address.address, e.last)) {
       const af = afOf(a);
       out.push({ af, protocol: proto, address: a, port: e.port ?? 0, ...serviceAttrs(vs, af, e.port ?? 0) });
     }

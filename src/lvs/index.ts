@@ -45,6 +45,8 @@ export interface LvsRunnerStatus extends LvsStatus {
   counters?: Record<string, LvsCounters>;
   /** the health checkers' view (src/check/), filled in by the daemon */
   checkers?: CheckerSnapshot[];
+  /** run by a checker child (src/daemon/checker-child.ts): its pid (absent while down), restarts */
+  childProcess?: { pid?: number; restarts: number };
 }
 
 const COUNTERS_MAX_AGE_MS = 1000;

@@ -24,7 +24,11 @@
 // errno property; we pass checkError: false and read the NLMSG_ERROR payload (a negative errno).
 import { execFile } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { createGenericNetlink, genl, FlagsGet, type GenericNetlinkSocket, type NetlinkMessage } from 'netlink';
+// deep imports: see src/net/netlink.ts
+import { createGenericNetlink, type GenericNetlinkSocket } from 'netlink/dist/genl/genl.js';
+import * as genl from 'netlink/dist/genl/structs.js';
+import { FlagsGet } from 'netlink/dist/constants.js';
+import type { NetlinkMessage } from 'netlink/dist/structs.js';
 import {
   AF_INET, CMD_ATTR, FWD, IPVS_CMD, IPVS_GENL_NAME, IPVS_GENL_VERSION, decodeDaemon, decodeDest, decodeInfo,
   decodeService, decodeTimeouts, destKey, encodeDaemon, encodeDest, encodeService, encodeTimeouts, nest, parseAttrs,

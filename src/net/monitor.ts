@@ -22,7 +22,10 @@
 //   A link counts as up when it is administratively up and has carrier (keepalived's view: either
 //   one missing makes the interface faulty).
 import { EventEmitter } from 'node:events';
-import { createRtNetlink, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
+// deep imports: see src/net/netlink.ts
+import { createRtNetlink, type RtNetlinkSocket } from 'netlink/dist/rt/rt.js';
+import * as rt from 'netlink/dist/rt/structs.js';
+import type { NetlinkMessage } from 'netlink/dist/structs.js';
 import { NetError, emitNetError, errnoFromError, toNetError } from './errors.js';
 import { Rtnl, addressFromMessage, linkFromMessage, type AddressInfo, type LinkInfo } from './netlink.js';
 

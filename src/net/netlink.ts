@@ -22,7 +22,9 @@
 //     createMacvlan(spec: MacvlanSpec): Promise<void>  (used by vmac.ts)
 //     deleteLink(nameOrIndex): Promise<void>
 //   Names follow iproute2 / keepalived: scope host|link|site|global, route type blackhole etc.
-import { createRtNetlink, rt, type RtNetlinkSocket } from 'netlink';
+// deep imports: the package's index loads every family it knows (nl80211's tables alone are 240 kB), ~0.2 s
+import { createRtNetlink, type RtNetlinkSocket } from 'netlink/dist/rt/rt.js';
+import * as rt from 'netlink/dist/rt/structs.js';
 import { NetError, errnoFromError, toNetError } from './errors.js';
 import { formatIp, formatMac, ipv4Broadcast, parseIp, parseMac, parsePrefix, type Family } from './ipaddr.js';
 import { ROUTE_TYPES, routeTypeName, type RouteTypeName } from './route-types.js';

@@ -224,7 +224,9 @@ test('reload with a changed file gives keepalived\'s resulting table', async () 
 
 // more keywords, compared the same way: IPv6 services and ranges, a mixed-family tunnel, TUN gue
 // with port and checksum, mh with its flags, flag-1..3, SCTP, sorry_server_lvs_method,
-// persistence on IPv6 (prefix length), fwmark entries in a group, weight 0, quorum clamped
+// persistence on IPv6 (prefix length), fwmark entries in a group, weight 0, quorum clamped;
+// group entries as a subnet, with a full address as the range end, an IPv6 end with hex letters
+// (inside the last byte / group: across it keepalived 2.2.7 wraps, see README "LVS (IPVS)")
 const MORE = `
 virtual_server 2001:db8::100 80 {
   lb_algo mh
@@ -266,11 +268,32 @@ virtual_server group SIX {
   protocol TCP
   real_server 2001:db8::91 8080 { }
 }
+virtual_server_group R4 {
+  192.0.2.124/30 80
+  192.0.2.120-192.0.2.122 80
+}
+virtual_server group R4 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 198.51.100.92 8080 { }
+}
+virtual_server_group R6 {
+  2001:db8::fd-ff 80
+  2001:db8::1:0/126 80
+  2001:db8::2:fffd-2001:db8::2:ffff 80
+}
+virtual_server group R6 {
+  lb_algo rr
+  lb_kind NAT
+  protocol UDP
+  real_server 2001:db8::92 8080 { }
+}
 `;
 
 test('more keywords: keepalived-ts programs the table keepalived programs', async () => {
   writeFileSync(CONF, MORE);
-  const n = 7;
+  const n = 24; // 7 + R4 (4 + 3) + R6 (3 + 4 + 3)
   const k = keepalived();
   let theirs: string;
   try {

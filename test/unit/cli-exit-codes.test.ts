@@ -117,7 +117,7 @@ test('the run path hands the options to runDaemon and returns its code', async (
   assert.equal(await runCli(['-n', '-l', '-D', '-P', '-f', '/etc/k.conf', '-p', '/run/k.pid', '-i', 'lb01'], c.io), 1);
   assert.deepEqual(c.daemon[0], {
     configFile: '/etc/k.conf', configId: 'lb01', dontFork: true, logConsole: true, logDetail: true,
-    pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false, dontReleaseIpvs: false,
+    pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false, singleProcess: false, dontReleaseIpvs: false,
     logJson: false, statusListen: undefined, statusSocket: undefined, dataDir: undefined, watchConfig: false, notifyTimeoutS: undefined,
     logFacility: 3, noSyslog: false, logFile: undefined, umask: undefined, startWarnings: [],
   });
@@ -125,6 +125,9 @@ test('the run path hands the options to runDaemon and returns its code', async (
   await runCli(['-n', '-C', '-I'], i.io);
   assert.equal(i.daemon[0]!.checkOnly, true);
   assert.equal(i.daemon[0]!.dontReleaseIpvs, true);
+  const sp = fakeIo([]);
+  await runCli(['-n', '--single-process'], sp.io);
+  assert.equal(sp.daemon[0]!.singleProcess, true);
   const o = fakeIo([]);
   await runCli(['-n', '--status-listen', '127.0.0.1:9650', '--log-json', '--data-dir', '/var/tmp', '--watch-config'], o.io);
   assert.equal(o.daemon[0]!.statusListen, '127.0.0.1:9650');

@@ -26,11 +26,12 @@ test('services: port 0 forces persistence 360 s; granularity implies persistence
   assert.equal(servicesOf(vs, groups)[0]!.peName, 'sip');
 });
 
-test('groups: v4 ranges, IPv6 ranges in hex (the range end is a 16-bit group)', () => {
-  // (the config reader does not take A.B.C.D/nn nor hex-letter range ends yet: config side)
-  const { vs, groups } = vsOf(' real_server 198.51.100.1 80 { }', 'group G', 'virtual_server_group G {\n 192.0.2.254-255 80\n 2001:db8::fe-101 80\n}\n');
+test('groups: v4 ranges, IPv6 ranges in hex (the range end is a 16-bit group), full-address ends, subnets', () => {
+  const { vs, groups } = vsOf(' real_server 198.51.100.1 80 { }', 'group G', 'virtual_server_group G {\n 192.0.2.254-255 80\n 2001:db8::fe-101 80\n 2001:db8::a-c 80\n 192.0.2.255-192.0.3.1 80\n 203.0.113.8/30 80\n 2001:db8::ffff-2001:db8::1:0 80\n}\n');
   assert.deepEqual(servicesOf(vs, groups).map((s) => s.address), [
     '192.0.2.254', '192.0.2.255', '2001:db8::fe', '2001:db8::ff', '2001:db8::100', '2001:db8::101',
+    '2001:db8::a', '2001:db8::b', '2001:db8::c', '192.0.2.255', '192.0.3.0', '192.0.3.1',
+    '203.0.113.8', '203.0.113.9', '203.0.113.10', '203.0.113.11', '2001:db8::ffff', '2001:db8::1:0',
   ]);
 });
 

@@ -2,9 +2,10 @@
 import type { Checker, IpAddress, RealServer, VirtualServer, VirtualServerGroup } from '../model.js';
 import type { ConfigDraft } from '../build.js';
 import type { ConfigNode } from '../tree.js';
-import { type Ctx, parseIpAddress, pushAll } from '../values.js';
+import { type Ctx, pushAll } from '../values.js';
 import { type Handler, type Mutable, nameOf, needBlock, needChildren, type Table, walk } from './common.js';
 import { trackedList } from './trackers.js';
+import { parseGroupEntryAddress } from '../lvs-group-entry.js';
 
 // ---------------------------------------------------------------- LVS
 
@@ -320,7 +321,7 @@ export function newVirtualServer(n: ConfigNode, c: Ctx): Mutable<VirtualServer> 
 }
 
 export function parseVsGroup(n: ConfigNode, c: Ctx, name: string): VirtualServerGroup {
-  const entries: { raw: string[]; address?: IpAddress; range?: number; port?: number; fwmark?: number }[] = [];
+  const entries: { raw: string[]; address?: IpAddress; range?: number; last?: string; port?: number; fwmark?: number }[] = [];
   for (const e of needBlock(n, c)) {
     const raw = [e.keyword, ...e.args];
     if (e.keyword === 'fwmark') {
@@ -328,15 +329,13 @@ export function parseVsGroup(n: ConfigNode, c: Ctx, name: string): VirtualServer
       if (m !== undefined) entries.push({ raw, fwmark: m });
       continue;
     }
-    // "10.0.0.1-10 80": a range on the last byte
-    const m = /^(.*?)(?:-(\d+))?$/.exec(e.keyword)!;
-    const a = parseIpAddress(m[1]!, false);
-    if (!a) {
-      c.report(e, `Invalid virtual server group address '${e.keyword}'`, 'invalid-value');
+    // "A.B.C.D", "A.B.C.D-E", "A.B.C.D-E.F.G.H", "A.B.C.D/nn" (IPv6 alike)
+    const r = parseGroupEntryAddress(e.keyword);
+    if (!r.ok) {
+      c.report(e, r.message, 'invalid-value');
       continue;
     }
-    const ent: { raw: string[]; address?: IpAddress; range?: number; port?: number } = { raw, address: a };
-    if (m[2] !== undefined) ent.range = Number(m[2]);
+    const ent: { raw: string[]; address?: IpAddress; range?: number; last?: string; port?: number } = { raw, ...r.entry };
     if (e.args[0] !== undefined) {
       const p = c.intText(e, e.args[0], 0, 65535, 0);
       if (p !== undefined) ent.port = p;

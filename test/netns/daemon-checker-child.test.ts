@@ -1,0 +1,97 @@
+// The checker child (src/daemon/checker-child.ts): with vrrp_instance and virtual_server blocks the
+// daemon runs the LVS side in a `-n -C` child with its own pid file; the parent passes SIGHUP on,
+// restarts a dead child, shows its LVS status, and stops it before exiting. --single-process: one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchStatus } from '../../src/cli/status.js';
+import { Cluster, waitFor } from '../helpers/daemon-cluster.js';
+import { isRoot } from '../helpers/netns.js';
+
+const conf = `
+vrrp_instance VI_1 {
+  state MASTER
+  interface vnet0
+  virtual_router_id 52
+  priority 150
+  advert_int 1
+  virtual_ipaddress { 192.0.2.100/24 }
+}
+virtual_server 192.0.2.100 8080 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+  real_server 192.0.2.21 8080 {
+    TCP_CHECK { connect_timeout 1 }
+  }
+}
+`;
+
+const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const pidOf = (f: string): number => (existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : -1);
+
+test('checker child: started, restarted when killed, reloaded with SIGHUP, stopped with the parent, or when it is gone; --single-process keeps one', { skip: !isRoot() && 'needs root', timeout: 120_000 }, async () => {
+  const c = Cluster.create([{ name: 'd1', addresses: ['192.0.2.11/24'] }]);
+  try {
+    const socket = join(c.dir, 'status.sock');
+    const d1 = c.start('d1', conf, { args: ['--status-socket', socket] });
+    const childPidFile = d1.pidFile.replace(/\.pid$/, '_checkers.pid');
+    const started = await d1.waitLine(/checker child started \(pid (\d+)/, 20_000);
+    assert.ok(started, d1.log());
+    const pid1 = Number(/pid (\d+)/.exec(started.text)![1]);
+    assert.ok(await waitFor(() => pidOf(childPidFile) === pid1, 5_000), `child pid file ${childPidFile}`);
+    assert.notEqual(pid1, d1.pid);
+    // the VRRP side is the parent's; the checkers run in the child, and the parent's status shows them
+    assert.ok(await d1.waitState('VI_1', 'MASTER', 10_000), d1.log());
+    const st = await fetchStatus({ socket });
+    assert.equal(st.lvs?.childProcess?.pid, pid1);
+    // this host has no IPVS: the child's own verdict, not the parent's placeholder
+    assert.equal(st.lvs?.state, 'unavailable');
+    assert.doesNotMatch(st.lvs?.reason ?? '', /checker child/);
+    assert.ok(st.lvs?.checkers?.some((r) => r.rs.includes('192.0.2.21')), JSON.stringify(st.lvs));
+    assert.equal(st.instances.length, 1);
+
+    // SIGHUP reaches the child: it logs its own reload
+    const hup = d1.mark();
+    d1.signal('SIGHUP');
+    assert.ok(await waitFor(() => d1.count(/Reloading configuration \(SIGHUP\)/, hup) >= 2, 10_000), d1.log());
+
+    // a child killed is restarted (backoff 1 s)
+    const killed = d1.mark();
+    process.kill(pid1, 'SIGKILL');
+    assert.ok(await d1.waitLine(/checker child \(pid \d+\) exited \(signal SIGKILL\); restarting it in 1 s/, 5_000, killed), d1.log());
+    const again = await d1.waitLine(/checker child started \(pid (\d+)/, 20_000, killed);
+    assert.ok(again, d1.log());
+    const pid2 = Number(/pid (\d+)/.exec(again.text)![1]);
+    assert.notEqual(pid2, pid1);
+    assert.equal((await fetchStatus({ socket })).lvs?.childProcess?.restarts, 1);
+
+    // SIGTERM: the child stops first, both pid files go
+    const stopped = await d1.stop();
+    assert.equal(stopped.code, 0, d1.log());
+    assert.equal(alive(pid2), false, 'the child is gone with its parent');
+    assert.equal(existsSync(childPidFile), false);
+    assert.equal(existsSync(d1.pidFile), false);
+
+    // --single-process: no child; the LVS side in the parent's status as before
+    const d2 = c.start('d1', conf, { args: ['--status-socket', socket, '--single-process'] });
+    assert.ok(await d2.waitState('VI_1', 'MASTER', 15_000), d2.log());
+    assert.ok(await d2.waitLine(/TCP connection to .* (failed|success)|IPVS|ip_vs/i, 10_000), d2.log());
+    const s2 = await fetchStatus({ socket });
+    assert.equal(s2.lvs?.childProcess, undefined);
+    assert.equal(d2.count(/checker child/), 0);
+    assert.equal((await d2.stop()).code, 0);
+
+    // a parent killed with SIGKILL leaves no child behind (it looks for its parent every second)
+    const d3 = c.start('d1', conf, { args: ['--status-socket', socket] });
+    const s3 = await d3.waitLine(/checker child started \(pid (\d+)/, 20_000);
+    assert.ok(s3, d3.log());
+    const pid3 = Number(/pid (\d+)/.exec(s3.text)![1]);
+    d3.signal('SIGKILL');
+    assert.ok(await waitFor(() => !alive(pid3), 5_000), 'the orphaned child stopped');
+  } finally {
+    await c.cleanup();
+  }
+});
