@@ -1,4 +1,4 @@
-// `-t` (config test) and `--dump-conf`'s parse, kept apart from the option parser (yargs) and the
+// `-t` (config test) and `--dump-conf`'s parse, kept apart from the option parser and the
 // daemon: `keepalived-ts -t -f FILE` loads only this module and the parser (src/cli.ts takes that
 // path), which halves its start-up; runCli (main.ts) uses the same functions for every other form.
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
