@@ -18,13 +18,16 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 8);
 const runs = Number(process.env.BENCH_RUNS ?? 1);
 const CONF = '/run/bench-checkers.conf';
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
-const TCP_PORT = 20080, HTTP_PORT = 20081;
+const TCP_PORT = 20080,
+  HTTP_PORT = 20081;
 const TICK = 100; // USER_HZ: /proc/PID/stat counts CPU in 1/100 s
 
 function config(): string {
-  let s = 'global_defs {\n  router_id bench_checkers\n}\nvirtual_server 203.0.113.1 80 {\n  delay_loop 1\n  lb_algo wlc\n  lb_kind NAT\n  protocol TCP\n';
+  let s =
+    'global_defs {\n  router_id bench_checkers\n}\nvirtual_server 203.0.113.1 80 {\n  delay_loop 1\n  lb_algo wlc\n  lb_kind NAT\n  protocol TCP\n';
   const rs = (i: number, base: number) => `198.51.100.${1 + (i % 250)} ${base + Math.floor(i / 250) * 1000 + (i % 250)}`;
-  for (let i = 0; i < N_TCP; i++) s += `  real_server ${rs(i, 10000)} {\n    TCP_CHECK {\n      connect_ip 127.0.0.1\n      connect_port ${TCP_PORT}\n      connect_timeout 3\n    }\n  }\n`;
+  for (let i = 0; i < N_TCP; i++)
+    s += `  real_server ${rs(i, 10000)} {\n    TCP_CHECK {\n      connect_ip 127.0.0.1\n      connect_port ${TCP_PORT}\n      connect_timeout 3\n    }\n  }\n`;
   for (let i = 0; i < N_HTTP; i++) {
     s += `  real_server ${rs(i, 30000)} {\n    HTTP_GET {\n      url {\n        path /\n        status_code 200\n      }\n      connect_ip 127.0.0.1\n      connect_port ${HTTP_PORT}\n      connect_timeout 3\n    }\n  }\n`;
   }
@@ -68,7 +71,9 @@ function tree(root: number): number[] {
     try {
       const st = readFileSync(`/proc/${d}/stat`, 'utf8');
       parent.set(Number(d), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   const out = [root];
   for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
@@ -125,8 +130,31 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < runs; i++) {
       for (const [name, start] of [
-        ['keepalived', () => spawn('/usr/sbin/keepalived', ['-n', '-l', '-C', '-G', '-f', CONF, '-p', '/run/ka.pid', '-c', '/run/ka_c.pid'], quiet)],
-        ['keepalived-ts', () => spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), CLI, '-n', '-l', '-G', '-f', CONF, '-p', '/run/kts.pid', '--status-socket', 'none'], quiet)],
+        [
+          'keepalived',
+          () => spawn('/usr/sbin/keepalived', ['-n', '-l', '-C', '-G', '-f', CONF, '-p', '/run/ka.pid', '-c', '/run/ka_c.pid'], quiet),
+        ],
+        [
+          'keepalived-ts',
+          () =>
+            spawn(
+              process.execPath,
+              [
+                ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
+                CLI,
+                '-n',
+                '-l',
+                '-G',
+                '-f',
+                CONF,
+                '-p',
+                '/run/kts.pid',
+                '--status-socket',
+                'none',
+              ],
+              quiet,
+            ),
+        ],
       ] as const) {
         console.log(`RESULT ${JSON.stringify(await one(name, start))}`);
       }
@@ -135,4 +163,7 @@ async function main(): Promise<void> {
     targets.kill('SIGKILL');
   }
 }
-main().catch((e: unknown) => { console.error(`bench/checkers-guest: ${(e as Error).message}`); process.exitCode = 1; });
+main().catch((e: unknown) => {
+  console.error(`bench/checkers-guest: ${(e as Error).message}`);
+  process.exitCode = 1;
+});

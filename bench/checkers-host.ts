@@ -29,20 +29,49 @@ setTimeout(() => process.exit(0), ${(seconds + 30) * 1000}).unref();
 const ip = (a: string) => ({ family: 'inet' as const, address: a, prefixLength: 32 });
 function checker(type: string, port: number): Checker {
   return {
-    type, file: 'bench', line: 1, connectTimeoutMs: 3000, retry: 1, delayBeforeRetryMs: 1000, miscDynamic: false,
-    connectIp: ip('127.0.0.1'), connectPort: port, options: {},
+    type,
+    file: 'bench',
+    line: 1,
+    connectTimeoutMs: 3000,
+    retry: 1,
+    delayBeforeRetryMs: 1000,
+    miscDynamic: false,
+    connectIp: ip('127.0.0.1'),
+    connectPort: port,
+    options: {},
     urls: type === 'HTTP_GET' ? [{ path: '/', status_code: '200' }] : [],
   } as Checker;
 }
 function realServers(n: number, type: string, port: number, base: number): RealServer[] {
-  return Array.from({ length: n }, (_, i) => ({
-    address: ip(`192.0.2.${1 + (i % 250)}`), port: base + Math.floor(i / 250) * 1000 + (i % 250), file: 'bench', line: 1,
-    weight: 1, inhibitOnFailure: false, trackFiles: [], checkers: [checker(type, port)],
-  } as RealServer));
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      ({
+        address: ip(`192.0.2.${1 + (i % 250)}`),
+        port: base + Math.floor(i / 250) * 1000 + (i % 250),
+        file: 'bench',
+        line: 1,
+        weight: 1,
+        inhibitOnFailure: false,
+        trackFiles: [],
+        checkers: [checker(type, port)],
+      }) as RealServer,
+  );
 }
 const vs: VirtualServer = {
-  kind: 'address', address: ip('203.0.113.1'), port: 80, file: 'bench', line: 1, delayLoopMs: 1000, lvsSched: 'wlc', lvsMethod: 'NAT',
-  protocol: 'TCP', quorum: 1, hysteresis: 0, haSuspend: false, options: {},
+  kind: 'address',
+  address: ip('203.0.113.1'),
+  port: 80,
+  file: 'bench',
+  line: 1,
+  delayLoopMs: 1000,
+  lvsSched: 'wlc',
+  lvsMethod: 'NAT',
+  protocol: 'TCP',
+  quorum: 1,
+  hysteresis: 0,
+  haSuspend: false,
+  options: {},
   realServers: [...realServers(nTcp, 'TCP_CHECK', TCP_PORT, 10000), ...realServers(nHttp, 'HTTP_GET', HTTP_PORT, 30000)],
 } as VirtualServer;
 
@@ -51,12 +80,26 @@ async function main() {
   try {
     await new Promise<void>((res, rej) => {
       const t = setTimeout(() => rej(new Error('targets did not start')), 10_000);
-      createInterface({ input: targets.stdout! }).on('line', (l) => { if (l === 'ready') { clearTimeout(t); res(); } });
+      createInterface({ input: targets.stdout! }).on('line', (l) => {
+        if (l === 'ready') {
+          clearTimeout(t);
+          res();
+        }
+      });
     });
     let dead = 0;
-    const ctl = startCheckers([vs], { setAlive: (_v, _r, alive) => { if (!alive) dead++; }, setWeight: () => undefined }, {
-      log: { info: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
-    });
+    const ctl = startCheckers(
+      [vs],
+      {
+        setAlive: (_v, _r, alive) => {
+          if (!alive) dead++;
+        },
+        setWeight: () => undefined,
+      },
+      {
+        log: { info: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
+      },
+    );
     // the first attempts are spread over 1 s + warmup (1 s): measure after they settled
     await new Promise((r) => setTimeout(r, 3000));
     const attempts0 = ctl.snapshot().reduce((s, e) => s + e.checkers[0]!.attempts, 0);
@@ -72,12 +115,19 @@ async function main() {
     await ctl.stop();
     const share = ((cpu.user + cpu.system) / 1000 / wall) * 100;
     console.log(`checkers: ${nTcp} TCP_CHECK + ${nHttp} HTTP_GET, delay_loop 1 s, ${(wall / 1000).toFixed(1)} s measured`);
-    console.log(`  CPU            ${share.toFixed(1)} % of one core (user ${(cpu.user / 1000 / wall * 100).toFixed(1)} %, system ${(cpu.system / 1000 / wall * 100).toFixed(1)} %)`);
+    console.log(
+      `  CPU            ${share.toFixed(1)} % of one core (user ${((cpu.user / 1000 / wall) * 100).toFixed(1)} %, system ${((cpu.system / 1000 / wall) * 100).toFixed(1)} %)`,
+    );
     console.log(`  attempts       ${(attempts / (wall / 1000)).toFixed(0)} /s (expected about ${nTcp + nHttp} /s)`);
-    console.log(`  loop delay     p50 ${(h.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(2)} ms, max ${(h.max / 1e6).toFixed(2)} ms`);
+    console.log(
+      `  loop delay     p50 ${(h.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(2)} ms, max ${(h.max / 1e6).toFixed(2)} ms`,
+    );
     console.log(`  real servers reported dead: ${dead} (targets healthy: expected 0)`);
   } finally {
     targets.kill('SIGKILL');
   }
 }
-main().catch((e: unknown) => { console.error(`bench/checkers: ${(e as Error).message}`); process.exitCode = 1; });
+main().catch((e: unknown) => {
+  console.error(`bench/checkers: ${(e as Error).message}`);
+  process.exitCode = 1;
+});

@@ -27,17 +27,27 @@ if (r.status !== 0 || results.length === 0) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const col = (d: string, k: string) => results.filter((x) => x.daemon === d).map((x) => x[k] as number);
-const f = (xs: number[], digits = 1) => `${median(xs).toFixed(digits)} [${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}]`;
-const ours = col('keepalived-ts', 'cpuPct'), theirs = col('keepalived', 'cpuPct');
+const f = (xs: number[], digits = 1) =>
+  `${median(xs).toFixed(digits)} [${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}]`;
+const ours = col('keepalived-ts', 'cpuPct'),
+  theirs = col('keepalived', 'cpuPct');
 // CPU per attempt: in UML the guest's one CPU saturates below the nominal 1,200 attempts a second
 // (each checker waits delay_loop after its attempt ends, so slower attempts mean fewer), and the two
 // daemons then make different numbers of attempts; the cost of one attempt compares them fairly
-const perAttempt = (d: string) => results.filter((x) => x.daemon === d).map((x) => ((x.cpuPct as number) * 10) / (x.attemptsPerS as number));
-const po = perAttempt('keepalived-ts'), pt = perAttempt('keepalived');
-console.log(`bench/checkers in UML: ${env.BENCH_TCP ?? 1000} TCP_CHECK + ${env.BENCH_HTTP ?? 200} HTTP_GET, delay_loop 1 (${ours.length} runs each, median [min-max])`);
+const perAttempt = (d: string) =>
+  results.filter((x) => x.daemon === d).map((x) => ((x.cpuPct as number) * 10) / (x.attemptsPerS as number));
+const po = perAttempt('keepalived-ts'),
+  pt = perAttempt('keepalived');
+console.log(
+  `bench/checkers in UML: ${env.BENCH_TCP ?? 1000} TCP_CHECK + ${env.BENCH_HTTP ?? 200} HTTP_GET, delay_loop 1 (${ours.length} runs each, median [min-max])`,
+);
 console.log('| | keepalived-ts | keepalived | ratio |\n| --- | --- | --- | --- |');
 console.log(`| CPU, % of the guest's one CPU | ${f(ours)} | ${f(theirs)} | x${(median(ours) / median(theirs)).toFixed(2)} |`);
-console.log(`| attempts / s (targets' count) | ${f(col('keepalived-ts', 'attemptsPerS'), 0)} | ${f(col('keepalived', 'attemptsPerS'), 0)} | |`);
+console.log(
+  `| attempts / s (targets' count) | ${f(col('keepalived-ts', 'attemptsPerS'), 0)} | ${f(col('keepalived', 'attemptsPerS'), 0)} | |`,
+);
 console.log(`| CPU per attempt, ms | ${f(po, 3)} | ${f(pt, 3)} | x${(median(po) / median(pt)).toFixed(2)} |`);
 console.log(`| guest CPU left idle, % | ${f(col('keepalived-ts', 'idlePct'))} | ${f(col('keepalived', 'idlePct'))} | |`);
-console.log(`| failure lines in the log | ${col('keepalived-ts', 'failures').join(', ')} | ${col('keepalived', 'failures').join(', ')} | |`);
+console.log(
+  `| failure lines in the log | ${col('keepalived-ts', 'failures').join(', ')} | ${col('keepalived', 'failures').join(', ')} | |`,
+);

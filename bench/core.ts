@@ -89,7 +89,14 @@ console.log(`# keepalived-ts core bench, node ${process.version}, ${BUDGET_MS} m
   const pkt = buildIpv4Packet({ src: '192.0.2.2', dst: '224.0.0.18' }, payload.bytes);
   if (!pkt.ok) throw new Error(`ip: ${pkt.error}`);
   const c = started({}, false);
-  const opts = { version: 2 as const, vrids: 51, authType: AuthType.SimpleText, authPass: 'secret', advertIntervalCs: 100, addresses: VIPS4 };
+  const opts = {
+    version: 2 as const,
+    vrids: 51,
+    authType: AuthType.SimpleText,
+    authPass: 'secret',
+    advertIntervalCs: 100,
+    addresses: VIPS4,
+  };
   let t = 0;
   let bad = 0;
   measure('codec+core: v2 IPv4 PASS decode + validate + Backup step', () => {

@@ -11,18 +11,28 @@
 import { createInterface } from 'node:readline';
 import { InteropLab, configText, instanceBlock, sleep, type Impl, type CaptureRow } from '../test/helpers/interop-lab.js';
 
-interface Setting { label: string; version: 2 | 3; advertInt: number }
-interface Sample { takeover: number; garp: number; vip: number }
+interface Setting {
+  label: string;
+  version: 2 | 3;
+  advertInt: number;
+}
+interface Sample {
+  takeover: number;
+  garp: number;
+  vip: number;
+}
 
 const VIP = '192.0.2.100';
 const VIP_CIDR = `${VIP}/24`;
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] ?? 0) || 5;
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-const settings: Setting[] = ([
-  { label: 'v2 advert_int 1', version: 2, advertInt: 1 },
-  { label: 'v3 advert_int 0.01', version: 3, advertInt: 0.01 },
-] as Setting[]).filter((s) => !only || s.label.startsWith(only));
+const settings: Setting[] = (
+  [
+    { label: 'v2 advert_int 1', version: 2, advertInt: 1 },
+    { label: 'v3 advert_int 0.01', version: 3, advertInt: 0.01 },
+  ] as Setting[]
+).filter((s) => !only || s.label.startsWith(only));
 
 /** RFC 5798 / 3768 Master_Down_Interval of a Backup of this priority, ms. */
 function masterDownMs(s: Setting, priority: number): number {
@@ -44,11 +54,15 @@ async function measure(impl: Impl, s: Setting, nRuns: number): Promise<{ samples
   try {
     il.addNode('n1', ['192.0.2.11/24']);
     il.addNode('n2', ['192.0.2.12/24']);
-    const conf = (prio: number, name: string) => configText(`bench_${name}`, [instanceBlock({ version: s.version, priority: prio, advertInt: s.advertInt, vips: [VIP_CIDR] })]);
+    const conf = (prio: number, name: string) =>
+      configText(`bench_${name}`, [instanceBlock({ version: s.version, priority: prio, advertInt: s.advertInt, vips: [VIP_CIDR] })]);
     const vipAdds: number[] = [];
     const mon = il.lab.spawn(il.ns('n2'), ['ip', '-ts', 'monitor', 'address']);
     createInterface({ input: mon.stdout! }).on('line', (l) => {
-      if (l.includes(` inet ${VIP}/`) && !l.includes('Deleted')) { const t = parseMonitorStamp(l); if (t) vipAdds.push(t); }
+      if (l.includes(` inet ${VIP}/`) && !l.includes('Deleted')) {
+        const t = parseMonitorStamp(l);
+        if (t) vipAdds.push(t);
+      }
     });
     await il.startCapture();
     il.start('n2', impl, conf(100, 'n2'));
@@ -56,11 +70,17 @@ async function measure(impl: Impl, s: Setting, nRuns: number): Promise<{ samples
     if (!(await il.ready('n1')) || !(await il.ready('n2'))) throw new Error('nodes did not start');
     const kills: number[] = [];
     for (let k = 0; k < nRuns; k++) {
-      if (!(await il.waitHolder(VIP, 'n1', ['n1', 'n2'], 30_000))) { notes.push(`run ${k}: n1 never became the only Master`); break; }
+      if (!(await il.waitHolder(VIP, 'n1', ['n1', 'n2'], 30_000))) {
+        notes.push(`run ${k}: n1 never became the only Master`);
+        break;
+      }
       await sleep(1500 + s.advertInt * 2000); // steady state
       kills.push(await il.kill('n1', 'SIGKILL'));
       il.dropVips('n1', [VIP_CIDR]);
-      if (!(await il.waitHolder(VIP, 'n2', ['n1', 'n2'], 15_000))) { notes.push(`run ${k}: n2 did not take over`); break; }
+      if (!(await il.waitHolder(VIP, 'n2', ['n1', 'n2'], 15_000))) {
+        notes.push(`run ${k}: n2 did not take over`);
+        break;
+      }
       await sleep(Math.max(300, s.advertInt * 3000)); // let the GARP burst reach the capture
       if (k + 1 < nRuns) {
         il.start('n1', impl, conf(150, 'n1'));
@@ -69,17 +89,26 @@ async function measure(impl: Impl, s: Setting, nRuns: number): Promise<{ samples
     }
     await il.stopCapture();
     const rows = il.dissect();
-    const m1 = il.mac('n1'), m2 = il.mac('n2');
-    const adverts = (mac: string) => rows.filter((r: CaptureRow) => r.kind === 'vrrp' && r.ethSrc === mac && (r.prio ?? 0) > 0).map((r) => r.time * 1000);
-    const a1 = adverts(m1), a2 = adverts(m2);
+    const m1 = il.mac('n1'),
+      m2 = il.mac('n2');
+    const adverts = (mac: string) =>
+      rows.filter((r: CaptureRow) => r.kind === 'vrrp' && r.ethSrc === mac && (r.prio ?? 0) > 0).map((r) => r.time * 1000);
+    const a1 = adverts(m1),
+      a2 = adverts(m2);
     const garps = rows.filter((r) => r.kind === 'arp' && r.garp && r.ethSrc === m2 && r.target === VIP).map((r) => r.time * 1000);
     for (const [k, kill] of kills.entries()) {
       const first = a2.find((t) => t > kill);
       const last = first === undefined ? undefined : [...a1].reverse().find((t) => t < first);
-      if (first === undefined || last === undefined) { notes.push(`run ${k}: adverts not found in the capture`); continue; }
+      if (first === undefined || last === undefined) {
+        notes.push(`run ${k}: adverts not found in the capture`);
+        continue;
+      }
       const garp = garps.find((t) => t > kill - 1);
       const vip = vipAdds.find((t) => t > kill - 1);
-      if (garp === undefined || vip === undefined) { notes.push(`run ${k}: ${garp === undefined ? 'no GARP' : 'no VIP event'} after the kill`); continue; }
+      if (garp === undefined || vip === undefined) {
+        notes.push(`run ${k}: ${garp === undefined ? 'no GARP' : 'no VIP event'} after the kill`);
+        continue;
+      }
       samples.push({ takeover: first - last - masterDownMs(s, 100), garp: garp - first, vip: vip - first });
     }
     // a Master that flaps in steady state spoils every figure: count n2 adverts outside takeovers
@@ -100,7 +129,10 @@ function stats(xs: number[]): { min: number; med: number; max: number } {
 const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1).padStart(8) : '     n/a');
 
 async function main(): Promise<number> {
-  if (process.getuid?.() !== 0) { console.error('bench/failover needs root (network namespaces)'); return 2; }
+  if (process.getuid?.() !== 0) {
+    console.error('bench/failover needs root (network namespaces)');
+    return 2;
+  }
   console.log(`failover benchmark: ${runs} runs per implementation and setting; times in ms (host clock, tcpdump on a bystander)`);
   for (const s of settings) {
     const res = new Map<Impl, Sample[]>();
@@ -124,7 +156,8 @@ async function main(): Promise<number> {
         console.log(`  ${label.padEnd(40)} ${impl === 'kts' ? 'ours' : 'ka  '}  ${f(st.min)} ${f(st.med)} ${f(st.max)}`);
       }
       // ratios of medians; with figures near 0 (or negative) a difference is more telling
-      const o = stats(res.get('kts')!.map((x) => x[key])).med, k = stats(res.get('ka')!.map((x) => x[key])).med;
+      const o = stats(res.get('kts')!.map((x) => x[key])).med,
+        k = stats(res.get('ka')!.map((x) => x[key])).med;
       console.log(`  ${''.padEnd(40)} ours/ka ratio ${Number.isFinite(o / k) ? (o / k).toFixed(2) : 'n/a'}, difference ${f(o - k)} ms`);
     }
     console.log('');
@@ -132,4 +165,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((c) => process.exit(c), (e: unknown) => { console.error(e); process.exit(1); });
+main().then(
+  (c) => process.exit(c),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

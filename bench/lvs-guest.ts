@@ -10,7 +10,8 @@ import { LvsManager } from '../src/lvs/table.js';
 import { parseConfigText } from '../src/config/index.js';
 import { AF_INET, PROTO, type IpvsService } from '../src/lvs/ipvs-schema.js';
 
-const VS = 100, RS = 10;
+const VS = 100,
+  RS = 10;
 const CONF = '/run/bench-lvs.conf';
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
 const runs = Number(process.env.BENCH_RUNS ?? 2);
@@ -24,7 +25,16 @@ function config(changedWeight: number): string {
   }
   return s;
 }
-const svc = (v: number): IpvsService => ({ af: AF_INET, protocol: PROTO.TCP, address: `192.0.2.${v}`, port: 80, schedName: 'wrr', flags: 0, timeout: 0, netmask: 32 });
+const svc = (v: number): IpvsService => ({
+  af: AF_INET,
+  protocol: PROTO.TCP,
+  address: `192.0.2.${v}`,
+  port: 80,
+  schedName: 'wrr',
+  flags: 0,
+  timeout: 0,
+  netmask: 32,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(cond: () => Promise<boolean>, limitMs: number): Promise<number> {
@@ -79,10 +89,20 @@ const ipvs = await Ipvs.open({ modprobe: false, timeoutMs: 5000 });
 const quiet: { stdio: ['ignore', 'pipe', 'pipe'] } = { stdio: ['ignore', 'pipe', 'pipe'] };
 for (let i = 0; i < runs; i++) {
   for (const [name, start] of [
-    ['keepalived', () => spawn('/usr/sbin/keepalived', ['-n', '-l', '-C', '-G', '-f', CONF, '-p', '/run/ka.pid', '-c', '/run/ka_c.pid'], quiet)],
+    [
+      'keepalived',
+      () => spawn('/usr/sbin/keepalived', ['-n', '-l', '-C', '-G', '-f', CONF, '-p', '/run/ka.pid', '-c', '/run/ka_c.pid'], quiet),
+    ],
     ['keepalived-ts', () => spawn(process.execPath, [CLI, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid'], quiet)],
     // BENCH_BASE_CLI: another build's cli.js (before / after in the same boot)
-    ...(process.env.BENCH_BASE_CLI ? [['keepalived-ts (base)', () => spawn(process.execPath, [process.env.BENCH_BASE_CLI!, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid'], quiet)] as const] : []),
+    ...(process.env.BENCH_BASE_CLI
+      ? [
+          [
+            'keepalived-ts (base)',
+            () => spawn(process.execPath, [process.env.BENCH_BASE_CLI!, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid'], quiet),
+          ] as const,
+        ]
+      : []),
   ] as const) {
     console.log(`RESULT ${JSON.stringify(await one(ipvs, name, start))}`);
   }
@@ -110,7 +130,9 @@ async function lateness(work: () => Promise<void>): Promise<{ p50: number; p99: 
 }
 {
   await ipvs.flush();
-  const idle = await lateness(async () => { await sleep(3000); });
+  const idle = await lateness(async () => {
+    await sleep(3000);
+  });
   const cfg = parseConfigText(config(1), CONF, { configId: 'x', fileExists: () => false }).config;
   // parsed outside the measure: parsing blocks the loop the same for VRRP reloads (config side)
   const cfg2 = parseConfigText(config(7), CONF, { configId: 'x', fileExists: () => false }).config;

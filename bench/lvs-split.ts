@@ -17,7 +17,9 @@ const seconds = arg('--seconds', 20);
 const N = 1000;
 const BASE = 10000;
 
-const rs = Array.from({ length: N }, (_, i) => `  real_server 192.0.2.21 ${BASE + i} {\n    TCP_CHECK { connect_timeout 1 }\n  }`).join('\n');
+const rs = Array.from({ length: N }, (_, i) => `  real_server 192.0.2.21 ${BASE + i} {\n    TCP_CHECK { connect_timeout 1 }\n  }`).join(
+  '\n',
+);
 const conf = `
 global_defs { vrrp_garp_master_repeat 1 }
 vrrp_instance VI_1 {
@@ -80,21 +82,34 @@ const c = Cluster.create([
   { name: 'obs', addresses: ['192.0.2.31/24'] },
 ]);
 const targets = c.lab.spawn(c.lab.host('rs1').ns, [process.execPath, '-e', TARGETS]);
-process.on('SIGINT', () => { targets.kill('SIGKILL'); void c.cleanup().then(() => process.exit(130)); });
+process.on('SIGINT', () => {
+  targets.kill('SIGKILL');
+  void c.cleanup().then(() => process.exit(130));
+});
 try {
   await sleep(1000);
   const res: Record<string, number[]> = { 'two processes': [], 'one process': [] };
   for (let r = 0; r < rounds; r++) {
-    for (const mode of (r % 2 === 0 ? ['two processes', 'one process'] : ['one process', 'two processes']) as ('two processes' | 'one process')[]) {
-      const load = execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/.*load average: /, '');
+    for (const mode of (r % 2 === 0 ? ['two processes', 'one process'] : ['one process', 'two processes']) as (
+      | 'two processes'
+      | 'one process'
+    )[]) {
+      const load = execFileSync('uptime', { encoding: 'utf8' })
+        .trim()
+        .replace(/.*load average: /, '');
       const m = await measure(c, mode);
       res[mode]!.push(...m.slips);
       const s = m.slips;
-      console.log(`round ${r + 1} ${mode}: ${s.length} adverts, slip p50 ${pct(s, 0.5).toFixed(2)} / p99 ${pct(s, 0.99).toFixed(2)} / max ${Math.max(...s).toFixed(2)} ms; ${m.checks} checker log lines (load ${load})`);
+      console.log(
+        `round ${r + 1} ${mode}: ${s.length} adverts, slip p50 ${pct(s, 0.5).toFixed(2)} / p99 ${pct(s, 0.99).toFixed(2)} / max ${Math.max(...s).toFixed(2)} ms; ${m.checks} checker log lines (load ${load})`,
+      );
     }
   }
   console.log(`\n| mode | adverts | slip p50 | p99 | p99.9 | max |\n| --- | --- | --- | --- | --- | --- |`);
-  for (const [mode, s] of Object.entries(res)) console.log(`| ${mode} | ${s.length} | ${pct(s, 0.5).toFixed(2)} | ${pct(s, 0.99).toFixed(2)} | ${pct(s, 0.999).toFixed(2)} | ${Math.max(...s).toFixed(2)} ms |`);
+  for (const [mode, s] of Object.entries(res))
+    console.log(
+      `| ${mode} | ${s.length} | ${pct(s, 0.5).toFixed(2)} | ${pct(s, 0.99).toFixed(2)} | ${pct(s, 0.999).toFixed(2)} | ${Math.max(...s).toFixed(2)} ms |`,
+    );
 } finally {
   targets.kill('SIGKILL');
   await c.cleanup();

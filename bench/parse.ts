@@ -12,7 +12,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfigApi } from '../src/cli/config-api.js';
 
-export interface BenchShape { instances: number; virtualServers: number; realServersPerVs: number }
+export interface BenchShape {
+  instances: number;
+  virtualServers: number;
+  realServersPerVs: number;
+}
 export const DEFAULT_SHAPE: BenchShape = { instances: 255, virtualServers: 50, realServersPerVs: 20 };
 export const SMALL_SHAPE: BenchShape = { instances: 2, virtualServers: 1, realServersPerVs: 2 };
 /** 30,000 real servers (the issue's large file) */
@@ -25,8 +29,16 @@ export function generateConfig(shape: BenchShape = DEFAULT_SHAPE): string {
     // 255 VIPs: 192.0.2.1-254, then 198.51.100.x
     const vip = i <= 254 ? `192.0.2.${i}` : `198.51.100.${i - 254}`;
     out.push(
-      `vrrp_instance VI_${i} {`, '    state BACKUP', '    interface eth0', `    virtual_router_id ${i}`,
-      `    priority ${100 + (i % 100)}`, '    advert_int 1', '    virtual_ipaddress {', `        ${vip}/24`, '    }', '}',
+      `vrrp_instance VI_${i} {`,
+      '    state BACKUP',
+      '    interface eth0',
+      `    virtual_router_id ${i}`,
+      `    priority ${100 + (i % 100)}`,
+      '    advert_int 1',
+      '    virtual_ipaddress {',
+      `        ${vip}/24`,
+      '    }',
+      '}',
     );
   }
   let rs = 0;
@@ -35,8 +47,14 @@ export function generateConfig(shape: BenchShape = DEFAULT_SHAPE): string {
     for (let r = 0; r < shape.realServersPerVs; r++, rs++) {
       // distinct real servers: 250 hosts x as many ports as needed
       out.push(
-        `    real_server 203.0.113.${(rs % 250) + 1} ${8000 + Math.floor(rs / 250)} {`, '        weight 1',
-        '        TCP_CHECK {', '            connect_timeout 3', '            retry 3', '            delay_before_retry 3', '        }', '    }',
+        `    real_server 203.0.113.${(rs % 250) + 1} ${8000 + Math.floor(rs / 250)} {`,
+        '        weight 1',
+        '        TCP_CHECK {',
+        '            connect_timeout 3',
+        '            retry 3',
+        '            delay_before_retry 3',
+        '        }',
+        '    }',
       );
     }
     out.push('}');
@@ -52,7 +70,12 @@ function stats(xs: number[]): { min: number; median: number } {
 const fmt = (n: number): string => `${n.toFixed(1)} ms`;
 
 const GNU_TIME = '/usr/bin/time';
-interface Run { wallMs: number; cpuMs: number; rssKb?: number; code: number }
+interface Run {
+  wallMs: number;
+  cpuMs: number;
+  rssKb?: number;
+  code: number;
+}
 
 // CPU time (user + sys of the child), unlike wall time, does not grow much when the shared
 // machine is busy. GNU time also gives the peak resident set; without it the shell's `times`.
@@ -60,7 +83,10 @@ const TIMED = '"$@" >/dev/null 2>&1; rc=$?; times; exit $rc';
 function runOnce(nsPrefix: string[], argv: string[]): Run {
   const t0 = performance.now();
   if (existsSync(GNU_TIME)) {
-    const r = spawnSync(nsPrefix[0]!, [...nsPrefix.slice(1), GNU_TIME, '-f', 'KTSTIME %U %S %M', ...argv], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(nsPrefix[0]!, [...nsPrefix.slice(1), GNU_TIME, '-f', 'KTSTIME %U %S %M', ...argv], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     const wallMs = performance.now() - t0;
     const m = /KTSTIME ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
     return { wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, ...(m ? { rssKb: Number(m[3]) } : {}), code: r.status ?? -1 };
@@ -72,7 +98,13 @@ function runOnce(nsPrefix: string[], argv: string[]): Run {
   return { wallMs, cpuMs: t.reduce((acc, x) => acc + (Number(x[1]) * 60 + Number(x[2])) * 1000, 0), code: r.status ?? -1 };
 }
 
-interface Row { name: string; wall: { min: number; median: number }; cpu: { min: number; median: number }; rssMb?: number; note: string }
+interface Row {
+  name: string;
+  wall: { min: number; median: number };
+  cpu: { min: number; median: number };
+  rssMb?: number;
+  note: string;
+}
 function row(name: string, runs: Run[]): Row {
   const rss = runs.map((r) => r.rssKb).filter((x): x is number => x !== undefined);
   return {
@@ -91,10 +123,13 @@ function print(title: string, rows: Row[]): void {
     const rss = r.rssMb !== undefined ? `${r.rssMb.toFixed(0)} MB` : 'n/a';
     // (GNU time counts CPU in 10 ms steps: keepalived's small file often shows 0)
     const cpuRatio = ka && ka.cpu.median > 0 ? ` cpu x${(r.cpu.median / ka.cpu.median).toFixed(2)}` : ' cpu n/a';
-    const ratio = ka && r !== ka && !r.name.includes('in-process')
-      ? `  vs keepalived: wall x${(r.wall.median / ka.wall.median).toFixed(2)}${cpuRatio}${r.rssMb !== undefined && ka.rssMb !== undefined ? ` rss x${(r.rssMb / ka.rssMb).toFixed(1)}` : ''}`
-      : '';
-    console.log(`  ${r.name.padEnd(30)} wall min ${fmt(r.wall.min).padStart(9)} median ${fmt(r.wall.median).padStart(9)} | cpu median ${fmt(r.cpu.median).padStart(9)} | peak rss ${rss.padStart(7)}${ratio}  (${r.note})`);
+    const ratio =
+      ka && r !== ka && !r.name.includes('in-process')
+        ? `  vs keepalived: wall x${(r.wall.median / ka.wall.median).toFixed(2)}${cpuRatio}${r.rssMb !== undefined && ka.rssMb !== undefined ? ` rss x${(r.rssMb / ka.rssMb).toFixed(1)}` : ''}`
+        : '';
+    console.log(
+      `  ${r.name.padEnd(30)} wall min ${fmt(r.wall.min).padStart(9)} median ${fmt(r.wall.median).padStart(9)} | cpu median ${fmt(r.cpu.median).padStart(9)} | peak rss ${rss.padStart(7)}${ratio}  (${r.note})`,
+    );
   }
 }
 
@@ -110,7 +145,10 @@ async function inProcess(file: string, runs: number): Promise<Row | undefined> {
       const r = api.parseConfigFile(file, { interfaceExists: () => true });
       const dc = process.cpuUsage(c0);
       const dt = performance.now() - t0;
-      if (i > 0) { times.push(dt); cpu.push((dc.user + dc.system) / 1000); } // run 0 warms the JIT
+      if (i > 0) {
+        times.push(dt);
+        cpu.push((dc.user + dc.system) / 1000);
+      } // run 0 warms the JIT
       diags = r.diagnostics.length;
     }
     return { name: 'keepalived-ts parse in-process', wall: stats(times), cpu: stats(cpu), note: `${diags} diagnostics, warm` };
@@ -122,7 +160,8 @@ async function inProcess(file: string, runs: number): Promise<Row | undefined> {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const opt = (name: string, dflt: number): number => (args.includes(name) ? Math.max(1, Number(args[args.indexOf(name) + 1]) || dflt) : dflt);
+  const opt = (name: string, dflt: number): number =>
+    args.includes(name) ? Math.max(1, Number(args[args.indexOf(name) + 1]) || dflt) : dflt;
   const runs = opt('--runs', 10);
   const largeRuns = opt('--large-runs', 3);
   const keep = args.includes('--keep') ? args[args.indexOf('--keep') + 1] : undefined;
@@ -134,7 +173,11 @@ async function main(): Promise<number> {
     const path = join(dir, `bench-${f.label}.conf`);
     const text = generateConfig(f.shape);
     writeFileSync(path, text);
-    return { ...f, path, desc: `${f.shape.instances} vrrp_instances, ${f.shape.virtualServers * f.shape.realServersPerVs} real_servers, ${text.split('\n').length} lines` };
+    return {
+      ...f,
+      path,
+      desc: `${f.shape.instances} vrrp_instances, ${f.shape.virtualServers * f.shape.realServersPerVs} real_servers, ${text.split('\n').length} lines`,
+    };
   });
   const isRoot = process.getuid?.() === 0;
   let ns: string | undefined;
@@ -167,14 +210,32 @@ async function main(): Promise<number> {
       }
       print(`${f.label}: ${f.path}: ${f.desc}; ${f.runs} runs each`, rows);
     }
-    console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall time grows with load; CPU time much less)`);
+    console.log(
+      `\nload average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${cpus().length} CPUs (wall time grows with load; CPU time much less)`,
+    );
   } finally {
-    if (ns) { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } }
+    if (ns) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns]);
+      } catch {
+        /* gone */
+      }
+    }
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
   return 0;
 }
 
 if (process.argv[1] && import.meta.url === new URL(process.argv[1], 'file:').href) {
-  main().then((c) => { process.exitCode = c; }, (e: unknown) => { console.error(e); process.exitCode = 1; });
+  main().then(
+    (c) => {
+      process.exitCode = c;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -6,7 +6,11 @@ export function cpuNs(pid: number): number | undefined {
   try {
     let sum = 0;
     for (const t of readdirSync(`/proc/${pid}/task`)) {
-      try { sum += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]); } catch { /* thread gone */ }
+      try {
+        sum += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        /* thread gone */
+      }
     }
     return sum;
   } catch {
@@ -28,9 +32,13 @@ export function rssKb(pid: number): number {
 export function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
   if (n < 2) return NaN;
-  const mx = xs.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < n; i++) { sxy += (xs[i]! - mx) * (ys[i]! - my); sxx += (xs[i]! - mx) ** 2; }
+  const mx = xs.reduce((a, b) => a + b, 0) / n,
+    my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0,
+    sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+  }
   return sxx ? sxy / sxx : NaN;
 }
-

@@ -23,20 +23,31 @@ function config(prio: number): string {
   return s;
 }
 
-interface Runner { name: string; start(conf: string): ChildProcess; done: RegExp; }
+interface Runner {
+  name: string;
+  start(conf: string): ChildProcess;
+  done: RegExp;
+}
 
 async function measure(lab: Lab, ns: string, r: Runner, dir: string): Promise<Record<string, number[]>> {
   const conf = join(dir, `${r.name}.conf`);
   writeFileSync(conf, config(150));
   const proc = r.start(conf);
   let log = '';
-  const onData = (c: Buffer) => { log += c.toString(); };
+  const onData = (c: Buffer) => {
+    log += c.toString();
+  };
   proc.stderr?.on('data', onData);
   proc.stdout?.on('data', onData);
   const out: Record<string, number[]> = { unchanged: [], 'all changed': [] };
   try {
-    const all = () => lab.exec(ns, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'vnet0']).split('\n').filter((l) => / (203\.0\.113|198\.51\.100)\./.test(l)).length;
-    if (!(await waitFor(() => all() === N, 60_000, 200))) throw new Error(`${r.name}: not all ${N} instances became Master:\n${log.slice(-2000)}`);
+    const all = () =>
+      lab
+        .exec(ns, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'vnet0'])
+        .split('\n')
+        .filter((l) => / (203\.0\.113|198\.51\.100)\./.test(l)).length;
+    if (!(await waitFor(() => all() === N, 60_000, 200)))
+      throw new Error(`${r.name}: not all ${N} instances became Master:\n${log.slice(-2000)}`);
     const reload = async (prio: number, label: string) => {
       writeFileSync(conf, config(prio));
       const before = (log.match(r.done) ?? []).length;
@@ -65,15 +76,38 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  if (!isRoot()) { console.error('bench/reload needs root (network namespaces)'); process.exit(2); }
+  if (!isRoot()) {
+    console.error('bench/reload needs root (network namespaces)');
+    process.exit(2);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'kts-bench-reload-'));
   const lab = Lab.create();
   try {
     const h = lab.addHost({ name: 'n1', addresses: ['192.0.2.11/24'] });
-    const ours: Runner = { name: 'keepalived-ts', done: /Reload done in/g,
-      start: (conf) => lab.spawn(h.ns, [process.execPath, cli, '-f', conf, '-n', '-l', '-p', join(dir, 'kts.pid')]) };
-    const theirs: Runner = { name: 'keepalived', done: /Reload complete/g,
-      start: (conf) => lab.spawn(h.ns, ['keepalived', '-n', '-l', '-P', '-f', conf, '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')]) };
+    const ours: Runner = {
+      name: 'keepalived-ts',
+      done: /Reload done in/g,
+      start: (conf) => lab.spawn(h.ns, [process.execPath, cli, '-f', conf, '-n', '-l', '-p', join(dir, 'kts.pid')]),
+    };
+    const theirs: Runner = {
+      name: 'keepalived',
+      done: /Reload complete/g,
+      start: (conf) =>
+        lab.spawn(h.ns, [
+          'keepalived',
+          '-n',
+          '-l',
+          '-P',
+          '-f',
+          conf,
+          '-p',
+          join(dir, 'k.pid'),
+          '-r',
+          join(dir, 'v.pid'),
+          '-c',
+          join(dir, 'c.pid'),
+        ]),
+    };
     const a = await measure(lab, h.ns, ours, dir);
     const b = await measure(lab, h.ns, theirs, dir);
     console.log(`bench/reload: ${N} instances, all Master, ${runs} round(s); SIGHUP to "reload done" (ms)`);
@@ -88,4 +122,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => { console.error(`bench/reload failed: ${(err as Error).message}`); process.exit(1); });
+main().catch((err: unknown) => {
+  console.error(`bench/reload failed: ${(err as Error).message}`);
+  process.exit(1);
+});

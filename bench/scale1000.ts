@@ -23,8 +23,14 @@ import { cpuNs, rssKb, slope } from './proc-stats.js';
 import { InteropLab, configText, instanceBlock, sleep, type Impl } from '../test/helpers/interop-lab.js';
 
 const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => { const i = argv.indexOf(name); return i >= 0 && Number.isFinite(Number(argv[i + 1])) ? Number(argv[i + 1]) : dflt; };
-const str = (name: string, dflt: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] ?? dflt : dflt; };
+const opt = (name: string, dflt: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && Number.isFinite(Number(argv[i + 1])) ? Number(argv[i + 1]) : dflt;
+};
+const str = (name: string, dflt: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? (argv[i + 1] ?? dflt) : dflt;
+};
 const PER_IF = Math.min(250, opt('--per-if', 250));
 const IFACES = Math.max(1, Math.min(4, opt('--ifaces', 4)));
 const SETTLE_S = opt('--settle', 20);
@@ -50,7 +56,17 @@ function confFor(prio: number, name: string): string {
   const blocks: string[] = [];
   for (const [k, f] of IFS.entries()) {
     for (let v = 1; v <= PER_IF; v++) {
-      blocks.push(instanceBlock({ name: `VI_${k}_${v}`, vrid: v, version: f.version, priority: prio, advertInt: 1, iface: f.name, vips: [`${f.vip(v)}/${f.plen}`] }));
+      blocks.push(
+        instanceBlock({
+          name: `VI_${k}_${v}`,
+          vrid: v,
+          version: f.version,
+          priority: prio,
+          advertInt: 1,
+          iface: f.name,
+          vips: [`${f.vip(v)}/${f.plen}`],
+        }),
+      );
     }
   }
   return configText(`scale1000_${name}`, blocks);
@@ -119,15 +135,27 @@ async function measure(impl: Impl): Promise<Result> {
   try {
     il.addNode('n1', [nodeAddr(0, 1)]);
     il.addNode('n2', [nodeAddr(0, 2)]);
-    wireInterfaces(il, [['n1', 1], ['n2', 2]]);
+    wireInterfaces(il, [
+      ['n1', 1],
+      ['n2', 2],
+    ]);
     const t0 = Date.now();
     il.start('n2', impl, confFor(100, 'n2'));
     const n1 = il.start('n1', impl, confFor(150, 'n1'));
     let startToAllVips = NaN;
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
-      if (vipCount(il, 'n1') >= N) { startToAllVips = Date.now() - t0; break; }
-      if (n1.exited) throw new Error(`[${impl}] n1 exited:\n${n1.log.slice(-20).map((l) => l.line).join('\n')}`);
+      if (vipCount(il, 'n1') >= N) {
+        startToAllVips = Date.now() - t0;
+        break;
+      }
+      if (n1.exited)
+        throw new Error(
+          `[${impl}] n1 exited:\n${n1.log
+            .slice(-20)
+            .map((l) => l.line)
+            .join('\n')}`,
+        );
       await sleep(50);
     }
     await il.ready('n1');
@@ -140,10 +168,15 @@ async function measure(impl: Impl): Promise<Result> {
     const w0 = performance.now();
     await sleep(WINDOW_S * 1000);
     const wallNs = (performance.now() - w0) * 1e6;
-    const cpu: Record<string, number> = {}, rssMb: Record<string, number> = {};
+    const cpu: Record<string, number> = {},
+      rssMb: Record<string, number> = {};
     for (const [n, list] of Object.entries(pids)) {
-      let ns = 0, rss = 0;
-      for (const p of list) { ns += (cpuNs(p) ?? NaN) - (before.get(p) ?? NaN); rss += rssKb(p); }
+      let ns = 0,
+        rss = 0;
+      for (const p of list) {
+        ns += (cpuNs(p) ?? NaN) - (before.get(p) ?? NaN);
+        rss += rssKb(p);
+      }
       cpu[n] = (100 * ns) / wallNs;
       rssMb[n] = rss / 1024;
     }
@@ -151,14 +184,22 @@ async function measure(impl: Impl): Promise<Result> {
     // SIGHUP changing every priority, on both nodes at once
     const reloadMs: Record<string, number[]> = { n1: [], n2: [] };
     const reloadCpuMs: Record<string, number[]> = { n1: [], n2: [] };
-    const nodeCpu = (n: string) => il.nodes.get(n)!.pids().reduce((a, p) => a + (cpuNs(p) ?? NaN), 0);
+    const nodeCpu = (n: string) =>
+      il.nodes
+        .get(n)!
+        .pids()
+        .reduce((a, p) => a + (cpuNs(p) ?? NaN), 0);
     let flaps = 0;
     for (let r = 0; r < RELOADS; r++) {
       const up = r % 2 === 0;
       const marks: Record<string, number> = {};
       const t: Record<string, number> = {};
-      const cpuAt: Record<string, number> = {}, cpuDone: Record<string, number> = {};
-      for (const [n, prio] of [['n1', 150], ['n2', 100]] as const) {
+      const cpuAt: Record<string, number> = {},
+        cpuDone: Record<string, number> = {};
+      for (const [n, prio] of [
+        ['n1', 150],
+        ['n2', 100],
+      ] as const) {
         const node = il.nodes.get(n)!;
         // rewrite the file the node was started with (start() writes <dir>/<name>.conf)
         execFileSync('sh', ['-c', 'cat > "$1"', 'sh', `${il.dir}/${n}.conf`], { input: confFor(up ? prio + 1 : prio, n) });
@@ -178,7 +219,10 @@ async function measure(impl: Impl): Promise<Result> {
           const node = il.nodes.get(n)!;
           // the line's arrival on our pipe (its Date.now()) against the signal's
           const hit = node.log.slice(marks[n]).find((l) => DONE_RE[impl].test(l.line));
-          if (hit) { doneAt[n] = hit.t; cpuDone[n] = nodeCpu(n); }
+          if (hit) {
+            doneAt[n] = hit.t;
+            cpuDone[n] = nodeCpu(n);
+          }
         }
         await sleep(2);
       }
@@ -187,18 +231,31 @@ async function measure(impl: Impl): Promise<Result> {
         reloadCpuMs[n]!.push(doneAt[n] !== undefined ? (cpuDone[n]! - cpuAt[n]!) / 1e6 : NaN);
       }
       await sleep(3000); // a flap would show within a Master_Down_Interval
-      for (const n of ['n1', 'n2']) flaps += il.nodes.get(n)!.log.slice(marks[n]).filter((l) => STATE_RE.test(l.line)).length;
+      for (const n of ['n1', 'n2'])
+        flaps += il.nodes
+          .get(n)!
+          .log.slice(marks[n])
+          .filter((l) => STATE_RE.test(l.line)).length;
     }
     const vipsAfter = { n1: vipCount(il, 'n1'), n2: vipCount(il, 'n2') };
 
     const rssSeries: Record<string, number[]> = { n1: [], n2: [] };
     for (let m = 0; m <= DURATION_MIN && DURATION_MIN > 0; m++) {
       if (m > 0) await sleep(60_000);
-      for (const n of ['n1', 'n2']) rssSeries[n]!.push(il.nodes.get(n)!.pids().reduce((a, p) => a + rssKb(p), 0) / 1024);
-      console.log(`  [${impl}] minute ${m}: RSS n1 ${rssSeries.n1!.at(-1)!.toFixed(1)} MB, n2 ${rssSeries.n2!.at(-1)!.toFixed(1)} MB; VIPs n1 ${vipCount(il, 'n1')} n2 ${vipCount(il, 'n2')}`);
+      for (const n of ['n1', 'n2'])
+        rssSeries[n]!.push(
+          il.nodes
+            .get(n)!
+            .pids()
+            .reduce((a, p) => a + rssKb(p), 0) / 1024,
+        );
+      console.log(
+        `  [${impl}] minute ${m}: RSS n1 ${rssSeries.n1!.at(-1)!.toFixed(1)} MB, n2 ${rssSeries.n2!.at(-1)!.toFixed(1)} MB; VIPs n1 ${vipCount(il, 'n1')} n2 ${vipCount(il, 'n2')}`,
+      );
     }
     if (DURATION_MIN > 0) {
-      for (const n of ['n1', 'n2']) flaps += il.nodes.get(n)!.log.filter((l) => STATE_RE.test(l.line) && l.t > t0 + startToAllVips + 5000).length;
+      for (const n of ['n1', 'n2'])
+        flaps += il.nodes.get(n)!.log.filter((l) => STATE_RE.test(l.line) && l.t > t0 + startToAllVips + 5000).length;
     }
     return { startToAllVips, cpu, rssMb, reloadMs, reloadCpuMs, flaps, vipsAfter, rssSeries };
   } finally {
@@ -207,10 +264,15 @@ async function measure(impl: Impl): Promise<Result> {
 }
 
 async function main(): Promise<number> {
-  if (process.getuid?.() !== 0) { console.error('bench/scale1000 needs root (network namespaces)'); return 2; }
+  if (process.getuid?.() !== 0) {
+    console.error('bench/scale1000 needs root (network namespaces)');
+    return 2;
+  }
   const floor = 3 + (256 - 150) / 256;
-  console.log(`scale1000: ${N} instances per node (${IFACES} interfaces x VRIDs 1-${PER_IF}), 2 nodes, advert_int 1; ` +
-    `window ${WINDOW_S} s after ${SETTLE_S} s; ${RELOADS} reload(s)${DURATION_MIN ? `; RSS for ${DURATION_MIN} min` : ''}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(
+    `scale1000: ${N} instances per node (${IFACES} interfaces x VRIDs 1-${PER_IF}), 2 nodes, advert_int 1; ` +
+      `window ${WINDOW_S} s after ${SETTLE_S} s; ${RELOADS} reload(s)${DURATION_MIN ? `; RSS for ${DURATION_MIN} min` : ''}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+  );
   const res = new Map<Impl, Result>();
   for (const impl of IMPLS) {
     const r = await measure(impl);
@@ -218,10 +280,14 @@ async function main(): Promise<number> {
     console.log(`  [${impl}] ${JSON.stringify(r)}`);
   }
   const fmt = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-  const o = res.get('kts'), k = res.get('ka');
+  const o = res.get('kts'),
+    k = res.get('ka');
   const row = (label: string, f: (r: Result) => number, unit: string) => {
-    const a = o ? f(o) : undefined, b = k ? f(k) : undefined;
-    console.log(`  ${label.padEnd(36)} ${fmt(a).padStart(9)} ${fmt(b).padStart(11)} ${unit.padEnd(5)} ${a !== undefined && b !== undefined ? fmt(a / b).padStart(7) : ''}`);
+    const a = o ? f(o) : undefined,
+      b = k ? f(k) : undefined;
+    console.log(
+      `  ${label.padEnd(36)} ${fmt(a).padStart(9)} ${fmt(b).padStart(11)} ${unit.padEnd(5)} ${a !== undefined && b !== undefined ? fmt(a / b).padStart(7) : ''}`,
+    );
   };
   console.log(`\n  figure                                    ours  keepalived  unit   ours/ka   (RFC floor ${floor.toFixed(3)} s)`);
   row('start -> all VIPs on Master', (r) => r.startToAllVips / 1000, 's');
@@ -237,16 +303,27 @@ async function main(): Promise<number> {
   row('state changes after start (flaps)', (r) => r.flaps, '');
   for (const [impl, r] of res) {
     const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
-    console.log(`  [${impl}] reloads (ms, wall / CPU) Master ${ms(r.reloadMs.n1!)} / ${ms(r.reloadCpuMs.n1!)}, Backup ${ms(r.reloadMs.n2!)} / ${ms(r.reloadCpuMs.n2!)}; VIPs after: n1 ${r.vipsAfter.n1}/${N}, n2 ${r.vipsAfter.n2}`);
+    console.log(
+      `  [${impl}] reloads (ms, wall / CPU) Master ${ms(r.reloadMs.n1!)} / ${ms(r.reloadCpuMs.n1!)}, Backup ${ms(r.reloadMs.n2!)} / ${ms(r.reloadCpuMs.n2!)}; VIPs after: n1 ${r.vipsAfter.n1}/${N}, n2 ${r.vipsAfter.n2}`,
+    );
     if (DURATION_MIN > 0) {
       for (const n of ['n1', 'n2']) {
-        const ys = r.rssSeries[n]!, xs = ys.map((_, i) => i / 60);
+        const ys = r.rssSeries[n]!,
+          xs = ys.map((_, i) => i / 60);
         const h = Math.floor(ys.length / 2);
-        console.log(`  [${impl}] RSS ${n} over ${ys.length - 1} min: ${fmt(ys[0], 1)} -> ${fmt(ys.at(-1), 1)} MB, max ${fmt(Math.max(...ys), 1)}; slope ${fmt(slope(xs, ys))} MB/h (second half ${fmt(slope(xs.slice(h), ys.slice(h)))} MB/h)`);
+        console.log(
+          `  [${impl}] RSS ${n} over ${ys.length - 1} min: ${fmt(ys[0], 1)} -> ${fmt(ys.at(-1), 1)} MB, max ${fmt(Math.max(...ys), 1)}; slope ${fmt(slope(xs, ys))} MB/h (second half ${fmt(slope(xs.slice(h), ys.slice(h)))} MB/h)`,
+        );
       }
     }
   }
   return 0;
 }
 
-main().then((c) => process.exit(c), (e: unknown) => { console.error(e); process.exit(1); });
+main().then(
+  (c) => process.exit(c),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -22,8 +22,14 @@ import { waitFor } from '../test/helpers/netns.js';
 import { cpuNs } from './proc-stats.js';
 
 const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => { const i = argv.indexOf(name); return i >= 0 && Number.isFinite(Number(argv[i + 1])) ? Number(argv[i + 1]) : dflt; };
-const str = (name: string, dflt: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] ?? dflt : dflt; };
+const opt = (name: string, dflt: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && Number.isFinite(Number(argv[i + 1])) ? Number(argv[i + 1]) : dflt;
+};
+const str = (name: string, dflt: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? (argv[i + 1] ?? dflt) : dflt;
+};
 const N = Math.min(250, opt('--instances', 50));
 const DURATION_S = opt('--duration', 600);
 const WARMUP_S = opt('--warmup', 10);
@@ -34,11 +40,13 @@ const NODE_FLAGS = str('--node-flags', '').split(' ').filter(Boolean);
 const IMPLS: Impl[] = str('--impl', 'both') === 'both' ? ['kts', 'ka'] : [str('--impl', 'kts') as Impl];
 const LATE_MS = 30;
 
-const N1 = '192.0.2.11', N2 = '192.0.2.12';
+const N1 = '192.0.2.11',
+  N2 = '192.0.2.12';
 
 function confFor(prio: number, name: string): string {
   const blocks: string[] = [];
-  for (let i = 1; i <= N; i++) blocks.push(instanceBlock({ name: `VI_${i}`, vrid: i, version: 3, priority: prio, advertInt: 0.01, vips: [`198.51.100.${i}/24`] }));
+  for (let i = 1; i <= N; i++)
+    blocks.push(instanceBlock({ name: `VI_${i}`, vrid: i, version: 3, priority: prio, advertInt: 0.01, vips: [`198.51.100.${i}/24`] }));
   return configText(`v3load_${name}`, blocks);
 }
 
@@ -53,7 +61,10 @@ export class GapHistogram {
     this.bins[Math.min(this.bins.length - 1, Math.floor(gapMs * 100))]!++;
     this.count++;
     if (gapMs > lateMs) this.over++;
-    if (gapMs > this.max) { this.max = gapMs; this.maxAt = where; }
+    if (gapMs > this.max) {
+      this.max = gapMs;
+      this.maxAt = where;
+    }
   }
   /** The q-quantile, to the bin's upper edge (ms). */
   quantile(q: number): number {
@@ -124,7 +135,11 @@ interface Result {
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 function vipCount(il: InteropLab, node: string): number {
-  try { return il.lab.addressesOf(node).filter((a) => a.startsWith('198.51.100.')).length; } catch { return -1; }
+  try {
+    return il.lab.addressesOf(node).filter((a) => a.startsWith('198.51.100.')).length;
+  } catch {
+    return -1;
+  }
 }
 
 async function measure(impl: Impl): Promise<Result> {
@@ -138,7 +153,12 @@ async function measure(impl: Impl): Promise<Result> {
     il.start('n2', impl, confFor(100, 'n2'), [], extra);
     const n1 = il.start('n1', impl, confFor(150, 'n1'), [], extra);
     if (!(await waitFor(() => vipCount(il, 'n1') === N, 60_000, 200))) {
-      throw new Error(`[${impl}] not every VIP on n1:\n${n1.log.slice(-20).map((l) => l.line).join('\n')}`);
+      throw new Error(
+        `[${impl}] not every VIP on n1:\n${n1.log
+          .slice(-20)
+          .map((l) => l.line)
+          .join('\n')}`,
+      );
     }
     await il.ready('n1');
     await il.ready('n2');
@@ -148,7 +168,9 @@ async function measure(impl: Impl): Promise<Result> {
     const last = new Map<number, number>();
     const hist = new GapHistogram();
     const perInstanceMax = new Array<number>(N + 1).fill(0);
-    let adverts = 0, backupAdverts = 0, measuring = false;
+    let adverts = 0,
+      backupAdverts = 0,
+      measuring = false;
     const reader = new PcapVrrpReader((t, src, vrid, prio) => {
       if (src === N2 && prio > 0 && measuring) backupAdverts++;
       if (src !== N1) return;
@@ -166,7 +188,9 @@ async function measure(impl: Impl): Promise<Result> {
     // -B: a 16 MB capture buffer, so that the loaded machine does not drop frames before we read them
     capture = il.lab.spawn(tap.ns, ['tcpdump', '-i', tap.ifname, '-U', '-n', '-B', '16384', '-s', '64', '-w', '-', 'ip proto 112']);
     let capErr = '';
-    capture.stderr?.on('data', (d: Buffer) => { capErr += d.toString(); });
+    capture.stderr?.on('data', (d: Buffer) => {
+      capErr += d.toString();
+    });
     capture.stdout?.on('data', (d: Buffer) => reader.push(d));
     if (!(await waitFor(() => /listening on/.test(capErr), 5000, 20))) throw new Error('tcpdump did not start');
     await sleep(500);
@@ -187,7 +211,8 @@ async function measure(impl: Impl): Promise<Result> {
     // the gaps start after the first advert of each instance seen while measuring
     last.clear();
     measuring = true;
-    let polls = 0, vipOnBackupPolls = 0;
+    let polls = 0,
+      vipOnBackupPolls = 0;
     const end = Date.now() + DURATION_S * 1000;
     let nextReport = Date.now() + 60_000;
     while (Date.now() < end) {
@@ -196,7 +221,9 @@ async function measure(impl: Impl): Promise<Result> {
       if (vipCount(il, 'n2') > 0) vipOnBackupPolls++;
       if (Date.now() >= nextReport) {
         nextReport += 60_000;
-        console.log(`  [${impl}] ${((performance.now() - t0) / 1000).toFixed(0)} s: ${adverts} adverts, longest gap ${hist.max.toFixed(2)} ms, > ${LATE_MS} ms: ${hist.over}, Backup adverts ${backupAdverts}; load ${loadavg()}`);
+        console.log(
+          `  [${impl}] ${((performance.now() - t0) / 1000).toFixed(0)} s: ${adverts} adverts, longest gap ${hist.max.toFixed(2)} ms, > ${LATE_MS} ms: ${hist.over}, Backup adverts ${backupAdverts}; load ${loadavg()}`,
+        );
       }
     }
     measuring = false;
@@ -204,13 +231,23 @@ async function measure(impl: Impl): Promise<Result> {
     const cpuHogPct = (100 * (hogs.reduce((a, c) => a + procCpuNs(c.pid!), 0) - hogCpu0)) / (secs * 1e9) / Math.max(1, HOGS);
     const cpuPct = { n1: (100 * (nodeCpu('n1') - cpu0.n1)) / (secs * 1e9), n2: (100 * (nodeCpu('n2') - cpu0.n2)) / (secs * 1e9) };
     const load = loadavg();
-    for (const h of hogs) { try { h.kill('SIGKILL'); } catch { /* gone */ } }
+    for (const h of hogs) {
+      try {
+        h.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     // tcpdump's own drop count ends its stderr after SIGINT
     const exited = new Promise<void>((r) => capture!.once('exit', () => r()));
     capture.kill('SIGINT');
     await Promise.race([exited, sleep(3000)]);
     const dropped = /(\d+) packets? dropped by kernel/.exec(capErr)?.[1] ?? '?';
-    const stateLines = (n: 'n1' | 'n2', re: RegExp) => il.nodes.get(n)!.log.slice(marks[n]).filter((l) => re.test(l.line)).length;
+    const stateLines = (n: 'n1' | 'n2', re: RegExp) =>
+      il.nodes
+        .get(n)!
+        .log.slice(marks[n])
+        .filter((l) => re.test(l.line)).length;
     const gcPauses: number[] = [];
     for (const l of n1.log.slice(gcMark)) {
       // "[pid:0x..]   12345 ms: Scavenge 10.2 (12.3) -> 9.8 (12.3) MB, 0.45 / 0.00 ms ..."
@@ -218,43 +255,80 @@ async function measure(impl: Impl): Promise<Result> {
       if (m) gcPauses.push(Number(m[2]));
     }
     return {
-      adverts, hist, perInstanceMax, backupAdverts,
-      backupMasterLines: stateLines('n2', /Entering MASTER STATE/), masterBackupLines: stateLines('n1', /Entering BACKUP STATE/),
-      vipOnBackupPolls, polls, captureDropped: dropped, gcPauses, load, cpuHogPct, cpuPct,
+      adverts,
+      hist,
+      perInstanceMax,
+      backupAdverts,
+      backupMasterLines: stateLines('n2', /Entering MASTER STATE/),
+      masterBackupLines: stateLines('n1', /Entering BACKUP STATE/),
+      vipOnBackupPolls,
+      polls,
+      captureDropped: dropped,
+      gcPauses,
+      load,
+      cpuHogPct,
+      cpuPct,
     };
   } finally {
-    for (const h of hogs) { try { h.kill('SIGKILL'); } catch { /* gone */ } }
+    for (const h of hogs) {
+      try {
+        h.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await il.cleanup();
   }
 }
 
 function procCpuNs(pid: number): number {
-  try { return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]); } catch { return 0; }
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
+  }
 }
 
 async function main(): Promise<number> {
-  if (process.getuid?.() !== 0) { console.error('bench/v3load needs root (network namespaces)'); return 2; }
-  console.log(`v3load: ${N} VRRPv3 instances at advert_int 0.01, Master + Backup, ${HOGS} busy loop(s) for ${DURATION_S} s; load ${loadavg()}`);
+  if (process.getuid?.() !== 0) {
+    console.error('bench/v3load needs root (network namespaces)');
+    return 2;
+  }
+  console.log(
+    `v3load: ${N} VRRPv3 instances at advert_int 0.01, Master + Backup, ${HOGS} busy loop(s) for ${DURATION_S} s; load ${loadavg()}`,
+  );
   const res = new Map<Impl, Result>();
   for (const impl of IMPLS) {
     const r = await measure(impl);
     res.set(impl, r);
     const h = r.hist;
-    console.log(`  [${impl}] adverts ${r.adverts} (${(r.adverts / DURATION_S / N).toFixed(1)}/s per instance), capture dropped ${r.captureDropped}; ` +
-      `CPU Master ${r.cpuPct.n1.toFixed(1)} % Backup ${r.cpuPct.n2.toFixed(1)} %, each busy loop ${r.cpuHogPct.toFixed(0)} %; load at the end ${r.load}`);
-    console.log(`  [${impl}] gaps: p50 ${h.quantile(0.5).toFixed(2)} p99 ${h.quantile(0.99).toFixed(2)} p99.9 ${h.quantile(0.999).toFixed(2)} ms, longest ${h.max.toFixed(2)} ms (${h.maxAt}), > ${LATE_MS} ms: ${h.over}`);
+    console.log(
+      `  [${impl}] adverts ${r.adverts} (${(r.adverts / DURATION_S / N).toFixed(1)}/s per instance), capture dropped ${r.captureDropped}; ` +
+        `CPU Master ${r.cpuPct.n1.toFixed(1)} % Backup ${r.cpuPct.n2.toFixed(1)} %, each busy loop ${r.cpuHogPct.toFixed(0)} %; load at the end ${r.load}`,
+    );
+    console.log(
+      `  [${impl}] gaps: p50 ${h.quantile(0.5).toFixed(2)} p99 ${h.quantile(0.99).toFixed(2)} p99.9 ${h.quantile(0.999).toFixed(2)} ms, longest ${h.max.toFixed(2)} ms (${h.maxAt}), > ${LATE_MS} ms: ${h.over}`,
+    );
     const sorted = [...r.perInstanceMax.slice(1)].sort((a, b) => a - b);
-    console.log(`  [${impl}] longest gap per instance: min ${sorted[0]!.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)} ms`);
-    console.log(`  [${impl}] false failovers: Backup adverts ${r.backupAdverts}, Backup "Entering MASTER" ${r.backupMasterLines}, Master "Entering BACKUP" ${r.masterBackupLines}, VIP on the Backup in ${r.vipOnBackupPolls}/${r.polls} polls`);
+    console.log(
+      `  [${impl}] longest gap per instance: min ${sorted[0]!.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)} ms`,
+    );
+    console.log(
+      `  [${impl}] false failovers: Backup adverts ${r.backupAdverts}, Backup "Entering MASTER" ${r.backupMasterLines}, Master "Entering BACKUP" ${r.masterBackupLines}, VIP on the Backup in ${r.vipOnBackupPolls}/${r.polls} polls`,
+    );
     if (r.gcPauses.length) {
       const g = [...r.gcPauses].sort((a, b) => a - b);
-      console.log(`  [${impl}] GC pauses: ${g.length}, median ${g[Math.floor(g.length / 2)]!.toFixed(2)} ms, longest ${g.at(-1)!.toFixed(2)} ms, total ${g.reduce((a, b) => a + b, 0).toFixed(0)} ms`);
+      console.log(
+        `  [${impl}] GC pauses: ${g.length}, median ${g[Math.floor(g.length / 2)]!.toFixed(2)} ms, longest ${g.at(-1)!.toFixed(2)} ms, total ${g.reduce((a, b) => a + b, 0).toFixed(0)} ms`,
+      );
     }
   }
-  const o = res.get('kts'), k = res.get('ka');
+  const o = res.get('kts'),
+    k = res.get('ka');
   if (o && k) {
     console.log('\n  figure                         ours  keepalived');
-    const row = (label: string, a: number, b: number, d = 2) => console.log(`  ${label.padEnd(28)} ${a.toFixed(d).padStart(7)} ${b.toFixed(d).padStart(11)}`);
+    const row = (label: string, a: number, b: number, d = 2) =>
+      console.log(`  ${label.padEnd(28)} ${a.toFixed(d).padStart(7)} ${b.toFixed(d).padStart(11)}`);
     row('false failovers (adverts)', o.backupAdverts, k.backupAdverts, 0);
     row('Backup "Entering MASTER"', o.backupMasterLines, k.backupMasterLines, 0);
     row('CPU Master (%)', o.cpuPct.n1, k.cpuPct.n1, 1);
@@ -267,4 +341,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((c) => process.exit(c), (e: unknown) => { console.error(e); process.exit(1); });
+main().then(
+  (c) => process.exit(c),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

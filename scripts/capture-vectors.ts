@@ -30,9 +30,13 @@ const CAP_V4 = '192.0.2.2';
 
 const scenarios: Scenario[] = [
   {
-    name: 'v2-noauth-multi-vip', expected: { priority: 100, advertIntervalCs: 100, addresses: ['192.0.2.101', '192.0.2.102', '198.51.100.7'], authType: 0 },
+    name: 'v2-noauth-multi-vip',
+    expected: { priority: 100, advertIntervalCs: 100, addresses: ['192.0.2.101', '192.0.2.102', '198.51.100.7'], authType: 0 },
     description: 'VRRPv2, no authentication, three VIPs, multicast',
-    family: 4, version: 2, vrid: 1, ipProtocol: 112,
+    family: 4,
+    version: 2,
+    vrid: 1,
+    ipProtocol: 112,
     instance: `vrrp_instance V2_NOAUTH {
   state BACKUP
   interface vnet0
@@ -47,9 +51,13 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v2-auth-pass', expected: { priority: 150, advertIntervalCs: 200, addresses: ['192.0.2.110'], authType: 1, authPass: 'secret12' },
+    name: 'v2-auth-pass',
+    expected: { priority: 150, advertIntervalCs: 200, addresses: ['192.0.2.110'], authType: 1, authPass: 'secret12' },
     description: 'VRRPv2, auth_type PASS, auth_pass longer than 8 characters (keepalived truncates to 8)',
-    family: 4, version: 2, vrid: 2, ipProtocol: 112,
+    family: 4,
+    version: 2,
+    vrid: 2,
+    ipProtocol: 112,
     instance: `vrrp_instance V2_PASS {
   state BACKUP
   interface vnet0
@@ -66,9 +74,13 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v2-auth-ah', expected: { priority: 120, advertIntervalCs: 100, addresses: ['192.0.2.160'], authType: 2, authPass: 'ahkey' },
+    name: 'v2-auth-ah',
+    expected: { priority: 120, advertIntervalCs: 100, addresses: ['192.0.2.160'], authType: 2, authPass: 'ahkey' },
     description: 'VRRPv2, auth_type AH (IPsec AH header, IP protocol 51, HMAC-MD5-96)',
-    family: 4, version: 2, vrid: 6, ipProtocol: 51,
+    family: 4,
+    version: 2,
+    vrid: 6,
+    ipProtocol: 51,
     instance: `vrrp_instance V2_AH {
   state BACKUP
   interface vnet0
@@ -85,9 +97,13 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v3-ipv4', expected: { priority: 200, advertIntervalCs: 50, addresses: ['192.0.2.130', '192.0.2.131'] },
+    name: 'v3-ipv4',
+    expected: { priority: 200, advertIntervalCs: 50, addresses: ['192.0.2.130', '192.0.2.131'] },
     description: 'VRRPv3 over IPv4, multicast, advert_int 0.5 (50 cs), two VIPs',
-    family: 4, version: 3, vrid: 3, ipProtocol: 112,
+    family: 4,
+    version: 3,
+    vrid: 3,
+    ipProtocol: 112,
     instance: `vrrp_instance V3_V4 {
   version 3
   state BACKUP
@@ -102,9 +118,13 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v3-ipv6', expected: { priority: 100, advertIntervalCs: 100, addresses: ['2001:db8::140', '2001:db8:1::141'] },
+    name: 'v3-ipv6',
+    expected: { priority: 100, advertIntervalCs: 100, addresses: ['2001:db8::140', '2001:db8:1::141'] },
     description: 'VRRPv3 over IPv6, multicast ff02::12 from the link-local address, two VIPs',
-    family: 6, version: 3, vrid: 4, ipProtocol: 112,
+    family: 6,
+    version: 3,
+    vrid: 4,
+    ipProtocol: 112,
     instance: `vrrp_instance V3_V6 {
   version 3
   state BACKUP
@@ -119,9 +139,13 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v2-unicast', expected: { priority: 90, advertIntervalCs: 100, addresses: ['192.0.2.150'], authType: 0, unicast: true },
+    name: 'v2-unicast',
+    expected: { priority: 90, advertIntervalCs: 100, addresses: ['192.0.2.150'], authType: 0, unicast: true },
     description: 'VRRPv2 unicast: unicast_src_ip 192.0.2.1, unicast_peer 192.0.2.2',
-    family: 4, version: 2, vrid: 5, ipProtocol: 112,
+    family: 4,
+    version: 2,
+    vrid: 5,
+    ipProtocol: 112,
     instance: `vrrp_instance V2_UNICAST {
   state BACKUP
   interface vnet0
@@ -138,9 +162,13 @@ const scenarios: Scenario[] = [
 }`,
   },
   {
-    name: 'v3-ipv4-unicast', expected: { priority: 80, advertIntervalCs: 100, addresses: ['192.0.2.170'], unicast: true },
+    name: 'v3-ipv4-unicast',
+    expected: { priority: 80, advertIntervalCs: 100, addresses: ['192.0.2.170'], unicast: true },
     description: 'VRRPv3 over IPv4 unicast: pseudo-header uses the unicast destination',
-    family: 4, version: 3, vrid: 7, ipProtocol: 112,
+    family: 4,
+    version: 3,
+    vrid: 7,
+    ipProtocol: 112,
     instance: `vrrp_instance V3_UNICAST {
   version 3
   state BACKUP
@@ -210,18 +238,47 @@ ${scenarios.map((s) => s.instance).join('\n')}
     const confPath = join(tmp, 'keepalived.conf');
     writeFileSync(confPath, conf);
     const pcapPath = join(tmp, 'capture.pcap');
-    const tcpdump = lab.spawn(cap.ns, ['tcpdump', '-U', '-n', '-i', cap.ifname, '-w', pcapPath, '-s', '0',
-      'ip proto 112 or ip proto 51 or ip6 proto 112']);
+    const tcpdump = lab.spawn(cap.ns, [
+      'tcpdump',
+      '-U',
+      '-n',
+      '-i',
+      cap.ifname,
+      '-w',
+      pcapPath,
+      '-s',
+      '0',
+      'ip proto 112 or ip proto 51 or ip6 proto 112',
+    ]);
     let tcpdumpErr = '';
-    tcpdump.stderr?.on('data', (d: Buffer) => { tcpdumpErr += d.toString(); });
+    tcpdump.stderr?.on('data', (d: Buffer) => {
+      tcpdumpErr += d.toString();
+    });
     if (!(await waitFor(() => tcpdumpErr.includes('listening on'), 5000))) throw new Error(`tcpdump did not start: ${tcpdumpErr}`);
 
-    const kaArgs = ['keepalived', '-n', '-l', '-D', '-P', '-f', confPath,
-      '-p', join(tmp, 'ka.pid'), '-r', join(tmp, 'vrrp.pid'), '-c', join(tmp, 'checker.pid')];
+    const kaArgs = [
+      'keepalived',
+      '-n',
+      '-l',
+      '-D',
+      '-P',
+      '-f',
+      confPath,
+      '-p',
+      join(tmp, 'ka.pid'),
+      '-r',
+      join(tmp, 'vrrp.pid'),
+      '-c',
+      join(tmp, 'checker.pid'),
+    ];
     const keepalived = lab.spawn(ka.ns, kaArgs);
     let kaLog = '';
-    keepalived.stdout?.on('data', (d: Buffer) => { kaLog += d.toString(); });
-    keepalived.stderr?.on('data', (d: Buffer) => { kaLog += d.toString(); });
+    keepalived.stdout?.on('data', (d: Buffer) => {
+      kaLog += d.toString();
+    });
+    keepalived.stderr?.on('data', (d: Buffer) => {
+      kaLog += d.toString();
+    });
     // Wait until every instance has become Master (logged as "Entering MASTER STATE").
     const allMaster = await waitFor(() => (kaLog.match(/Entering MASTER STATE/g) ?? []).length >= scenarios.length, 15000, 100);
     if (!allMaster) console.error(`warning: not every instance reached MASTER:\n${kaLog}`);

@@ -10,6 +10,11 @@ const kit = ensureUmlKit();
 const guest = join(import.meta.dirname, '..', 'test', 'uml', 'seed-lvs.guest.js');
 console.log('booting the UML kernel (real IPVS) and running the two-director LVS scenario...');
 const r = await bootGuest(kit, `cd /tmp && ${process.execPath} --test --test-reporter=spec ${guest}`, { timeoutMs: 240_000 });
-console.log(r.console.split('\n').filter((l) => !/^(SELinux|mmapper|Failed to initialize ubd|Warning: tempdir|Checking )/.test(l)).join('\n'));
+console.log(
+  r.console
+    .split('\n')
+    .filter((l) => !/^(SELinux|mmapper|Failed to initialize ubd|Warning: tempdir|Checking )/.test(l))
+    .join('\n'),
+);
 console.log(r.status === 0 ? `done in ${(r.ms / 1000).toFixed(1)} s` : `the scenario failed (status ${r.status})`);
 process.exit(r.status === 0 ? 0 : 1);

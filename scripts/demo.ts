@@ -24,7 +24,11 @@ function mark(msg: string): void {
   console.log(line);
 }
 
-interface Answer { t: number; ok: boolean; body: string }
+interface Answer {
+  t: number;
+  ok: boolean;
+  body: string;
+}
 
 async function main(): Promise<number> {
   if (!isRoot()) {
@@ -33,7 +37,9 @@ async function main(): Promise<number> {
   }
   const lab = Lab.create();
   const daemons = new Map<string, ChildProcess>();
-  const onSignal = () => { void lab.cleanup().then(() => process.exit(130)); };
+  const onSignal = () => {
+    void lab.cleanup().then(() => process.exit(130));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -44,10 +50,22 @@ async function main(): Promise<number> {
     for (const n of NODES) lab.spawn(lab.host(n).ns, [process.execPath, join(here, 'demo-httpd.js'), n, '300']);
 
     const startDaemon = (n: string) => {
-      const child = lab.spawn(lab.host(n).ns, [process.execPath, cli, '-f', conf, '-i', n, '-n', '-l',
-        '-p', `/tmp/kts-demo-${lab.id}-${n}.pid`]);
+      const child = lab.spawn(lab.host(n).ns, [
+        process.execPath,
+        cli,
+        '-f',
+        conf,
+        '-i',
+        n,
+        '-n',
+        '-l',
+        '-p',
+        `/tmp/kts-demo-${lab.id}-${n}.pid`,
+      ]);
       const rl = createInterface({ input: child.stderr! });
-      rl.on('line', (l) => { if (/Entering|STATE|error/i.test(l)) console.log(`           [${n}] ${l}`); });
+      rl.on('line', (l) => {
+        if (/Entering|STATE|error/i.test(l)) console.log(`           [${n}] ${l}`);
+      });
       child.stdout?.resume();
       daemons.set(n, child);
       return child;
@@ -65,8 +83,13 @@ async function main(): Promise<number> {
         const a = JSON.parse(l) as Answer;
         answers.push(a);
         const b = a.ok ? a.body : 'no answer';
-        if (b !== lastBody) { mark(`client: ${b}`); lastBody = b; }
-      } catch { /* ignore */ }
+        if (b !== lastBody) {
+          mark(`client: ${b}`);
+          lastBody = b;
+        }
+      } catch {
+        /* ignore */
+      }
     });
 
     if (!(await waitFor(() => holder() === 'n1', 15_000, 50))) throw new Error(`n1 did not become Master (holder: ${holder() ?? 'none'})`);
@@ -79,8 +102,11 @@ async function main(): Promise<number> {
     lab.exec(lab.host('n1').ns, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'vnet0']);
     if (!(await waitFor(() => holder() === 'n2', 10_000, 20))) throw new Error(`VIP did not move to n2 (holder: ${holder() ?? 'none'})`);
     const movedAt = Date.now();
-    mark(`VIP on n2 after ${movedAt - killedAt} ms (RFC Master_Down_Interval for priority 100, advert_int 1: 3 x 1 s + (256-100)/256 s = 3.609 s)`);
-    if (!(await waitFor(() => answers.some((a) => a.t > movedAt && a.ok && a.body.includes('n2')), 5000, 50))) throw new Error('client never got an answer from n2');
+    mark(
+      `VIP on n2 after ${movedAt - killedAt} ms (RFC Master_Down_Interval for priority 100, advert_int 1: 3 x 1 s + (256-100)/256 s = 3.609 s)`,
+    );
+    if (!(await waitFor(() => answers.some((a) => a.t > movedAt && a.ok && a.body.includes('n2')), 5000, 50)))
+      throw new Error('client never got an answer from n2');
     await new Promise((r) => setTimeout(r, 1500));
 
     startDaemon('n1');
@@ -91,27 +117,43 @@ async function main(): Promise<number> {
     await new Promise((r) => setTimeout(r, 1500));
 
     // The client's view of the failover: the longest run of failed requests after the kill.
-    let gapStart = 0, worst = 0;
+    let gapStart = 0,
+      worst = 0;
     for (const a of answers.filter((x) => x.t >= killedAt)) {
-      if (!a.ok) { if (!gapStart) gapStart = a.t; }
-      else if (gapStart) { worst = Math.max(worst, a.t - gapStart); gapStart = 0; }
+      if (!a.ok) {
+        if (!gapStart) gapStart = a.t;
+      } else if (gapStart) {
+        worst = Math.max(worst, a.t - gapStart);
+        gapStart = 0;
+      }
     }
     console.log('\nTimeline:');
     for (const l of timeline) console.log('  ' + l);
-    console.log(`\nFailover: the VIP moved ${movedAt - killedAt} ms after the Master died; the client saw no answer for about ${worst} ms.`);
+    console.log(
+      `\nFailover: the VIP moved ${movedAt - killedAt} ms after the Master died; the client saw no answer for about ${worst} ms.`,
+    );
     const stillTwo = NODES.filter((n) => lab.addressesOf(n).includes(VIP));
     console.log(`VIP holders at the end: ${stillTwo.join(', ')} (exactly one expected)`);
     client.kill('SIGKILL');
     return stillTwo.length === 1 ? 0 : 1;
   } finally {
-    for (const c of daemons.values()) { try { c.kill('SIGTERM'); } catch { /* gone */ } }
+    for (const c of daemons.values()) {
+      try {
+        c.kill('SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
     await new Promise((r) => setTimeout(r, 500));
     await lab.cleanup();
     console.log('lab cleaned up');
   }
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

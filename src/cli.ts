@@ -35,13 +35,19 @@ process.once('beforeExit', () => {
   safeWrite(process.stderr, 'keepalived-ts: internal error: the command ended without a result\n');
   process.exitCode = 2;
 });
-run(process.argv.slice(2)).finally(() => { settled = true; }).then(
-  (code) => { process.exitCode = code; },
-  (err: unknown) => {
-    // a bug of ours, not the user's input: one line; the stack only on request (bug reports)
-    const e = err as Error;
-    const detail = process.env.KEEPALIVED_TS_DEBUG ? `\n${e?.stack ?? ''}` : ' (set KEEPALIVED_TS_DEBUG=1 for the stack)';
-    safeWrite(process.stderr, `keepalived-ts: internal error: ${e?.message ?? String(err)}${detail}\n`);
-    process.exitCode = 2;
-  },
-);
+run(process.argv.slice(2))
+  .finally(() => {
+    settled = true;
+  })
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      // a bug of ours, not the user's input: one line; the stack only on request (bug reports)
+      const e = err as Error;
+      const detail = process.env.KEEPALIVED_TS_DEBUG ? `\n${e?.stack ?? ''}` : ' (set KEEPALIVED_TS_DEBUG=1 for the stack)';
+      safeWrite(process.stderr, `keepalived-ts: internal error: ${e?.message ?? String(err)}${detail}\n`);
+      process.exitCode = 2;
+    },
+  );

@@ -99,7 +99,8 @@ export class FileCheck extends EventEmitter<FileCheckEvents> {
   judge(v: number): FileCheckState {
     if (this.weight === 0) return v === 0 ? { up: true, offset: 0, reason: 'value 0' } : { up: false, offset: 0, reason: `value ${v}` };
     const offset = v * this.weight * (this.reverse ? -1 : 1);
-    if (offset <= -2147483648) return { up: false, offset: 0, reason: `value ${v} x weight ${this.weight}${this.reverse ? ' reverse' : ''}` };
+    if (offset <= -2147483648)
+      return { up: false, offset: 0, reason: `value ${v} x weight ${this.weight}${this.reverse ? ' reverse' : ''}` };
     return { up: true, offset, reason: `value ${v}` };
   }
 }

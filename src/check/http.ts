@@ -212,15 +212,24 @@ export async function httpFetch(
     const why = await readUntil(s, signal, t.connectTimeoutMs, t.connectTimeoutMs * 3, (c) => {
       if (status !== undefined) return body(c);
       header = Buffer.concat([header, c]);
-      if (header.length >= 5 && header.subarray(0, 5).toString('latin1') !== 'HTTP/') { bad = notHttp(header); return true; }
+      if (header.length >= 5 && header.subarray(0, 5).toString('latin1') !== 'HTTP/') {
+        bad = notHttp(header);
+        return true;
+      }
       const end = header.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (header.length > MAX_HEADER) { bad = 'response header too long'; return true; }
+        if (header.length > MAX_HEADER) {
+          bad = 'response header too long';
+          return true;
+        }
         return false;
       }
       const head = header.subarray(0, end).toString('latin1');
       const m = /^HTTP\/\d\.\d (\d{3})/.exec(head);
-      if (!m) { bad = notHttp(header); return true; }
+      if (!m) {
+        bad = notHttp(header);
+        return true;
+      }
       status = Number(m[1]);
       headerText = head;
       const cl = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
@@ -244,7 +253,10 @@ export async function httpFetch(
 }
 
 function notHttp(b: Buffer): string {
-  return `not an HTTP response ("${b.subarray(0, 40).toString('latin1').replace(/[^\x20-\x7e]/g, '.')}")`;
+  return `not an HTTP response ("${b
+    .subarray(0, 40)
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]/g, '.')}")`;
 }
 
 /** The url's checks on a response: undefined when they all pass, else the failure, worded as

@@ -176,7 +176,7 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
   const mail = (e: RsEntry, type: string, up: boolean, reason: string, rsChanged: boolean) => {
     if (!deps.alert) return;
     const vsAlert = e.vs.options['smtp_alert'];
-    const enabled = e.rs.smtpAlert ?? (vsAlert !== undefined ? on(vsAlert) : deps.smtpAlertChecker ?? false);
+    const enabled = e.rs.smtpAlert ?? (vsAlert !== undefined ? on(vsAlert) : (deps.smtpAlertChecker ?? false));
     if (!enabled || (!rsChanged && deps.noCheckerEmails)) return;
     const what = up ? 'succeed' : 'failed';
     const body: Record<string, string> = {
@@ -194,7 +194,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
     const e = () => c.rs;
     const svc = () => target?.name ?? fmtRealServer(e().vs, e().rs);
     const all = () => deps.logAllFailures || on(c.ck.options['log_all_failures']);
-    const miscHead = () => `Misc check for [${fmtRealServer(e().vs, e().rs)} VS ${fmtVirtualServer(e().vs)}] by [${c.ck.miscPath?.command ?? ''}]`;
+    const miscHead = () =>
+      `Misc check for [${fmtRealServer(e().vs, e().rs)} VS ${fmtVirtualServer(e().vs)}] by [${c.ck.miscPath?.command ?? ''}]`;
     return {
       attempt(r: ProbeResult, willRetry: boolean) {
         if (c.ck.type === 'MISC_CHECK' && willRetry && !r.ok) {
@@ -204,32 +205,66 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         // keepalived logs per-attempt failures only while the checker is up
         if (r.ok || !all() || !c.up) return;
         switch (c.ck.type) {
-          case 'TCP_CHECK': log.info(`TCP connection to ${svc()} ${r.reason === 'timeout' ? 'timeout' : 'failed'}.`); break;
-          case 'HTTP_GET': case 'SSL_GET': log.info(r.reason); break;
+          case 'TCP_CHECK':
+            log.info(`TCP connection to ${svc()} ${r.reason === 'timeout' ? 'timeout' : 'failed'}.`);
+            break;
+          case 'HTTP_GET':
+          case 'SSL_GET':
+            log.info(r.reason);
+            break;
           // DNS and SMTP log a final failure once, in down()
-          case 'DNS_CHECK': if (willRetry) log.info(`DNS_CHECK (${svc()}) ${r.reason}`); break;
-          case 'MISC_CHECK': log.info(`${miscHead()} ${r.reason}.`); break;
-          case 'SMTP_CHECK': if (willRetry) log.info(`SMTP_CHECK ${r.reason}`); break;
+          case 'DNS_CHECK':
+            if (willRetry) log.info(`DNS_CHECK (${svc()}) ${r.reason}`);
+            break;
+          case 'MISC_CHECK':
+            log.info(`${miscHead()} ${r.reason}.`);
+            break;
+          case 'SMTP_CHECK':
+            if (willRetry) log.info(`SMTP_CHECK ${r.reason}`);
+            break;
           case 'UDP_CHECK':
-            log.info(/does not match|length/.test(r.reason) ? `UDP check to ${svc()} reply data mismatch. (${r.reason})` : `UDP connection to ${svc()} failed. (${r.reason})`);
+            log.info(
+              /does not match|length/.test(r.reason)
+                ? `UDP check to ${svc()} reply data mismatch. (${r.reason})`
+                : `UDP connection to ${svc()} failed. (${r.reason})`,
+            );
             break;
           case 'PING_CHECK':
-            log.info(r.reason === 'timeout' || r.reason === 'no echo reply' ? `ICMP connection to address ${svc()} timeout.` : `ICMP connection to ${svc()} of ${fmtVirtualServer(e().vs)} failed. (${r.reason})`);
+            log.info(
+              r.reason === 'timeout' || r.reason === 'no echo reply'
+                ? `ICMP connection to address ${svc()} timeout.`
+                : `ICMP connection to ${svc()} of ${fmtVirtualServer(e().vs)} failed. (${r.reason})`,
+            );
             break;
-          default: log.info(`${logName(c.ck.type)} ${svc()}: ${r.reason}`);
+          default:
+            log.info(`${logName(c.ck.type)} ${svc()}: ${r.reason}`);
         }
       },
       up(r: ProbeResult, wasUp: boolean) {
         c.up = true;
         if (r.weight !== undefined) c.offset = r.weight - e().rs.weight;
         switch (c.ck.type) {
-          case 'TCP_CHECK': log.info(`TCP connection to ${svc()} success.`); break;
-          case 'HTTP_GET': case 'SSL_GET': log.info(r.reason); log.info(`Remote Web server ${svc()} succeed on service.`); break;
-          case 'SMTP_CHECK': log.info(`Remote SMTP server ${svc()} succeed on service.`); break;
+          case 'TCP_CHECK':
+            log.info(`TCP connection to ${svc()} success.`);
+            break;
+          case 'HTTP_GET':
+          case 'SSL_GET':
+            log.info(r.reason);
+            log.info(`Remote Web server ${svc()} succeed on service.`);
+            break;
+          case 'SMTP_CHECK':
+            log.info(`Remote SMTP server ${svc()} succeed on service.`);
+            break;
           // DNS_CHECK logs no success line
-          case 'UDP_CHECK': log.info(`UDP connection to ${svc()} success.`); break;
-          case 'PING_CHECK': log.info(`ICMP connection to ${svc()} success.`); break;
-          case 'MISC_CHECK': log.info(`${miscHead()} succeeded.`); break;
+          case 'UDP_CHECK':
+            log.info(`UDP connection to ${svc()} success.`);
+            break;
+          case 'PING_CHECK':
+            log.info(`ICMP connection to ${svc()} success.`);
+            break;
+          case 'MISC_CHECK':
+            log.info(`${miscHead()} succeeded.`);
+            break;
         }
         const changed = recompute(e(), r.reason);
         if (!wasUp) mail(e(), c.ck.type, true, r.reason, changed);
@@ -239,15 +274,27 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         const after = retries > 0 ? ` after ${retries} retries` : '';
         switch (c.ck.type) {
           case 'MISC_CHECK': {
-            const how = r.reason === 'timed out' ? 'timed out' : c.runner?.timing.retry === 0 ? `failed with retry disabled (${r.reason})` : `failed after ${retries} retries (${r.reason})`;
+            const how =
+              r.reason === 'timed out'
+                ? 'timed out'
+                : c.runner?.timing.retry === 0
+                  ? `failed with retry disabled (${r.reason})`
+                  : `failed after ${retries} retries (${r.reason})`;
             log.info(`${miscHead()} ${how}.`);
             break;
           }
-          case 'DNS_CHECK': log.info(`DNS_CHECK (${svc()}) ${r.reason}${after}`); break;
+          case 'DNS_CHECK':
+            log.info(`DNS_CHECK (${svc()}) ${r.reason}${after}`);
+            break;
           // keepalived logs SMTP's final failure as its reason, with no summary line
-          case 'SMTP_CHECK': log.info(`SMTP_CHECK ${r.reason}`); break;
-          case 'PING_CHECK': log.info(`ICMP CHECK on service ${svc()}${after ? ` of ${fmtVirtualServer(e().vs)}` : ''} failed${after}.`); break;
-          default: log.info(`${logName(c.ck.type)} on service ${svc()} failed${after}.`);
+          case 'SMTP_CHECK':
+            log.info(`SMTP_CHECK ${r.reason}`);
+            break;
+          case 'PING_CHECK':
+            log.info(`ICMP CHECK on service ${svc()}${after ? ` of ${fmtVirtualServer(e().vs)}` : ''} failed${after}.`);
+            break;
+          default:
+            log.info(`${logName(c.ck.type)} on service ${svc()} failed${after}.`);
         }
         mail(e(), c.ck.type, false, r.reason, recompute(e(), `${c.ck.type}: ${r.reason}`));
       },
@@ -269,12 +316,14 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
     const vs = c.rs.vs;
     const test = deps.probeFor?.(ck, rs.rs, vs);
     const timing = checkerTiming(ck, vs, rs.rs);
-    if (ck.options['fwmark'] !== undefined && ck.type !== 'PING_CHECK') log.warn(`${ck.type} (${ck.file}:${ck.line}): fwmark (SO_MARK) is not supported by keepalived-ts; probing unmarked`);
+    if (ck.options['fwmark'] !== undefined && ck.type !== 'PING_CHECK')
+      log.warn(`${ck.type} (${ck.file}:${ck.line}): fwmark (SO_MARK) is not supported by keepalived-ts; probing unmarked`);
     // keepalived prints a checker's address with the virtual server's protocol, whatever the type
     const t = targetOf(ck, rs.rs, timing.connectTimeoutMs, vs.protocol);
     if (test) return { probe: test, target: t, urls: Math.max(1, ck.urls.length) };
     switch (ck.type) {
-      case 'TCP_CHECK': return { probe: tcpProbe(t), target: t };
+      case 'TCP_CHECK':
+        return { probe: tcpProbe(t), target: t };
       case 'HTTP_GET':
       case 'SSL_GET': {
         const urls: HttpUrl[] = [];
@@ -286,7 +335,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         if (urls.length === 0) return 'no url';
         const proto = (ck.options['http_protocol'] ?? '1.0').trim();
         const protocol: HttpProtocol = proto === '1.1' ? '1.1' : /^1\.0c$/i.test(proto) ? '1.0C' : '1.0';
-        const vhost = (u: HttpUrl) => u.virtualhost ?? ck.options['virtualhost'] ?? rs.rs.checkerDefaults?.['virtualhost'] ?? vs.virtualhost;
+        const vhost = (u: HttpUrl) =>
+          u.virtualhost ?? ck.options['virtualhost'] ?? rs.rs.checkerDefaults?.['virtualhost'] ?? vs.virtualhost;
         let tlsOpts: TlsOptions | undefined;
         if (ck.type === 'SSL_GET') {
           if (tls === undefined) {
@@ -309,9 +359,14 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
           const sni = on(ck.options['enable_sni'] === '' ? 'on' : ck.options['enable_sni']) ? vhost(urls[0]!) : undefined;
           tlsOpts = { ...tls, servername: sni && !/^[\d.:]+$/.test(sni) ? sni : undefined };
         }
-        return { probe: httpProbe(t, urls, { hostOf: (u) => vhost(u) ?? defaultHost(t), protocol, tls: tlsOpts }), target: t, urls: urls.length };
+        return {
+          probe: httpProbe(t, urls, { hostOf: (u) => vhost(u) ?? defaultHost(t), protocol, tls: tlsOpts }),
+          target: t,
+          urls: urls.length,
+        };
       }
-      case 'SMTP_CHECK': return { probe: smtpProbe(t, ck.options['helo_name'] ?? 'smtpchecker.keepalived.org'), target: t };
+      case 'SMTP_CHECK':
+        return { probe: smtpProbe(t, ck.options['helo_name'] ?? 'smtpchecker.keepalived.org'), target: t };
       case 'DNS_CHECK': {
         const type = (ck.options['type'] ?? 'SOA').toUpperCase();
         const code = DNS_TYPES[type];
@@ -328,7 +383,12 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         }
         const n = (k: string, d: number) => (ck.options[k] !== undefined && /^\d+$/.test(ck.options[k]!) ? Number(ck.options[k]) : d);
         return {
-          probe: udpProbe(t, { payload: payload ? Buffer.from(payload, 'hex') : undefined, requireReply: req, minReplyLength: n('min_reply_length', 0), maxReplyLength: n('max_reply_length', 255) }),
+          probe: udpProbe(t, {
+            payload: payload ? Buffer.from(payload, 'hex') : undefined,
+            requireReply: req,
+            minReplyLength: n('min_reply_length', 0),
+            maxReplyLength: n('max_reply_length', 255),
+          }),
           target: t,
         };
       }
@@ -346,7 +406,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         if (!s) return `misc_path ${ck.miscPath.command} refused (script security or unknown user)`;
         return { probe: miscProbe({ line: s.line, timeoutMs: timing.miscTimeoutMs, dynamic: ck.miscDynamic, uid: s.uid, gid: s.gid }) };
       }
-      default: return `${ck.type} is not supported`;
+      default:
+        return `${ck.type} is not supported`;
     }
   };
 
@@ -355,7 +416,9 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
     const where = `${ck.file}:${ck.line}`;
     const rsName = fmtRealServer(c.rs.vs, c.rs.rs);
     if (ck.type === 'BFD_CHECK') {
-      log.warn(`BFD_CHECK (${where}) on ${rsName}: keepalived-ts has no BFD subsystem; the checker is ignored, as keepalived ignores one whose BFD instance is not configured`);
+      log.warn(
+        `BFD_CHECK (${where}) on ${rsName}: keepalived-ts has no BFD subsystem; the checker is ignored, as keepalived ignores one whose BFD instance is not configured`,
+      );
       return false;
     }
     if (ck.type === 'FILE_CHECK') {
@@ -377,7 +440,8 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         c.up = s.up;
         c.offset = s.up ? s.offset : 0;
         // a new reason while down (text, then deleted) is logged too
-        if (wasUp !== s.up || !s.up) log.info(`FILE_CHECK ${def.name} on ${fmtRealServer(c.rs.vs, c.rs.rs)} ${s.up ? 'up' : `down: ${s.reason}`}`);
+        if (wasUp !== s.up || !s.up)
+          log.info(`FILE_CHECK ${def.name} on ${fmtRealServer(c.rs.vs, c.rs.rs)} ${s.up ? 'up' : `down: ${s.reason}`}`);
         recompute(c.rs, `FILE_CHECK ${def.name}: ${s.reason}`);
       });
       void f.start();
@@ -389,11 +453,21 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
       return false;
     }
     const l = logFor(c, p.target);
-    const r = new CheckerRunner(checkerTiming(ck, c.rs.vs, c.rs.rs), p.probe, clock, {
-      attempt: (res, retry) => { l.attempt(res, retry); if (res.ok) l.success(res); },
-      up: l.up,
-      down: l.down,
-    }, mode, p.urls ?? 1);
+    const r = new CheckerRunner(
+      checkerTiming(ck, c.rs.vs, c.rs.rs),
+      p.probe,
+      clock,
+      {
+        attempt: (res, retry) => {
+          l.attempt(res, retry);
+          if (res.ok) l.success(res);
+        },
+        up: l.up,
+        down: l.down,
+      },
+      mode,
+      p.urls ?? 1,
+    );
     r.suspended = suspendedVs.has(vsKey(c.rs.vs));
     c.runner = r;
     c.up = r.up;
@@ -408,7 +482,14 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         const key = rsKey(rs);
         const prev = oldByKey.get(`${vsKey(vs)} | ${key}`);
         if (prev) oldByKey.delete(`${vsKey(vs)} | ${key}`);
-        const e: RsEntry = { vs, rs, key, checkers: [], alive: prev ? prev.alive : initialAlive(vs, rs), weight: prev ? prev.weight : rs.weight };
+        const e: RsEntry = {
+          vs,
+          rs,
+          key,
+          checkers: [],
+          alive: prev ? prev.alive : initialAlive(vs, rs),
+          weight: prev ? prev.weight : rs.weight,
+        };
         const spare = prev ? [...prev.checkers] : [];
         for (const ck of rs.checkers) {
           const k = checkerKey(ck, vs, rs);
@@ -461,7 +542,10 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
       entries = build(vss, 'reload', entries);
       for (const e of entries) recompute(e, 'reload');
       // keepalived schedules every checker again, kept ones too (states kept): 1 s + random(warmup)
-      for (const e of entries) for (const c of e.checkers) if (before.has(c)) c.runner?.reschedule(); else c.runner?.start();
+      for (const e of entries)
+        for (const c of e.checkers)
+          if (before.has(c)) c.runner?.reschedule();
+          else c.runner?.start();
     },
     async stop(): Promise<void> {
       stopped = true;
@@ -475,7 +559,12 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
         rs: fmtRealServer(e.vs, e.rs),
         alive: e.alive,
         weight: e.weight,
-        checkers: e.checkers.map((c) => ({ type: c.ck.type, up: c.up, attempts: c.runner?.attempts ?? 0, suspended: c.runner?.suspended ?? false })),
+        checkers: e.checkers.map((c) => ({
+          type: c.ck.type,
+          up: c.up,
+          attempts: c.runner?.attempts ?? 0,
+          suspended: c.runner?.suspended ?? false,
+        })),
       }));
     },
   };

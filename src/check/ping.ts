@@ -50,7 +50,10 @@ function rawEcho(t: Target, signal: CancelSignal, o: PingOptions): Promise<Probe
   const v6 = t.family === 6;
   let sock: raw.Socket;
   try {
-    sock = raw.createSocket({ protocol: v6 ? raw.Protocol.ICMPv6 : raw.Protocol.ICMP, addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4 });
+    sock = raw.createSocket({
+      protocol: v6 ? raw.Protocol.ICMPv6 : raw.Protocol.ICMP,
+      addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4,
+    });
   } catch {
     return undefined;
   }
@@ -80,7 +83,11 @@ function rawEcho(t: Target, signal: CancelSignal, o: PingOptions): Promise<Probe
       done = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      try { sock.close(); } catch { /* closed */ }
+      try {
+        sock.close();
+      } catch {
+        /* closed */
+      }
       resolve(r);
     };
     const onAbort = () => finish(fail('aborted'));
@@ -106,10 +113,13 @@ export function pingProbe(t: Target, file = PING, o: PingOptions = {}): Probe {
       const r = rawEcho(t, signal, o);
       if (r) return r;
     }
-    const run = runCommand({ file, args: pingArgs(t), shell: false, line: `${file} ${pingArgs(t).join(' ')}` }, {
-      timeoutMs: t.connectTimeoutMs + 1000,
-      killGraceMs: 200,
-    });
+    const run = runCommand(
+      { file, args: pingArgs(t), shell: false, line: `${file} ${pingArgs(t).join(' ')}` },
+      {
+        timeoutMs: t.connectTimeoutMs + 1000,
+        killGraceMs: 200,
+      },
+    );
     const onAbort = () => run.kill();
     signal.addEventListener('abort', onAbort, { once: true });
     const r = await run.result;

@@ -157,10 +157,13 @@ export class CheckerRunner {
 
   private arm(ms: number): void {
     if (this.stopped) return;
-    this.timer = this.clock.setTimer(() => {
-      this.timer = undefined;
-      this.run();
-    }, Math.max(0, ms));
+    this.timer = this.clock.setTimer(
+      () => {
+        this.timer = undefined;
+        this.run();
+      },
+      Math.max(0, ms),
+    );
   }
 
   private run(): void {

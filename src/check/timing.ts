@@ -50,9 +50,11 @@ export function checkerTiming(ck: Checker, vs: VirtualServer, rs?: RealServer): 
   const http = ck.type === 'HTTP_GET' || ck.type === 'SSL_GET';
   const typeRetry = ck.type === 'DNS_CHECK' ? 3 : ck.type === 'MISC_CHECK' ? 0 : 1;
   const typeDbr = http ? 3000 : ck.type === 'DNS_CHECK' ? delayLoopMs : 1000;
-  const retry = explicit.has('retry') || explicit.has('nb_get_retry') ? ck.retry : int(inherited('retry')) ?? typeRetry;
-  const delayBeforeRetryMs = explicit.has('delay_before_retry') ? ck.delayBeforeRetryMs : secondsMs(inherited('delay_before_retry')) ?? typeDbr;
-  const connectTimeoutMs = explicit.has('connect_timeout') ? ck.connectTimeoutMs : secondsMs(inherited('connect_timeout')) ?? 5000;
+  const retry = explicit.has('retry') || explicit.has('nb_get_retry') ? ck.retry : (int(inherited('retry')) ?? typeRetry);
+  const delayBeforeRetryMs = explicit.has('delay_before_retry')
+    ? ck.delayBeforeRetryMs
+    : (secondsMs(inherited('delay_before_retry')) ?? typeDbr);
+  const connectTimeoutMs = explicit.has('connect_timeout') ? ck.connectTimeoutMs : (secondsMs(inherited('connect_timeout')) ?? 5000);
   const warmupMs = ck.warmupMs ?? secondsMs(inherited('warmup')) ?? delayLoopMs;
   return {
     retry,

@@ -25,21 +25,30 @@ function exchange(
       done = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      try { s.close(); } catch { /* already closed */ }
+      try {
+        s.close();
+      } catch {
+        /* already closed */
+      }
       resolve(r);
     };
     const onAbort = () => finish(fail('aborted'));
     const timer = setTimeout(() => finish(onSilence()), t.connectTimeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
     s = createSocket(t.family === 6 ? 'udp6' : 'udp4');
-    s.on('error', (e: NodeJS.ErrnoException) => finish(fail(e.code === 'ECONNREFUSED' ? 'ICMP port unreachable' : `socket error (${e.code ?? e.message})`)));
+    s.on('error', (e: NodeJS.ErrnoException) =>
+      finish(fail(e.code === 'ECONNREFUSED' ? 'ICMP port unreachable' : `socket error (${e.code ?? e.message})`)),
+    );
     s.on('message', (m) => {
       const r = accept(m);
       if (r) finish(r);
     });
-    const go = () => s.connect(t.port, t.host, () => {
-      s.send(payload, (e) => { if (e) finish(fail(`send failed (${(e as NodeJS.ErrnoException).code ?? e.message})`)); });
-    });
+    const go = () =>
+      s.connect(t.port, t.host, () => {
+        s.send(payload, (e) => {
+          if (e) finish(fail(`send failed (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+        });
+      });
     if (t.localAddress !== undefined || t.localPort !== undefined) s.bind({ address: t.localAddress, port: t.localPort ?? 0 }, go);
     else go();
   });
@@ -73,22 +82,43 @@ export const DEFAULT_UDP_PAYLOAD = Buffer.from('keepalived check - '.repeat(2).s
 export function udpProbe(t: Target, o: UdpCheckOptions): Probe {
   const payload = o.payload ?? DEFAULT_UDP_PAYLOAD;
   const pattern = (o.requireReply ?? '').replace(/\s+/g, '');
-  return (signal) => exchange(t, signal, payload, (m) => {
-    if (o.requireReply === undefined) return success('reply received');
-    if (m.length < o.minReplyLength || m.length > o.maxReplyLength) {
-      return fail(`reply length ${m.length} outside ${o.minReplyLength}..${o.maxReplyLength}`);
-    }
-    const n = Math.min(m.length, pattern.length / 2);
-    for (let i = 0; i < n; i++) {
-      if (!nibbleMatch(pattern.slice(i * 2, i * 2 + 2), m[i]!)) return fail(`reply does not match at byte ${i}`);
-    }
-    return success('reply matches');
-  }, () => (o.requireReply === undefined ? success('no ICMP error') : fail('no reply')));
+  return (signal) =>
+    exchange(
+      t,
+      signal,
+      payload,
+      (m) => {
+        if (o.requireReply === undefined) return success('reply received');
+        if (m.length < o.minReplyLength || m.length > o.maxReplyLength) {
+          return fail(`reply length ${m.length} outside ${o.minReplyLength}..${o.maxReplyLength}`);
+        }
+        const n = Math.min(m.length, pattern.length / 2);
+        for (let i = 0; i < n; i++) {
+          if (!nibbleMatch(pattern.slice(i * 2, i * 2 + 2), m[i]!)) return fail(`reply does not match at byte ${i}`);
+        }
+        return success('reply matches');
+      },
+      () => (o.requireReply === undefined ? success('no ICMP error') : fail('no reply')),
+    );
 }
 
 /** DNS type names keepalived accepts */
 export const DNS_TYPES: Readonly<Record<string, number>> = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, MINFO: 14, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35, DS: 43, RRSIG: 46, DNSKEY: 48, PTR: 12, HINFO: 13,
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  MINFO: 14,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  NAPTR: 35,
+  DS: 43,
+  RRSIG: 46,
+  DNSKEY: 48,
+  PTR: 12,
+  HINFO: 13,
 };
 
 export function dnsQuery(id: number, name: string, type: number): Buffer {
@@ -115,14 +145,29 @@ export function dnsProbe(t: Target, name: string, type: number, nextId: () => nu
   return (signal) => {
     const id = nextId();
     let ignored = '';
-    return exchange(t, signal, dnsQuery(id, name, type), (m) => {
-      if (m.length < 12) { ignored = `a ${m.length}-byte reply`; return undefined; }
-      if (m.readUInt16BE(0) !== id) { ignored = `a reply with id ${m.readUInt16BE(0)}, not the query's ${id}`; return undefined; }
-      const flags = m.readUInt16BE(2);
-      if (!(flags & 0x8000)) { ignored = 'a message without the QR bit'; return undefined; }
-      const rcode = flags & 0xf;
-      if (rcode !== 0) return fail(`read error occurred. (rcode = ${rcode}${RCODES[rcode] ? ` ${RCODES[rcode]}` : ''})`);
-      return success('NOERROR');
-    }, () => fail(`read timeout from socket${ignored ? ` (ignored ${ignored})` : ''}`));
+    return exchange(
+      t,
+      signal,
+      dnsQuery(id, name, type),
+      (m) => {
+        if (m.length < 12) {
+          ignored = `a ${m.length}-byte reply`;
+          return undefined;
+        }
+        if (m.readUInt16BE(0) !== id) {
+          ignored = `a reply with id ${m.readUInt16BE(0)}, not the query's ${id}`;
+          return undefined;
+        }
+        const flags = m.readUInt16BE(2);
+        if (!(flags & 0x8000)) {
+          ignored = 'a message without the QR bit';
+          return undefined;
+        }
+        const rcode = flags & 0xf;
+        if (rcode !== 0) return fail(`read error occurred. (rcode = ${rcode}${RCODES[rcode] ? ` ${RCODES[rcode]}` : ''})`);
+        return success('NOERROR');
+      },
+      () => fail(`read timeout from socket${ignored ? ` (ignored ${ignored})` : ''}`),
+    );
   };
 }

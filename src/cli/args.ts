@@ -8,11 +8,25 @@ export const DEFAULT_PID_FILE = '/run/keepalived-ts.pid';
 export type CliAction = 'run' | 'config-test' | 'dump-conf' | 'version' | 'help' | 'status' | 'signum';
 
 /** syslog facilities -S accepts (keepalived: 0-7 and local0-7 mean LOG_LOCALn; user; daemon) */
-export const SYSLOG_FACILITY = { user: 1, daemon: 3, local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23 } as const;
+export const SYSLOG_FACILITY = {
+  user: 1,
+  daemon: 3,
+  local0: 16,
+  local1: 17,
+  local2: 18,
+  local3: 19,
+  local4: 20,
+  local5: 21,
+  local6: 22,
+  local7: 23,
+} as const;
 
 /** --signum=SIGFUNC: the signal keepalived-ts acts on for each of keepalived's functions. */
 export const SIGNUM: Record<string, number | undefined> = {
-  STOP: 15, RELOAD: 1, DATA: 10, STATS: 12,
+  STOP: 15,
+  RELOAD: 1,
+  DATA: 10,
+  STATS: 12,
   // keepalived's JSON signal is SIGRTMIN+2, which Node cannot catch: SIGUSR1 writes the JSON too
   JSON: 10,
   // keepalived clears its statistics on SIGRTMIN+29 (63); keepalived-ts has no such signal
@@ -72,12 +86,13 @@ export interface CliOptions {
   warnings: string[];
 }
 
-export type ParseArgsResult =
-  | { ok: true; options: CliOptions }
-  | { ok: false; exitCode: number; message: string };
+export type ParseArgsResult = { ok: true; options: CliOptions } | { ok: false; exitCode: number; message: string };
 
 /** Options we implement: long name -> short letter (if any), and whether it takes a value. */
-interface OptSpec { short?: string; value: 'none' | 'required' | 'optional' }
+interface OptSpec {
+  short?: string;
+  value: 'none' | 'required' | 'optional';
+}
 const OURS: Record<string, OptSpec> = {
   'use-file': { short: 'f', value: 'required' },
   'config-test': { short: 't', value: 'optional' },
@@ -110,7 +125,7 @@ const OURS: Record<string, OptSpec> = {
   signum: { value: 'required' },
   namespace: { short: 's', value: 'required' },
   // keepalived's, meaningless for one process without BFD: accepted silently, as they change nothing
-  'no_bfd': { short: 'B', value: 'none' },
+  no_bfd: { short: 'B', value: 'none' },
   all: { value: 'none' },
   'dont-respawn': { short: 'R', value: 'none' },
 };
@@ -122,9 +137,9 @@ const OURS: Record<string, OptSpec> = {
 const ACCEPTED_UNUSED: Record<string, OptSpec & { why: string }> = {
   'release-vips': { short: 'X', value: 'none', why: 'VIPs are released as on any transition' },
   'dont-release-vrrp': { short: 'V', value: 'none', why: 'VIPs and routes are always removed at stop' },
-  'vrrp_pid': { short: 'r', value: 'required', why: 'one process: only the -p pid file is written' },
-  'checkers_pid': { short: 'c', value: 'required', why: 'the checker child\'s pid file is named after -p (PIDFILE_checkers.pid)' },
-  'bfd_pid': { short: 'b', value: 'required', why: 'one process: only the -p pid file is written' },
+  vrrp_pid: { short: 'r', value: 'required', why: 'one process: only the -p pid file is written' },
+  checkers_pid: { short: 'c', value: 'required', why: "the checker child's pid file is named after -p (PIDFILE_checkers.pid)" },
+  bfd_pid: { short: 'b', value: 'required', why: 'one process: only the -p pid file is written' },
   'address-monitoring': { short: 'a', value: 'none', why: 'address changes are not logged one by one' },
   snmp: { short: 'x', value: 'none', why: 'no SNMP agent: use the Prometheus metrics (--status-listen)' },
   'snmp-agent-socket': { short: 'A', value: 'required', why: 'no SNMP agent: use the Prometheus metrics (--status-listen)' },
@@ -178,7 +193,10 @@ function normalize(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') { out.push(...argv.slice(i)); break; }
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = a.slice(2, eq < 0 ? undefined : eq);
@@ -188,7 +206,10 @@ function normalize(argv: readonly string[]): string[] {
         throw new UsageError(`unknown option --${name}`);
       }
       if (spec.value === 'none' && eq >= 0) throw new UsageError(`option --${name} takes no value`);
-      if (spec.value === 'optional') { out.push(eq < 0 ? `--${name}=` : a); continue; }
+      if (spec.value === 'optional') {
+        out.push(eq < 0 ? `--${name}=` : a);
+        continue;
+      }
       if (spec.value === 'required' && eq < 0) {
         const v = argv[i + 1];
         if (v === undefined) throw new UsageError(`option --${name} needs a value`);
@@ -211,9 +232,18 @@ function normalize(argv: readonly string[]): string[] {
         }
         const spec = OURS[long]!;
         const rest = a.slice(j + 1);
-        if (spec.value === 'none') { out.push(`--${long}`); continue; }
-        if (spec.value === 'optional') { out.push(`--${long}=${rest}`); break; }
-        if (rest.length > 0) { out.push(`--${long}=${rest}`); break; }
+        if (spec.value === 'none') {
+          out.push(`--${long}`);
+          continue;
+        }
+        if (spec.value === 'optional') {
+          out.push(`--${long}=${rest}`);
+          break;
+        }
+        if (rest.length > 0) {
+          out.push(`--${long}=${rest}`);
+          break;
+        }
         const v = argv[i + 1];
         if (v === undefined) throw new UsageError(`option -${c} (--${long}) needs a value`);
         out.push(`--${long}=${v}`);
@@ -284,7 +314,10 @@ function readNormalized(norm: readonly string[]): Record<string, unknown> {
   };
   for (let i = 0; i < norm.length; i++) {
     const a = norm[i]!;
-    if (a === '--') { stray.push(...norm.slice(i + 1)); break; }
+    if (a === '--') {
+      stray.push(...norm.slice(i + 1));
+      break;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq < 0) put(a.slice(2), true);
@@ -360,7 +393,12 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
   const nt = str('notify-timeout');
   if (nt !== undefined) {
     const v = Number(nt);
-    if (!Number.isFinite(v) || v <= 0) return { ok: false, exitCode: ExitCode.usage, message: `keepalived-ts: --notify-timeout needs a positive number of seconds (got "${nt}")` };
+    if (!Number.isFinite(v) || v <= 0)
+      return {
+        ok: false,
+        exitCode: ExitCode.usage,
+        message: `keepalived-ts: --notify-timeout needs a positive number of seconds (got "${nt}")`,
+      };
     options.notifyTimeoutS = v;
   }
   if (configTest) options.configTestLog = configTest;
@@ -386,7 +424,9 @@ export function parseCliArgs(argv: readonly string[]): ParseArgsResult {
   if (signum !== undefined) options.signum = signum;
   for (const [long, spec] of Object.entries(ACCEPTED_UNUSED)) {
     if (parsed[long] !== undefined && parsed[long] !== false) {
-      options.warnings.push(`option ${spec.short ? `-${spec.short} (--${long})` : `--${long}`} of keepalived is accepted and has no effect in keepalived-ts: ${spec.why}`);
+      options.warnings.push(
+        `option ${spec.short ? `-${spec.short} (--${long})` : `--${long}`} of keepalived is accepted and has no effect in keepalived-ts: ${spec.why}`,
+      );
     }
   }
   const id = str('config-id');

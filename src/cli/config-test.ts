@@ -140,8 +140,7 @@ export function plainConfigTest(argv: readonly string[]): ConfigTestOptions | un
     if (a === '-t' || a === '--config-test') {
       if (test) return undefined; // both spellings: left to the option parser
       test = true;
-    }
-    else if (IGNORED_UNDER_TEST.has(a)) continue;
+    } else if (IGNORED_UNDER_TEST.has(a)) continue;
     else if (a === '-f' || a === '--use-file' || a === '-i' || a === '--config-id') {
       const v = argv[++i];
       if (v === undefined || v === '' || v.startsWith('-')) return undefined;

@@ -39,7 +39,15 @@ export function forkDaemon(script: string, argv: readonly string[], timeoutMs = 
       (child.stdio[3] as unknown as { destroy?: () => void } | null)?.destroy?.();
       resolve(r);
     };
-    const timer = setTimeout(() => finish({ code: 1, pid: child.pid, message: `the daemon (pid ${child.pid}) did not say it was ready within ${timeoutMs / 1000} s; it may still be starting` }), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish({
+          code: 1,
+          pid: child.pid,
+          message: `the daemon (pid ${child.pid}) did not say it was ready within ${timeoutMs / 1000} s; it may still be starting`,
+        }),
+      timeoutMs,
+    );
     child.on('error', (err) => finish({ code: 1, message: `cannot start the daemon: ${err.message}` }));
     const pipe = child.stdio[3] as NodeJS.ReadableStream | null;
     pipe?.on('data', (c: Buffer) => {
@@ -48,11 +56,16 @@ export function forkDaemon(script: string, argv: readonly string[], timeoutMs = 
     });
     pipe?.on('error', () => undefined);
     child.on('exit', (code, signal) => {
-      const fatal = said.split('\n').filter((l) => l.startsWith('fatal ')).map((l) => l.slice(6));
+      const fatal = said
+        .split('\n')
+        .filter((l) => l.startsWith('fatal '))
+        .map((l) => l.slice(6));
       finish({
         code: code || 1,
         pid: child.pid,
-        message: fatal.length ? fatal.join('\n') : `the daemon exited during its start (${signal ? `signal ${signal}` : `exit code ${code}`})`,
+        message: fatal.length
+          ? fatal.join('\n')
+          : `the daemon exited during its start (${signal ? `signal ${signal}` : `exit code ${code}`})`,
       });
     });
   });
@@ -68,13 +81,26 @@ export function readyChannel(env: NodeJS.ProcessEnv = process.env): { ready(): v
   if (!Number.isInteger(fd) || fd < 3) return undefined;
   const send = (line: string) => {
     if (fd === undefined) return;
-    try { writeSync(fd, line + '\n'); } catch { fd = undefined; /* the parent is gone */ }
+    try {
+      writeSync(fd, line + '\n');
+    } catch {
+      fd = undefined; /* the parent is gone */
+    }
   };
   return {
     ready() {
       send('ready');
-      if (fd !== undefined) { try { closeSync(fd); } catch { /* closed */ } fd = undefined; }
+      if (fd !== undefined) {
+        try {
+          closeSync(fd);
+        } catch {
+          /* closed */
+        }
+        fd = undefined;
+      }
     },
-    fatal(msg) { send(`fatal ${msg.replace(/\n/g, ' ')}`); },
+    fatal(msg) {
+      send(`fatal ${msg.replace(/\n/g, ' ')}`);
+    },
   };
 }

@@ -64,7 +64,10 @@ export async function runGenhash(argv: readonly string[], io: GenhashIo): Promis
   const secs = Number(v.timeout ?? 5);
   if (!Number.isFinite(secs) || secs <= 0) return bad(io, `--timeout ${v.timeout} is not a number of seconds`);
   const t: Target = {
-    host: server, port, family: isIP(server.replace(/%.*$/, '')) === 6 ? 6 : 4, connectTimeoutMs: Math.round(secs * 1000),
+    host: server,
+    port,
+    family: isIP(server.replace(/%.*$/, '')) === 6 ? 6 : 4,
+    connectTimeoutMs: Math.round(secs * 1000),
     name: `[${server}]:tcp:${port}`,
   };
   const vhost = v['use-virtualhost'];

@@ -5,7 +5,13 @@ import type { DaemonOptions } from '../daemon/index.js';
 import { parseCliArgs, SIGNUM, usage } from './args.js';
 import { loadConfigApi, type ConfigApi } from './config-api.js';
 import {
-  fsConfigFileProblem, parseWith, report, runConfigTest, shortHostname, sysInterfaceExists, type ConfigFileProblem,
+  fsConfigFileProblem,
+  parseWith,
+  report,
+  runConfigTest,
+  shortHostname,
+  sysInterfaceExists,
+  type ConfigFileProblem,
 } from './config-test.js';
 import { configTestExitCode, ExitCode } from './exit-codes.js';
 import { safeWrite } from './output.js';
@@ -100,9 +106,16 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   const opts = parsed.options;
   // -s: the daemon (and -t, which looks at interfaces) run inside the namespace; this process
   // only waits for them there
-  if (opts.namespace !== undefined && (opts.action === 'run' || opts.action === 'config-test') && process.env[NETNS_ENV] !== opts.namespace) {
+  if (
+    opts.namespace !== undefined &&
+    (opts.action === 'run' || opts.action === 'config-test') &&
+    process.env[NETNS_ENV] !== opts.namespace
+  ) {
     const why = checkNamespace(opts.namespace);
-    if (why) { io.stderr(`keepalived-ts: ${why}\n`); return ExitCode.usage; }
+    if (why) {
+      io.stderr(`keepalived-ts: ${why}\n`);
+      return ExitCode.usage;
+    }
     return (io.runInNamespace ?? ((n, a) => runInNamespace(n, process.argv[1]!, a)))(opts.namespace, argv);
   }
   // the daemon logs its warnings where its log goes (syslog, journal); the other actions print them
@@ -117,7 +130,9 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     case 'signum': {
       const n = SIGNUM[opts.signum ?? ''];
       if (n === undefined) {
-        io.stderr(opts.signum && opts.signum in SIGNUM ? `${opts.signum} is not supported by keepalived-ts\n` : `Unknown sigfunc ${opts.signum}\n`);
+        io.stderr(
+          opts.signum && opts.signum in SIGNUM ? `${opts.signum} is not supported by keepalived-ts\n` : `Unknown sigfunc ${opts.signum}\n`,
+        );
         return ExitCode.usage;
       }
       io.stdout(`${n}\n`);

@@ -12,7 +12,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', '
 /** Why NAME cannot be used, or undefined. */
 export function checkNamespace(name: string): string | undefined {
   // what ip-netns accepts as a name: a file name under /run/netns
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name) || name === '.' || name === '..') return `--namespace ${JSON.stringify(name)}: not a namespace name`;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name) || name === '.' || name === '..')
+    return `--namespace ${JSON.stringify(name)}: not a namespace name`;
   if (!existsSync(`/run/netns/${name}`)) return `network namespace ${name} does not exist (create it with: ip netns add ${name})`;
   return undefined;
 }
@@ -21,9 +22,16 @@ export function checkNamespace(name: string): string | undefined {
 export function runInNamespace(name: string, script: string, argv: readonly string[]): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn('ip', ['netns', 'exec', name, process.execPath, ...process.execArgv, script, ...argv], {
-      stdio: 'inherit', env: { ...process.env, [NETNS_ENV]: name },
+      stdio: 'inherit',
+      env: { ...process.env, [NETNS_ENV]: name },
     });
-    const pass = (sig: NodeJS.Signals) => () => { try { child.kill(sig); } catch { /* gone */ } };
+    const pass = (sig: NodeJS.Signals) => () => {
+      try {
+        child.kill(sig);
+      } catch {
+        /* gone */
+      }
+    };
     const handlers = FORWARDED.map((sig) => [sig, pass(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     child.on('error', (err) => {

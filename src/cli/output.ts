@@ -18,7 +18,10 @@ const guarded = new Map<NodeJS.WriteStream, Guarded>();
 
 /** Install the error handlers on process.stdout and process.stderr (idempotent). */
 export function guardStdio(): void {
-  for (const [stream, name] of [[process.stdout, 'stdout'], [process.stderr, 'stderr']] as const) {
+  for (const [stream, name] of [
+    [process.stdout, 'stdout'],
+    [process.stderr, 'stderr'],
+  ] as const) {
     if (guarded.has(stream)) continue;
     const g: Guarded = { stream, name, closed: false };
     guarded.set(stream, g);

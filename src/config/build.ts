@@ -79,9 +79,21 @@ export function buildConfig(tree: readonly ConfigNode[], c: Ctx, opts: BuildOpti
 export class ConfigBuilder {
   private readonly d: ConfigDraft = {
     global: { vals: {}, other: {}, nodes: new Map() },
-    vrrpScripts: [], trackFiles: [], trackProcesses: [], syncGroups: [], instances: [], garpGroups: [], trackGroups: [],
-    staticIpAddresses: [], staticRoutes: [], staticRules: [], linkbeatInterfaces: [], interfaceUpDownDelays: [], bfdInstances: [],
-    virtualServerGroups: [], virtualServers: [],
+    vrrpScripts: [],
+    trackFiles: [],
+    trackProcesses: [],
+    syncGroups: [],
+    instances: [],
+    garpGroups: [],
+    trackGroups: [],
+    staticIpAddresses: [],
+    staticRoutes: [],
+    staticRules: [],
+    linkbeatInterfaces: [],
+    interfaceUpDownDelays: [],
+    bfdInstances: [],
+    virtualServerGroups: [],
+    virtualServers: [],
   };
   constructor(
     private readonly c: Ctx,
@@ -119,7 +131,12 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
     const owner = vmacNames.get(vn);
     if (owner === undefined) vmacNames.set(vn, inst.name);
     else {
-      c.report(inst.set.get('use_vmac') ?? inst.node, `(${inst.name}) VRRP instance ${owner} is already using ${vn} - ignoring name`, 'semantic', 'warning');
+      c.report(
+        inst.set.get('use_vmac') ?? inst.node,
+        `(${inst.name}) VRRP instance ${owner} is already using ${vn} - ignoring name`,
+        'semantic',
+        'warning',
+      );
       const { interfaceName: _n, ...rest } = inst.useVmac!;
       inst.useVmac = rest;
     }
@@ -160,7 +177,13 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
         const a = l[i]!;
         const b = l[j]!;
         if (a.mcastDstIp.address !== b.mcastDstIp.address) continue;
-        c.global(`${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`, 'semantic', 'error', vridNode.get(b) ?? b, 'virtual_router_id');
+        c.global(
+          `${a.name} and ${b.name} both use VRID ${a.virtualRouterId} with ${familyName(a.family)} on interface ${a.interface ?? '(none)'}`,
+          'semantic',
+          'error',
+          vridNode.get(b) ?? b,
+          'virtual_router_id',
+        );
         c.permanent();
       }
     }
@@ -190,7 +213,12 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
       const first = c.scriptFiles.find((f) => f.checker === checker && resolveScript(f.path, opts) !== undefined);
       if (!first) continue;
       const what = checker ? 'check scripts' : 'scripts';
-      c.global(`SECURITY VIOLATION - ${what} are being executed but script_security not enabled.`, 'security', 'warning', first.file ? first : undefined);
+      c.global(
+        `SECURITY VIOLATION - ${what} are being executed but script_security not enabled.`,
+        'security',
+        'warning',
+        first.file ? first : undefined,
+      );
     }
   }
 
@@ -229,7 +257,8 @@ function finishConfig(d: ConfigDraft, c: Ctx, opts: BuildOptions): KeepalivedCon
  */
 function checkDefaultScriptUser(d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: BuildOptions): void {
   // (root is always there, even when a test's userExists says otherwise)
-  const known = (u: string, grp?: string): boolean => (u === 'root' || userExists(u, opts)) && (grp === undefined || grp === 'root' || groupExists(grp, opts));
+  const known = (u: string, grp?: string): boolean =>
+    (u === 'root' || userExists(u, opts)) && (grp === undefined || grp === 'root' || groupExists(grp, opts));
   // measured (2.2.7, with or without enable_script_security): a vrrp_script whose own user or
   // group does not exist is removed; so are the ones without a user when script_user names an
   // unknown user or group
@@ -245,7 +274,13 @@ function checkDefaultScriptUser(d: ConfigDraft, g: GlobalDefs, c: Ctx, opts: Bui
     c.global('Error setting global script uid/gid', 'semantic', 'error', at, 'script_user');
     for (const s of d.vrrpScripts) {
       if (s.script.user !== undefined) continue;
-      c.global(`Unable to set default user for vrrp script ${s.name} - removing`, 'semantic', 'error', { file: s.file, line: s.node.endLine }, 'vrrp_script');
+      c.global(
+        `Unable to set default user for vrrp script ${s.name} - removing`,
+        'semantic',
+        'error',
+        { file: s.file, line: s.node.endLine },
+        'vrrp_script',
+      );
       unusable.add(s);
     }
   }

@@ -80,7 +80,22 @@ function parse(file: string, text: string | undefined, opts: ParseOptions): Pars
     config = model.finish();
   } catch (e) {
     // defensive: the parser is written not to throw; if it does, report rather than crash
-    diagnostics.push({ severity: 'error', category: 'fatal', file, line: 0, column: 0, message: `internal parser error: ${e instanceof Error ? `${e.message} ${(e.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ')}` : String(e)}` });
+    diagnostics.push({
+      severity: 'error',
+      category: 'fatal',
+      file,
+      line: 0,
+      column: 0,
+      message: `internal parser error: ${
+        e instanceof Error
+          ? `${e.message} ${(e.stack ?? '')
+              .split('\n')
+              .slice(1, 4)
+              .map((l) => l.trim())
+              .join(' < ')}`
+          : String(e)
+      }`,
+    });
     config = buildConfig([], new Ctx(), {});
   }
   pushAll(diagnostics, ctx.diags);

@@ -243,4 +243,3 @@ function hasOpenParam(word: string): boolean {
   const o = word.lastIndexOf('${');
   return o >= 0 && word.indexOf('}', o) < 0;
 }
-

@@ -156,9 +156,19 @@ export type VrrpState = 'MASTER' | 'BACKUP';
  * over unread and a keyword's trace is keyword -> blocks/vrrp-instance.ts -> here -> the core.
  */
 export const CORE_SETTINGS = [
-  'priority', 'advertIntervalCs', 'preempt', 'preemptDelayMs',
-  'garpMasterDelayMs', 'garpMasterRepeat', 'garpMasterRefreshMs', 'garpMasterRefreshRepeat', 'garpLowerPrioDelayMs', 'garpLowerPrioRepeat',
-  'lowerPrioNoAdvert', 'higherPrioSendAdvert', 'downTimerAdverts',
+  'priority',
+  'advertIntervalCs',
+  'preempt',
+  'preemptDelayMs',
+  'garpMasterDelayMs',
+  'garpMasterRepeat',
+  'garpMasterRefreshMs',
+  'garpMasterRefreshRepeat',
+  'garpLowerPrioDelayMs',
+  'garpLowerPrioRepeat',
+  'lowerPrioNoAdvert',
+  'higherPrioSendAdvert',
+  'downTimerAdverts',
 ] as const satisfies readonly (keyof VrrpCoreConfig)[];
 export type CoreSettings = Pick<VrrpCoreConfig, (typeof CORE_SETTINGS)[number]>;
 
@@ -538,7 +548,14 @@ export interface VirtualServer extends SourceRef {
 /** virtual_server_group: an address entry's range runs from address to last (src/config/lvs-group-entry.ts) */
 export interface VirtualServerGroup extends SourceRef {
   readonly name: string;
-  readonly entries: readonly { readonly raw: readonly string[]; readonly address?: IpAddress; readonly range?: number; readonly last?: string; readonly port?: number; readonly fwmark?: number }[];
+  readonly entries: readonly {
+    readonly raw: readonly string[];
+    readonly address?: IpAddress;
+    readonly range?: number;
+    readonly last?: string;
+    readonly port?: number;
+    readonly fwmark?: number;
+  }[];
 }
 
 /**

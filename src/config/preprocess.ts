@@ -115,8 +115,20 @@ class Preprocessor {
     this.rng = () => prng.next();
   }
 
-  diag(severity: Severity, category: DiagnosticCategory, file: string, line: number, column: number, message: string, keyword?: string): void {
-    this.diags.push(keyword === undefined ? { severity, category, file, line, column, message } : { severity, category, file, line, column, keyword, message });
+  diag(
+    severity: Severity,
+    category: DiagnosticCategory,
+    file: string,
+    line: number,
+    column: number,
+    message: string,
+    keyword?: string,
+  ): void {
+    this.diags.push(
+      keyword === undefined
+        ? { severity, category, file, line, column, message }
+        : { severity, category, file, line, column, keyword, message },
+    );
   }
 
   run(mainFile: string, text: string | undefined): void {
@@ -267,7 +279,15 @@ class Preprocessor {
         // warning for include/includer (exit 0) and an error for the checking variants (exit 6)
         // (includeb checks braces only: a plain missing file is a warning there)
         const strict = check.match || check.wildcardMatch || (check.braceMatch && alternatives.length > 1);
-        this.diag(strict ? 'error' : 'warning', strict ? 'include-missing' : 'file-not-found', tok.file, tok.line, tok.column, `Config files missing '${pattern}'.`, word);
+        this.diag(
+          strict ? 'error' : 'warning',
+          strict ? 'include-missing' : 'file-not-found',
+          tok.file,
+          tok.line,
+          tok.column,
+          `Config files missing '${pattern}'.`,
+          word,
+        );
       } else if (someBraceMissing && check.braceMatch) {
         this.diag('error', 'file-not-found', tok.file, tok.line, tok.column, `Some config files missing: "${pattern}".`, word);
       }
@@ -276,7 +296,15 @@ class Preprocessor {
         // bound the total number of files read (includes fanning out under ever new names)
         if (++this.includeCount > LIMITS.maxFiles) {
           if (this.includeCount === LIMITS.maxFiles + 1)
-            this.diag('error', 'fatal', tok.file, tok.line, tok.column, `more than ${LIMITS.maxFiles} included files - ignoring further includes`, word);
+            this.diag(
+              'error',
+              'fatal',
+              tok.file,
+              tok.line,
+              tok.column,
+              `more than ${LIMITS.maxFiles} included files - ignoring further includes`,
+              word,
+            );
           return;
         }
         if (this.stack.includes(f)) {
@@ -288,7 +316,15 @@ class Preprocessor {
           content = this.opts.readFile(f);
         } catch (e) {
           // a directory or unreadable file
-          this.diag(check.readable ? 'error' : 'warning', 'file-not-found', tok.file, tok.line, tok.column, `Config file '${f}' not readable (${errMsg(e)})`, word);
+          this.diag(
+            check.readable ? 'error' : 'warning',
+            'file-not-found',
+            tok.file,
+            tok.line,
+            tok.column,
+            `Config file '${f}' not readable (${errMsg(e)})`,
+            word,
+          );
           continue;
         }
         this.readText(f, content, depth + 1);
@@ -311,7 +347,14 @@ class Preprocessor {
     const o = originAt(line, 0);
     const col = colAt(line, 0);
     if (depth > LIMITS.lineDepth) {
-      this.diag('error', 'syntax', o.file, o.line, col, `parameter/sequence expansion nested deeper than ${LIMITS.lineDepth} - line ignored`);
+      this.diag(
+        'error',
+        'syntax',
+        o.file,
+        o.line,
+        col,
+        `parameter/sequence expansion nested deeper than ${LIMITS.lineDepth} - line ignored`,
+      );
       return;
     }
     const t = line.text;
@@ -519,7 +562,14 @@ class Preprocessor {
         continue;
       }
       if (++count > LIMITS.substitutionsPerLine) {
-        this.diag('error', 'syntax', origin.file, origin.line, col, `more than ${LIMITS.substitutionsPerLine} parameter substitutions on one line (recursive definition?) - line ignored`);
+        this.diag(
+          'error',
+          'syntax',
+          origin.file,
+          origin.line,
+          col,
+          `more than ${LIMITS.substitutionsPerLine} parameter substitutions on one line (recursive definition?) - line ignored`,
+        );
         return { changed: true, lines: [] };
       }
       changed = true;
@@ -529,7 +579,14 @@ class Preprocessor {
         // a single-line value is placed where it is used (the '$'), so diagnostics point there
         cur = concatSrc([before, srcAt(value.lines[0]!.text, origin, col), after]);
         if (cur.text.length > LIMITS.maxSubstitutedLength) {
-          this.diag('error', 'syntax', origin.file, origin.line, col, `line longer than ${LIMITS.maxSubstitutedLength} characters after parameter substitution (recursive definition?) - line ignored`);
+          this.diag(
+            'error',
+            'syntax',
+            origin.file,
+            origin.line,
+            col,
+            `line longer than ${LIMITS.maxSubstitutedLength} characters after parameter substitution (recursive definition?) - line ignored`,
+          );
           return { changed: true, lines: [] };
         }
         i = k; // recursive: rescan the replacement
@@ -611,7 +668,12 @@ function parseLst(header: string): { vars: string[]; values: string[][] } | stri
   items.push(curItem.trim());
   if (level !== 0) return 'unbalanced braces';
   const unbrace = (s: string): string[] =>
-    s.startsWith('{') && s.endsWith('}') ? s.slice(1, -1).split(',').map((x) => x.trim()) : [s];
+    s.startsWith('{') && s.endsWith('}')
+      ? s
+          .slice(1, -1)
+          .split(',')
+          .map((x) => x.trim())
+      : [s];
   const vars = unbrace(items[0] ?? '');
   for (const v of vars) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) return `invalid variable name '${v}'`;
   const values = items.slice(1).map(unbrace);
@@ -739,4 +801,3 @@ function globSegmentRegExp(seg: string): RegExp {
 function errMsg(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
-

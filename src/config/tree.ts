@@ -75,7 +75,14 @@ export class TreeBuilder {
           stack.push(last);
           last = undefined;
         } else {
-          diags.push({ severity: 'error', category: 'syntax', file: t.file, line: t.line, column: t.column, message: `Unexpected '{' - ignoring` });
+          diags.push({
+            severity: 'error',
+            category: 'syntax',
+            file: t.file,
+            line: t.line,
+            column: t.column,
+            message: `Unexpected '{' - ignoring`,
+          });
         }
         i++;
         continue;
@@ -93,7 +100,15 @@ export class TreeBuilder {
         continue;
       }
       // a statement: words up to '{', '}' or the end of the line
-      const node: MutableNode = { keyword: t.text, args: [], argColumns: [], file: t.file, line: t.line, column: t.column, endLine: t.line };
+      const node: MutableNode = {
+        keyword: t.text,
+        args: [],
+        argColumns: [],
+        file: t.file,
+        line: t.line,
+        column: t.column,
+        endLine: t.line,
+      };
       i++;
       while (i < toks.length && !isOpen(toks[i]!) && !isClose(toks[i]!)) {
         node.args.push(toks[i]!.text);
@@ -138,7 +153,9 @@ export class TreeBuilder {
       const { node, close } = misfit;
       const kids = (node.children ?? []).filter((k) => k.file === node.file);
       const drop = kids.find((k) => k.column < kids[0]!.column);
-      const stopped = drop ? `its contents stop making sense at line ${drop.line} ('${drop.keyword}' is indented as the enclosing block's), and ` : '';
+      const stopped = drop
+        ? `its contents stop making sense at line ${drop.line} ('${drop.keyword}' is indented as the enclosing block's), and `
+        : '';
       diags.push({
         severity: 'error',
         category: 'syntax',
@@ -148,7 +165,16 @@ export class TreeBuilder {
         keyword: node.keyword,
         message: `'{' opened here for '${node.keyword}' is probably never closed: ${stopped}the '}' at line ${close.line} closes it instead of the enclosing block`,
       });
-      if (drop) diags.push({ severity: 'error', category: 'syntax', file: drop.file, line: drop.line, column: drop.column, keyword: drop.keyword, message: `'${drop.keyword}' read inside '${node.keyword}' (opened at line ${node.line}, never closed?)` });
+      if (drop)
+        diags.push({
+          severity: 'error',
+          category: 'syntax',
+          file: drop.file,
+          line: drop.line,
+          column: drop.column,
+          keyword: drop.keyword,
+          message: `'${drop.keyword}' read inside '${node.keyword}' (opened at line ${node.line}, never closed?)`,
+        });
     }
     return this.root as ConfigNode[];
   }

@@ -28,9 +28,16 @@ export class Ctx {
   readonly defaultUserScripts: { file: string; line: number; misc?: { command: string; checker: object } }[] = [];
 
   /** record a script that will be executed (user: its own username, if any) */
-  scriptRuns(command: string, user?: string, where?: { file: string; line: number; keyword?: string }, misc?: { endLine: number; checker: object }): void {
+  scriptRuns(
+    command: string,
+    user?: string,
+    where?: { file: string; line: number; keyword?: string },
+    misc?: { endLine: number; checker: object },
+  ): void {
     if (user === undefined && where) {
-      this.defaultUserScripts.push(misc ? { file: where.file, line: misc.endLine, misc: { command, checker: misc.checker } } : { file: where.file, line: where.line });
+      this.defaultUserScripts.push(
+        misc ? { file: where.file, line: misc.endLine, misc: { command, checker: misc.checker } } : { file: where.file, line: where.line },
+      );
     }
     if (user !== undefined && user !== 'root') return;
     this.scriptsConfigured = true;
@@ -40,12 +47,24 @@ export class Ctx {
     if (f !== undefined) this.scriptFiles.push({ path: f, file: where?.file ?? '', line: where?.line ?? 0, checker });
   }
 
-  report(node: ConfigNode, message: string, category: DiagnosticCategory = 'invalid-value', severity: Severity = 'error', argIndex = -1): void {
+  report(
+    node: ConfigNode,
+    message: string,
+    category: DiagnosticCategory = 'invalid-value',
+    severity: Severity = 'error',
+    argIndex = -1,
+  ): void {
     const column = argIndex >= 0 && argIndex < node.argColumns.length ? node.argColumns[argIndex]! : node.column;
     this.diags.push({ severity, category, file: node.file, line: node.line, column, keyword: node.keyword, message });
   }
 
-  global(message: string, category: DiagnosticCategory, severity: Severity, where?: { file: string; line: number }, keyword?: string): void {
+  global(
+    message: string,
+    category: DiagnosticCategory,
+    severity: Severity,
+    where?: { file: string; line: number },
+    keyword?: string,
+  ): void {
     const d: Diagnostic = { severity, category, file: where?.file ?? '', line: where?.line ?? 0, column: 0, message };
     this.diags.push(keyword ? { ...d, keyword } : d);
   }
@@ -63,7 +82,11 @@ export class Ctx {
   need(node: ConfigNode, idx: number): string | undefined {
     const v = node.args[idx];
     if (v === undefined) {
-      this.report(node, `*** Configuration line starting \`${node.keyword}\` is missing a parameter after keyword \`${idx === 0 ? node.keyword : node.args[idx - 1]}\` at word position ${idx + 2}`, 'missing-parameter');
+      this.report(
+        node,
+        `*** Configuration line starting \`${node.keyword}\` is missing a parameter after keyword \`${idx === 0 ? node.keyword : node.args[idx - 1]}\` at word position ${idx + 2}`,
+        'missing-parameter',
+      );
     }
     return v;
   }

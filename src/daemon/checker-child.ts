@@ -52,7 +52,9 @@ export class CheckerChild {
 
   constructor(private readonly o: CheckerChildOptions) {}
 
-  get pid(): number | undefined { return this.child?.pid; }
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
 
   /** Start the child; resolves when it is ready, or has failed (then it is restarted later). */
   start(): Promise<void> {
@@ -66,7 +68,13 @@ export class CheckerChild {
       this.child = child;
       let said = '';
       let settled = false;
-      const settle = () => { if (!settled) { settled = true; clearTimeout(timer); resolve(); } };
+      const settle = () => {
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        }
+      };
       const timer = setTimeout(() => {
         this.o.log.warn(`checker child (pid ${child.pid}) did not say it was ready within ${(this.o.readyTimeoutMs ?? 60_000) / 1000} s`);
         settle();
@@ -81,24 +89,42 @@ export class CheckerChild {
         }
       });
       pipe?.on('error', () => undefined);
-      child.on('error', (err) => { this.o.log.error(`cannot start the checker child: ${err.message}`); });
+      child.on('error', (err) => {
+        this.o.log.error(`cannot start the checker child: ${err.message}`);
+      });
       child.on('exit', (code, signal) => {
         settle();
         if (this.child === child) this.child = undefined;
         if (this.stopping) return;
         const ran = Date.now() - startedAt;
         if (ran > 60_000) this.backoffMs = 1000;
-        const fatal = said.split('\n').filter((l) => l.startsWith('fatal ')).map((l) => l.slice(6)).join('; ');
-        this.o.log.error(`checker child (pid ${child.pid}) exited (${signal ? `signal ${signal}` : `exit code ${code}`})${fatal ? `: ${fatal}` : ''}; restarting it in ${this.backoffMs / 1000} s`);
-        try { unlinkSync(this.o.pidFile); } catch { /* it removed it */ }
-        this.restartTimer = setTimeout(() => { this.restartTimer = undefined; this.restarts++; void this.start(); }, this.backoffMs);
+        const fatal = said
+          .split('\n')
+          .filter((l) => l.startsWith('fatal '))
+          .map((l) => l.slice(6))
+          .join('; ');
+        this.o.log.error(
+          `checker child (pid ${child.pid}) exited (${signal ? `signal ${signal}` : `exit code ${code}`})${fatal ? `: ${fatal}` : ''}; restarting it in ${this.backoffMs / 1000} s`,
+        );
+        try {
+          unlinkSync(this.o.pidFile);
+        } catch {
+          /* it removed it */
+        }
+        this.restartTimer = setTimeout(() => {
+          this.restartTimer = undefined;
+          this.restarts++;
+          void this.start();
+        }, this.backoffMs);
         this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
       });
     });
   }
 
   /** SIGHUP (and --watch-config's reload): the child reloads its own copy of the file. */
-  reload(): void { this.child?.kill('SIGHUP'); }
+  reload(): void {
+    this.child?.kill('SIGHUP');
+  }
 
   /** Stop the child and wait for it (SIGKILL after timeoutMs). */
   async stop(timeoutMs = 10_000): Promise<void> {
@@ -119,17 +145,28 @@ export class CheckerChild {
   /** The child's last `lvs` status (refresh() fetches it). */
   status(): Lvs {
     const childProcess = { ...(this.child?.pid !== undefined ? { pid: this.child.pid } : {}), restarts: this.restarts };
-    if (!this.lvs) return { state: 'unavailable', reason: this.child ? 'checker child starting' : 'checker child not running', virtualServers: [], childProcess };
+    if (!this.lvs)
+      return {
+        state: 'unavailable',
+        reason: this.child ? 'checker child starting' : 'checker child not running',
+        virtualServers: [],
+        childProcess,
+      };
     return { ...this.lvs, childProcess };
   }
 
   /** Ask the child's status socket (bounded); keeps the last answer when it does not answer. */
   async refresh(timeoutMs = 2000): Promise<void> {
-    if (!this.child) { this.lvs = undefined; return; }
+    if (!this.child) {
+      this.lvs = undefined;
+      return;
+    }
     try {
       const { fetchStatus } = await import('../cli/status.js');
       this.lvs = (await fetchStatus({ socket: this.o.statusSocket }, timeoutMs)).lvs;
-    } catch { /* starting, stopping or busy: the last answer stands */ }
+    } catch {
+      /* starting, stopping or busy: the last answer stands */
+    }
   }
 }
 
@@ -138,9 +175,20 @@ export class CheckerChild {
  * file and status socket (never --status-listen: one listener, the parent's).
  */
 export function checkerChildArgs(o: {
-  configFile: string; configId: string; pidFile: string; statusSocket: string;
-  logConsole: boolean; logDetail: boolean; dontReleaseIpvs?: boolean; logJson?: boolean;
-  logFacility?: number; noSyslog?: boolean; logFile?: string; umask?: number; dataDir?: string; notifyTimeoutS?: number;
+  configFile: string;
+  configId: string;
+  pidFile: string;
+  statusSocket: string;
+  logConsole: boolean;
+  logDetail: boolean;
+  dontReleaseIpvs?: boolean;
+  logJson?: boolean;
+  logFacility?: number;
+  noSyslog?: boolean;
+  logFile?: string;
+  umask?: number;
+  dataDir?: string;
+  notifyTimeoutS?: number;
 }): string[] {
   const a = ['-n', '-C', '-f', o.configFile, '-i', o.configId, '-p', o.pidFile, '--status-socket', o.statusSocket];
   if (o.logConsole) a.push('-l');

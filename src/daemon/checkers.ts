@@ -56,7 +56,9 @@ export class CheckerSide {
    */
   start(cfg: KeepalivedConfig): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    this.starting ??= this.doStart(cfg).finally(() => { this.starting = undefined; });
+    this.starting ??= this.doStart(cfg).finally(() => {
+      this.starting = undefined;
+    });
     return this.starting;
   }
 
@@ -72,12 +74,16 @@ export class CheckerSide {
       if (this.stopped) return;
     }
     cfg = this.config; // a reload while the fifo opened: its configuration
-    this.checkers = startCheckers(cfg.virtualServers, this.sink, checkerDepsFromConfig(cfg, {
-      log: this.log,
-      notifier: this.notifier,
-      ...(this.fifo ? { fifo: this.fifo } : {}),
-      alert: (subject, body) => this.alert(subject, body),
-    }));
+    this.checkers = startCheckers(
+      cfg.virtualServers,
+      this.sink,
+      checkerDepsFromConfig(cfg, {
+        log: this.log,
+        notifier: this.notifier,
+        ...(this.fifo ? { fifo: this.fifo } : {}),
+        alert: (subject, body) => this.alert(subject, body),
+      }),
+    );
     this.applySuspend();
     if (cfg.virtualServers.some((vs) => vs.haSuspend)) this.startPoll();
   }
@@ -144,5 +150,4 @@ export class CheckerSide {
       if (!r.ok) this.log.warn(`smtp_alert "${subject}": ${r.stage}: ${r.error ?? 'failed'}`);
     });
   }
-
 }

@@ -2,7 +2,13 @@
 // pieces they need (netlink, the link/address monitor, GARP/ND senders, the notifier, trackers).
 import type { LvsRunnerStatus } from '../lvs/index.js';
 import type { Logger } from 'pino';
-import type { KeepalivedConfig, TrackFile as TrackFileDef, TrackProcess as TrackProcessDef, VrrpInstance, VrrpScript as VrrpScriptDef } from '../config/model.js';
+import type {
+  KeepalivedConfig,
+  TrackFile as TrackFileDef,
+  TrackProcess as TrackProcessDef,
+  VrrpInstance,
+  VrrpScript as VrrpScriptDef,
+} from '../config/model.js';
 import type { VrrpState } from '../vrrp/core.js';
 import { Rtnl } from '../net/netlink.js';
 import { NetMonitor } from '../net/monitor.js';
@@ -95,18 +101,27 @@ export class Daemon {
   /** reload outcomes (the entry point counts refused files as failed) */
   readonly reloads = { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 };
 
-  constructor(public config: KeepalivedConfig, private readonly deps: DaemonDeps) {
+  constructor(
+    public config: KeepalivedConfig,
+    private readonly deps: DaemonDeps,
+  ) {
     this.log = deps.log;
     this.now = deps.now ?? (() => performance.now());
     // keepalived has no limit; ours defaults to 30 s (--notify-timeout)
     this.notifier = new Notifier({ timeoutMs: deps.notifyTimeoutMs ?? 30_000 });
     this.notifier.on('run', (r) => {
       if (r.result.kind !== 'exit' || r.result.code !== 0) {
-        this.log.warn(`notify script "${r.line}" ${r.result.kind === 'timeout' ? 'timed out and was killed' : `failed (${r.result.kind} ${r.result.code ?? r.result.signal ?? ''})`}`);
+        this.log.warn(
+          `notify script "${r.line}" ${r.result.kind === 'timeout' ? 'timed out and was killed' : `failed (${r.result.kind} ${r.result.code ?? r.result.signal ?? ''})`}`,
+        );
       }
     });
     this.syncGroups = new SyncGroups({
-      config: () => this.config, runners: () => this.runners, log: this.log, notifier: this.notifier, fifo: () => this.fifo,
+      config: () => this.config,
+      runners: () => this.runners,
+      log: this.log,
+      notifier: this.notifier,
+      fifo: () => this.fifo,
       script: (line, user, group) => this.script(line, user, group),
       alert: (name, state) => this.smtpAlert('GROUP', name, state),
     });
@@ -120,7 +135,10 @@ export class Daemon {
     if (fifoCmd) {
       this.fifo = new NotifyFifo({ path: fifoCmd.command });
       const err = await this.fifo.open();
-      if (err) { this.log.error(`notify_fifo ${fifoCmd.command}: ${err.message}`); this.fifo = undefined; }
+      if (err) {
+        this.log.error(`notify_fifo ${fifoCmd.command}: ${err.message}`);
+        this.fifo = undefined;
+      }
     }
     try {
       this.monitor = await NetMonitor.start();
@@ -129,8 +147,12 @@ export class Daemon {
         for (const r of [...this.waiting]) if (r.ifname === link.name) void this.startRunner(r);
         this.recomputeAll();
       });
-      this.monitor.on('addressRemoved', (a) => { for (const r of this.runners) r.onAddressRemoved(a.address, a.ifindex); });
-      this.monitor.on('addressAdded', () => { for (const r of [...this.waiting]) void this.startRunner(r); });
+      this.monitor.on('addressRemoved', (a) => {
+        for (const r of this.runners) r.onAddressRemoved(a.address, a.ifindex);
+      });
+      this.monitor.on('addressAdded', () => {
+        for (const r of [...this.waiting]) void this.startRunner(r);
+      });
       this.monitor.on('error', (e) => this.log.warn(`netlink monitor: ${e.message}`));
     } catch (err) {
       this.log.warn(`cannot monitor links and addresses: ${(err as Error).message}`);
@@ -140,7 +162,12 @@ export class Daemon {
     for (const inst of cfg.vrrpInstances) this.runners.push(this.makeRunner(inst, cfg));
     // Open the gratuitous ARP / unsolicited NA senders now: loading the addon and opening the
     // sockets lazily put them on the first takeover's critical path.
-    const owned = cfg.vrrpInstances.flatMap((i) => [...i.virtualIpAddresses, ...i.virtualIpAddressesExcluded].map((a) => ({ a, dev: a.dev ?? i.interface ?? cfg.globalDefs.defaultInterface })));
+    const owned = cfg.vrrpInstances.flatMap((i) =>
+      [...i.virtualIpAddresses, ...i.virtualIpAddressesExcluded].map((a) => ({
+        a,
+        dev: a.dev ?? i.interface ?? cfg.globalDefs.defaultInterface,
+      })),
+    );
     if (owned.some((o) => o.a.family === 'inet')) this.garp();
     for (const dev of new Set(owned.filter((o) => o.a.family === 'inet6').map((o) => o.dev))) if (dev) void this.ndisc(dev);
     this.reconcileTrackers(cfg);
@@ -172,7 +199,10 @@ export class Daemon {
         seen.add(r.rehearsalKey);
         const t0 = this.now();
         const ok = await r.rehearse(rounds);
-        if (rounds === Daemon.rehearsalRounds) this.log.debug(`(${r.name}) takeover rehearsed${ok ? '' : ' (incompletely)'}: ${rounds} rounds in ${(this.now() - t0).toFixed(1)} ms, no packet sent, nothing added (${r.rehearsalKey})`);
+        if (rounds === Daemon.rehearsalRounds)
+          this.log.debug(
+            `(${r.name}) takeover rehearsed${ok ? '' : ' (incompletely)'}: ${rounds} rounds in ${(this.now() - t0).toFixed(1)} ms, no packet sent, nothing added (${r.rehearsalKey})`,
+          );
       }
     } finally {
       this.rehearsing = false;
@@ -184,9 +214,15 @@ export class Daemon {
     const rtnl = this.rtnl;
     const dflt = cfg.globalDefs.defaultInterface;
     const run = async (what: string, where: { file: string; line: number }, fn: () => Promise<unknown>) => {
-      try { await fn(); } catch (err) { this.log.error(`${what} (${where.file}:${where.line}): ${(err as Error).message}`); }
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error(`${what} (${where.file}:${where.line}): ${(err as Error).message}`);
+      }
     };
-    const addrs = cfg.staticIpAddresses, routes = cfg.staticRoutes, rules = cfg.staticRules;
+    const addrs = cfg.staticIpAddresses,
+      routes = cfg.staticRoutes,
+      rules = cfg.staticRules;
     if (present) {
       for (const a of addrs) await run(`static_ipaddress ${a.address}`, a, () => rtnl.ensureAddress(addressSpec(a, dflt)));
       for (const r of routes) await run(`static_route ${r.raw.join(' ')}`, r, () => rtnl.ensureRoute(netRoute(r, undefined)));
@@ -200,11 +236,19 @@ export class Daemon {
 
   private makeRunner(inst: VrrpInstance, cfg: KeepalivedConfig): InstanceRunner {
     return new InstanceRunner(inst, {
-      log: this.log, rtnl: this.rtnl, hub: this.hub, global: cfg.globalDefs, notifier: this.notifier,
-      now: this.now, garp: () => this.garp(), ndisc: (ifname) => this.ndisc(ifname), fifo: this.fifo,
+      log: this.log,
+      rtnl: this.rtnl,
+      hub: this.hub,
+      global: cfg.globalDefs,
+      notifier: this.notifier,
+      now: this.now,
+      garp: () => this.garp(),
+      ndisc: (ifname) => this.ndisc(ifname),
+      fifo: this.fifo,
       script: (line, user, group) => this.script(line, user, group),
       onStateChanged: (r, from, to) => {
-        if (r.inst.smtpAlert && (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP')) this.smtpAlert('INSTANCE', r.name, to);
+        if (r.inst.smtpAlert && (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP'))
+          this.smtpAlert('INSTANCE', r.name, to);
         this.syncGroups.follow(r, from, to);
         this.deps.onInstanceState?.(r.name, from, to);
       },
@@ -228,10 +272,20 @@ export class Daemon {
    * flight: start() never runs twice at once (that would open a second core on the same VRID);
    * one more attempt follows if an event came during a failed one.
    */
-  private startRunner(r: InstanceRunner, adopt?: { state: VrrpState | 'WAITING'; held: ReadonlySet<string> }, net?: NetSnapshot): Promise<void> {
-    if (r.core) { this.waiting.delete(r); return Promise.resolve(); }
+  private startRunner(
+    r: InstanceRunner,
+    adopt?: { state: VrrpState | 'WAITING'; held: ReadonlySet<string> },
+    net?: NetSnapshot,
+  ): Promise<void> {
+    if (r.core) {
+      this.waiting.delete(r);
+      return Promise.resolve();
+    }
     const inFlight = this.starting.get(r);
-    if (inFlight) { this.retryStart.add(r); return inFlight; }
+    if (inFlight) {
+      this.retryStart.add(r);
+      return inFlight;
+    }
     const attempt = (async () => {
       let ok = false;
       try {
@@ -241,7 +295,10 @@ export class Daemon {
       } catch (err) {
         this.log.error(`(${r.name}) cannot start: ${(err as Error).message}`);
       }
-      if (ok) { this.waiting.delete(r); this.recompute(r); } else this.waiting.add(r);
+      if (ok) {
+        this.waiting.delete(r);
+        this.recompute(r);
+      } else this.waiting.add(r);
     })().finally(() => this.starting.delete(r));
     this.starting.set(r, attempt);
     return attempt.then(() => {
@@ -287,7 +344,8 @@ export class Daemon {
         inPlace.push([prev, inst]);
         continue;
       }
-      if (prev) this.log.debug(`(${inst.name}) ${blocker === 'not running' ? 'not running yet' : `${blocker} changed`}: replaced by a new runner`);
+      if (prev)
+        this.log.debug(`(${inst.name}) ${blocker === 'not running' ? 'not running yet' : `${blocker} changed`}: replaced by a new runner`);
       const runner = this.makeRunner(inst, next);
       nextRunners.push(runner);
       if (!prev) {
@@ -296,20 +354,23 @@ export class Daemon {
         continue;
       }
       summary.changed.push(inst.name);
-      const sameRouter = prev.inst.virtualRouterId === inst.virtualRouterId && prev.ifname === runner.ifname && prev.family === runner.family;
+      const sameRouter =
+        prev.inst.virtualRouterId === inst.virtualRouterId && prev.ifname === runner.ifname && prev.family === runner.family;
       this.waiting.delete(prev);
-      work.push((async () => {
-        if (!sameRouter) {
-          // another virtual router: the old one resigns properly
-          await prev.stop();
-          await this.startRunner(runner, undefined, netSnapshot(this.rtnl));
-          return;
-        }
-        const taken = await prev.quiesce();
-        await this.startRunner(runner, taken, net());
-        await prev.releaseAddressesNotOwnedBy(runner);
-        await prev.releaseSocket();
-      })());
+      work.push(
+        (async () => {
+          if (!sameRouter) {
+            // another virtual router: the old one resigns properly
+            await prev.stop();
+            await this.startRunner(runner, undefined, netSnapshot(this.rtnl));
+            return;
+          }
+          const taken = await prev.quiesce();
+          await this.startRunner(runner, taken, net());
+          await prev.releaseAddressesNotOwnedBy(runner);
+          await prev.releaseSocket();
+        })(),
+      );
     }
     for (const prev of old.values()) {
       summary.removed.push(prev.name);
@@ -367,7 +428,11 @@ export class Daemon {
     const unusable: string[] = [];
     const add = (name: string, c: { command: string; user?: string; group?: string } | undefined, vrrpScript?: string) => {
       if (!c) return;
-      const su = resolveScriptUser({ user: c.user ?? g.scriptUser?.user, group: c.user ? c.group : g.scriptUser?.group, enableScriptSecurity: g.enableScriptSecurity });
+      const su = resolveScriptUser({
+        user: c.user ?? g.scriptUser?.user,
+        group: c.user ? c.group : g.scriptUser?.group,
+        enableScriptSecurity: g.enableScriptSecurity,
+      });
       if (su.error) {
         this.log.error(`${su.error} - ${name} will not run`);
         unusable.push(c.command);
@@ -391,7 +456,11 @@ export class Daemon {
   private script(line: string | undefined, user?: string, group?: string): NotifyScript | undefined {
     if (!line || this.securityRefused.has(line)) return undefined;
     const g = this.config.globalDefs;
-    const su = resolveScriptUser({ user: user ?? g.scriptUser?.user, group: user ? group : g.scriptUser?.group, enableScriptSecurity: g.enableScriptSecurity });
+    const su = resolveScriptUser({
+      user: user ?? g.scriptUser?.user,
+      group: user ? group : g.scriptUser?.group,
+      enableScriptSecurity: g.enableScriptSecurity,
+    });
     if (su.error) return undefined;
     return { line, uid: su.uid, gid: su.gid };
   }
@@ -422,8 +491,15 @@ export class Daemon {
       const s = this.script(def.script.command, def.script.user, def.script.group);
       if (!s) continue;
       const runner = new VrrpScript({
-        name: def.name, script: s.line, uid: s.uid, gid: s.gid, intervalMs: def.intervalMs, timeoutMs: def.timeoutMs,
-        rise: def.rise, fall: def.fall, initFail: def.initFail,
+        name: def.name,
+        script: s.line,
+        uid: s.uid,
+        gid: s.gid,
+        intervalMs: def.intervalMs,
+        timeoutMs: def.timeoutMs,
+        rise: def.rise,
+        fall: def.fall,
+        initFail: def.initFail,
       });
       runner.on('status', (status) => {
         this.log.info(`VRRP_Script(${def.name}) ${status === 'ok' ? 'succeeded' : 'failed'}`);
@@ -456,7 +532,12 @@ export class Daemon {
   private reconcileProcesses(cfg: KeepalivedConfig): void {
     const used = new Set(trackers(cfg).flatMap((i) => i.trackProcesses.map((t) => t.name)));
     const defs = cfg.trackProcesses.filter((d) => used.has(d.name));
-    const same = defs.length === this.processes.size && defs.every((d) => { const c = this.processes.get(d.name); return c && sameConfig(c.def, d); });
+    const same =
+      defs.length === this.processes.size &&
+      defs.every((d) => {
+        const c = this.processes.get(d.name);
+        return c && sameConfig(c.def, d);
+      });
     if (same) return;
     this.processMonitor?.stop();
     this.processes.clear();
@@ -465,10 +546,18 @@ export class Daemon {
     const mon = new ProcessMonitor({ mode: 'auto' });
     for (const def of defs) {
       const tracker = mon.track({
-        name: def.name, process: def.process, params: [...def.parameters], paramMatch: def.paramMatch,
-        fullCommand: def.fullCommand, quorum: def.quorum, quorumMax: def.quorumMax,
-        forkDelayMs: def.forkDelayMs || undefined, terminateDelayMs: def.terminateDelayMs || undefined, delayMs: def.delayMs || undefined,
-        weight: def.weight, reverse: def.reverse,
+        name: def.name,
+        process: def.process,
+        params: [...def.parameters],
+        paramMatch: def.paramMatch,
+        fullCommand: def.fullCommand,
+        quorum: def.quorum,
+        quorumMax: def.quorumMax,
+        forkDelayMs: def.forkDelayMs || undefined,
+        terminateDelayMs: def.terminateDelayMs || undefined,
+        delayMs: def.delayMs || undefined,
+        weight: def.weight,
+        reverse: def.reverse,
       });
       tracker.on('status', (up: boolean, count: number) => {
         this.log.info(`Track process ${def.name} is ${up ? 'now running' : 'not running'} (${count} instance(s))`);
@@ -478,7 +567,10 @@ export class Daemon {
     }
     mon.on('warning', (m: string) => this.log.warn(`track_process: ${m}`));
     this.processMonitor = mon;
-    mon.start().then(() => this.recomputeAll(), (err: Error) => this.log.error(`track_process: ${err.message}`));
+    mon.start().then(
+      () => this.recomputeAll(),
+      (err: Error) => this.log.error(`track_process: ${err.message}`),
+    );
   }
 
   private trackedInputs(instance: VrrpInstance): TrackedInput[] {
@@ -490,24 +582,46 @@ export class Daemon {
       if (!s) continue;
       const st = s.runner.status;
       out.push({
-        kind: 'status', name: `script ${t.name}`, up: st === 'init' ? undefined : st === 'ok',
-        weight: t.weight ?? s.def.weight, reverse: t.reverse ?? s.def.reverse, initFail: s.def.initFail,
+        kind: 'status',
+        name: `script ${t.name}`,
+        up: st === 'init' ? undefined : st === 'ok',
+        weight: t.weight ?? s.def.weight,
+        reverse: t.reverse ?? s.def.reverse,
+        initFail: s.def.initFail,
       });
     }
     const links = this.monitor?.links();
     for (const t of inst.trackInterfaces) {
       const link = links ? [...links.values()].find((l) => l.name === t.name) : undefined;
-      out.push({ kind: 'status', name: `interface ${t.name}`, up: !!link && link.adminUp && link.carrier, weight: t.weight, reverse: t.reverse });
+      out.push({
+        kind: 'status',
+        name: `interface ${t.name}`,
+        up: !!link && link.adminUp && link.carrier,
+        weight: t.weight,
+        reverse: t.reverse,
+      });
     }
     for (const t of inst.trackProcesses) {
       const p = this.processes.get(t.name);
       if (!p) continue;
-      out.push({ kind: 'status', name: `process ${t.name}`, up: p.tracker.up, weight: t.weight ?? p.def.weight, reverse: t.reverse ?? p.def.reverse });
+      out.push({
+        kind: 'status',
+        name: `process ${t.name}`,
+        up: p.tracker.up,
+        weight: t.weight ?? p.def.weight,
+        reverse: t.reverse ?? p.def.reverse,
+      });
     }
     for (const t of inst.trackFiles) {
       const f = this.files.get(t.name);
       if (!f) continue;
-      out.push({ kind: 'file', name: `file ${t.name}`, value: f.tracker.value, weight: t.weight ?? f.def.weight, reverse: t.reverse ?? f.def.reverse });
+      out.push({
+        kind: 'file',
+        name: `file ${t.name}`,
+        value: f.tracker.value,
+        weight: t.weight ?? f.def.weight,
+        reverse: t.reverse ?? f.def.reverse,
+      });
     }
     return out;
   }
@@ -531,7 +645,15 @@ export class Daemon {
   /** Everything an operator may ask about, for /status, /metrics and the USR1/USR2 files. */
   snapshot(): DaemonSnapshot {
     const trackers: TrackerStatus[] = [];
-    for (const [name, s] of this.scripts) trackers.push({ kind: 'script', name, status: s.runner.status, runs: s.runner.counters.runs, failures: s.runner.counters.failed, timeouts: s.runner.counters.timedOut });
+    for (const [name, s] of this.scripts)
+      trackers.push({
+        kind: 'script',
+        name,
+        status: s.runner.status,
+        runs: s.runner.counters.runs,
+        failures: s.runner.counters.failed,
+        timeouts: s.runner.counters.timedOut,
+      });
     for (const [name, f] of this.files) trackers.push({ kind: 'file', name, status: 'ok', value: f.tracker.value });
     return {
       pid: process.pid,
@@ -556,8 +678,13 @@ export class Daemon {
     // script must not hold the shutdown for its whole timeout; close() kills what still runs.
     let grace: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
-      this.notifier.idle().then(() => true, () => true),
-      new Promise<boolean>((r) => { grace = setTimeout(() => r(false), Daemon.stopNotifyGraceMs); }),
+      this.notifier.idle().then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((r) => {
+        grace = setTimeout(() => r(false), Daemon.stopNotifyGraceMs);
+      }),
     ]);
     clearTimeout(grace);
     if (!drained) this.log.warn(`notify scripts still running ${Daemon.stopNotifyGraceMs / 1000} s after stop: killing them`);

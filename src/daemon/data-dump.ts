@@ -23,7 +23,9 @@ export function kaTime(ms: number): string {
 
 /** An advert interval as keepalived prints it: "1 sec" for whole VRRPv2 seconds, else milli-sec. */
 function advertInterval(inst: VrrpInstance): string {
-  return inst.version === 2 && inst.advertIntervalCs % 100 === 0 ? `${inst.advertIntervalCs / 100} sec` : `${inst.advertIntervalCs * 10} milli-sec`;
+  return inst.version === 2 && inst.advertIntervalCs % 100 === 0
+    ? `${inst.advertIntervalCs / 100} sec`
+    : `${inst.advertIntervalCs * 10} milli-sec`;
 }
 
 /** RFC 5798 Master_Down_Interval, with the priority adverts carry, in microseconds (keepalived's). */
@@ -40,10 +42,7 @@ function scriptLine(cmd: ScriptCommand, uidGid: string): string {
 function globals(cfg: KeepalivedConfig): string {
   const g = cfg.globalDefs;
   const onOff = (v: boolean | undefined) => (v === undefined ? 'unset' : v ? 'on' : 'off');
-  const lines = [
-    '------< Global definitions >------',
-    ` Router ID = ${g.routerId ?? ''}`,
-  ];
+  const lines = ['------< Global definitions >------', ` Router ID = ${g.routerId ?? ''}`];
   if (g.smtpServer) lines.push(` Smtp server = ${g.smtpServer.host}`, ` Smtp server port = ${g.smtpServer.port}`);
   if (g.smtpHeloName) lines.push(` Smtp HELO name = ${g.smtpHeloName}`);
   if (g.smtpServer) lines.push(` Smtp server connection timeout = ${g.smtpConnectTimeoutS}`);
@@ -90,10 +89,7 @@ function instance(cfg: KeepalivedConfig, inst: VrrpInstance, st: InstanceStatus 
   const state = st?.state ?? 'INIT';
   const eff = st?.effectivePriority ?? inst.priority;
   const unicast = inst.unicastPeers.length > 0;
-  const out = [
-    ` VRRP Instance = ${inst.name}`,
-    `   VRRP Version = ${inst.version}`,
-  ];
+  const out = [` VRRP Instance = ${inst.name}`, `   VRRP Version = ${inst.version}`];
   if (inst.family === 'inet6') out.push('   Using Native IPv6');
   out.push(`   State = ${state}`);
   if (unicast) out.push('   Flags:', '     Using unicast');
@@ -131,10 +127,11 @@ function instance(cfg: KeepalivedConfig, inst: VrrpInstance, st: InstanceStatus 
     out.push(`   Authentication type = ${!auth ? 'none' : auth.authType === 'PASS' ? 'SIMPLE_PASSWORD' : 'IPSEC_AH'}`);
     if (auth) out.push(`   Password = ${auth.authPass}`);
   }
-  const vip = (list: VrrpInstance['virtualIpAddresses'], held: boolean) => list.map((a) => {
-    const dev = a.dev ?? st?.interface ?? inst.interface ?? '';
-    return `     ${a.address}/${a.prefixLength} dev ${dev} scope ${a.scope ?? 'global'}${a.family === 'inet6' ? ' preferred_lft forever' : ''}${held ? ' set' : ''}`;
-  });
+  const vip = (list: VrrpInstance['virtualIpAddresses'], held: boolean) =>
+    list.map((a) => {
+      const dev = a.dev ?? st?.interface ?? inst.interface ?? '';
+      return `     ${a.address}/${a.prefixLength} dev ${dev} scope ${a.scope ?? 'global'}${a.family === 'inet6' ? ' preferred_lft forever' : ''}${held ? ' set' : ''}`;
+    });
   const held = state === 'MASTER' && (st?.addressesHeld ?? 0) > 0;
   out.push(`   Virtual IP (${inst.virtualIpAddresses.length}):`, ...vip(inst.virtualIpAddresses, held));
   if (inst.virtualIpAddressesExcluded.length) {
@@ -148,19 +145,30 @@ function instance(cfg: KeepalivedConfig, inst: VrrpInstance, st: InstanceStatus 
   const weightOf = (w: number | undefined, def: number | undefined) => w ?? def ?? 0;
   if (inst.trackScripts.length) {
     out.push('   Tracked scripts :');
-    for (const t of inst.trackScripts) out.push(`     ${t.name} weight ${weightOf(t.weight, cfg.vrrpScripts.find((s) => s.name === t.name)?.weight)}${t.reverse ? ' reverse' : ''}`);
+    for (const t of inst.trackScripts)
+      out.push(
+        `     ${t.name} weight ${weightOf(t.weight, cfg.vrrpScripts.find((s) => s.name === t.name)?.weight)}${t.reverse ? ' reverse' : ''}`,
+      );
   }
   if (inst.trackFiles.length) {
     out.push('   Tracked files :');
-    for (const t of inst.trackFiles) out.push(`     ${t.name}, weight ${weightOf(t.weight, cfg.trackFiles.find((f) => f.name === t.name)?.weight)}${t.reverse ? ' reverse' : ''}`);
+    for (const t of inst.trackFiles)
+      out.push(
+        `     ${t.name}, weight ${weightOf(t.weight, cfg.trackFiles.find((f) => f.name === t.name)?.weight)}${t.reverse ? ' reverse' : ''}`,
+      );
   }
   if (inst.trackProcesses.length) {
     out.push('   Tracked processes :');
-    for (const t of inst.trackProcesses) out.push(`     ${t.name}, weight ${weightOf(t.weight, cfg.trackProcesses.find((p) => p.name === t.name)?.weight)}${t.reverse ? ' reverse' : ''}`);
+    for (const t of inst.trackProcesses)
+      out.push(
+        `     ${t.name}, weight ${weightOf(t.weight, cfg.trackProcesses.find((p) => p.name === t.name)?.weight)}${t.reverse ? ' reverse' : ''}`,
+      );
   }
   out.push(`   Using smtp notification = ${inst.smtpAlert ? 'yes' : 'no'}`);
   out.push(`   Notify deleted = ${inst.notifyDeleted ? 'Deleted' : 'Fault'}`);
-  const script = (what: string, c: ScriptCommand | undefined) => { if (c) out.push(`   ${what} state transition script = ${scriptLine(c, uidGidOf(cfg, c))}`); };
+  const script = (what: string, c: ScriptCommand | undefined) => {
+    if (c) out.push(`   ${what} state transition script = ${scriptLine(c, uidGidOf(cfg, c))}`);
+  };
   // keepalived's order
   script('Backup', inst.notifyBackup);
   script('Master', inst.notifyMaster);
@@ -168,7 +176,10 @@ function instance(cfg: KeepalivedConfig, inst: VrrpInstance, st: InstanceStatus 
   script('Stop', inst.notifyStop);
   if (inst.notifyDeleted && inst.notifyDeleted !== true) script('Deleted', inst.notifyDeleted);
   script('Generic', inst.notify);
-  if (inst.notifyMasterRxLowerPri) out.push(`   Master receive lower priority script = ${scriptLine(inst.notifyMasterRxLowerPri, uidGidOf(cfg, inst.notifyMasterRxLowerPri))}`);
+  if (inst.notifyMasterRxLowerPri)
+    out.push(
+      `   Master receive lower priority script = ${scriptLine(inst.notifyMasterRxLowerPri, uidGidOf(cfg, inst.notifyMasterRxLowerPri))}`,
+    );
   out.push(`   Notify priority changes = ${bool(inst.notifyPriorityChanges)}`);
   return out.join('\n') + '\n';
 }
@@ -187,7 +198,12 @@ function tracking(cfg: KeepalivedConfig, kind: 'trackScripts' | 'trackFiles', na
 export function formatKeepalivedData(s: DaemonSnapshot, cfg: KeepalivedConfig): string {
   let out = globals(cfg);
   out += '------< VRRP Topology >------\n';
-  for (const inst of cfg.vrrpInstances) out += instance(cfg, inst, s.instances.find((i) => i.name === inst.name));
+  for (const inst of cfg.vrrpInstances)
+    out += instance(
+      cfg,
+      inst,
+      s.instances.find((i) => i.name === inst.name),
+    );
   if (cfg.vrrpScripts.length) {
     out += '------< VRRP Scripts >------\n';
     for (const sc of cfg.vrrpScripts) {
@@ -213,14 +229,15 @@ export function formatKeepalivedData(s: DaemonSnapshot, cfg: KeepalivedConfig): 
     out += '------< VRRP Track files >------\n';
     for (const f of cfg.trackFiles) {
       const t = s.trackers.find((x) => x.kind === 'file' && x.name === f.name);
-      out += [
-        ` Track file = ${f.name}`,
-        `   File = ${f.path}`,
-        `   Status = ${t?.value ?? 0}`,
-        `   Weight = ${f.weight}${f.reverse ? ' reverse' : ''}`,
-        '   Tracking instances :',
-        ...tracking(cfg, 'trackFiles', f.name, f.weight),
-      ].join('\n') + '\n';
+      out +=
+        [
+          ` Track file = ${f.name}`,
+          `   File = ${f.path}`,
+          `   Status = ${t?.value ?? 0}`,
+          `   Weight = ${f.weight}${f.reverse ? ' reverse' : ''}`,
+          '   Tracking instances :',
+          ...tracking(cfg, 'trackFiles', f.name, f.weight),
+        ].join('\n') + '\n';
     }
   }
   if (cfg.vrrpInstances.length) {
@@ -230,9 +247,13 @@ export function formatKeepalivedData(s: DaemonSnapshot, cfg: KeepalivedConfig): 
     const byIf = new Map<string, string[]>();
     for (const inst of cfg.vrrpInstances) {
       const own = s.instances.find((i) => i.name === inst.name)?.interface ?? inst.interface ?? cfg.globalDefs.defaultInterface;
-      const add = (ifname: string, line: string) => { if (!byIf.has(ifname)) byIf.set(ifname, []); byIf.get(ifname)!.push(line); };
+      const add = (ifname: string, line: string) => {
+        if (!byIf.has(ifname)) byIf.set(ifname, []);
+        byIf.get(ifname)!.push(line);
+      };
       if (!inst.dontTrackPrimary) add(own, `     ${inst.name}, weight 0`);
-      for (const t of inst.trackInterfaces) if (!(t.name === own && !inst.dontTrackPrimary)) add(t.name, `     ${inst.name}, weight ${t.weight}${t.reverse ? ' reverse' : ''}`);
+      for (const t of inst.trackInterfaces)
+        if (!(t.name === own && !inst.dontTrackPrimary)) add(t.name, `     ${inst.name}, weight ${t.weight}${t.reverse ? ' reverse' : ''}`);
     }
     for (const [ifname, lines] of byIf) out += [` Name = ${ifname}`, '   Tracking VRRP instances :', ...lines].join('\n') + '\n';
   }
@@ -248,7 +269,8 @@ export function formatLvsTopology(s: DaemonSnapshot): string {
     out += ` VS = ${v.name}\n   Services = ${v.services.join(', ')}\n   Quorum = ${v.quorum}, hysteresis = ${v.hysteresis}, ${v.quorumUp ? 'up' : 'DOWN'}, alive weight ${v.aliveWeight}\n`;
     out += `   Sorry server active = ${v.sorryActive ? 'yes' : 'no'}\n`;
     if (c) out += `   Connections = ${c.conns}, packets in/out = ${c.inPkts}/${c.outPkts}, bytes in/out = ${c.inBytes}/${c.outBytes}\n`;
-    for (const r of v.realServers) out += `   RS = ${r.name}, ${r.alive ? 'up' : 'down'}, weight ${r.weight}, ${r.inTable ? 'in table' : 'not in table'}\n`;
+    for (const r of v.realServers)
+      out += `   RS = ${r.name}, ${r.alive ? 'up' : 'down'}, weight ${r.weight}, ${r.inTable ? 'in table' : 'not in table'}\n`;
   }
   return out;
 }

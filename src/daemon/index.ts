@@ -15,7 +15,16 @@ import { SyncDaemonDriver } from '../lvs/sync-daemon.js';
 import { CheckerSide } from './checkers.js';
 import { CHECKER_PARENT_ENV, CheckerChild, checkerChildArgs, checkerPidFile } from './checker-child.js';
 import { createLogger, stderrIsJournal, type LogOptions } from './log.js';
-import { checkListen, DEFAULT_STATUS_SOCKET, dumpFiles, startStatusServer, startStatusSocket, writeDataFiles, writeStatsFile, type StatusServer } from './status.js';
+import {
+  checkListen,
+  DEFAULT_STATUS_SOCKET,
+  dumpFiles,
+  startStatusServer,
+  startStatusSocket,
+  writeDataFiles,
+  writeStatsFile,
+  type StatusServer,
+} from './status.js';
 
 export interface DaemonOptions {
   /** configuration file (-f), already resolved to an absolute path */
@@ -82,7 +91,12 @@ function logDiagnostic(log: Logger, d: Diagnostic): void {
 }
 
 function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -116,7 +130,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const missing = missingCapabilities([CAP_NET_RAW, CAP_NET_ADMIN]);
   if (missing.length) {
-    log.fatal(`missing capabilit${missing.length > 1 ? 'ies' : 'y'} ${missing.map(capabilityName).join(', ')}: keepalived-ts needs CAP_NET_RAW (VRRP, ARP and ND sockets) and CAP_NET_ADMIN (addresses, routes, links). Run it as root, or grant them (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN; docker: --cap-add NET_RAW --cap-add NET_ADMIN).`);
+    log.fatal(
+      `missing capabilit${missing.length > 1 ? 'ies' : 'y'} ${missing.map(capabilityName).join(', ')}: keepalived-ts needs CAP_NET_RAW (VRRP, ARP and ND sockets) and CAP_NET_ADMIN (addresses, routes, links). Run it as root, or grant them (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN; docker: --cap-add NET_RAW --cap-add NET_ADMIN).`,
+    );
     return DaemonExit.startFailed;
   }
 
@@ -141,51 +157,87 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // and reaped on SIGCHLD (keepalived does the same), not left a zombie to a slow PID 1.
   let reaper: OrphanReaper | undefined;
   try {
-    reaper = startOrphanReaper({ onReaped: (c) => log.debug(`reaped orphan pid ${c.pid} (${c.signal !== null ? `signal ${c.signal}` : `exit ${c.code}`})`) });
+    reaper = startOrphanReaper({
+      onReaped: (c) => log.debug(`reaped orphan pid ${c.pid} (${c.signal !== null ? `signal ${c.signal}` : `exit ${c.code}`})`),
+    });
   } catch (err) {
     log.warn(`${(err as Error).message}; orphans of scripts are left to PID 1`);
   }
 
   if (options.pidFile) {
-    try { writeFileSync(options.pidFile, `${process.pid}\n`); } catch (err) { log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`); }
+    try {
+      writeFileSync(options.pidFile, `${process.pid}\n`);
+    } catch (err) {
+      log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`);
+    }
   }
   // a daemon that failed to start leaves no pid file behind
-  const removePidFile = (): void => { if (options.pidFile) { try { unlinkSync(options.pidFile); } catch { /* gone */ } } };
+  const removePidFile = (): void => {
+    if (options.pidFile) {
+      try {
+        unlinkSync(options.pidFile);
+      } catch {
+        /* gone */
+      }
+    }
+  };
 
   // -C: the LVS side only (keepalived's checker process); -P: VRRP only. With both sides
   // configured, the LVS side runs in a checker child (`-n -C`, checker-child.ts) so that its work
   // cannot delay an advert (README: LVS, measured); --single-process keeps one event loop.
-  const lvsLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m), debug: (m: string) => log.debug(m) };
-  const split = !options.vrrpOnly && !options.checkOnly && !options.singleProcess
-    && parsed.config.vrrpInstances.length > 0 && parsed.config.virtualServers.length > 0;
+  const lvsLog = {
+    info: (m: string) => log.info(m),
+    warn: (m: string) => log.warn(m),
+    error: (m: string) => log.error(m),
+    debug: (m: string) => log.debug(m),
+  };
+  const split =
+    !options.vrrpOnly &&
+    !options.checkOnly &&
+    !options.singleProcess &&
+    parsed.config.vrrpInstances.length > 0 &&
+    parsed.config.virtualServers.length > 0;
   const vrrpOnly = options.vrrpOnly || split;
-  const childSocket = options.pidFile ? checkerPidFile(options.pidFile).replace(/\.pid$/, '.sock') : `/tmp/keepalived-ts-${process.pid}_checkers.sock`;
-  const child = split ? new CheckerChild({
-    command: [...process.execArgv, process.argv[1]!],
-    args: checkerChildArgs({ ...options, pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '', statusSocket: childSocket }),
-    statusSocket: childSocket,
-    pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '',
-    log: lvsLog,
-  }) : undefined;
-  const vrrpPart = (c: KeepalivedConfig): KeepalivedConfig => (options.checkOnly && !options.vrrpOnly
-    ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] } : c);
+  const childSocket = options.pidFile
+    ? checkerPidFile(options.pidFile).replace(/\.pid$/, '.sock')
+    : `/tmp/keepalived-ts-${process.pid}_checkers.sock`;
+  const child = split
+    ? new CheckerChild({
+        command: [...process.execArgv, process.argv[1]!],
+        args: checkerChildArgs({ ...options, pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '', statusSocket: childSocket }),
+        statusSocket: childSocket,
+        pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '',
+        log: lvsLog,
+      })
+    : undefined;
+  const vrrpPart = (c: KeepalivedConfig): KeepalivedConfig =>
+    options.checkOnly && !options.vrrpOnly
+      ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] }
+      : c;
   const lvs = vrrpOnly && !options.checkOnly ? undefined : new LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs });
   // lvs_sync_daemon: with `inst` the VRRP side drives it (keepalived's VRRP process does), else the
   // LVS side; its own IPVS socket, opened only when the keyword is there
-  const syncDaemon = new SyncDaemonDriver(() => Ipvs.open(), lvsLog,
-    vrrpOnly && !options.checkOnly ? 'vrrp' : options.checkOnly && !options.vrrpOnly ? 'lvs' : 'both');
+  const syncDaemon = new SyncDaemonDriver(
+    () => Ipvs.open(),
+    lvsLog,
+    vrrpOnly && !options.checkOnly ? 'vrrp' : options.checkOnly && !options.vrrpOnly ? 'lvs' : 'both',
+  );
   const notifyTimeoutMs = options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined;
   // the health checkers drive the table through lvs.sink (a no-op while IPVS is unavailable: they
   // still run, log, notify and show in status)
   const checkers = lvs ? new CheckerSide(lvsLog, lvs.sink, notifyTimeoutMs) : undefined;
   const daemon = new Daemon(vrrpPart(parsed.config), {
-    log, notifyTimeoutMs,
+    log,
+    notifyTimeoutMs,
     onInstanceState: (name, _from, to) => {
       void syncDaemon.vrrpState(name, to);
       checkers?.vrrpChanged(); // ha_suspend follows the VIPs
     },
   });
-  const snapshot = () => ({ ...daemon.snapshot(), ...(lvs ? { lvs: { ...lvs.status(), checkers: checkers?.snapshot() ?? [] } } : child ? { lvs: child.status() } : {}) });
+  const snapshot = () => ({
+    ...daemon.snapshot(),
+    ...(lvs ? { lvs: { ...lvs.status(), checkers: checkers?.snapshot() ?? [] } } : child ? { lvs: child.status() } : {}),
+  });
   // the checker child's part is asked for at each /status, scrape and SIGUSR1
   const refresh = child ? () => child.refresh() : undefined;
   let closeExtras: () => Promise<void> = async () => undefined;
@@ -201,7 +253,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       await checkers?.stop().catch((err: Error) => log.error(`checkers stop: ${err.message}`));
       await lvs?.stop().catch((err: Error) => log.error(`LVS stop: ${err.message}`));
       await syncDaemon.stop();
-      const done = daemon.stop().then(() => true, (err: Error) => { log.error(`stop: ${err.message}`); return true; });
+      const done = daemon.stop().then(
+        () => true,
+        (err: Error) => {
+          log.error(`stop: ${err.message}`);
+          return true;
+        },
+      );
       const finished = await Promise.race([done, new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
       if (!finished) log.warn('stop took longer than 10 s; exiting anyway');
       await childStopped;
@@ -225,7 +283,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   let reloadAgain = false;
   const reload = (why: string): void => {
     if (stopping) return;
-    if (reloading) { reloadAgain = true; return; }
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
     reloading = (async () => {
       do {
         reloadAgain = false;
@@ -243,30 +304,59 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         // the two sides share nothing: reloaded side by side
         const [sum] = await Promise.all([
           daemon.reload(vrrpPart(next.config)),
-          lvs?.reload(next.config).then(() => checkers?.reload(next.config)).catch((err: Error) => log.error(`LVS reload: ${err.message}`)),
+          lvs
+            ?.reload(next.config)
+            .then(() => checkers?.reload(next.config))
+            .catch((err: Error) => log.error(`LVS reload: ${err.message}`)),
           syncDaemon.reload(next.config),
         ]);
         daemon.reloads.lastMs = Date.now();
         daemon.reloads.lastDurationMs = performance.now() - t0;
-        log.info(`Reload done in ${(performance.now() - t0).toFixed(1)} ms: ${sum.unchanged.length} unchanged, ${sum.changed.length} changed${sum.changed.length ? ` (${sum.changed.join(', ')})` : ''}, ${sum.added.length} added${sum.added.length ? ` (${sum.added.join(', ')})` : ''}, ${sum.removed.length} removed${sum.removed.length ? ` (${sum.removed.join(', ')})` : ''}`);
+        log.info(
+          `Reload done in ${(performance.now() - t0).toFixed(1)} ms: ${sum.unchanged.length} unchanged, ${sum.changed.length} changed${sum.changed.length ? ` (${sum.changed.join(', ')})` : ''}, ${sum.added.length} added${sum.added.length ? ` (${sum.added.join(', ')})` : ''}, ${sum.removed.length} removed${sum.removed.length ? ` (${sum.removed.join(', ')})` : ''}`,
+        );
       } while (reloadAgain && !stopping);
-    })().catch((err: Error) => log.error(`reload failed: ${err.message}`)).finally(() => { reloading = undefined; });
+    })()
+      .catch((err: Error) => log.error(`reload failed: ${err.message}`))
+      .finally(() => {
+        reloading = undefined;
+      });
   };
   process.on('SIGHUP', () => reload('SIGHUP'));
 
   // SIGUSR1: data dump + JSON; SIGUSR2: statistics (keepalived's signals, files in --data-dir)
   const files = dumpFiles(options.dataDir ?? '/tmp');
-  process.on('SIGUSR1', () => void (refresh?.() ?? Promise.resolve()).then(() => {
-    try { writeDataFiles(files, snapshot(), daemon.config); log.info(`data written to ${files.data} and ${files.json}`); } catch (err) { log.error(`SIGUSR1: ${(err as Error).message}`); }
-  }));
-  process.on('SIGUSR2', () => void (refresh?.() ?? Promise.resolve()).then(() => {
-    try { writeStatsFile(files, snapshot()); log.info(`statistics written to ${files.stats}`); } catch (err) { log.error(`SIGUSR2: ${(err as Error).message}`); }
-  }));
+  process.on(
+    'SIGUSR1',
+    () =>
+      void (refresh?.() ?? Promise.resolve()).then(() => {
+        try {
+          writeDataFiles(files, snapshot(), daemon.config);
+          log.info(`data written to ${files.data} and ${files.json}`);
+        } catch (err) {
+          log.error(`SIGUSR1: ${(err as Error).message}`);
+        }
+      }),
+  );
+  process.on(
+    'SIGUSR2',
+    () =>
+      void (refresh?.() ?? Promise.resolve()).then(() => {
+        try {
+          writeStatsFile(files, snapshot());
+          log.info(`statistics written to ${files.stats}`);
+        } catch (err) {
+          log.error(`SIGUSR2: ${(err as Error).message}`);
+        }
+      }),
+  );
 
   // The listeners open before any instance starts: a port in use or a bad address refuses the start
   // (exit 1, one line) before a VIP is taken, rather than a daemon running without its metrics.
   const listeners: StatusServer[] = [];
-  closeExtras = async () => { await Promise.all(listeners.map((l) => l.close().catch(() => undefined))); };
+  closeExtras = async () => {
+    await Promise.all(listeners.map((l) => l.close().catch(() => undefined)));
+  };
   const socketPath = options.statusSocket ?? DEFAULT_STATUS_SOCKET;
   if (socketPath !== 'none') {
     try {
@@ -303,8 +393,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // the LVS side starts beside VRRP (keepalived runs them in two processes)
   // the checkers start once the table holds every real server alive per initialAlive (their first
   // checks run 1 s + warmup later, as keepalived's)
-  const lvsStarted = lvs?.start(parsed.config).catch((err: Error) => log.error(`LVS start: ${err.message}`))
-    .then(() => checkers?.start(parsed.config)).catch((err: Error) => log.error(`checkers start: ${err.message}`));
+  const lvsStarted = lvs
+    ?.start(parsed.config)
+    .catch((err: Error) => log.error(`LVS start: ${err.message}`))
+    .then(() => checkers?.start(parsed.config))
+    .catch((err: Error) => log.error(`checkers start: ${err.message}`));
   const syncStarted = syncDaemon.start(parsed.config);
   const childStarted = child?.start();
   try {
@@ -331,7 +424,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const parentPid = Number(process.env[CHECKER_PARENT_ENV]);
   if (options.checkOnly && parentPid > 0) {
     delete process.env[CHECKER_PARENT_ENV]; // not for notify scripts
-    setInterval(() => { if (process.ppid !== parentPid) void stop('parent gone'); }, 1000).unref();
+    setInterval(() => {
+      if (process.ppid !== parentPid) void stop('parent gone');
+    }, 1000).unref();
   }
   // the flag wins; global_defs' keepalived_ts_watch_config otherwise
   let watcher: { close(): Promise<void> } | undefined;
@@ -348,7 +443,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log.info(`watching ${parsed.files.length} configuration file(s) for changes`);
   }
   const closeListeners = closeExtras;
-  closeExtras = async () => { await closeListeners(); await watcher?.close(); };
+  closeExtras = async () => {
+    await closeListeners();
+    await watcher?.close();
+  };
   if (process.env.NOTIFY_SOCKET) {
     // systemd Type=notify: READY once every socket is open (systemd-notify handles abstract sockets)
     spawn('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' }).on('error', () => undefined);

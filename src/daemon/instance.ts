@@ -6,7 +6,17 @@
 // TakeoverTransport (src/net/takeover.ts): the live one, or the rehearsal's, which sends nothing.
 import type { Logger } from 'pino';
 import type { GlobalDefs, VirtualIpAddress, VrrpInstance } from '../config/model.js';
-import { VrrpCore, carryOut, type DeferredDecision, type UrgentDecision, type VrrpCoreConfig, type VrrpDecision, type VrrpEvent, type VrrpTimer, type VrrpState } from '../vrrp/core.js';
+import {
+  VrrpCore,
+  carryOut,
+  type DeferredDecision,
+  type UrgentDecision,
+  type VrrpCoreConfig,
+  type VrrpDecision,
+  type VrrpEvent,
+  type VrrpTimer,
+  type VrrpState,
+} from '../vrrp/core.js';
 import { encodeAdvert, receiveIpv4, receiveIpv6, type DropReason, type ReceiveOptions } from '../vrrp/packet.js';
 import type { IpFamily } from '../vrrp/types.js';
 import type { Rtnl, LinkInfo, AddressInfo } from '../net/netlink.js';
@@ -19,7 +29,19 @@ import { liveTransport, rehearsalTransport, type TakeoverTransport } from '../ne
 import type { Notifier, NotifyScript } from '../notify/queue.js';
 import type { NotifyFifo } from '../notify/fifo.js';
 import { formatInstanceLine } from '../notify/fifo.js';
-import { addressSpec, advertisedAddresses, authTypeOf, familyOf, netRoute, netRule, ownedAddresses, receiveOptions, sameConfig, toCoreConfig, vipKey } from './map.js';
+import {
+  addressSpec,
+  advertisedAddresses,
+  authTypeOf,
+  familyOf,
+  netRoute,
+  netRule,
+  ownedAddresses,
+  receiveOptions,
+  sameConfig,
+  toCoreConfig,
+  vipKey,
+} from './map.js';
 import type { SocketHub, SocketKey } from './sockets.js';
 import { armDeadline, type DeadlineTimer } from './timer.js';
 
@@ -27,7 +49,6 @@ const noop = (): void => undefined;
 
 /** The final stretch of a Master_Down_Timer waited out without sleeping (ms). */
 const MASTER_DOWN_SPIN_MS = 2;
-
 
 export interface RunnerDeps {
   log: Logger;
@@ -136,7 +157,10 @@ export class InstanceRunner {
   /** during a reload restart: no notify for re-entering the state we already had */
   private quietRestart = false;
 
-  constructor(inst: VrrpInstance, private readonly deps: RunnerDeps) {
+  constructor(
+    inst: VrrpInstance,
+    private readonly deps: RunnerDeps,
+  ) {
     this._inst = inst;
     this.name = inst.name;
     this.ifname = inst.interface ?? deps.global.defaultInterface;
@@ -174,11 +198,12 @@ export class InstanceRunner {
     if (next.virtualRouterId !== cur.virtualRouterId) return 'virtual_router_id';
     if (familyOf(next) !== this.family) return 'family';
     if (next.version !== cur.version) return 'version';
-    if ((next.unicastPeers.length > 0) !== (cur.unicastPeers.length > 0)) return 'unicast/multicast';
+    if (next.unicastPeers.length > 0 !== cur.unicastPeers.length > 0) return 'unicast/multicast';
     if (next.mcastDstIp.address !== cur.mcastDstIp.address) return 'mcast_dst_ip';
     if (next.sourceIp?.address !== cur.sourceIp?.address) return 'source address';
     if (next.unicastTtl !== cur.unicastTtl) return 'unicast_ttl';
-    if (!sameConfig(next.useVmac, cur.useVmac) || next.vmacXmitBase !== cur.vmacXmitBase || next.useVmacAddr !== cur.useVmacAddr) return 'use_vmac';
+    if (!sameConfig(next.useVmac, cur.useVmac) || next.vmacXmitBase !== cur.vmacXmitBase || next.useVmacAddr !== cur.useVmacAddr)
+      return 'use_vmac';
     if (!sameConfig(next.useIpvlan, cur.useIpvlan)) return 'use_ipvlan';
     if (next.vrf !== cur.vrf) return 'vrf';
     if (next.kernelRxBufSize !== cur.kernelRxBufSize) return 'kernel_rx_buf_size';
@@ -247,15 +272,25 @@ export class InstanceRunner {
   status(): InstanceStatus {
     const st = this.core?.stats;
     return {
-      name: this.name, state: this.state, vrid: this.inst.virtualRouterId, version: this.inst.version, family: this.family,
-      interface: this.ifname, priority: this.inst.priority, effectivePriority: this.core?.effectivePriority ?? this.inst.priority,
+      name: this.name,
+      state: this.state,
+      vrid: this.inst.virtualRouterId,
+      version: this.inst.version,
+      family: this.family,
+      interface: this.ifname,
+      priority: this.inst.priority,
+      effectivePriority: this.core?.effectivePriority ?? this.inst.priority,
       advertIntervalCs: this.inst.advertIntervalCs,
       virtualAddresses: ownedAddresses(this.inst).map((a) => `${a.address}/${a.prefixLength}`),
       addressesHeld: this.held.size,
-      advertsSent: st?.advertsSent ?? 0, advertsReceived: st?.advertsReceived ?? 0,
-      priorityZeroSent: st?.priorityZeroSent ?? 0, priorityZeroReceived: st?.priorityZeroReceived ?? 0,
-      becameMaster: st?.becameMaster ?? 0, releasedMaster: st?.releasedMaster ?? 0,
-      transitions: this.transitions, lastTransitionMs: this.lastTransitionMs,
+      advertsSent: st?.advertsSent ?? 0,
+      advertsReceived: st?.advertsReceived ?? 0,
+      priorityZeroSent: st?.priorityZeroSent ?? 0,
+      priorityZeroReceived: st?.priorityZeroReceived ?? 0,
+      becameMaster: st?.becameMaster ?? 0,
+      releasedMaster: st?.releasedMaster ?? 0,
+      transitions: this.transitions,
+      lastTransitionMs: this.lastTransitionMs,
       drops: { ...this.drops },
       srcAddress: this.srcAddress,
     };
@@ -289,8 +324,11 @@ export class InstanceRunner {
       // vmac_xmit_base); the parent's address stays the advert source, as keepalived does
       try {
         this.vmac = await createVmac(rtnl, {
-          vrid: this.inst.virtualRouterId, family: this.family, parent: this.ifname,
-          name: this.inst.useVmac.interfaceName, mac: this.inst.useVmac.macAddress,
+          vrid: this.inst.virtualRouterId,
+          family: this.family,
+          parent: this.ifname,
+          name: this.inst.useVmac.interfaceName,
+          mac: this.inst.useVmac.macAddress,
         });
         this.vipDev = this.vmac.name;
         log.info(`(${this.name}) using VMAC ${this.vmac.name} (${this.vmac.mac})`);
@@ -396,16 +434,28 @@ export class InstanceRunner {
         const downAt = await play(shadow.handle({ type: 'startup', nowMs: t }));
         if (downAt !== undefined) await play(shadow.handle({ type: 'timerExpired', nowMs: (t = downAt), timer: 'masterDown' }));
         const peer = this.family === 4 ? '192.0.2.254' : 'fe80::ffff';
-        await play(shadow.handle({
-          type: 'advertReceived', nowMs: (t += 1),
-          advert: {
-            family: this.family, srcAddress: peer, dstAddress: dst, ttl: 255, ifname: this.ifname,
+        await play(
+          shadow.handle({
+            type: 'advertReceived',
+            nowMs: (t += 1),
             advert: {
-              version: this.inst.version, type: 1, vrid: this.inst.virtualRouterId, priority: 255,
-              advertIntervalCs: this.inst.advertIntervalCs, addresses: this.advertAddrs, checksum: 0,
+              family: this.family,
+              srcAddress: peer,
+              dstAddress: dst,
+              ttl: 255,
+              ifname: this.ifname,
+              advert: {
+                version: this.inst.version,
+                type: 1,
+                vrid: this.inst.virtualRouterId,
+                priority: 255,
+                advertIntervalCs: this.inst.advertIntervalCs,
+                addresses: this.advertAddrs,
+                checksum: 0,
+              },
             },
-          },
-        }));
+          }),
+        );
         await play(shadow.handle({ type: 'shutdown', nowMs: (t += 1) }));
       }
     } catch {
@@ -486,9 +536,10 @@ export class InstanceRunner {
     if (!this.core || this.stopped) return;
     // the time it reached us, before decoding: Master_Down_Timer counts from here
     const nowMs = this.deps.now();
-    const r = p.family === 4
-      ? receiveIpv4(p.data, this.rxOpts)
-      : receiveIpv6(p.data, p.srcAddress, this.socketKey?.group ?? this.srcAddress ?? '::', this.rxOpts, p.ttl);
+    const r =
+      p.family === 4
+        ? receiveIpv4(p.data, this.rxOpts)
+        : receiveIpv6(p.data, p.srcAddress, this.socketKey?.group ?? this.srcAddress ?? '::', this.rxOpts, p.ttl);
     if (!r.ok) {
       this.countDrop(r.reason, r.detail, p.srcAddress);
       return;
@@ -505,7 +556,9 @@ export class InstanceRunner {
     const n = (this.drops[reason] = (this.drops[reason] ?? 0) + 1);
     // keepalived logs these; we log the first few of each reason, then every 100th
     if (n <= 3 || n % 100 === 0) {
-      this.deps.log.warn(`(${this.name}) dropped advert from ${src}: ${reason}${detail ? ` (${detail})` : ''}${n > 3 ? ` [${n} so far]` : ''}`);
+      this.deps.log.warn(
+        `(${this.name}) dropped advert from ${src}: ${reason}${detail ? ` (${detail})` : ''}${n > 3 ? ` [${n} so far]` : ''}`,
+      );
     }
   }
 
@@ -594,7 +647,10 @@ export class InstanceRunner {
     // A sync group member's words go at once: its members' notifications and the group's must
     // keep keepalived's order (members forced from a notify, the group line after them).
     const quiet = this.quietRestart;
-    const applyWords = () => { for (const d of deferred) this.applyWord(d, quiet); this.flushSaid(); };
+    const applyWords = () => {
+      for (const d of deferred) this.applyWord(d, quiet);
+      this.flushSaid();
+    };
     if (ev.type === 'shutdown' || this.inst.syncGroup !== undefined) applyWords();
     else setImmediate(applyWords);
   }
@@ -606,9 +662,11 @@ export class InstanceRunner {
    */
   private effect(fn: () => Promise<void>, now = false): void {
     const run = now && this.chainIdle ? fn() : this.chain.then(fn);
-    this.setChain(run.catch((err: unknown) => {
-      this.deps.log.error(`(${this.name}) ${err instanceof Error ? err.message : String(err)}`);
-    }));
+    this.setChain(
+      run.catch((err: unknown) => {
+        this.deps.log.error(`(${this.name}) ${err instanceof Error ? err.message : String(err)}`);
+      }),
+    );
   }
 
   /**
@@ -630,7 +688,9 @@ export class InstanceRunner {
   private setChain(p: Promise<void>): void {
     this.chain = p;
     this.chainIdle = false;
-    void p.then(() => { if (this.chain === p) this.chainIdle = true; });
+    void p.then(() => {
+      if (this.chain === p) this.chainIdle = true;
+    });
   }
 
   /** A word of the core (see feed). `quiet`: a reload re-entering its state (captured when the
@@ -656,7 +716,11 @@ export class InstanceRunner {
         this.notify(d.state, d.priority);
         return;
       case 'notifyMasterRxLowerPri': {
-        const s = this.deps.script(this.inst.notifyMasterRxLowerPri?.command, this.inst.notifyMasterRxLowerPri?.user, this.inst.notifyMasterRxLowerPri?.group);
+        const s = this.deps.script(
+          this.inst.notifyMasterRxLowerPri?.command,
+          this.inst.notifyMasterRxLowerPri?.user,
+          this.inst.notifyMasterRxLowerPri?.group,
+        );
         if (s) void this.deps.notifier.enqueue(`INSTANCE ${this.name}`, s);
         return;
       }
@@ -672,14 +736,24 @@ export class InstanceRunner {
     switch (d.kind) {
       case 'armTimer': {
         const armed = this.timers.get(d.timer);
-        if (armed) { armed.moveTo(d.atMs); return; }
+        if (armed) {
+          armed.moveTo(d.atMs);
+          return;
+        }
         // armDeadline never fires before the deadline: the core would drop an early expiry
         // the Master_Down_Timer decides when the takeover advert goes out: its last 2 ms are
         // waited out awake (see timer.ts); it only gets there when the Master has gone quiet
-        const timer = armDeadline(d.atMs, () => this.deps.now(), (nowMs) => {
-          if (this.timers.get(d.timer) === timer) this.timers.delete(d.timer);
-          this.feed({ type: 'timerExpired', nowMs, timer: d.timer });
-        }, undefined, undefined, d.timer === 'masterDown' ? MASTER_DOWN_SPIN_MS : 0);
+        const timer = armDeadline(
+          d.atMs,
+          () => this.deps.now(),
+          (nowMs) => {
+            if (this.timers.get(d.timer) === timer) this.timers.delete(d.timer);
+            this.feed({ type: 'timerExpired', nowMs, timer: d.timer });
+          },
+          undefined,
+          undefined,
+          d.timer === 'masterDown' ? MASTER_DOWN_SPIN_MS : 0,
+        );
         this.timers.set(d.timer, timer);
         return;
       }
@@ -703,8 +777,13 @@ export class InstanceRunner {
         // between the VIP in place and the first gratuitous ARP.
         let resolveIssued!: () => void;
         let issuedNow = false;
-        const written = new Promise<void>((r) => { resolveIssued = r; });
-        const issued = () => { issuedNow = true; resolveIssued(); };
+        const written = new Promise<void>((r) => {
+          resolveIssued = r;
+        });
+        const issued = () => {
+          issuedNow = true;
+          resolveIssued();
+        };
         // adopted at a reload and still in the kernel: nothing to add (see start)
         const inPlace = new Set(this.adoptedInPlace);
         this.adoptedInPlace.clear();
@@ -714,7 +793,11 @@ export class InstanceRunner {
           try {
             const keys = d.addresses.filter((k) => this.vipByKey.has(k) && !inPlace.has(k));
             for (const [i, key] of keys.entries()) {
-              await liveTransport.addAddress(this.deps.rtnl, this.vipSpec(this.vipByKey.get(key)!), i === keys.length - 1 ? issued : undefined);
+              await liveTransport.addAddress(
+                this.deps.rtnl,
+                this.vipSpec(this.vipByKey.get(key)!),
+                i === keys.length - 1 ? issued : undefined,
+              );
               this.held.add(key);
             }
           } finally {
@@ -748,7 +831,9 @@ export class InstanceRunner {
         const gate = d.reason === 'master' ? this.addressGate : undefined;
         this.addressGate = undefined;
         const only = d.addresses;
-        const vips = only ? only.map((k) => this.vipByKey.get(k)).filter((v): v is VirtualIpAddress => v !== undefined) : ownedAddresses(this.inst);
+        const vips = only
+          ? only.map((k) => this.vipByKey.get(k)).filter((v): v is VirtualIpAddress => v !== undefined)
+          : ownedAddresses(this.inst);
         if (!gate) {
           this.effect(() => this.announceOnce(vips, d.count));
           return;
@@ -797,8 +882,12 @@ export class InstanceRunner {
     const auth = authTypeOf(this.inst);
     const enc = encodeAdvert(
       {
-        version: this.inst.version, vrid: this.inst.virtualRouterId, priority, advertIntervalCs,
-        addresses: this.advertAddrs, authType: this.inst.version === 2 ? auth : undefined,
+        version: this.inst.version,
+        vrid: this.inst.virtualRouterId,
+        priority,
+        advertIntervalCs,
+        addresses: this.advertAddrs,
+        authType: this.inst.version === 2 ? auth : undefined,
         authData: this.inst.version === 2 ? this.inst.authentication?.authPass : undefined,
       },
       { family: this.family, src: this.srcAddress, dst },
@@ -811,7 +900,11 @@ export class InstanceRunner {
   }
 
   /** Add or remove these routes and rules (errors are logged with their line, never thrown). */
-  private async routeDiff(routes: readonly VrrpInstance['virtualRoutes'][number][], rules: readonly VrrpInstance['virtualRules'][number][], present: boolean): Promise<void> {
+  private async routeDiff(
+    routes: readonly VrrpInstance['virtualRoutes'][number][],
+    rules: readonly VrrpInstance['virtualRules'][number][],
+    present: boolean,
+  ): Promise<void> {
     const { rtnl, log } = this.deps;
     for (const r of routes) {
       try {
@@ -852,9 +945,16 @@ export class InstanceRunner {
         const link = dev === this.ifname && this.link ? this.link : await via.link(this.deps.rtnl, dev);
         if (!link?.mac) continue;
         if (vip.family === 'inet') {
-          if (via.gratuitousArp(this.deps.garp(), link.index, vip.address, link.mac)) said.push([`(${this.name}) Sending/queueing gratuitous ARPs on ${dev} for ${vip.address}`, `Sending gratuitous ARP on ${dev} for ${vip.address}`]);
+          if (via.gratuitousArp(this.deps.garp(), link.index, vip.address, link.mac))
+            said.push([
+              `(${this.name}) Sending/queueing gratuitous ARPs on ${dev} for ${vip.address}`,
+              `Sending gratuitous ARP on ${dev} for ${vip.address}`,
+            ]);
         } else if (await via.unsolicitedNa(() => this.deps.ndisc(dev), vip.address, link.mac)) {
-          said.push([`(${this.name}) Sending/queueing Unsolicited Neighbour Adverts on ${dev} for ${vip.address}`, `Sending unsolicited Neighbour Advert on ${dev} for ${vip.address}`]);
+          said.push([
+            `(${this.name}) Sending/queueing Unsolicited Neighbour Adverts on ${dev} for ${vip.address}`,
+            `Sending unsolicited Neighbour Advert on ${dev} for ${vip.address}`,
+          ]);
         }
       }
       // the burst's first round says what is queued (info), every frame is detail (-D), as keepalived
@@ -872,8 +972,17 @@ export class InstanceRunner {
     const i = this.inst;
     const s = (c: typeof i.notifyMaster) => (c ? this.deps.script(c.command, c.user, c.group) : undefined);
     void this.deps.notifier.notifyState({
-      kind: 'INSTANCE', name: this.name, state, priority,
-      scripts: { master: s(i.notifyMaster), backup: s(i.notifyBackup), fault: s(i.notifyFault), stop: s(i.notifyStop), generic: s(i.notify) },
+      kind: 'INSTANCE',
+      name: this.name,
+      state,
+      priority,
+      scripts: {
+        master: s(i.notifyMaster),
+        backup: s(i.notifyBackup),
+        fault: s(i.notifyFault),
+        stop: s(i.notifyStop),
+        generic: s(i.notify),
+      },
     });
     this.deps.fifo?.write?.(formatInstanceLine(this.name, state, priority));
   }

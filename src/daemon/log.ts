@@ -81,10 +81,17 @@ class SyslogWriter {
   private child: ChildProcess | undefined;
   private dead = false;
 
-  constructor(socket: string, tag: string, private readonly fallback: (line: string) => void) {
-    this.child = spawn('logger', ['--prio-prefix', '--socket-errors=off', '-u', socket, '-t', tag, `--id=${process.pid}`],
-      { stdio: ['pipe', 'ignore', 'ignore'] });
-    const gone = () => { this.dead = true; };
+  constructor(
+    socket: string,
+    tag: string,
+    private readonly fallback: (line: string) => void,
+  ) {
+    this.child = spawn('logger', ['--prio-prefix', '--socket-errors=off', '-u', socket, '-t', tag, `--id=${process.pid}`], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    const gone = () => {
+      this.dead = true;
+    };
     this.child.on('error', gone);
     this.child.on('exit', gone);
     // a logger that died must not take the daemon with it (EPIPE)
@@ -95,7 +102,10 @@ class SyslogWriter {
   }
 
   write(pri: number, msg: string): void {
-    if (this.dead || !this.child?.stdin?.writable) { this.fallback(msg); return; }
+    if (this.dead || !this.child?.stdin?.writable) {
+      this.fallback(msg);
+      return;
+    }
     // one line each: a message with newlines would become several syslog records
     this.child.stdin.write(`<${pri}>${msg.replace(/\n/g, ' ')}\n`);
   }
@@ -113,7 +123,11 @@ export function createLogger(opts: LogOptions): DaemonLogger {
   const toConsole = opts.console ?? (!opts.journal && !opts.syslog && !opts.file);
   let fileFd: number | undefined;
   if (opts.file) {
-    try { fileFd = openSync(opts.file, 'a', 0o640); } catch (err) { out.write(`${ident}: cannot open log file ${opts.file}: ${(err as Error).message}\n`); }
+    try {
+      fileFd = openSync(opts.file, 'a', 0o640);
+    } catch (err) {
+      out.write(`${ident}: cannot open log file ${opts.file}: ${(err as Error).message}\n`);
+    }
   }
   let syslog: SyslogWriter | undefined;
   let syslogFallback = false;
@@ -129,7 +143,12 @@ export function createLogger(opts: LogOptions): DaemonLogger {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;
         let o: { level: number; time: number; msg?: string; err?: { message?: string } };
-        try { o = JSON.parse(line) as typeof o; } catch { out.write(line + '\n'); continue; }
+        try {
+          o = JSON.parse(line) as typeof o;
+        } catch {
+          out.write(line + '\n');
+          continue;
+        }
         const msg = `${o.msg ?? ''}${o.err?.message ? ` (${o.err.message})` : ''}`;
         const lvl = o.level >= 40 ? `${LEVEL_NAMES[o.level] ?? o.level}: ` : '';
         const human = `${formatTime(o.time)} ${ident}: ${lvl}${msg}`;
@@ -138,7 +157,13 @@ export function createLogger(opts: LogOptions): DaemonLogger {
         // the priority says the level: no "WARN:" in the journal and syslog text, as keepalived
         if (opts.journal) out.write(`<${sev}>${json ? line : msg}\n`);
         syslog?.write(facility * 8 + sev, json ? line : msg);
-        if (fileFd !== undefined) { try { writeSync(fileFd, `${json ? line : human}\n`); } catch { /* disk full: keep running */ } }
+        if (fileFd !== undefined) {
+          try {
+            writeSync(fileFd, `${json ? line : human}\n`);
+          } catch {
+            /* disk full: keep running */
+          }
+        }
         if (o.level >= 60) opts.onFatal?.(msg, (toConsole || syslogFallback || !!opts.journal) && out === process.stderr);
       }
       cb();
@@ -148,7 +173,14 @@ export function createLogger(opts: LogOptions): DaemonLogger {
   if (syslogFallback) logger.warn(`no syslog socket at ${opts.syslog!.socket ?? DEFAULT_SYSLOG_SOCKET}: logging to stderr`);
   logger.closeSinks = () => {
     syslog?.close();
-    if (fileFd !== undefined) { try { closeSync(fileFd); } catch { /* closed */ } fileFd = undefined; }
+    if (fileFd !== undefined) {
+      try {
+        closeSync(fileFd);
+      } catch {
+        /* closed */
+      }
+      fileFd = undefined;
+    }
   };
   return logger;
 }

@@ -10,7 +10,6 @@ import type { RouteSpec as ModelRoute, RuleSpec as ModelRule } from '../config/m
 import type { RouteSpec as NetRoute, RuleSpec as NetRule, ScopeName } from '../net/netlink.js';
 import { isRouteTypeName } from '../net/route-types.js';
 
-
 /** Equal configurations, ignoring where they were written (file and line move on every edit). */
 export function sameConfig(a: unknown, b: unknown): boolean {
   // A structural comparison of the model (plain data: objects, arrays, primitives) that skips
@@ -27,9 +26,11 @@ export function sameConfig(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (!sameConfig(a[i], bb[i])) return false;
     return true;
   }
-  const ao = a as Record<string, unknown>, bo = b as Record<string, unknown>;
+  const ao = a as Record<string, unknown>,
+    bo = b as Record<string, unknown>;
   const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => k !== 'file' && k !== 'line' && o[k] !== undefined);
-  const ka = keys(ao), kb = keys(bo);
+  const ka = keys(ao),
+    kb = keys(bo);
   if (ka.length !== kb.length) return false;
   for (const k of ka) if (!Object.prototype.hasOwnProperty.call(bo, k) || !sameConfig(ao[k], bo[k])) return false;
   return true;
@@ -120,7 +121,6 @@ export function addressSpec(a: VirtualIpAddress, defaultDev: string): AddressSpe
 
 // ---- virtual_routes / virtual_rules / static_* ------------------------------------------------
 
-
 const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
 
 /** A routing table by number or by name (iproute2's rt_tables). */
@@ -133,7 +133,9 @@ export function tableId(t: string | undefined, rtTables = '/etc/iproute2/rt_tabl
       const m = /^\s*(\d+)\s+(\S+)/.exec(line);
       if (m && m[2] === t) return Number(m[1]);
     }
-  } catch { /* no rt_tables */ }
+  } catch {
+    /* no rt_tables */
+  }
   throw new Error(`unknown routing table "${t}"`);
 }
 

@@ -24,30 +24,66 @@ export function createMetrics(snapshot: () => DaemonSnapshot): Registry {
     for (const i of snap().instances) g.set({ vrrp_instance: i.name }, value(i));
   };
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge<string>) => void) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        collect(this);
+      },
+    });
 
   // vrid and family label the state so that rules can see a virtual router across nodes (no
   // Master, two Masters: monitoring/keepalived-ts.rules.yml)
-  gauge('keepalived_ts_vrrp_state', 'VRRP state: -1 waiting, 0 init, 1 backup, 2 master, 3 fault, 4 stop', ['vrrp_instance', 'vrid', 'family'], (g) => {
-    cached = undefined; // first metric of a scrape: take a fresh snapshot
-    g.reset();
-    for (const i of snap().instances) g.set({ vrrp_instance: i.name, vrid: String(i.vrid), family: `ipv${i.family}` }, STATE_CODE[i.state] ?? -1);
-  });
+  gauge(
+    'keepalived_ts_vrrp_state',
+    'VRRP state: -1 waiting, 0 init, 1 backup, 2 master, 3 fault, 4 stop',
+    ['vrrp_instance', 'vrid', 'family'],
+    (g) => {
+      cached = undefined; // first metric of a scrape: take a fresh snapshot
+      g.reset();
+      for (const i of snap().instances)
+        g.set({ vrrp_instance: i.name, vrid: String(i.vrid), family: `ipv${i.family}` }, STATE_CODE[i.state] ?? -1);
+    },
+  );
   gauge('keepalived_ts_vrrp_priority', 'configured priority', ['vrrp_instance'], (g) => perInstance(g, (i) => i.priority));
-  gauge('keepalived_ts_vrrp_effective_priority', 'priority after tracking weights (carried in adverts)', ['vrrp_instance'], (g) => perInstance(g, (i) => i.effectivePriority));
-  gauge('keepalived_ts_vrrp_addresses_held', 'virtual addresses held on this node', ['vrrp_instance'], (g) => perInstance(g, (i) => i.addressesHeld));
-  gauge('keepalived_ts_vrrp_last_transition_timestamp_seconds', 'time of the last state change', ['vrrp_instance'], (g) => perInstance(g, (i) => i.lastTransitionMs / 1000));
+  gauge('keepalived_ts_vrrp_effective_priority', 'priority after tracking weights (carried in adverts)', ['vrrp_instance'], (g) =>
+    perInstance(g, (i) => i.effectivePriority),
+  );
+  gauge('keepalived_ts_vrrp_addresses_held', 'virtual addresses held on this node', ['vrrp_instance'], (g) =>
+    perInstance(g, (i) => i.addressesHeld),
+  );
+  gauge('keepalived_ts_vrrp_last_transition_timestamp_seconds', 'time of the last state change', ['vrrp_instance'], (g) =>
+    perInstance(g, (i) => i.lastTransitionMs / 1000),
+  );
   const counter = (name: string, help: string, labelNames: string[], collect: (c: Counter<string>) => void) =>
-    new Counter({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        collect(this);
+      },
+    });
   const perInstanceCounter = (c: Counter<string>, value: (i: DaemonSnapshot['instances'][number]) => number) => {
     c.reset();
     for (const i of snap().instances) c.inc({ vrrp_instance: i.name }, value(i));
   };
-  counter('keepalived_ts_vrrp_adverts_sent_total', 'advertisements sent', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.advertsSent));
-  counter('keepalived_ts_vrrp_adverts_received_total', 'advertisements received and accepted', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.advertsReceived));
-  counter('keepalived_ts_vrrp_priority_zero_sent_total', 'priority 0 advertisements sent', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.priorityZeroSent));
+  counter('keepalived_ts_vrrp_adverts_sent_total', 'advertisements sent', ['vrrp_instance'], (c) =>
+    perInstanceCounter(c, (i) => i.advertsSent),
+  );
+  counter('keepalived_ts_vrrp_adverts_received_total', 'advertisements received and accepted', ['vrrp_instance'], (c) =>
+    perInstanceCounter(c, (i) => i.advertsReceived),
+  );
+  counter('keepalived_ts_vrrp_priority_zero_sent_total', 'priority 0 advertisements sent', ['vrrp_instance'], (c) =>
+    perInstanceCounter(c, (i) => i.priorityZeroSent),
+  );
   counter('keepalived_ts_vrrp_transitions_total', 'state changes', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.transitions));
-  counter('keepalived_ts_vrrp_became_master_total', 'transitions to MASTER', ['vrrp_instance'], (c) => perInstanceCounter(c, (i) => i.becameMaster));
+  counter('keepalived_ts_vrrp_became_master_total', 'transitions to MASTER', ['vrrp_instance'], (c) =>
+    perInstanceCounter(c, (i) => i.becameMaster),
+  );
   counter('keepalived_ts_vrrp_drops_total', 'received packets dropped, by reason', ['vrrp_instance', 'reason'], (c) => {
     c.reset();
     for (const i of snap().instances) for (const [reason, n] of Object.entries(i.drops)) c.inc({ vrrp_instance: i.name, reason }, n);
@@ -89,26 +125,39 @@ export function createMetrics(snapshot: () => DaemonSnapshot): Registry {
     for (const v of lvs()?.virtualServers ?? []) g.set({ vs: v.name }, value(v));
   };
   gauge('keepalived_ts_lvs_quorum_up', 'virtual server has quorum (1) or not (0)', ['vs'], (g) => perVs(g, (v) => (v.quorumUp ? 1 : 0)));
-  gauge('keepalived_ts_lvs_sorry_server_active', 'the sorry server stands in for the pool', ['vs'], (g) => perVs(g, (v) => (v.sorryActive ? 1 : 0)));
+  gauge('keepalived_ts_lvs_sorry_server_active', 'the sorry server stands in for the pool', ['vs'], (g) =>
+    perVs(g, (v) => (v.sorryActive ? 1 : 0)),
+  );
   gauge('keepalived_ts_lvs_alive_weight', 'sum of the weights of alive real servers', ['vs'], (g) => perVs(g, (v) => v.aliveWeight));
-  const perRs = (g: Gauge<string>, value: (r: NonNullable<DaemonSnapshot['lvs']>['virtualServers'][number]['realServers'][number]) => number) => {
+  const perRs = (
+    g: Gauge<string>,
+    value: (r: NonNullable<DaemonSnapshot['lvs']>['virtualServers'][number]['realServers'][number]) => number,
+  ) => {
     g.reset();
     for (const v of lvs()?.virtualServers ?? []) for (const r of v.realServers) g.set({ vs: v.name, rs: r.name }, value(r));
   };
   gauge('keepalived_ts_lvs_rs_up', 'real server alive (1) or down (0)', ['vs', 'rs'], (g) => perRs(g, (r) => (r.alive ? 1 : 0)));
   gauge('keepalived_ts_lvs_rs_weight', 'real server weight (configured + dynamic)', ['vs', 'rs'], (g) => perRs(g, (r) => r.weight));
-  gauge('keepalived_ts_lvs_rs_in_table', 'real server present in the IPVS table', ['vs', 'rs'], (g) => perRs(g, (r) => (r.inTable ? 1 : 0)));
+  gauge('keepalived_ts_lvs_rs_in_table', 'real server present in the IPVS table', ['vs', 'rs'], (g) =>
+    perRs(g, (r) => (r.inTable ? 1 : 0)),
+  );
   counter('keepalived_ts_lvs_connections_total', 'IPVS connections scheduled, per virtual server', ['vs'], (c) => {
     c.reset();
     for (const [vs, n] of Object.entries(lvs()?.counters ?? {})) c.inc({ vs }, n.conns);
   });
   counter('keepalived_ts_lvs_packets_total', 'IPVS packets, per virtual server and direction', ['vs', 'direction'], (c) => {
     c.reset();
-    for (const [vs, n] of Object.entries(lvs()?.counters ?? {})) { c.inc({ vs, direction: 'in' }, n.inPkts); c.inc({ vs, direction: 'out' }, n.outPkts); }
+    for (const [vs, n] of Object.entries(lvs()?.counters ?? {})) {
+      c.inc({ vs, direction: 'in' }, n.inPkts);
+      c.inc({ vs, direction: 'out' }, n.outPkts);
+    }
   });
   counter('keepalived_ts_lvs_bytes_total', 'IPVS bytes, per virtual server and direction', ['vs', 'direction'], (c) => {
     c.reset();
-    for (const [vs, n] of Object.entries(lvs()?.counters ?? {})) { c.inc({ vs, direction: 'in' }, n.inBytes); c.inc({ vs, direction: 'out' }, n.outBytes); }
+    for (const [vs, n] of Object.entries(lvs()?.counters ?? {})) {
+      c.inc({ vs, direction: 'in' }, n.inBytes);
+      c.inc({ vs, direction: 'out' }, n.outBytes);
+    }
   });
   return registry;
 }

@@ -35,7 +35,11 @@ function queueRefilter(entry: Entry): void {
   queueMicrotask(() => {
     entry.refilter = false;
     if (entry.sinks.size === 0 || entry.socket.closed) return;
-    try { entry.socket.filterVrids(entry.sinks.keys()); } catch { /* unfiltered: counted as unknownVrid */ }
+    try {
+      entry.socket.filterVrids(entry.sinks.keys());
+    } catch {
+      /* unfiltered: counted as unknownVrid */
+    }
   });
 }
 
@@ -93,7 +97,11 @@ export class SocketHub {
 
   async closeAll(): Promise<void> {
     for (const p of this.entries.values()) {
-      try { (await p).socket.close(); } catch { /* never opened */ }
+      try {
+        (await p).socket.close();
+      } catch {
+        /* never opened */
+      }
     }
     this.entries.clear();
   }

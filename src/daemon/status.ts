@@ -12,7 +12,6 @@ import type { DaemonSnapshot } from './daemon.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { formatKeepalivedData, formatLvsTopology } from './data-dump.js';
 
-
 export interface StatusServer {
   address: string;
   close(): Promise<void>;
@@ -32,7 +31,9 @@ export function parseListen(spec: string): { host: string; port: number } | unde
 
 /** The one-line reason a --status-listen value is refused, or undefined when it is usable. */
 export function checkListen(spec: string): string | undefined {
-  return parseListen(spec) ? undefined : `--status-listen ${JSON.stringify(spec)}: expected HOST:PORT, [IPv6]:PORT or :PORT with a port from 1 to 65535`;
+  return parseListen(spec)
+    ? undefined
+    : `--status-listen ${JSON.stringify(spec)}: expected HOST:PORT, [IPv6]:PORT or :PORT with a port from 1 to 65535`;
 }
 
 /** GET /metrics, GET /status; the same handler serves the Unix socket and TCP. */
@@ -43,18 +44,28 @@ async function statusHandler(snapshot: () => DaemonSnapshot, refresh?: () => Pro
   const metrics = () => (registry ??= import('./metrics.js').then(({ createMetrics }) => createMetrics(snapshot)));
   return (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') { res.writeHead(405).end(); return; }
+    if (req.method !== 'GET') {
+      res.writeHead(405).end();
+      return;
+    }
     // refresh: the checker child's part, asked for first (checker-child.ts)
-    if (refresh && (url === '/metrics' || url === '/status')) { void refresh().then(() => answer(url, res)); return; }
+    if (refresh && (url === '/metrics' || url === '/status')) {
+      void refresh().then(() => answer(url, res));
+      return;
+    }
     answer(url, res);
   };
   function answer(url: string | undefined, res: http.ServerResponse): void {
     if (url === '/metrics') {
-      metrics().then(async (r) => {
-        const text = await r.metrics();
-        res.writeHead(200, { 'content-type': r.contentType });
-        res.end(text);
-      }).catch((err: Error) => { res.writeHead(500).end(err.message); });
+      metrics()
+        .then(async (r) => {
+          const text = await r.metrics();
+          res.writeHead(200, { 'content-type': r.contentType });
+          res.end(text);
+        })
+        .catch((err: Error) => {
+          res.writeHead(500).end(err.message);
+        });
     } else if (url === '/status') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(snapshot(), null, 2) + '\n');
@@ -67,12 +78,19 @@ async function statusHandler(snapshot: () => DaemonSnapshot, refresh?: () => Pro
 function listen(server: http.Server, ...args: unknown[]): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    (server.listen as (...a: unknown[]) => void)(...args, () => { server.off('error', reject); resolve(); });
+    (server.listen as (...a: unknown[]) => void)(...args, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
 }
 
 /** TCP listener for Prometheus (--status-listen). Rejects with a one-line reason (port in use...). */
-export async function startStatusServer(spec: string, snapshot: () => DaemonSnapshot, refresh?: () => Promise<void>): Promise<StatusServer> {
+export async function startStatusServer(
+  spec: string,
+  snapshot: () => DaemonSnapshot,
+  refresh?: () => Promise<void>,
+): Promise<StatusServer> {
   const where = parseListen(spec);
   if (!where) throw new Error(checkListen(spec));
   const server = http.createServer(await statusHandler(snapshot, refresh));
@@ -81,8 +99,14 @@ export async function startStatusServer(spec: string, snapshot: () => DaemonSnap
     await listen(server, where.port, where.host);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'EADDRINUSE' ? 'address already in use (another daemon or program listens there)'
-      : e.code === 'EADDRNOTAVAIL' ? 'no such local address' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    const why =
+      e.code === 'EADDRINUSE'
+        ? 'address already in use (another daemon or program listens there)'
+        : e.code === 'EADDRNOTAVAIL'
+          ? 'no such local address'
+          : e.code === 'EACCES'
+            ? 'permission denied'
+            : e.message;
     throw new Error(`--status-listen ${address}: cannot listen: ${why}`);
   }
   return { address, close: () => new Promise((r) => server.close(() => r())) };
@@ -92,7 +116,10 @@ export async function startStatusServer(spec: string, snapshot: () => DaemonSnap
 function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = net.connect(path);
-    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
     c.once('error', () => resolve(false));
   });
 }
@@ -102,7 +129,11 @@ function socketAnswers(path: string): Promise<boolean> {
  * default. No TCP port is opened for it. A leftover socket of a dead daemon is replaced; one a
  * live daemon answers on is not taken over (rejects).
  */
-export async function startStatusSocket(path: string, snapshot: () => DaemonSnapshot, refresh?: () => Promise<void>): Promise<StatusServer> {
+export async function startStatusSocket(
+  path: string,
+  snapshot: () => DaemonSnapshot,
+  refresh?: () => Promise<void>,
+): Promise<StatusServer> {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (dir === dirname(DEFAULT_STATUS_SOCKET)) chmodSync(dir, 0o700); // ours: root-only even if made by hand
@@ -123,7 +154,17 @@ export async function startStatusSocket(path: string, snapshot: () => DaemonSnap
   chmodSync(path, 0o600);
   return {
     address: path,
-    close: () => new Promise((r) => server.close(() => { try { unlinkSync(path); } catch { /* gone */ } r(); })),
+    close: () =>
+      new Promise((r) =>
+        server.close(() => {
+          try {
+            unlinkSync(path);
+          } catch {
+            /* gone */
+          }
+          r();
+        }),
+      ),
   };
 }
 

@@ -65,7 +65,11 @@ export class SyncGroups {
     if (to === 'MASTER') for (const m of others) m.force('MASTER', why);
     if (to === 'BACKUP' && from === 'MASTER') for (const m of others) m.force('BACKUP', why);
     // group notify once every member is in the same state
-    if ((to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP') && all.every((m) => m.state === to) && this.notified.get(group.name) !== to) {
+    if (
+      (to === 'MASTER' || to === 'BACKUP' || to === 'FAULT' || to === 'STOP') &&
+      all.every((m) => m.state === to) &&
+      this.notified.get(group.name) !== to
+    ) {
       this.notify(group, to);
     }
   }
@@ -110,8 +114,17 @@ export class SyncGroups {
     if (to !== 'STOP') this.deps.log.info(`VRRP_Group(${group.name}) Syncing instances to ${to} state`);
     const s = (c: typeof group.notifyMaster) => (c ? this.deps.script(c.command, c.user, c.group) : undefined);
     void this.deps.notifier.notifyState({
-      kind: 'GROUP', name: group.name, state: to, priority: 0,
-      scripts: { master: s(group.notifyMaster), backup: s(group.notifyBackup), fault: s(group.notifyFault), stop: s(group.notifyStop), generic: s(group.notify) },
+      kind: 'GROUP',
+      name: group.name,
+      state: to,
+      priority: 0,
+      scripts: {
+        master: s(group.notifyMaster),
+        backup: s(group.notifyBackup),
+        fault: s(group.notifyFault),
+        stop: s(group.notifyStop),
+        generic: s(group.notify),
+      },
     });
     this.deps.fifo()?.group(group.name, to);
     if (group.smtpAlert) this.deps.alert(group.name, to);

@@ -75,7 +75,11 @@ export function armDeadline(
     if (cancelled) return;
     const t = now();
     if (t >= deadline) {
-      if (slept && spinMs > 0) { const g2 = ++gen; spin(() => tick(g2, false)); return; }
+      if (slept && spinMs > 0) {
+        const g2 = ++gen;
+        spin(() => tick(g2, false));
+        return;
+      }
       fire(t);
       return;
     }
@@ -91,7 +95,10 @@ export function armDeadline(
     else handle = schedule(() => tick(g, true), Math.max(1, Math.ceil(rem)));
   };
   const first = atMs - now();
-  if (first <= 0) { const g = ++gen; handle = schedule(() => tick(g, true), 0); } else wait(first);
+  if (first <= 0) {
+    const g = ++gen;
+    handle = schedule(() => tick(g, true), 0);
+  } else wait(first);
   return {
     cancel() {
       cancelled = true;
@@ -109,7 +116,10 @@ export function armDeadline(
       if (handle !== undefined) unschedule(handle);
       handle = undefined;
       const rem = deadline - now();
-      if (rem <= 0) { const g = ++gen; handle = schedule(() => tick(g, true), 0); } else wait(rem);
+      if (rem <= 0) {
+        const g = ++gen;
+        handle = schedule(() => tick(g, true), 0);
+      } else wait(rem);
     },
   };
 }

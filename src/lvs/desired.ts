@@ -18,7 +18,17 @@ import type { RealServer, VirtualServer, VirtualServerGroup } from '../config/mo
 import { fromBig, toBig } from '../config/lvs-group-entry.js';
 import { initialAlive } from '../check/sink.js';
 import {
-  AF_INET, AF_INET6, FWD, PROTO, SVC_FLAG, TUN_FLAG, TUN_TYPE, destKey, serviceKey, type IpvsDest, type IpvsService,
+  AF_INET,
+  AF_INET6,
+  FWD,
+  PROTO,
+  SVC_FLAG,
+  TUN_FLAG,
+  TUN_TYPE,
+  destKey,
+  serviceKey,
+  type IpvsDest,
+  type IpvsService,
 } from './ipvs-schema.js';
 
 const PROTO_NUM: Record<string, number> = { TCP: PROTO.TCP, UDP: PROTO.UDP, SCTP: PROTO.SCTP };
@@ -52,7 +62,7 @@ function method(vs: VirtualServer, rs: RealServer): string[] {
 /** keepalived: DR/TUN real servers use the VS port; a NAT RS without port gets the VS port; fwmark non-NAT: 0. */
 export function rsPort(vs: VirtualServer, rs: RealServer): number {
   const m = method(vs, rs)[0];
-  if (vs.kind === 'fwmark') return m === 'NAT' ? rs.port ?? 0 : 0;
+  if (vs.kind === 'fwmark') return m === 'NAT' ? (rs.port ?? 0) : 0;
   if (m !== 'NAT' && vs.kind === 'address') return vs.port ?? 0;
   return rs.port ?? vs.port ?? 0;
 }
@@ -99,7 +109,11 @@ function prefixOf(mask: string | undefined, af: number): number {
 }
 
 /** Service attributes shared by every service of a virtual_server (scheduler, flags, persistence). */
-function serviceAttrs(vs: VirtualServer, af: number, port: number | undefined): Pick<IpvsService, 'schedName' | 'flags' | 'timeout' | 'netmask' | 'peName'> {
+function serviceAttrs(
+  vs: VirtualServer,
+  af: number,
+  port: number | undefined,
+): Pick<IpvsService, 'schedName' | 'flags' | 'timeout' | 'netmask' | 'peName'> {
   const o = vs.options;
   let flags = 0;
   let timeout = vs.persistenceTimeoutS ?? 0;
@@ -115,7 +129,10 @@ function serviceAttrs(vs: VirtualServer, af: number, port: number | undefined): 
   if (hashSched && `${hashSched}-fallback` in o) flags |= SVC_FLAG.SCHED1;
   if (hashSched && `${hashSched}-port` in o) flags |= SVC_FLAG.SCHED2;
   const out: Pick<IpvsService, 'schedName' | 'flags' | 'timeout' | 'netmask' | 'peName'> = {
-    schedName: vs.lvsSched, flags, timeout, netmask: prefixOf(vs.persistenceGranularity, af),
+    schedName: vs.lvsSched,
+    flags,
+    timeout,
+    netmask: prefixOf(vs.persistenceGranularity, af),
   };
   if (o['persistence_engine']) out.peName = o['persistence_engine'];
   return out;
@@ -151,7 +168,7 @@ export function servicesOf(vs: VirtualServer, groups: readonly VirtualServerGrou
   const out: IpvsService[] = [];
   for (const e of g.entries) {
     if (e.fwmark !== undefined) {
-      const fam = e.raw[2] === 'inet6' ? AF_INET6 : e.raw[2] === 'inet' ? AF_INET : familyHint ?? rsAf;
+      const fam = e.raw[2] === 'inet6' ? AF_INET6 : e.raw[2] === 'inet' ? AF_INET : (familyHint ?? rsAf);
       out.push({ af: fam, fwmark: e.fwmark, ...serviceAttrs(vs, fam, undefined) });
       continue;
     }
@@ -181,7 +198,10 @@ export class VsRuntime {
   readonly quorum: number;
   readonly hysteresis: number;
 
-  constructor(readonly vs: VirtualServer, previous?: VsRuntime) {
+  constructor(
+    readonly vs: VirtualServer,
+    previous?: VsRuntime,
+  ) {
     for (const r of vs.realServers) {
       const k = rsKey(vs, r);
       if (this.rs.has(k)) continue; // duplicate RS: the first one wins (keepalived)
@@ -213,7 +233,8 @@ export class VsRuntime {
   /** Quorum transitions after a change; returns keepalived's log lines. */
   private evaluate(): string[] {
     const w = this.aliveWeight();
-    const q = this.quorum, h = this.hysteresis;
+    const q = this.quorum,
+      h = this.hysteresis;
     const v = vsName(this.vs);
     const lines: string[] = [];
     const sorry = this.vs.sorryServer;
@@ -222,7 +243,9 @@ export class VsRuntime {
       lines.push(`Gained quorum ${q}+${h}=${q + h} <= ${w} for VS ${v}`);
       if (this.sorryActive && sorry) {
         this.sorryActive = false;
-        lines.push(`${'sorry_server_inhibit' in this.vs.options ? 'Disabling' : 'Removing'} sorry server ${rsName(this.vs, sorry)} from VS ${v}`);
+        lines.push(
+          `${'sorry_server_inhibit' in this.vs.options ? 'Disabling' : 'Removing'} sorry server ${rsName(this.vs, sorry)} from VS ${v}`,
+        );
         lines.push(`Adding alive servers to the pool for VS ${v}`);
       }
     } else if (this.quorumUp && (w === 0 || w < q - h)) {
@@ -230,7 +253,9 @@ export class VsRuntime {
       lines.push(`Lost quorum ${q}-${h}=${q - h} > ${w} for VS ${v}`);
       if (sorry && !this.sorryActive) {
         this.sorryActive = true;
-        lines.push(`${'sorry_server_inhibit' in this.vs.options ? 'Enabling' : 'Adding'} sorry server ${rsName(this.vs, sorry)} to VS ${v}`);
+        lines.push(
+          `${'sorry_server_inhibit' in this.vs.options ? 'Enabling' : 'Adding'} sorry server ${rsName(this.vs, sorry)} to VS ${v}`,
+        );
         lines.push(`Removing alive servers from the pool for VS ${v}`);
       }
     }
@@ -243,7 +268,8 @@ export class VsRuntime {
     s.alive = alive;
     const lines: string[] = [];
     if (!this.sorryActive) {
-      const r = rsName(this.vs, s.rs), v = vsName(this.vs);
+      const r = rsName(this.vs, s.rs),
+        v = vsName(this.vs);
       if (s.rs.inhibitOnFailure) lines.push(`${alive ? 'Enabling' : 'Disabling'} service ${r} of VS ${v}`);
       else lines.push(`${alive ? 'Adding' : 'Removing'} service ${r} ${alive ? 'to' : 'from'} VS ${v}`);
     }
@@ -253,7 +279,10 @@ export class VsRuntime {
   setWeight(key: string, weight: number): string[] {
     const s = this.rs.get(key);
     if (!s || s.weight === weight) return [];
-    const lines = s.alive && !this.sorryActive ? [`Changing weight from ${s.weight} to ${weight} for active service ${rsName(this.vs, s.rs)} of VS ${vsName(this.vs)}`] : [];
+    const lines =
+      s.alive && !this.sorryActive
+        ? [`Changing weight from ${s.weight} to ${weight} for active service ${rsName(this.vs, s.rs)} of VS ${vsName(this.vs)}`]
+        : [];
     s.weight = weight;
     return [...lines, ...this.evaluate()];
   }
@@ -292,12 +321,23 @@ export type TableChange =
 
 export function sameService(a: IpvsService, b: IpvsService): boolean {
   const hashedOff = ~SVC_FLAG.HASHED;
-  return a.schedName === b.schedName && (a.flags & hashedOff) === (b.flags & hashedOff) && a.timeout === b.timeout
-    && ((a.flags & SVC_FLAG.PERSISTENT) === 0 || a.netmask === b.netmask) && (a.peName ?? '') === (b.peName ?? '');
+  return (
+    a.schedName === b.schedName &&
+    (a.flags & hashedOff) === (b.flags & hashedOff) &&
+    a.timeout === b.timeout &&
+    ((a.flags & SVC_FLAG.PERSISTENT) === 0 || a.netmask === b.netmask) &&
+    (a.peName ?? '') === (b.peName ?? '')
+  );
 }
 export function sameDest(a: IpvsDest, b: IpvsDest): boolean {
-  return a.fwdMethod === b.fwdMethod && a.weight === b.weight && a.uThreshold === b.uThreshold && a.lThreshold === b.lThreshold
-    && (a.fwdMethod !== FWD.TUNNEL || ((a.tunType ?? 0) === (b.tunType ?? 0) && (a.tunPort ?? 0) === (b.tunPort ?? 0) && (a.tunFlags ?? 0) === (b.tunFlags ?? 0)));
+  return (
+    a.fwdMethod === b.fwdMethod &&
+    a.weight === b.weight &&
+    a.uThreshold === b.uThreshold &&
+    a.lThreshold === b.lThreshold &&
+    (a.fwdMethod !== FWD.TUNNEL ||
+      ((a.tunType ?? 0) === (b.tunType ?? 0) && (a.tunPort ?? 0) === (b.tunPort ?? 0) && (a.tunFlags ?? 0) === (b.tunFlags ?? 0)))
+  );
 }
 
 export function tableOf(entries: readonly { service: IpvsService; dests: readonly IpvsDest[] }[]): DesiredTable {

@@ -58,7 +58,13 @@ export class LvsRunner {
   private reason: string | undefined;
   private version: string | undefined;
 
-  constructor(private readonly log: LvsLog, private readonly opts: { dontRelease?: boolean; open?: () => Promise<IpvsClient & { close(): void; info?: () => Promise<{ version: string }> }> } = {}) {}
+  constructor(
+    private readonly log: LvsLog,
+    private readonly opts: {
+      dontRelease?: boolean;
+      open?: () => Promise<IpvsClient & { close(): void; info?: () => Promise<{ version: string }> }>;
+    } = {},
+  ) {}
 
   readonly sink: RealServerSink = {
     setAlive: (vs: VirtualServer, rs: RealServer, alive: boolean, reason: string) => this.manager?.setAlive(vs, rs, alive, reason),
@@ -94,14 +100,19 @@ export class LvsRunner {
     const cmd = up ? vs.quorumUp : vs.quorumDown;
     if (!cmd) return;
     const g = this.cfg?.globalDefs;
-    const su = resolveScriptUser({ user: cmd.user ?? g?.scriptUser?.user, group: cmd.user ? cmd.group : g?.scriptUser?.group, enableScriptSecurity: g?.enableScriptSecurity });
+    const su = resolveScriptUser({
+      user: cmd.user ?? g?.scriptUser?.user,
+      group: cmd.user ? cmd.group : g?.scriptUser?.group,
+      enableScriptSecurity: g?.enableScriptSecurity,
+    });
     if (su.error) {
       this.log.error(`${su.error} - ${up ? 'quorum_up' : 'quorum_down'} of VS ${vsName(vs)} will not run`);
       return;
     }
     this.notifier ??= new Notifier({ timeoutMs: 30_000 });
     void this.notifier.enqueue(`VS ${vsName(vs)}`, { line: cmd.command, uid: su.uid, gid: su.gid }).then((r) => {
-      if (r.result.kind !== 'exit' || r.result.code !== 0) this.log.warn(`${up ? 'quorum_up' : 'quorum_down'} script "${cmd.command}" of VS ${vsName(vs)} failed (${r.result.kind})`);
+      if (r.result.kind !== 'exit' || r.result.code !== 0)
+        this.log.warn(`${up ? 'quorum_up' : 'quorum_down'} script "${cmd.command}" of VS ${vsName(vs)} failed (${r.result.kind})`);
     });
   }
 
@@ -118,7 +129,10 @@ export class LvsRunner {
       if (!(await this.open())) return;
       if (this.stopped) return;
       this.cfg = cfg;
-      this.manager = new LvsManager(this.ipvs!, this.log, { dontRelease: this.opts.dontRelease, onQuorum: (vs, up) => this.quorumScript(vs, up) });
+      this.manager = new LvsManager(this.ipvs!, this.log, {
+        dontRelease: this.opts.dontRelease,
+        onQuorum: (vs, up) => this.quorumScript(vs, up),
+      });
       await this.manager.start(cfg);
     })();
     return this.starting;
@@ -176,9 +190,15 @@ export class LvsRunner {
             const e = table.get(k);
             if (!e) continue;
             const st = e.service.stats;
-            if (st) { c.conns += st.conns; c.inPkts += st.inPkts; c.outPkts += st.outPkts; c.inBytes += st.inBytes; c.outBytes += st.outBytes; }
+            if (st) {
+              c.conns += st.conns;
+              c.inPkts += st.inPkts;
+              c.outPkts += st.outPkts;
+              c.inBytes += st.inBytes;
+              c.outBytes += st.outBytes;
+            }
             for (const d of e.dests) {
-              const cur = c.dests[destKey(d)] ??= { active: 0, inactive: 0 };
+              const cur = (c.dests[destKey(d)] ??= { active: 0, inactive: 0 });
               cur.active += d.activeConns ?? 0;
               cur.inactive += d.inactConns ?? 0;
             }

@@ -30,9 +30,31 @@ import * as genl from 'netlink/dist/genl/structs.js';
 import { FlagsGet } from 'netlink/dist/constants.js';
 import type { NetlinkMessage } from 'netlink/dist/structs.js';
 import {
-  AF_INET, CMD_ATTR, FWD, IPVS_CMD, IPVS_GENL_NAME, IPVS_GENL_VERSION, decodeDaemon, decodeDest, decodeInfo,
-  decodeService, decodeTimeouts, destKey, encodeDaemon, encodeDest, encodeService, encodeTimeouts, nest, parseAttrs,
-  serviceKey, SVC_FLAG, type IpvsDaemon, type IpvsDest, type IpvsInfo, type IpvsService, type IpvsTimeouts,
+  AF_INET,
+  CMD_ATTR,
+  FWD,
+  IPVS_CMD,
+  IPVS_GENL_NAME,
+  IPVS_GENL_VERSION,
+  decodeDaemon,
+  decodeDest,
+  decodeInfo,
+  decodeService,
+  decodeTimeouts,
+  destKey,
+  encodeDaemon,
+  encodeDest,
+  encodeService,
+  encodeTimeouts,
+  nest,
+  parseAttrs,
+  serviceKey,
+  SVC_FLAG,
+  type IpvsDaemon,
+  type IpvsDest,
+  type IpvsInfo,
+  type IpvsService,
+  type IpvsTimeouts,
 } from './ipvs-schema.js';
 
 const NLMSG_ERROR = 2;
@@ -50,15 +72,24 @@ export function errnoName(n: number): string {
 function explain(cmd: number, code: string): string {
   const svcCmd = cmd === IPVS_CMD.NEW_SERVICE || cmd === IPVS_CMD.SET_SERVICE;
   switch (code) {
-    case 'EEXIST': return svcCmd ? 'service already exists' : 'destination already exists';
-    case 'ESRCH': return 'no such service';
-    case 'ENOENT': return svcCmd ? 'scheduler or persistence engine not found (is its ip_vs_* module loaded?)' : 'no such destination';
-    case 'EINVAL': return 'invalid argument (a family, port or option the kernel refuses)';
-    case 'EPERM': return 'operation not permitted: needs CAP_NET_ADMIN';
-    case 'EAFNOSUPPORT': return 'address family not supported (a mixed-family destination needs TUN)';
-    case 'EOPNOTSUPP': return 'not supported by this kernel';
-    case 'EBUSY': return 'busy (a sync daemon of that role already runs)';
-    default: return 'kernel refused';
+    case 'EEXIST':
+      return svcCmd ? 'service already exists' : 'destination already exists';
+    case 'ESRCH':
+      return 'no such service';
+    case 'ENOENT':
+      return svcCmd ? 'scheduler or persistence engine not found (is its ip_vs_* module loaded?)' : 'no such destination';
+    case 'EINVAL':
+      return 'invalid argument (a family, port or option the kernel refuses)';
+    case 'EPERM':
+      return 'operation not permitted: needs CAP_NET_ADMIN';
+    case 'EAFNOSUPPORT':
+      return 'address family not supported (a mixed-family destination needs TUN)';
+    case 'EOPNOTSUPP':
+      return 'not supported by this kernel';
+    case 'EBUSY':
+      return 'busy (a sync daemon of that role already runs)';
+    default:
+      return 'kernel refused';
   }
 }
 
@@ -94,7 +125,11 @@ function runModprobe(timeoutMs: number): Promise<void> {
 export class Ipvs {
   /** netlink requests that change the table (for "reload with the same file writes nothing") */
   writes = 0;
-  private constructor(private readonly sock: GenericNetlinkSocket, readonly familyId: number, private readonly timeoutMs: number) {}
+  private constructor(
+    private readonly sock: GenericNetlinkSocket,
+    readonly familyId: number,
+    private readonly timeoutMs: number,
+  ) {}
 
   static async open(opts: { timeoutMs?: number; modprobe?: boolean } = {}): Promise<Ipvs> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -111,7 +146,12 @@ export class Ipvs {
       } catch (e) {
         if (/ENOENT/.test((e as Error).message)) return undefined;
         sock.socket.close();
-        throw new IpvsError(/Timeout/.test((e as Error).message) ? 'ETIMEDOUT' : 'ENOIPVS', 'resolve generic netlink family IPVS', (e as Error).message, { cause: e });
+        throw new IpvsError(
+          /Timeout/.test((e as Error).message) ? 'ETIMEDOUT' : 'ENOIPVS',
+          'resolve generic netlink family IPVS',
+          (e as Error).message,
+          { cause: e },
+        );
       }
     };
     let id = await resolve();
@@ -121,7 +161,11 @@ export class Ipvs {
     }
     if (id === undefined) {
       sock.socket.close();
-      throw new IpvsError('ENOIPVS', 'resolve generic netlink family IPVS', `the kernel has no IPVS (generic netlink family "IPVS" not found${opts.modprobe === false ? '' : ', modprobe ip_vs did not help'})`);
+      throw new IpvsError(
+        'ENOIPVS',
+        'resolve generic netlink family IPVS',
+        `the kernel has no IPVS (generic netlink family "IPVS" not found${opts.modprobe === false ? '' : ', modprobe ip_vs did not help'})`,
+      );
     }
     return new Ipvs(sock, id, timeoutMs);
   }
@@ -145,7 +189,11 @@ export class Ipvs {
     const header = Buffer.from([cmd, IPVS_GENL_VERSION, 0, 0]);
     let msgs: NetlinkMessage[];
     try {
-      [msgs] = await this.sock.socket.request(this.familyId, [header, ...attrs], { flags: dump ? NLM_F_DUMP : 0, checkError: false, timeout: this.timeoutMs });
+      [msgs] = await this.sock.socket.request(this.familyId, [header, ...attrs], {
+        flags: dump ? NLM_F_DUMP : 0,
+        checkError: false,
+        timeout: this.timeoutMs,
+      });
     } catch (e) {
       const m = (e as Error).message;
       throw new IpvsError(/Timeout/.test(m) ? 'ETIMEDOUT' : 'EIO', op, m, { cause: e });
@@ -222,14 +270,23 @@ export class Ipvs {
   }
 
   addDest(s: IpvsService, d: IpvsDest): Promise<void> {
-    return this.write(`add destination ${destKey(d)} to ${serviceKey(s)}`, IPVS_CMD.NEW_DEST, [nest(CMD_ATTR.SERVICE, [encodeService(s, false)]), nest(CMD_ATTR.DEST, [encodeDest(d, s.af, true)])]);
+    return this.write(`add destination ${destKey(d)} to ${serviceKey(s)}`, IPVS_CMD.NEW_DEST, [
+      nest(CMD_ATTR.SERVICE, [encodeService(s, false)]),
+      nest(CMD_ATTR.DEST, [encodeDest(d, s.af, true)]),
+    ]);
   }
   editDest(s: IpvsService, d: IpvsDest): Promise<void> {
-    return this.write(`edit destination ${destKey(d)} of ${serviceKey(s)}`, IPVS_CMD.SET_DEST, [nest(CMD_ATTR.SERVICE, [encodeService(s, false)]), nest(CMD_ATTR.DEST, [encodeDest(d, s.af, true)])]);
+    return this.write(`edit destination ${destKey(d)} of ${serviceKey(s)}`, IPVS_CMD.SET_DEST, [
+      nest(CMD_ATTR.SERVICE, [encodeService(s, false)]),
+      nest(CMD_ATTR.DEST, [encodeDest(d, s.af, true)]),
+    ]);
   }
   deleteDest(s: IpvsService, d: Pick<IpvsDest, 'address' | 'port'>): Promise<void> {
     const key: IpvsDest = { address: d.address, port: d.port, fwdMethod: 0, weight: 0, uThreshold: 0, lThreshold: 0 };
-    return this.write(`delete destination ${destKey(d)} from ${serviceKey(s)}`, IPVS_CMD.DEL_DEST, [nest(CMD_ATTR.SERVICE, [encodeService(s, false)]), nest(CMD_ATTR.DEST, [encodeDest(key, s.af, false)])]);
+    return this.write(`delete destination ${destKey(d)} from ${serviceKey(s)}`, IPVS_CMD.DEL_DEST, [
+      nest(CMD_ATTR.SERVICE, [encodeService(s, false)]),
+      nest(CMD_ATTR.DEST, [encodeDest(key, s.af, false)]),
+    ]);
   }
 
   async dump(): Promise<IpvsTableEntry[]> {
@@ -247,10 +304,14 @@ export class Ipvs {
     });
   }
   addDaemon(d: IpvsDaemon): Promise<void> {
-    return this.write(`start sync daemon ${d.state === 1 ? 'master' : 'backup'} on ${d.mcastIfn}`, IPVS_CMD.NEW_DAEMON, [nest(CMD_ATTR.DAEMON, [encodeDaemon(d, true)])]);
+    return this.write(`start sync daemon ${d.state === 1 ? 'master' : 'backup'} on ${d.mcastIfn}`, IPVS_CMD.NEW_DAEMON, [
+      nest(CMD_ATTR.DAEMON, [encodeDaemon(d, true)]),
+    ]);
   }
   deleteDaemon(state: number): Promise<void> {
-    return this.write(`stop sync daemon ${state === 1 ? 'master' : 'backup'}`, IPVS_CMD.DEL_DAEMON, [nest(CMD_ATTR.DAEMON, [encodeDaemon({ state, mcastIfn: '', syncId: 0 }, false)])]);
+    return this.write(`stop sync daemon ${state === 1 ? 'master' : 'backup'}`, IPVS_CMD.DEL_DAEMON, [
+      nest(CMD_ATTR.DAEMON, [encodeDaemon({ state, mcastIfn: '', syncId: 0 }, false)]),
+    ]);
   }
 }
 
@@ -270,7 +331,7 @@ export function formatTable(entries: readonly IpvsTableEntry[]): string {
     const extra = s.flags & ~SVC_FLAG.HASHED & ~SVC_FLAG.PERSISTENT;
     if (extra) line += ` flags 0x${extra.toString(16)}`;
     if (s.flags & SVC_FLAG.PERSISTENT) line += ` persistent ${s.timeout}`;
-    if ((s.flags & SVC_FLAG.PERSISTENT) && s.netmask !== (s.af === AF_INET ? 32 : 128)) line += ` mask ${s.netmask}`;
+    if (s.flags & SVC_FLAG.PERSISTENT && s.netmask !== (s.af === AF_INET ? 32 : 128)) line += ` mask ${s.netmask}`;
     if (s.peName) line += ` pe ${s.peName}`;
     lines.push(line);
     for (const d of [...dests].sort((a, b) => byText(destKey(a), destKey(b)))) {

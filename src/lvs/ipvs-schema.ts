@@ -27,24 +27,67 @@ export const IPVS_GENL_NAME = 'IPVS';
 export const IPVS_GENL_VERSION = 1;
 
 export const IPVS_CMD = {
-  NEW_SERVICE: 1, SET_SERVICE: 2, DEL_SERVICE: 3, GET_SERVICE: 4,
-  NEW_DEST: 5, SET_DEST: 6, DEL_DEST: 7, GET_DEST: 8,
-  NEW_DAEMON: 9, DEL_DAEMON: 10, GET_DAEMON: 11,
-  SET_CONFIG: 12, GET_CONFIG: 13, SET_INFO: 14, GET_INFO: 15, ZERO: 16, FLUSH: 17,
+  NEW_SERVICE: 1,
+  SET_SERVICE: 2,
+  DEL_SERVICE: 3,
+  GET_SERVICE: 4,
+  NEW_DEST: 5,
+  SET_DEST: 6,
+  DEL_DEST: 7,
+  GET_DEST: 8,
+  NEW_DAEMON: 9,
+  DEL_DAEMON: 10,
+  GET_DAEMON: 11,
+  SET_CONFIG: 12,
+  GET_CONFIG: 13,
+  SET_INFO: 14,
+  GET_INFO: 15,
+  ZERO: 16,
+  FLUSH: 17,
 } as const;
 
 /** top-level attributes of a command (IPVS_CMD_ATTR_*) */
 export const CMD_ATTR = { SERVICE: 1, DEST: 2, DAEMON: 3, TIMEOUT_TCP: 4, TIMEOUT_TCP_FIN: 5, TIMEOUT_UDP: 6 } as const;
 export const SVC_ATTR = {
-  AF: 1, PROTOCOL: 2, ADDR: 3, PORT: 4, FWMARK: 5, SCHED_NAME: 6, FLAGS: 7, TIMEOUT: 8, NETMASK: 9,
-  STATS: 10, PE_NAME: 11, STATS64: 12,
+  AF: 1,
+  PROTOCOL: 2,
+  ADDR: 3,
+  PORT: 4,
+  FWMARK: 5,
+  SCHED_NAME: 6,
+  FLAGS: 7,
+  TIMEOUT: 8,
+  NETMASK: 9,
+  STATS: 10,
+  PE_NAME: 11,
+  STATS64: 12,
 } as const;
 export const DEST_ATTR = {
-  ADDR: 1, PORT: 2, FWD_METHOD: 3, WEIGHT: 4, U_THRESH: 5, L_THRESH: 6, ACTIVE_CONNS: 7, INACT_CONNS: 8,
-  PERSIST_CONNS: 9, STATS: 10, ADDR_FAMILY: 11, STATS64: 12, TUN_TYPE: 13, TUN_PORT: 14, TUN_FLAGS: 15,
+  ADDR: 1,
+  PORT: 2,
+  FWD_METHOD: 3,
+  WEIGHT: 4,
+  U_THRESH: 5,
+  L_THRESH: 6,
+  ACTIVE_CONNS: 7,
+  INACT_CONNS: 8,
+  PERSIST_CONNS: 9,
+  STATS: 10,
+  ADDR_FAMILY: 11,
+  STATS64: 12,
+  TUN_TYPE: 13,
+  TUN_PORT: 14,
+  TUN_FLAGS: 15,
 } as const;
 export const DAEMON_ATTR = {
-  STATE: 1, MCAST_IFN: 2, SYNC_ID: 3, SYNC_MAXLEN: 4, MCAST_GROUP: 5, MCAST_GROUP6: 6, MCAST_PORT: 7, MCAST_TTL: 8,
+  STATE: 1,
+  MCAST_IFN: 2,
+  SYNC_ID: 3,
+  SYNC_MAXLEN: 4,
+  MCAST_GROUP: 5,
+  MCAST_GROUP6: 6,
+  MCAST_PORT: 7,
+  MCAST_TTL: 8,
 } as const;
 export const STATS_ATTR = { CONNS: 1, INPKTS: 2, OUTPKTS: 3, INBYTES: 4, OUTBYTES: 5 } as const;
 export const INFO_ATTR = { VERSION: 1, CONN_TAB_SIZE: 2 } as const;
@@ -62,7 +105,7 @@ export const DAEMON_STATE = { MASTER: 1, BACKUP: 2 } as const;
 export const PROTO = { TCP: 6, UDP: 17, SCTP: 132 } as const;
 const PROTO_NAME: Record<number, string> = { 6: 'TCP', 17: 'UDP', 132: 'SCTP' };
 export function protocolName(p: number | undefined): string {
-  return p === undefined ? '?' : PROTO_NAME[p] ?? String(p);
+  return p === undefined ? '?' : (PROTO_NAME[p] ?? String(p));
 }
 
 export interface IpvsStats {
@@ -174,7 +217,8 @@ export function parseAttrs(buf: Buffer): Map<number, Buffer> {
   while (off + 4 <= buf.length) {
     const len = buf.readUInt16LE(off);
     const type = buf.readUInt16LE(off + 2) & NLA_TYPE_MASK;
-    if (len < 4 || off + len > buf.length) throw new IpvsDecodeError(`attribute ${type} at ${off}: length ${len} overruns ${buf.length} bytes`);
+    if (len < 4 || off + len > buf.length)
+      throw new IpvsDecodeError(`attribute ${type} at ${off}: length ${len} overruns ${buf.length} bytes`);
     out.set(type, buf.subarray(off + 4, off + len));
     off += (len + 3) & ~3;
   }
@@ -212,7 +256,7 @@ export function encodeInetAddr(address: string): Buffer {
     address.split('.').forEach((p, i) => out.writeUInt8(Number(p), i));
     return out;
   }
-  const [head, tail] = address.includes('::') ? address.split('::') as [string, string] : [address, undefined];
+  const [head, tail] = address.includes('::') ? (address.split('::') as [string, string]) : [address, undefined];
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
@@ -225,12 +269,19 @@ export function decodeInetAddr(b: Buffer, af: number): string {
   const g: string[] = [];
   for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i).toString(16));
   // RFC 5952: compress the longest run (>= 2) of zero groups
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== '0') { i++; continue; }
+  let best = -1,
+    bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === '0') j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   if (best < 0) return g.join(':');
@@ -258,7 +309,8 @@ export function encodeService(s: IpvsService, full: boolean): Buffer {
   const parts = [u16(SVC_ATTR.AF, s.af)];
   if (s.fwmark !== undefined) parts.push(u32(SVC_ATTR.FWMARK, s.fwmark));
   else {
-    if (s.protocol === undefined || s.address === undefined || s.port === undefined) throw new IpvsDecodeError('service needs fwmark or protocol+address+port');
+    if (s.protocol === undefined || s.address === undefined || s.port === undefined)
+      throw new IpvsDecodeError('service needs fwmark or protocol+address+port');
     parts.push(u16(SVC_ATTR.PROTOCOL, s.protocol), attr(SVC_ATTR.ADDR, encodeInetAddr(s.address)), u16be(SVC_ATTR.PORT, s.port));
   }
   if (full) {
@@ -309,7 +361,13 @@ function decodeStats(s64: Buffer | undefined, s32: Buffer | undefined): IpvsStat
     if (v.length >= 8) return Number(v.readBigUInt64LE(0));
     return v.length >= 4 ? v.readUInt32LE(0) : 0;
   };
-  return { conns: get(STATS_ATTR.CONNS), inPkts: get(STATS_ATTR.INPKTS), outPkts: get(STATS_ATTR.OUTPKTS), inBytes: get(STATS_ATTR.INBYTES), outBytes: get(STATS_ATTR.OUTBYTES) };
+  return {
+    conns: get(STATS_ATTR.CONNS),
+    inPkts: get(STATS_ATTR.INPKTS),
+    outPkts: get(STATS_ATTR.OUTPKTS),
+    inBytes: get(STATS_ATTR.INBYTES),
+    outBytes: get(STATS_ATTR.OUTBYTES),
+  };
 }
 
 // ---- destinations -------------------------------------------------------------------------------
@@ -321,7 +379,12 @@ export function encodeDest(d: IpvsDest, svcAf: number, full: boolean): Buffer {
   // a destination of another family than its service (tunnel only) must say so
   if (af !== svcAf || d.addrFamily !== undefined) parts.push(u16(DEST_ATTR.ADDR_FAMILY, af));
   if (full) {
-    parts.push(u32(DEST_ATTR.FWD_METHOD, d.fwdMethod), u32(DEST_ATTR.WEIGHT, d.weight), u32(DEST_ATTR.U_THRESH, d.uThreshold), u32(DEST_ATTR.L_THRESH, d.lThreshold));
+    parts.push(
+      u32(DEST_ATTR.FWD_METHOD, d.fwdMethod),
+      u32(DEST_ATTR.WEIGHT, d.weight),
+      u32(DEST_ATTR.U_THRESH, d.uThreshold),
+      u32(DEST_ATTR.L_THRESH, d.lThreshold),
+    );
     if (d.fwdMethod === FWD.TUNNEL) {
       parts.push(u8(DEST_ATTR.TUN_TYPE, d.tunType ?? TUN_TYPE.IPIP));
       if (d.tunPort !== undefined) parts.push(u16be(DEST_ATTR.TUN_PORT, d.tunPort));
@@ -403,7 +466,11 @@ export function encodeTimeouts(t: IpvsTimeouts): Buffer {
 }
 export function decodeTimeouts(buf: Buffer): IpvsTimeouts {
   const m = parseAttrs(buf);
-  return { tcp: optU32(m, CMD_ATTR.TIMEOUT_TCP) ?? 0, tcpFin: optU32(m, CMD_ATTR.TIMEOUT_TCP_FIN) ?? 0, udp: optU32(m, CMD_ATTR.TIMEOUT_UDP) ?? 0 };
+  return {
+    tcp: optU32(m, CMD_ATTR.TIMEOUT_TCP) ?? 0,
+    tcpFin: optU32(m, CMD_ATTR.TIMEOUT_TCP_FIN) ?? 0,
+    udp: optU32(m, CMD_ATTR.TIMEOUT_UDP) ?? 0,
+  };
 }
 
 export function decodeInfo(buf: Buffer): IpvsInfo {

@@ -52,12 +52,19 @@ export function parseSyncDaemon(cfg: KeepalivedConfig): { spec?: SyncDaemonSpec;
     } else if (w in RANGES) {
       const [lo, hi] = RANGES[w]!;
       const n = Number(v);
-      if (v === undefined || !Number.isInteger(n) || n < lo || n > hi) return { error: `lvs_sync_daemon: ${w} must be ${lo}..${hi} (got ${v ?? 'nothing'})` };
-      if (w === 'id') { spec.syncId = n; explicitId = true; } else if (w === 'maxlen') spec.maxLen = n; else if (w === 'port') spec.port = n; else spec.ttl = n;
+      if (v === undefined || !Number.isInteger(n) || n < lo || n > hi)
+        return { error: `lvs_sync_daemon: ${w} must be ${lo}..${hi} (got ${v ?? 'nothing'})` };
+      if (w === 'id') {
+        spec.syncId = n;
+        explicitId = true;
+      } else if (w === 'maxlen') spec.maxLen = n;
+      else if (w === 'port') spec.port = n;
+      else spec.ttl = n;
       i++;
     } else if (w === 'group') {
       const first = Number(v?.split('.')[0]);
-      const multicast = v !== undefined && (isIP(v) === 4 ? first >= 224 && first <= 239 : isIP(v) === 6 && v.toLowerCase().startsWith('ff'));
+      const multicast =
+        v !== undefined && (isIP(v) === 4 ? first >= 224 && first <= 239 : isIP(v) === 6 && v.toLowerCase().startsWith('ff'));
       if (!multicast) {
         return { error: `lvs_sync_daemon: group ${v ?? ''} is not a multicast address` };
       }
@@ -92,7 +99,11 @@ export class SyncDaemonDriver {
    * `role`: which side this process runs (-P: 'vrrp', -C: 'lvs', else 'both'). keepalived's VRRP
    * process runs the `inst` form, its checker process the other one.
    */
-  constructor(private readonly open: () => Promise<SyncDaemonClient>, private readonly log: LvsLog, private readonly role: 'both' | 'vrrp' | 'lvs' = 'both') {}
+  constructor(
+    private readonly open: () => Promise<SyncDaemonClient>,
+    private readonly log: LvsLog,
+    private readonly role: 'both' | 'vrrp' | 'lvs' = 'both',
+  ) {}
 
   private enqueue(work: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(work).catch((e: unknown) => this.log.error(`lvs_sync_daemon: ${(e as Error).message}`));

@@ -20,9 +20,7 @@ import type { KeepalivedConfig, RealServer, VirtualServer } from '../config/mode
 import type { RealServerSink } from '../check/sink.js';
 import { destKey, serviceKey, type IpvsDest, type IpvsService, type IpvsTimeouts } from './ipvs-schema.js';
 import type { IpvsError, IpvsTableEntry } from './ipvs-netlink.js';
-import {
-  VsRuntime, diffTable, rsKey, rsName, servicesOf, tableOf, vsKey, vsName, type DesiredTable, type TableChange,
-} from './desired.js';
+import { VsRuntime, diffTable, rsKey, rsName, servicesOf, tableOf, vsKey, vsName, type DesiredTable, type TableChange } from './desired.js';
 
 /** The subset of Ipvs (ipvs-netlink.ts) the manager uses: a fake kernel implements it in unit tests. */
 export interface IpvsClient {
@@ -355,9 +353,19 @@ export class LvsManager implements RealServerSink {
       const services = servicesOf(rt.vs, this.cfg?.virtualServerGroups ?? []).map(serviceKey);
       const inTable = (rsk: string): boolean => services.some((s) => this.applied.get(s)?.dests.has(rsk) ?? false);
       vss.push({
-        name: vsName(rt.vs), services, quorum: rt.quorum, hysteresis: rt.hysteresis, quorumUp: rt.quorumUp, sorryActive: rt.sorryActive,
+        name: vsName(rt.vs),
+        services,
+        quorum: rt.quorum,
+        hysteresis: rt.hysteresis,
+        quorumUp: rt.quorumUp,
+        sorryActive: rt.sorryActive,
         aliveWeight: rt.aliveWeight(),
-        realServers: [...rt.rs.entries()].map(([k, s]) => ({ name: rsName(rt.vs, s.rs), alive: s.alive, weight: s.weight, inTable: inTable(k) })),
+        realServers: [...rt.rs.entries()].map(([k, s]) => ({
+          name: rsName(rt.vs, s.rs),
+          alive: s.alive,
+          weight: s.weight,
+          inTable: inTable(k),
+        })),
       });
     }
     return { virtualServers: vss };

@@ -18,7 +18,10 @@ export type Capability = typeof CAP_NET_ADMIN | typeof CAP_NET_RAW;
 
 const CAP_INFO: Record<Capability, { name: string; why: string }> = {
   [CAP_NET_RAW]: { name: 'CAP_NET_RAW', why: 'raw VRRP sockets (IP protocol 112), gratuitous ARP and neighbour advertisements' },
-  [CAP_NET_ADMIN]: { name: 'CAP_NET_ADMIN', why: 'adding virtual addresses, routes, rules and VMAC interfaces, and binding sockets to an interface' },
+  [CAP_NET_ADMIN]: {
+    name: 'CAP_NET_ADMIN',
+    why: 'adding virtual addresses, routes, rules and VMAC interfaces, and binding sockets to an interface',
+  },
 };
 
 export function capabilityName(cap: Capability): string {

@@ -13,13 +13,7 @@
 // Error("Request rejected: EEXIST"), neither with a `code`. Callers (idempotence helpers, the
 // daemon's logs) need a stable code, so every error leaving src/net is a NetError.
 
-export type NetErrorCode =
-  | 'ENOCAP'
-  | 'ENOIF'
-  | 'ENOADDON'
-  | 'EBADARG'
-  | 'EUNKNOWN'
-  | (string & { readonly __errno?: never });
+export type NetErrorCode = 'ENOCAP' | 'ENOIF' | 'ENOADDON' | 'EBADARG' | 'EUNKNOWN' | (string & { readonly __errno?: never });
 
 export class NetError extends Error {
   readonly code: NetErrorCode;
@@ -79,7 +73,10 @@ export function errnoFromError(err: unknown): string | undefined {
 
 /** An asynchronous error must never crash the daemon: an EventEmitter throws on an unheard
  *  'error', so without a listener the error becomes a process warning instead. */
-export function emitNetError(emitter: { listenerCount(e: string): number; emit(e: string, ...a: unknown[]): boolean }, err: NetError): void {
+export function emitNetError(
+  emitter: { listenerCount(e: string): number; emit(e: string, ...a: unknown[]): boolean },
+  err: NetError,
+): void {
   if (emitter.listenerCount('error') > 0) emitter.emit('error', err);
   else process.emitWarning(`${err.code}: ${err.message}`, 'NetWarning');
 }

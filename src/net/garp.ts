@@ -66,10 +66,7 @@ function addonCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const env = process.env.KTS_PACKET_ADDON;
   if (env) return [resolve(env)];
-  return [
-    resolve(here, '../../../native/build/Release/kts_packet.node'),
-    resolve(here, '../../native/build/Release/kts_packet.node'),
-  ];
+  return [resolve(here, '../../../native/build/Release/kts_packet.node'), resolve(here, '../../native/build/Release/kts_packet.node')];
 }
 
 export function loadPacketAddon(): PacketAddon {
@@ -83,7 +80,12 @@ export function loadPacketAddon(): PacketAddon {
       addon = req(p) as PacketAddon;
       return addon;
     } catch (err) {
-      throw new NetError('ENOADDON', 'load kts_packet addon', `${p} exists but does not load: ${(err as Error).message}. Rebuild it with \`npm run install\``, { cause: err });
+      throw new NetError(
+        'ENOADDON',
+        'load kts_packet addon',
+        `${p} exists but does not load: ${(err as Error).message}. Rebuild it with \`npm run install\``,
+        { cause: err },
+      );
     }
   }
   throw new NetError(
@@ -96,7 +98,11 @@ export function loadPacketAddon(): PacketAddon {
 // A GarpSender dropped without close() must not leak its fd (the daemon may create and drop
 // senders across reloads): close it when the object is collected.
 const fdCleanup = new FinalizationRegistry<{ addon: PacketAddon; fd: number }>(({ addon: a, fd }) => {
-  try { a.close(fd); } catch { /* already closed */ }
+  try {
+    a.close(fd);
+  } catch {
+    /* already closed */
+  }
 });
 
 export class GarpSender {
@@ -141,7 +147,11 @@ export class GarpSender {
     this.fd = undefined;
     fdCleanup.unregister(this);
     if (fd !== undefined) {
-      try { this.addon.close(fd); } catch { /* already closed */ }
+      try {
+        this.addon.close(fd);
+      } catch {
+        /* already closed */
+      }
     }
   }
 }

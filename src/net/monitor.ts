@@ -127,7 +127,11 @@ export class NetMonitor extends EventEmitter {
     const s = this.sock;
     this.sock = undefined;
     if (s) {
-      try { s.socket.close(); } catch { /* already closed */ }
+      try {
+        s.socket.close();
+      } catch {
+        /* already closed */
+      }
     }
   }
 

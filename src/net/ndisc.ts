@@ -97,7 +97,11 @@ export class NdiscSender {
       sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
       setBuf.call(sock, IPPROTO_IPV6, IPV6_MULTICAST_IF, int32(ifindex), 4);
     } catch (err) {
-      try { sock.close(); } catch { /* ignore */ }
+      try {
+        sock.close();
+      } catch {
+        /* ignore */
+      }
       throw toNetError(op, err);
     }
     return new NdiscSender(ifname, ifindex, sock);
@@ -121,7 +125,9 @@ export class NdiscSender {
     }
     return new Promise((resolve, reject) => {
       try {
-        sock.send(pkt, 0, pkt.length, ALL_NODES, (err: Error | null, bytes: number) => (err ? reject(toNetError(op, err)) : resolve(bytes)));
+        sock.send(pkt, 0, pkt.length, ALL_NODES, (err: Error | null, bytes: number) =>
+          err ? reject(toNetError(op, err)) : resolve(bytes),
+        );
       } catch (err) {
         reject(toNetError(op, err));
       }
@@ -133,7 +139,11 @@ export class NdiscSender {
     this.sock = undefined;
     live.delete(this);
     if (s) {
-      try { s.close(); } catch { /* already closed */ }
+      try {
+        s.close();
+      } catch {
+        /* already closed */
+      }
     }
   }
 }

@@ -36,7 +36,6 @@ const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 const REQUEST_TIMEOUT_MS = 2000;
 
-
 export type ScopeName = 'global' | 'site' | 'link' | 'host' | 'nowhere';
 const SCOPES: Record<ScopeName, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 export function scopeNumber(s: ScopeName | number): number {
@@ -242,7 +241,9 @@ function familyNumber(f: Family): number {
 
 function flagNames(obj: object | undefined): string[] {
   if (!obj) return [];
-  return Object.entries(obj).filter(([k, v]) => k !== '__unknown' && v === true).map(([k]) => k);
+  return Object.entries(obj)
+    .filter(([k, v]) => k !== '__unknown' && v === true)
+    .map(([k]) => k);
 }
 
 export function linkFromMessage(m: rt.LinkMessage): LinkInfo {
@@ -313,7 +314,11 @@ export class Rtnl {
     const s = this.sock;
     this.sock = undefined;
     if (s) {
-      try { s.socket.close(); } catch { /* already closed */ }
+      try {
+        s.socket.close();
+      } catch {
+        /* already closed */
+      }
     }
   }
 
@@ -338,7 +343,14 @@ export class Rtnl {
     this.pending++;
     // now: nothing queued, so fn() runs (and writes its request) before call() returns
     const p = now && this.pending === 1 ? run() : this.queue.then(run, run);
-    const settled = p.then(() => { this.pending--; }, () => { this.pending--; });
+    const settled = p.then(
+      () => {
+        this.pending--;
+      },
+      () => {
+        this.pending--;
+      },
+    );
     this.queue = settled;
     return p;
   }
@@ -396,10 +408,7 @@ export class Rtnl {
     const mode = MACVLAN_MODES[spec.mode ?? 'private'];
     if (mode === undefined) throw new NetError('EBADARG', 'createMacvlan', `unknown macvlan mode ${spec.mode}`);
     // IFLA_LINKINFO { IFLA_INFO_KIND "macvlan", IFLA_INFO_DATA { IFLA_MACVLAN_MODE u32 } }
-    const linkinfo = Buffer.concat([
-      nlattr(1, Buffer.from('macvlan\0')),
-      nlattr(2 | 0x8000, nlattr(1, u32(mode))),
-    ]);
+    const linkinfo = Buffer.concat([nlattr(1, Buffer.from('macvlan\0')), nlattr(2 | 0x8000, nlattr(1, u32(mode)))]);
     // The kernel refuses IFLA_AF_SPEC in a create request (EAFNOSUPPORT, measured): create the
     // link down, set addrgenmode, then bring it up, so no link-local is ever derived.
     await this.call(`create macvlan ${spec.name} on ${spec.parent}`, (s) =>
@@ -438,7 +447,10 @@ export class Rtnl {
     return msgs
       .map(addressFromMessage)
       .filter((a): a is AddressInfo => a !== undefined)
-      .filter((a) => (filter.ifindex === undefined || a.ifindex === filter.ifindex) && (filter.family === undefined || a.family === filter.family));
+      .filter(
+        (a) =>
+          (filter.ifindex === undefined || a.ifindex === filter.ifindex) && (filter.family === undefined || a.family === filter.family),
+      );
   }
 
   private async addressRequest(spec: AddressSpec): Promise<{ data: rt.Address; attrs: rt.AddressAttrs; text: string }> {
@@ -531,11 +543,17 @@ export class Rtnl {
     } catch (err) {
       return Promise.reject(err);
     }
-    return ensurePresent(() => this.call(`add address ${r.text}`, (s) => {
-      const acked = s.newAddress(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS });
-      onSent?.();
-      return acked.then(() => undefined);
-    }, true));
+    return ensurePresent(() =>
+      this.call(
+        `add address ${r.text}`,
+        (s) => {
+          const acked = s.newAddress(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS });
+          onSent?.();
+          return acked.then(() => undefined);
+        },
+        true,
+      ),
+    );
   }
 
   async ensureAddressAbsent(spec: AddressSpec): Promise<boolean> {
@@ -573,7 +591,13 @@ export class Rtnl {
     if (spec.metric !== undefined) attrs.priority = spec.metric;
     // Scope as iproute2 chooses it: link for direct unicast routes, host for local, universe else;
     // on delete "nowhere" matches any scope.
-    const defaultScope = forDelete ? SCOPES.nowhere : type === ROUTE_TYPES.local ? SCOPES.host : type === ROUTE_TYPES.unicast && !spec.via ? SCOPES.link : SCOPES.global;
+    const defaultScope = forDelete
+      ? SCOPES.nowhere
+      : type === ROUTE_TYPES.local
+        ? SCOPES.host
+        : type === ROUTE_TYPES.unicast && !spec.via
+          ? SCOPES.link
+          : SCOPES.global;
     const data: rt.Route = {
       family: familyNumber(family),
       dstLen,
@@ -590,7 +614,9 @@ export class Rtnl {
     await this.retryStale([spec.dev], async () => {
       const r = await this.routeRequest(spec, false);
       if (spec.onlink) r.data.flags = { __unknown: 4 }; // RTNH_F_ONLINK in rtm_flags
-      await this.call(`add route ${r.text}`, (s) => s.newRoute(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS }));
+      await this.call(`add route ${r.text}`, (s) =>
+        s.newRoute(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS }),
+      );
     });
   }
 
@@ -598,7 +624,9 @@ export class Rtnl {
   async replaceRoute(spec: RouteSpec): Promise<void> {
     await this.retryStale([spec.dev], async () => {
       const r = await this.routeRequest(spec, false);
-      await this.call(`replace route ${r.text}`, (s) => s.newRoute(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_REPLACE, timeout: REQUEST_TIMEOUT_MS }));
+      await this.call(`replace route ${r.text}`, (s) =>
+        s.newRoute(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_REPLACE, timeout: REQUEST_TIMEOUT_MS }),
+      );
     });
   }
 
@@ -618,14 +646,23 @@ export class Rtnl {
   }
 
   async listRoutes(family: Family, table?: number): Promise<RouteInfo[]> {
-    const msgs = await this.call('list routes', (s) => s.getRoutes({ family: familyNumber(family) }, undefined, { timeout: REQUEST_TIMEOUT_MS }));
+    const msgs = await this.call('list routes', (s) =>
+      s.getRoutes({ family: familyNumber(family) }, undefined, { timeout: REQUEST_TIMEOUT_MS }),
+    );
     const out: RouteInfo[] = [];
     for (const m of msgs) {
       const t = m.attrs.table ?? m.data.table ?? 0;
       if (table !== undefined && t !== table) continue;
-      const typeNum = typeof m.data.type === 'number' ? m.data.type : ((rt.RouteType as unknown as Record<string, number>)[m.data.type ?? 'UNSPEC'] ?? 0);
-      const scopeNum = typeof m.data.scope === 'number' ? m.data.scope : ((rt.RouteScope as unknown as Record<string, number>)[m.data.scope ?? 'UNIVERSE'] ?? 0);
-      const protoNum = typeof m.data.protocol === 'number' ? m.data.protocol : ((rt.RouteProtocol as unknown as Record<string, number>)[m.data.protocol ?? 'UNSPEC'] ?? 0);
+      const typeNum =
+        typeof m.data.type === 'number' ? m.data.type : ((rt.RouteType as unknown as Record<string, number>)[m.data.type ?? 'UNSPEC'] ?? 0);
+      const scopeNum =
+        typeof m.data.scope === 'number'
+          ? m.data.scope
+          : ((rt.RouteScope as unknown as Record<string, number>)[m.data.scope ?? 'UNIVERSE'] ?? 0);
+      const protoNum =
+        typeof m.data.protocol === 'number'
+          ? m.data.protocol
+          : ((rt.RouteProtocol as unknown as Record<string, number>)[m.data.protocol ?? 'UNSPEC'] ?? 0);
       out.push({
         family,
         dst: m.attrs.dst ? formatIp(m.attrs.dst) : 'default',
@@ -649,11 +686,20 @@ export class Rtnl {
     const attrs: rt.RuleAttrs = {};
     const data: rt.Rule = { family: familyNumber(spec.family), dstLen: 0, srcLen: 0, tos: spec.tos ?? 0 };
     const parts: string[] = [];
-    for (const [key, v] of [['from', spec.from], ['to', spec.to]] as const) {
+    for (const [key, v] of [
+      ['from', spec.from],
+      ['to', spec.to],
+    ] as const) {
       if (v === undefined || v === 'all') continue;
       const p = parsePrefix(v);
       if (p.family !== spec.family) throw new NetError('EBADARG', 'rule', `${key} ${v} is not IPv${spec.family}`);
-      if (key === 'from') { attrs.src = p.bytes; data.srcLen = p.prefixLength; } else { attrs.dst = p.bytes; data.dstLen = p.prefixLength; }
+      if (key === 'from') {
+        attrs.src = p.bytes;
+        data.srcLen = p.prefixLength;
+      } else {
+        attrs.dst = p.bytes;
+        data.dstLen = p.prefixLength;
+      }
       parts.push(`${key} ${v}`);
     }
     const action = spec.action ?? (forDelete && spec.table === undefined ? undefined : 'table');
@@ -667,19 +713,36 @@ export class Rtnl {
       data.table = spec.table < 256 ? spec.table : 0;
       parts.push(`table ${spec.table}`);
     }
-    if (spec.priority !== undefined) { attrs.priority = spec.priority; parts.push(`priority ${spec.priority}`); }
-    if (spec.iif) { attrs.iifname = spec.iif; parts.push(`iif ${spec.iif}`); }
-    if (spec.oif) { attrs.oifname = spec.oif; parts.push(`oif ${spec.oif}`); }
-    if (spec.fwmark !== undefined) { attrs.fwmark = spec.fwmark; parts.push(`fwmark ${spec.fwmark}`); }
+    if (spec.priority !== undefined) {
+      attrs.priority = spec.priority;
+      parts.push(`priority ${spec.priority}`);
+    }
+    if (spec.iif) {
+      attrs.iifname = spec.iif;
+      parts.push(`iif ${spec.iif}`);
+    }
+    if (spec.oif) {
+      attrs.oifname = spec.oif;
+      parts.push(`oif ${spec.oif}`);
+    }
+    if (spec.fwmark !== undefined) {
+      attrs.fwmark = spec.fwmark;
+      parts.push(`fwmark ${spec.fwmark}`);
+    }
     if (spec.fwmask !== undefined) attrs.fwmask = spec.fwmask;
     if (spec.goto !== undefined) attrs.goto = spec.goto;
-    if (spec.invert) { data.flags = { invert: true }; parts.unshift('not'); }
+    if (spec.invert) {
+      data.flags = { invert: true };
+      parts.unshift('not');
+    }
     return { data, attrs, text: parts.join(' ') || 'all' };
   }
 
   async addRule(spec: RuleSpec): Promise<void> {
     const r = this.ruleRequest(spec, false);
-    await this.call(`add rule ${r.text}`, (s) => s.newRule(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS }));
+    await this.call(`add rule ${r.text}`, (s) =>
+      s.newRule(r.data, r.attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS }),
+    );
   }
 
   async deleteRule(spec: RuleSpec): Promise<void> {
@@ -696,14 +759,19 @@ export class Rtnl {
   }
 
   async listRules(family: Family): Promise<RuleInfo[]> {
-    const msgs = await this.call('list rules', (s) => s.getRules({ family: familyNumber(family) }, undefined, { timeout: REQUEST_TIMEOUT_MS }));
+    const msgs = await this.call('list rules', (s) =>
+      s.getRules({ family: familyNumber(family) }, undefined, { timeout: REQUEST_TIMEOUT_MS }),
+    );
     return msgs.map((m) => ({
       family,
       priority: m.attrs.priority,
       from: m.attrs.src ? `${formatIp(m.attrs.src)}/${m.data.srcLen ?? 0}` : undefined,
       to: m.attrs.dst ? `${formatIp(m.attrs.dst)}/${m.data.dstLen ?? 0}` : undefined,
       table: m.attrs.table ?? m.data.table ?? 0,
-      action: typeof m.data.action === 'number' ? m.data.action : ((rt.RuleAction as unknown as Record<string, number>)[m.data.action ?? 'unspec'] ?? 0),
+      action:
+        typeof m.data.action === 'number'
+          ? m.data.action
+          : ((rt.RuleAction as unknown as Record<string, number>)[m.data.action ?? 'unspec'] ?? 0),
       iif: m.attrs.iifname,
       oif: m.attrs.oifname,
       fwmark: m.attrs.fwmark,

@@ -17,7 +17,9 @@ export function sendNow(sock: raw.Socket, packet: Buffer, target: string): numbe
   if (!s.wrap || s.requests?.length !== 0) return undefined;
   try {
     let sent = 0;
-    s.wrap.send(packet, 0, packet.length, target, (bytes: number) => { sent = bytes; });
+    s.wrap.send(packet, 0, packet.length, target, (bytes: number) => {
+      sent = bytes;
+    });
     return sent;
   } catch (err) {
     if (/temporarily unavailable|No buffer space/i.test(err instanceof Error ? err.message : '')) return undefined;
@@ -44,14 +46,19 @@ interface RawRecvInternals {
  */
 export function drainOnReadable(sock: raw.Socket, max = 256): void {
   const s = sock as unknown as RawRecvInternals;
-  const wrap = s.wrap, buffer = s.buffer;
+  const wrap = s.wrap,
+    buffer = s.buffer;
   if (!wrap || !buffer || typeof wrap.on !== 'function' || typeof wrap.recv !== 'function') return;
   // registered after raw-socket's own listener: it has read the first packet
   wrap.on('recvReady', () => {
     for (let i = 0; i < max; i++) {
-      let bytes = -1, from = '';
+      let bytes = -1,
+        from = '';
       try {
-        wrap.recv(buffer, (_b, n, source) => { bytes = n; from = source; });
+        wrap.recv(buffer, (_b, n, source) => {
+          bytes = n;
+          from = source;
+        });
       } catch {
         return; // EAGAIN: the queue is empty (another error: raw-socket's own read reports it)
       }

@@ -112,8 +112,12 @@ export async function createVmac(rtnl: Rtnl, spec: VmacSpec): Promise<VmacResult
   if (spec.configure ?? true) {
     if (spec.family === 4) {
       for (const [dev, key, value] of [
-        [name, 'arp_ignore', '1'], [name, 'accept_local', '1'], [name, 'rp_filter', '0'], [name, 'promote_secondaries', '1'],
-        [parent.name, 'arp_ignore', '1'], [parent.name, 'arp_filter', '1'],
+        [name, 'arp_ignore', '1'],
+        [name, 'accept_local', '1'],
+        [name, 'rp_filter', '0'],
+        [name, 'promote_secondaries', '1'],
+        [parent.name, 'arp_ignore', '1'],
+        [parent.name, 'arp_filter', '1'],
       ] as const) {
         const c = setSysctl(`/proc/sys/net/ipv4/conf/${dev}/${key}`, value);
         if (c) result.sysctlChanges.push(c);
@@ -141,8 +145,16 @@ function checkReusable(existing: LinkInfo, parent: LinkInfo, mac: string): void 
 export function eui64LinkLocal(mac: string): string {
   const m = parseMac(mac);
   const b = Buffer.alloc(16);
-  b[0] = 0xfe; b[1] = 0x80;
-  b[8] = m[0]! ^ 0x02; b[9] = m[1]!; b[10] = m[2]!; b[11] = 0xff; b[12] = 0xfe; b[13] = m[3]!; b[14] = m[4]!; b[15] = m[5]!;
+  b[0] = 0xfe;
+  b[1] = 0x80;
+  b[8] = m[0]! ^ 0x02;
+  b[9] = m[1]!;
+  b[10] = m[2]!;
+  b[11] = 0xff;
+  b[12] = 0xfe;
+  b[13] = m[3]!;
+  b[14] = m[4]!;
+  b[15] = m[5]!;
   return formatIp(b);
 }
 
@@ -168,7 +180,11 @@ export function setSysctl(path: string, value: string): SysctlChange | undefined
 /** Restore sysctls in reverse order; errors (e.g. the interface is gone) are ignored. */
 export function restoreSysctls(changes: readonly SysctlChange[]): void {
   for (const c of [...changes].reverse()) {
-    try { writeFileSync(c.path, c.previous); } catch { /* interface deleted meanwhile */ }
+    try {
+      writeFileSync(c.path, c.previous);
+    } catch {
+      /* interface deleted meanwhile */
+    }
   }
 }
 

@@ -48,7 +48,9 @@ export function vridFilterProgram(family: 4 | 6, vrids: Iterable<number>): Buffe
   return b;
 }
 
-interface SetOption { setOption(level: number, option: number, value: Buffer, length: number): void }
+interface SetOption {
+  setOption(level: number, option: number, value: Buffer, length: number): void;
+}
 
 /**
  * Attach (or replace) the VRID filter of a raw-socket socket. Returns false when the addon is
@@ -57,7 +59,11 @@ interface SetOption { setOption(level: number, option: number, value: Buffer, le
  */
 export function attachVridFilter(sock: unknown, family: 4 | 6, vrids: Iterable<number>): boolean {
   let addon: ReturnType<typeof loadPacketAddon>;
-  try { addon = loadPacketAddon(); } catch { return false; }
+  try {
+    addon = loadPacketAddon();
+  } catch {
+    return false;
+  }
   if (typeof addon.sockFprog !== 'function') return false;
   const program = vridFilterProgram(family, vrids);
   const fprog = addon.sockFprog(program);

@@ -146,7 +146,15 @@ export class VrrpSocket extends EventEmitter {
   private sock: raw.Socket | undefined;
   private readonly srcBytes: Buffer | undefined;
 
-  private constructor(opts: { ifname: string; ifindex: number; family: Family; src?: string; group?: string; ttl: number; sock: raw.Socket }) {
+  private constructor(opts: {
+    ifname: string;
+    ifindex: number;
+    family: Family;
+    src?: string;
+    group?: string;
+    ttl: number;
+    sock: raw.Socket;
+  }) {
     super();
     this.ifname = opts.ifname;
     this.ifindex = opts.ifindex;
@@ -182,7 +190,12 @@ export class VrrpSocket extends EventEmitter {
         } else {
           const addrs = await rtnl.listAddresses({ ifindex, family: 4 });
           const primary = addrs.find((a) => !a.secondary && a.scope === 'global') ?? addrs.find((a) => !a.secondary);
-          if (!primary) throw new NetError('EADDRNOTAVAIL', op, `interface ${opts.ifname} has no IPv4 address to send from (set mcast_src_ip / unicast_src_ip)`);
+          if (!primary)
+            throw new NetError(
+              'EADDRNOTAVAIL',
+              op,
+              `interface ${opts.ifname} has no IPv4 address to send from (set mcast_src_ip / unicast_src_ip)`,
+            );
           src = primary.address;
         }
       }
@@ -210,7 +223,14 @@ export class VrrpSocket extends EventEmitter {
     }
     const setopt = (level: number, option: number, value: Buffer | number, what: string): void => {
       try {
-        if (Buffer.isBuffer(value)) (sock.setOption as unknown as (l: number, o: number, v: Buffer, len: number) => void).call(sock, level, option, value, value.length);
+        if (Buffer.isBuffer(value))
+          (sock.setOption as unknown as (l: number, o: number, v: Buffer, len: number) => void).call(
+            sock,
+            level,
+            option,
+            value,
+            value.length,
+          );
         else sock.setOption(level, option, value);
       } catch (err) {
         const e = toNetError(`${op}: ${what}`, err);
@@ -235,7 +255,11 @@ export class VrrpSocket extends EventEmitter {
         if (groupBytes) setopt(IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, Buffer.concat([groupBytes, int32(ifindex)]), `join ${group}`);
       }
     } catch (err) {
-      try { sock.close(); } catch { /* ignore */ }
+      try {
+        sock.close();
+      } catch {
+        /* ignore */
+      }
       throw err;
     }
     return new VrrpSocket({ ifname: opts.ifname, ifindex, family: opts.family, src, group, ttl, sock });
@@ -306,7 +330,8 @@ export class VrrpSocket extends EventEmitter {
     // kernel uses as the scope of link-local destinations.
     const target = formatIp(d.bytes);
     if (d.family !== this.family) throw new NetError('EBADARG', op, `destination ${to} is not IPv${this.family}`);
-    const packet = this.family === 4 ? Buffer.concat([buildIpv4Header(this.srcBytes as Buffer, d.bytes, this.ttl, payload.length), payload]) : payload;
+    const packet =
+      this.family === 4 ? Buffer.concat([buildIpv4Header(this.srcBytes as Buffer, d.bytes, this.ttl, payload.length), payload]) : payload;
     return { packet, target };
   }
 
@@ -328,7 +353,11 @@ export class VrrpSocket extends EventEmitter {
     if (!s) return;
     this.sock = undefined;
     liveSockets.delete(this);
-    try { s.close(); } catch { /* already closed */ }
+    try {
+      s.close();
+    } catch {
+      /* already closed */
+    }
     this.emit('close');
   }
 
@@ -348,14 +377,30 @@ export class VrrpSocket extends EventEmitter {
       if (ihl < 20 || ihl > data.length) return;
       // recvfrom's source of a raw IPv4 socket is the header's source: raw-socket has made that string already
       this.emit('packet', {
-        data, family: 4, payloadOffset: ihl,
-        srcAddress: source, dstAddress: formatIpv4(data, 16),
-        ifname: this.ifname, ttl: data[8], receivedAtMs,
+        data,
+        family: 4,
+        payloadOffset: ihl,
+        srcAddress: source,
+        dstAddress: formatIpv4(data, 16),
+        ifname: this.ifname,
+        ttl: data[8],
+        receivedAtMs,
       } satisfies ReceivedPacket);
     } else {
       let src = source;
-      try { src = formatIp(parseIp(source).bytes); } catch { /* keep as given */ }
-      this.emit('packet', { data, family: 6, payloadOffset: 0, srcAddress: src, ifname: this.ifname, receivedAtMs } satisfies ReceivedPacket);
+      try {
+        src = formatIp(parseIp(source).bytes);
+      } catch {
+        /* keep as given */
+      }
+      this.emit('packet', {
+        data,
+        family: 6,
+        payloadOffset: 0,
+        srcAddress: src,
+        ifname: this.ifname,
+        receivedAtMs,
+      } satisfies ReceivedPacket);
     }
   }
 }

@@ -254,8 +254,13 @@ export function sendAlertMail(g: GlobalDefs, subject: string, body: string): Pro
   if (!g.smtpServer || g.notificationEmail.length === 0) return undefined;
   const routerId = g.routerId ?? hostname().split('.')[0] ?? 'keepalived-ts';
   return sendMail({
-    host: g.smtpServer.host, port: g.smtpServer.port, heloName: g.smtpHeloName,
-    from: g.notificationEmailFrom ?? `keepalived-ts@${routerId}`, to: [...g.notificationEmail],
-    subject, body, timeoutMs: g.smtpConnectTimeoutS * 1000,
+    host: g.smtpServer.host,
+    port: g.smtpServer.port,
+    heloName: g.smtpHeloName,
+    from: g.notificationEmailFrom ?? `keepalived-ts@${routerId}`,
+    to: [...g.notificationEmail],
+    subject,
+    body,
+    timeoutMs: g.smtpConnectTimeoutS * 1000,
   });
 }

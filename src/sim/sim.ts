@@ -144,11 +144,29 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
     return { seed, ok: true, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines, coverage: sim.cov };
   } catch (e) {
     if (e instanceof SimInvariantError) {
-      return { seed, ok: false, error: e, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines, coverage: sim.cov };
+      return {
+        seed,
+        ok: false,
+        error: e,
+        summary: sim.summary,
+        steps: sim.steps,
+        simulatedMs: sim.now,
+        trace: sim.traceLines,
+        coverage: sim.cov,
+      };
     }
     // Anything else (a crash inside the core) is also a failure of that seed.
     const err = new SimInvariantError(seed, sim.now, `exception: ${(e as Error)?.stack ?? String(e)}`);
-    return { seed, ok: false, error: err, summary: sim.summary, steps: sim.steps, simulatedMs: sim.now, trace: sim.traceLines, coverage: sim.cov };
+    return {
+      seed,
+      ok: false,
+      error: err,
+      summary: sim.summary,
+      steps: sim.steps,
+      simulatedMs: sim.now,
+      trace: sim.traceLines,
+      coverage: sim.cov,
+    };
   }
 }
 
@@ -517,12 +535,9 @@ class Sim {
     // up to preempt_delay + Master_Down_Interval, and the Master's priority rises each time, so at
     // most n-1 of them follow the first takeover).
     const maxIntCs = Math.max(...this.routers.map((r) => r.cfg.advertIntervalCs));
-    const maxMdi = Math.max(
-      ...this.routers.map((r) => masterDownIntervalMs(this.version, 1, maxIntCs, r.cfg.downTimerAdverts)),
-    );
+    const maxMdi = Math.max(...this.routers.map((r) => masterDownIntervalMs(this.version, 1, maxIntCs, r.cfg.downTimerAdverts)));
     const perTakeover = Math.max(...this.routers.map((r) => r.cfg.preemptDelayMs)) + maxMdi + 2 * maxIntCs * 10 + 4;
-    const settle =
-      Math.max(...this.routers.map((r) => r.cfg.startupDelayMs)) + this.routers.length * perTakeover + 2 * chaosMaxDelay + 10;
+    const settle = Math.max(...this.routers.map((r) => r.cfg.startupDelayMs)) + this.routers.length * perTakeover + 2 * chaosMaxDelay + 10;
     this.settleAt = this.stableAt + settle;
     const checkUntil = this.settleAt + rng.int(2000, 10000);
     this.scenario(this.settleAt, 'settled', () => {
@@ -544,9 +559,7 @@ class Sim {
         if (live.filter((r) => r.cfg.priority === 255).length > 1) continue;
         const m = live.find((r) => r.core!.state === 'MASTER')!;
         // Skew_Time of the fastest Backup, from its priority and learnt interval.
-        const skew = Math.min(
-          ...backups.map((b) => skewTimeMs(this.version, b.core!.effectivePriority, b.core!.masterAdverIntervalCs)),
-        );
+        const skew = Math.min(...backups.map((b) => skewTimeMs(this.version, b.core!.effectivePriority, b.core!.masterAdverIntervalCs)));
         deadline = this.now + skew + this.delayMax + 1;
         handoverPart = p;
         this.inHandover = true;

@@ -173,7 +173,9 @@ export class TrackFile extends EventEmitter<TrackFileEvents> {
       if (p.garbage) this.warn(`track_file ${this.name}: unexpected content in ${this.path}, read as ${v}`);
       else this.lastWarning = '';
     } catch (e) {
-      this.warn(`track_file ${this.name}: cannot read ${this.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}), value 0`);
+      this.warn(
+        `track_file ${this.name}: cannot read ${this.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}), value 0`,
+      );
       v = 0;
     }
     if (v !== this._value) {

@@ -84,15 +84,12 @@ export function trackFileContribution(value: number, weight: number, reverse = f
   return { fault: false, delta };
 }
 
-
 export function effectivePriority(base: number, trackers: readonly TrackedInput[]): PriorityResult {
   let delta = 0;
   const faultBy: string[] = [];
   for (const t of trackers) {
     const c =
-      t.kind === 'file'
-        ? trackFileContribution(t.value, t.weight, t.reverse)
-        : statusContribution(t.up, t.weight, t.reverse, t.initFail);
+      t.kind === 'file' ? trackFileContribution(t.value, t.weight, t.reverse) : statusContribution(t.up, t.weight, t.reverse, t.initFail);
     if (c.fault) faultBy.push(t.name);
     else delta += c.delta;
   }

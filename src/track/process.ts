@@ -182,9 +182,9 @@ export class TrackedProcess extends EventEmitter<TrackedProcessEvents> {
     this.pending = undefined;
     const delay = want
       ? cause === 'fork'
-        ? this.opts.forkDelayMs ?? this.opts.delayMs ?? 0
+        ? (this.opts.forkDelayMs ?? this.opts.delayMs ?? 0)
         : 0
-      : this.opts.terminateDelayMs ?? this.opts.delayMs ?? 0;
+      : (this.opts.terminateDelayMs ?? this.opts.delayMs ?? 0);
     if (delay <= 0) {
       this._up = want;
       this.emit('status', want, this.matched.size);
@@ -251,9 +251,7 @@ function cnProcControl(op: number): Buffer {
   return b;
 }
 
-export type ProcEvent =
-  | { what: 'fork'; pid: number; parentPid: number }
-  | { what: 'exec' | 'comm' | 'exit'; pid: number };
+export type ProcEvent = { what: 'fork'; pid: number; parentPid: number } | { what: 'exec' | 'comm' | 'exit'; pid: number };
 
 /** Parses one datagram of process events (several netlink messages may be packed). */
 export function parseProcEvents(buf: Buffer): ProcEvent[] {
@@ -344,7 +342,10 @@ export class ProcessMonitor extends EventEmitter<ProcessMonitorEvents> {
         return 'connector';
       }
       if (mode === 'connector') throw new Error(`process connector unavailable: ${err}`);
-      this.emit('warning', `vrrp_track_process: process connector unavailable (${err}); polling /proc every ${this.opts.scanIntervalMs ?? 1000} ms`);
+      this.emit(
+        'warning',
+        `vrrp_track_process: process connector unavailable (${err}); polling /proc every ${this.opts.scanIntervalMs ?? 1000} ms`,
+      );
     }
     this._mode = 'scan';
     const every = this.opts.scanIntervalMs ?? 1000;

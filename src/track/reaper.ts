@@ -118,16 +118,28 @@ export function listChildren(): number[] {
   const out: number[] = [];
   if (hasChildrenFile) {
     let tasks: string[] = [];
-    try { tasks = readdirSync('/proc/self/task'); } catch { return out; }
+    try {
+      tasks = readdirSync('/proc/self/task');
+    } catch {
+      return out;
+    }
     for (const t of tasks) {
       let text: string;
-      try { text = readFileSync(`/proc/self/task/${t}/children`, 'utf8'); } catch { continue; } // thread gone
+      try {
+        text = readFileSync(`/proc/self/task/${t}/children`, 'utf8');
+      } catch {
+        continue;
+      } // thread gone
       for (const w of text.split(' ')) if (w) out.push(Number(w));
     }
     return out;
   }
   let entries: string[] = [];
-  try { entries = readdirSync('/proc'); } catch { return out; }
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     try {
@@ -173,12 +185,20 @@ export function startOrphanReaper(opts: OrphanReaperOptions = {}): OrphanReaper 
     const children = listChildren();
     if (earlyChildren.size) {
       const live = new Set(children);
-      for (const pid of earlyChildren) if (!live.has(pid)) { earlyChildren.delete(pid); nodeChildren.delete(pid); }
+      for (const pid of earlyChildren)
+        if (!live.has(pid)) {
+          earlyChildren.delete(pid);
+          nodeChildren.delete(pid);
+        }
     }
     for (const pid of children) {
       if (nodeChildren.has(pid)) continue;
       let c: ReapedChild | null;
-      try { c = a.reap(pid); } catch { continue; }
+      try {
+        c = a.reap(pid);
+      } catch {
+        continue;
+      }
       if (!c) continue; // still running
       reaped++;
       got.push(c);
@@ -196,7 +216,12 @@ export function startOrphanReaper(opts: OrphanReaperOptions = {}): OrphanReaper 
   sweep(); // orphans adopted before the listener was in place
   return {
     sweep,
-    stop: () => { process.off('SIGCHLD', onSigchld); clearInterval(backstop); },
-    get reaped() { return reaped; },
+    stop: () => {
+      process.off('SIGCHLD', onSigchld);
+      clearInterval(backstop);
+    },
+    get reaped() {
+      return reaped;
+    },
   };
 }

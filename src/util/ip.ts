@@ -72,8 +72,10 @@ export function parseIpv6Into(text: string, out: Uint8Array, off: number): boole
       if (c >= 48 && c <= 57) d = c - 48;
       else if (c >= 97 && c <= 102) d = c - 87;
       else if (c >= 65 && c <= 70) d = c - 55;
-      else if (c === 46) { sawDot = true; break; }
-      else break;
+      else if (c === 46) {
+        sawDot = true;
+        break;
+      } else break;
       value = value * 16 + d;
       if (++hexDigits > 4) return false;
     }
@@ -88,7 +90,10 @@ export function parseIpv6Into(text: string, out: Uint8Array, off: number): boole
     }
     if (hexDigits === 0) return false;
     words[count++] = value;
-    if (j === n) { i = n; break; }
+    if (j === n) {
+      i = n;
+      break;
+    }
     if (text.charCodeAt(j) !== 58) return false;
     if (j + 1 < n && text.charCodeAt(j + 1) === 58) {
       if (gap !== -1) return false;
@@ -103,12 +108,22 @@ export function parseIpv6Into(text: string, out: Uint8Array, off: number): boole
   const zeros = 8 - count;
   let w = 0;
   for (let k = 0; k < count; k++) {
-    if (k === gap) for (let z = 0; z < zeros; z++) { out[off + w * 2] = 0; out[off + w * 2 + 1] = 0; w++; }
+    if (k === gap)
+      for (let z = 0; z < zeros; z++) {
+        out[off + w * 2] = 0;
+        out[off + w * 2 + 1] = 0;
+        w++;
+      }
     out[off + w * 2] = words[k]! >> 8;
     out[off + w * 2 + 1] = words[k]! & 0xff;
     w++;
   }
-  if (gap === count) for (let z = 0; z < zeros; z++) { out[off + w * 2] = 0; out[off + w * 2 + 1] = 0; w++; }
+  if (gap === count)
+    for (let z = 0; z < zeros; z++) {
+      out[off + w * 2] = 0;
+      out[off + w * 2 + 1] = 0;
+      w++;
+    }
   return true;
 }
 
@@ -134,7 +149,10 @@ export function formatIpv6(buf: Uint8Array, off: number, mappedAsIpv4 = true): s
     if (zero) {
       if (runStart < 0) runStart = w;
     } else if (runStart >= 0) {
-      if (w - runStart > bestLen) { bestStart = runStart; bestLen = w - runStart; }
+      if (w - runStart > bestLen) {
+        bestStart = runStart;
+        bestLen = w - runStart;
+      }
       runStart = -1;
     }
   }

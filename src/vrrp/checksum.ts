@@ -38,7 +38,12 @@ export function internetChecksum(buf: Uint8Array, start = 0, end = buf.length): 
  * (RFC 5798 section 5.2.8 refers to RFC 768's form). src and dst are 4 bytes each, read at offsets.
  */
 export function pseudoHeaderSum4(
-  src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, length: number, protocol = IPPROTO_VRRP,
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  length: number,
+  protocol = IPPROTO_VRRP,
 ): number {
   let sum = sumWords(src, srcOff, srcOff + 4);
   sum = sumWords(dst, dstOff, dstOff + 4, sum);
@@ -50,7 +55,12 @@ export function pseudoHeaderSum4(
  * 32-bit upper-layer length, three zero bytes, next header.
  */
 export function pseudoHeaderSum6(
-  src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, length: number, nextHeader = IPPROTO_VRRP,
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  length: number,
+  nextHeader = IPPROTO_VRRP,
 ): number {
   let sum = sumWords(src, srcOff, srcOff + 16);
   sum = sumWords(dst, dstOff, dstOff + 16, sum);

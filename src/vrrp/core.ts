@@ -135,7 +135,8 @@ export class VrrpConfigError extends Error {
 export function validateCoreConfig(c: VrrpCoreConfig): string[] {
   const p: string[] = [];
   const int = (v: unknown, lo: number, hi: number, what: string): void => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) p.push(`${what} must be an integer in ${lo}..${hi} (got ${String(v)})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+      p.push(`${what} must be an integer in ${lo}..${hi} (got ${String(v)})`);
   };
   const nonNeg = (v: unknown, what: string): void => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) p.push(`${what} must be a finite number >= 0 (got ${String(v)})`);
@@ -273,9 +274,7 @@ const URGENCY: { readonly [K in VrrpDecision['kind']]: boolean } = {
 };
 
 /** the urgent kinds (a Set: the daemon's hot path looks up each decision) */
-const URGENT: ReadonlySet<VrrpDecision['kind']> = new Set(
-  (Object.keys(URGENCY) as Array<VrrpDecision['kind']>).filter((k) => URGENCY[k]),
-);
+const URGENT: ReadonlySet<VrrpDecision['kind']> = new Set((Object.keys(URGENCY) as Array<VrrpDecision['kind']>).filter((k) => URGENCY[k]));
 
 export function isUrgent(d: VrrpDecision): d is UrgentDecision {
   return URGENT.has(d.kind);
@@ -326,15 +325,9 @@ export function skewTimeMs(version: VrrpVersion, priority: number, masterAdverIn
 }
 
 /** Master_Down_Interval = down_timer_adverts (3) x Master_Adver_Interval + Skew_Time, in ms. */
-export function masterDownIntervalMs(
-  version: VrrpVersion,
-  priority: number,
-  masterAdverIntervalCs: number,
-  downTimerAdverts = 3,
-): number {
+export function masterDownIntervalMs(version: VrrpVersion, priority: number, masterAdverIntervalCs: number, downTimerAdverts = 3): number {
   return downTimerAdverts * masterAdverIntervalCs * 10 + skewTimeMs(version, priority, masterAdverIntervalCs);
 }
-
 
 // ---- the state machine -------------------------------------------------------------------------
 
@@ -429,12 +422,7 @@ export class VrrpCore {
     return skewTimeMs(this.config.version, this._effectivePriority, this._masterAdverIntervalCs);
   }
   masterDownIntervalMs(): number {
-    return masterDownIntervalMs(
-      this.config.version,
-      this._effectivePriority,
-      this._masterAdverIntervalCs,
-      this.config.downTimerAdverts,
-    );
+    return masterDownIntervalMs(this.config.version, this._effectivePriority, this._masterAdverIntervalCs, this.config.downTimerAdverts);
   }
 
   /** Feed one event; returns the decisions to carry out, in order. Never throws on bad input. */
@@ -552,9 +540,7 @@ export class VrrpCore {
     // as 'interval-mismatch'); this guard serves callers that feed the core directly (simulator, tests).
     if (advertIntervalCheck(a.version, a.advertIntervalCs, this.config.advertIntervalCs) === 'interval-mismatch') {
       this.stats.intervalErrors++;
-      this.drop(
-        `advertisement interval mismatch mine=${this.config.advertIntervalCs / 100} sec rcv'd=${a.advertIntervalCs / 100} sec`,
-      );
+      this.drop(`advertisement interval mismatch mine=${this.config.advertIntervalCs / 100} sec rcv'd=${a.advertIntervalCs / 100} sec`);
       return;
     }
     this.stats.advertsReceived++;

@@ -2,7 +2,15 @@
 // as keepalived 2.2.7 speaks them. Pure code: no I/O, never throws on any input (every failure is a
 // typed result), and the receive path avoids allocation beyond the decoded advert itself.
 import { createHmac } from 'node:crypto';
-import { AuthType, type AdvertWarning, type ChecksumForm, type IpFamily, type ReceivedAdvert, type VrrpAdvert, type VrrpVersion } from './types.js';
+import {
+  AuthType,
+  type AdvertWarning,
+  type ChecksumForm,
+  type IpFamily,
+  type ReceivedAdvert,
+  type VrrpAdvert,
+  type VrrpVersion,
+} from './types.js';
 import { foldChecksum, internetChecksum, IPPROTO_VRRP, pseudoHeaderSum4, pseudoHeaderSum6, sumWords } from './checksum.js';
 import { canonicalAddress, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from '../util/ip.js';
 
@@ -26,18 +34,38 @@ export type { ChecksumForm, AdvertWarning } from './types.js';
 /** Why a received packet is dropped (RFC 3768 / RFC 5798 section 7.1, keepalived's checks). */
 export type DropReason =
   // IP layer
-  | 'not-ipv4' | 'bad-ip-header-length' | 'ip-truncated' | 'bad-ip-checksum' | 'ip-fragment' | 'not-vrrp-protocol'
-  | 'ttl-not-255' | 'ttl-out-of-range'
+  | 'not-ipv4'
+  | 'bad-ip-header-length'
+  | 'ip-truncated'
+  | 'bad-ip-checksum'
+  | 'ip-fragment'
+  | 'not-vrrp-protocol'
+  | 'ttl-not-255'
+  | 'ttl-out-of-range'
   // AH (auth_type AH)
-  | 'ah-truncated' | 'ah-bad-length' | 'ah-bad-next-header' | 'ah-bad-spi' | 'ah-unexpected' | 'ah-missing'
+  | 'ah-truncated'
+  | 'ah-bad-length'
+  | 'ah-bad-next-header'
+  | 'ah-bad-spi'
+  | 'ah-unexpected'
+  | 'ah-missing'
   // VRRP header
-  | 'too-short' | 'bad-version' | 'bad-type' | 'length-mismatch' | 'bad-vrid' | 'bad-checksum'
+  | 'too-short'
+  | 'bad-version'
+  | 'bad-type'
+  | 'length-mismatch'
+  | 'bad-vrid'
+  | 'bad-checksum'
   | 'bad-interval' // advert interval 0: no timer can be derived from it (our choice; RFC 5798 is silent)
   | 'missing-ip-addresses' // VRRPv3 checksum needs the IP source and destination
   // instance configuration
-  | 'unknown-vrid' | 'version-mismatch' | 'auth-type-mismatch' | 'auth-mismatch' | 'interval-mismatch'
-  | 'addr-count-mismatch' | 'addr-list-mismatch'; // keepalived 2.2.7 drops these (measured); addressMismatch: 'warn' keeps them
-
+  | 'unknown-vrid'
+  | 'version-mismatch'
+  | 'auth-type-mismatch'
+  | 'auth-mismatch'
+  | 'interval-mismatch'
+  | 'addr-count-mismatch'
+  | 'addr-list-mismatch'; // keepalived 2.2.7 drops these (measured); addressMismatch: 'warn' keeps them
 
 export type Drop = { readonly ok: false; readonly reason: DropReason; readonly detail?: string };
 
@@ -151,8 +179,18 @@ export interface Ipv4HeaderFields {
 }
 
 export type EncodeError =
-  | 'bad-version' | 'bad-vrid' | 'bad-priority' | 'bad-interval' | 'too-many-addresses' | 'bad-address'
-  | 'bad-auth' | 'missing-ip-addresses' | 'bad-family' | 'bad-ip-field' | 'too-long' | 'bad-fields';
+  | 'bad-version'
+  | 'bad-vrid'
+  | 'bad-priority'
+  | 'bad-interval'
+  | 'too-many-addresses'
+  | 'bad-address'
+  | 'bad-auth'
+  | 'missing-ip-addresses'
+  | 'bad-family'
+  | 'bad-ip-field'
+  | 'too-long'
+  | 'bad-fields';
 export type EncodeFailure = { readonly ok: false; readonly error: EncodeError; readonly detail?: string };
 export type EncodeResult = { readonly ok: true; readonly bytes: Buffer } | EncodeFailure;
 
@@ -170,11 +208,15 @@ function byte(n: number | undefined, dflt: number): number | null {
  * headers). With `ah`, inserts keepalived's AH header and computes its HMAC-MD5-96.
  */
 export function buildIpv4Packet(
-  fields: Ipv4HeaderFields, payload: Uint8Array, ah?: { spi?: number; seq: number; key: string | Uint8Array },
+  fields: Ipv4HeaderFields,
+  payload: Uint8Array,
+  ah?: { spi?: number; seq: number; key: string | Uint8Array },
 ): EncodeResult {
-  if (fields === null || typeof fields !== 'object' || typeof fields.src !== 'string' || typeof fields.dst !== 'string') return encFail('bad-fields');
+  if (fields === null || typeof fields !== 'object' || typeof fields.src !== 'string' || typeof fields.dst !== 'string')
+    return encFail('bad-fields');
   if (!(payload instanceof Uint8Array)) return encFail('bad-fields', 'payload');
-  if (ah !== undefined && (ah === null || typeof ah !== 'object' || !(typeof ah.key === 'string' || ah.key instanceof Uint8Array))) return encFail('bad-auth', 'AH key');
+  if (ah !== undefined && (ah === null || typeof ah !== 'object' || !(typeof ah.key === 'string' || ah.key instanceof Uint8Array)))
+    return encFail('bad-auth', 'AH key');
   const ttl = byte(fields.ttl, VRRP_TTL);
   const tos = byte(fields.tos, 0xc0);
   const protocol = ah ? IPPROTO_AH : byte(fields.protocol, IPPROTO_VRRP);
@@ -269,7 +311,8 @@ export interface EncodeOptions {
 function badInput(fields: AdvertFields, opts: EncodeOptions): EncodeFailure | null {
   if (fields === null || typeof fields !== 'object' || !Array.isArray(fields.addresses)) return encFail('bad-fields', 'fields');
   if (opts === null || typeof opts !== 'object') return encFail('bad-fields', 'options');
-  if ((opts.src !== undefined && typeof opts.src !== 'string') || (opts.dst !== undefined && typeof opts.dst !== 'string')) return encFail('bad-address', 'src/dst');
+  if ((opts.src !== undefined && typeof opts.src !== 'string') || (opts.dst !== undefined && typeof opts.dst !== 'string'))
+    return encFail('bad-address', 'src/dst');
   return null;
 }
 
@@ -409,7 +452,8 @@ export function decodeAdvert(buf: Uint8Array, start: number, end: number, ctx: C
   if (!(buf instanceof Uint8Array) || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > buf.length) {
     return drop('too-short', 'bad buffer or range');
   }
-  if (ctx === null || typeof ctx !== 'object' || (ctx.family !== 4 && ctx.family !== 6)) return drop('missing-ip-addresses', 'bad checksum context');
+  if (ctx === null || typeof ctx !== 'object' || (ctx.family !== 4 && ctx.family !== 6))
+    return drop('missing-ip-addresses', 'bad checksum context');
   const len = end - start;
   if (len < VRRP_HEADER_LEN) return drop('too-short', `${len} bytes`);
   const version = buf[start]! >> 4;
@@ -437,11 +481,19 @@ export function decodeAdvert(buf: Uint8Array, start: number, end: number, ctx: C
     const dOff = ctx.dstOffset ?? 0;
     const alen = family === 4 ? 4 : 16;
     const haveIp = src !== undefined && dst !== undefined && so >= 0 && dOff >= 0 && so + alen <= src.length && dOff + alen <= dst.length;
-    if (haveIp && foldChecksum(family === 4 ? pseudoHeaderSum4(src, so, dst, dOff, len) + body : pseudoHeaderSum6(src, so, dst, dOff, len) + body) === 0) {
+    if (
+      haveIp &&
+      foldChecksum(family === 4 ? pseudoHeaderSum4(src, so, dst, dOff, len) + body : pseudoHeaderSum6(src, so, dst, dOff, len) + body) === 0
+    ) {
       form = 'v3-pseudo-header';
     } else if (family === 4 && ctx.acceptNoPseudoHeader !== false && foldChecksum(body) === 0) {
       form = 'v3-no-pseudo-header';
-    } else if (haveIp && family === 4 && ctx.tryOldUnicast !== false && foldChecksum(pseudoHeaderSum4(src, so, GROUP4, 0, len) + body) === 0) {
+    } else if (
+      haveIp &&
+      family === 4 &&
+      ctx.tryOldUnicast !== false &&
+      foldChecksum(pseudoHeaderSum4(src, so, GROUP4, 0, len) + body) === 0
+    ) {
       form = 'v3-old-unicast';
     } else if (!haveIp && family === 6) {
       return drop('missing-ip-addresses', 'VRRPv3 over IPv6 needs the source and destination for its checksum');
@@ -453,14 +505,28 @@ export function decodeAdvert(buf: Uint8Array, start: number, end: number, ctx: C
   let p = start + VRRP_HEADER_LEN;
   for (let i = 0; i < count; i++, p += step) addresses[i] = family === 4 ? formatIpv4(buf, p) : formatIpv6(buf, p);
   const checksum = (buf[start + 6]! << 8) | buf[start + 7]!;
-  const advert: VrrpAdvert = version === 2
-    ? {
-      version, type, vrid, priority: buf[start + 2]!, advertIntervalCs: intervalCs, addresses,
-      authType: buf[start + 4]!, authData: copy8(buf, p), checksum,
-    }
-    : {
-      version, type, vrid, priority: buf[start + 2]!, advertIntervalCs: intervalCs, addresses, checksum,
-    };
+  const advert: VrrpAdvert =
+    version === 2
+      ? {
+          version,
+          type,
+          vrid,
+          priority: buf[start + 2]!,
+          advertIntervalCs: intervalCs,
+          addresses,
+          authType: buf[start + 4]!,
+          authData: copy8(buf, p),
+          checksum,
+        }
+      : {
+          version,
+          type,
+          vrid,
+          priority: buf[start + 2]!,
+          advertIntervalCs: intervalCs,
+          addresses,
+          checksum,
+        };
   return { ok: true, advert, checksumForm: form };
 }
 
@@ -584,8 +650,13 @@ export function receiveIpv4(packet: Uint8Array, optsIn: ReceiveOptions = {}): Re
   const ttlDrop = checkTtl(ttl, opts);
   if (ttlDrop) return ttlDrop;
   const d = decodeAdvert(packet, start, end, {
-    family: 4, src: packet, srcOffset: 12, dst: packet, dstOffset: 16,
-    tryOldUnicast: opts.oldUnicastChecksum !== 'never', acceptNoPseudoHeader: opts.acceptNoPseudoHeader !== false,
+    family: 4,
+    src: packet,
+    srcOffset: 12,
+    dst: packet,
+    dstOffset: 16,
+    tryOldUnicast: opts.oldUnicastChecksum !== 'never',
+    acceptNoPseudoHeader: opts.acceptNoPseudoHeader !== false,
   });
   if (!d.ok) return d;
   return validate(d, 4, formatIpv4(packet, 12), formatIpv4(packet, 16), ttl, ahSequence, opts);
@@ -615,7 +686,11 @@ export function receiveIpv6(payload: Uint8Array, src: string, dst: string, opts:
  * VRRPv2 advert whose Adver Int differs from ours MUST be discarded ('interval-mismatch');
  * VRRPv3 only warns ('interval-differs': a Backup learns the Master's interval, RFC 5798 6.4.2).
  */
-export function advertIntervalCheck(version: VrrpVersion, receivedCs: number, configuredCs: number): 'interval-mismatch' | 'interval-differs' | null {
+export function advertIntervalCheck(
+  version: VrrpVersion,
+  receivedCs: number,
+  configuredCs: number,
+): 'interval-mismatch' | 'interval-differs' | null {
   if (receivedCs === configuredCs) return null;
   return version === 2 ? 'interval-mismatch' : 'interval-differs';
 }
@@ -629,10 +704,17 @@ function checkTtl(ttl: number, opts: ReceiveOptions): Drop | null {
 }
 
 function validate(
-  d: Decoded, family: IpFamily, src: string, dst: string, ttl: number | undefined, ahSequence: number | undefined, opts: ReceiveOptions,
+  d: Decoded,
+  family: IpFamily,
+  src: string,
+  dst: string,
+  ttl: number | undefined,
+  ahSequence: number | undefined,
+  opts: ReceiveOptions,
 ): Received | Drop {
   const a = d.advert;
-  if (opts.version !== undefined && a.version !== opts.version) return drop('version-mismatch', `got v${a.version}, configured v${opts.version}`);
+  if (opts.version !== undefined && a.version !== opts.version)
+    return drop('version-mismatch', `got v${a.version}, configured v${opts.version}`);
   if (!vridKnown(opts.vrids, a.vrid)) return drop('unknown-vrid', `VRID ${a.vrid}`);
   let warnings: AdvertWarning[] | null = null;
   if (a.version === 2) {
@@ -659,7 +741,11 @@ function validate(
 }
 
 /** Configured vs received address list, as keepalived checks it (count, then each configured one present). */
-function addressMismatch(configured: readonly string[], received: readonly string[], family: IpFamily): 'addr-count-mismatch' | 'addr-list-mismatch' | null {
+function addressMismatch(
+  configured: readonly string[],
+  received: readonly string[],
+  family: IpFamily,
+): 'addr-count-mismatch' | 'addr-list-mismatch' | null {
   if (configured.length !== received.length) return 'addr-count-mismatch';
   for (const c of configured) {
     if (received.includes(c)) continue;
@@ -672,7 +758,13 @@ function addressMismatch(configured: readonly string[], received: readonly strin
 /** The shared ReceivedAdvert the state machine consumes, from a successful receive result. */
 export function toReceivedAdvert(r: Received, ifname?: string): ReceivedAdvert {
   return {
-    advert: r.advert, family: r.family, srcAddress: r.src, dstAddress: r.dst, ttl: r.ttl, ifname,
-    checksumForm: r.checksumForm, warnings: r.warnings,
+    advert: r.advert,
+    family: r.family,
+    srcAddress: r.src,
+    dstAddress: r.dst,
+    ttl: r.ttl,
+    ifname,
+    checksumForm: r.checksumForm,
+    warnings: r.warnings,
   };
 }

@@ -7,10 +7,18 @@ export function fakeClock(random = 0.5) {
   let ids = 0;
   const timers = new Map<number, { at: number; cb: () => void }>();
   const clock: CheckClock & { run(untilMs: number): Promise<void>; readonly t: number } = {
-    get t() { return t; },
+    get t() {
+      return t;
+    },
     now: () => t,
-    setTimer: (cb, ms) => { const id = ++ids; timers.set(id, { at: t + ms, cb }); return id; },
-    clearTimer: (h) => { timers.delete(h as number); },
+    setTimer: (cb, ms) => {
+      const id = ++ids;
+      timers.set(id, { at: t + ms, cb });
+      return id;
+    },
+    clearTimer: (h) => {
+      timers.delete(h as number);
+    },
     random: () => random,
     async run(untilMs: number) {
       for (let n = 0; n < 10000; n++) {
@@ -28,4 +36,3 @@ export function fakeClock(random = 0.5) {
   };
   return clock;
 }
-

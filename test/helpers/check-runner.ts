@@ -18,16 +18,29 @@ const out = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringi
 const { config, diagnostics } = parseConfigFile(process.argv[2]!);
 for (const d of diagnostics) if (d.severity === 'error') out({ ev: 'log', msg: `config: ${d.message}` });
 t0 = performance.now();
-const ctl = startCheckers(config.virtualServers, {
-  setAlive: (vs, rs, alive, reason) => out({ ev: 'alive', rs: fmtRealServer(vs, rs), alive, reason }),
-  setWeight: (vs, rs, weight) => out({ ev: 'weight', rs: fmtRealServer(vs, rs), weight }),
-}, {
-  log: { info: (msg) => out({ ev: 'log', msg }), warn: (msg) => out({ ev: 'log', msg: `WARN ${msg}` }), error: (msg) => out({ ev: 'log', msg: `ERROR ${msg}` }) },
-  fifo: { realServer: (rs, vs, up) => { out({ ev: 'fifo', line: `RS ${rs} ${vs} ${up ? 'UP' : 'DOWN'}` }); return true; } },
-  trackFiles: config.trackFiles,
-  ssl: config.ssl,
-  logAllFailures: true,
-});
+const ctl = startCheckers(
+  config.virtualServers,
+  {
+    setAlive: (vs, rs, alive, reason) => out({ ev: 'alive', rs: fmtRealServer(vs, rs), alive, reason }),
+    setWeight: (vs, rs, weight) => out({ ev: 'weight', rs: fmtRealServer(vs, rs), weight }),
+  },
+  {
+    log: {
+      info: (msg) => out({ ev: 'log', msg }),
+      warn: (msg) => out({ ev: 'log', msg: `WARN ${msg}` }),
+      error: (msg) => out({ ev: 'log', msg: `ERROR ${msg}` }),
+    },
+    fifo: {
+      realServer: (rs, vs, up) => {
+        out({ ev: 'fifo', line: `RS ${rs} ${vs} ${up ? 'UP' : 'DOWN'}` });
+        return true;
+      },
+    },
+    trackFiles: config.trackFiles,
+    ssl: config.ssl,
+    logAllFailures: true,
+  },
+);
 const rl = createInterface({ input: process.stdin });
 rl.on('line', async (l) => {
   const reload = /^reload (.+)$/.exec(l.trim());

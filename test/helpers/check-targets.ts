@@ -37,7 +37,10 @@ function tcp(port: number, onConn: (s: Socket) => void): { server: Server; liste
   return {
     server,
     listen: () => new Promise((res) => server.listen(port, addr, () => res())),
-    close: () => { server.close(); for (const c of conns) c.destroy(); },
+    close: () => {
+      server.close();
+      for (const c of conns) c.destroy();
+    },
   };
 }
 
@@ -52,7 +55,9 @@ function http(s: Socket, port: number, body = BODY): void {
     if (m === 'endless') {
       s.write('HTTP/1.0 200 OK\r\n\r\n');
       const chunk = Buffer.alloc(16384, 0x61);
-      const timer = setInterval(() => { if (!s.destroyed) s.write(chunk); }, 5);
+      const timer = setInterval(() => {
+        if (!s.destroyed) s.write(chunk);
+      }, 5);
       s.on('close', () => clearInterval(timer));
       return;
     }
@@ -78,7 +83,10 @@ const services = {
       secureContext: ctx,
       requestCert: true,
       rejectUnauthorized: false,
-      SNICallback: (name, cb) => { sni = name; cb(null, ctx); },
+      SNICallback: (name, cb) => {
+        sni = name;
+        cb(null, ctx);
+      },
     });
     t.on('error', () => undefined);
     let req = '';
@@ -89,7 +97,11 @@ const services = {
       const cert = t.getPeerCertificate();
       const good = sni === 'www.example.test' && host === 'www.example.test' && cert && Object.keys(cert).length > 0;
       if (status500) return void t.end('HTTP/1.0 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n');
-      t.end(good ? `HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n` : `HTTP/1.0 421 Misdirected (sni ${sni} host ${host} cert ${cert ? Object.keys(cert).length : 0})\r\nContent-Length: 0\r\n\r\n`);
+      t.end(
+        good
+          ? `HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n`
+          : `HTTP/1.0 421 Misdirected (sni ${sni} host ${host} cert ${cert ? Object.keys(cert).length : 0})\r\nContent-Length: 0\r\n\r\n`,
+      );
     });
   }),
   8025: tcp(8025, (s) => {
@@ -112,12 +124,19 @@ const services = {
 function udp(port: number, reply: (m: Buffer) => Buffer | undefined): { open(): Promise<void>; close(): void } {
   let sock: UdpSocket | undefined;
   return {
-    open: () => new Promise((res) => {
-      sock = createSocket('udp4');
-      sock.on('message', (m, rinfo) => { const r = reply(m); if (r) sock?.send(r, rinfo.port, rinfo.address); });
-      sock.bind(port, addr, () => res());
-    }),
-    close: () => { sock?.close(); sock = undefined; },
+    open: () =>
+      new Promise((res) => {
+        sock = createSocket('udp4');
+        sock.on('message', (m, rinfo) => {
+          const r = reply(m);
+          if (r) sock?.send(r, rinfo.port, rinfo.address);
+        });
+        sock.bind(port, addr, () => res());
+      }),
+    close: () => {
+      sock?.close();
+      sock = undefined;
+    },
   };
 }
 

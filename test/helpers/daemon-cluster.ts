@@ -165,7 +165,10 @@ export class KtsNode {
 
   /** The whole log, for assertion messages. */
   log(last = 60): string {
-    return this.lines.slice(-last).map((l) => `[${this.name}] ${l.text}`).join('\n');
+    return this.lines
+      .slice(-last)
+      .map((l) => `[${this.name}] ${l.text}`)
+      .join('\n');
   }
 }
 
@@ -229,7 +232,11 @@ export function renderConfig(o: {
     if (i.unicastPeers?.length) out.push('    unicast_peer {', ...i.unicastPeers.map((p) => `        ${p}`), '    }');
     out.push('    virtual_ipaddress {', ...i.vips.map((v) => `        ${v}`), '    }');
     if (i.trackScripts?.length) {
-      out.push('    track_script {', ...i.trackScripts.map((t) => `        ${t.name}${t.weight !== undefined ? ` weight ${t.weight}` : ''}`), '    }');
+      out.push(
+        '    track_script {',
+        ...i.trackScripts.map((t) => `        ${t.name}${t.weight !== undefined ? ` weight ${t.weight}` : ''}`),
+        '    }',
+      );
     }
     for (const e of i.extra ?? []) out.push(`    ${e}`);
     out.push('}', '');
@@ -283,7 +290,19 @@ export class Cluster {
     const seq = this.all.filter((n) => n.name === host).length;
     const configFile = this.writeFile(`${host}-${seq}.conf`, config);
     const pidFile = opts.pidFile ?? join(this.dir, `${host}-${seq}.pid`);
-    const child = this.lab.spawn(h.ns, [process.execPath, CLI, '-f', configFile, '-n', '-l', '-i', host, '-p', pidFile, ...(opts.args ?? [])]);
+    const child = this.lab.spawn(h.ns, [
+      process.execPath,
+      CLI,
+      '-f',
+      configFile,
+      '-n',
+      '-l',
+      '-i',
+      host,
+      '-p',
+      pidFile,
+      ...(opts.args ?? []),
+    ]);
     const node = new KtsNode(host, child, configFile, pidFile, Date.now());
     this.nodes.set(host, node);
     this.all.push(node);
@@ -312,10 +331,14 @@ export class Cluster {
   /** Wait (bounded) until exactly `host` holds the VIP; returns the holders seen last. */
   async waitHolder(vip: string, host: string | undefined, timeoutMs: number, hosts?: string[]): Promise<string[]> {
     let last: string[] = [];
-    await waitFor(() => {
-      last = this.holders(vip, hosts);
-      return host === undefined ? last.length === 0 : last.length === 1 && last[0] === host;
-    }, timeoutMs, 25);
+    await waitFor(
+      () => {
+        last = this.holders(vip, hosts);
+        return host === undefined ? last.length === 0 : last.length === 1 && last[0] === host;
+      },
+      timeoutMs,
+      25,
+    );
     return last;
   }
 
@@ -326,7 +349,9 @@ export class Cluster {
   addInterface(host: string, ifname: string, addresses: string[] = [], up = true): void {
     const h = this.lab.host(host);
     const port = `x${this.extraPorts++}`;
-    execFileSync('ip', ['link', 'add', 'name', port, 'netns', this.lab.switchNs, 'type', 'veth', 'peer', 'name', ifname, 'netns', h.ns], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'add', 'name', port, 'netns', this.lab.switchNs, 'type', 'veth', 'peer', 'name', ifname, 'netns', h.ns], {
+      stdio: 'ignore',
+    });
     this.lab.exec(this.lab.switchNs, ['ip', 'link', 'set', port, 'master', 'br0']);
     this.lab.exec(this.lab.switchNs, ['ip', 'link', 'set', port, 'up']);
     this.lab.exec(h.ns, ['sysctl', '-qw', `net.ipv6.conf.${ifname}.accept_dad=0`]);
@@ -342,7 +367,9 @@ export class Cluster {
     const h = this.lab.host(host);
     const child = this.lab.spawn(h.ns, ['timeout', String(seconds), 'tcpdump', '-l', '-n', ...extra, '-i', ifname ?? h.ifname, filter]);
     let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     child.stderr?.resume();
     return new Promise((res) => child.once('exit', () => res(out.split('\n').filter((l) => l.length > 0))));
   }

@@ -18,7 +18,11 @@ export const KTS_CLI = join(here, '..', '..', 'src', 'cli.js');
 /** Node's flags on a script's `#!/usr/bin/env -S node FLAGS` line (none for a plain `#!/usr/bin/env node`). */
 export function launcherFlags(script: string): string[] {
   let first = '';
-  try { first = readFileSync(script, 'utf8').slice(0, 300).split('\n', 1)[0] ?? ''; } catch { return []; }
+  try {
+    first = readFileSync(script, 'utf8').slice(0, 300).split('\n', 1)[0] ?? '';
+  } catch {
+    return [];
+  }
   const m = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first);
   return m ? m[1]!.split(/\s+/).filter(Boolean) : [];
 }
@@ -74,20 +78,15 @@ export function instanceBlock(o: InstanceOpts): string {
 }
 
 export function configText(routerId: string, blocks: string[], globalExtra: string[] = []): string {
-  return [
-    'global_defs {',
-    `    router_id ${routerId}`,
-    ...globalExtra.map((g) => `    ${g}`),
-    '}',
-    '',
-    ...blocks,
-    '',
-  ].join('\n');
+  return ['global_defs {', `    router_id ${routerId}`, ...globalExtra.map((g) => `    ${g}`), '}', '', ...blocks, ''].join('\n');
 }
 
 // ---- the lab -----------------------------------------------------------------------------------------
 
-export interface LogLine { t: number; line: string }
+export interface LogLine {
+  t: number;
+  line: string;
+}
 
 export interface RunningNode {
   name: string;
@@ -173,10 +172,22 @@ export class InteropLab {
   /** Start capturing every VRRP, ARP and ICMPv6 frame on the bridge (bystander namespace). */
   async startCapture(): Promise<void> {
     const tap = this.lab.host(this.tapName);
-    this.capture = this.lab.spawn(tap.ns, ['tcpdump', '-i', tap.ifname, '-U', '-n', '-s', '256', '-w', this.pcap,
-      'ip proto 112 or ip6 proto 112 or arp or icmp6']);
+    this.capture = this.lab.spawn(tap.ns, [
+      'tcpdump',
+      '-i',
+      tap.ifname,
+      '-U',
+      '-n',
+      '-s',
+      '256',
+      '-w',
+      this.pcap,
+      'ip proto 112 or ip6 proto 112 or arp or icmp6',
+    ]);
     let ready = false;
-    this.capture.stderr?.on('data', (d: Buffer) => { if (/listening on/.test(d.toString())) ready = true; });
+    this.capture.stderr?.on('data', (d: Buffer) => {
+      if (/listening on/.test(d.toString())) ready = true;
+    });
     this.capture.stdout?.resume();
     if (!(await waitFor(() => ready, 5000, 20))) throw new Error('tcpdump did not start');
   }
@@ -200,15 +211,55 @@ export class InteropLab {
     const piddir = join(this.dir, `pid-${name}`);
     rmSync(piddir, { recursive: true, force: true });
     spawnSync('mkdir', ['-p', piddir]);
-    const argv = impl === 'kts'
-      ? [process.execPath, ...(this.ktsNodeArgs ?? launcherFlags(this.ktsCli)), ...nodeFlags, this.ktsCli, '-f', confPath, '-n', '-l', '-i', name, '-p', join(piddir, 'k.pid'), ...extraArgs]
-      // stdbuf: keepalived's console log is block-buffered on a pipe; line-buffer it so lines come with their time
-      : ['stdbuf', '-oL', '-eL', 'keepalived', '-n', '-l', '-D', '-G', '-P', '-R', '-f', confPath, '-i', name,
-        '-p', join(piddir, 'k.pid'), '-r', join(piddir, 'v.pid'), '-c', join(piddir, 'c.pid'), ...extraArgs];
+    const argv =
+      impl === 'kts'
+        ? [
+            process.execPath,
+            ...(this.ktsNodeArgs ?? launcherFlags(this.ktsCli)),
+            ...nodeFlags,
+            this.ktsCli,
+            '-f',
+            confPath,
+            '-n',
+            '-l',
+            '-i',
+            name,
+            '-p',
+            join(piddir, 'k.pid'),
+            ...extraArgs,
+          ]
+        : // stdbuf: keepalived's console log is block-buffered on a pipe; line-buffer it so lines come with their time
+          [
+            'stdbuf',
+            '-oL',
+            '-eL',
+            'keepalived',
+            '-n',
+            '-l',
+            '-D',
+            '-G',
+            '-P',
+            '-R',
+            '-f',
+            confPath,
+            '-i',
+            name,
+            '-p',
+            join(piddir, 'k.pid'),
+            '-r',
+            join(piddir, 'v.pid'),
+            '-c',
+            join(piddir, 'c.pid'),
+            ...extraArgs,
+          ];
     const child = this.lab.spawn(this.ns(name), argv);
     const log: LogLine[] = [];
     const node: RunningNode = {
-      name, impl, child, log, exited: false,
+      name,
+      impl,
+      child,
+      log,
+      exited: false,
       pids: () => {
         const p: number[] = [];
         if (child.pid && child.exitCode === null && child.signalCode === null) p.push(child.pid);
@@ -225,7 +276,9 @@ export class InteropLab {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', () => { node.exited = true; });
+    child.once('exit', () => {
+      node.exited = true;
+    });
     this.nodes.set(name, node);
     return node;
   }
@@ -249,19 +302,40 @@ export class InteropLab {
     const pids = n.pids();
     const t = Date.now();
     if (signal === 'SIGKILL') {
-      for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     } else if (pids[0]) {
-      try { process.kill(pids[0], signal); } catch { /* gone */ }
+      try {
+        process.kill(pids[0], signal);
+      } catch {
+        /* gone */
+      }
     }
     const gone = await waitFor(() => n.exited && n.pids().every((p) => !alive(p)), timeoutMs, 20);
-    if (!gone) for (const p of n.pids()) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+    if (!gone)
+      for (const p of n.pids()) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     return t;
   }
 
   dropVips(name: string, vips: string[]): void {
     const h = this.lab.host(name);
     for (const v of vips) {
-      try { this.lab.exec(h.ns, ['ip', 'addr', 'del', v, 'dev', h.ifname]); } catch { /* not there */ }
+      try {
+        this.lab.exec(h.ns, ['ip', 'addr', 'del', v, 'dev', h.ifname]);
+      } catch {
+        /* not there */
+      }
     }
   }
 
@@ -269,13 +343,24 @@ export class InteropLab {
   holders(vip: string, names: string[]): string[] {
     const fam = vip.includes(':') ? 6 : 4;
     return names.filter((n) => {
-      try { return this.lab.addressesOf(n, fam).includes(vip); } catch { return false; }
+      try {
+        return this.lab.addressesOf(n, fam).includes(vip);
+      } catch {
+        return false;
+      }
     });
   }
 
   /** Wait until exactly `name` holds `vip` among `names`. */
   async waitHolder(vip: string, name: string, names: string[], timeoutMs: number): Promise<boolean> {
-    return waitFor(() => { const h = this.holders(vip, names); return h.length === 1 && h[0] === name; }, timeoutMs, 100); // each poll forks ip: keep it light
+    return waitFor(
+      () => {
+        const h = this.holders(vip, names);
+        return h.length === 1 && h[0] === name;
+      },
+      timeoutMs,
+      100,
+    ); // each poll forks ip: keep it light
   }
 
   /**
@@ -290,11 +375,45 @@ export class InteropLab {
 
   /** Dissect the capture with tshark (VRRP checksum validation on: the dissector's default). */
   dissect(extraPrefs: string[] = []): CaptureRow[] {
-    const fields = ['frame.number', 'frame.time_epoch', 'eth.src', 'ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst',
-      'vrrp.version', 'vrrp.virt_rtr_id', 'vrrp.prio', 'vrrp.checksum.status', '_ws.expert.message', '_ws.malformed',
-      'arp.isgratuitous', 'arp.src.proto_ipv4', 'icmpv6.type', 'icmpv6.nd.na.target_address', 'ip.ttl', 'ipv6.hlim', 'frame.protocols'];
-    const args = ['-r', this.pcap, '-n', '-o', 'vrrp.v3_checksum_as_in_v2:FALSE', ...extraPrefs.flatMap((p) => ['-o', p]),
-      '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=|', ...fields.flatMap((f) => ['-e', f])];
+    const fields = [
+      'frame.number',
+      'frame.time_epoch',
+      'eth.src',
+      'ip.src',
+      'ipv6.src',
+      'ip.dst',
+      'ipv6.dst',
+      'vrrp.version',
+      'vrrp.virt_rtr_id',
+      'vrrp.prio',
+      'vrrp.checksum.status',
+      '_ws.expert.message',
+      '_ws.malformed',
+      'arp.isgratuitous',
+      'arp.src.proto_ipv4',
+      'icmpv6.type',
+      'icmpv6.nd.na.target_address',
+      'ip.ttl',
+      'ipv6.hlim',
+      'frame.protocols',
+    ];
+    const args = [
+      '-r',
+      this.pcap,
+      '-n',
+      '-o',
+      'vrrp.v3_checksum_as_in_v2:FALSE',
+      ...extraPrefs.flatMap((p) => ['-o', p]),
+      '-T',
+      'fields',
+      '-E',
+      'separator=\t',
+      '-E',
+      'occurrence=a',
+      '-E',
+      'aggregator=|',
+      ...fields.flatMap((f) => ['-e', f]),
+    ];
     const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`tshark failed: ${r.stderr}`);
     const rows: CaptureRow[] = [];
@@ -306,12 +425,21 @@ export class InteropLab {
       const icmpType = get(15);
       const kind = protocols.includes('vrrp') ? 'vrrp' : protocols.includes('arp') ? 'arp' : icmpType === '136' ? 'na' : protocols;
       rows.push({
-        frame: Number(get(0)), time: Number(get(1)), ethSrc: get(2).toLowerCase(),
-        ipSrc: get(3) || get(4), ipDst: get(5) || get(6), kind,
-        version: get(7) ? Number(get(7)) : undefined, vrid: get(8) ? Number(get(8)) : undefined,
-        prio: get(9) ? Number(get(9)) : undefined, checksumStatus: get(10) || undefined,
-        expert: get(11), malformed: get(12) !== '', garp: get(13) !== '' && get(13) !== '0' && get(13).toLowerCase() !== 'false',
-        target: get(14) || get(16) || undefined, ttl: get(17) ? Number(get(17)) : get(18) ? Number(get(18)) : undefined,
+        frame: Number(get(0)),
+        time: Number(get(1)),
+        ethSrc: get(2).toLowerCase(),
+        ipSrc: get(3) || get(4),
+        ipDst: get(5) || get(6),
+        kind,
+        version: get(7) ? Number(get(7)) : undefined,
+        vrid: get(8) ? Number(get(8)) : undefined,
+        prio: get(9) ? Number(get(9)) : undefined,
+        checksumStatus: get(10) || undefined,
+        expert: get(11),
+        malformed: get(12) !== '',
+        garp: get(13) !== '' && get(13) !== '0' && get(13).toLowerCase() !== 'false',
+        target: get(14) || get(16) || undefined,
+        ttl: get(17) ? Number(get(17)) : get(18) ? Number(get(18)) : undefined,
       });
     }
     return rows;
@@ -321,7 +449,13 @@ export class InteropLab {
   async cleanup(): Promise<void> {
     await this.stopCapture().catch(() => undefined);
     for (const n of this.nodes.values()) {
-      for (const p of n.pids()) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+      for (const p of n.pids()) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     }
     await this.lab.cleanup();
     if (!process.env.KTS_KEEP_INTEROP) rmSync(this.dir, { recursive: true, force: true });
@@ -339,12 +473,23 @@ function readPid(path: string): number | undefined {
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Summary of a node's frames for assertion messages. */
 export function describeRows(rows: CaptureRow[]): string {
-  return rows.slice(0, 8).map((r) => `#${r.frame} ${r.kind} ${r.ipSrc}>${r.ipDst} v${r.version ?? '-'} prio ${r.prio ?? '-'} cksum ${r.checksumStatus ?? '-'} ${r.expert}`).join('\n');
+  return rows
+    .slice(0, 8)
+    .map(
+      (r) =>
+        `#${r.frame} ${r.kind} ${r.ipSrc}>${r.ipDst} v${r.version ?? '-'} prio ${r.prio ?? '-'} cksum ${r.checksumStatus ?? '-'} ${r.expert}`,
+    )
+    .join('\n');
 }
 
 /**

@@ -43,21 +43,32 @@ export async function runScenario(c: PairCase, log: (s: string) => void = () => 
   const steps: Record<string, number> = {};
   try {
     names.forEach((n, i) => il.addNode(n, [`${v4(i)}/24`, `${v6(i)}/64`]));
-    const conf = (i: number) => configText(`interop_${names[i]}`, [instanceBlock({
-      version: c.version, priority: PRIOS[i]!, advertInt: c.advertInt, vips: [vipCidr], authPass: c.authPass,
-      vrid: 51,
-      ...(c.unicast ? {
-        unicastSrc: c.family === 4 ? v4(i) : v6(i),
-        unicastPeers: names.map((_, k) => (c.family === 4 ? v4(k) : v6(k))).filter((_, k) => k !== i),
-      } : {}),
-    })]);
+    const conf = (i: number) =>
+      configText(`interop_${names[i]}`, [
+        instanceBlock({
+          version: c.version,
+          priority: PRIOS[i]!,
+          advertInt: c.advertInt,
+          vips: [vipCidr],
+          authPass: c.authPass,
+          vrid: 51,
+          ...(c.unicast
+            ? {
+                unicastSrc: c.family === 4 ? v4(i) : v6(i),
+                unicastPeers: names.map((_, k) => (c.family === 4 ? v4(k) : v6(k))).filter((_, k) => k !== i),
+              }
+            : {}),
+        }),
+      ]);
     await il.startCapture();
     const startAll = Date.now();
     // lowest priority first, so the higher ones find a running Backup (and Master) to talk to
     for (let i = names.length - 1; i >= 0; i--) il.start(names[i]!, c.impls[i]!, conf(i));
     for (const n of names) assert.ok(await il.ready(n), `${n} did not start`);
-    assert.ok(await il.waitHolder(vip, 'n1', names, downMs + 2 * slack),
-      `n1 (${c.impls[0]}, priority 150) should hold ${vip}; holders: ${il.holders(vip, names).join(',') || 'none'}`);
+    assert.ok(
+      await il.waitHolder(vip, 'n1', names, downMs + 2 * slack),
+      `n1 (${c.impls[0]}, priority 150) should hold ${vip}; holders: ${il.holders(vip, names).join(',') || 'none'}`,
+    );
     steps.startToMaster = Date.now() - startAll;
     await sleep(Math.max(3 * adv, 300)); // a few adverts in steady state: no flapping
     assert.deepEqual(il.holders(vip, names), ['n1'], 'exactly one holder in steady state');
@@ -65,8 +76,10 @@ export async function runScenario(c: PairCase, log: (s: string) => void = () => 
     // SIGKILL the Master: the next priority takes over after Master_Down_Interval
     const killed = await il.kill('n1', 'SIGKILL');
     il.dropVips('n1', [vipCidr]);
-    assert.ok(await il.waitHolder(vip, 'n2', names, downMs + slack),
-      `after SIGKILL of n1, n2 (${c.impls[1]}) should hold ${vip}; holders: ${il.holders(vip, names).join(',') || 'none'}`);
+    assert.ok(
+      await il.waitHolder(vip, 'n2', names, downMs + slack),
+      `after SIGKILL of n1, n2 (${c.impls[1]}) should hold ${vip}; holders: ${il.holders(vip, names).join(',') || 'none'}`,
+    );
     steps.failover = Date.now() - killed;
     log(`failover to n2 after ${steps.failover} ms`);
 
@@ -74,15 +87,19 @@ export async function runScenario(c: PairCase, log: (s: string) => void = () => 
     const restarted = Date.now();
     il.start('n1', c.impls[0]!, conf(0));
     assert.ok(await il.ready('n1'));
-    assert.ok(await il.waitHolder(vip, 'n1', names, downMs + 2 * slack),
-      `restarted n1 (${c.impls[0]}) should preempt; holders: ${il.holders(vip, names).join(',') || 'none'}`);
+    assert.ok(
+      await il.waitHolder(vip, 'n1', names, downMs + 2 * slack),
+      `restarted n1 (${c.impls[0]}) should preempt; holders: ${il.holders(vip, names).join(',') || 'none'}`,
+    );
     steps.preempt = Date.now() - restarted;
     await sleep(Math.max(3 * adv, 300));
 
     // graceful stop of the Master: priority 0 advert, the Backup takes over within about skew time
     const stopped = await il.kill('n1', 'SIGTERM');
-    assert.ok(await il.waitHolder(vip, 'n2', names, adv + slack),
-      `after SIGTERM of n1, n2 should hold ${vip}; holders: ${il.holders(vip, names).join(',') || 'none'}`);
+    assert.ok(
+      await il.waitHolder(vip, 'n2', names, adv + slack),
+      `after SIGTERM of n1, n2 should hold ${vip}; holders: ${il.holders(vip, names).join(',') || 'none'}`,
+    );
     steps.gracefulHandover = Date.now() - stopped;
     assert.ok(!il.holders(vip, ['n1']).length, 'a gracefully stopped node releases its VIP');
 
@@ -90,8 +107,10 @@ export async function runScenario(c: PairCase, log: (s: string) => void = () => 
       // and the third node takes over from the second
       const k2 = await il.kill('n2', 'SIGKILL');
       il.dropVips('n2', [vipCidr]);
-      assert.ok(await il.waitHolder(vip, 'n3', names, downMs + slack),
-        `after n2 died, n3 (${c.impls[2]}) should hold ${vip}; holders: ${il.holders(vip, names).join(',') || 'none'}`);
+      assert.ok(
+        await il.waitHolder(vip, 'n3', names, downMs + slack),
+        `after n2 died, n3 (${c.impls[2]}) should hold ${vip}; holders: ${il.holders(vip, names).join(',') || 'none'}`,
+      );
       steps.failover2 = Date.now() - k2;
     }
     await sleep(Math.max(2 * adv, 200));
@@ -115,18 +134,35 @@ export async function runScenario(c: PairCase, log: (s: string) => void = () => 
       const vrrp = mine.filter((r) => r.kind === 'vrrp');
       ourAdverts += vrrp.length;
       const bad = vrrp.filter((r) => r.malformed || !isGood(r.checksumStatus) || r.version !== c.version || r.vrid !== 51 || r.ttl !== 255);
-      assert.deepEqual(bad.map((r) => r.frame), [], `${n} sent invalid VRRP frames:\n${describeRows(bad)}`);
+      assert.deepEqual(
+        bad.map((r) => r.frame),
+        [],
+        `${n} sent invalid VRRP frames:\n${describeRows(bad)}`,
+      );
       const other = mine.filter((r) => r.malformed || /malformed|bad checksum|incorrect/i.test(r.expert));
-      assert.deepEqual(other.map((r) => r.frame), [], `${n} sent malformed frames:\n${describeRows(other)}`);
+      assert.deepEqual(
+        other.map((r) => r.frame),
+        [],
+        `${n} sent malformed frames:\n${describeRows(other)}`,
+      );
       // it was Master at some point: it announced the VIP
       const wasMaster = i < 2;
       if (wasMaster) {
-        const ann = mine.filter((r) => (c.family === 4 ? r.kind === 'arp' && r.garp && r.target === vip : r.kind === 'na' && r.target === vip));
+        const ann = mine.filter((r) =>
+          c.family === 4 ? r.kind === 'arp' && r.garp && r.target === vip : r.kind === 'na' && r.target === vip,
+        );
         assert.ok(ann.length > 0, `${n} never announced ${vip} (gratuitous ARP / unsolicited NA)`);
       }
-      if (i === 0) assert.ok(vrrp.some((r) => r.prio === 0), `${n} sent no priority 0 advert on SIGTERM`);
+      if (i === 0)
+        assert.ok(
+          vrrp.some((r) => r.prio === 0),
+          `${n} sent no priority 0 advert on SIGTERM`,
+        );
       if (c.unicast) {
-        assert.ok(vrrp.every((r) => !/^(224\.|ff02:)/.test(r.ipDst)), `${n} sent multicast adverts in unicast mode`);
+        assert.ok(
+          vrrp.every((r) => !/^(224\.|ff02:)/.test(r.ipDst)),
+          `${n} sent multicast adverts in unicast mode`,
+        );
       }
     }
     assert.ok(ourAdverts > 0, 'no keepalived-ts advert was captured');
@@ -139,7 +175,12 @@ export async function runScenario(c: PairCase, log: (s: string) => void = () => 
     // the nodes' own words make a failure readable
     if (err instanceof Error) {
       for (const [n, node] of il.nodes) {
-        err.message += `\n--- ${n} (${node.impl}) log tail:\n` + node.log.slice(-25).map((l) => `${new Date(l.t).toISOString().slice(11, 23)} ${l.line}`).join('\n');
+        err.message +=
+          `\n--- ${n} (${node.impl}) log tail:\n` +
+          node.log
+            .slice(-25)
+            .map((l) => `${new Date(l.t).toISOString().slice(11, 23)} ${l.line}`)
+            .join('\n');
       }
     }
     throw err;

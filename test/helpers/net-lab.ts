@@ -13,7 +13,11 @@ export function mod(name: string): string {
   return JSON.stringify(resolve(DIST, 'src/net', name + '.js'));
 }
 
-export interface AgentResult { code: number | null; stdout: string; stderr: string }
+export interface AgentResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 export class Agent {
   readonly lines: Array<Record<string, unknown>> = [];
@@ -22,7 +26,10 @@ export class Agent {
   private stderr = '';
   private stdout = '';
 
-  constructor(readonly child: ChildProcess, timeoutMs: number) {
+  constructor(
+    readonly child: ChildProcess,
+    timeoutMs: number,
+  ) {
     let buf = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       this.stdout += d;
@@ -31,11 +38,17 @@ export class Agent {
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        try { this.lines.push(JSON.parse(line) as Record<string, unknown>); } catch { /* not JSON: keep in stdout only */ }
+        try {
+          this.lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          /* not JSON: keep in stdout only */
+        }
         for (const w of this.waiters) w();
       }
     });
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr += d;
+    });
     // Bounded: every child is killed (by PID) after timeoutMs.
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     this.done = new Promise((res) => {
@@ -58,7 +71,11 @@ export class Agent {
         throw new Error(`no matching line within ${timeoutMs} ms; stdout=${this.stdout} stderr=${this.stderr}`);
       }
       await new Promise<void>((r) => {
-        const done = (): void => { clearTimeout(t); this.waiters.delete(done); r(); };
+        const done = (): void => {
+          clearTimeout(t);
+          this.waiters.delete(done);
+          r();
+        };
         const t = setTimeout(done, Math.min(left, 200));
         this.waiters.add(done);
       });

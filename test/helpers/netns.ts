@@ -117,14 +117,26 @@ export class Lab {
   /** Kill every process we started (by PID), wait briefly, then delete our namespaces. */
   async cleanup(): Promise<void> {
     for (const c of this.children) {
-      try { c.kill('SIGKILL'); } catch { /* already gone */ }
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     const deadline = Date.now() + 3000;
     while (this.children.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const h of this.hosts.values()) {
-      try { ip(['netns', 'del', h.ns]); } catch { /* already gone */ }
+      try {
+        ip(['netns', 'del', h.ns]);
+      } catch {
+        /* already gone */
+      }
     }
-    try { ip(['netns', 'del', this.switchNs]); } catch { /* already gone */ }
+    try {
+      ip(['netns', 'del', this.switchNs]);
+    } catch {
+      /* already gone */
+    }
   }
 }
 

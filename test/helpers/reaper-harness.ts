@@ -61,7 +61,8 @@ async function measure(): Promise<void> {
     //    The child ignores SIGTERM, so it dies of the group's SIGKILL after the script, orphaned
     //    (dying first, it would be reaped by the script's own shell and prove nothing).
     const grp = join(dir, 'grp.pid');
-    const r2 = await runCommand(sh(`(trap '' TERM; exec sleep 60) & echo $! > ${grp}; sleep 60`), { timeoutMs: 200, killGraceMs: 100 }).result;
+    const r2 = await runCommand(sh(`(trap '' TERM; exec sleep 60) & echo $! > ${grp}; sleep 60`), { timeoutMs: 200, killGraceMs: 100 })
+      .result;
     out.timeoutScript = { kind: r2.kind, signal: r2.signal };
     const g = Number(readFileSync(grp, 'utf8'));
     out.timeoutChildGoneMs = await goneWithin(g, 1000);
@@ -71,10 +72,7 @@ async function measure(): Promise<void> {
     const n = 40;
     const runs: Promise<RunResult>[] = [];
     for (let i = 0; i < n; i++) runs.push(runCommand(sh(`sleep 0.0${i % 10} & exit ${i + 1}`)).result);
-    const all = await Promise.race([
-      Promise.all(runs),
-      new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref()),
-    ]);
+    const all = await Promise.race([Promise.all(runs), new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
     out.burstCodes = all ? all.map((r) => (r.kind === 'exit' ? r.code : r.kind)) : 'hung';
     await new Promise((r) => setTimeout(r, 300)); // the orphans' sleeps end
     out.childrenLeft = listChildren().map((p) => `${p}:${procState(p)}`);

@@ -27,7 +27,10 @@ export interface UmlKit {
 
 function run(cmd: string, args: string[], cwd: string): void {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 180_000 });
-  if (r.status !== 0) throw new Error(`UML kit: \`${cmd} ${args.join(' ')}\` failed (${r.error?.message ?? `status ${r.status}`}): ${(r.stderr ?? '').trim().slice(-500)}`);
+  if (r.status !== 0)
+    throw new Error(
+      `UML kit: \`${cmd} ${args.join(' ')}\` failed (${r.error?.message ?? `status ${r.status}`}): ${(r.stderr ?? '').trim().slice(-500)}`,
+    );
 }
 
 export function ensureUmlKit(): UmlKit {
@@ -49,17 +52,28 @@ export function ensureUmlKit(): UmlKit {
   }
   const modRoot = join(root, 'usr', 'lib', 'uml', 'modules');
   const version = existsSync(modRoot) ? readdirSync(modRoot)[0] : undefined;
-  if (!version || !existsSync(kit.kernel) || !existsSync(kit.busybox)) throw new Error(`UML kit in ${KIT_DIR} is incomplete: delete it and rerun`);
+  if (!version || !existsSync(kit.kernel) || !existsSync(kit.busybox))
+    throw new Error(`UML kit in ${KIT_DIR} is incomplete: delete it and rerun`);
   kit.modules = join(modRoot, version, 'kernel');
   return kit;
 }
 
 /** Modules in dependency order (modules.dep of the 6.1 UML kernel); schedulers after ip_vs. */
 const MODULES = [
-  'lib/crc-ccitt', 'net/ipv6/ipv6', 'net/ipv4/netfilter/nf_defrag_ipv4', 'net/ipv6/netfilter/nf_defrag_ipv6',
-  'net/netfilter/nf_conntrack', 'net/netfilter/ipvs/ip_vs',
-  ...['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'].map((s) => `net/netfilter/ipvs/ip_vs_${s}`),
-  'drivers/net/veth', 'drivers/net/dummy', 'net/llc/llc', 'net/802/stp', 'net/bridge/bridge',
+  'lib/crc-ccitt',
+  'net/ipv6/ipv6',
+  'net/ipv4/netfilter/nf_defrag_ipv4',
+  'net/ipv6/netfilter/nf_defrag_ipv6',
+  'net/netfilter/nf_conntrack',
+  'net/netfilter/ipvs/ip_vs',
+  ...['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'].map(
+    (s) => `net/netfilter/ipvs/ip_vs_${s}`,
+  ),
+  'drivers/net/veth',
+  'drivers/net/dummy',
+  'net/llc/llc',
+  'net/802/stp',
+  'net/bridge/bridge',
 ];
 
 export interface GuestResult {
@@ -69,38 +83,55 @@ export interface GuestResult {
 }
 
 /** Boot the kernel, run `command` (bash) in the guest, power off. */
-export function bootGuest(kit: UmlKit, command: string, opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<GuestResult> {
+export function bootGuest(
+  kit: UmlKit,
+  command: string,
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<GuestResult> {
   const runDir = join(KIT_DIR, 'runs');
   mkdirSync(runDir, { recursive: true });
   const id = `${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
   const init = join(runDir, `init-${id}.sh`);
   const job = join(runDir, `job-${id}.sh`);
   const B = kit.busybox;
-  const env = Object.entries({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/tmp', NO_COLOR: '1', ...opts.env })
-    .map(([k, v]) => `export ${k}=${JSON.stringify(v)}`).join('\n');
-  writeFileSync(init, [
-    `#!${B} sh`,
-    `${B} mount -t proc proc /proc`,
-    `${B} mount -t sysfs sys /sys`,
-    `${B} mount -t devtmpfs dev /dev 2>/dev/null`,
-    `${B} mount -t tmpfs tmpfs /run`,
-    `${B} mount -t tmpfs tmpfs /tmp`,
-    `for m in ${MODULES.join(' ')}; do [ -f ${kit.modules}/$m.ko ] && ${B} insmod ${kit.modules}/$m.ko; done`,
-    // busybox applets would shadow real tools in sh: the job runs in bash with absolute paths
-    `/bin/bash ${job} </dev/null 2>&1`,
-    `echo "${EXIT_MARK} $?"`,
-    `${B} poweroff -f`,
-    '',
-  ].join('\n'));
+  const env = Object.entries({
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/tmp',
+    NO_COLOR: '1',
+    ...opts.env,
+  })
+    .map(([k, v]) => `export ${k}=${JSON.stringify(v)}`)
+    .join('\n');
+  writeFileSync(
+    init,
+    [
+      `#!${B} sh`,
+      `${B} mount -t proc proc /proc`,
+      `${B} mount -t sysfs sys /sys`,
+      `${B} mount -t devtmpfs dev /dev 2>/dev/null`,
+      `${B} mount -t tmpfs tmpfs /run`,
+      `${B} mount -t tmpfs tmpfs /tmp`,
+      `for m in ${MODULES.join(' ')}; do [ -f ${kit.modules}/$m.ko ] && ${B} insmod ${kit.modules}/$m.ko; done`,
+      // busybox applets would shadow real tools in sh: the job runs in bash with absolute paths
+      `/bin/bash ${job} </dev/null 2>&1`,
+      `echo "${EXIT_MARK} $?"`,
+      `${B} poweroff -f`,
+      '',
+    ].join('\n'),
+  );
   writeFileSync(job, ['set -u', env, '/usr/sbin/ip link set lo up', command, ''].join('\n'));
   chmodSync(init, 0o755);
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const start = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(kit.kernel, ['mem=768M', 'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${init}`, 'con=null', 'con0=null,fd:1', 'quiet'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LD_PRELOAD: kit.shim, TMPDIR: '/tmp' },
-    });
+    const child = spawn(
+      kit.kernel,
+      ['mem=768M', 'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${init}`, 'con=null', 'con0=null,fd:1', 'quiet'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LD_PRELOAD: kit.shim, TMPDIR: '/tmp' },
+      },
+    );
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));

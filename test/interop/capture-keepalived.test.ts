@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, isRoot, waitFor } from '../helpers/netns.js';
 import {
-  buildIpv4Packet, encodeAdvert, parseIpv6Packet, receiveIpv4, receiveIpv6, type AdvertFields, type EncodeOptions, type ReceiveOptions,
+  buildIpv4Packet,
+  encodeAdvert,
+  parseIpv6Packet,
+  receiveIpv4,
+  receiveIpv6,
+  type AdvertFields,
+  type EncodeOptions,
+  type ReceiveOptions,
 } from '../../src/vrrp/packet.js';
 import { parseIpv6Into } from '../../src/util/ip.js';
 import { AuthType } from '../../src/vrrp/types.js';
@@ -40,13 +47,19 @@ test('keepalived 2.2.7 packets captured now decode and validate', { timeout: 120
   if (skipOrFail(t)) return;
   const out = mkdtempSync(join(tmpdir(), 'kts-codec-capture-'));
   try {
-    const r = spawnSync(process.execPath, [join(root, 'dist', 'scripts', 'capture-vectors.js'), out], { encoding: 'utf8', timeout: 90_000 });
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'scripts', 'capture-vectors.js'), out], {
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
     assert.equal(r.status, 0, `capture failed: ${r.stderr}`);
     const files = readdirSync(out).filter((f) => f.endsWith('.json'));
     assert.ok(files.length >= 7, `fixtures written: ${files.join(', ')}`);
     for (const f of files) {
       const fx = JSON.parse(readFileSync(join(out, f), 'utf8')) as {
-        name: string; family: 4 | 6; vrid: number; version: 2 | 3;
+        name: string;
+        family: 4 | 6;
+        vrid: number;
+        version: 2 | 3;
         expected: { addresses: string[]; advertIntervalCs: number; authType?: number; authPass?: string; unicast?: boolean };
         packets: Array<{ hex: string; priority: number }>;
       };
@@ -54,8 +67,13 @@ test('keepalived 2.2.7 packets captured now decode and validate', { timeout: 120
       for (const p of fx.packets) {
         const b = Buffer.from(p.hex, 'hex');
         const opts = {
-          version: fx.version, vrids: fx.vrid, addresses: fx.expected.addresses, advertIntervalCs: fx.expected.advertIntervalCs,
-          authType: fx.expected.authType as AuthType | undefined, authPass: fx.expected.authPass, unicast: fx.expected.unicast,
+          version: fx.version,
+          vrids: fx.vrid,
+          addresses: fx.expected.addresses,
+          advertIntervalCs: fx.expected.advertIntervalCs,
+          authType: fx.expected.authType as AuthType | undefined,
+          authPass: fx.expected.authPass,
+          unicast: fx.expected.unicast,
         };
         let res;
         if (fx.family === 4) res = receiveIpv4(b, opts);
@@ -113,44 +131,182 @@ test('keepalived 2.2.7 accepts our encoded adverts (and rejects corrupted ones)'
     lab.exec(peer.ns, ['ip', 'route', 'add', '224.0.0.0/4', 'dev', peer.ifname]);
     // the kernel adds the link-local address shortly after the link comes up
     let peerLL = '';
-    await waitFor(() => {
-      peerLL = lab.addressesOf('peer', 6).find((a) => a.startsWith('fe80:')) ?? '';
-      return peerLL !== '' && lab.addressesOf('ka', 6).some((a) => a.startsWith('fe80:'));
-    }, 5000, 50);
+    await waitFor(
+      () => {
+        peerLL = lab.addressesOf('peer', 6).find((a) => a.startsWith('fe80:')) ?? '';
+        return peerLL !== '' && lab.addressesOf('ka', 6).some((a) => a.startsWith('fe80:'));
+      },
+      5000,
+      50,
+    );
     assert.ok(peerLL, 'peer link-local address');
 
-    const v4 = (vrid: number, extra: Partial<AdvertFields> = {}): AdvertFields =>
-      ({ version: 2, vrid, priority: 200, advertIntervalCs: 100, addresses: [`192.0.2.${100 + vrid}`], ...extra });
+    const v4 = (vrid: number, extra: Partial<AdvertFields> = {}): AdvertFields => ({
+      version: 2,
+      vrid,
+      priority: 200,
+      advertIntervalCs: 100,
+      addresses: [`192.0.2.${100 + vrid}`],
+      ...extra,
+    });
     const mc4 = { src: PEER4, dst: '224.0.0.18' };
     const cases: SendCase[] = [
       { name: 'V2_PLAIN', vrid: 11, instance: '', fields: v4(11), enc: { family: 4 }, dst: '224.0.0.18', expect: 'accept' },
-      { name: 'V2_PASS', vrid: 12, instance: 'authentication {\n auth_type PASS\n auth_pass secret123\n }', fields: v4(12, { authType: AuthType.SimpleText, authData: 'secret12' }), enc: { family: 4 }, dst: '224.0.0.18', expect: 'accept' },
-      { name: 'V2_AH', vrid: 13, instance: 'authentication {\n auth_type AH\n auth_pass ahkey\n }', fields: v4(13, { authType: AuthType.IpAh }), enc: { family: 4 }, ah: 'ahkey', dst: '224.0.0.18', expect: 'accept' },
-      { name: 'V3_V4', vrid: 14, instance: 'version 3', fields: v4(14, { version: 3 }), enc: { family: 4, ...mc4 }, dst: '224.0.0.18', expect: 'accept' },
-      { name: 'V3_OLD_UNICAST', vrid: 16, instance: `version 3\n unicast_src_ip ${KA4}\n unicast_peer {\n ${PEER4}\n }`, fields: v4(16, { version: 3 }), enc: { family: 4, src: PEER4, dst: KA4, checksumForm: 'v3-old-unicast' }, dst: KA4, expect: 'accept' },
-      { name: 'V3_UNICAST', vrid: 21, instance: `version 3\n unicast_src_ip ${KA4}\n unicast_peer {\n ${PEER4}\n }`, fields: v4(21, { version: 3 }), enc: { family: 4, src: PEER4, dst: KA4 }, dst: KA4, expect: 'accept' },
-      { name: 'V3_V6', vrid: 17, instance: 'version 3', fields: { version: 3, vrid: 17, priority: 200, advertIntervalCs: 100, addresses: ['2001:db8::117'] }, enc: { family: 6, src: peerLL, dst: 'ff02::12' }, dst: 'ff02::12', expect: 'accept' },
+      {
+        name: 'V2_PASS',
+        vrid: 12,
+        instance: 'authentication {\n auth_type PASS\n auth_pass secret123\n }',
+        fields: v4(12, { authType: AuthType.SimpleText, authData: 'secret12' }),
+        enc: { family: 4 },
+        dst: '224.0.0.18',
+        expect: 'accept',
+      },
+      {
+        name: 'V2_AH',
+        vrid: 13,
+        instance: 'authentication {\n auth_type AH\n auth_pass ahkey\n }',
+        fields: v4(13, { authType: AuthType.IpAh }),
+        enc: { family: 4 },
+        ah: 'ahkey',
+        dst: '224.0.0.18',
+        expect: 'accept',
+      },
+      {
+        name: 'V3_V4',
+        vrid: 14,
+        instance: 'version 3',
+        fields: v4(14, { version: 3 }),
+        enc: { family: 4, ...mc4 },
+        dst: '224.0.0.18',
+        expect: 'accept',
+      },
+      {
+        name: 'V3_OLD_UNICAST',
+        vrid: 16,
+        instance: `version 3\n unicast_src_ip ${KA4}\n unicast_peer {\n ${PEER4}\n }`,
+        fields: v4(16, { version: 3 }),
+        enc: { family: 4, src: PEER4, dst: KA4, checksumForm: 'v3-old-unicast' },
+        dst: KA4,
+        expect: 'accept',
+      },
+      {
+        name: 'V3_UNICAST',
+        vrid: 21,
+        instance: `version 3\n unicast_src_ip ${KA4}\n unicast_peer {\n ${PEER4}\n }`,
+        fields: v4(21, { version: 3 }),
+        enc: { family: 4, src: PEER4, dst: KA4 },
+        dst: KA4,
+        expect: 'accept',
+      },
+      {
+        name: 'V3_V6',
+        vrid: 17,
+        instance: 'version 3',
+        fields: { version: 3, vrid: 17, priority: 200, advertIntervalCs: 100, addresses: ['2001:db8::117'] },
+        enc: { family: 6, src: peerLL, dst: 'ff02::12' },
+        dst: 'ff02::12',
+        expect: 'accept',
+      },
       // measured on keepalived 2.2.7: it does not accept the v3-over-IPv4 checksum without pseudo-header
-      { name: 'V3_NO_PSEUDO', vrid: 15, instance: 'version 3', fields: v4(15, { version: 3 }), enc: { family: 4, ...mc4, checksumForm: 'v3-no-pseudo-header' }, dst: '224.0.0.18', expect: 'drop' },
+      {
+        name: 'V3_NO_PSEUDO',
+        vrid: 15,
+        instance: 'version 3',
+        fields: v4(15, { version: 3 }),
+        enc: { family: 4, ...mc4, checksumForm: 'v3-no-pseudo-header' },
+        dst: '224.0.0.18',
+        expect: 'drop',
+      },
       // address lists (measured on keepalived 2.2.7): a different count is dropped ("received an
       // unexpected ip number count"), and so is the same count with another address ("ip address
       // associated with VRID not present in MASTER advert")
-      { name: 'V2_OTHER_COUNT', vrid: 20, instance: '', fields: v4(20, { addresses: ['198.51.100.20', '198.51.100.21'] }), enc: { family: 4 }, dst: '224.0.0.18', expect: 'drop', vips: ['192.0.2.120'] },
-      { name: 'V3_OTHER_COUNT', vrid: 22, instance: 'version 3', fields: v4(22, { version: 3, addresses: ['198.51.100.22', '198.51.100.23'] }), enc: { family: 4, ...mc4 }, dst: '224.0.0.18', expect: 'drop', vips: ['192.0.2.122'] },
-      { name: 'V2_OTHER_VIP', vrid: 23, instance: '', fields: v4(23, { addresses: ['198.51.100.23'] }), enc: { family: 4 }, dst: '224.0.0.18', expect: 'drop', vips: ['192.0.2.123'] },
-      { name: 'V3_OTHER_VIP', vrid: 24, instance: 'version 3', fields: v4(24, { version: 3, addresses: ['198.51.100.24'] }), enc: { family: 4, ...mc4 }, dst: '224.0.0.18', expect: 'drop', vips: ['192.0.2.124'] },
+      {
+        name: 'V2_OTHER_COUNT',
+        vrid: 20,
+        instance: '',
+        fields: v4(20, { addresses: ['198.51.100.20', '198.51.100.21'] }),
+        enc: { family: 4 },
+        dst: '224.0.0.18',
+        expect: 'drop',
+        vips: ['192.0.2.120'],
+      },
+      {
+        name: 'V3_OTHER_COUNT',
+        vrid: 22,
+        instance: 'version 3',
+        fields: v4(22, { version: 3, addresses: ['198.51.100.22', '198.51.100.23'] }),
+        enc: { family: 4, ...mc4 },
+        dst: '224.0.0.18',
+        expect: 'drop',
+        vips: ['192.0.2.122'],
+      },
+      {
+        name: 'V2_OTHER_VIP',
+        vrid: 23,
+        instance: '',
+        fields: v4(23, { addresses: ['198.51.100.23'] }),
+        enc: { family: 4 },
+        dst: '224.0.0.18',
+        expect: 'drop',
+        vips: ['192.0.2.123'],
+      },
+      {
+        name: 'V3_OTHER_VIP',
+        vrid: 24,
+        instance: 'version 3',
+        fields: v4(24, { version: 3, addresses: ['198.51.100.24'] }),
+        enc: { family: 4, ...mc4 },
+        dst: '224.0.0.18',
+        expect: 'drop',
+        vips: ['192.0.2.124'],
+      },
       // v2 drops an advert whose interval differs from its own; a v3 Backup accepts (and learns) it
-      { name: 'V2_OTHER_INT', vrid: 25, instance: '', fields: v4(25, { advertIntervalCs: 200 }), enc: { family: 4 }, dst: '224.0.0.18', expect: 'drop' },
-      { name: 'V3_OTHER_INT', vrid: 26, instance: 'version 3', fields: v4(26, { version: 3, advertIntervalCs: 150 }), enc: { family: 4, ...mc4 }, dst: '224.0.0.18', expect: 'accept' },
+      {
+        name: 'V2_OTHER_INT',
+        vrid: 25,
+        instance: '',
+        fields: v4(25, { advertIntervalCs: 200 }),
+        enc: { family: 4 },
+        dst: '224.0.0.18',
+        expect: 'drop',
+      },
+      {
+        name: 'V3_OTHER_INT',
+        vrid: 26,
+        instance: 'version 3',
+        fields: v4(26, { version: 3, advertIntervalCs: 150 }),
+        enc: { family: 4, ...mc4 },
+        dst: '224.0.0.18',
+        expect: 'accept',
+      },
       // multicast adverts must arrive with TTL 255
       { name: 'V2_TTL64', vrid: 27, instance: '', fields: v4(27), enc: { family: 4 }, dst: '224.0.0.18', ttl: 64, expect: 'drop' },
       // unicast without min_ttl/max_ttl: any TTL is accepted
-      { name: 'V2_UNICAST_TTL64', vrid: 28, instance: `unicast_src_ip ${KA4}\n unicast_peer {\n ${PEER4}\n }`, fields: v4(28), enc: { family: 4 }, dst: KA4, ttl: 64, expect: 'accept' },
+      {
+        name: 'V2_UNICAST_TTL64',
+        vrid: 28,
+        instance: `unicast_src_ip ${KA4}\n unicast_peer {\n ${PEER4}\n }`,
+        fields: v4(28),
+        enc: { family: 4 },
+        dst: KA4,
+        ttl: 64,
+        expect: 'accept',
+      },
       // negative controls
       { name: 'V2_BADSUM', vrid: 18, instance: '', fields: v4(18), enc: { family: 4 }, corrupt: true, dst: '224.0.0.18', expect: 'drop' },
-      { name: 'V2_BADPASS', vrid: 19, instance: 'authentication {\n auth_type PASS\n auth_pass secret123\n }', fields: v4(19, { authType: AuthType.SimpleText, authData: 'wrong' }), enc: { family: 4 }, dst: '224.0.0.18', expect: 'drop' },
+      {
+        name: 'V2_BADPASS',
+        vrid: 19,
+        instance: 'authentication {\n auth_type PASS\n auth_pass secret123\n }',
+        fields: v4(19, { authType: AuthType.SimpleText, authData: 'wrong' }),
+        enc: { family: 4 },
+        dst: '224.0.0.18',
+        expect: 'drop',
+      },
     ];
-    const conf = cases.map((c) => `vrrp_instance ${c.name} {
+    const conf = cases
+      .map(
+        (c) => `vrrp_instance ${c.name} {
   state BACKUP
   interface ${ka.ifname}
   virtual_router_id ${c.vrid}
@@ -160,7 +316,9 @@ test('keepalived 2.2.7 accepts our encoded adverts (and rejects corrupted ones)'
   virtual_ipaddress {
     ${(c.vips ?? c.fields.addresses).map((a) => `${a}/${c.enc.family === 6 ? 64 : 24}`).join('\n    ')}
   }
-}`).join('\n');
+}`,
+      )
+      .join('\n');
     const confPath = join(tmp, 'keepalived.conf');
     writeFileSync(confPath, `global_defs {\n  router_id kts_codec\n}\n${conf}\n`);
 
@@ -174,7 +332,11 @@ test('keepalived 2.2.7 accepts our encoded adverts (and rejects corrupted ones)'
         let pkt: Buffer;
         if (c.enc.family === 6) pkt = ipv6Packet(peerLL, c.dst, e.bytes);
         else {
-          const p = buildIpv4Packet({ src: PEER4, dst: c.dst, id: r + 1, ttl: c.ttl }, e.bytes, c.ah ? { seq: r + 1, key: c.ah } : undefined);
+          const p = buildIpv4Packet(
+            { src: PEER4, dst: c.dst, id: r + 1, ttl: c.ttl },
+            e.bytes,
+            c.ah ? { seq: r + 1, key: c.ah } : undefined,
+          );
           if (!p.ok) assert.fail(`${c.name}: ${JSON.stringify(p)}`);
           pkt = p.bytes;
           if (c.corrupt) pkt[27]! ^= 0x10;
@@ -185,16 +347,37 @@ test('keepalived 2.2.7 accepts our encoded adverts (and rejects corrupted ones)'
     });
     const sender = lab.spawn(peer.ns, ['python3', join(root, 'scripts', 'capture-send.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
     let senderOut = '';
-    sender.stdout?.on('data', (d: Buffer) => { senderOut += d.toString(); });
-    sender.stderr?.on('data', (d: Buffer) => { senderOut += d.toString(); });
+    sender.stdout?.on('data', (d: Buffer) => {
+      senderOut += d.toString();
+    });
+    sender.stderr?.on('data', (d: Buffer) => {
+      senderOut += d.toString();
+    });
     sender.stdin?.end(JSON.stringify({ duration: 9, interval: 0.25, streams }));
     await new Promise((r) => setTimeout(r, 300)); // our adverts are flowing before keepalived starts
 
-    const kaProc = lab.spawn(ka.ns, ['keepalived', '-n', '-l', '-D', '-P', '-f', confPath,
-      '-p', join(tmp, 'ka.pid'), '-r', join(tmp, 'vrrp.pid'), '-c', join(tmp, 'checker.pid')]);
+    const kaProc = lab.spawn(ka.ns, [
+      'keepalived',
+      '-n',
+      '-l',
+      '-D',
+      '-P',
+      '-f',
+      confPath,
+      '-p',
+      join(tmp, 'ka.pid'),
+      '-r',
+      join(tmp, 'vrrp.pid'),
+      '-c',
+      join(tmp, 'checker.pid'),
+    ]);
     let log = '';
-    kaProc.stdout?.on('data', (d: Buffer) => { log += d.toString(); });
-    kaProc.stderr?.on('data', (d: Buffer) => { log += d.toString(); });
+    kaProc.stdout?.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    kaProc.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
     // Master_Down_Interval = 3 x 1 s + (256-100)/256 s = 3.6 s; wait well beyond it
     const started = await waitFor(() => (log.match(/Entering BACKUP STATE/g) ?? []).length >= cases.length, 10_000, 100);
     assert.ok(started, `keepalived did not start every instance:\n${log}`);
@@ -209,8 +392,12 @@ test('keepalived 2.2.7 accepts our encoded adverts (and rejects corrupted ones)'
     cases.forEach((c, i) => {
       const pkt = Buffer.from(streams[i]!.packets[0]!, 'hex');
       const opts: ReceiveOptions = {
-        version: c.fields.version, vrids: c.vrid, advertIntervalCs: 100, addresses: c.vips ?? c.fields.addresses,
-        unicast: c.dst === KA4, authType: (c.ah ? AuthType.IpAh : c.instance.includes('PASS') ? AuthType.SimpleText : AuthType.None),
+        version: c.fields.version,
+        vrids: c.vrid,
+        advertIntervalCs: 100,
+        addresses: c.vips ?? c.fields.addresses,
+        unicast: c.dst === KA4,
+        authType: c.ah ? AuthType.IpAh : c.instance.includes('PASS') ? AuthType.SimpleText : AuthType.None,
         authPass: c.ah ?? (c.instance.includes('PASS') ? 'secret123' : undefined),
       };
       const ours = c.enc.family === 4 ? receiveIpv4(pkt, opts) : receiveIpv6(pkt.subarray(40), peerLL, c.dst, opts, 255);
@@ -223,7 +410,14 @@ test('keepalived 2.2.7 accepts our encoded adverts (and rejects corrupted ones)'
     });
     for (const c of cases) {
       const tookOver = masters.has(c.name);
-      assert.equal(tookOver, c.expect === 'drop', `${c.name}: keepalived ${tookOver ? 'took over (dropped our adverts)' : 'stayed BACKUP (accepted our adverts)'}, expected ${c.expect}\n${log.split('\n').filter((l) => l.includes(c.name)).join('\n')}`);
+      assert.equal(
+        tookOver,
+        c.expect === 'drop',
+        `${c.name}: keepalived ${tookOver ? 'took over (dropped our adverts)' : 'stayed BACKUP (accepted our adverts)'}, expected ${c.expect}\n${log
+          .split('\n')
+          .filter((l) => l.includes(c.name))
+          .join('\n')}`,
+      );
     }
   } finally {
     await lab.cleanup();

@@ -65,14 +65,63 @@ interface Case {
 const V4 = { src: '192.0.2.1', dst: '224.0.0.18' };
 const V6 = { src: 'fe80::1', dst: 'ff02::12' };
 const cases: Case[] = [
-  { label: 'v2 no auth, 3 VIPs', fields: { version: 2, vrid: 1, priority: 100, advertIntervalCs: 100, addresses: ['192.0.2.101', '192.0.2.102', '198.51.100.7'] }, enc: { family: 4 }, prefs: [] },
-  { label: 'v2 PASS', fields: { version: 2, vrid: 2, priority: 150, advertIntervalCs: 300, addresses: ['192.0.2.110'], authType: AuthType.SimpleText, authData: 'secret12' }, enc: { family: 4 }, prefs: [] },
-  { label: 'v2 priority 0', fields: { version: 2, vrid: 9, priority: 0, advertIntervalCs: 100, addresses: ['203.0.113.9'] }, enc: { family: 4 }, prefs: [] },
-  { label: 'v2 AH', fields: { version: 2, vrid: 6, priority: 120, advertIntervalCs: 100, addresses: ['192.0.2.160'], authType: AuthType.IpAh }, enc: { family: 4 }, prefs: [], ah: { seq: 7, key: 'ahkey' } },
-  { label: 'v3 IPv4 pseudo-header (keepalived default)', fields: { version: 3, vrid: 3, priority: 200, advertIntervalCs: 50, addresses: ['192.0.2.130', '192.0.2.131'] }, enc: { family: 4, ...V4 }, prefs: [] },
-  { label: 'v3 IPv4 without pseudo-header', fields: { version: 3, vrid: 3, priority: 200, advertIntervalCs: 4095, addresses: ['192.0.2.130'] }, enc: { family: 4, ...V4, checksumForm: 'v3-no-pseudo-header' }, prefs: ['vrrp.v3_checksum_as_in_v2:TRUE'] },
-  { label: 'v3 IPv4 unicast', fields: { version: 3, vrid: 7, priority: 80, advertIntervalCs: 100, addresses: ['192.0.2.170'] }, enc: { family: 4, src: '192.0.2.1', dst: '192.0.2.2' }, prefs: [] },
-  { label: 'v3 IPv6, 2 VIPs', fields: { version: 3, vrid: 4, priority: 255, advertIntervalCs: 1, addresses: ['2001:db8::140', '2001:db8:1::141'] }, enc: { family: 6, ...V6 }, prefs: [] },
+  {
+    label: 'v2 no auth, 3 VIPs',
+    fields: { version: 2, vrid: 1, priority: 100, advertIntervalCs: 100, addresses: ['192.0.2.101', '192.0.2.102', '198.51.100.7'] },
+    enc: { family: 4 },
+    prefs: [],
+  },
+  {
+    label: 'v2 PASS',
+    fields: {
+      version: 2,
+      vrid: 2,
+      priority: 150,
+      advertIntervalCs: 300,
+      addresses: ['192.0.2.110'],
+      authType: AuthType.SimpleText,
+      authData: 'secret12',
+    },
+    enc: { family: 4 },
+    prefs: [],
+  },
+  {
+    label: 'v2 priority 0',
+    fields: { version: 2, vrid: 9, priority: 0, advertIntervalCs: 100, addresses: ['203.0.113.9'] },
+    enc: { family: 4 },
+    prefs: [],
+  },
+  {
+    label: 'v2 AH',
+    fields: { version: 2, vrid: 6, priority: 120, advertIntervalCs: 100, addresses: ['192.0.2.160'], authType: AuthType.IpAh },
+    enc: { family: 4 },
+    prefs: [],
+    ah: { seq: 7, key: 'ahkey' },
+  },
+  {
+    label: 'v3 IPv4 pseudo-header (keepalived default)',
+    fields: { version: 3, vrid: 3, priority: 200, advertIntervalCs: 50, addresses: ['192.0.2.130', '192.0.2.131'] },
+    enc: { family: 4, ...V4 },
+    prefs: [],
+  },
+  {
+    label: 'v3 IPv4 without pseudo-header',
+    fields: { version: 3, vrid: 3, priority: 200, advertIntervalCs: 4095, addresses: ['192.0.2.130'] },
+    enc: { family: 4, ...V4, checksumForm: 'v3-no-pseudo-header' },
+    prefs: ['vrrp.v3_checksum_as_in_v2:TRUE'],
+  },
+  {
+    label: 'v3 IPv4 unicast',
+    fields: { version: 3, vrid: 7, priority: 80, advertIntervalCs: 100, addresses: ['192.0.2.170'] },
+    enc: { family: 4, src: '192.0.2.1', dst: '192.0.2.2' },
+    prefs: [],
+  },
+  {
+    label: 'v3 IPv6, 2 VIPs',
+    fields: { version: 3, vrid: 4, priority: 255, advertIntervalCs: 1, addresses: ['2001:db8::140', '2001:db8:1::141'] },
+    enc: { family: 6, ...V6 },
+    prefs: [],
+  },
 ];
 
 function packetFor(c: Case): Buffer {
@@ -84,15 +133,47 @@ function packetFor(c: Case): Buffer {
   return p.bytes;
 }
 
-const FIELDS = ['vrrp.version', 'vrrp.type', 'vrrp.virt_rtr_id', 'vrrp.prio', 'vrrp.addr_count', 'vrrp.checksum.status',
-  'vrrp.adver_int', 'vrrp.short_adver_int', 'vrrp.ip_addr', 'vrrp.ipv6_addr', 'vrrp.auth_type', 'vrrp.auth_string', 'ah.spi', 'ah.sequence',
-  'ip.checksum.status'];
+const FIELDS = [
+  'vrrp.version',
+  'vrrp.type',
+  'vrrp.virt_rtr_id',
+  'vrrp.prio',
+  'vrrp.addr_count',
+  'vrrp.checksum.status',
+  'vrrp.adver_int',
+  'vrrp.short_adver_int',
+  'vrrp.ip_addr',
+  'vrrp.ipv6_addr',
+  'vrrp.auth_type',
+  'vrrp.auth_string',
+  'ah.spi',
+  'ah.sequence',
+  'ip.checksum.status',
+];
 
 function tshark(file: string, prefs: string[]): string[][] {
-  const args = ['-r', file, '-o', 'ip.check_checksum:TRUE', ...prefs.flatMap((p) => ['-o', p]), '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=a', '-E', 'aggregator=,', ...FIELDS.flatMap((f) => ['-e', f])];
+  const args = [
+    '-r',
+    file,
+    '-o',
+    'ip.check_checksum:TRUE',
+    ...prefs.flatMap((p) => ['-o', p]),
+    '-T',
+    'fields',
+    '-E',
+    'separator=|',
+    '-E',
+    'occurrence=a',
+    '-E',
+    'aggregator=,',
+    ...FIELDS.flatMap((f) => ['-e', f]),
+  ];
   const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, `tshark failed: ${r.stderr}`);
-  return r.stdout.trim().split('\n').map((l) => l.split('|'));
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|'));
 }
 
 test('tshark dissects our encoded VRRP packets as valid, with correct checksums', { timeout: 120_000 }, (t) => {

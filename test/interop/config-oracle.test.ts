@@ -50,7 +50,10 @@ mkdir -m 755 "$root/scripts"; cp "$src"/*.sh "$root/scripts/"; chmod 755 "$root"
 echo ready
 exec sleep 3600`;
 
-interface RunResult { code: number; output: string }
+interface RunResult {
+  code: number;
+  output: string;
+}
 function run(argv: string[], timeoutMs = 20_000): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
@@ -81,7 +84,10 @@ export function ourLines(output: string, file: string): Set<number> {
 
 function listConf(dir: string, filter: (f: string) => boolean = (f) => f.endsWith('.conf')): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter(filter).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter(filter)
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 // Known differences, each with its reason: run as todo (reported, not failing the run).
@@ -94,7 +100,10 @@ const corpus = {
   valid: listConf(join(root, 'test', 'fixtures', 'config', 'valid')),
   invalid: listConf(join(root, 'test', 'fixtures', 'config', 'invalid')),
   // keepalived 2.2.7 -t exits 0 for a main file that is missing or is a directory
-  special: [join(root, 'test', 'fixtures', 'config', 'kts-does-not-exist.conf'), join(root, 'test', 'fixtures', 'config', 'valid', 'parts')],
+  special: [
+    join(root, 'test', 'fixtures', 'config', 'kts-does-not-exist.conf'),
+    join(root, 'test', 'fixtures', 'config', 'valid', 'parts'),
+  ],
 };
 
 describe('config oracle: keepalived -t vs keepalived-ts -t', { skip }, () => {
@@ -115,11 +124,19 @@ describe('config oracle: keepalived -t vs keepalived-ts -t', { skip }, () => {
       execFileSync('ip', ['-n', ns, 'link', 'set', ifname, 'up']);
     }
     // ip netns exec, unshare and sh all exec: holder.pid ends up being the sleep in both namespaces
-    const h = spawn('ip', ['netns', 'exec', ns, 'unshare', '--mount', 'sh', '-c', SCRIPTS_ROOT, 'sh', join(root, 'conf', 'scripts'), scriptsRoot], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const h = spawn(
+      'ip',
+      ['netns', 'exec', ns, 'unshare', '--mount', 'sh', '-c', SCRIPTS_ROOT, 'sh', join(root, 'conf', 'scripts'), scriptsRoot],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     holder = h;
     let out = '';
-    h.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    h.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    h.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    h.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const ready = await waitFor(() => out.includes('ready') || h.exitCode !== null, 30_000, 50);
     assert.ok(ready && out.includes('ready'), `the scripts root did not come up: ${out}`);
   });
@@ -129,9 +146,17 @@ describe('config oracle: keepalived -t vs keepalived-ts -t', { skip }, () => {
       holder.kill('SIGKILL');
       await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
     }
-    try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
+    try {
+      execFileSync('ip', ['netns', 'del', ns]);
+    } catch {
+      /* already gone */
+    }
     // the mounts died with the private mount namespace; only the empty mount point remains
-    try { rmdirSync(scriptsRoot); } catch { /* not empty or gone */ }
+    try {
+      rmdirSync(scriptsRoot);
+    } catch {
+      /* not empty or gone */
+    }
     if (comparedLines > 0) console.log(`# keepalived-named lines also named by us: ${agreeLines}/${comparedLines}`);
   });
 
@@ -159,7 +184,10 @@ describe('config oracle: keepalived -t vs keepalived-ts -t', { skip }, () => {
         ]);
         const kaLines = keepalivedLines(ka.output, file);
         const our = ourLines(ours.output, file);
-        for (const l of kaLines) { comparedLines++; if (our.has(l)) agreeLines++; }
+        for (const l of kaLines) {
+          comparedLines++;
+          if (our.has(l)) agreeLines++;
+        }
         const missing = [...kaLines].filter((l) => !our.has(l));
         const extra = [...our].filter((l) => !kaLines.has(l));
         const detail = `keepalived (exit ${ka.code}):\n${ka.output}\nkeepalived-ts (exit ${ours.code}):\n${ours.output}`;
@@ -188,13 +216,19 @@ describe('config oracle: keepalived -t vs keepalived-ts -t', { skip }, () => {
       // "keepalived-start: N|runs" in the header: what keepalived does when started on the file
       // (N: it stops with exit N; runs: still running after 4 s), and our start verdict
       // (judgeConfig, the one the daemon uses at start and on reload) must be the same
-      const start = (kind === 'invalid' || kind === 'valid') ? /keepalived-start: (\d+|runs)/.exec(readFileSync(file, 'utf8').split('\n', 1)[0] ?? '') : null;
+      const start =
+        kind === 'invalid' || kind === 'valid'
+          ? /keepalived-start: (\d+|runs)/.exec(readFileSync(file, 'utf8').split('\n', 1)[0] ?? '')
+          : null;
       if (start) {
         test(`${name}: at start`, async () => {
           const tmp = mkdtempSync(join(tmpdir(), 'kts-start-'));
           try {
             const t0 = Date.now();
-            const ka = await run(inNs(['keepalived', '-n', '-l', '-f', file, '-p', join(tmp, 'k.pid'), '-r', join(tmp, 'v.pid'), '-c', join(tmp, 'c.pid')]), 4000);
+            const ka = await run(
+              inNs(['keepalived', '-n', '-l', '-f', file, '-p', join(tmp, 'k.pid'), '-r', join(tmp, 'v.pid'), '-c', join(tmp, 'c.pid')]),
+              4000,
+            );
             // stopped by the timeout's SIGTERM (keepalived then exits 0 or is reported as -1):
             // it was still running
             const kaVerdict = Date.now() - t0 >= 3900 ? 'runs' : String(ka.code);

@@ -11,10 +11,14 @@ import { runGenhash } from '../../src/cli/genhash.js';
 
 const run = promisify(execFile);
 
-test('genhash: same request and digest as keepalived\'s genhash', { timeout: 60_000 }, async (t) => {
-  assert.ok(existsSync('/usr/bin/genhash'), 'Debian\'s keepalived (genhash) must be installed for this tier');
+test("genhash: same request and digest as keepalived's genhash", { timeout: 60_000 }, async (t) => {
+  assert.ok(existsSync('/usr/bin/genhash'), "Debian's keepalived (genhash) must be installed for this tier");
   const requests: string[] = [];
-  const bodies: Record<string, Buffer> = { '/small': Buffer.from('hello\n'), '/big': Buffer.alloc(1 << 20, 0x5a), '/nolen': Buffer.from('no length here\n') };
+  const bodies: Record<string, Buffer> = {
+    '/small': Buffer.from('hello\n'),
+    '/big': Buffer.alloc(1 << 20, 0x5a),
+    '/nolen': Buffer.from('no length here\n'),
+  };
   const srv = createServer((s) => {
     s.on('error', () => undefined);
     let req = '';
@@ -40,7 +44,12 @@ test('genhash: same request and digest as keepalived\'s genhash', { timeout: 60_
     requests.length = 0;
     const theirs = (await run('/usr/bin/genhash', args, { timeout: 10_000 })).stdout.trim();
     let ours = '';
-    const code = await runGenhash(args, { stdout: (s) => { ours += s; }, stderr: () => undefined });
+    const code = await runGenhash(args, {
+      stdout: (s) => {
+        ours += s;
+      },
+      stderr: () => undefined,
+    });
     assert.equal(code, 0);
     assert.equal(ours.trim(), theirs, `digest for ${args.join(' ')}`);
     assert.equal(requests.length, 2);

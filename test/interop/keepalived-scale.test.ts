@@ -13,8 +13,13 @@ test(`${N} instances: keepalived-ts Master, keepalived Backup`, { skip, timeout:
   try {
     il.addNode('n1', ['192.0.2.11/24']);
     il.addNode('n2', ['192.0.2.12/24']);
-    const conf = (prio: number) => configText('scale', Array.from({ length: N }, (_, i) =>
-      instanceBlock({ name: `VI_${i + 1}`, vrid: i + 1, version: 2, priority: prio, advertInt: 1, vips: [`198.51.100.${i + 1}/24`] })));
+    const conf = (prio: number) =>
+      configText(
+        'scale',
+        Array.from({ length: N }, (_, i) =>
+          instanceBlock({ name: `VI_${i + 1}`, vrid: i + 1, version: 2, priority: prio, advertInt: 1, vips: [`198.51.100.${i + 1}/24`] }),
+        ),
+      );
     il.start('n2', 'ka', conf(100));
     assert.ok(await il.ready('n2'));
     il.start('n1', 'kts', conf(150));
@@ -33,7 +38,8 @@ test(`${N} instances: keepalived-ts Master, keepalived Backup`, { skip, timeout:
 // src/net/netlink.ts: 200 concurrent getLink() on one Rtnl used to fail (one dump per netlink
 // socket at a time); Rtnl now queues its requests. Runs in a throw-away namespace.
 test('rtnetlink: 200 concurrent getLink() calls on one socket all succeed', {
-  skip, timeout: 30_000,
+  skip,
+  timeout: 30_000,
 }, async () => {
   const il = InteropLab.create();
   try {

@@ -11,8 +11,17 @@ import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/core.js';
 const keepalivedSkewMs = (priority: number, masterAdverCs: number) => Math.floor(((256 - priority) * masterAdverCs * 625) / 16) / 1000;
 
 test('VRRPv3 Skew_Time and Master_Down_Interval match keepalived to the microsecond', () => {
-  for (const [prio, cs] of [[100, 1], [100, 100], [150, 50], [1, 1], [254, 4095]] as const) {
-    assert.ok(Math.abs(skewTimeMs(3, prio, cs) - keepalivedSkewMs(prio, cs)) < 0.01, `skew priority ${prio} interval ${cs} cs: ours ${skewTimeMs(3, prio, cs)} ms, keepalived ${keepalivedSkewMs(prio, cs)} ms`);
+  for (const [prio, cs] of [
+    [100, 1],
+    [100, 100],
+    [150, 50],
+    [1, 1],
+    [254, 4095],
+  ] as const) {
+    assert.ok(
+      Math.abs(skewTimeMs(3, prio, cs) - keepalivedSkewMs(prio, cs)) < 0.01,
+      `skew priority ${prio} interval ${cs} cs: ours ${skewTimeMs(3, prio, cs)} ms, keepalived ${keepalivedSkewMs(prio, cs)} ms`,
+    );
     assert.ok(Math.abs(masterDownIntervalMs(3, prio, cs) - (3 * cs * 10 + keepalivedSkewMs(prio, cs))) < 0.01);
   }
 });

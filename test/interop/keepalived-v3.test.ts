@@ -33,12 +33,19 @@ test('keepalived complains about a keepalived-ts advert_int mismatch (the log ch
   try {
     il.addNode('n1', ['192.0.2.11/24']);
     il.addNode('n2', ['192.0.2.12/24']);
-    const conf = (prio: number, adv: number) => configText('mismatch', [instanceBlock({ version: 2, priority: prio, advertInt: adv, vips: ['192.0.2.100/24'] })]);
+    const conf = (prio: number, adv: number) =>
+      configText('mismatch', [instanceBlock({ version: 2, priority: prio, advertInt: adv, vips: ['192.0.2.100/24'] })]);
     il.start('n2', 'ka', conf(100, 1));
     assert.ok(await il.ready('n2'));
     il.start('n1', 'kts', conf(150, 2));
     const ok = await waitFor(() => il.complaints('n2').length > 0, 20_000, 100);
-    assert.ok(ok, `keepalived logged no complaint; its log:\n${il.nodes.get('n2')!.log.map((l) => l.line).join('\n')}`);
+    assert.ok(
+      ok,
+      `keepalived logged no complaint; its log:\n${il.nodes
+        .get('n2')!
+        .log.map((l) => l.line)
+        .join('\n')}`,
+    );
     assert.match(il.complaints('n2').join('\n'), /interval/i);
   } finally {
     await il.cleanup();
@@ -53,7 +60,8 @@ test('v3 advert_int 0.01: keepalived-ts Master keeps sending, keepalived stays B
   try {
     il.addNode('n1', ['192.0.2.11/24']);
     il.addNode('n2', ['192.0.2.12/24']);
-    const conf = (prio: number) => configText('fast', [instanceBlock({ version: 3, priority: prio, advertInt: 0.01, vips: ['192.0.2.100/24'] })]);
+    const conf = (prio: number) =>
+      configText('fast', [instanceBlock({ version: 3, priority: prio, advertInt: 0.01, vips: ['192.0.2.100/24'] })]);
     await il.startCapture();
     il.start('n1', 'kts', conf(150));
     assert.ok(await il.waitHolder('192.0.2.100', 'n1', ['n1'], 20_000), 'keepalived-ts did not become Master alone');

@@ -60,13 +60,18 @@ async function scenario(lab: Lab, dir: string, run: 'keepalived' | 'kts'): Promi
   const reader: ChildProcess = spawn('sh', ['-c', `exec cat "${fifo}" >> "${out}"`], { stdio: 'ignore' });
   const cfg = join(dir, `${run}.conf`);
   writeFileSync(cfg, conf(dir, run));
-  const argv = run === 'keepalived'
-    ? ['keepalived', '-n', '-l', '-D', '-f', cfg, '-p', join(dir, 'k1.pid'), '-r', join(dir, 'k2.pid'), '-c', join(dir, 'k3.pid')]
-    : [process.execPath, cli, '-n', '-l', '-f', cfg, '-p', join(dir, 'kts.pid')];
+  const argv =
+    run === 'keepalived'
+      ? ['keepalived', '-n', '-l', '-D', '-f', cfg, '-p', join(dir, 'k1.pid'), '-r', join(dir, 'k2.pid'), '-c', join(dir, 'k3.pid')]
+      : [process.execPath, cli, '-n', '-l', '-f', cfg, '-p', join(dir, 'kts.pid')];
   const proc = lab.spawn(ns, argv);
   let log = '';
-  proc.stdout!.on('data', (c: Buffer) => { log += c.toString(); });
-  proc.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+  proc.stdout!.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
+  proc.stderr!.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const has = (a: string) => lab.addressesOf('n1').includes(a);
   const why = () => `\n--- ${run} log\n${log}\n--- fifo\n${readOr(out)}`;
@@ -80,17 +85,33 @@ async function scenario(lab: Lab, dir: string, run: 'keepalived' | 'kts'): Promi
     assert.ok(await waitFor(() => has('192.0.2.171') && has('192.0.2.172'), 20_000, 50), `${run}: both MASTER again${why()}`);
     await sleep(1500);
   } finally {
-    try { proc.kill('SIGTERM'); } catch { /* gone */ }
-    const t = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, 8000);
+    try {
+      proc.kill('SIGTERM');
+    } catch {
+      /* gone */
+    }
+    const t = setTimeout(() => {
+      try {
+        proc.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 8000);
     await exited;
     clearTimeout(t);
     await sleep(300);
-    try { reader.kill('SIGKILL'); } catch { /* gone */ }
+    try {
+      reader.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   return { lines: readOr(out).split('\n').filter(Boolean), log };
 }
 
-test('notify_fifo: our lines equal keepalived 2.2.7\'s for the same transitions (sync group, FAULT by track_file, stop)', { timeout: 150_000 }, async () => {
+test("notify_fifo: our lines equal keepalived 2.2.7's for the same transitions (sync group, FAULT by track_file, stop)", {
+  timeout: 150_000,
+}, async () => {
   const lab = Lab.create();
   const dir = tempDir('fifo');
   try {

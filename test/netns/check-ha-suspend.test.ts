@@ -38,7 +38,10 @@ virtual_server ${VIP} 8080 {
 }
 `;
 
-test('ha_suspend: checkers pause while the VIP is away (state frozen) and resume when it is back', { skip: !isRoot() && 'needs root', timeout: 90_000 }, async () => {
+test('ha_suspend: checkers pause while the VIP is away (state frozen) and resume when it is back', {
+  skip: !isRoot() && 'needs root',
+  timeout: 90_000,
+}, async () => {
   const c = Cluster.create([
     { name: 'd1', addresses: ['192.0.2.11/24'] },
     { name: 'd2', addresses: ['192.0.2.12/24'] },
@@ -46,7 +49,11 @@ test('ha_suspend: checkers pause while the VIP is away (state frozen) and resume
   ]);
   let server: ChildProcess | undefined;
   try {
-    server = c.lab.spawn(c.lab.host('rs1').ns, [process.execPath, '-e', `require('node:net').createServer((s) => s.end()).listen(8080, '${RS}')`]);
+    server = c.lab.spawn(c.lab.host('rs1').ns, [
+      process.execPath,
+      '-e',
+      `require('node:net').createServer((s) => s.end()).listen(8080, '${RS}')`,
+    ]);
     const socket = join(c.dir, 'd1.sock');
     const d1 = c.start('d1', conf(100), { args: ['--status-socket', socket] });
     const rs = async () => (await fetchStatus({ socket }).catch(() => undefined))?.lvs?.checkers?.find((r) => r.rs.includes(RS));

@@ -12,7 +12,12 @@ import { Lab, waitFor } from '../helpers/netns.js';
 const HERE = new URL('.', import.meta.url).pathname;
 const RUNNER = join(HERE, '../helpers/check-runner.js');
 
-interface Ev { ev: string; rs?: string; alive?: boolean; msg?: string }
+interface Ev {
+  ev: string;
+  rs?: string;
+  alive?: boolean;
+  msg?: string;
+}
 
 const SERVER = `
 const net = require('node:net');
@@ -39,10 +44,14 @@ test('IPv6: TCP_CHECK, HTTP_GET and PING_CHECK (ICMPv6) follow their real server
   const srv = lab.host('srv');
   const server = lab.spawn(srv.ns, ['node', '-e', SERVER]);
   let out = '';
-  server.stdout!.on('data', (c) => { out += String(c); });
+  server.stdout!.on('data', (c) => {
+    out += String(c);
+  });
   assert.ok(await waitFor(() => out.includes('ready'), 10_000), 'server ready');
   const conf = join(dir, 'keepalived.conf');
-  writeFileSync(conf, `
+  writeFileSync(
+    conf,
+    `
 virtual_server 2001:db8::1 80 {
   delay_loop 1
   lb_algo rr
@@ -52,9 +61,16 @@ virtual_server 2001:db8::1 80 {
   real_server 2001:db8::20 8002 { HTTP_GET { url { path / } connect_timeout 1 } }
   real_server 2001:db8::21 80 { PING_CHECK { connect_timeout 1 } }
 }
-`);
+`,
+  );
   const runner = lab.spawn(lab.host('lb').ns, ['node', RUNNER, conf], { stdio: ['pipe', 'pipe', 'pipe'] });
-  createInterface({ input: runner.stdout! }).on('line', (l) => { try { evs.push(JSON.parse(l) as Ev); } catch { /* not ours */ } });
+  createInterface({ input: runner.stdout! }).on('line', (l) => {
+    try {
+      evs.push(JSON.parse(l) as Ev);
+    } catch {
+      /* not ours */
+    }
+  });
   stop = async () => {
     if (runner.exitCode !== null) return;
     runner.stdin!.write('stop\n');
@@ -64,9 +80,16 @@ virtual_server 2001:db8::1 80 {
   const tr = (rs: string) => evs.filter((e) => e.ev === 'alive' && e.rs === rs);
 
   await new Promise((r) => setTimeout(r, 3000));
-  assert.deepEqual(evs.filter((e) => e.ev === 'alive'), [], `healthy: ${evs.map((e) => e.msg).join('\n')}`);
+  assert.deepEqual(
+    evs.filter((e) => e.ev === 'alive'),
+    [],
+    `healthy: ${evs.map((e) => e.msg).join('\n')}`,
+  );
   for (const a of ['2001:db8::20/64', '2001:db8::21/64']) lab.exec(srv.ns, ['ip', 'addr', 'del', a, 'dev', srv.ifname]);
-  assert.ok(await waitFor(() => names.every((n) => tr(n).length === 1), 25_000, 50), `dead: ${JSON.stringify(evs.filter((e) => e.ev !== 'log'))}`);
+  assert.ok(
+    await waitFor(() => names.every((n) => tr(n).length === 1), 25_000, 50),
+    `dead: ${JSON.stringify(evs.filter((e) => e.ev !== 'log'))}`,
+  );
   for (const n of names) assert.equal(tr(n)[0]!.alive, false);
   const logs = evs.map((e) => e.msg ?? '').join('\n');
   assert.match(logs, /TCP_CHECK on service \[2001:db8::20\]:tcp:8001 failed after 1 retries\./);
@@ -77,9 +100,14 @@ virtual_server 2001:db8::1 80 {
   server.kill('SIGKILL');
   out = '';
   const again = lab.spawn(srv.ns, ['node', '-e', SERVER]);
-  again.stdout!.on('data', (c) => { out += String(c); });
+  again.stdout!.on('data', (c) => {
+    out += String(c);
+  });
   assert.ok(await waitFor(() => out.includes('ready'), 10_000), 'server ready again');
-  assert.ok(await waitFor(() => names.every((n) => tr(n).length === 2), 25_000, 50), `alive: ${JSON.stringify(evs.filter((e) => e.ev !== 'log'))}`);
+  assert.ok(
+    await waitFor(() => names.every((n) => tr(n).length === 2), 25_000, 50),
+    `alive: ${JSON.stringify(evs.filter((e) => e.ev !== 'log'))}`,
+  );
   for (const n of names) assert.equal(tr(n)[1]!.alive, true);
   assert.match(evs.map((e) => e.msg ?? '').join('\n'), /ICMP connection to \[2001:db8::21\]:tcp:80 success\./);
 });

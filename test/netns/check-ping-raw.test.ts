@@ -11,7 +11,10 @@ import { Lab, isRoot, waitFor } from '../helpers/netns.js';
 const PING_JS = join(new URL('.', import.meta.url).pathname, '../../src/check/ping.js');
 const SCHED_JS = join(new URL('.', import.meta.url).pathname, '../../src/check/scheduler.js');
 
-test('PING_CHECK: echo on a raw socket (no ping process), fwmark and bind_if, timeout, abort', { skip: !isRoot() && 'needs root', timeout: 60_000 }, async (t) => {
+test('PING_CHECK: echo on a raw socket (no ping process), fwmark and bind_if, timeout, abort', {
+  skip: !isRoot() && 'needs root',
+  timeout: 60_000,
+}, async (t) => {
   const lab = Lab.create();
   t.after(() => lab.cleanup());
   lab.addHost({ name: 'lb', addresses: ['192.0.2.10/24', '2001:db8::10/64'] });
@@ -38,15 +41,27 @@ await run('absent', t('192.0.2.99'));
 await run('abort', t('192.0.2.99', 4, 5000), {}, true);
 console.log('done');
 `;
-  const child = lab.spawn(lab.host('lb').ns, [process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = lab.spawn(lab.host('lb').ns, [process.execPath, '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  child.stdout!.on('data', (b) => { out += String(b); });
-  child.stderr!.on('data', (b) => { out += String(b); });
+  child.stdout!.on('data', (b) => {
+    out += String(b);
+  });
+  child.stderr!.on('data', (b) => {
+    out += String(b);
+  });
   assert.ok(await waitFor(() => out.includes('done'), 30_000), out);
-  const r = Object.fromEntries(out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => {
-    const o = JSON.parse(l) as { name: string; ok: boolean; reason: string; ms: number };
-    return [o.name, o];
-  }));
+  const r = Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        const o = JSON.parse(l) as { name: string; ok: boolean; reason: string; ms: number };
+        return [o.name, o];
+      }),
+  );
   for (const k of ['v4', 'v6', 'mark', 'device']) assert.deepEqual([k, r[k]!.ok, r[k]!.reason], [k, true, 'echo reply'], out);
   assert.equal(r.nodevice!.ok, false);
   assert.match(r.nodevice!.reason, /cannot set bind_if/);

@@ -24,13 +24,24 @@ const BODY = 'hello from the real server\n';
 const SRV = '192.0.2.20';
 const PING_RS = '192.0.2.21';
 
-interface Ev { ev: string; t: number; at: number; rs?: string; alive?: boolean; msg?: string; line?: string; resources?: string[] }
+interface Ev {
+  ev: string;
+  t: number;
+  at: number;
+  rs?: string;
+  alive?: boolean;
+  msg?: string;
+  line?: string;
+  resources?: string[];
+}
 
 function lines(child: ChildProcess, sink: (l: string) => void): void {
   createInterface({ input: child.stdout! }).on('line', sink);
 }
 
-test('every checker: healthy, failing the way it detects, healthy again; reasons logged; nothing leaked', { timeout: 150_000 }, async (t) => {
+test('every checker: healthy, failing the way it detects, healthy again; reasons logged; nothing leaked', {
+  timeout: 150_000,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kts-check-'));
   chmodSync(dir, 0o755);
   const lab = Lab.create();
@@ -43,8 +54,27 @@ test('every checker: healthy, failing the way it detects, healthy again; reasons
   });
   // a certificate for the HTTPS target and one for the checker (the SSL block's client cert)
   for (const who of ['server', 'client']) {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', `/CN=${who}.example.test`, '-keyout', join(dir, `${who}.key`), '-out', join(dir, `${who}.crt`)], { stdio: 'ignore', timeout: 20_000 });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${who}.example.test`,
+        '-keyout',
+        join(dir, `${who}.key`),
+        '-out',
+        join(dir, `${who}.crt`),
+      ],
+      { stdio: 'ignore', timeout: 20_000 },
+    );
   }
   lab.addHost({ name: 'lb', addresses: ['192.0.2.10/24'] });
   lab.addHost({ name: 'srv', addresses: [`${SRV}/24`, `${PING_RS}/24`] });
@@ -62,7 +92,9 @@ test('every checker: healthy, failing the way it detects, healthy again; reasons
   const digest = createHash('md5').update(BODY).digest('hex');
   const conf = join(dir, 'keepalived.conf');
   const ct = 'connect_timeout 1';
-  writeFileSync(conf, `
+  writeFileSync(
+    conf,
+    `
 SSL {
   certificate ${join(dir, 'client.crt')}
   key ${join(dir, 'client.key')}
@@ -102,12 +134,17 @@ virtual_server 203.0.113.1 80 {
         track_file tf
         weight 0 } }
 }
-`);
+`,
+  );
 
   // the targets
-  const targets = lab.spawn(srv.ns, ['node', TARGETS, SRV, join(dir, 'server.crt'), join(dir, 'server.key')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const targets = lab.spawn(srv.ns, ['node', TARGETS, SRV, join(dir, 'server.crt'), join(dir, 'server.key')], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let tOut = '';
-  lines(targets, (l) => { tOut += `${l}\n`; });
+  lines(targets, (l) => {
+    tOut += `${l}\n`;
+  });
   assert.ok(await waitFor(() => tOut.includes('ready'), 10_000), 'targets ready');
   const set = async (port: number, mode: string) => {
     const before = (tOut.match(/^ok$/gm) ?? []).length;
@@ -119,22 +156,41 @@ virtual_server 203.0.113.1 80 {
   const runner = lab.spawn(lb.ns, ['node', RUNNER, conf], { stdio: ['pipe', 'pipe', 'pipe'] });
   const evs: Ev[] = [];
   let stderr = '';
-  runner.stderr!.on('data', (c) => { stderr += String(c); });
+  runner.stderr!.on('data', (c) => {
+    stderr += String(c);
+  });
   // arrival time (wall clock): the test's own marks use the same clock
-  lines(runner, (l) => { try { evs.push({ ...(JSON.parse(l) as Ev), at: Date.now() }); } catch { /* not ours */ } });
+  lines(runner, (l) => {
+    try {
+      evs.push({ ...(JSON.parse(l) as Ev), at: Date.now() });
+    } catch {
+      /* not ours */
+    }
+  });
   stopRunner = async () => {
     if (evs.some((e) => e.ev === 'stopped') || runner.exitCode !== null) return;
     runner.stdin!.write('stop\n');
     await waitFor(() => evs.some((e) => e.ev === 'stopped'), 5000);
   };
-  const rsNames = [8001, 8002, 8003, 8004, 8005, 8443, 8025, 8053, 8007, 8008].map((p) => `[${SRV}]:tcp:${p}`)
+  const rsNames = [8001, 8002, 8003, 8004, 8005, 8443, 8025, 8053, 8007, 8008]
+    .map((p) => `[${SRV}]:tcp:${p}`)
     .concat([`[${PING_RS}]:tcp:80`, `[${SRV}]:tcp:9001`, `[${SRV}]:tcp:9002`]);
   const transitions = (rs: string) => evs.filter((e) => e.ev === 'alive' && e.rs === rs);
 
   // 1. healthy: first checks within 1 s + warmup (1 s); no transition
   await new Promise((r) => setTimeout(r, 3000));
-  assert.deepEqual(evs.filter((e) => e.ev === 'alive'), [], `healthy start: ${JSON.stringify(evs.filter((e) => e.ev !== 'log').slice(0, 5))} ${stderr}`);
-  assert.ok(!evs.some((e) => /ERROR|config:/.test(e.msg ?? '')), evs.filter((e) => /ERROR|config:/.test(e.msg ?? '')).map((e) => e.msg).join('\n'));
+  assert.deepEqual(
+    evs.filter((e) => e.ev === 'alive'),
+    [],
+    `healthy start: ${JSON.stringify(evs.filter((e) => e.ev !== 'log').slice(0, 5))} ${stderr}`,
+  );
+  assert.ok(
+    !evs.some((e) => /ERROR|config:/.test(e.msg ?? '')),
+    evs
+      .filter((e) => /ERROR|config:/.test(e.msg ?? ''))
+      .map((e) => e.msg)
+      .join('\n'),
+  );
 
   // 2. every target fails its own way
   const marks: Record<string, number> = {};
@@ -152,12 +208,20 @@ virtual_server 203.0.113.1 80 {
   await fail(rsNames[7]!, () => set(8053, 'wrongid'));
   await fail(rsNames[8]!, () => set(8007, 'down'));
   await fail(rsNames[9]!, () => set(8008, 'garbage'));
-  await fail(rsNames[10]!, () => { lab.exec(srv.ns, ['ip', 'addr', 'del', `${PING_RS}/24`, 'dev', srv.ifname]); });
+  await fail(rsNames[10]!, () => {
+    lab.exec(srv.ns, ['ip', 'addr', 'del', `${PING_RS}/24`, 'dev', srv.ifname]);
+  });
   await fail(rsNames[11]!, () => writeFileSync(modeFile, 'hang\n'));
   await fail(rsNames[12]!, () => writeFileSync(tracked, 'not a number\n'));
   const allDead = await waitFor(() => rsNames.every((rs) => transitions(rs).length >= 1), 30_000, 50);
   const missing = rsNames.filter((rs) => transitions(rs).length < 1);
-  assert.ok(allDead, `not reported dead: ${missing.join(' ')}\n${evs.filter((e) => e.ev === 'log').map((e) => e.msg).join('\n')}`);
+  assert.ok(
+    allDead,
+    `not reported dead: ${missing.join(' ')}\n${evs
+      .filter((e) => e.ev === 'log')
+      .map((e) => e.msg)
+      .join('\n')}`,
+  );
   for (const rs of rsNames) {
     const [d] = transitions(rs);
     assert.equal(d!.alive, false, rs);
@@ -168,12 +232,21 @@ virtual_server 203.0.113.1 80 {
     const dns = /:8053$/.test(rs);
     // DNS: a reply with a wrong id is ignored (as keepalived): each of the 4 attempts waits out
     // its connect_timeout, with delay_before_retry = delay_loop between them
-    const max = http ? 1000 + 3000 + 3 * 3000 + 1500 : /:900[12]$/.test(rs) ? 3500 : dns ? 1000 + 4 * 1000 + 3 * 1000 + 1500 : 1000 + 1000 + 2 * 1000 + 1500;
+    const max = http
+      ? 1000 + 3000 + 3 * 3000 + 1500
+      : /:900[12]$/.test(rs)
+        ? 3500
+        : dns
+          ? 1000 + 4 * 1000 + 3 * 1000 + 1500
+          : 1000 + 1000 + 2 * 1000 + 1500;
     // DNS_CHECK: retry 3 with dbr = delay_loop: four failures
     const min = http ? 3000 : /:900[12]$/.test(rs) ? 0 : dns ? 4 * 1000 + 3 * 1000 - 1000 : 900;
     assert.ok(after >= min - 150 && after <= max, `${rs} dead ${after} ms after its failure began (keepalived: ${min}..${max})`);
   }
-  const logs = evs.filter((e) => e.ev === 'log').map((e) => e.msg!).join('\n');
+  const logs = evs
+    .filter((e) => e.ev === 'log')
+    .map((e) => e.msg!)
+    .join('\n');
   for (const re of [
     /TCP_CHECK on service \[192\.0\.2\.20\]:tcp:8001 failed after 1 retries\./,
     /HTTP status code error to server \[192\.0\.2\.20\]:tcp:8002\. \(url \/, status_code 500\)/,
@@ -189,12 +262,17 @@ virtual_server 203.0.113.1 80 {
     /HTTP_CHECK on service \[192\.0\.2\.20\]:tcp:8443 failed after 1 retries\./,
     /Misc check for \[\[192\.0\.2\.20\]:tcp:9001 VS \[203\.0\.113\.1\]:tcp:80\] by \[.*misc\.sh\] timed out\./,
     /FILE_CHECK tf on \[192\.0\.2\.20\]:tcp:9002 down: .*holds no number/,
-  ]) assert.match(logs, re);
+  ])
+    assert.match(logs, re);
   // the MISC script forks and hangs on every run: each run's process group is killed at
   // misc_timeout (SIGTERM, SIGKILL 2 s later), so they never pile up: at most two runs' sleeps
   // (one being killed as the next starts); without the group kill there would be 2 more a second
   const sleeps = () => {
-    try { return execFileSync('pgrep', ['-f', '-c', 'sleep 3017'], { encoding: 'utf8' }).trim(); } catch { return '0'; }
+    try {
+      return execFileSync('pgrep', ['-f', '-c', 'sleep 3017'], { encoding: 'utf8' }).trim();
+    } catch {
+      return '0';
+    }
   };
   for (let i = 0; i < 10; i++) {
     assert.ok(Number(sleeps()) <= 4, `${sleeps()} hung MISC children at once`);
@@ -230,7 +308,10 @@ virtual_server 203.0.113.1 80 {
   unlinkSync(tracked);
   assert.ok(await waitFor(() => transitions(fileRs).length === 3, 5000), 'FILE_CHECK down when its file is deleted');
   assert.equal(transitions(fileRs)[2]!.alive, false);
-  assert.match(evs.map((e) => e.msg ?? '').join('\n'), /FILE_CHECK tf on \[192\.0\.2\.20\]:tcp:9002 down: cannot read .*tracked \(ENOENT\)/);
+  assert.match(
+    evs.map((e) => e.msg ?? '').join('\n'),
+    /FILE_CHECK tf on \[192\.0\.2\.20\]:tcp:9002 down: cannot read .*tracked \(ENOENT\)/,
+  );
   writeFileSync(tracked, '0\n');
   assert.ok(await waitFor(() => transitions(fileRs).length === 4, 5000), 'FILE_CHECK up again');
 
@@ -238,6 +319,10 @@ virtual_server 203.0.113.1 80 {
   runner.stdin!.write('stop\n');
   assert.ok(await waitFor(() => evs.some((e) => e.ev === 'stopped'), 10_000), 'stopped');
   const st = evs.find((e) => e.ev === 'stopped')!;
-  assert.deepEqual(st.resources!.filter((r) => /TCP|UDP|TLS|Process/.test(r)), [], `left after stop: ${st.resources!.join(',')}`);
+  assert.deepEqual(
+    st.resources!.filter((r) => /TCP|UDP|TLS|Process/.test(r)),
+    [],
+    `left after stop: ${st.resources!.join(',')}`,
+  );
   targets.stdin!.end();
 });

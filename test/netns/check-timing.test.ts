@@ -14,7 +14,12 @@ import { Lab, waitFor } from '../helpers/netns.js';
 const HERE = new URL('.', import.meta.url).pathname;
 const RUNNER = join(HERE, '../helpers/check-runner.js');
 
-interface Ev { ev: string; t: number; rs?: string; alive?: boolean }
+interface Ev {
+  ev: string;
+  t: number;
+  rs?: string;
+  alive?: boolean;
+}
 
 const conf = (ports: number[]) => `
 virtual_server 203.0.113.1 80 {
@@ -43,7 +48,13 @@ test('a dead real server: out 1.0-2.0 s after start; added by a reload: after re
   writeFileSync(c1, conf([8001]));
   writeFileSync(c2, conf([8001, 8002]));
   const runner = lab.spawn(lab.host('lb').ns, ['node', RUNNER, c1], { stdio: ['pipe', 'pipe', 'pipe'] });
-  createInterface({ input: runner.stdout! }).on('line', (l) => { try { evs.push(JSON.parse(l) as Ev); } catch { /* not ours */ } });
+  createInterface({ input: runner.stdout! }).on('line', (l) => {
+    try {
+      evs.push(JSON.parse(l) as Ev);
+    } catch {
+      /* not ours */
+    }
+  });
   stop = async () => {
     if (runner.exitCode !== null) return;
     runner.stdin!.write('stop\n');
@@ -58,5 +69,9 @@ test('a dead real server: out 1.0-2.0 s after start; added by a reload: after re
   const t0 = evs.find((e) => e.ev === 'reloaded')!.t;
   const t2 = dead(8002)!.t - t0;
   assert.ok(t2 >= 2000 - 50 && t2 <= 3000 + 150, `new real server dead ${t2} ms after the reload (retry+1 failures: 2.0-3.0 s)`);
-  assert.equal(evs.filter((e) => e.ev === 'alive' && e.rs === '[192.0.2.20]:tcp:8001').length, 1, 'the kept real server: no new transition');
+  assert.equal(
+    evs.filter((e) => e.ev === 'alive' && e.rs === '[192.0.2.20]:tcp:8001').length,
+    1,
+    'the kept real server: no new transition',
+  );
 });

@@ -29,10 +29,20 @@ virtual_server 192.0.2.100 8080 {
 }
 `;
 
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const pidOf = (f: string): number => (existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : -1);
 
-test('checker child: started, restarted when killed, reloaded with SIGHUP, stopped with the parent, or when it is gone; --single-process keeps one', { skip: !isRoot() && 'needs root', timeout: 120_000 }, async () => {
+test('checker child: started, restarted when killed, reloaded with SIGHUP, stopped with the parent, or when it is gone; --single-process keeps one', {
+  skip: !isRoot() && 'needs root',
+  timeout: 120_000,
+}, async () => {
   const c = Cluster.create([{ name: 'd1', addresses: ['192.0.2.11/24'] }]);
   try {
     const socket = join(c.dir, 'status.sock');
@@ -50,7 +60,10 @@ test('checker child: started, restarted when killed, reloaded with SIGHUP, stopp
     // this host has no IPVS: the child's own verdict, not the parent's placeholder
     assert.equal(st.lvs?.state, 'unavailable');
     assert.doesNotMatch(st.lvs?.reason ?? '', /checker child/);
-    assert.ok(st.lvs?.checkers?.some((r) => r.rs.includes('192.0.2.21')), JSON.stringify(st.lvs));
+    assert.ok(
+      st.lvs?.checkers?.some((r) => r.rs.includes('192.0.2.21')),
+      JSON.stringify(st.lvs),
+    );
     assert.equal(st.instances.length, 1);
 
     // SIGHUP reaches the child: it logs its own reload

@@ -12,14 +12,16 @@ import { isRoot } from '../helpers/netns.js';
 
 const RS = '192.0.2.21';
 
-test('checkers without IPVS: a real server killed and restarted is seen down and up (log, notify, status)', { skip: !isRoot() && 'needs root' }, async () => {
+test('checkers without IPVS: a real server killed and restarted is seen down and up (log, notify, status)', {
+  skip: !isRoot() && 'needs root',
+}, async () => {
   const c = Cluster.create([
     { name: 'd1', addresses: ['192.0.2.11/24'] },
     { name: 'rs1', addresses: [`${RS}/24`] },
   ]);
   let server: ChildProcess | undefined;
-  const serve = (): ChildProcess => c.lab.spawn(c.lab.host('rs1').ns, [process.execPath, '-e',
-    `require('node:net').createServer((s) => s.end()).listen(8080, '${RS}')`]);
+  const serve = (): ChildProcess =>
+    c.lab.spawn(c.lab.host('rs1').ns, [process.execPath, '-e', `require('node:net').createServer((s) => s.end()).listen(8080, '${RS}')`]);
   try {
     server = serve();
     const marks = join(c.dir, 'marks');

@@ -59,10 +59,16 @@ test('start: a file keepalived stops on is refused with exit 2 and its file:line
   }
 });
 
-test('start: one VRID for a unicast and a multicast instance on one interface runs (keepalived accepts it)', { skip, timeout: 60_000 }, async () => {
+test('start: one VRID for a unicast and a multicast instance on one interface runs (keepalived accepts it)', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const c = Cluster.create([{ name: 'n1', addresses: ['192.0.2.11/24'] }]);
   try {
-    const n = c.start('n1', renderConfig({ routerId: 'n1', instances: [base, { ...second, unicastSrcIp: '192.0.2.11', unicastPeers: ['192.0.2.12'] }] }));
+    const n = c.start(
+      'n1',
+      renderConfig({ routerId: 'n1', instances: [base, { ...second, unicastSrcIp: '192.0.2.11', unicastPeers: ['192.0.2.12'] }] }),
+    );
     assert.ok(await n.waitLine(/started 2 VRRP instance/, 20_000), n.log());
     assert.ok(await n.waitState('VI_1', 'MASTER', 20_000), n.log());
     assert.equal(n.count(/both use VRID/), 0, n.log());

@@ -30,7 +30,11 @@ test('election: the highest priority becomes Master, the VIP is only there', { s
     // first and be Master briefly (keepalived does the same); once n1 rules, nothing moves.
     const settled = [n1, n2, n3].map((n) => n.count(/Entering \w+ STATE/));
     await sleep(2000);
-    assert.deepEqual([n1, n2, n3].map((n) => n.count(/Entering \w+ STATE/)), settled, c.logs());
+    assert.deepEqual(
+      [n1, n2, n3].map((n) => n.count(/Entering \w+ STATE/)),
+      settled,
+      c.logs(),
+    );
     assert.deepEqual(c.holders(VIP), ['n1'], c.logs());
   } finally {
     await c.cleanup();
@@ -38,7 +42,6 @@ test('election: the highest priority becomes Master, the VIP is only there', { s
 });
 
 const twoNodes = (): Cluster => nodes(2);
-
 
 /** The MAC address of a host's lab interface. */
 function macOf(c: Cluster, host: string): string {
@@ -53,7 +56,10 @@ function neighMac(c: Cluster, host: string, addr: string): string | undefined {
   return rows[0]?.lladdr;
 }
 
-test('failover on kill -9: the Backup takes over after Master_Down_Interval; its GARP moves a client', { skip, timeout: 60_000 }, async () => {
+test('failover on kill -9: the Backup takes over after Master_Down_Interval; its GARP moves a client', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const c = twoNodes();
   try {
     c.lab.addHost({ name: 'client', addresses: ['192.0.2.50/24'] });
@@ -86,7 +92,10 @@ test('failover on kill -9: the Backup takes over after Master_Down_Interval; its
     console.log(`# kill -9 failover: ${took} ms (Master_Down_Interval ${mdi} ms)`);
     // n2's gratuitous ARP updated the client's entry without the client sending anything
     const mac2 = macOf(c, 'n2');
-    assert.ok(await waitFor(() => neighMac(c, 'client', VIP) === mac2, 2000), `client still maps ${VIP} to ${neighMac(c, 'client', VIP)}, n2 is ${mac2}`);
+    assert.ok(
+      await waitFor(() => neighMac(c, 'client', VIP) === mac2, 2000),
+      `client still maps ${VIP} to ${neighMac(c, 'client', VIP)}, n2 is ${mac2}`,
+    );
   } finally {
     await c.cleanup();
   }

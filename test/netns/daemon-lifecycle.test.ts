@@ -58,7 +58,10 @@ test('SIGTERM while an instance waits for a missing interface: clean exit 0', { 
 });
 
 test('SIGTERM on a Backup: exit 0, the Master is undisturbed', { skip, timeout: 60_000 }, async () => {
-  const c = Cluster.create([{ name: 'n1', addresses: ['192.0.2.11/24'] }, { name: 'n2', addresses: ['192.0.2.12/24'] }]);
+  const c = Cluster.create([
+    { name: 'n1', addresses: ['192.0.2.11/24'] },
+    { name: 'n2', addresses: ['192.0.2.12/24'] },
+  ]);
   try {
     const [n1, n2] = await startMasterPair(c, conf('n1', 150), conf('n2', 100));
     assert.ok(await n2.waitState('VI_1', 'BACKUP', 5000), c.logs());
@@ -75,7 +78,10 @@ test('SIGTERM on a Backup: exit 0, the Master is undisturbed', { skip, timeout: 
 });
 
 test('start-up removes a stale VIP left by a killed predecessor (keepalived: "removing VIPs.")', { skip, timeout: 60_000 }, async () => {
-  const c = Cluster.create([{ name: 'n1', addresses: ['192.0.2.11/24'] }, { name: 'n2', addresses: ['192.0.2.12/24'] }]);
+  const c = Cluster.create([
+    { name: 'n1', addresses: ['192.0.2.11/24'] },
+    { name: 'n2', addresses: ['192.0.2.12/24'] },
+  ]);
   try {
     const n2 = c.start('n2', conf('n2', 150));
     assert.ok(await n2.waitState('VI_1', 'MASTER', 20_000), n2.log());

@@ -11,7 +11,10 @@ const conf = vipConf;
 
 const twoNodes = (): Cluster => nodes(2);
 
-test('link down (admin, then carrier) on the Master: FAULT, the Backup takes over; link up: it returns and preempts', { skip, timeout: 60_000 }, async () => {
+test('link down (admin, then carrier) on the Master: FAULT, the Backup takes over; link up: it returns and preempts', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const c = twoNodes();
   try {
     const [n1, n2] = await startMasterPair(c, conf('n1', { priority: 150, advertInt: 0.5 }), conf('n2', { priority: 100, advertInt: 0.5 }));
@@ -79,10 +82,16 @@ test('a VIP deleted under a Master is restored', { skip, timeout: 60_000 }, asyn
 });
 
 test('a missing interface leaves the daemon running; the instance starts when it appears', { skip, timeout: 60_000 }, async () => {
-  const c = Cluster.create([{ name: 'n1', addresses: ['192.0.2.11/24'] }, { name: 'n2', addresses: ['192.0.2.12/24'] }]);
+  const c = Cluster.create([
+    { name: 'n1', addresses: ['192.0.2.11/24'] },
+    { name: 'n2', addresses: ['192.0.2.12/24'] },
+  ]);
   const VIP6 = '198.51.100.100';
   try {
-    const n1 = c.start('n1', renderConfig({ routerId: 'n1', instances: [{ priority: 150, advertInt: 0.5, interface: 'vnet1', vips: [`${VIP6}/24`] }] }));
+    const n1 = c.start(
+      'n1',
+      renderConfig({ routerId: 'n1', instances: [{ priority: 150, advertInt: 0.5, interface: 'vnet1', vips: [`${VIP6}/24`] }] }),
+    );
     assert.ok(await n1.waitLine(/\(VI_1\) interface vnet1 does not exist/, 20_000), `no waiting message\n${n1.log()}`);
     await sleep(1500);
     assert.ok(n1.running, `the daemon exited: ${JSON.stringify(n1.exitInfo)}\n${n1.log()}`);
@@ -93,7 +102,12 @@ test('a missing interface leaves the daemon running; the instance starts when it
     const master = await n1.waitState('VI_1', 'MASTER', 10_000);
     assert.ok(master, `the instance never started on vnet1\n${n1.log()}`);
     console.log(`# instance Master ${master.t - addedAt} ms after vnet1 appeared`);
-    const onVnet1 = () => (JSON.parse(c.lab.exec(c.lab.host('n1').ns, ['ip', '-j', '-4', 'addr', 'show', 'dev', 'vnet1'])) as Array<{ addr_info: Array<{ local: string }> }>)[0]!.addr_info.some((a) => a.local === VIP6);
+    const onVnet1 = () =>
+      (
+        JSON.parse(c.lab.exec(c.lab.host('n1').ns, ['ip', '-j', '-4', 'addr', 'show', 'dev', 'vnet1'])) as Array<{
+          addr_info: Array<{ local: string }>;
+        }>
+      )[0]!.addr_info.some((a) => a.local === VIP6);
     assert.ok(await waitFor(onVnet1, 3000), `VIP not on vnet1\n${n1.log()}`);
     // one instance started, once (the link and address events may both retry it); it may start
     // in FAULT if the address came before the link was up; no failed retry once it exists
@@ -101,7 +115,10 @@ test('a missing interface leaves the daemon running; the instance starts when it
     assert.equal(n1.count(/does not exist|cannot read interface/, addedAt), 0, n1.log());
     // it advertises on vnet1: another host on the bridge hears it
     const cap = await c.capture('n2', 2, 'ip proto 112');
-    assert.ok(cap.some((l) => /198\.51\.100\.11 > 224\.0\.0\.18: VRRPv3/.test(l)), cap.join('\n'));
+    assert.ok(
+      cap.some((l) => /198\.51\.100\.11 > 224\.0\.0\.18: VRRPv3/.test(l)),
+      cap.join('\n'),
+    );
     const exit = await n1.stop();
     assert.equal(exit.code, 0, n1.log());
   } finally {

@@ -13,14 +13,15 @@ test('three instances in one daemon all start; active/active split; each moves a
     { name: 'n2', addresses: ['192.0.2.12/24', '2001:db8::12/64'] },
   ]);
   try {
-    const cfg = (name: string, p1: number, p2: number) => renderConfig({
-      routerId: name,
-      instances: [
-        { name: 'VI_1', vrid: 51, priority: p1, advertInt: 0.5, vips: ['192.0.2.100/24'] },
-        { name: 'VI_2', vrid: 52, priority: p2, advertInt: 0.5, vips: ['192.0.2.101/24'] },
-        { name: 'VI_6', vrid: 53, priority: p1, advertInt: 0.5, vips: ['2001:db8::100/64'] },
-      ],
-    });
+    const cfg = (name: string, p1: number, p2: number) =>
+      renderConfig({
+        routerId: name,
+        instances: [
+          { name: 'VI_1', vrid: 51, priority: p1, advertInt: 0.5, vips: ['192.0.2.100/24'] },
+          { name: 'VI_2', vrid: 52, priority: p2, advertInt: 0.5, vips: ['192.0.2.101/24'] },
+          { name: 'VI_6', vrid: 53, priority: p1, advertInt: 0.5, vips: ['2001:db8::100/64'] },
+        ],
+      });
     const n1 = c.start('n1', cfg('n1', 150, 100));
     const n2 = c.start('n2', cfg('n2', 100, 150));
     assert.ok(await n1.waitLine(/started 3 VRRP instance/, 20_000), c.logs());

@@ -25,7 +25,10 @@ function concurrentCalls(ns: string): string[] {
     console.log(JSON.stringify(res.map((x) => x.status === 'fulfilled' ? 'ok' : String(x.reason?.message ?? x.reason))));
     r.close();
   `;
-  const out = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', src], { encoding: 'utf8', timeout: 20_000 });
+  const out = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', src], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(out.status, 0, out.stderr);
   return JSON.parse(out.stdout.trim().split('\n').pop()!) as string[];
 }
@@ -58,7 +61,10 @@ test('NetMonitor: links() already shows the change when "link" is emitted', { sk
       console.log(JSON.stringify(await seen));
       clearTimeout(t); rtnl.close(); mon.close(); process.exit(0);
     `;
-    const out = spawnSync('ip', ['netns', 'exec', h.ns, process.execPath, '--input-type=module', '-e', src], { encoding: 'utf8', timeout: 20_000 });
+    const out = spawnSync('ip', ['netns', 'exec', h.ns, process.execPath, '--input-type=module', '-e', src], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.equal(out.status, 0, out.stderr);
     // links() at the time of the event: adminUp must already be false
     assert.equal(JSON.parse(out.stdout.trim().split('\n').pop()!), false);

@@ -12,17 +12,29 @@ const skip = isRoot() ? false : 'needs root (network namespaces)';
 const VIP = '192.0.2.100';
 
 test('notify scripts: specific then generic, in transition order; notify_stop runs before exit', { skip, timeout: 60_000 }, async () => {
-  const c = Cluster.create([{ name: 'n1', addresses: ['192.0.2.11/24'] }, { name: 'n2', addresses: ['192.0.2.12/24'] }]);
+  const c = Cluster.create([
+    { name: 'n1', addresses: ['192.0.2.11/24'] },
+    { name: 'n2', addresses: ['192.0.2.12/24'] },
+  ]);
   try {
     const out = join(c.dir, 'notify.log');
     // each call appends one line: its own name and its arguments
     const script = c.writeFile('note.sh', `#!/bin/sh\necho "$(basename "$0") $*" >> '${out}'\n`, 0o755);
     const n1cfg = renderConfig({
       routerId: 'n1',
-      instances: [{
-        priority: 150, advertInt: 0.5, vips: [`${VIP}/24`],
-        extra: [`notify_master "${script} to-master"`, `notify_backup "${script} to-backup"`, `notify_stop "${script} to-stop"`, `notify "${script}"`],
-      }],
+      instances: [
+        {
+          priority: 150,
+          advertInt: 0.5,
+          vips: [`${VIP}/24`],
+          extra: [
+            `notify_master "${script} to-master"`,
+            `notify_backup "${script} to-backup"`,
+            `notify_stop "${script} to-stop"`,
+            `notify "${script}"`,
+          ],
+        },
+      ],
     });
     const n1 = c.start('n1', n1cfg);
     const n2 = c.start('n2', renderConfig({ routerId: 'n2', instances: [{ priority: 100, advertInt: 0.5, vips: [`${VIP}/24`] }] }));
@@ -33,14 +45,18 @@ test('notify scripts: specific then generic, in transition order; notify_stop ru
     const exit = await n1.stop();
     assert.equal(exit.code, 0, n1.log());
     const got = lines();
-    assert.deepEqual(got, [
-      'note.sh to-backup',
-      'note.sh INSTANCE VI_1 BACKUP 150',
-      'note.sh to-master',
-      'note.sh INSTANCE VI_1 MASTER 150',
-      'note.sh to-stop',
-      'note.sh INSTANCE VI_1 STOP 150',
-    ], `${got.join('\n')}\n${n1.log()}`);
+    assert.deepEqual(
+      got,
+      [
+        'note.sh to-backup',
+        'note.sh INSTANCE VI_1 BACKUP 150',
+        'note.sh to-master',
+        'note.sh INSTANCE VI_1 MASTER 150',
+        'note.sh to-stop',
+        'note.sh INSTANCE VI_1 STOP 150',
+      ],
+      `${got.join('\n')}\n${n1.log()}`,
+    );
     assert.ok(n2.running);
   } finally {
     await c.cleanup();

@@ -13,8 +13,10 @@ const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 function conf(prio: number, pass: string): string {
-  return `global_defs {\n  router_id ops_${prio}\n}\nvrrp_instance VI_1 {\n  interface vnet0\n  virtual_router_id 61\n  priority ${prio}\n  advert_int 1\n` +
-    `  authentication {\n    auth_type PASS\n    auth_pass ${pass}\n  }\n  virtual_ipaddress {\n    192.0.2.100/24\n  }\n}\n`;
+  return (
+    `global_defs {\n  router_id ops_${prio}\n}\nvrrp_instance VI_1 {\n  interface vnet0\n  virtual_router_id 61\n  priority ${prio}\n  advert_int 1\n` +
+    `  authentication {\n    auth_type PASS\n    auth_pass ${pass}\n  }\n  virtual_ipaddress {\n    192.0.2.100/24\n  }\n}\n`
+  );
 }
 
 function metric(text: string, name: string, labels: string): number {
@@ -23,7 +25,9 @@ function metric(text: string, name: string, labels: string): number {
   return Number(line.split(' ').pop());
 }
 
-test('ops: /metrics and /status move with the traffic, status prints the table, USR1/USR2 write parseable files, JSON logs', { timeout: 90_000 }, async () => {
+test('ops: /metrics and /status move with the traffic, status prints the table, USR1/USR2 write parseable files, JSON logs', {
+  timeout: 90_000,
+}, async () => {
   const lab = Lab.create();
   const dir = mkdtempSync(join(tmpdir(), 'kts-ops-'));
   try {
@@ -31,10 +35,25 @@ test('ops: /metrics and /status move with the traffic, status prints the table, 
     const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24'] });
     writeFileSync(join(dir, 'a.conf'), conf(150, 'secret1'));
     writeFileSync(join(dir, 'b.conf'), conf(100, 'wrongpw'));
-    const da = lab.spawn(a.ns, [process.execPath, cli, '-f', join(dir, 'a.conf'), '-n', '-l', '-p', join(dir, 'a.pid'),
-      '--status-listen', '127.0.0.1:9650', '--data-dir', dir, '--log-json']);
+    const da = lab.spawn(a.ns, [
+      process.execPath,
+      cli,
+      '-f',
+      join(dir, 'a.conf'),
+      '-n',
+      '-l',
+      '-p',
+      join(dir, 'a.pid'),
+      '--status-listen',
+      '127.0.0.1:9650',
+      '--data-dir',
+      dir,
+      '--log-json',
+    ]);
     let logA = '';
-    da.stderr!.on('data', (c: Buffer) => { logA += c.toString(); });
+    da.stderr!.on('data', (c: Buffer) => {
+      logA += c.toString();
+    });
     da.stdout!.resume();
     // b has the wrong password: a counts its adverts as auth failures
     const db = lab.spawn(b.ns, [process.execPath, cli, '-f', join(dir, 'b.conf'), '-n', '-l', '-p', join(dir, 'b.pid')]);
@@ -42,8 +61,8 @@ test('ops: /metrics and /status move with the traffic, status prints the table, 
     db.stdout!.resume();
 
     assert.ok(await waitFor(() => lab.addressesOf('a').includes('192.0.2.100'), 15_000, 100), `a becomes Master:\n${logA}`);
-    const scrape = (path: string) => lab.exec(a.ns, [process.execPath, '-e',
-      `fetch('http://127.0.0.1:9650${path}').then(r=>r.text()).then(t=>process.stdout.write(t))`]);
+    const scrape = (path: string) =>
+      lab.exec(a.ns, [process.execPath, '-e', `fetch('http://127.0.0.1:9650${path}').then(r=>r.text()).then(t=>process.stdout.write(t))`]);
     await new Promise((r) => setTimeout(r, 1500));
     const m1 = scrape('/metrics');
     await new Promise((r) => setTimeout(r, 2500));
@@ -64,7 +83,9 @@ test('ops: /metrics and /status move with the traffic, status prints the table, 
     const table = lab.exec(a.ns, [process.execPath, cli, 'status', '--status-listen', '127.0.0.1:9650']);
     assert.match(table, /^INSTANCE\s+STATE\s+VRID/m);
     assert.match(table, /^VI_1\s+MASTER\s+61\s+vnet0\s+150\s+150\s+1\/1/m);
-    const asJson = JSON.parse(lab.exec(a.ns, [process.execPath, cli, 'status', '--json', '--status-listen', '127.0.0.1:9650'])) as { pid: number };
+    const asJson = JSON.parse(lab.exec(a.ns, [process.execPath, cli, 'status', '--json', '--status-listen', '127.0.0.1:9650'])) as {
+      pid: number;
+    };
     assert.ok(asJson.pid > 0);
     assert.throws(() => lab.exec(a.ns, [process.execPath, cli, 'status', '--status-listen', '127.0.0.1:9651']), /cannot reach/);
 
@@ -110,18 +131,31 @@ test('ops: systemd-analyze verifies the unit and the hardening drop-in (ExecStar
   try {
     const file = join(dir, 'keepalived-ts.service');
     writeFileSync(file, unit.replace('/usr/sbin/keepalived-ts', `${process.execPath} ${cli}`));
-    const verify = () => execFileSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } });
+    const verify = () =>
+      execFileSync('systemd-analyze', ['verify', '--man=no', file], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
+      });
     assert.equal(verify().trim(), '');
     // the drop-in, where systemd looks for it: a bad key there would be reported
     execFileSync('mkdir', [join(dir, 'keepalived-ts.service.d')]);
     writeFileSync(join(dir, 'keepalived-ts.service.d', 'hardening.conf'), dropIn);
-    const r = spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } });
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', file], {
+      encoding: 'utf8',
+      env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal((r.stdout + r.stderr).trim(), '');
     writeFileSync(join(dir, 'keepalived-ts.service.d', 'bogus.conf'), '[Service]\nBogusKey=1\n');
-    assert.match(spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } }).stderr,
-      /Unknown key 'BogusKey'/, 'drop-ins are read');
+    assert.match(
+      spawnSync('systemd-analyze', ['verify', '--man=no', file], {
+        encoding: 'utf8',
+        env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
+      }).stderr,
+      /Unknown key 'BogusKey'/,
+      'drop-ins are read',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,7 +11,6 @@ const conf = vipConf;
 
 const twoNodes = (): Cluster => nodes(2);
 
-
 test('preemption: a higher priority node starting later takes over', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {

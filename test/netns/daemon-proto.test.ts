@@ -19,11 +19,21 @@ function twoNodes(): Cluster {
 test('VRRPv2 with auth PASS: one Master; kill -9 fails over after ~3.6 s (advert_int 1)', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {
-    const [n1, n2] = await startMasterPair(c, conf('n1', { version: 2, priority: 150, advertInt: 1, authPass: 'secret12' }), conf('n2', { version: 2, priority: 100, advertInt: 1, authPass: 'secret12' }));
+    const [n1, n2] = await startMasterPair(
+      c,
+      conf('n1', { version: 2, priority: 150, advertInt: 1, authPass: 'secret12' }),
+      conf('n2', { version: 2, priority: 100, advertInt: 1, authPass: 'secret12' }),
+    );
     // on the wire: VRRPv2 with simple text authentication
     const cap = await c.capture('n2', 2, 'ip proto 112', undefined, ['-v']);
-    assert.ok(cap.some((l) => /VRRPv2, Advertisement, vrid 51, prio 150, authtype simple, intvl 1s/.test(l)), cap.join('\n'));
-    assert.ok(cap.some((l) => /auth "secret12"/.test(l)), cap.join('\n'));
+    assert.ok(
+      cap.some((l) => /VRRPv2, Advertisement, vrid 51, prio 150, authtype simple, intvl 1s/.test(l)),
+      cap.join('\n'),
+    );
+    assert.ok(
+      cap.some((l) => /auth "secret12"/.test(l)),
+      cap.join('\n'),
+    );
     assert.equal(n2.lastState(), 'BACKUP', c.logs());
     assert.equal(n2.count(/dropped advert/), 0, c.logs());
 
@@ -87,9 +97,16 @@ test('VRRPv3 advert_int 0.1: failover on kill -9 in a few hundred ms', { skip, t
 test('unicast peers: adverts go to the peer address, election and failover work', { skip, timeout: 60_000 }, async () => {
   const c = twoNodes();
   try {
-    const [n1, n2] = await startMasterPair(c, conf('n1', { priority: 150, advertInt: 0.5, unicastSrcIp: '192.0.2.11', unicastPeers: ['192.0.2.12'] }), conf('n2', { priority: 100, advertInt: 0.5, unicastSrcIp: '192.0.2.12', unicastPeers: ['192.0.2.11'] }));
+    const [n1, n2] = await startMasterPair(
+      c,
+      conf('n1', { priority: 150, advertInt: 0.5, unicastSrcIp: '192.0.2.11', unicastPeers: ['192.0.2.12'] }),
+      conf('n2', { priority: 100, advertInt: 0.5, unicastSrcIp: '192.0.2.12', unicastPeers: ['192.0.2.11'] }),
+    );
     const cap = await c.capture('n2', 2, 'ip proto 112');
-    assert.ok(cap.some((l) => /192\.0\.2\.11 > 192\.0\.2\.12: VRRPv3, Advertisement, vrid 51, prio 150/.test(l)), cap.join('\n'));
+    assert.ok(
+      cap.some((l) => /192\.0\.2\.11 > 192\.0\.2\.12: VRRPv3, Advertisement, vrid 51, prio 150/.test(l)),
+      cap.join('\n'),
+    );
     assert.ok(!cap.some((l) => /224\.0\.0\.18/.test(l)), `multicast seen with unicast peers:\n${cap.join('\n')}`);
     assert.equal(n2.lastState(), 'BACKUP', c.logs());
 
@@ -114,7 +131,10 @@ test('IPv6 (VRRPv3): VIP 2001:db8::100/64 on the Master only, moves on SIGTERM',
     assert.deepEqual(await c.waitHolder(VIP6, 'n1', 5000), ['n1'], c.logs());
     assert.ok(await n2.waitState('VI_1', 'BACKUP', 5000), c.logs());
     const cap = await c.capture('n2', 2, 'ip6 and ip6 proto 112');
-    assert.ok(cap.some((l) => /fe80::[0-9a-f:]+ > ff02::12: (ip-proto-112|VRRPv3)/.test(l)), cap.join('\n'));
+    assert.ok(
+      cap.some((l) => /fe80::[0-9a-f:]+ > ff02::12: (ip-proto-112|VRRPv3)/.test(l)),
+      cap.join('\n'),
+    );
     assert.equal(n2.lastState(), 'BACKUP', c.logs());
     // the IPv4 side is untouched
     assert.deepEqual(c.holders(VIP), []);

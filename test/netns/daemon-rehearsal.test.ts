@@ -10,7 +10,10 @@ import { nodes, vipConf, VIP, sleep } from '../helpers/daemon-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 
-test('rehearsal: a Backup rehearses its takeover at start and nothing reaches the wire or the kernel', { skip, timeout: 60_000 }, async () => {
+test('rehearsal: a Backup rehearses its takeover at start and nothing reaches the wire or the kernel', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const c = nodes(2);
   try {
     const n1 = c.start('n1', vipConf('n1', { priority: 150, advertInt: 1 }));
@@ -23,12 +26,18 @@ test('rehearsal: a Backup rehearses its takeover at start and nothing reaches th
     const mon = lab.spawn(h2.ns, ['timeout', '5', 'ip', 'monitor', 'address']);
     const monDone = new Promise((r) => mon.once('exit', r)); // attached now: it may end before we wait
     let monOut = '';
-    mon.stdout?.setEncoding('utf8').on('data', (d: string) => { monOut += d; });
+    mon.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      monOut += d;
+    });
     await sleep(500);
     const n2 = c.start('n2', vipConf('n2', { priority: 100, advertInt: 1 }), { args: ['-D'] });
     const line = await n2.waitLine(/takeover rehearsed/, 10_000);
     assert.ok(line, `n2 logged its rehearsal\n${n2.log()}`);
-    assert.match(line.text, /takeover rehearsed: 50 rounds/, 'every step ran as expected (the kernel refused the rehearsed address with ENODEV)');
+    assert.match(
+      line.text,
+      /takeover rehearsed: 50 rounds/,
+      'every step ran as expected (the kernel refused the rehearsed address with ENODEV)',
+    );
     const frames = await wire;
     assert.deepEqual(frames, [], `n2 sent nothing: ${frames.join('\n')}`);
     await monDone;

@@ -25,19 +25,26 @@ function config(opts: { prio?: (i: number) => number; extraVip?: number; drop?: 
   return s;
 }
 
-interface Node { proc: ChildProcess; log: () => string }
+interface Node {
+  proc: ChildProcess;
+  log: () => string;
+}
 
 function startNode(lab: Lab, ns: string, conf: string, dir: string): Node {
   const proc = lab.spawn(ns, [process.execPath, cli, '-f', conf, '-n', '-l', '-p', join(dir, 'kts.pid')]);
   let log = '';
-  proc.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+  proc.stderr!.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
   proc.stdout!.resume();
   return { proc, log: () => log };
 }
 
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
 
-test('reload: 100 reloads of an unchanged configuration with 20 Master instances change nothing; one changed instance leaves the other 19 untouched; a broken file is refused', { timeout: 120_000 }, async () => {
+test('reload: 100 reloads of an unchanged configuration with 20 Master instances change nothing; one changed instance leaves the other 19 untouched; a broken file is refused', {
+  timeout: 120_000,
+}, async () => {
   const lab = Lab.create();
   const dir = mkdtempSync(join(tmpdir(), 'kts-reload-'));
   try {
@@ -51,16 +58,23 @@ test('reload: 100 reloads of an unchanged configuration with 20 Master instances
     const node = startNode(lab, h.ns, conf, dir);
     const allVips = () => lab.addressesOf('n1').filter((a) => a.startsWith('203.0.113.')).length;
     assert.ok(await waitFor(() => allVips() === N, 20_000, 100), `all ${N} instances become Master:\n${node.log()}`);
-    assert.ok(await waitFor(() => existsSync(notifyLog) && count(readFileSync(notifyLog, 'utf8'), /MASTER/g) === N, 10_000, 100), 'one notify MASTER per instance');
+    assert.ok(
+      await waitFor(() => existsSync(notifyLog) && count(readFileSync(notifyLog, 'utf8'), /MASTER/g) === N, 10_000, 100),
+      'one notify MASTER per instance',
+    );
 
     // Watch the wire and the kernel while reloading.
     const capture = lab.spawn(h.ns, ['tcpdump', '-l', '-n', '-tt', '-i', 'vnet0', 'ip proto 112']);
     let wire = '';
-    capture.stdout!.on('data', (c: Buffer) => { wire += c.toString(); });
+    capture.stdout!.on('data', (c: Buffer) => {
+      wire += c.toString();
+    });
     capture.stderr!.resume();
     const monitor = lab.spawn(h.ns, ['ip', 'monitor', 'address']);
     let kernel = '';
-    monitor.stdout!.on('data', (c: Buffer) => { kernel += c.toString(); });
+    monitor.stdout!.on('data', (c: Buffer) => {
+      kernel += c.toString();
+    });
     await new Promise((r) => setTimeout(r, 1500));
     const notifyBefore = readFileSync(notifyLog, 'utf8');
     const entering = count(node.log(), /Entering/g);
@@ -121,7 +135,9 @@ test('reload: 100 reloads of an unchanged configuration with 20 Master instances
   }
 });
 
-test('reload: keepalived_ts_watch_config (as --watch-config) reloads when the file (or an included one) changes, through the SIGHUP path', { timeout: 60_000 }, async () => {
+test('reload: keepalived_ts_watch_config (as --watch-config) reloads when the file (or an included one) changes, through the SIGHUP path', {
+  timeout: 60_000,
+}, async () => {
   const lab = Lab.create();
   const dir = mkdtempSync(join(tmpdir(), 'kts-watch-'));
   try {
@@ -130,15 +146,23 @@ test('reload: keepalived_ts_watch_config (as --watch-config) reloads when the fi
     const inc = join(dir, 'vips.conf');
     writeFileSync(inc, '    203.0.113.1/24\n');
     // the keyword (global_defs) instead of --watch-config
-    writeFileSync(conf, `global_defs {\n  keepalived_ts_watch_config\n}\nvrrp_instance VI_1 {\n  interface vnet0\n  virtual_router_id 9\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    include ${inc}\n  }\n}\n`);
+    writeFileSync(
+      conf,
+      `global_defs {\n  keepalived_ts_watch_config\n}\nvrrp_instance VI_1 {\n  interface vnet0\n  virtual_router_id 9\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    include ${inc}\n  }\n}\n`,
+    );
     const proc = lab.spawn(h.ns, [process.execPath, cli, '-f', conf, '-n', '-l', '-p', join(dir, 'kts.pid')]);
     let log = '';
-    proc.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+    proc.stderr!.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
     proc.stdout!.resume();
     assert.ok(await waitFor(() => lab.addressesOf('n1').includes('203.0.113.1'), 15_000, 100), `Master:\n${log}`);
     assert.match(log, /watching 2 configuration file\(s\)/);
     writeFileSync(inc, '    203.0.113.1/24\n    203.0.113.2/24\n');
-    assert.ok(await waitFor(() => lab.addressesOf('n1').includes('203.0.113.2'), 10_000, 100), `the included file's change is applied:\n${log}`);
+    assert.ok(
+      await waitFor(() => lab.addressesOf('n1').includes('203.0.113.2'), 10_000, 100),
+      `the included file's change is applied:\n${log}`,
+    );
     assert.match(log, /Reloading configuration \(configuration file changed\)/);
     assert.equal(count(log, /Entering MASTER STATE/g), 1, 'no state change');
   } finally {

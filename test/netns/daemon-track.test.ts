@@ -27,7 +27,10 @@ function setup(weight: number | undefined): { c: Cluster; flag: string; n1conf: 
   return { c, flag, n1conf, n2conf };
 }
 
-test('track_script weight -60: failure drops the priority below the Backup, the VIP moves and comes back', { skip, timeout: 60_000 }, async () => {
+test('track_script weight -60: failure drops the priority below the Backup, the VIP moves and comes back', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const { c, flag, n1conf, n2conf } = setup(-60);
   try {
     const [n1, n2] = await startMasterPair(c, n1conf, n2conf);
@@ -78,7 +81,10 @@ test('track_script weight 0: failure puts the instance in FAULT, the Backup take
   }
 });
 
-test('track_interface: the tracked interface going down puts the instance in FAULT; up: it returns', { skip, timeout: 60_000 }, async () => {
+test('track_interface: the tracked interface going down puts the instance in FAULT; up: it returns', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const c = Cluster.create([
     { name: 'n1', addresses: ['192.0.2.11/24'] },
     { name: 'n2', addresses: ['192.0.2.12/24'] },
@@ -86,10 +92,13 @@ test('track_interface: the tracked interface going down puts the instance in FAU
   try {
     // n1's uplink (vnet1, on the same bridge) is tracked with weight 0 (the default): down = FAULT
     c.addInterface('n1', 'vnet1', ['198.51.100.11/24']);
-    const n1 = c.start('n1', renderConfig({
-      routerId: 'n1',
-      instances: [{ priority: 150, advertInt: 0.5, vips: [`${VIP}/24`], extra: ['track_interface {', '    vnet1', '}'] }],
-    }));
+    const n1 = c.start(
+      'n1',
+      renderConfig({
+        routerId: 'n1',
+        instances: [{ priority: 150, advertInt: 0.5, vips: [`${VIP}/24`], extra: ['track_interface {', '    vnet1', '}'] }],
+      }),
+    );
     const n2 = c.start('n2', renderConfig({ routerId: 'n2', instances: [{ priority: 100, advertInt: 0.5, vips: [`${VIP}/24`] }] }));
     assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
     assert.deepEqual(await c.waitHolder(VIP, 'n1', 5000), ['n1'], c.logs());

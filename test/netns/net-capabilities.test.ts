@@ -7,11 +7,23 @@ import { execFileSync } from 'node:child_process';
 import { Lab, isRoot } from '../helpers/netns.js';
 import { createRequire } from 'node:module';
 import { Agent, PRELUDE, mod } from '../helpers/net-lab.js';
-import { CAP_NET_ADMIN, CAP_NET_RAW, assertCapabilities, hasCapability, missingCapabilities, parseCapEff } from '../../src/net/capabilities.js';
+import {
+  CAP_NET_ADMIN,
+  CAP_NET_RAW,
+  assertCapabilities,
+  hasCapability,
+  missingCapabilities,
+  parseCapEff,
+} from '../../src/net/capabilities.js';
 import { NetError } from '../../src/net/errors.js';
 
 function hasSetpriv(): boolean {
-  try { execFileSync('setpriv', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 const skip = !isRoot() ? 'needs root (network namespaces)' : !hasSetpriv() ? 'setpriv (util-linux) not installed' : false;
 
@@ -49,7 +61,11 @@ for (const [k, f] of [['vrrp', () => VrrpSocket.open({ ifname: 'vnet0', family: 
 }
 out(res);`;
     // setpriv drops cap_net_raw from the bounding set, so the exec'd node never gets it.
-    const child = lab.spawn(a.ns, ['setpriv', '--inh-caps=-all', '--bounding-set=-net_raw', process.execPath, '--input-type=module', '-e', code], { cwd: '/' });
+    const child = lab.spawn(
+      a.ns,
+      ['setpriv', '--inh-caps=-all', '--bounding-set=-net_raw', process.execPath, '--input-type=module', '-e', code],
+      { cwd: '/' },
+    );
     const ag = new Agent(child, 10_000);
     const res = await ag.waitLine(() => true, 15_000);
     assert.match(String(res.kernel), /Operation not permitted/);

@@ -12,8 +12,12 @@ const STALE_MAC = '02:00:00:00:00:99';
 function capture(child: ChildProcess): { out: () => string; err: () => string; done: Promise<void> } {
   let out = '';
   let err = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   return { out: () => out, err: () => err, done: new Promise((r) => child.once('exit', () => r())) };
 }
 
@@ -40,7 +44,10 @@ test('gratuitous ARP: tshark sees it, the neighbour cache is updated', { skip, t
     // tshark starts slowly on a loaded machine: wait for it to capture before sending.
     assert.ok(await waitFor(() => /Capturing on/.test(ts.err()), 40_000, 50), `tshark did not start: ${ts.err()}`);
 
-    const tx = runIn(lab, a.ns, `${PRELUDE}
+    const tx = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { GarpSender } from ${mod('garp')};
 import { Rtnl } from ${mod('netlink')};
 const r = Rtnl.open(); const link = await r.getLink('vnet0'); r.close();
@@ -48,11 +55,15 @@ const g = GarpSender.open();
 const sent = [];
 for (let i = 0; i < 3; i++) { sent.push(g.sendGratuitousArp(link.index, '192.0.2.100', link.mac)); await new Promise((res) => setTimeout(res, 50)); }
 g.close();
-out({ sent });`);
+out({ sent });`,
+    );
     const res = await tx.waitLine(() => true, 15_000);
     assert.deepEqual(res.sent, [60, 60, 60]);
     await ts.done;
-    const lines = ts.out().split('\n').filter((l) => l.includes('ARP'));
+    const lines = ts
+      .out()
+      .split('\n')
+      .filter((l) => l.includes('ARP'));
     assert.equal(lines.length, 3, ts.out());
     for (const l of lines) {
       assert.match(l, /Gratuitous ARP for 192\.0\.2\.100 \(Request\)/);
@@ -73,10 +84,15 @@ test('unsolicited NA: tcpdump sees hop limit 255 + override, the neighbour cache
     lab.exec(b.ns, ['ip', '-6', 'neigh', 'replace', '2001:db8::100', 'lladdr', STALE_MAC, 'dev', 'vnet0', 'nud', 'stale']);
     assert.equal(neighMac(lab, b.ns, '2001:db8::100'), STALE_MAC);
 
-    const td = capture(lab.spawn(b.ns, ['timeout', '30', 'tcpdump', '-l', '-nn', '-v', '-c', '2', '-i', 'vnet0', 'icmp6 and ip6[40] == 136']));
+    const td = capture(
+      lab.spawn(b.ns, ['timeout', '30', 'tcpdump', '-l', '-nn', '-v', '-c', '2', '-i', 'vnet0', 'icmp6 and ip6[40] == 136']),
+    );
     assert.ok(await waitFor(() => td.err().includes('listening on'), 5000), td.err());
 
-    const tx = runIn(lab, a.ns, `${PRELUDE}
+    const tx = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { NdiscSender } from ${mod('ndisc')};
 import { Rtnl } from ${mod('netlink')};
 const r = Rtnl.open(); const link = await r.getLink('vnet0'); r.close();
@@ -84,7 +100,8 @@ const n = await NdiscSender.open('vnet0');
 const sent = [];
 for (let i = 0; i < 2; i++) { sent.push(await n.sendUnsolicitedNa('2001:db8::100', link.mac)); await new Promise((res) => setTimeout(res, 50)); }
 n.close();
-out({ sent });`);
+out({ sent });`,
+    );
     const res = await tx.waitLine(() => true, 15_000);
     assert.deepEqual(res.sent, [32, 32]);
     await td.done;
@@ -95,7 +112,10 @@ out({ sent });`);
     assert.match(text, /tgt is 2001:db8::100/);
     assert.match(text, /Flags \[override\]/);
     assert.ok(text.includes(macA), 'target link-layer address option carries the MAC');
-    assert.ok(await waitFor(() => neighMac(lab, b.ns, '2001:db8::100') === macA, 5000), `b's neighbour cache: ${lab.exec(b.ns, ['ip', '-6', 'neigh'])}`);
+    assert.ok(
+      await waitFor(() => neighMac(lab, b.ns, '2001:db8::100') === macA, 5000),
+      `b's neighbour cache: ${lab.exec(b.ns, ['ip', '-6', 'neigh'])}`,
+    );
   } finally {
     await lab.cleanup();
   }

@@ -79,7 +79,10 @@ test('monitor latency: admin toggles timed inside one process', { skip, timeout:
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     // The change is made by our own netlink request, timed from just before it is sent, so no
     // process spawn is in the measurement.
-    const r = runIn(lab, a.ns, `${PRELUDE}
+    const r = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { NetMonitor } from ${mod('monitor')};
 import { Rtnl } from ${mod('netlink')};
 const m = await NetMonitor.start();
@@ -93,7 +96,9 @@ for (let i = 0; i < 10; i++) {
   lat.push((await Promise.race([seen, new Promise((res) => setTimeout(() => res(t0 + 5000), 2000))])) - t0);
 }
 out({ lat });
-rtnl.close(); m.close();`, 40_000);
+rtnl.close(); m.close();`,
+      40_000,
+    );
     const res = await r.waitLine((l) => Array.isArray(l.lat), 15_000);
     const lat = (res.lat as number[]).slice().sort((x, y) => x - y);
     const median = lat[Math.floor(lat.length / 2)]!;
@@ -113,7 +118,10 @@ test('monitor resync: re-reads the links, emits resync, no spurious transitions'
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
-    const r = runIn(lab, a.ns, `${PRELUDE}
+    const r = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { NetMonitor } from ${mod('monitor')};
 const m = await NetMonitor.start();
 const ev = [];
@@ -123,7 +131,8 @@ let resynced = 0;
 m.on('resync', () => resynced++);
 await m.resync();
 out({ ev, resynced, links: [...m.links().values()].map((l) => l.name).sort() });
-m.close();`);
+m.close();`,
+    );
     const res = await r.waitLine(() => true, 15_000);
     assert.deepEqual(res, { ev: [], resynced: 1, links: ['lo', 'vnet0'] });
   } finally {

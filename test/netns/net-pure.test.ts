@@ -23,9 +23,18 @@ test('gratuitous ARP frame layout', () => {
   assert.equal(f.subarray(28, 32).toString('hex'), 'c0000264', 'sender IP = VIP');
   assert.equal(f.subarray(32, 38).toString('hex'), 'ffffffffffff', 'target MAC ff:..:ff');
   assert.equal(f.subarray(38, 42).toString('hex'), 'c0000264', 'target IP = VIP');
-  assert.ok(f.subarray(42).every((b) => b === 0), 'zero padding');
-  assert.throws(() => buildGratuitousArp('2001:db8::1', '02:11:22:33:44:55'), (e: unknown) => e instanceof NetError && e.code === 'EBADARG');
-  assert.throws(() => buildGratuitousArp('192.0.2.1', '02:11:22'), (e: unknown) => e instanceof NetError && e.code === 'EBADARG');
+  assert.ok(
+    f.subarray(42).every((b) => b === 0),
+    'zero padding',
+  );
+  assert.throws(
+    () => buildGratuitousArp('2001:db8::1', '02:11:22:33:44:55'),
+    (e: unknown) => e instanceof NetError && e.code === 'EBADARG',
+  );
+  assert.throws(
+    () => buildGratuitousArp('192.0.2.1', '02:11:22'),
+    (e: unknown) => e instanceof NetError && e.code === 'EBADARG',
+  );
 });
 
 test('unsolicited NA layout', () => {
@@ -60,7 +69,11 @@ test('IP and MAC text', () => {
   assert.equal(parsePrefix('192.0.2.7').prefixLength, 32);
   assert.equal(parsePrefix('2001:db8::7').prefixLength, 128);
   for (const bad of ['192.0.2.0/33', '2001:db8::/129', '192.0.2.0/x', '192.0.2.0/-1', 'eth0', '', '1.2.3']) {
-    assert.throws(() => parsePrefix(bad), (e: unknown) => e instanceof NetError && e.code === 'EBADARG', bad);
+    assert.throws(
+      () => parsePrefix(bad),
+      (e: unknown) => e instanceof NetError && e.code === 'EBADARG',
+      bad,
+    );
   }
   assert.equal(formatIp(ipv4Broadcast(parseIp('192.0.2.10').bytes, 24)), '192.0.2.255');
   assert.equal(formatIp(ipv4Broadcast(parseIp('192.0.2.10').bytes, 32)), '192.0.2.10');
@@ -118,7 +131,9 @@ test('missing native addon: NetError ENOADDON telling how to build it', () => {
   const code = `import { loadPacketAddon } from ${mod('garp')};
 try { loadPacketAddon(); console.log('loaded'); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
-    encoding: 'utf8', timeout: 10_000, env: { ...process.env, KTS_PACKET_ADDON: '/nonexistent/kts_packet.node' },
+    encoding: 'utf8',
+    timeout: 10_000,
+    env: { ...process.env, KTS_PACKET_ADDON: '/nonexistent/kts_packet.node' },
   });
   const res = JSON.parse(r.stdout.trim()) as { name: string; code: string; message: string };
   assert.equal(res.name, 'NetError');

@@ -12,7 +12,10 @@ test('vmac: create vrrp.51 with 00:00:5e:00:01:33, reuse, conflict, delete', { s
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
-    const r = runIn(lab, a.ns, `${PRELUDE}
+    const r = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { Rtnl } from ${mod('netlink')};
 import { createVmac, deleteVmac, restoreSysctls } from ${mod('vmac')};
 const r = Rtnl.open();
@@ -28,7 +31,10 @@ const del1 = await deleteVmac(r, 'vrrp.51');
 const del2 = await deleteVmac(r, 'vrrp.51');
 await deleteVmac(r, 'vrrp6.51');
 out({ ev: 'deleted', del1, del2 });
-r.close();`, 30_000, { stdin: true });
+r.close();`,
+      30_000,
+      { stdin: true },
+    );
     r.child.stdin?.on('error', () => undefined);
     const c = await r.waitLine((l) => l.ev === 'created', 15_000);
     const first = c.first as Record<string, unknown>;
@@ -43,14 +49,26 @@ r.close();`, 30_000, { stdin: true });
 
     // IPv4 sysctls as keepalived 2.2.7 sets them (VMAC and parent).
     const sysctl = (dev: string, key: string): string => lab.exec(a.ns, ['cat', `/proc/sys/net/ipv4/conf/${dev}/${key}`]).trim();
-    assert.deepEqual(['arp_ignore', 'accept_local', 'rp_filter', 'promote_secondaries'].map((k) => sysctl('vrrp.51', k)), ['1', '1', '0', '1']);
-    assert.deepEqual(['arp_ignore', 'arp_filter'].map((k) => sysctl('vnet0', k)), ['1', '1']);
+    assert.deepEqual(
+      ['arp_ignore', 'accept_local', 'rp_filter', 'promote_secondaries'].map((k) => sysctl('vrrp.51', k)),
+      ['1', '1', '0', '1'],
+    );
+    assert.deepEqual(
+      ['arp_ignore', 'arp_filter'].map((k) => sysctl('vnet0', k)),
+      ['1', '1'],
+    );
     // IPv6 VMAC: no kernel link-local from the shared MAC; the parent's link-local, nodad, deprecated.
     assert.ok(typeof c.parentLl === 'string' && (c.parentLl as string).startsWith('fe80::'));
     assert.equal(v6.linkLocal, c.parentLl);
-    const v6addrs = JSON.parse(lab.exec(a.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vrrp6.51'])) as Array<{ addr_info: Array<Record<string, unknown>> }>;
+    const v6addrs = JSON.parse(lab.exec(a.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vrrp6.51'])) as Array<{
+      addr_info: Array<Record<string, unknown>>;
+    }>;
     const lls = v6addrs[0]!.addr_info;
-    assert.deepEqual(lls.map((x) => x.local), [c.parentLl], 'only the copied link-local, none derived from 00:00:5e:00:02:33');
+    assert.deepEqual(
+      lls.map((x) => x.local),
+      [c.parentLl],
+      'only the copied link-local, none derived from 00:00:5e:00:02:33',
+    );
     assert.equal(lls[0]!.nodad, true);
     assert.equal(lls[0]!.preferred_life_time, 0);
     const d6 = JSON.parse(lab.exec(a.ns, ['ip', '-d', '-j', 'link', 'show', 'vrrp6.51'])) as Array<Record<string, any>>;
@@ -66,7 +84,11 @@ r.close();`, 30_000, { stdin: true });
     const del = await r.waitLine((l) => l.ev === 'deleted', 15_000);
     assert.equal(del.del1, true);
     assert.equal(del.del2, false, 'deleting an absent VMAC is not an error');
-    assert.deepEqual(['arp_ignore', 'arp_filter'].map((k) => sysctl('vnet0', k)), ['0', '0'], 'parent sysctls restored');
+    assert.deepEqual(
+      ['arp_ignore', 'arp_filter'].map((k) => sysctl('vnet0', k)),
+      ['0', '0'],
+      'parent sysctls restored',
+    );
     const links = JSON.parse(lab.exec(a.ns, ['ip', '-j', 'link', 'show'])) as Array<{ ifname: string }>;
     assert.ok(!links.some((l) => l.ifname.startsWith('vrrp')));
   } finally {
@@ -80,7 +102,10 @@ test('vmac: gratuitous ARP from the VMAC moves the neighbour entry to the virtua
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24'] });
     lab.exec(b.ns, ['ip', 'neigh', 'replace', '192.0.2.100', 'lladdr', '02:00:00:00:00:99', 'dev', 'vnet0', 'nud', 'stale']);
-    const r = runIn(lab, a.ns, `${PRELUDE}
+    const r = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { Rtnl } from ${mod('netlink')};
 import { createVmac } from ${mod('vmac')};
 import { GarpSender } from ${mod('garp')};
@@ -90,10 +115,12 @@ await r.addAddress({ dev: v.name, address: '192.0.2.100/32' });
 const g = GarpSender.open();
 g.sendGratuitousArp(v.ifindex, '192.0.2.100', v.mac);
 g.close(); r.close();
-out({ ev: 'sent', mac: v.mac });`);
+out({ ev: 'sent', mac: v.mac });`,
+    );
     const s = await r.waitLine((l) => l.ev === 'sent', 15_000);
     assert.equal(s.mac, '00:00:5e:00:01:07');
-    const mac = (): string | undefined => (JSON.parse(lab.exec(b.ns, ['ip', '-j', 'neigh', 'show', '192.0.2.100']) || '[]') as Array<{ lladdr?: string }>)[0]?.lladdr;
+    const mac = (): string | undefined =>
+      (JSON.parse(lab.exec(b.ns, ['ip', '-j', 'neigh', 'show', '192.0.2.100']) || '[]') as Array<{ lladdr?: string }>)[0]?.lladdr;
     assert.ok(await waitFor(() => mac() === '00:00:5e:00:01:07', 5000), lab.exec(b.ns, ['ip', 'neigh']));
   } finally {
     await lab.cleanup();

@@ -17,7 +17,10 @@ test('vridFilterProgram: one comparison per distinct valid VRID, drop then accep
   assert.deepEqual([p4[2 * 8 + 2], p4[3 * 8 + 2]], [2, 1], 'each jeq jumps to the accept');
   assert.equal(p4.readUInt32LE(4 * 8 + 4), 0, 'drop');
   assert.equal(p4.readUInt32LE(5 * 8 + 4), 0xffff, 'accept');
-  const all = vridFilterProgram(6, Array.from({ length: 255 }, (_, i) => i + 1));
+  const all = vridFilterProgram(
+    6,
+    Array.from({ length: 255 }, (_, i) => i + 1),
+  );
   assert.equal(all.length / 8, 1 + 255 + 2);
   assert.equal(all[1 * 8 + 2], 255, 'the farthest jump still fits in jt');
 });
@@ -52,7 +55,10 @@ s.close();`;
 }
 
 for (const family of [4, 6] as const) {
-  test(`VRID filter IPv${family}: only the filtered VRIDs are delivered; a new filter replaces the old`, { skip, timeout: 60_000 }, async () => {
+  test(`VRID filter IPv${family}: only the filtered VRIDs are delivered; a new filter replaces the old`, {
+    skip,
+    timeout: 60_000,
+  }, async () => {
     const lab = Lab.create();
     try {
       const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24', '2001:db8::11/64'] });

@@ -48,11 +48,27 @@ for (const family of [4, 6] as const) {
       const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24', '2001:db8::11/64'] });
       const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24', '2001:db8::12/64'] });
       // tcpdump in b shows the TTL / hop limit on the wire (the only way to see it for IPv6).
-      const dump = lab.spawn(b.ns, ['timeout', '30', 'tcpdump', '-l', '-nn', '-v', '-c', '4', '-i', 'vnet0', family === 4 ? 'ip proto 112' : 'ip6 proto 112']);
+      const dump = lab.spawn(b.ns, [
+        'timeout',
+        '30',
+        'tcpdump',
+        '-l',
+        '-nn',
+        '-v',
+        '-c',
+        '4',
+        '-i',
+        'vnet0',
+        family === 4 ? 'ip proto 112' : 'ip6 proto 112',
+      ]);
       let dumpOut = '';
       let dumpErr = '';
-      dump.stdout?.setEncoding('utf8').on('data', (d: string) => { dumpOut += d; });
-      dump.stderr?.setEncoding('utf8').on('data', (d: string) => { dumpErr += d; });
+      dump.stdout?.setEncoding('utf8').on('data', (d: string) => {
+        dumpOut += d;
+      });
+      dump.stderr?.setEncoding('utf8').on('data', (d: string) => {
+        dumpErr += d;
+      });
       const dumpDone = new Promise<void>((r) => dump.once('exit', () => r()));
       await waitFor(() => dumpErr.includes('listening on'), 5000);
       const rx = runIn(lab, b.ns, receiver(family, 25_000));
@@ -102,12 +118,16 @@ for (const family of [4, 6] as const) {
 
 /** A VrrpSocket receiving IPv4 unicast in `ns` (no group joined); prints `outExpr` (of packet p) per packet. */
 function unicastReceiver(lab: Lab, ns: string, outExpr: string): ReturnType<typeof runIn> {
-  return runIn(lab, ns, `${PRELUDE}
+  return runIn(
+    lab,
+    ns,
+    `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
 s.on('packet', (p) => out(${outExpr}));
 out({ ev: 'ready' });
-setTimeout(() => { s.close(); process.exit(0); }, 25_000);`);
+setTimeout(() => { s.close(); process.exit(0); }, 25_000);`,
+  );
 }
 
 test('VRRP IPv4 unicast only (no join): unicast_ttl and unicast_src_ip honoured', { skip, timeout: 60_000 }, async () => {
@@ -117,11 +137,15 @@ test('VRRP IPv4 unicast only (no join): unicast_ttl and unicast_src_ip honoured'
     const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24'] });
     const rx = unicastReceiver(lab, b.ns, "{ ev: 'packet', ttl: p.ttl, src: p.srcAddress }");
     await rx.waitLine((l) => l.ev === 'ready', 15_000);
-    const tx = runIn(lab, a.ns, `${PRELUDE}
+    const tx = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null, ttl: 64, srcAddress: '192.0.2.99' });
 await s.send(Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex'), '192.0.2.12');
-out({ ev: 'sent' }); s.close();`);
+out({ ev: 'sent' }); s.close();`,
+    );
     await tx.waitLine((l) => l.ev === 'sent', 15_000);
     const p = await rx.waitLine((l) => l.ev === 'packet', 8000);
     assert.equal(p.ttl, 64, 'unicast_ttl');
@@ -135,10 +159,14 @@ test('VrrpSocket on a missing interface: NetError ENOIF', { skip, timeout: 60_00
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
-    const r = runIn(lab, a.ns, `${PRELUDE}
+    const r = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
 try { await VrrpSocket.open({ ifname: 'nosuch0', family: 4 }); out({ ev: 'opened' }); }
-catch (e) { out({ ev: 'error', name: e.name, code: e.code, message: e.message }); }`);
+catch (e) { out({ ev: 'error', name: e.name, code: e.code, message: e.message }); }`,
+    );
     const e = await r.waitLine((l) => l.ev !== undefined, 15_000);
     assert.equal(e.ev, 'error');
     assert.equal(e.name, 'NetError');
@@ -154,22 +182,34 @@ test('VRRP IPv6 unicast to a link-local peer (with or without a zone)', { skip, 
   try {
     const a = lab.addHost({ name: 'a' });
     const b = lab.addHost({ name: 'b' });
-    const ll = (JSON.parse(lab.exec(b.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vnet0', 'scope', 'link'])) as Array<{ addr_info: Array<{ local: string }> }>)[0]!.addr_info[0]!.local;
-    const rx = runIn(lab, b.ns, `${PRELUDE}
+    const ll = (
+      JSON.parse(lab.exec(b.ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'vnet0', 'scope', 'link'])) as Array<{
+        addr_info: Array<{ local: string }>;
+      }>
+    )[0]!.addr_info[0]!.local;
+    const rx = runIn(
+      lab,
+      b.ns,
+      `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 6, group: null });
 s.on('packet', (p) => out({ ev: 'packet', src: p.srcAddress, payload: p.data.toString('hex') }));
 out({ ev: 'ready' });
-setTimeout(() => { s.close(); process.exit(0); }, 25_000);`);
+setTimeout(() => { s.close(); process.exit(0); }, 25_000);`,
+    );
     await rx.waitLine((l) => l.ev === 'ready', 15_000);
-    const tx = runIn(lab, a.ns, `${PRELUDE}
+    const tx = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 6, group: null });
 const p = Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex');
 await s.send(p, ${JSON.stringify(ll)});
 p[1] = 0x52;
 await s.send(p, ${JSON.stringify(ll + '%vnet0')});
-out({ ev: 'sent' }); s.close();`);
+out({ ev: 'sent' }); s.close();`,
+    );
     await tx.waitLine((l) => l.ev === 'sent', 15_000);
     await rx.waitLine((l) => l.ev === 'packet' && (l.payload as string).slice(2, 4) === '52', 8000);
     const got = rx.lines.filter((l) => l.ev === 'packet').map((l) => (l.payload as string).slice(2, 4));
@@ -179,7 +219,10 @@ out({ ev: 'sent' }); s.close();`);
   }
 });
 
-test('send: the rehearsal transport builds the packet and sends nothing; sends right after it go out in order', { skip, timeout: 60_000 }, async () => {
+test('send: the rehearsal transport builds the packet and sends nothing; sends right after it go out in order', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const lab = Lab.create();
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
@@ -188,17 +231,24 @@ test('send: the rehearsal transport builds the packet and sends nothing; sends r
     await rx.waitLine((l) => l.ev === 'ready', 15_000);
     // VRID byte 0x77 only in the dry run; then 5 real sends without awaiting (the direct
     // sendto path, and raw-socket's queue when the socket buffer is full), VRIDs 1..5
-    const tx = runIn(lab, a.ns, `${PRELUDE}
+    const tx = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
 import { rehearsalTransport } from ${mod('takeover')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4, group: null });
 const pl = (vrid) => { const b = Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex'); b[1] = vrid; return b; };
 const dry = rehearsalTransport.trySendAdvert(s, pl(0x77), '192.0.2.12');
 const sent = await Promise.all([1, 2, 3, 4, 5].map((v) => s.send(pl(v), '192.0.2.12')));
-out({ ev: 'sent', dry, sent }); s.close();`);
+out({ ev: 'sent', dry, sent }); s.close();`,
+    );
     const res = await tx.waitLine((l) => l.ev === 'sent', 15_000);
     assert.equal(res.dry, 20 + V3_PAYLOAD.length / 2, 'the dry run reports the packet it built (IPv4 header + payload)');
-    assert.deepEqual(res.sent, [1, 2, 3, 4, 5].map(() => 20 + V3_PAYLOAD.length / 2));
+    assert.deepEqual(
+      res.sent,
+      [1, 2, 3, 4, 5].map(() => 20 + V3_PAYLOAD.length / 2),
+    );
     await rx.waitLine((l) => l.ev === 'packet' && l.vrid === 5, 8000);
     const vrids = rx.lines.filter((l) => l.ev === 'packet').map((l) => l.vrid);
     assert.deepEqual(vrids, [1, 2, 3, 4, 5], 'the dry run sent nothing; the real sends arrived in order');
@@ -207,7 +257,10 @@ out({ ev: 'sent', dry, sent }); s.close();`);
   }
 });
 
-test('adverts queued while the event loop was busy are all read in the next poll, not one per turn', { skip, timeout: 60_000 }, async () => {
+test('adverts queued while the event loop was busy are all read in the next poll, not one per turn', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   // After a stall (a GC pause, the process not scheduled) the socket holds many adverts; read one
   // per turn of the loop, a Backup's Master_Down_Timers (libuv runs timers before it polls)
   // expired between them (bench/v3load). The receiver blocks its loop until the sender is done,
@@ -217,7 +270,10 @@ test('adverts queued while the event loop was busy are all read in the next poll
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24'] });
-    const rx = runIn(lab, b.ns, `${PRELUDE}
+    const rx = runIn(
+      lab,
+      b.ns,
+      `${PRELUDE}
 import { existsSync } from 'node:fs';
 import { VrrpSocket } from ${mod('vrrp-socket')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4 });
@@ -228,15 +284,20 @@ setTimeout(() => {
   const end = Date.now() + 20000;
   while (!existsSync(${JSON.stringify(flag)}) && Date.now() < end) { /* the stall */ }
   setImmediate(() => { out({ ev: 'turn', n }); s.close(); process.exit(0); });
-}, 0);`);
+}, 0);`,
+    );
     await rx.waitLine((l) => l.ev === 'ready', 15_000);
-    const tx = runIn(lab, a.ns, `${PRELUDE}
+    const tx = runIn(
+      lab,
+      a.ns,
+      `${PRELUDE}
 import { VrrpSocket } from ${mod('vrrp-socket')};
 const s = await VrrpSocket.open({ ifname: 'vnet0', family: 4 });
 const payload = Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex');
 for (let i = 0; i < 20; i++) await s.send(payload);
 out({ ev: 'done' });
-s.close();`);
+s.close();`,
+    );
     await tx.waitLine((l) => l.ev === 'done', 15_000);
     await new Promise((r) => setTimeout(r, 200)); // the last frames cross the bridge
     writeFileSync(flag, '');

@@ -8,7 +8,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Lab, waitFor } from '../helpers/netns.js';
-import { cleanupDir, pidsMentioning, readOr, sleep, startDaemon, stopDaemon, tempDir, writeScript, type DaemonHandle } from '../fixtures/seed/helpers.js';
+import {
+  cleanupDir,
+  pidsMentioning,
+  readOr,
+  sleep,
+  startDaemon,
+  stopDaemon,
+  tempDir,
+  writeScript,
+  type DaemonHandle,
+} from '../fixtures/seed/helpers.js';
 
 test('notify: ordered one at a time under rapid transitions; a hung notify script delays nothing else', { timeout: 90_000 }, async () => {
   const lab = Lab.create();
@@ -17,7 +27,10 @@ test('notify: ordered one at a time under rapid transitions; a hung notify scrip
   const hangArg = `8${randomBytes(3).readUIntBE(0, 3)}`;
   try {
     const h = lab.addHost({ name: 'n1', addresses: ['192.0.2.11/24'] });
-    for (const f of ['nz', 'hz', 'qz']) { mkdirSync(join(dir, f)); writeFileSync(join(dir, f, 'v'), '0\n'); }
+    for (const f of ['nz', 'hz', 'qz']) {
+      mkdirSync(join(dir, f));
+      writeFileSync(join(dir, f, 'v'), '0\n');
+    }
     const orderLog = join(dir, 'order.log');
     writeScript(join(dir, 'order.sh'), `echo "start $$ $3" >> ${orderLog}\nsleep 0.3\necho "end $$ $3" >> ${orderLog}\n`);
     const hangLog = join(dir, 'hang.log');
@@ -39,11 +52,14 @@ test('notify: ordered one at a time under rapid transitions; a hung notify scrip
 }
 `;
     const conf = join(dir, 'k.conf');
-    writeFileSync(conf, `${['nz', 'hz', 'qz'].map((f) => `track_file ${f} {\n  file "${dir}/${f}/v"\n}\n`).join('')}
+    writeFileSync(
+      conf,
+      `${['nz', 'hz', 'qz'].map((f) => `track_file ${f} {\n  file "${dir}/${f}/v"\n}\n`).join('')}
 ${inst('VI_N', 50, 'nz', `notify "${dir}/order.sh"`)}
 ${inst('VI_H', 51, 'hz', `notify_master "${dir}/hang.sh"`)}
 ${inst('VI_Q', 52, 'qz', `notify_master "${dir}/q.sh master"\n  notify_fault "${dir}/q.sh fault"`)}
-`);
+`,
+    );
     d = startDaemon(lab, h.ns, conf, join(dir, 'k.pid'));
     const why = () => `\n${d!.log()}\n--- order\n${readOr(orderLog)}\n--- hang\n${readOr(hangLog)}\n--- q\n${readOr(qLog)}`;
     const has = (vrid: number) => lab.addressesOf('n1').includes(`192.0.2.${100 + vrid}`);
@@ -61,7 +77,10 @@ ${inst('VI_Q', 52, 'qz', `notify_master "${dir}/q.sh master"\n  notify_fault "${
     // another instance's notify runs at once
     t = Date.now();
     writeFileSync(join(dir, 'qz', 'v'), '1\n');
-    assert.ok(await waitFor(() => /\d+ fault$/m.test(readOr(qLog)), 5000, 20), `VI_Q's notify_fault runs while VI_H's script hangs${why()}`);
+    assert.ok(
+      await waitFor(() => /\d+ fault$/m.test(readOr(qLog)), 5000, 20),
+      `VI_Q's notify_fault runs while VI_H's script hangs${why()}`,
+    );
     const qNotifyMs = Date.now() - t;
     assert.ok(qNotifyMs < 2000, `VI_Q notify within 2 s (${qNotifyMs} ms)`);
     assert.equal(pidsMentioning(`sleep ${hangArg}`).length, 1, 'the hung script still runs');
@@ -75,14 +94,23 @@ ${inst('VI_Q', 52, 'qz', `notify_master "${dir}/q.sh master"\n  notify_fault "${
     // wait for the daemon's transitions to settle, then for the queue to drain
     await sleep(1000);
     const transitions = [...d.log().matchAll(/\(VI_N\) Entering (\w+) STATE/g)].map((m) => m[1]!);
-    const during = [...d.log().slice(before).matchAll(/\(VI_N\) Entering (\w+) STATE/g)].length;
+    const during = [
+      ...d
+        .log()
+        .slice(before)
+        .matchAll(/\(VI_N\) Entering (\w+) STATE/g),
+    ].length;
     assert.ok(during >= 6, `rapid transitions happened (${during})${why()}`);
-    assert.ok(await waitFor(() => (readOr(orderLog).match(/^end /gm) ?? []).length >= transitions.length, 20_000, 100), `every transition notified${why()}`);
+    assert.ok(
+      await waitFor(() => (readOr(orderLog).match(/^end /gm) ?? []).length >= transitions.length, 20_000, 100),
+      `every transition notified${why()}`,
+    );
     const lines = readOr(orderLog).trim().split('\n');
     // one at a time: start X, end X, start Y, end Y ...
     const states: string[] = [];
     for (let i = 0; i < lines.length; i += 2) {
-      const s = /^start (\d+) (\w+)$/.exec(lines[i]!), e = /^end (\d+) (\w+)$/.exec(lines[i + 1] ?? '');
+      const s = /^start (\d+) (\w+)$/.exec(lines[i]!),
+        e = /^end (\d+) (\w+)$/.exec(lines[i + 1] ?? '');
       assert.ok(s && e && s[1] === e[1], `line ${i}: "${lines[i]}" then "${lines[i + 1]}": one script at a time${why()}`);
       states.push(s[2]!);
     }
@@ -96,11 +124,22 @@ ${inst('VI_Q', 52, 'qz', `notify_master "${dir}/q.sh master"\n  notify_fault "${
     const stopMs = Date.now() - t;
     assert.ok(d.log().includes('killing them'), `the stop says it killed a running notify script${why()}`);
     assert.ok(stopMs < 8000, `stop bounded (${stopMs} ms)`);
-    assert.ok(await waitFor(() => pidsMentioning(`sleep ${hangArg}`).length === 0, 5000, 50), 'the hung notify script is killed when the daemon stops');
-    console.log(`# notify: VI_H left MASTER ${hFaultMs} ms after its fault despite a hung notify_master; VI_Q notified in ${qNotifyMs} ms; ${states.length} ordered notifications for ${during} rapid transitions; stop took ${stopMs} ms`);
+    assert.ok(
+      await waitFor(() => pidsMentioning(`sleep ${hangArg}`).length === 0, 5000, 50),
+      'the hung notify script is killed when the daemon stops',
+    );
+    console.log(
+      `# notify: VI_H left MASTER ${hFaultMs} ms after its fault despite a hung notify_master; VI_Q notified in ${qNotifyMs} ms; ${states.length} ordered notifications for ${during} rapid transitions; stop took ${stopMs} ms`,
+    );
   } finally {
     if (d) await stopDaemon(d).catch(() => undefined);
-    for (const p of pidsMentioning(`sleep ${hangArg}`)) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+    for (const p of pidsMentioning(`sleep ${hangArg}`)) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     cleanupDir(dir);
     await lab.cleanup();
   }

@@ -19,7 +19,9 @@ test('script security: world-writable scripts run as root are refused, logged, n
     writeScript(join(dir, 'bad.sh'), `touch ${mark('bad')}\n`, 0o777);
     writeScript(join(dir, 'chkbad.sh'), `touch ${mark('chkbad')}\nexit 1\n`, 0o777);
     const conf = join(dir, 'k.conf');
-    writeFileSync(conf, `global_defs {
+    writeFileSync(
+      conf,
+      `global_defs {
   enable_script_security
   script_user root
 }
@@ -42,7 +44,8 @@ vrrp_instance VI_S {
   notify_backup "${dir}/good.sh"
   notify_master "${dir}/bad.sh"
 }
-`);
+`,
+    );
     d = startDaemon(lab, h.ns, conf, join(dir, 'k.pid'));
     const why = () => `\n${d!.log()}`;
     assert.ok(await waitFor(() => lab.addressesOf('n1').includes('192.0.2.160'), 15_000, 50), `VI_S becomes MASTER${why()}`);

@@ -39,9 +39,12 @@ srv.listen(2525, '127.0.0.1', () => process.stderr.write('listening\\n'));
 setTimeout(() => process.exit(0), 90000).unref();
 `;
 
-interface Mail { cmds: string[]; data: string }
+interface Mail {
+  cmds: string[];
+  data: string;
+}
 
-test('smtp_alert: one mail per transition to the sink, keepalived\'s subjects, every recipient', { timeout: 60_000 }, async () => {
+test("smtp_alert: one mail per transition to the sink, keepalived's subjects, every recipient", { timeout: 60_000 }, async () => {
   const lab = Lab.create();
   const dir = tempDir('smtp');
   let d: DaemonHandle | undefined;
@@ -51,14 +54,24 @@ test('smtp_alert: one mail per transition to the sink, keepalived\'s subjects, e
     writeFileSync(sinkJs, SINK);
     const sink = lab.spawn(h.ns, [process.execPath, sinkJs]);
     const mails: Mail[] = [];
-    createInterface({ input: sink.stdout! }).on('line', (l) => { try { mails.push(JSON.parse(l) as Mail); } catch { /* partial */ } });
+    createInterface({ input: sink.stdout! }).on('line', (l) => {
+      try {
+        mails.push(JSON.parse(l) as Mail);
+      } catch {
+        /* partial */
+      }
+    });
     let ready = false;
-    sink.stderr!.on('data', (c: Buffer) => { if (c.toString().includes('listening')) ready = true; });
+    sink.stderr!.on('data', (c: Buffer) => {
+      if (c.toString().includes('listening')) ready = true;
+    });
     assert.ok(await waitFor(() => ready, 10_000, 20), 'SMTP sink listening');
     mkdirSync(join(dir, 'tz'));
     writeFileSync(join(dir, 'tz', 'v'), '0\n');
     const conf = join(dir, 'k.conf');
-    writeFileSync(conf, `global_defs {
+    writeFileSync(
+      conf,
+      `global_defs {
   router_id lb01
   notification_email {
     admin@example.com
@@ -84,19 +97,36 @@ vrrp_instance VI_1 {
     tz weight 0
   }
 }
-`);
+`,
+    );
     d = startDaemon(lab, h.ns, conf, join(dir, 'k.pid'));
     const subjects = () => mails.map((m) => /^Subject: (.*)$/m.exec(m.data.replace(/\r/g, ''))?.[1] ?? '?');
     const why = () => `\n${d!.log()}\nmails: ${JSON.stringify(subjects())}`;
-    assert.ok(await waitFor(() => subjects().includes('[lb01] VRRP Instance VI_1 - Entering MASTER state'), 15_000, 50), `MASTER mail${why()}`);
+    assert.ok(
+      await waitFor(() => subjects().includes('[lb01] VRRP Instance VI_1 - Entering MASTER state'), 15_000, 50),
+      `MASTER mail${why()}`,
+    );
     writeFileSync(join(dir, 'tz', 'v'), '1\n');
-    assert.ok(await waitFor(() => subjects().includes('[lb01] VRRP Instance VI_1 - Entering FAULT state'), 10_000, 50), `FAULT mail${why()}`);
+    assert.ok(
+      await waitFor(() => subjects().includes('[lb01] VRRP Instance VI_1 - Entering FAULT state'), 10_000, 50),
+      `FAULT mail${why()}`,
+    );
     const s = subjects();
-    assert.deepEqual(s.filter((x) => /MASTER|FAULT/.test(x)), ['[lb01] VRRP Instance VI_1 - Entering MASTER state', '[lb01] VRRP Instance VI_1 - Entering FAULT state'], `in transition order${why()}`);
+    assert.deepEqual(
+      s.filter((x) => /MASTER|FAULT/.test(x)),
+      ['[lb01] VRRP Instance VI_1 - Entering MASTER state', '[lb01] VRRP Instance VI_1 - Entering FAULT state'],
+      `in transition order${why()}`,
+    );
     const master = mails[s.indexOf('[lb01] VRRP Instance VI_1 - Entering MASTER state')]!;
-    assert.ok(master.cmds.some((c) => /^(HELO|EHLO) /i.test(c)), 'greets');
+    assert.ok(
+      master.cmds.some((c) => /^(HELO|EHLO) /i.test(c)),
+      'greets',
+    );
     assert.ok(master.cmds.includes('MAIL FROM:<keepalived@example.com>'), `MAIL FROM: ${master.cmds.join(' | ')}`);
-    assert.ok(master.cmds.includes('RCPT TO:<admin@example.com>') && master.cmds.includes('RCPT TO:<oncall@example.org>'), `both recipients: ${master.cmds.join(' | ')}`);
+    assert.ok(
+      master.cmds.includes('RCPT TO:<admin@example.com>') && master.cmds.includes('RCPT TO:<oncall@example.org>'),
+      `both recipients: ${master.cmds.join(' | ')}`,
+    );
     assert.match(master.data, /VRRP Instance is now owning VRRP VIPs/);
     assert.match(d.log(), /SMTP alert successfully sent/);
     console.log(`# smtp_alert: ${mails.length} mails: ${s.join('; ')}`);

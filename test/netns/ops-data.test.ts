@@ -20,7 +20,11 @@ function blocks(text: string): Map<string, string[]> {
   let block = '';
   for (const line of text.split('\n')) {
     const s = /^------< (.*) >------$/.exec(line);
-    if (s) { section = s[1]!; block = ''; continue; }
+    if (s) {
+      section = s[1]!;
+      block = '';
+      continue;
+    }
     const b = /^ (VRRP Instance|VRRP Script|Track file|Name) = (.*)$/.exec(line);
     if (b) block = b[2]!;
     const key = `${section}/${block}`;
@@ -39,7 +43,11 @@ function compare(ours: string, theirs: string): void {
   const sections = (m: Map<string, string[]>) => [...new Set([...m.keys()].map((k) => k.split('/')[0]))];
   const theirSections = sections(b);
   const ourSections = sections(a);
-  assert.deepEqual(ourSections, theirSections.filter((s) => ourSections.includes(s)), 'sections in keepalived\'s order');
+  assert.deepEqual(
+    ourSections,
+    theirSections.filter((s) => ourSections.includes(s)),
+    "sections in keepalived's order",
+  );
   for (const [key, lines] of a) {
     const their = b.get(key);
     assert.ok(their, `keepalived's dump has ${key}`);
@@ -47,7 +55,10 @@ function compare(ours: string, theirs: string): void {
     for (const line of lines) {
       if (VOLATILE.test(line)) {
         const k = line.split('=')[0]!.split(' ff02')[0]!;
-        assert.ok(their.some((l) => l.startsWith(k)), `${key}: keepalived has "${k.trim()}"`);
+        assert.ok(
+          their.some((l) => l.startsWith(k)),
+          `${key}: keepalived has "${k.trim()}"`,
+        );
         continue;
       }
       const i = their.indexOf(line, at);
@@ -58,9 +69,24 @@ function compare(ours: string, theirs: string): void {
 }
 
 async function dump(lab: Lab, ns: string, conf: string, dir: string, ready: (log: string) => boolean): Promise<string> {
-  const d = lab.spawn(ns, [process.execPath, cli, '-f', conf, '-n', '-l', '-p', join(dir, 'k.pid'), '--status-socket', 'none', '--data-dir', dir]);
+  const d = lab.spawn(ns, [
+    process.execPath,
+    cli,
+    '-f',
+    conf,
+    '-n',
+    '-l',
+    '-p',
+    join(dir, 'k.pid'),
+    '--status-socket',
+    'none',
+    '--data-dir',
+    dir,
+  ]);
   let log = '';
-  d.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+  d.stderr!.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
   d.stdout!.resume();
   assert.ok(await waitFor(() => ready(log), 20_000, 100), log);
   process.kill(d.pid!, 'SIGUSR1');
@@ -73,7 +99,9 @@ async function dump(lab: Lab, ns: string, conf: string, dir: string, ready: (log
   return text;
 }
 
-test('SIGUSR1 data: keepalived 2.2.7\'s layout and values (unicast, PASS auth, track_script, track_file, notify scripts)', { timeout: 60_000 }, async () => {
+test("SIGUSR1 data: keepalived 2.2.7's layout and values (unicast, PASS auth, track_script, track_file, notify scripts)", {
+  timeout: 60_000,
+}, async () => {
   const lab = Lab.create();
   const dir = mkdtempSync(join(tmpdir(), 'kts-data-'));
   try {
@@ -84,13 +112,28 @@ test('SIGUSR1 data: keepalived 2.2.7\'s layout and values (unicast, PASS auth, t
     chmodSync(dir, 0o755);
     writeFileSync(join(dir, 'weight'), '5\n');
     writeFileSync(join(dir, 'k.conf'), readFileSync(join(fixtures, 'trackers.conf'), 'utf8').replaceAll('@DIR@', dir));
-    const ours = await dump(lab, a.ns, join(dir, 'k.conf'), dir, (l) => /Entering MASTER STATE/.test(l) && /VRRP_Script\(chk_httpd\) succeeded/.test(l));
+    const ours = await dump(
+      lab,
+      a.ns,
+      join(dir, 'k.conf'),
+      dir,
+      (l) => /Entering MASTER STATE/.test(l) && /VRRP_Script\(chk_httpd\) succeeded/.test(l),
+    );
     const theirs = readFileSync(join(fixtures, 'trackers.data'), 'utf8').replaceAll('/var/tmp/kts-ka-77O5', dir);
     compare(ours, theirs);
     // what operators read there is all in it
-    for (const re of [/^   Effective priority = 155$/m, /^   Master down timer = 3394531 usecs$/m, /^   Password = secret$/m,
-      /^     192\.0\.2\.12 min_ttl 0 max_ttl 255$/m, /^     chk_httpd weight -20$/m, /^     tf1, weight 1$/m, /^   Status = GOOD$/m,
-      /^   Status = 5$/m, /^   Master state transition script = '.*\/chk\.sh' 'master', uid:gid 0:0$/m, /^     192\.0\.2\.100\/24 dev vnet0 scope global set$/m]) {
+    for (const re of [
+      /^   Effective priority = 155$/m,
+      /^   Master down timer = 3394531 usecs$/m,
+      /^   Password = secret$/m,
+      /^     192\.0\.2\.12 min_ttl 0 max_ttl 255$/m,
+      /^     chk_httpd weight -20$/m,
+      /^     tf1, weight 1$/m,
+      /^   Status = GOOD$/m,
+      /^   Status = 5$/m,
+      /^   Master state transition script = '.*\/chk\.sh' 'master', uid:gid 0:0$/m,
+      /^     192\.0\.2\.100\/24 dev vnet0 scope global set$/m,
+    ]) {
       assert.match(ours, re);
     }
   } finally {
@@ -104,8 +147,13 @@ test('SIGUSR1 data: multicast IPv4 and native IPv6 instances as keepalived 2.2.7
   const dir = mkdtempSync(join(tmpdir(), 'kts-data-'));
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24', '2001:db8::11/64'] });
-    const ours = await dump(lab, a.ns, join(fixtures, 'takeover.conf'), dir,
-      (l) => /\(VI_1\) Entering MASTER STATE/.test(l) && /\(VI_6\) Entering MASTER STATE/.test(l));
+    const ours = await dump(
+      lab,
+      a.ns,
+      join(fixtures, 'takeover.conf'),
+      dir,
+      (l) => /\(VI_1\) Entering MASTER STATE/.test(l) && /\(VI_6\) Entering MASTER STATE/.test(l),
+    );
     compare(ours, readFileSync(join(fixtures, 'takeover.data'), 'utf8'));
     assert.match(ours, /^ VRRP Instance = VI_6\n   VRRP Version = 3\n   Using Native IPv6\n   State = MASTER$/m);
     assert.match(ours, /^     2001:db8::100\/64 dev vnet0 scope global preferred_lft forever set$/m);

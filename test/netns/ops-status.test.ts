@@ -14,8 +14,10 @@ import { Lab, waitFor } from '../helpers/netns.js';
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 function conf(prio: number): string {
-  return `vrrp_instance VI_1 {\n  interface vnet0\n  virtual_router_id 62\n  priority ${prio}\n  advert_int 1\n` +
-    `  virtual_ipaddress {\n    192.0.2.100/24\n  }\n}\n`;
+  return (
+    `vrrp_instance VI_1 {\n  interface vnet0\n  virtual_router_id 62\n  priority ${prio}\n  advert_int 1\n` +
+    `  virtual_ipaddress {\n    192.0.2.100/24\n  }\n}\n`
+  );
 }
 
 function hasPromtool(): boolean {
@@ -29,15 +31,40 @@ test('status: default root-only Unix socket, `status` without flags, /metrics cl
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     writeFileSync(join(dir, 'a.conf'), conf(150));
     // a private /run: the defaults (/run/keepalived-ts/status.sock, /run/keepalived-ts.pid) are ours
-    const d = lab.spawn(a.ns, ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
-      `mount -t tmpfs tmpfs /run && exec "$0" "$@"`, process.execPath, cli, '-f', join(dir, 'a.conf'), '-n', '-l']);
+    const d = lab.spawn(a.ns, [
+      'unshare',
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `mount -t tmpfs tmpfs /run && exec "$0" "$@"`,
+      process.execPath,
+      cli,
+      '-f',
+      join(dir, 'a.conf'),
+      '-n',
+      '-l',
+    ]);
     let log = '';
-    d.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+    d.stderr!.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
     d.stdout!.resume();
     // ip netns exec, unshare and sh all exec: the child's pid is the daemon's
-    const inDaemonNs = (argv: string[], uid?: number) => spawnSync('nsenter', ['-t', String(d.pid), '-m', '-n',
-      ...(uid !== undefined ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'] : []), ...argv],
-    { encoding: 'utf8', timeout: 10_000 });
+    const inDaemonNs = (argv: string[], uid?: number) =>
+      spawnSync(
+        'nsenter',
+        [
+          '-t',
+          String(d.pid),
+          '-m',
+          '-n',
+          ...(uid !== undefined ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'] : []),
+          ...argv,
+        ],
+        { encoding: 'utf8', timeout: 10_000 },
+      );
     assert.ok(await waitFor(() => lab.addressesOf('a').includes('192.0.2.100'), 15_000, 100), `a becomes Master:\n${log}`);
     assert.match(log, /status and metrics on unix:\/run\/keepalived-ts\/status\.sock/);
 
@@ -57,8 +84,14 @@ test('status: default root-only Unix socket, `status` without flags, /metrics cl
 
     // /metrics over the socket: no gauge named _total (promtool check metrics)
     const metrics = inDaemonNs(['curl', '-sf', '--unix-socket', '/run/keepalived-ts/status.sock', 'http://localhost/metrics']);
-    const text = metrics.status === 0 ? metrics.stdout : inDaemonNs([process.execPath, '-e',
-      `require('http').get({socketPath:'/run/keepalived-ts/status.sock',path:'/metrics'},r=>{r.pipe(process.stdout)})`]).stdout;
+    const text =
+      metrics.status === 0
+        ? metrics.stdout
+        : inDaemonNs([
+            process.execPath,
+            '-e',
+            `require('http').get({socketPath:'/run/keepalived-ts/status.sock',path:'/metrics'},r=>{r.pipe(process.stdout)})`,
+          ]).stdout;
     assert.match(text, /^keepalived_ts_vrrp_state\{vrrp_instance="VI_1",vrid="62",family="ipv4"\} 2$/m);
     assert.doesNotMatch(text, /^# TYPE \S+_total gauge$/m);
     if (hasPromtool()) {
@@ -78,21 +111,48 @@ test('status: default root-only Unix socket, `status` without flags, /metrics cl
   }
 });
 
-test('status: --status-listen on a port in use, or malformed, refuses the start (one line, exit 1, no VIP)', { timeout: 60_000 }, async () => {
+test('status: --status-listen on a port in use, or malformed, refuses the start (one line, exit 1, no VIP)', {
+  timeout: 60_000,
+}, async () => {
   const lab = Lab.create();
   const dir = mkdtempSync(join(tmpdir(), 'kts-status-'));
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24'] });
     writeFileSync(join(dir, 'a.conf'), conf(150));
     // something already listens on 127.0.0.1:9650 inside the namespace
-    const holder = lab.spawn(a.ns, [process.execPath, '-e',
-      `require('net').createServer().listen(9650,'127.0.0.1',()=>console.log('ok'))`]);
+    const holder = lab.spawn(a.ns, [
+      process.execPath,
+      '-e',
+      `require('net').createServer().listen(9650,'127.0.0.1',()=>console.log('ok'))`,
+    ]);
     let ready = '';
-    holder.stdout!.on('data', (c: Buffer) => { ready += c.toString(); });
+    holder.stdout!.on('data', (c: Buffer) => {
+      ready += c.toString();
+    });
     assert.ok(await waitFor(() => ready.includes('ok'), 10_000));
     const pidFile = join(dir, 'a.pid');
-    const run = (listen: string) => spawnSync('ip', ['netns', 'exec', a.ns, process.execPath, cli, '-f', join(dir, 'a.conf'), '-n', '-l',
-      '-p', pidFile, '--status-socket', join(dir, 'status.sock'), '--status-listen', listen], { encoding: 'utf8', timeout: 20_000 });
+    const run = (listen: string) =>
+      spawnSync(
+        'ip',
+        [
+          'netns',
+          'exec',
+          a.ns,
+          process.execPath,
+          cli,
+          '-f',
+          join(dir, 'a.conf'),
+          '-n',
+          '-l',
+          '-p',
+          pidFile,
+          '--status-socket',
+          join(dir, 'status.sock'),
+          '--status-listen',
+          listen,
+        ],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
     const busy = run('127.0.0.1:9650');
     assert.equal(busy.status, 1, busy.stderr);
     const fatal = busy.stderr.split('\n').filter((l) => /FATAL/.test(l));
@@ -104,8 +164,11 @@ test('status: --status-listen on a port in use, or malformed, refuses the start 
 
     // the same from global_defs' keepalived_ts_status_listen
     writeFileSync(join(dir, 'g.conf'), `global_defs {\n  keepalived_ts_status_listen 127.0.0.1:9650\n}\n${conf(150)}`);
-    const fromConf = spawnSync('ip', ['netns', 'exec', a.ns, process.execPath, cli, '-f', join(dir, 'g.conf'), '-n', '-l', '-p', pidFile,
-      '--status-socket', 'none'], { encoding: 'utf8', timeout: 20_000 });
+    const fromConf = spawnSync(
+      'ip',
+      ['netns', 'exec', a.ns, process.execPath, cli, '-f', join(dir, 'g.conf'), '-n', '-l', '-p', pidFile, '--status-socket', 'none'],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
     assert.equal(fromConf.status, 1, fromConf.stderr);
     assert.match(fromConf.stderr, /FATAL: cannot start: --status-listen 127\.0\.0\.1:9650: cannot listen: address already in use/);
     assert.equal(existsSync(pidFile), false);
@@ -117,14 +180,31 @@ test('status: --status-listen on a port in use, or malformed, refuses the start 
       assert.match(r.stderr, /--status-listen ".*": expected HOST:PORT/);
     }
     // a free port works, and the socket named by --status-socket is served too
-    const d = lab.spawn(a.ns, [process.execPath, cli, '-f', join(dir, 'a.conf'), '-n', '-l', '-p', pidFile,
-      '--status-socket', join(dir, 'status.sock'), '--status-listen', '127.0.0.1:9651']);
+    const d = lab.spawn(a.ns, [
+      process.execPath,
+      cli,
+      '-f',
+      join(dir, 'a.conf'),
+      '-n',
+      '-l',
+      '-p',
+      pidFile,
+      '--status-socket',
+      join(dir, 'status.sock'),
+      '--status-listen',
+      '127.0.0.1:9651',
+    ]);
     let log = '';
-    d.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+    d.stderr!.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
     d.stdout!.resume();
     assert.ok(await waitFor(() => lab.addressesOf('a').includes('192.0.2.100'), 15_000, 100), `a becomes Master:\n${log}`);
     assert.match(lab.exec(a.ns, [process.execPath, cli, 'status', '--status-listen', '127.0.0.1:9651']), /^VI_1\s+MASTER/m);
-    assert.match(execFileSync(process.execPath, [cli, 'status', '--status-socket', join(dir, 'status.sock')], { encoding: 'utf8' }), /^VI_1\s+MASTER/m);
+    assert.match(
+      execFileSync(process.execPath, [cli, 'status', '--status-socket', join(dir, 'status.sock')], { encoding: 'utf8' }),
+      /^VI_1\s+MASTER/m,
+    );
     process.kill(d.pid!, 'SIGTERM');
     assert.ok(await waitFor(() => d.exitCode !== null, 10_000));
     assert.equal(d.exitCode, 0, log);

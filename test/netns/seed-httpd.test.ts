@@ -11,7 +11,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Lab, waitFor } from '../helpers/netns.js';
-import { cleanupDir, pidsMentioning, readOr, sleep, startDaemon, stopDaemon, tempDir, writeScript, holders, type DaemonHandle } from '../fixtures/seed/helpers.js';
+import {
+  cleanupDir,
+  pidsMentioning,
+  readOr,
+  sleep,
+  startDaemon,
+  stopDaemon,
+  tempDir,
+  writeScript,
+  holders,
+  type DaemonHandle,
+} from '../fixtures/seed/helpers.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const fixtures = join(repo, 'test', 'fixtures', 'seed', 'scripts');
@@ -35,20 +46,37 @@ function prepareNode(dir: string, conf: string, page: string): string {
   return out;
 }
 
-interface Answer { t: number; ok: boolean; body: string }
+interface Answer {
+  t: number;
+  ok: boolean;
+  body: string;
+}
 
 /** Longest run without an answer from `from` until the first answer with `body` (ms). */
 function outage(answers: Answer[], from: number, body: string): { gapMs: number; firstOkMs: number } {
-  let gapStart = 0, worst = 0, firstOk = -1;
+  let gapStart = 0,
+    worst = 0,
+    firstOk = -1;
   for (const a of answers.filter((x) => x.t >= from)) {
-    if (!a.ok) { if (!gapStart) gapStart = a.t; continue; }
-    if (gapStart) { worst = Math.max(worst, a.t - gapStart); gapStart = 0; }
-    if (a.body === body) { firstOk = a.t - from; break; }
+    if (!a.ok) {
+      if (!gapStart) gapStart = a.t;
+      continue;
+    }
+    if (gapStart) {
+      worst = Math.max(worst, a.t - gapStart);
+      gapStart = 0;
+    }
+    if (a.body === body) {
+      firstOk = a.t - from;
+      break;
+    }
   }
   return { gapMs: worst, firstOkMs: firstOk };
 }
 
-test('seed: httpd pair end to end - master httpd dies, the check script stops its keepalived, the slave serves; the master recovers', { timeout: 120_000 }, async () => {
+test('seed: httpd pair end to end - master httpd dies, the check script stops its keepalived, the slave serves; the master recovers', {
+  timeout: 120_000,
+}, async () => {
   const lab = Lab.create();
   const dm = tempDir('seed-master');
   const db = tempDir('seed-backup');
@@ -65,18 +93,32 @@ test('seed: httpd pair end to end - master httpd dies, the check script stops it
     daemons.push(m);
     const b = startDaemon(lab, lab.host('backup').ns, confB, join(db, 'keepalived.pid'));
     daemons.push(b);
-    const why = () => `\n--- master log\n${m.log()}\n--- master events\n${readOr(join(dm, 'events.log'))}\n--- backup log\n${b.log()}\n--- backup events\n${readOr(join(db, 'events.log'))}`;
+    const why = () =>
+      `\n--- master log\n${m.log()}\n--- master events\n${readOr(join(dm, 'events.log'))}\n--- backup log\n${b.log()}\n--- backup events\n${readOr(join(db, 'events.log'))}`;
 
     const client = lab.spawn(lab.host('client').ns, [process.execPath, clientJs, `http://${VIP}/`, '100']);
     const answers: Answer[] = [];
-    createInterface({ input: client.stdout! }).on('line', (l) => { try { answers.push(JSON.parse(l) as Answer); } catch { /* partial */ } });
-    const lastBody = () => { const a = answers.at(-1); return a?.ok ? a.body : ''; };
+    createInterface({ input: client.stdout! }).on('line', (l) => {
+      try {
+        answers.push(JSON.parse(l) as Answer);
+      } catch {
+        /* partial */
+      }
+    });
+    const lastBody = () => {
+      const a = answers.at(-1);
+      return a?.ok ? a.body : '';
+    };
 
     assert.ok(await waitFor(() => lastBody() === 'this is master', 20_000, 50), `the client reads "this is master"${why()}`);
     assert.deepEqual(holders(lab, nodes, VIP), ['master']);
     // keepalived's behaviour, kept: an instance starts in BACKUP (notify_backup runs) before MASTER.
     const evM = readOr(join(dm, 'events.log'));
-    assert.match(evM, /notify backup 192\.0\.2\.100[\s\S]*notify master 192\.0\.2\.100/, `master: notify backup at startup, then master${why()}`);
+    assert.match(
+      evM,
+      /notify backup 192\.0\.2\.100[\s\S]*notify master 192\.0\.2\.100/,
+      `master: notify backup at startup, then master${why()}`,
+    );
     assert.match(readOr(join(db, 'events.log')), /notify backup/, 'backup ran notify_backup at startup');
     assert.equal(pidsMentioning(join(db, 'scripts', 'httpd.mjs')).length, 0, 'no httpd on the slave while it is backup');
     await sleep(1500);
@@ -92,7 +134,10 @@ test('seed: httpd pair end to end - master httpd dies, the check script stops it
     const httpdGoneMs = Date.now() - killedAt;
     assert.ok(httpdGoneMs <= 50, `the killed httpd was a zombie for ${httpdGoneMs} ms${why()}`);
     // the check script stops our daemon (by its PID file): the master's daemon exits
-    assert.ok(await Promise.race([m.exited.then(() => true), sleep(10_000).then(() => false)]), `the check script stopped the master's daemon${why()}`);
+    assert.ok(
+      await Promise.race([m.exited.then(() => true), sleep(10_000).then(() => false)]),
+      `the check script stopped the master's daemon${why()}`,
+    );
     const daemonGoneMs = Date.now() - killedAt;
     assert.ok(await waitFor(() => holders(lab, nodes, VIP).join() === 'backup', 10_000, 20), `VIP moved to the backup${why()}`);
     const vipMovedMs = Date.now() - killedAt;
@@ -101,7 +146,10 @@ test('seed: httpd pair end to end - master httpd dies, the check script stops it
     assert.match(readOr(join(dm, 'events.log')), /check: no httpd, stopping keepalived/);
     assert.match(readOr(join(db, 'events.log')), /notify master 192\.0\.2\.100/);
     // notify.sh mails after httpd listens, so the client may read the page a moment before
-    assert.ok(await waitFor(() => /state change to master/.test(readOr(join(db, 'mail.log'))), 5000, 20), `the slave "mailed" the admin${why()}`);
+    assert.ok(
+      await waitFor(() => /state change to master/.test(readOr(join(db, 'mail.log'))), 5000, 20),
+      `the slave "mailed" the admin${why()}`,
+    );
     await sleep(1500);
 
     // Recover the master: the operator starts keepalived again (httpd comes from notify_master).
@@ -115,10 +163,15 @@ test('seed: httpd pair end to end - master httpd dies, the check script stops it
     const evAfter = readOr(join(dm, 'events.log')).slice(evBefore);
     assert.match(evAfter, /notify backup[\s\S]*notify master/, 'the restarted master went through BACKUP (notify_backup) then MASTER');
     assert.doesNotMatch(evAfter, /stopping keepalived/, 'the restarted master did not stop itself (the trap)');
-    assert.ok(await waitFor(() => pidsMentioning(join(db, 'scripts', 'httpd.mjs')).length === 0, 5000, 50), 'the slave\'s notify_backup stopped its httpd');
+    assert.ok(
+      await waitFor(() => pidsMentioning(join(db, 'scripts', 'httpd.mjs')).length === 0, 5000, 50),
+      "the slave's notify_backup stopped its httpd",
+    );
     assert.equal(m.proc.exitCode, null, 'the master daemon still runs');
 
-    console.log(`# seed failover: httpd killed -> reaped ${httpdGoneMs} ms, master daemon gone ${daemonGoneMs} ms, VIP on backup ${vipMovedMs} ms, "this is slave" after ${failover.firstOkMs} ms; client without answer ${failover.gapMs} ms`);
+    console.log(
+      `# seed failover: httpd killed -> reaped ${httpdGoneMs} ms, master daemon gone ${daemonGoneMs} ms, VIP on backup ${vipMovedMs} ms, "this is slave" after ${failover.firstOkMs} ms; client without answer ${failover.gapMs} ms`,
+    );
     console.log(`# seed recovery: master restarted -> "this is master" after ${back.firstOkMs} ms; client without answer ${back.gapMs} ms`);
     client.kill('SIGKILL');
   } finally {
@@ -129,7 +182,9 @@ test('seed: httpd pair end to end - master httpd dies, the check script stops it
   }
 });
 
-test('seed: the trap - the seed\'s check script taken literally makes a master started in BACKUP stop itself', { timeout: 60_000 }, async () => {
+test("seed: the trap - the seed's check script taken literally makes a master started in BACKUP stop itself", {
+  timeout: 60_000,
+}, async () => {
   const lab = Lab.create();
   const dm = tempDir('seed-trap');
   let m: DaemonHandle | undefined;
@@ -137,13 +192,16 @@ test('seed: the trap - the seed\'s check script taken literally makes a master s
     lab.addHost({ name: 'master', ifname: 'ens33', addresses: ['192.0.2.11/24'] });
     const conf = prepareNode(dm, 'master.conf', 'this is master');
     // the seed's check, literally: no httpd -> stop keepalived, whatever the node's role
-    writeScript(join(dm, 'scripts', 'check_httpd.sh'), `here=${dm}
+    writeScript(
+      join(dm, 'scripts', 'check_httpd.sh'),
+      `here=${dm}
 httpd_status=$(pgrep -f "$here/scripts/httpd.mjs" | wc -l)
 if [ $httpd_status -lt 1 ];then
     echo "$(date +%s.%N) check: no httpd, stopping keepalived" >> "$here/events.log"
     kill "$(cat "$here/keepalived.pid")"
 fi
-`);
+`,
+    );
     m = startDaemon(lab, lab.host('master').ns, conf, join(dm, 'keepalived.pid'));
     const stopped = await Promise.race([m.exited.then(() => true), sleep(15_000).then(() => false)]);
     const ev = readOr(join(dm, 'events.log'));

@@ -93,17 +93,28 @@ test('sync group: members move together when one loses its interface or its trac
     const why = () => `\n--- n1\n${d1.log()}\n--- n2\n${d2.log()}\n--- group notify\n${readOr(glog)}`;
     const nodes = ['n1', 'n2'];
     // holders on any interface (Lab.addressesOf looks at the first interface only)
-    const holders = (_l: Lab, ns: string[], vip: string) => ns.filter((n) => lab.exec(lab.host(n).ns, ['ip', '-4', '-o', 'addr', 'show']).includes(` ${vip}/`));
+    const holders = (_l: Lab, ns: string[], vip: string) =>
+      ns.filter((n) => lab.exec(lab.host(n).ns, ['ip', '-4', '-o', 'addr', 'show']).includes(` ${vip}/`));
     const both = (who: string) => holders(lab, nodes, VA).join() === who && holders(lab, nodes, VB).join() === who;
     // sample: the two VIPs must never be split between the nodes for long
-    let split = 0, splitSince = 0, longestSplitMs = 0;
+    let split = 0,
+      splitSince = 0,
+      longestSplitMs = 0;
     const sampler = setInterval(() => {
-      const a = holders(lab, nodes, VA).join(), b = holders(lab, nodes, VB).join();
-      if (a !== b && a && b) { split++; if (!splitSince) splitSince = Date.now(); longestSplitMs = Math.max(longestSplitMs, Date.now() - splitSince); } else splitSince = 0;
+      const a = holders(lab, nodes, VA).join(),
+        b = holders(lab, nodes, VB).join();
+      if (a !== b && a && b) {
+        split++;
+        if (!splitSince) splitSince = Date.now();
+        longestSplitMs = Math.max(longestSplitMs, Date.now() - splitSince);
+      } else splitSince = 0;
     }, 100);
     try {
       assert.ok(await waitFor(() => both('n1'), 15_000, 50), `both VIPs on n1${why()}`);
-      assert.ok(await waitFor(() => /^n1 master$/m.test(readOr(glog)) && /^n1 generic GROUP G1 MASTER 0$/m.test(readOr(glog)), 5000, 50), `group notify_master and generic notify on n1${why()}`);
+      assert.ok(
+        await waitFor(() => /^n1 master$/m.test(readOr(glog)) && /^n1 generic GROUP G1 MASTER 0$/m.test(readOr(glog)), 5000, 50),
+        `group notify_master and generic notify on n1${why()}`,
+      );
       assert.ok(await waitFor(() => /^n2 backup$/m.test(readOr(glog)), 5000, 50), `group notify_backup on n2${why()}`);
 
       // n1 loses VI_B's own interface: VI_B FAULT, VI_A follows; n2 takes both
@@ -111,7 +122,15 @@ test('sync group: members move together when one loses its interface or its trac
       lab.exec(lab.host('n1').ns, ['ip', 'link', 'set', 'vnet1', 'down']);
       assert.ok(await waitFor(() => both('n2'), 15_000, 50), `both VIPs on n2 after n1's vnet1 went down${why()}`);
       const ifMoveMs = Date.now() - t;
-      assert.ok(await waitFor(() => /^n1 fault$/m.test(readOr(glog)) && /^n1 generic GROUP G1 FAULT 0$/m.test(readOr(glog)) && /^n2 master$/m.test(readOr(glog)), 5000, 50), `group FAULT on n1, MASTER on n2${why()}`);
+      assert.ok(
+        await waitFor(
+          () =>
+            /^n1 fault$/m.test(readOr(glog)) && /^n1 generic GROUP G1 FAULT 0$/m.test(readOr(glog)) && /^n2 master$/m.test(readOr(glog)),
+          5000,
+          50,
+        ),
+        `group FAULT on n1, MASTER on n2${why()}`,
+      );
       assert.match(d1.log(), /\(VI_A\)[^\n]*FAULT/, 'VI_A (healthy itself) was put in FAULT by its group');
       lab.exec(lab.host('n1').ns, ['ip', 'link', 'set', 'vnet1', 'up']);
       assert.ok(await waitFor(() => both('n1'), 15_000, 50), `both back on n1 when vnet1 returns${why()}`);
@@ -134,8 +153,13 @@ test('sync group: members move together when one loses its interface or its trac
 
       const masters = (readOr(glog).match(/^n1 master$/gm) ?? []).length;
       assert.equal(masters, 4, `one group notify_master per group transition on n1 (got ${masters})${why()}`);
-      assert.ok(longestSplitMs < 1500, `the two VIPs were never held by different nodes for long (longest ${longestSplitMs} ms, ${split} samples)`);
-      console.log(`# sync group: interface loss moved both VIPs in ${ifMoveMs} ms, tracker failure in ${trackMoveMs} ms, group tracker in ${groupTrackMs} ms; longest split ${longestSplitMs} ms`);
+      assert.ok(
+        longestSplitMs < 1500,
+        `the two VIPs were never held by different nodes for long (longest ${longestSplitMs} ms, ${split} samples)`,
+      );
+      console.log(
+        `# sync group: interface loss moved both VIPs in ${ifMoveMs} ms, tracker failure in ${trackMoveMs} ms, group tracker in ${groupTrackMs} ms; longest split ${longestSplitMs} ms`,
+      );
     } finally {
       clearInterval(sampler);
     }

@@ -8,9 +8,22 @@ import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Lab, waitFor } from '../helpers/netns.js';
-import { childrenOf, cleanupDir, daemonPid, pidsMentioning, readOr, startDaemon, stopDaemon, tempDir, writeScript, type DaemonHandle } from '../fixtures/seed/helpers.js';
+import {
+  childrenOf,
+  cleanupDir,
+  daemonPid,
+  pidsMentioning,
+  readOr,
+  startDaemon,
+  stopDaemon,
+  tempDir,
+  writeScript,
+  type DaemonHandle,
+} from '../fixtures/seed/helpers.js';
 
-test('track: weight 0 script / process / file into FAULT and back; a script that never exits is killed at its timeout, no zombie', { timeout: 120_000 }, async () => {
+test('track: weight 0 script / process / file into FAULT and back; a script that never exits is killed at its timeout, no zombie', {
+  timeout: 120_000,
+}, async () => {
   const lab = Lab.create();
   const dir = tempDir('track-f');
   let d: DaemonHandle | undefined;
@@ -41,7 +54,9 @@ test('track: weight 0 script / process / file into FAULT and back; a script that
   ${track}
 }
 `;
-    writeFileSync(conf, `vrrp_script fz {
+    writeFileSync(
+      conf,
+      `vrrp_script fz {
   script "${dir}/fz.sh"
   interval 1
 }
@@ -60,7 +75,8 @@ ${inst('VI_F', 30, 'track_script {\n    fz\n  }')}
 ${inst('VI_H', 31, 'track_script {\n    hang\n  }')}
 ${inst('VI_P', 32, 'track_process {\n    tp\n  }')}
 ${inst('VI_T', 33, 'track_file {\n    tz weight 0\n  }')}
-`);
+`,
+    );
     d = startDaemon(lab, h.ns, conf, join(dir, 'k.pid'));
     const why = () => `\n${d!.log()}`;
     const vips = () => new Set(lab.addressesOf('n1'));
@@ -69,7 +85,8 @@ ${inst('VI_T', 33, 'track_file {\n    tz weight 0\n  }')}
     // Sample the daemon's children all along: never two hang.sh at once, never a zombie.
     // A child is a zombie for an instant between its exit and the daemon's waitpid; one that
     // stays Z for over a second is a leak.
-    let maxHang = 0, samples = 0;
+    let maxHang = 0,
+      samples = 0;
     const zombieSince = new Map<number, number>();
     let longestZombieMs = 0;
     const hangScript = join(dir, 'hang.sh');
@@ -79,7 +96,11 @@ ${inst('VI_T', 33, 'track_file {\n    tz weight 0\n  }')}
       samples++;
       maxHang = Math.max(maxHang, pidsMentioning(hangScript).length);
       const now = Date.now();
-      const z = new Set(childrenOf(pid).filter((c) => c.state === 'Z').map((c) => c.pid));
+      const z = new Set(
+        childrenOf(pid)
+          .filter((c) => c.state === 'Z')
+          .map((c) => c.pid),
+      );
       for (const p of z) if (!zombieSince.has(p)) zombieSince.set(p, now);
       for (const [p, since] of zombieSince) {
         if (!z.has(p)) zombieSince.delete(p);
@@ -100,9 +121,19 @@ ${inst('VI_T', 33, 'track_file {\n    tz weight 0\n  }')}
     writeFileSync(join(dir, 'ctl', 'fz'), '1\n');
     writeFileSync(join(dir, 'tz'), '7\n');
     tracked.kill('SIGKILL');
-    assert.ok(await waitFor(() => !has(30) && !has(32) && !has(33), 10_000, 50), `script fails / process dies / file non-zero: FAULT, VIPs released${why()}`);
+    assert.ok(
+      await waitFor(() => !has(30) && !has(32) && !has(33), 10_000, 50),
+      `script fails / process dies / file non-zero: FAULT, VIPs released${why()}`,
+    );
     // (the log arrives through a pipe: wait for it)
-    assert.ok(await waitFor(() => ['VI_F', 'VI_P', 'VI_T'].every((n) => new RegExp(`\\(${n}\\) Entering FAULT STATE`).test(d!.log().slice(faultsAt))), 5000, 50), `three FAULT entries logged${why()}`);
+    assert.ok(
+      await waitFor(
+        () => ['VI_F', 'VI_P', 'VI_T'].every((n) => new RegExp(`\\(${n}\\) Entering FAULT STATE`).test(d!.log().slice(faultsAt))),
+        5000,
+        50,
+      ),
+      `three FAULT entries logged${why()}`,
+    );
 
     // and recover
     writeFileSync(join(dir, 'ctl', 'fz'), '0\n');
@@ -114,17 +145,27 @@ ${inst('VI_T', 33, 'track_file {\n    tz weight 0\n  }')}
     clearInterval(sampler);
     sampler = undefined;
     // no enable_script_security: keepalived's warning, said once
-    assert.equal((d.log().match(/SECURITY VIOLATION - scripts are being executed but script_security not enabled/g) ?? []).length, 1, `the SECURITY VIOLATION warning once${why()}`);
+    assert.equal(
+      (d.log().match(/SECURITY VIOLATION - scripts are being executed but script_security not enabled/g) ?? []).length,
+      1,
+      `the SECURITY VIOLATION warning once${why()}`,
+    );
     const runs = readOr(join(dir, 'hang.log')).split('\n').filter(Boolean).length;
     assert.ok(runs >= 5, `the hung script is run again after each timeout (${runs} runs)`);
     assert.ok(maxHang <= 1, `never two runs of the hung script at once (max ${maxHang})`);
     assert.ok(longestZombieMs < 1000, `no zombie child of the daemon left (longest seen ${longestZombieMs} ms in ${samples} samples)`);
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(childrenOf(pid).filter((c) => c.state === 'Z'), [], 'no zombie child at the end');
+    assert.deepEqual(
+      childrenOf(pid).filter((c) => c.state === 'Z'),
+      [],
+      'no zombie child at the end',
+    );
     // every timed-out run's process group was killed: no stray `sleep ${sleepArg}` beyond the current run
     const sleeps = pidsMentioning(`sleep ${sleepArg}`).length;
     assert.ok(sleeps <= 1, `killed runs leave no sleep behind (${sleeps} left)`);
-    console.log(`# track fault: hung script ran ${runs} times, max ${maxHang} at once, longest zombie ${longestZombieMs} ms in ${samples} samples; ${basename(procPath)} tracked`);
+    console.log(
+      `# track fault: hung script ran ${runs} times, max ${maxHang} at once, longest zombie ${longestZombieMs} ms in ${samples} samples; ${basename(procPath)} tracked`,
+    );
   } finally {
     if (sampler) clearInterval(sampler);
     if (d) await stopDaemon(d).catch(() => undefined);

@@ -30,7 +30,8 @@ interface Report {
 
 function runHarness(which: 'reaper' | 'none'): Report {
   const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, harness, 'init', which], {
-    encoding: 'utf8', timeout: 60_000,
+    encoding: 'utf8',
+    timeout: 60_000,
   });
   assert.equal(r.status, 0, `harness exit ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Report;
@@ -47,7 +48,7 @@ test('control: without the reaper, a dead orphan stays a zombie under a PID 1 th
   assert.equal(r.timeoutChildGoneMs, -1, `the timed-out group's background child is left a zombie too: ${why}`);
 });
 
-test('reaper: orphans adopted and reaped within 50 ms; exit codes, timeouts and Node\'s own exits intact', { skip, timeout: 90_000 }, () => {
+test("reaper: orphans adopted and reaped within 50 ms; exit codes, timeouts and Node's own exits intact", { skip, timeout: 90_000 }, () => {
   const r = runHarness('reaper');
   const why = JSON.stringify(r);
   assert.deepEqual(r.orphanScript, { kind: 'exit', code: 3 }, why);
@@ -70,22 +71,28 @@ function procGone(pid: number): boolean {
   }
 }
 
-test('daemon: what notify_master starts in the background is adopted by the daemon and reaped when killed', { skip, timeout: 60_000 }, async () => {
+test('daemon: what notify_master starts in the background is adopted by the daemon and reaped when killed', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const c = Cluster.create([{ name: 'n1', addresses: ['192.0.2.11/24'] }]);
   try {
     const bgPid = join(c.dir, 'bg.pid');
     // the seed's notify.sh pattern: start a service in the background and exit
     const script = c.writeFile('start-bg.sh', `#!/bin/sh\nsleep 300 &\necho $! > '${bgPid}'\nexit 0\n`, 0o755);
-    const n1 = c.start('n1', renderConfig({
-      routerId: 'n1',
-      instances: [{ priority: 150, advertInt: 0.5, vips: ['192.0.2.100/24'], extra: [`notify_master "${script}"`] }],
-    }));
+    const n1 = c.start(
+      'n1',
+      renderConfig({
+        routerId: 'n1',
+        instances: [{ priority: 150, advertInt: 0.5, vips: ['192.0.2.100/24'], extra: [`notify_master "${script}"`] }],
+      }),
+    );
     assert.ok(await n1.waitState('VI_1', 'MASTER', 20_000), c.logs());
     assert.ok(await waitFor(() => existsSync(bgPid) && readFileSync(bgPid, 'utf8').trim() !== '', 5000), n1.log());
     const bg = Number(readFileSync(bgPid, 'utf8'));
     const daemonPid = Number(readFileSync(n1.pidFile, 'utf8'));
     const ppid = Number(/^PPid:\s*(\d+)/m.exec(readFileSync(`/proc/${bg}/status`, 'utf8'))?.[1]);
-    assert.equal(ppid, daemonPid, 'the orphan\'s parent is the daemon (a child subreaper)');
+    assert.equal(ppid, daemonPid, "the orphan's parent is the daemon (a child subreaper)");
     process.kill(bg, 'SIGKILL');
     const t0 = performance.now();
     while (!procGone(bg) && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 1));

@@ -17,7 +17,9 @@ function lastPriority(log: string): number | undefined {
   return all.length ? Number(all.at(-1)![1]) : undefined;
 }
 
-test('track: script weights +/- and reverse, rise/fall, interface weight, file value x weight move the VIP', { timeout: 150_000 }, async () => {
+test('track: script weights +/- and reverse, rise/fall, interface weight, file value x weight move the VIP', {
+  timeout: 150_000,
+}, async () => {
   const lab = Lab.create();
   const dir = tempDir('track-w');
   const daemons: DaemonHandle[] = [];
@@ -32,11 +34,15 @@ test('track: script weights +/- and reverse, rise/fall, interface weight, file v
     mkdirSync(join(dir, 'ctl'));
     const ctl = (name: string, v: number | string) => writeFileSync(join(dir, 'ctl', name), `${v}\n`);
     for (const s of ['plus', 'minus', 'rev']) writeScript(join(dir, `${s}.sh`), `exit $(cat ${dir}/ctl/${s})\n`);
-    ctl('plus', 0); ctl('minus', 0); ctl('rev', 1);
+    ctl('plus', 0);
+    ctl('minus', 0);
+    ctl('rev', 1);
     const tf = join(dir, 'tf');
     writeFileSync(tf, '0\n');
     const c1 = join(dir, 'n1.conf');
-    writeFileSync(c1, `global_defs {
+    writeFileSync(
+      c1,
+      `global_defs {
   router_id n1
 }
 vrrp_script plus {
@@ -79,9 +85,12 @@ vrrp_instance VI_W {
     tf weight 5
   }
 }
-`);
+`,
+    );
     const c2 = join(dir, 'n2.conf');
-    writeFileSync(c2, `vrrp_instance VI_W {
+    writeFileSync(
+      c2,
+      `vrrp_instance VI_W {
   interface vnet0
   virtual_router_id 20
   priority 100
@@ -90,7 +99,8 @@ vrrp_instance VI_W {
     ${VIP}/24
   }
 }
-`);
+`,
+    );
     const n1 = startDaemon(lab, ns1, c1, join(dir, 'n1.pid'));
     daemons.push(n1);
     const n2 = startDaemon(lab, lab.host('n2').ns, c2, join(dir, 'n2.pid'));
@@ -98,8 +108,14 @@ vrrp_instance VI_W {
     const nodes = ['n1', 'n2'];
     const why = () => `\n--- n1\n${n1.log()}\n--- n2\n${n2.log()}`;
     const step = async (label: string, prio: number, holder: string) => {
-      assert.ok(await waitFor(() => lastPriority(n1.log()) === prio, 10_000, 50), `${label}: effective priority ${prio} (last logged ${lastPriority(n1.log())})${why()}`);
-      assert.ok(await waitFor(() => holders(lab, nodes, VIP).join() === holder, 12_000, 50), `${label}: VIP on ${holder} (holders: ${holders(lab, nodes, VIP).join() || 'none'})${why()}`);
+      assert.ok(
+        await waitFor(() => lastPriority(n1.log()) === prio, 10_000, 50),
+        `${label}: effective priority ${prio} (last logged ${lastPriority(n1.log())})${why()}`,
+      );
+      assert.ok(
+        await waitFor(() => holders(lab, nodes, VIP).join() === holder, 12_000, 50),
+        `${label}: VIP on ${holder} (holders: ${holders(lab, nodes, VIP).join() || 'none'})${why()}`,
+      );
     };
 
     // plus succeeds (+10), minus succeeds (0), rev fails (reverse: 0), dummy0 up, tf 0: 110

@@ -40,8 +40,10 @@ const NS = 'kts-cc';
 const DIR = '/run/cc';
 const CONF = `${DIR}/cc.conf`;
 const SOCK = '/run/kts-cc.sock';
-const RS = '198.51.100.11', PING_RS = '198.51.100.12';
-const MISC_OK = `${DIR}/misc-ok`, TRACKED = `${DIR}/tracked`;
+const RS = '198.51.100.11',
+  PING_RS = '198.51.100.12';
+const MISC_OK = `${DIR}/misc-ok`,
+  TRACKED = `${DIR}/tracked`;
 /**
  * Past the upper end of a window. What a transition costs besides its timers: each attempt's own
  * duration delays the next one (keepalived and we both count delay_loop from an attempt's end), a
@@ -58,13 +60,21 @@ interface Kind {
   name: string;
   /** the real server as the lab reports it (ip:port) */
   rs: string;
-  out: Window; back: Window;
+  out: Window;
+  back: Window;
   /** from the SIGHUP */
   reloadOut: Window;
   /** FILE_CHECK: the reload window counts from the failure, not the SIGHUP */
   reloadFromFail?: boolean;
 }
-const K = (name: string, rs: string, out: Window, back: Window, reloadOut: Window, reloadFromFail = false): Kind => ({ name, rs, out, back, reloadOut, reloadFromFail });
+const K = (name: string, rs: string, out: Window, back: Window, reloadOut: Window, reloadFromFail = false): Kind => ({
+  name,
+  rs,
+  out,
+  back,
+  reloadOut,
+  reloadFromFail,
+});
 const KINDS: Kind[] = [
   K('TCP_CHECK', `${RS}:8001`, [1000, 2000], [0, 1000], [2000, 3000]),
   K('HTTP_GET', `${RS}:8002`, [3000, 4000], [1000, 4000], [4000, 5000]),
@@ -160,7 +170,11 @@ const sh = (...a: string[]) => execFileSync('/usr/sbin/ip', a, { encoding: 'utf8
 const inNs = (...a: string[]) => sh('netns', 'exec', NS, ...a);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface LabLine { ready?: boolean; rs?: string[]; t: number }
+interface LabLine {
+  ready?: boolean;
+  rs?: string[];
+  t: number;
+}
 class Lab {
   readonly lines: LabLine[] = [];
   private waiters: (() => void)[] = [];
@@ -185,7 +199,10 @@ class Lab {
       if (Date.now() >= end) throw new Error(`lab: no ${what} within ${limitMs} ms; lines: ${JSON.stringify(this.lines.slice(from))}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.max(1, end - Date.now()));
-        this.waiters.push(() => { clearTimeout(t); r(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
       });
     }
   }
@@ -222,12 +239,16 @@ class Targets {
   private out = '';
   readonly child: ChildProcess;
   /** `ip -batch -` in the namespace: one command a line, run as it arrives */
-  readonly ipBatch = spawn('/usr/sbin/ip', ['netns', 'exec', NS, '/usr/sbin/ip', '-force', '-batch', '-'], { stdio: ['pipe', 'inherit', 'inherit'] });
+  readonly ipBatch = spawn('/usr/sbin/ip', ['netns', 'exec', NS, '/usr/sbin/ip', '-force', '-batch', '-'], {
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
   ip(cmd: string): void {
     this.ipBatch.stdin!.write(`${cmd}\n`);
   }
   constructor() {
-    this.child = spawn('/usr/sbin/ip', ['netns', 'exec', NS, process.execPath, TARGETS, RS, `${DIR}/server.crt`, `${DIR}/server.key`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn('/usr/sbin/ip', ['netns', 'exec', NS, process.execPath, TARGETS, RS, `${DIR}/server.crt`, `${DIR}/server.key`], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     this.child.stdout!.on('data', (b: Buffer) => (this.out += b.toString()));
   }
   async ready(): Promise<void> {
@@ -261,7 +282,9 @@ interface Story {
   /** per real server: in / out, each change of the table from the full table to the end */
   seq: Record<string, string[]>;
   /** per checker type, ms: from its failure / restore (reloadOut: from the SIGHUP) */
-  out: Record<string, number>; back: Record<string, number>; reloadOut: Record<string, number>;
+  out: Record<string, number>;
+  back: Record<string, number>;
+  reloadOut: Record<string, number>;
   /** the table-change lines of the log, per real server, in order */
   logLines: Record<string, string[]>;
   /** the marks and the daemon's lines with their arrival times, printed when a window fails */
@@ -290,16 +313,28 @@ function checkersStatus(): Promise<CheckerSnapshot[]> {
 }
 const brief = (c: CheckerSnapshot[]) => c.map((x) => `${x.rs} ${x.alive} ${x.checkers.map((k) => `${k.type}:${k.up}`).join()}`);
 
-async function story(lab: Lab, targets: Targets, name: string, args: string[], status?: (phase: 'down' | 'up') => Promise<void>): Promise<Story> {
+async function story(
+  lab: Lab,
+  targets: Targets,
+  name: string,
+  args: string[],
+  status?: (phase: 'down' | 'up') => Promise<void>,
+): Promise<Story> {
   const act = actions(targets);
   const events: { t: number; s: string }[] = [];
   const from = lab.lines.length;
   const d = run(args);
   const dump = () => `${name}'s log:\n${d.out().slice(-6000)}`;
   const wait = (pred: (l: LabLine) => boolean, ms: number, what: string, i: number) =>
-    lab.wait(pred, ms, `${name}: ${what}`, i).catch((e: Error) => { throw new Error(`${e.message}\n${dump()}`); });
+    lab.wait(pred, ms, `${name}: ${what}`, i).catch((e: Error) => {
+      throw new Error(`${e.message}\n${dump()}`);
+    });
   /** fail (or heal) every real server, each with its own mark; the leave (or return) times */
-  const each = async (how: 'fail' | 'heal', seen: (rs: string) => (l: LabLine) => boolean, from0?: number): Promise<Record<string, number>> => {
+  const each = async (
+    how: 'fail' | 'heal',
+    seen: (rs: string) => (l: LabLine) => boolean,
+    from0?: number,
+  ): Promise<Record<string, number>> => {
     const i = lab.lines.length;
     const marks: Record<string, number> = {};
     for (const k of KINDS) {
@@ -308,7 +343,8 @@ async function story(lab: Lab, targets: Targets, name: string, args: string[], s
       events.push({ t: marks[k.name]!, s: `${how} ${k.name} (${Date.now() - marks[k.name]!} ms)` });
     }
     const r: Record<string, number> = {};
-    for (const k of KINDS) r[k.name] = (await wait(seen(k.rs), 15_000, `${k.name} ${how === 'fail' ? 'out' : 'back'}`, i)).t - (from0 ?? marks[k.name]!);
+    for (const k of KINDS)
+      r[k.name] = (await wait(seen(k.rs), 15_000, `${k.name} ${how === 'fail' ? 'out' : 'back'}`, i)).t - (from0 ?? marks[k.name]!);
     if (from0 !== undefined) r.FILE_CHECK = r.FILE_CHECK! + from0 - marks.FILE_CHECK!;
     return r;
   };
@@ -350,11 +386,21 @@ async function story(lab: Lab, targets: Targets, name: string, args: string[], s
     const logLines: Record<string, string[]> = {};
     for (const rs of ALL) {
       const [ip, port] = rs.split(':');
-      const re = new RegExp(`(Removing|Adding) service \\[${ip!.replace(/\./g, '\\.')}\\]:tcp:${port} (from|to) VS \\[192\\.0\\.2\\.100\\]:tcp:80`, 'g');
+      const re = new RegExp(
+        `(Removing|Adding) service \\[${ip!.replace(/\./g, '\\.')}\\]:tcp:${port} (from|to) VS \\[192\\.0\\.2\\.100\\]:tcp:80`,
+        'g',
+      );
       logLines[rs] = [...d.out().matchAll(re)].map((m) => m[0]);
     }
     for (const c of d.chunks) for (const s of c.s.split('\n')) if (s.trim()) events.push({ t: c.t, s: `  ${s.trim()}` });
-    for (const l of lab.lines.slice(seqFrom)) if (l.rs) events.push({ t: l.t, s: `table: ${l.rs.length} ${ALL.filter((r) => !l.rs!.includes(r)).map((r) => KINDS.find((k) => k.rs === r)!.name).join(' ')} out` });
+    for (const l of lab.lines.slice(seqFrom))
+      if (l.rs)
+        events.push({
+          t: l.t,
+          s: `table: ${l.rs.length} ${ALL.filter((r) => !l.rs!.includes(r))
+            .map((r) => KINDS.find((k) => k.rs === r)!.name)
+            .join(' ')} out`,
+        });
     events.sort((a, b) => a.t - b.t);
     const t0 = events[0]?.t ?? 0;
     const timeline = events.map((e) => `${String(e.t - t0).padStart(6)} ${e.s}`);
@@ -367,7 +413,11 @@ async function story(lab: Lab, targets: Targets, name: string, args: string[], s
 function inWindows(name: string, s: Story): string[] {
   const bad: string[] = [];
   for (const k of KINDS) {
-    for (const [what, [lo, hi]] of [['out', k.out], ['back', k.back], ['reloadOut', k.reloadOut]] as const) {
+    for (const [what, [lo, hi]] of [
+      ['out', k.out],
+      ['back', k.back],
+      ['reloadOut', k.reloadOut],
+    ] as const) {
       const v = s[what][k.name]!;
       if (!(v >= lo && v <= hi + TOLERANCE_MS)) bad.push(`${name}: ${k.name} ${what} ${v} ms, outside ${lo}-${hi} ms (+${TOLERANCE_MS})`);
     }
@@ -375,7 +425,9 @@ function inWindows(name: string, s: Story): string[] {
   return bad;
 }
 
-test('every checker type: keepalived-ts takes real servers out and back as keepalived 2.2.7 does, reload included', { timeout: 200_000 }, async () => {
+test('every checker type: keepalived-ts takes real servers out and back as keepalived 2.2.7 does, reload included', {
+  timeout: 200_000,
+}, async () => {
   sh('netns', 'add', NS);
   const lab: { l?: Lab; t?: Targets } = {};
   try {
@@ -386,8 +438,27 @@ test('every checker type: keepalived-ts takes real servers out and back as keepa
     execFileSync('/usr/bin/mkdir', ['-p', DIR]);
     // the HTTPS target's certificate and the checkers' client certificate (the SSL block)
     for (const who of ['server', 'client']) {
-      execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', `/CN=${who}.example.test`, '-keyout', `${DIR}/${who}.key`, '-out', `${DIR}/${who}.crt`], { stdio: 'ignore', timeout: 60_000 });
+      execFileSync(
+        '/usr/bin/openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          `/CN=${who}.example.test`,
+          '-keyout',
+          `${DIR}/${who}.key`,
+          '-out',
+          `${DIR}/${who}.crt`,
+        ],
+        { stdio: 'ignore', timeout: 60_000 },
+      );
     }
     writeFileSync(MISC_OK, 'ok\n');
     writeFileSync(TRACKED, '0\n');
@@ -397,20 +468,39 @@ test('every checker type: keepalived-ts takes real servers out and back as keepa
     await t.set(8025, 'single'); // keepalived 2.2.7 fails a multi-line greeting (README)
     const l = (lab.l = new Lab());
     await l.wait((x) => x.ready === true, 20_000, 'ready');
-    const theirs = await story(l, t, 'keepalived', ['/usr/sbin/keepalived', '-n', '-l', '-C', '-G', '-f', CONF, '-p', '/run/ka.pid', '-c', '/run/ka_c.pid']);
+    const theirs = await story(l, t, 'keepalived', [
+      '/usr/sbin/keepalived',
+      '-n',
+      '-l',
+      '-C',
+      '-G',
+      '-f',
+      CONF,
+      '-p',
+      '/run/ka.pid',
+      '-c',
+      '/run/ka_c.pid',
+    ]);
     // ours: the whole daemon (VRRP side idle), as it runs by default
-    const ours = await story(l, t, 'keepalived-ts', [process.execPath, CLI, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid', '--status-socket', SOCK],
+    const ours = await story(
+      l,
+      t,
+      'keepalived-ts',
+      [process.execPath, CLI, '-n', '-l', '-f', CONF, '-p', '/run/kts.pid', '--status-socket', SOCK],
       async (phase) => {
         // the status shows the checkers' view of the table (lvs.checkers)
         const up = phase === 'up';
         const want = KINDS.map((k) => `[${k.rs.replace(':', ']:tcp:')} ${up} ${k.name}:${up}`);
         assert.deepEqual(brief(await checkersStatus()), want, `status while ${phase}`);
-      });
+      },
+    );
     console.log(`# ms from the failure / restore (after a reload: from the SIGHUP); windows +${TOLERANCE_MS} ms at the top`);
     console.log(`# ${'checker'.padEnd(11)} ${'out: keepalived / ours (window)'.padEnd(36)} ${'back'.padEnd(30)} after a reload, out`);
     const w = ([a, b]: Window) => `${a}-${b}`;
     for (const k of KINDS) {
-      console.log(`# ${k.name.padEnd(11)} ${`${theirs.out[k.name]} / ${ours.out[k.name]} (${w(k.out)})`.padEnd(36)} ${`${theirs.back[k.name]} / ${ours.back[k.name]} (${w(k.back)})`.padEnd(30)} ${theirs.reloadOut[k.name]} / ${ours.reloadOut[k.name]} (${w(k.reloadOut)}${k.reloadFromFail ? ' from the failure' : ''})`);
+      console.log(
+        `# ${k.name.padEnd(11)} ${`${theirs.out[k.name]} / ${ours.out[k.name]} (${w(k.out)})`.padEnd(36)} ${`${theirs.back[k.name]} / ${ours.back[k.name]} (${w(k.back)})`.padEnd(30)} ${theirs.reloadOut[k.name]} / ${ours.reloadOut[k.name]} (${w(k.reloadOut)}${k.reloadFromFail ? ' from the failure' : ''})`,
+      );
     }
     try {
       const four = Object.fromEntries(ALL.map((rs) => [rs, ['in', 'out', 'in', 'out']]));
@@ -420,7 +510,11 @@ test('every checker type: keepalived-ts takes real servers out and back as keepa
       assert.equal(theirs.logLines[`${RS}:8001`]!.length, 3);
       assert.deepEqual([...inWindows('keepalived', theirs), ...inWindows('keepalived-ts', ours)], []);
     } catch (e) {
-      for (const [n, s] of [['keepalived', theirs], ['keepalived-ts', ours]] as const) console.log(`# ${n}'s timeline:\n${s.timeline.map((l) => `#   ${l}`).join('\n')}`);
+      for (const [n, s] of [
+        ['keepalived', theirs],
+        ['keepalived-ts', ours],
+      ] as const)
+        console.log(`# ${n}'s timeline:\n${s.timeline.map((l) => `#   ${l}`).join('\n')}`);
       throw e;
     }
   } finally {

@@ -8,7 +8,16 @@ import { AF_INET, AF_INET6, FWD, PROTO, SVC_FLAG, TUN_TYPE, type IpvsService } f
 
 const ipvsadm = (...args: string[]): string => execFileSync('/usr/sbin/ipvsadm', args, { encoding: 'utf8' });
 
-const web: IpvsService = { af: AF_INET, protocol: PROTO.TCP, address: '192.0.2.100', port: 80, schedName: 'rr', flags: 0, timeout: 0, netmask: 32 };
+const web: IpvsService = {
+  af: AF_INET,
+  protocol: PROTO.TCP,
+  address: '192.0.2.100',
+  port: 80,
+  schedName: 'rr',
+  flags: 0,
+  timeout: 0,
+  netmask: 32,
+};
 
 test('IPVS family resolves; info and timeouts decode', async () => {
   const ipvs = await Ipvs.open({ modprobe: false });
@@ -37,9 +46,28 @@ test('services and destinations we write are what ipvsadm reads, and back', asyn
     const fwm: IpvsService = { af: AF_INET, fwmark: 7, schedName: 'wlc', flags: SVC_FLAG.PERSISTENT, timeout: 600, netmask: 24 };
     await ipvs.addService(fwm);
     await ipvs.addDest(fwm, { address: '198.51.100.13', port: 0, fwdMethod: FWD.DROUTE, weight: 1, uThreshold: 0, lThreshold: 0 });
-    const v6: IpvsService = { af: AF_INET6, protocol: PROTO.UDP, address: '2001:db8::100', port: 53, schedName: 'sh', flags: SVC_FLAG.SCHED1 | SVC_FLAG.SCHED2, timeout: 0, netmask: 128 };
+    const v6: IpvsService = {
+      af: AF_INET6,
+      protocol: PROTO.UDP,
+      address: '2001:db8::100',
+      port: 53,
+      schedName: 'sh',
+      flags: SVC_FLAG.SCHED1 | SVC_FLAG.SCHED2,
+      timeout: 0,
+      netmask: 128,
+    };
     await ipvs.addService(v6);
-    await ipvs.addDest(v6, { address: '2001:db8::11', port: 53, fwdMethod: FWD.TUNNEL, weight: 2, uThreshold: 0, lThreshold: 0, tunType: TUN_TYPE.GUE, tunPort: 6080, tunFlags: 1 });
+    await ipvs.addDest(v6, {
+      address: '2001:db8::11',
+      port: 53,
+      fwdMethod: FWD.TUNNEL,
+      weight: 2,
+      uThreshold: 0,
+      lThreshold: 0,
+      tunType: TUN_TYPE.GUE,
+      tunPort: 6080,
+      tunFlags: 1,
+    });
     const listing = ipvsadm('-Sn');
     assert.match(listing, /-A -t 192\.0\.2\.100:80 -s rr/);
     assert.match(listing, /-a -t 192\.0\.2\.100:80 -r 198\.51\.100\.11:8080 -m -w 3/);
@@ -54,17 +82,20 @@ test('services and destinations we write are what ipvsadm reads, and back', asyn
     ipvsadm('-A', '-u', '203.0.113.5:5060', '-s', 'lc', '-p', '30', '-M', '255.255.0.0');
     ipvsadm('-a', '-u', '203.0.113.5:5060', '-r', '203.0.113.20:5060', '-g', '-w', '9');
     const text = formatTable(await ipvs.dump());
-    assert.equal(text, [
-      'FWM 7 inet wlc persistent 600 mask 24',
-      '  -> 198.51.100.13:0 Route 1',
-      'TCP 192.0.2.100:80 rr',
-      '  -> 198.51.100.11:8080 Masq 3 u100 l10',
-      '  -> 198.51.100.12:8080 Masq 0',
-      'UDP 203.0.113.5:5060 lc persistent 30 mask 16',
-      '  -> 203.0.113.20:5060 Route 9',
-      'UDP [2001:db8::100]:53 sh flags 0x18',
-      '  -> [2001:db8::11]:53 Tunnel 2 tun 1:6080 f1',
-    ].join('\n'));
+    assert.equal(
+      text,
+      [
+        'FWM 7 inet wlc persistent 600 mask 24',
+        '  -> 198.51.100.13:0 Route 1',
+        'TCP 192.0.2.100:80 rr',
+        '  -> 198.51.100.11:8080 Masq 3 u100 l10',
+        '  -> 198.51.100.12:8080 Masq 0',
+        'UDP 203.0.113.5:5060 lc persistent 30 mask 16',
+        '  -> 203.0.113.20:5060 Route 9',
+        'UDP [2001:db8::100]:53 sh flags 0x18',
+        '  -> [2001:db8::11]:53 Tunnel 2 tun 1:6080 f1',
+      ].join('\n'),
+    );
     const writes = ipvs.writes;
     await ipvs.dump();
     assert.equal(ipvs.writes, writes, 'a dump is not a write');
@@ -89,7 +120,10 @@ test('kernel errors come back as errno names', async () => {
     assert.equal(await code(ipvs.addService(web)), 'ok');
     assert.equal(await code(ipvs.addService(web)), 'EEXIST');
     assert.equal(await code(ipvs.addService({ ...web, port: 81, schedName: 'nosuch' })), 'ENOENT');
-    await assert.rejects(ipvs.addService({ ...web, port: 81, schedName: 'nosuch' }), /add service TCP 192\.0\.2\.100:81: ENOENT \(scheduler or persistence engine not found/);
+    await assert.rejects(
+      ipvs.addService({ ...web, port: 81, schedName: 'nosuch' }),
+      /add service TCP 192\.0\.2\.100:81: ENOENT \(scheduler or persistence engine not found/,
+    );
     const d = { address: '198.51.100.11', port: 8080, fwdMethod: FWD.MASQ, weight: 1, uThreshold: 0, lThreshold: 0 };
     assert.equal(await code(ipvs.addDest(web, d)), 'ok');
     assert.equal(await code(ipvs.addDest(web, d)), 'EEXIST');

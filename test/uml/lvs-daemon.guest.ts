@@ -77,10 +77,14 @@ async function table(): Promise<string> {
 /** Wait until the table holds `minServices` services and has not changed for `quietMs`. */
 async function settled(minServices: number, quietMs = 600, limitMs = 15_000): Promise<string> {
   const t0 = Date.now();
-  let last = '', since = Date.now();
+  let last = '',
+    since = Date.now();
   while (Date.now() - t0 < limitMs) {
     const t = await table();
-    if (t !== last) { last = t; since = Date.now(); }
+    if (t !== last) {
+      last = t;
+      since = Date.now();
+    }
     const n = t.split('\n').filter((l) => l && !l.startsWith(' ')).length;
     if (n >= minServices && Date.now() - since >= quietMs) return t;
     await new Promise((r) => setTimeout(r, 50));
@@ -133,25 +137,38 @@ test('keepalived-ts programs the same table; reload with the same file changes n
   const k = ours('--status-listen', '127.0.0.1:19650');
   let stopped = false;
   try {
-    const t = await settled(SERVICES).catch((e: Error) => { throw new Error(`${e.message}\nlog:\n${k.out()}`); });
+    const t = await settled(SERVICES).catch((e: Error) => {
+      throw new Error(`${e.message}\nlog:\n${k.out()}`);
+    });
     assert.equal(t, keepalivedTable);
     // status and metrics: one connection attempt through IPVS shows in the counters
     await new Promise<void>((r) => {
       const sock = connect({ host: '192.0.2.100', port: 80, timeout: 300 });
-      sock.on('error', () => r()).on('timeout', () => { sock.destroy(); r(); }).on('connect', () => { sock.destroy(); r(); });
+      sock
+        .on('error', () => r())
+        .on('timeout', () => {
+          sock.destroy();
+          r();
+        })
+        .on('connect', () => {
+          sock.destroy();
+          r();
+        });
     });
-    const status = async (): Promise<LvsRunnerStatus> => ((await (await fetch('http://127.0.0.1:19650/status')).json()) as { lvs: LvsRunnerStatus }).lvs;
+    const status = async (): Promise<LvsRunnerStatus> =>
+      ((await (await fetch('http://127.0.0.1:19650/status')).json()) as { lvs: LvsRunnerStatus }).lvs;
     // the kernel folds its per-CPU counters into the service's every 2 s (estimator)
     let st = await status();
-    for (const t0 = Date.now(); Date.now() - t0 < 6000 && !st.counters?.['[192.0.2.100]:tcp:80']?.conns;) {
+    for (const t0 = Date.now(); Date.now() - t0 < 6000 && !st.counters?.['[192.0.2.100]:tcp:80']?.conns; ) {
       await new Promise((r) => setTimeout(r, 300));
       st = await status();
     }
     assert.equal(st.state, 'running');
     const web = st.virtualServers.find((v) => v.name === '[192.0.2.100]:tcp:80')!;
-    assert.deepEqual(web.realServers.map((r) => `${r.name} ${r.alive} ${r.weight} ${r.inTable}`), [
-      '[198.51.100.11]:tcp:8080 true 2 true', '[198.51.100.12]:tcp:8080 true 1 true', '[198.51.100.13]:tcp:8080 true 1 true',
-    ]);
+    assert.deepEqual(
+      web.realServers.map((r) => `${r.name} ${r.alive} ${r.weight} ${r.inTable}`),
+      ['[198.51.100.11]:tcp:8080 true 2 true', '[198.51.100.12]:tcp:8080 true 1 true', '[198.51.100.13]:tcp:8080 true 1 true'],
+    );
     assert.equal(st.counters?.['[192.0.2.100]:tcp:80']?.conns, 1, JSON.stringify(st.counters));
     const metrics = await (await fetch('http://127.0.0.1:19650/metrics')).text();
     assert.match(metrics, /keepalived_ts_lvs_up 1/);
@@ -184,13 +201,13 @@ test('keepalived-ts programs the same table; reload with the same file changes n
 
 // reload with a changed file: a VS goes, one comes, an RS goes, one comes, a weight and a
 // scheduler change, persistence is switched off
-const CHANGED = CONFIG
-  .replace(/virtual_server 192\.0\.2\.102 53 \{[\s\S]*?real_server 198\.51\.100\.21 53 \{ \}\n\}\n/, '')
-  .replace('real_server 198.51.100.11 8080 { weight 2 }', 'real_server 198.51.100.11 8080 { weight 4 }')
-  .replace('real_server 198.51.100.12 8080 { weight 1 }', 'real_server 198.51.100.14 8080 { weight 1 }')
-  .replace('lb_algo wrr', 'lb_algo rr')
-  .replace(/persistence_timeout 120\n/, '')
-  + `virtual_server 192.0.2.103 25 {
+const CHANGED =
+  CONFIG.replace(/virtual_server 192\.0\.2\.102 53 \{[\s\S]*?real_server 198\.51\.100\.21 53 \{ \}\n\}\n/, '')
+    .replace('real_server 198.51.100.11 8080 { weight 2 }', 'real_server 198.51.100.11 8080 { weight 4 }')
+    .replace('real_server 198.51.100.12 8080 { weight 1 }', 'real_server 198.51.100.14 8080 { weight 1 }')
+    .replace('lb_algo wrr', 'lb_algo rr')
+    .replace(/persistence_timeout 120\n/, '') +
+  `virtual_server 192.0.2.103 25 {
   lb_algo rr
   lb_kind NAT
   protocol TCP
@@ -213,7 +230,7 @@ async function reloadTable(start: () => { child: ChildProcess; out: () => string
   }
 }
 
-test('reload with a changed file gives keepalived\'s resulting table', async () => {
+test("reload with a changed file gives keepalived's resulting table", async () => {
   const theirs = await reloadTable(keepalived);
   const mine = await reloadTable(() => ours());
   assert.match(theirs, /TCP 192\.0\.2\.103:25 rr/);
@@ -305,7 +322,9 @@ test('more keywords: keepalived-ts programs the table keepalived programs', asyn
   const o = ours();
   let mine: string;
   try {
-    mine = await settled(n).catch((e: Error) => { throw new Error(`${e.message}\nlog:\n${o.out()}`); });
+    mine = await settled(n).catch((e: Error) => {
+      throw new Error(`${e.message}\nlog:\n${o.out()}`);
+    });
   } finally {
     await stop(o.child);
     writeFileSync(CONF, CONFIG);
@@ -334,7 +353,10 @@ test('start with entries already there: keepalived adopts as is, keepalived-ts r
   } finally {
     await stop(k.child);
   }
-  assert.equal(web(theirs), 'TCP 192.0.2.100:80 wlc\n  -> 198.51.100.11:8080 Masq 5\n  -> 198.51.100.12:8080 Masq 1\n  -> 198.51.100.13:8080 Masq 1 u500 l100\n  -> 198.51.100.99:8080 Masq 1');
+  assert.equal(
+    web(theirs),
+    'TCP 192.0.2.100:80 wlc\n  -> 198.51.100.11:8080 Masq 5\n  -> 198.51.100.12:8080 Masq 1\n  -> 198.51.100.13:8080 Masq 1 u500 l100\n  -> 198.51.100.99:8080 Masq 1',
+  );
   assert.equal(await table(), 'TCP 203.0.113.200:80 rr');
   await ipvs.flush();
   seed();

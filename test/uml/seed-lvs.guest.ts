@@ -84,12 +84,23 @@ const CLIENTS = ['192.0.2.50', '192.0.2.51'];
 /** One GET to the VIP from each client address (one process): the answering servers' names. */
 function ask(): Promise<(string | undefined)[]> {
   return new Promise((resolve) => {
-    const c = spawn('/usr/sbin/ip', ['netns', 'exec', 'kts-c', process.execPath, '-e', `
+    const c = spawn(
+      '/usr/sbin/ip',
+      [
+        'netns',
+        'exec',
+        'kts-c',
+        process.execPath,
+        '-e',
+        `
       const get = (la) => new Promise((ok) => {
         const r = require('http').get({ host: '192.0.2.100', port: 80, localAddress: la, agent: false, timeout: 400 }, (res) => { let b = ''; res.on('data', (d) => b += d); res.on('end', () => ok(b)); });
         r.on('timeout', () => { r.destroy(); ok(''); }); r.on('error', () => ok(''));
       });
-      Promise.all(${JSON.stringify(CLIENTS)}.map(get)).then((a) => { process.stdout.write(JSON.stringify(a)); process.exit(0); });`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      Promise.all(${JSON.stringify(CLIENTS)}.map(get)).then((a) => { process.stdout.write(JSON.stringify(a)); process.exit(0); });`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     let out = '';
     c.stdout.on('data', (b: Buffer) => (out += b.toString()));
     c.on('exit', () => {
@@ -109,16 +120,22 @@ function realServers(ns: string): string[] {
 
 /** Poll both directors' tables until `want` holds on both (bounded): ms it took. */
 async function tablesReach(dirs: string[], want: string[], limitMs: number, since: number): Promise<number> {
-  for (const t0 = Date.now(); Date.now() - t0 < limitMs;) {
+  for (const t0 = Date.now(); Date.now() - t0 < limitMs; ) {
     if (dirs.every((d) => realServers(d).join() === want.join())) return Date.now() - since;
     await sleep(200);
   }
   const now = dirs.map((d) => `${d}: ${realServers(d).join(' ')}`).join('; ');
-  throw new Error(`the tables did not reach [${want.join(' ')}] in ${limitMs} ms (${now})\n${[...logs].map(([k, v]) => `--- ${k}\n${v.slice(-2500)}`).join('\n')}`);
+  throw new Error(
+    `the tables did not reach [${want.join(' ')}] in ${limitMs} ms (${now})\n${[...logs].map(([k, v]) => `--- ${k}\n${v.slice(-2500)}`).join('\n')}`,
+  );
 }
 
 function realServer(ns: string, name: string): Promise<ChildProcess> {
-  const c = spawnIn(ns, name, [process.execPath, '-e', `require('http').createServer((q, s) => s.end('${name}')).listen(80, () => console.log('READY'))`]);
+  const c = spawnIn(ns, name, [
+    process.execPath,
+    '-e',
+    `require('http').createServer((q, s) => s.end('${name}')).listen(80, () => console.log('READY'))`,
+  ]);
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${name} did not start`)), 15_000);
     c.stdout!.on('data', (b: Buffer) => {
@@ -134,12 +151,17 @@ test('two directors, two real servers: the Backup has the table and serves after
   ip('netns', 'add', 'kts-sw');
   nsx('kts-sw', '/usr/sbin/ip', 'link', 'add', 'br0', 'type', 'bridge');
   nsx('kts-sw', '/usr/sbin/ip', 'link', 'set', 'br0', 'up');
-  const d1 = host('d1', '192.0.2.1'), d2 = host('d2', '192.0.2.2');
-  const r1 = host('r1', '192.0.2.11'), r2 = host('r2', '192.0.2.12');
+  const d1 = host('d1', '192.0.2.1'),
+    d2 = host('d2', '192.0.2.2');
+  const r1 = host('r1', '192.0.2.11'),
+    r2 = host('r2', '192.0.2.12');
   const c = host('c', CLIENTS[0]!);
   nsx(c, '/usr/sbin/ip', 'addr', 'add', `${CLIENTS[1]}/24`, 'dev', 'eth0');
   const servers = new Map<string, ChildProcess>();
-  for (const [ns, name] of [[r1, 'r1'], [r2, 'r2']] as const) {
+  for (const [ns, name] of [
+    [r1, 'r1'],
+    [r2, 'r2'],
+  ] as const) {
     // DR: the real server owns the VIP on lo and never answers ARP for it
     nsx(ns, '/usr/sbin/ip', 'addr', 'add', '192.0.2.100/32', 'dev', 'lo');
     nsx(ns, '/usr/sbin/sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2');
@@ -152,12 +174,16 @@ test('two directors, two real servers: the Backup has the table and serves after
   try {
     // the Master serves, round robin over both real servers (one per client address)
     let seen = new Set<string>();
-    for (const t0 = Date.now(); Date.now() - t0 < 20_000 && seen.size < 2;) {
+    for (const t0 = Date.now(); Date.now() - t0 < 20_000 && seen.size < 2; ) {
       const a = await ask();
       for (const x of a) if (x) seen.add(x);
       if (a.includes(undefined)) await sleep(200);
     }
-    assert.deepEqual([...seen].sort(), ['r1', 'r2'], `no answers through the VIP\n${[...logs].map(([k, v]) => `--- ${k}\n${v}`).join('\n')}`);
+    assert.deepEqual(
+      [...seen].sort(),
+      ['r1', 'r2'],
+      `no answers through the VIP\n${[...logs].map(([k, v]) => `--- ${k}\n${v}`).join('\n')}`,
+    );
     // the Backup holds the same table already
     const t2 = nsx(d2, '/usr/sbin/ipvsadm', '-Ln');
     assert.match(t2, /TCP {2}192\.0\.2\.100:80 rr persistent 50/);
@@ -165,7 +191,8 @@ test('two directors, two real servers: the Backup has the table and serves after
     assert.match(t2, /192\.0\.2\.12:80 +Route +1/);
     // the checkers' first attempts (1 s + up to warmup = delay_loop 6 after start) succeed on both
     // directors; before them a first failure would be final at once (keepalived's primed retry)
-    const firstOk = (d: string) => ['11', '12'].every((n) => new RegExp(`TCP connection to \\[192\\.0\\.2\\.${n}\\]:tcp:80 success`).test(logs.get(d)!));
+    const firstOk = (d: string) =>
+      ['11', '12'].every((n) => new RegExp(`TCP connection to \\[192\\.0\\.2\\.${n}\\]:tcp:80 success`).test(logs.get(d)!));
     for (let i = 0; i < 100 && !(firstOk('d1') && firstOk('d2')); i++) await sleep(100);
     assert.ok(firstOk('d1') && firstOk('d2'), `no first successful checks\n${logs.get('d1')}\n${logs.get('d2')}`);
     assert.deepEqual(realServers(d1), ['192.0.2.11', '192.0.2.12']);
@@ -176,7 +203,7 @@ test('two directors, two real servers: the Backup has the table and serves after
     servers.get('r1')!.kill('SIGKILL');
     const left = await tablesReach([d1, d2], ['192.0.2.12'], 15_000, tDie);
     const answers: (string | undefined)[] = [];
-    for (let i = 0; i < 3; i++) answers.push(...await ask());
+    for (let i = 0; i < 3; i++) answers.push(...(await ask()));
     assert.deepEqual(answers, Array(answers.length).fill('r2'), `answers after r1 left the table: ${answers.join(' ')}`);
     assert.match(logs.get('d1')!, /Removing service \[192\.0\.2\.11\]:tcp:80 from VS \[192\.0\.2\.100\]:tcp:80/);
     assert.match(logs.get('d2')!, /Removing service \[192\.0\.2\.11\]:tcp:80 from VS \[192\.0\.2\.100\]:tcp:80/);
@@ -197,12 +224,13 @@ test('two directors, two real servers: the Backup has the table and serves after
     nsx(d1, '/usr/sbin/ip', 'link', 'set', 'eth0', 'down');
     seen = new Set<string>();
     let firstBack = 0;
-    for (const t0 = Date.now(); Date.now() - t0 < 20_000 && seen.size < 2;) {
+    for (const t0 = Date.now(); Date.now() - t0 < 20_000 && seen.size < 2; ) {
       const a = await ask();
-      for (const x of a) if (x) {
-        firstBack ||= Date.now() - tKill;
-        seen.add(x);
-      }
+      for (const x of a)
+        if (x) {
+          firstBack ||= Date.now() - tKill;
+          seen.add(x);
+        }
       if (a.includes(undefined)) await sleep(100);
     }
     assert.deepEqual([...seen].sort(), ['r1', 'r2'], `no answers after the failover\n${logs.get('d2')}`);

@@ -16,7 +16,9 @@ test('lvs_sync_daemon inst VI_1: backup, then master with the VRID as sync id, n
   ip('link', 'set', 'kts0', 'up');
   ip('link', 'set', 'kts1', 'up');
   ip('addr', 'add', '192.0.2.1/24', 'dev', 'kts0');
-  writeFileSync('/run/sync.conf', `global_defs {
+  writeFileSync(
+    '/run/sync.conf',
+    `global_defs {
   lvs_sync_daemon kts0 inst VI_1 maxlen 1400
 }
 vrrp_instance VI_1 {
@@ -33,13 +35,17 @@ virtual_server 192.0.2.100 80 {
   protocol TCP
   real_server 192.0.2.11 80 { }
 }
-`);
+`,
+  );
   const ipvs = await Ipvs.open({ modprobe: false });
-  const child = spawn(process.execPath, [CLI, '-n', '-l', '-f', '/run/sync.conf', '-p', '/run/s.pid'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, '-n', '-l', '-f', '/run/sync.conf', '-p', '/run/s.pid'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  const daemons = async () => (await ipvs.listDaemons()).map((d) => `${d.state === 1 ? 'master' : 'backup'} ${d.mcastIfn} ${d.syncId} ${d.syncMaxLen}`);
+  const daemons = async () =>
+    (await ipvs.listDaemons()).map((d) => `${d.state === 1 ? 'master' : 'backup'} ${d.mcastIfn} ${d.syncId} ${d.syncMaxLen}`);
   const until = async (want: string[], ms: number) => {
     const t0 = Date.now();
     let last: string[] = [];
@@ -54,7 +60,10 @@ virtual_server 192.0.2.100 80 {
     // UML is slow to start Node and load our modules (~2 s before the first line): a generous bound
     await until(['backup kts0 42 1400'], 15_000);
     await until(['master kts0 42 1400'], 15_000);
-    assert.match(execFileSync('/usr/sbin/ipvsadm', ['--list', '--daemon'], { encoding: 'utf8' }), /master sync daemon \(mcast=kts0, syncid=42/);
+    assert.match(
+      execFileSync('/usr/sbin/ipvsadm', ['--list', '--daemon'], { encoding: 'utf8' }),
+      /master sync daemon \(mcast=kts0, syncid=42/,
+    );
     assert.match(out, /Entering MASTER STATE/);
   } finally {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));

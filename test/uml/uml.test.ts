@@ -9,7 +9,9 @@ import { bootGuest, ensureUmlKit } from '../helpers/uml.js';
 
 const here = import.meta.dirname;
 const only = process.env.KTS_UML_ONLY;
-const guests = readdirSync(here).filter((f) => f.endsWith('.guest.js') && (!only || f.includes(only))).sort();
+const guests = readdirSync(here)
+  .filter((f) => f.endsWith('.guest.js') && (!only || f.includes(only)))
+  .sort();
 
 test('UML kit: kernel, busybox and the xstate shim are ready', () => {
   const kit = ensureUmlKit();

@@ -9,17 +9,50 @@ import type { Checker, RealServer, VirtualServer } from '../../src/config/model.
 import { fakeClock } from '../helpers/check-clock.js';
 
 const ip = (a: string) => ({ family: 'inet' as const, address: a, prefixLength: 32 });
-const ck = (type: string, o: Partial<Checker> = {}): Checker => ({
-  type, file: 'k.conf', line: 9, connectTimeoutMs: 5000, retry: 1, delayBeforeRetryMs: 1000,
-  urls: [], miscDynamic: false, options: {}, warmupMs: 0, ...o,
-} as Checker);
-const rs = (a: string, checkers: Checker[], o: Partial<RealServer> = {}): RealServer => ({
-  address: ip(a), port: 8080, file: 'k.conf', line: 5, weight: 3, inhibitOnFailure: false, trackFiles: [], checkers, ...o,
-} as RealServer);
-const vs = (rss: RealServer[], o: Partial<VirtualServer> = {}): VirtualServer => ({
-  kind: 'address', address: ip('203.0.113.1'), port: 80, file: 'k.conf', line: 1, delayLoopMs: 1000, lvsSched: 'wlc',
-  lvsMethod: 'NAT', protocol: 'TCP', quorum: 1, hysteresis: 0, haSuspend: false, realServers: rss, options: {}, ...o,
-} as VirtualServer);
+const ck = (type: string, o: Partial<Checker> = {}): Checker =>
+  ({
+    type,
+    file: 'k.conf',
+    line: 9,
+    connectTimeoutMs: 5000,
+    retry: 1,
+    delayBeforeRetryMs: 1000,
+    urls: [],
+    miscDynamic: false,
+    options: {},
+    warmupMs: 0,
+    ...o,
+  }) as Checker;
+const rs = (a: string, checkers: Checker[], o: Partial<RealServer> = {}): RealServer =>
+  ({
+    address: ip(a),
+    port: 8080,
+    file: 'k.conf',
+    line: 5,
+    weight: 3,
+    inhibitOnFailure: false,
+    trackFiles: [],
+    checkers,
+    ...o,
+  }) as RealServer;
+const vs = (rss: RealServer[], o: Partial<VirtualServer> = {}): VirtualServer =>
+  ({
+    kind: 'address',
+    address: ip('203.0.113.1'),
+    port: 80,
+    file: 'k.conf',
+    line: 1,
+    delayLoopMs: 1000,
+    lvsSched: 'wlc',
+    lvsMethod: 'NAT',
+    protocol: 'TCP',
+    quorum: 1,
+    hysteresis: 0,
+    haSuspend: false,
+    realServers: rss,
+    options: {},
+    ...o,
+  }) as VirtualServer;
 
 /** probes answer from a table the test flips: key = checker line */
 function setup(vss: VirtualServer[], extra: Partial<CheckerDeps> = {}) {
@@ -30,7 +63,8 @@ function setup(vss: VirtualServer[], extra: Partial<CheckerDeps> = {}) {
   const logs: string[] = [];
   const fifo: string[] = [];
   const sink = {
-    setAlive: (_v: VirtualServer, r: RealServer, alive: boolean) => calls.push(`${clock.now()} ${r.address.address} ${alive ? 'alive' : 'dead'}`),
+    setAlive: (_v: VirtualServer, r: RealServer, alive: boolean) =>
+      calls.push(`${clock.now()} ${r.address.address} ${alive ? 'alive' : 'dead'}`),
     setWeight: (_v: VirtualServer, r: RealServer, w: number) => calls.push(`${clock.now()} ${r.address.address} weight ${w}`),
   };
   const ctl = startCheckers(vss, sink, {
@@ -95,7 +129,9 @@ test('alpha: the real server starts dead and comes alive after its checker succe
 });
 
 test('misc_dynamic: exit status 2..255 sets the weight to status-2; failure keeps it', async () => {
-  const r = rs('192.0.2.14', [ck('MISC_CHECK', { line: 15, retry: 0, miscDynamic: true, miscPath: { command: '/bin/true', argv: ['/bin/true'] } })]);
+  const r = rs('192.0.2.14', [
+    ck('MISC_CHECK', { line: 15, retry: 0, miscDynamic: true, miscPath: { command: '/bin/true', argv: ['/bin/true'] } }),
+  ]);
   const h = setup([vs([r])]);
   h.dyn.set(15, 10);
   await h.clock.run(1000);
@@ -123,7 +159,10 @@ test('reload: an identical checker keeps its state; a new real server needs retr
   assert.deepEqual(h.calls.slice(1), ['3000 192.0.2.16 dead'], 'retry+1 failures (2000, 3000)');
   h.healthy.set(16, true);
   await h.clock.run(6000);
-  assert.ok(h.calls.some((c) => /192\.0\.2\.15 alive/.test(c)), h.calls.join(','));
+  assert.ok(
+    h.calls.some((c) => /192\.0\.2\.15 alive/.test(c)),
+    h.calls.join(','),
+  );
   await h.ctl.stop();
 });
 
@@ -131,7 +170,12 @@ test('reload: a kept checker is scheduled again 1 s + warmup after it, as keepal
   // delay_loop 5 s: attempts at 1000 and 6000 without a reload
   const mk = () => vs([rs('192.0.2.18', [ck('TCP_CHECK', { line: 20 })])], { delayLoopMs: 5000 });
   const probes: number[] = [];
-  const h = setup([mk()], { probeFor: () => async () => { probes.push(h.clock.now()); return { ok: !(h.healthy.get(20) === false), reason: 'x' }; } });
+  const h = setup([mk()], {
+    probeFor: () => async () => {
+      probes.push(h.clock.now());
+      return { ok: !(h.healthy.get(20) === false), reason: 'x' };
+    },
+  });
   await h.clock.run(3000);
   assert.deepEqual(probes, [1000]);
   h.healthy.set(20, false);
@@ -158,7 +202,11 @@ test('reload: an attempt under way is dropped, its result unheard', async () => 
     probeFor: () => () => {
       n++;
       // the first attempt hangs until released; later ones succeed at once
-      return n === 1 ? new Promise<ProbeResult>((r) => { release = r; }) : Promise.resolve({ ok: true, reason: 'ok' });
+      return n === 1
+        ? new Promise<ProbeResult>((r) => {
+            release = r;
+          })
+        : Promise.resolve({ ok: true, reason: 'ok' });
     },
   });
   await h.clock.run(1000);
@@ -174,27 +222,50 @@ test('reload: an attempt under way is dropped, its result unheard', async () => 
 test('suspend: no probes while suspended; BFD_CHECK and a bad url are ignored with a clear message', async () => {
   const v = vs([rs('192.0.2.17', [ck('TCP_CHECK', { line: 18 }), ck('BFD_CHECK', { line: 19, options: { name: 'b1' } })])]);
   let probes = 0;
-  const h = setup([v], { probeFor: (c) => (c.type === 'TCP_CHECK' ? async () => { probes++; return { ok: false, reason: 'refused' }; } : undefined) });
+  const h = setup([v], {
+    probeFor: (c) =>
+      c.type === 'TCP_CHECK'
+        ? async () => {
+            probes++;
+            return { ok: false, reason: 'refused' };
+          }
+        : undefined,
+  });
   h.ctl.suspend(v, true);
   await h.clock.run(5000);
   assert.equal(probes, 0);
-  assert.ok(h.logs.some((l) => /BFD_CHECK \(k\.conf:19\).*no BFD subsystem/.test(l)), h.logs.join('\n'));
+  assert.ok(
+    h.logs.some((l) => /BFD_CHECK \(k\.conf:19\).*no BFD subsystem/.test(l)),
+    h.logs.join('\n'),
+  );
   h.ctl.suspend(v, false);
   await h.clock.run(6000);
   assert.equal(probes, 1);
   await h.ctl.stop();
-  const bad = setup([vs([rs('192.0.2.18', [ck('HTTP_GET', { line: 20, urls: [{ path: '/', status_code: '2xx' }] })])])], { probeFor: () => undefined });
-  assert.ok(bad.logs.some((l) => /HTTP_GET \(k\.conf:20\).*status_code "2xx".*ignored/.test(l)), bad.logs.join('\n'));
+  const bad = setup([vs([rs('192.0.2.18', [ck('HTTP_GET', { line: 20, urls: [{ path: '/', status_code: '2xx' }] })])])], {
+    probeFor: () => undefined,
+  });
+  assert.ok(
+    bad.logs.some((l) => /HTTP_GET \(k\.conf:20\).*status_code "2xx".*ignored/.test(l)),
+    bad.logs.join('\n'),
+  );
   await bad.ctl.stop();
 });
 
-test('smtp_alert: keepalived\'s subject and body; no_checker_emails mails only real-server changes', async () => {
+test("smtp_alert: keepalived's subject and body; no_checker_emails mails only real-server changes", async () => {
   const mails: string[] = [];
   const r = rs('192.0.2.19', [ck('TCP_CHECK', { line: 21 }), ck('TCP_CHECK', { line: 22, connectPort: 9 })]);
-  const h = setup([vs([r])], { alert: (s, b) => mails.push(`${s} | ${b}`), routerId: 'lb1', smtpAlertChecker: true, noCheckerEmails: true });
+  const h = setup([vs([r])], {
+    alert: (s, b) => mails.push(`${s} | ${b}`),
+    routerId: 'lb1',
+    smtpAlertChecker: true,
+    noCheckerEmails: true,
+  });
   h.healthy.set(21, false);
   await h.clock.run(1000);
-  assert.deepEqual(mails, ['[lb1] Realserver [192.0.2.19]:tcp:8080 of virtual server [203.0.113.1]:tcp:80 - DOWN | => TCP CHECK failed on service <=']);
+  assert.deepEqual(mails, [
+    '[lb1] Realserver [192.0.2.19]:tcp:8080 of virtual server [203.0.113.1]:tcp:80 - DOWN | => TCP CHECK failed on service <=',
+  ]);
   h.healthy.set(22, false);
   await h.clock.run(3000);
   assert.equal(mails.length, 1, 'a second checker down: no mail with no_checker_emails');
@@ -204,7 +275,10 @@ test('smtp_alert: keepalived\'s subject and body; no_checker_emails mails only r
   assert.equal(mails.length, 2);
   assert.match(mails[1]!, / - UP \| => TCP CHECK succeed on service <=$/);
   await h.ctl.stop();
-  const off = setup([vs([rs('192.0.2.20', [ck('TCP_CHECK', { line: 23 })], { smtpAlert: false })])], { alert: (s) => mails.push(s), smtpAlertChecker: true });
+  const off = setup([vs([rs('192.0.2.20', [ck('TCP_CHECK', { line: 23 })], { smtpAlert: false })])], {
+    alert: (s) => mails.push(s),
+    smtpAlertChecker: true,
+  });
   off.healthy.set(23, false);
   await off.clock.run(1000);
   assert.equal(mails.length, 2, 'real server smtp_alert off');
@@ -212,7 +286,8 @@ test('smtp_alert: keepalived\'s subject and body; no_checker_emails mails only r
 });
 
 test('checkerDepsFromConfig: global_defs that shape the checkers', () => {
-  const { config } = parseConfigText(`global_defs {
+  const { config } = parseConfigText(
+    `global_defs {
   router_id lb7
   checker_log_all_failures
   no_checker_emails
@@ -224,9 +299,14 @@ SSL {
 track_file tf {
   file /tmp/x
 }
-`, 'k.conf');
+`,
+    'k.conf',
+  );
   const d = checkerDepsFromConfig(config, { log: { info() {}, warn() {}, error() {} } });
-  assert.deepEqual([d.routerId, d.logAllFailures, d.noCheckerEmails, d.rsInitNotifies, d.smtpAlertChecker], ['lb7', true, true, false, true]);
+  assert.deepEqual(
+    [d.routerId, d.logAllFailures, d.noCheckerEmails, d.rsInitNotifies, d.smtpAlertChecker],
+    ['lb7', true, true, false, true],
+  );
   assert.equal(d.ssl?.['certificate'], '/nonexistent.crt');
   assert.equal(d.trackFiles?.[0]?.name, 'tf');
 });
@@ -262,7 +342,7 @@ test('notify_up / notify_down run through the notify queue, in transition order'
   await notifier.close();
 });
 
-test('FILE_CHECK through startCheckers: value x weight moves the real server\'s weight; text takes it down', async (t) => {
+test("FILE_CHECK through startCheckers: value x weight moves the real server's weight; text takes it down", async (t) => {
   const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
@@ -272,7 +352,10 @@ test('FILE_CHECK through startCheckers: value x weight moves the real server\'s 
   const trackFiles = [{ name: 'tf', path, weight: 1, reverse: false, file: 'k.conf', line: 1 }];
   const r = rs('192.0.2.23', [ck('FILE_CHECK', { line: 26, options: { track_file: 'tf', weight: '3' } })]);
   const h = setup([vs([r])], { trackFiles, probeFor: () => undefined });
-  t.after(async () => { await h.ctl.stop(); rmSync(dir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await h.ctl.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const until = async (what: string, cond: () => boolean) => {
     for (let i = 0; i < 200 && !cond(); i++) await new Promise((res) => setTimeout(res, 10));
     assert.ok(cond(), `${what}: ${h.calls.join(', ')}`);
@@ -282,5 +365,8 @@ test('FILE_CHECK through startCheckers: value x weight moves the real server\'s 
   await until('back to the configured weight', () => h.calls[h.calls.length - 1]!.endsWith('192.0.2.23 weight 3'));
   writeFileSync(path, 'hello\n');
   await until('text: down', () => h.calls[h.calls.length - 1]!.endsWith('192.0.2.23 dead'));
-  assert.ok(h.logs.some((l) => /FILE_CHECK tf on \[192\.0\.2\.23\]:tcp:8080 down: .* holds no number/.test(l)), h.logs.join('\n'));
+  assert.ok(
+    h.logs.some((l) => /FILE_CHECK tf on \[192\.0\.2\.23\]:tcp:8080 down: .* holds no number/.test(l)),
+    h.logs.join('\n'),
+  );
 });

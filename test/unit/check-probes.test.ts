@@ -12,7 +12,13 @@ import { FileCheck } from '../../src/check/file.js';
 import { smtpProbe } from '../../src/check/smtp.js';
 import type { Target } from '../../src/check/common.js';
 
-const target = (port: number, ms = 500): Target => ({ host: '127.0.0.1', port, family: 4, connectTimeoutMs: ms, name: `[127.0.0.1]:tcp:${port}` });
+const target = (port: number, ms = 500): Target => ({
+  host: '127.0.0.1',
+  port,
+  family: 4,
+  connectTimeoutMs: ms,
+  name: `[127.0.0.1]:tcp:${port}`,
+});
 
 test('url blocks: status_code sets and ranges, digest, regex options; bad ones are refused with the reason', () => {
   const u = parseUrl({ path: '/x', status_code: '200 301-302,404' }) as HttpUrl;
@@ -41,7 +47,7 @@ test('requests as keepalived sends them; Host default IP:PORT with IPv6 in brack
   assert.equal(defaultHost(target(8080)), '127.0.0.1:8080');
 });
 
-test('DNS query: id, RD, one question with the name\'s labels', () => {
+test("DNS query: id, RD, one question with the name's labels", () => {
   const q = dnsQuery(0x1234, 'www.example.test', 1);
   assert.equal(q.readUInt16BE(0), 0x1234);
   assert.equal(q.readUInt16BE(2), 0x0100);
@@ -73,7 +79,12 @@ test('HTTP: a big body with Content-Length is hashed whole; a silent server is a
   const srv = createServer((s) => {
     s.on('error', () => undefined);
     s.once('data', (req) => {
-      if (req.toString().startsWith('GET /silent')) { s.on('close', () => { silentClosed = true; }); return; }
+      if (req.toString().startsWith('GET /silent')) {
+        s.on('close', () => {
+          silentClosed = true;
+        });
+        return;
+      }
       s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
       s.write(body); // the connection stays open: the Content-Length ends the read
     });
@@ -122,9 +133,17 @@ test('DNS_CHECK: a reply with a wrong id is ignored (the right one still counts)
   let mode = 'wrong-then-right';
   const srv = createSocket('udp4');
   srv.on('message', (q, rinfo) => {
-    const reply = (id: number, flags: number) => { const r = Buffer.from(q); r.writeUInt16BE(id, 0); r.writeUInt16BE(flags, 2); srv.send(r, rinfo.port, rinfo.address); };
+    const reply = (id: number, flags: number) => {
+      const r = Buffer.from(q);
+      r.writeUInt16BE(id, 0);
+      r.writeUInt16BE(flags, 2);
+      srv.send(r, rinfo.port, rinfo.address);
+    };
     const id = q.readUInt16BE(0);
-    if (mode === 'wrong-then-right') { reply((id + 1) & 0xffff, 0x8180); setTimeout(() => reply(id, 0x8180), 20); }
+    if (mode === 'wrong-then-right') {
+      reply((id + 1) & 0xffff, 0x8180);
+      setTimeout(() => reply(id, 0x8180), 20);
+    }
     if (mode === 'wrong') reply((id + 1) & 0xffff, 0x8180);
     if (mode === 'nxdomain') reply(id, 0x8183);
   });
@@ -134,32 +153,52 @@ test('DNS_CHECK: a reply with a wrong id is ignored (the right one still counts)
   const probe = dnsProbe(tg, 'example.test', 1, () => 0x4242);
   assert.deepEqual(await probe(new AbortController().signal, 0), { ok: true, reason: 'NOERROR' });
   mode = 'wrong';
-  assert.deepEqual(await probe(new AbortController().signal, 0), { ok: false, reason: "read timeout from socket (ignored a reply with id 16963, not the query's 16962)" });
+  assert.deepEqual(await probe(new AbortController().signal, 0), {
+    ok: false,
+    reason: "read timeout from socket (ignored a reply with id 16963, not the query's 16962)",
+  });
   mode = 'nxdomain';
   assert.deepEqual(await probe(new AbortController().signal, 0), { ok: false, reason: 'read error occurred. (rcode = 3 NXDOMAIN)' });
 });
 
-test('UDP_CHECK default payload: keepalived\'s 32 filler bytes', () => {
+test("UDP_CHECK default payload: keepalived's 32 filler bytes", () => {
   assert.equal(DEFAULT_UDP_PAYLOAD.length, 32);
   assert.equal(DEFAULT_UDP_PAYLOAD.toString('latin1'), 'keepalived check - keepalived ch');
 });
 
-test('connect_ip/connect_port default to the real server; bindto/bind_port are the probe\'s source; bind_if scopes a link-local IPv6', async (t) => {
+test("connect_ip/connect_port default to the real server; bindto/bind_port are the probe's source; bind_if scopes a link-local IPv6", async (t) => {
   const { targetOf } = await import('../../src/check/common.js');
   const { tcpProbe } = await import('../../src/check/tcp.js');
   const ip = (address: string) => ({ family: (address.includes(':') ? 'inet6' : 'inet') as 'inet' | 'inet6', address, prefixLength: 32 });
   const rsv = { address: ip('192.0.2.5'), port: 8080 } as unknown as Parameters<typeof targetOf>[1];
   const base = { type: 'TCP_CHECK', options: {} } as unknown as Parameters<typeof targetOf>[0];
-  assert.deepEqual([targetOf(base, rsv, 1000).host, targetOf(base, rsv, 1000).port, targetOf(base, rsv, 1000).name], ['192.0.2.5', 8080, '[192.0.2.5]:tcp:8080']);
+  assert.deepEqual(
+    [targetOf(base, rsv, 1000).host, targetOf(base, rsv, 1000).port, targetOf(base, rsv, 1000).name],
+    ['192.0.2.5', 8080, '[192.0.2.5]:tcp:8080'],
+  );
   const ll = targetOf({ ...base, connectIp: ip('fe80::1'), connectPort: 81, options: { bind_if: 'eth1' } } as typeof base, rsv, 1000);
   assert.deepEqual([ll.host, ll.port, ll.family, ll.name], ['fe80::1%eth1', 81, 6, '[fe80::1]:tcp:81']);
   // a real connection from 127.0.0.2:<bind_port> to a loopback server
   const seen: string[] = [];
-  const srv = createServer((s) => { seen.push(`${s.remoteAddress}:${s.remotePort}`); s.on('error', () => undefined); s.end(); });
+  const srv = createServer((s) => {
+    seen.push(`${s.remoteAddress}:${s.remotePort}`);
+    s.on('error', () => undefined);
+    s.end();
+  });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   t.after(() => srv.close());
   const bindPort = 20000 + Math.floor(Math.random() * 20000);
-  const tg = targetOf({ ...base, connectIp: ip('127.0.0.1'), connectPort: (srv.address() as AddressInfo).port, bindTo: ip('127.0.0.2'), bindPort } as typeof base, rsv, 1000);
+  const tg = targetOf(
+    {
+      ...base,
+      connectIp: ip('127.0.0.1'),
+      connectPort: (srv.address() as AddressInfo).port,
+      bindTo: ip('127.0.0.2'),
+      bindPort,
+    } as typeof base,
+    rsv,
+    1000,
+  );
   assert.deepEqual(await tcpProbe(tg)(new AbortController().signal, 0), { ok: true, reason: 'connected' });
   assert.deepEqual(seen, [`127.0.0.2:${bindPort}`]);
 });

@@ -15,29 +15,57 @@ function harness(timing: CheckerTiming, mode: StartMode, script: Step[], opts: {
   const probes: number[] = [];
   const log: string[] = [];
   let i = 0;
-  const runner = new CheckerRunner(timing, async (_sig, url) => {
-    probes.push(clock.now());
-    const s = script[Math.min(i++, script.length - 1)]!;
-    const ok = typeof s === 'function' ? s(url) : s;
-    // a probe that takes time: the clock has moved when it settles
-    if (opts.probeMs) await new Promise<void>((res) => clock.setTimer(res, opts.probeMs!));
-    return { ok, reason: ok ? 'ok' : 'refused' } satisfies ProbeResult;
-  }, clock, {
-    attempt: (r, retry) => log.push(`${clock.now()} attempt ${r.ok ? 'ok' : 'fail'}${retry ? ' retry' : ''}`),
-    up: (_r, wasUp) => log.push(`${clock.now()} ${wasUp ? 'first success' : 'UP'}`),
-    down: (_r, n) => log.push(`${clock.now()} DOWN after ${n}`),
-  }, mode, opts.urls ?? 1);
+  const runner = new CheckerRunner(
+    timing,
+    async (_sig, url) => {
+      probes.push(clock.now());
+      const s = script[Math.min(i++, script.length - 1)]!;
+      const ok = typeof s === 'function' ? s(url) : s;
+      // a probe that takes time: the clock has moved when it settles
+      if (opts.probeMs) await new Promise<void>((res) => clock.setTimer(res, opts.probeMs!));
+      return { ok, reason: ok ? 'ok' : 'refused' } satisfies ProbeResult;
+    },
+    clock,
+    {
+      attempt: (r, retry) => log.push(`${clock.now()} attempt ${r.ok ? 'ok' : 'fail'}${retry ? ' retry' : ''}`),
+      up: (_r, wasUp) => log.push(`${clock.now()} ${wasUp ? 'first success' : 'UP'}`),
+      down: (_r, n) => log.push(`${clock.now()} DOWN after ${n}`),
+    },
+    mode,
+    opts.urls ?? 1,
+  );
   return { clock, probes, log, runner };
 }
 
-const vs = (o: Partial<VirtualServer> = {}): VirtualServer => ({
-  kind: 'address', file: 'k.conf', line: 1, delayLoopMs: 1000, lvsSched: 'wlc', lvsMethod: 'NAT', protocol: 'TCP',
-  quorum: 1, hysteresis: 0, haSuspend: false, realServers: [], options: {}, ...o,
-} as VirtualServer);
-const ck = (type: string, o: Partial<Checker> = {}): Checker => ({
-  type, file: 'k.conf', line: 2, connectTimeoutMs: 5000, retry: type === 'MISC_CHECK' ? 0 : 1, delayBeforeRetryMs: 1000,
-  urls: [], miscDynamic: false, options: {}, ...o,
-} as Checker);
+const vs = (o: Partial<VirtualServer> = {}): VirtualServer =>
+  ({
+    kind: 'address',
+    file: 'k.conf',
+    line: 1,
+    delayLoopMs: 1000,
+    lvsSched: 'wlc',
+    lvsMethod: 'NAT',
+    protocol: 'TCP',
+    quorum: 1,
+    hysteresis: 0,
+    haSuspend: false,
+    realServers: [],
+    options: {},
+    ...o,
+  }) as VirtualServer;
+const ck = (type: string, o: Partial<Checker> = {}): Checker =>
+  ({
+    type,
+    file: 'k.conf',
+    line: 2,
+    connectTimeoutMs: 5000,
+    retry: type === 'MISC_CHECK' ? 0 : 1,
+    delayBeforeRetryMs: 1000,
+    urls: [],
+    miscDynamic: false,
+    options: {},
+    ...o,
+  }) as Checker;
 
 test('per-type defaults: HTTP dbr 3 s, DNS retry 3 dbr = delay_loop, MISC retry 0 and misc_timeout = VS delay_loop', () => {
   const v = vs({ delayLoopMs: 6000 });
@@ -80,12 +108,23 @@ test('warmup 0: the first attempt comes exactly 1 s after start', async () => {
   h.runner.start();
   await h.clock.run(8000);
   assert.deepEqual(h.probes, [1000, 4000, 7000]);
-  assert.deepEqual(h.log.filter((l) => /UP|DOWN|first/.test(l)), ['1000 first success'], 'already up: no transition, the success line once');
+  assert.deepEqual(
+    h.log.filter((l) => /UP|DOWN|first/.test(l)),
+    ['1000 first success'],
+    'already up: no transition, the success line once',
+  );
 });
 
 test('an up TCP_CHECK goes down after retry+1 consecutive failures, and back up on the first success', async () => {
-  const h = harness(checkerTiming(ck('TCP_CHECK', { warmupMs: 0, retry: 2, explicit: ['retry'] }), vs({ delayLoopMs: 3000 })), 'start',
-    [true, false, true, false, false, false, true]);
+  const h = harness(checkerTiming(ck('TCP_CHECK', { warmupMs: 0, retry: 2, explicit: ['retry'] }), vs({ delayLoopMs: 3000 })), 'start', [
+    true,
+    false,
+    true,
+    false,
+    false,
+    false,
+    true,
+  ]);
   h.runner.start();
   await h.clock.run(20000);
   // 1000 ok, 4000 fail, 5000 ok (retry counter reset), 8000 fail, 9000 fail, 10000 fail -> down
@@ -98,7 +137,10 @@ test('reload: a new checker needs retry+1 failures (not primed); alpha: starts d
   const r = harness(checkerTiming(ck('TCP_CHECK', { warmupMs: 0 }), vs()), 'reload', [false]);
   r.runner.start();
   await r.clock.run(3000);
-  assert.deepEqual(r.log.filter((l) => /UP|DOWN/.test(l)), ['2000 DOWN after 1']);
+  assert.deepEqual(
+    r.log.filter((l) => /UP|DOWN/.test(l)),
+    ['2000 DOWN after 1'],
+  );
   const a = harness(checkerTiming(ck('TCP_CHECK', { warmupMs: 0 }), vs()), 'alpha', [true]);
   assert.equal(a.runner.up, false);
   a.runner.start();
@@ -122,8 +164,14 @@ test('DNS_CHECK: retry 3 at delay_loop: four failures to go down', async () => {
 });
 
 test('HTTP_GET: dbr 3 s, re-check at max(dbr, delay_loop) while down, two successes to come back', async () => {
-  const h = harness(checkerTiming(ck('HTTP_GET', { warmupMs: 0 }), vs({ delayLoopMs: 2000 })), 'start',
-    [true, false, false, false, true, true]);
+  const h = harness(checkerTiming(ck('HTTP_GET', { warmupMs: 0 }), vs({ delayLoopMs: 2000 })), 'start', [
+    true,
+    false,
+    false,
+    false,
+    true,
+    true,
+  ]);
   h.runner.start();
   await h.clock.run(20000);
   // 1000 ok, 3000 fail, 6000 (dbr 3 s) fail -> down, 9000 (max(3,2)) fail, 12000 ok (mark cleared),
@@ -134,21 +182,35 @@ test('HTTP_GET: dbr 3 s, re-check at max(dbr, delay_loop) while down, two succes
   assert.ok(!h.log.includes('12000 UP'));
 });
 
-test('HTTP_GET fast_recovery: no wait between the failed url\'s success and the full pass', async () => {
-  const h = harness(checkerTiming(ck('HTTP_GET', { warmupMs: 0, options: { fast_recovery: '' } }), vs({ delayLoopMs: 2000 })), 'start',
-    [false, true]);
+test("HTTP_GET fast_recovery: no wait between the failed url's success and the full pass", async () => {
+  const h = harness(checkerTiming(ck('HTTP_GET', { warmupMs: 0, options: { fast_recovery: '' } }), vs({ delayLoopMs: 2000 })), 'start', [
+    false,
+    true,
+  ]);
   h.runner.start();
   await h.clock.run(5000);
   // keepalived marks has_run before logging an HTTP failure: "failed after 1 retries" even at
   // start; fast_recovery: the full pass follows the failed url's success at once
-  assert.deepEqual(h.log.filter((l) => /UP|DOWN/.test(l)), ['1000 DOWN after 1', '4000 UP']);
+  assert.deepEqual(
+    h.log.filter((l) => /UP|DOWN/.test(l)),
+    ['1000 DOWN after 1', '4000 UP'],
+  );
   assert.deepEqual(h.probes, [1000, 4000, 4000]);
 });
 
 test('HTTP_GET with two urls: one url per attempt, round robin; recovery needs the failing url then a full pass', async () => {
   let bad = false;
-  const h = harness(checkerTiming(ck('HTTP_GET', { warmupMs: 0, retry: 0, explicit: ['retry'] }), vs({ delayLoopMs: 1000 })), 'start',
-    [(u) => { seen.push(u); return u !== 1 || !bad; }], { urls: 2 });
+  const h = harness(
+    checkerTiming(ck('HTTP_GET', { warmupMs: 0, retry: 0, explicit: ['retry'] }), vs({ delayLoopMs: 1000 })),
+    'start',
+    [
+      (u) => {
+        seen.push(u);
+        return u !== 1 || !bad;
+      },
+    ],
+    { urls: 2 },
+  );
   const seen: number[] = [];
   h.runner.start();
   await h.clock.run(3000);
@@ -158,7 +220,7 @@ test('HTTP_GET with two urls: one url per attempt, round robin; recovery needs t
   await h.clock.run(30000);
   assert.deepEqual(seen.slice(0, 4), [0, 1, 0, 1], 'round robin while up');
   const transitions = h.log.filter((l) => /UP|DOWN/.test(l));
-  assert.equal(transitions.length, 2, h.log.join("\n"));
+  assert.equal(transitions.length, 2, h.log.join('\n'));
   assert.match(transitions[0]!, /DOWN after 0/);
   assert.match(transitions[1]!, /UP/);
 });
@@ -191,9 +253,25 @@ test('suspended (ha_suspend): the timer runs on, no probe; stop(): no further at
 test('stop() aborts the attempt in flight and waits for it to settle', async () => {
   const clock = fakeClock();
   let aborted = false;
-  const runner = new CheckerRunner(checkerTiming(ck('TCP_CHECK', { warmupMs: 0 }), vs()), (signal) => new Promise((res) => {
-    signal.addEventListener('abort', () => { aborted = true; res({ ok: false, reason: 'aborted' }); });
-  }), clock, { attempt() {}, up() {}, down() { assert.fail('an aborted attempt is no verdict'); } }, 'start');
+  const runner = new CheckerRunner(
+    checkerTiming(ck('TCP_CHECK', { warmupMs: 0 }), vs()),
+    (signal) =>
+      new Promise((res) => {
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          res({ ok: false, reason: 'aborted' });
+        });
+      }),
+    clock,
+    {
+      attempt() {},
+      up() {},
+      down() {
+        assert.fail('an aborted attempt is no verdict');
+      },
+    },
+    'start',
+  );
   runner.start();
   await clock.run(1000);
   await runner.stop();
@@ -204,19 +282,32 @@ test('HTTP_GET, two urls: a failure during the recovery pass re-checks that url 
   const urls: number[] = [];
   const answers = [true, true, false, false, true, true, false, true];
   let n = 0;
-  const h = harness(checkerTiming(ck('HTTP_GET', { warmupMs: 0 }), vs({ delayLoopMs: 2000 })), 'start',
-    [(u) => { urls.push(u); return answers[Math.min(n++, answers.length - 1)]!; }], { urls: 2 });
+  const h = harness(
+    checkerTiming(ck('HTTP_GET', { warmupMs: 0 }), vs({ delayLoopMs: 2000 })),
+    'start',
+    [
+      (u) => {
+        urls.push(u);
+        return answers[Math.min(n++, answers.length - 1)]!;
+      },
+    ],
+    { urls: 2 },
+  );
   h.runner.start();
   await h.clock.run(18500);
   assert.deepEqual(h.probes, [1000, 3000, 5000, 8000, 11000, 13000, 15000, 18000]);
   assert.deepEqual(urls, [0, 1, 0, 0, 0, 0, 1, 1]);
-  assert.deepEqual(h.log.filter((l) => /UP|DOWN|first/.test(l)), ['3000 first success', '8000 DOWN after 1', '18000 UP']);
+  assert.deepEqual(
+    h.log.filter((l) => /UP|DOWN|first/.test(l)),
+    ['3000 first success', '8000 DOWN after 1', '18000 UP'],
+  );
 });
 
 test('real_server defaults for its checkers (parsed): retry, delay_before_retry, delay_loop, warmup, alpha', async () => {
   const { parseConfigText } = await import('../../src/config/index.js');
   const { initialAlive } = await import('../../src/check/sink.js');
-  const { config } = parseConfigText(`virtual_server 203.0.113.1 80 {
+  const { config } = parseConfigText(
+    `virtual_server 203.0.113.1 80 {
   delay_loop 10
   retry 5
   lb_algo rr
@@ -243,14 +334,16 @@ test('real_server defaults for its checkers (parsed): retry, delay_before_retry,
     }
   }
 }
-`, 'k.conf');
+`,
+    'k.conf',
+  );
   const v = config.virtualServers[0]!;
-  const [a, b] = v.realServers as [typeof v.realServers[0], typeof v.realServers[0]];
+  const [a, b] = v.realServers as [(typeof v.realServers)[0], (typeof v.realServers)[0]];
   const tcp = checkerTiming(a.checkers[0]!, v, a);
   assert.deepEqual([tcp.retry, tcp.delayBeforeRetryMs, tcp.delayLoopMs, tcp.warmupMs, tcp.connectTimeoutMs], [2, 4000, 3000, 0, 2000]);
-  assert.equal(checkerTiming(a.checkers[1]!, v, a).retry, 7, 'the checker\'s own keyword wins');
+  assert.equal(checkerTiming(a.checkers[1]!, v, a).retry, 7, "the checker's own keyword wins");
   const other = checkerTiming(b.checkers[0]!, v, b);
-  assert.deepEqual([other.retry, other.delayLoopMs, other.warmupMs], [5, 10000, 10000], 'the virtual server\'s defaults');
+  assert.deepEqual([other.retry, other.delayLoopMs, other.warmupMs], [5, 10000, 10000], "the virtual server's defaults");
   assert.equal(initialAlive(v, a), false, 'real_server alpha');
   assert.equal(initialAlive(v, b), true);
 });

@@ -86,7 +86,10 @@ test('-i, -p, --dump-conf, -v, -h', () => {
 test('keepalived options refused: -T (genhash mode: `keepalived-ts genhash` instead): clear message, exit 1; -I accepted', () => {
   assert.equal(ok(['-nI']).dontReleaseIpvs, true);
   assert.equal(ok(['--dont-release-ipvs']).dontReleaseIpvs, true);
-  for (const [argv, flag] of [[['-T'], '-T'], [['--genhash'], '--genhash']] as const) {
+  for (const [argv, flag] of [
+    [['-T'], '-T'],
+    [['--genhash'], '--genhash'],
+  ] as const) {
     const r = bad([...argv]);
     assert.equal(r.exitCode, 1);
     assert.match(r.message, new RegExp(`${flag}.*keepalived option that keepalived-ts does not support`));
@@ -103,7 +106,11 @@ test('keepalived 2.2.7 flags from old DAEMON_ARGS lines: accepted, honoured or s
   assert.equal(o.logFacility, 17, '-S 1 is LOG_LOCAL1');
   assert.equal(o.noSyslog, true);
   assert.equal(o.umask, 0o027);
-  assert.deepEqual(o.warnings.map((w) => /option (\S+)/.exec(w)?.[1]), ['-X', '-r', '-c', '-x'], 'one warning each for -X -r -c -x');
+  assert.deepEqual(
+    o.warnings.map((w) => /option (\S+)/.exec(w)?.[1]),
+    ['-X', '-r', '-c', '-x'],
+    'one warning each for -X -r -c -x',
+  );
   assert.match(o.warnings.find((w) => w.includes('-x'))!, /no SNMP agent: use the Prometheus metrics/);
   assert.equal(ok([]).logFacility, 3, 'default facility: daemon');
   assert.equal(ok(['-S', 'local7']).logFacility, 23);

@@ -12,7 +12,10 @@ const fixtures = join(root, 'test', 'fixtures', 'config');
 
 test('plainConfigTest: which command lines take the fast path', () => {
   assert.deepEqual(plainConfigTest(['-t', '-f', 'a.conf']), { configFile: 'a.conf' });
-  assert.deepEqual(plainConfigTest(['--use-file', 'a.conf', '-l', '--config-test', '-i', 'lb1']), { configFile: 'a.conf', configId: 'lb1' });
+  assert.deepEqual(plainConfigTest(['--use-file', 'a.conf', '-l', '--config-test', '-i', 'lb1']), {
+    configFile: 'a.conf',
+    configId: 'lb1',
+  });
   // anything else goes through the full option parser
   for (const argv of [
     ['-f', 'a.conf'], // no -t: run the daemon
@@ -35,7 +38,14 @@ test('plainConfigTest: which command lines take the fast path', () => {
 });
 
 test('fast and full paths give the same diagnostics and exit code', () => {
-  const files = ['valid/03-accepted-oddities.conf', 'invalid/15-duplicate-vrid.conf', 'invalid/31-missing-parameter.conf', 'invalid/41-script-without-security.conf', 'invalid/62-includea-missing.conf', 'kts-no-such-file.conf'];
+  const files = [
+    'valid/03-accepted-oddities.conf',
+    'invalid/15-duplicate-vrid.conf',
+    'invalid/31-missing-parameter.conf',
+    'invalid/41-script-without-security.conf',
+    'invalid/62-includea-missing.conf',
+    'kts-no-such-file.conf',
+  ];
   for (const f of files) {
     const file = join(fixtures, f);
     const fast = spawnSync(process.execPath, [cli, '-t', '-f', file, '-i', 'lb01'], { encoding: 'utf8', timeout: 30_000 });

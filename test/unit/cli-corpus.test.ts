@@ -27,7 +27,12 @@ const knownGaps = JSON.parse(readFileSync(join(fixtures, 'known-gaps.json'), 'ut
 
 function files(kind: string): string[] {
   const dir = join(fixtures, kind);
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.conf')).sort().map((f) => join(dir, f)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.conf'))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
 }
 
 describe('corpus through runCli with the real parser', { skip: unavailable || false }, () => {

@@ -41,7 +41,14 @@ test('precedence: missing parameter > fatal > security > errors > ok, whatever t
   assert.equal(configTestExitCode([diag('fatal'), diag('missing-parameter'), diag('security')]), 2);
 });
 
-interface Captured { io: CliIo; out: string[]; err: string[]; files: Map<string, string>; daemon: DaemonOptions[]; seen: ParseOptions[] }
+interface Captured {
+  io: CliIo;
+  out: string[];
+  err: string[];
+  files: Map<string, string>;
+  daemon: DaemonOptions[];
+  seen: ParseOptions[];
+}
 function fakeIo(diagnostics: Diagnostic[], opts: { throws?: boolean; missing?: boolean } = {}): Captured {
   const out: string[] = [];
   const err: string[] = [];
@@ -63,7 +70,10 @@ function fakeIo(diagnostics: Diagnostic[], opts: { throws?: boolean; missing?: b
       return api;
     },
     interfaceExists: (n) => n === 'eth0',
-    runDaemon: async (o) => { daemon.push(o); return 1; },
+    runDaemon: async (o) => {
+      daemon.push(o);
+      return 1;
+    },
     writeFile: (p, d) => files.set(p, d),
   };
   return { io, out, err, files, daemon, seen };
@@ -116,10 +126,27 @@ test('the run path hands the options to runDaemon and returns its code', async (
   const c = fakeIo([]);
   assert.equal(await runCli(['-n', '-l', '-D', '-P', '-f', '/etc/k.conf', '-p', '/run/k.pid', '-i', 'lb01'], c.io), 1);
   assert.deepEqual(c.daemon[0], {
-    configFile: '/etc/k.conf', configId: 'lb01', dontFork: true, logConsole: true, logDetail: true,
-    pidFile: '/run/k.pid', vrrpOnly: true, checkOnly: false, singleProcess: false, dontReleaseIpvs: false,
-    logJson: false, statusListen: undefined, statusSocket: undefined, dataDir: undefined, watchConfig: false, notifyTimeoutS: undefined,
-    logFacility: 3, noSyslog: false, logFile: undefined, umask: undefined, startWarnings: [],
+    configFile: '/etc/k.conf',
+    configId: 'lb01',
+    dontFork: true,
+    logConsole: true,
+    logDetail: true,
+    pidFile: '/run/k.pid',
+    vrrpOnly: true,
+    checkOnly: false,
+    singleProcess: false,
+    dontReleaseIpvs: false,
+    logJson: false,
+    statusListen: undefined,
+    statusSocket: undefined,
+    dataDir: undefined,
+    watchConfig: false,
+    notifyTimeoutS: undefined,
+    logFacility: 3,
+    noSyslog: false,
+    logFile: undefined,
+    umask: undefined,
+    startWarnings: [],
   });
   const i = fakeIo([]);
   await runCli(['-n', '-C', '-I'], i.io);

@@ -20,10 +20,42 @@ function rng(seed: number): () => number {
 
 const corpus: string[] = [fs.readFileSync(FIXTURE, 'utf8')];
 if (fs.existsSync(SAMPLES)) {
-  for (const f of fs.readdirSync(SAMPLES).filter((x) => x.startsWith('keepalived.conf'))) corpus.push(fs.readFileSync(path.join(SAMPLES, f), 'utf8'));
+  for (const f of fs.readdirSync(SAMPLES).filter((x) => x.startsWith('keepalived.conf')))
+    corpus.push(fs.readFileSync(path.join(SAMPLES, f), 'utf8'));
 }
 
-const TOKENS = ['{', '}', '"', "'", '\\', '\n', '#', '!', '@', '@^', '$X=', '${X}', '$X', '~SEQ(X,1,5)', '~LST(X,a,b)', '~SEQx(', 'include x', 'includea *', '${_RANDOM 1 9}', 'vrrp_instance', 'priority', '999999999999', '-1', '0.0001', '2001:db8::1/129', 'virtual_ipaddress {', '\t', '\0', '\u00e9', '\\x41'];
+const TOKENS = [
+  '{',
+  '}',
+  '"',
+  "'",
+  '\\',
+  '\n',
+  '#',
+  '!',
+  '@',
+  '@^',
+  '$X=',
+  '${X}',
+  '$X',
+  '~SEQ(X,1,5)',
+  '~LST(X,a,b)',
+  '~SEQx(',
+  'include x',
+  'includea *',
+  '${_RANDOM 1 9}',
+  'vrrp_instance',
+  'priority',
+  '999999999999',
+  '-1',
+  '0.0001',
+  '2001:db8::1/129',
+  'virtual_ipaddress {',
+  '\t',
+  '\0',
+  '\u00e9',
+  '\\x41',
+];
 
 function mutate(text: string, r: () => number): string {
   let s = text;
@@ -86,12 +118,19 @@ test(`fuzz: ${ITER} random mutations of valid configs and random bytes never cra
     const t0 = Date.now();
     let res: ParseResult;
     try {
-      res = parseConfigText(text, `fuzz-${i}.conf`, opts(r, () => text));
+      res = parseConfigText(
+        text,
+        `fuzz-${i}.conf`,
+        opts(r, () => text),
+      );
     } catch (e) {
       assert.fail(`iteration ${i} threw: ${e instanceof Error ? e.stack : String(e)}\n--- input ---\n${text.slice(0, 2000)}`);
     }
     check(res);
-    assert.ok(!res.diagnostics.some((d) => d.category === 'fatal' && d.message.startsWith('internal')), `iteration ${i}: internal error ${JSON.stringify(res.diagnostics.find((d) => d.message.startsWith('internal')))}`);
+    assert.ok(
+      !res.diagnostics.some((d) => d.category === 'fatal' && d.message.startsWith('internal')),
+      `iteration ${i}: internal error ${JSON.stringify(res.diagnostics.find((d) => d.message.startsWith('internal')))}`,
+    );
     const took = Date.now() - t0;
     if (took > worst) {
       worst = took;

@@ -6,8 +6,10 @@ import { configTestExitCode } from '../../src/cli/exit-codes.js';
 import { resolveScript } from '../../src/config/build.js';
 import { parseConfigText, type ParseOptions, type ParseResult } from '../../src/config/index.js';
 
-const parse = (text: string, extra: ParseOptions = {}): ParseResult => parseConfigText(text, 'k.conf', { configId: 'x', fileExists: () => false, ...extra });
-const vi = (name: string, body: string, vip = '192.0.2.10/24'): string => `vrrp_instance ${name} {\n interface eth0\n virtual_router_id 51\n${body}\n virtual_ipaddress {\n  ${vip}\n }\n}\n`;
+const parse = (text: string, extra: ParseOptions = {}): ParseResult =>
+  parseConfigText(text, 'k.conf', { configId: 'x', fileExists: () => false, ...extra });
+const vi = (name: string, body: string, vip = '192.0.2.10/24'): string =>
+  `vrrp_instance ${name} {\n interface eth0\n virtual_router_id 51\n${body}\n virtual_ipaddress {\n  ${vip}\n }\n}\n`;
 const find = (r: ParseResult, re: RegExp) => r.diagnostics.find((d) => re.test(d.message));
 const exit = (r: ParseResult): number => configTestExitCode(r.diagnostics);
 
@@ -52,19 +54,25 @@ test('garp_group without interface: keepalived says nothing (exit 0)', () => {
   assert.equal(r.config.garpGroups.length, 0);
 });
 
-test('duplicate VRID is named at the second instance\'s virtual_router_id line', () => {
+test("duplicate VRID is named at the second instance's virtual_router_id line", () => {
   const r = parse(vi('A', ' priority 100') + vi('B', ' priority 100', '192.0.2.11/24'));
   const d = find(r, /^A and B both use VRID 51 with IPv4 on interface eth0$/);
   assert.ok(d);
   assert.equal(d.line, 11); // B opens at line 9; its virtual_router_id is line 11
 });
 
-test('unicast_peer of the other family: keepalived wording at the peer\'s line, peer dropped', () => {
+test("unicast_peer of the other family: keepalived wording at the peer's line, peer dropped", () => {
   const r = parse(vi('A', ' unicast_src_ip 192.0.2.11\n unicast_peer {\n  192.0.2.12\n  2001:db8::12\n }'));
-  const d = find(r, /^Configuration error: VRRP instance\[A\] and unicast peer address\[2001:db8::12\] MUST be of the same family !!! Skipping\.\.\.$/);
+  const d = find(
+    r,
+    /^Configuration error: VRRP instance\[A\] and unicast peer address\[2001:db8::12\] MUST be of the same family !!! Skipping\.\.\.$/,
+  );
   assert.ok(d);
   assert.equal(d.line, 7);
-  assert.deepEqual(r.config.vrrpInstances[0]!.unicastPeers.map((p) => p.address), ['192.0.2.12']);
+  assert.deepEqual(
+    r.config.vrrpInstances[0]!.unicastPeers.map((p) => p.address),
+    ['192.0.2.12'],
+  );
   assert.equal(exit(r), 5);
 });
 
@@ -196,7 +204,13 @@ test('a vrrp_script whose program cannot be found is disabled (tracked or not), 
   const text = (cmd: string, track: boolean): string =>
     `vrrp_script chk {\n script "${cmd}"\n}\n` + vi('A', track ? ' track_script {\n  chk\n }' : ' priority 100');
   const opts: ParseOptions = { fileExists: (p) => p === '/usr/bin/killall' || p === '/etc/kts/chk.sh', searchPath: '/usr/bin' };
-  for (const [cmd, track] of [['/nonexistent/chk.sh', true], ['/nonexistent/chk.sh', false], ['nosuchcmd -x', true], ['<nosuch', true], ['nosuch/dir/x', true]] as const) {
+  for (const [cmd, track] of [
+    ['/nonexistent/chk.sh', true],
+    ['/nonexistent/chk.sh', false],
+    ['nosuchcmd -x', true],
+    ['<nosuch', true],
+    ['nosuch/dir/x', true],
+  ] as const) {
     const r = parse(text(cmd, track), opts);
     const d = find(r, /^Disabling track script chk since not found\/accessible$/);
     assert.ok(d, cmd);
@@ -211,10 +225,15 @@ test('a vrrp_script whose program cannot be found is disabled (tracked or not), 
 });
 
 test('enable_script_security without script_user: keepalived_script must exist, else scripts without a user are refused', () => {
-  const text = 'global_defs {\n enable_script_security\n}\nvrrp_script chk {\n script "/bin/true"\n}\n' + vi('A', ' track_script {\n  chk\n }\n notify_master "/bin/true"\n notify_backup "/bin/true" nobody');
+  const text =
+    'global_defs {\n enable_script_security\n}\nvrrp_script chk {\n script "/bin/true"\n}\n' +
+    vi('A', ' track_script {\n  chk\n }\n notify_master "/bin/true"\n notify_backup "/bin/true" nobody');
   const base: ParseOptions = { fileExists: (p) => p === '/bin/true' };
   const missing = parse(text, { ...base, userExists: () => false });
-  const lines = missing.diagnostics.filter((d) => d.message === 'Unable to set default user keepalived_script for script').map((d) => d.line).sort((a, b) => a - b);
+  const lines = missing.diagnostics
+    .filter((d) => d.message === 'Unable to set default user keepalived_script for script')
+    .map((d) => d.line)
+    .sort((a, b) => a - b);
   assert.deepEqual(lines, [6, 13], 'the vrrp_script closing line and notify_master; not notify_backup (own user)');
   assert.ok(find(missing, /^Unable to set default user for vrrp script chk - removing$/));
   assert.equal(missing.config.vrrpScripts.length, 0);
@@ -223,7 +242,10 @@ test('enable_script_security without script_user: keepalived_script must exist, 
   const present = parse(text, { ...base, userExists: (u) => u === 'keepalived_script' });
   assert.equal(find(present, /Unable to set default user/), undefined);
   assert.equal(present.config.vrrpScripts.length, 1);
-  const withUser = parse(text.replace(' enable_script_security\n', ' enable_script_security\n script_user root\n'), { ...base, userExists: () => false });
+  const withUser = parse(text.replace(' enable_script_security\n', ' enable_script_security\n script_user root\n'), {
+    ...base,
+    userExists: () => false,
+  });
   assert.equal(find(withUser, /Unable to set default user/), undefined);
   const noSecurity = parse(text.replace(' enable_script_security\n', ''), { ...base, userExists: () => false });
   assert.equal(find(noSecurity, /Unable to set default user/), undefined, 'without enable_script_security root is used silently');
@@ -268,12 +290,15 @@ test('checker scripts have their own SECURITY VIOLATION wording ("check scripts"
   assert.ok(vrrp);
   assert.equal(vrrp.line, 15);
   assert.equal(exit(r), 6);
-  const onlyCheck = parse(vs(' lb_algo rr\n lb_kind DR', '  MISC_CHECK {\n   misc_path "/bin/true"\n  }'), { fileExists: (p) => p === '/bin/true' });
+  const onlyCheck = parse(vs(' lb_algo rr\n lb_kind DR', '  MISC_CHECK {\n   misc_path "/bin/true"\n  }'), {
+    fileExists: (p) => p === '/bin/true',
+  });
   assert.equal(find(onlyCheck, /^SECURITY VIOLATION - scripts/), undefined);
 });
 
-test('MISC_CHECK under enable_script_security without keepalived_script: refused at the block\'s closing line, checker removed', () => {
-  const text = 'global_defs {\n enable_script_security\n}\n' + vs(' lb_algo rr\n lb_kind DR', '  MISC_CHECK {\n   misc_path "/bin/true"\n  }');
+test("MISC_CHECK under enable_script_security without keepalived_script: refused at the block's closing line, checker removed", () => {
+  const text =
+    'global_defs {\n enable_script_security\n}\n' + vs(' lb_algo rr\n lb_kind DR', '  MISC_CHECK {\n   misc_path "/bin/true"\n  }');
   const r = parse(text, { fileExists: (p) => p === '/bin/true', userExists: () => false });
   const d = find(r, /^Unable to set default user for misc script '\/bin\/true' - removing$/);
   assert.ok(d);
@@ -282,10 +307,16 @@ test('MISC_CHECK under enable_script_security without keepalived_script: refused
   assert.deepEqual(r.config.virtualServers[0]!.realServers[0]!.checkers, []);
   assert.equal(exit(r), 5);
   // its own user (keyword `user`, which may follow misc_path) needs no default user
-  const own = parse(text.replace('misc_path "/bin/true"\n', 'misc_path "/bin/true"\n   user nobody\n'), { fileExists: (p) => p === '/bin/true', userExists: () => false });
+  const own = parse(text.replace('misc_path "/bin/true"\n', 'misc_path "/bin/true"\n   user nobody\n'), {
+    fileExists: (p) => p === '/bin/true',
+    userExists: () => false,
+  });
   assert.equal(find(own, /Unable to set default user/), undefined);
   assert.equal(own.config.virtualServers[0]!.realServers[0]!.checkers.length, 1);
   // a MISC_CHECK running as another user is not a root script: no security violation
-  const noSec = parse(text.replace(' enable_script_security\n', '').replace('misc_path "/bin/true"\n', 'misc_path "/bin/true"\n   user nobody\n'), { fileExists: (p) => p === '/bin/true' });
+  const noSec = parse(
+    text.replace(' enable_script_security\n', '').replace('misc_path "/bin/true"\n', 'misc_path "/bin/true"\n   user nobody\n'),
+    { fileExists: (p) => p === '/bin/true' },
+  );
   assert.equal(find(noSec, /SECURITY VIOLATION/), undefined);
 });

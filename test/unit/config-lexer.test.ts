@@ -53,7 +53,10 @@ test('braces: { on the next line, } on the same line, one-line blocks', () => {
   assert.equal(vi.keyword, 'vrrp_instance');
   assert.deepEqual(vi.args, ['VI_1']);
   assert.equal(vi.children!.length, 2);
-  assert.deepEqual(vi.children![0]!.children!.map((c) => c.keyword), ['192.0.2.1/24']);
+  assert.deepEqual(
+    vi.children![0]!.children!.map((c) => c.keyword),
+    ['192.0.2.1/24'],
+  );
   assert.deepEqual(vi.children![0]!.children![0]!.args, ['192.0.2.2']);
   assert.equal(vi.endLine, 4);
   assert.equal(t[1]!.keyword, 'global_defs');
@@ -86,13 +89,19 @@ test('unclosed inner block: its opening line and the line where its contents sto
   const diags: Diagnostic[] = [];
   tree('vrrp_instance X {\n    virtual_ipaddress {\n        192.0.2.1\n    track_interface {\n        eth1\n    }\n}\n', diags);
   const d = diags.filter((x) => x.category === 'syntax');
-  assert.deepEqual(d.map((x) => x.line), [1, 2, 4]);
+  assert.deepEqual(
+    d.map((x) => x.line),
+    [1, 2, 4],
+  );
   assert.match(d[1]!.message, /contents stop making sense at line 4 \('track_interface'/);
   assert.match(d[2]!.message, /'track_interface' read inside 'virtual_ipaddress' \(opened at line 2/);
   // a well indented file that is only missing its last '}' names the outer block alone
   const ok: Diagnostic[] = [];
   tree('vrrp_instance X {\n    virtual_ipaddress {\n        192.0.2.1\n    }\n', ok);
-  assert.deepEqual(ok.map((x) => x.line), [1]);
+  assert.deepEqual(
+    ok.map((x) => x.line),
+    [1],
+  );
 });
 
 test("stray '}' is a syntax error", () => {
@@ -110,7 +119,11 @@ test('line continuation with a trailing backslash', () => {
 });
 
 test('unknown keyword warns and is skipped with its block', () => {
-  const r = parseConfigText('vrrp_instance A {\n interface eth0\n virtual_router_id 5\n foo {\n  bar\n }\n priority 20\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n', 'k.conf', { configId: 'x' });
+  const r = parseConfigText(
+    'vrrp_instance A {\n interface eth0\n virtual_router_id 5\n foo {\n  bar\n }\n priority 20\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n',
+    'k.conf',
+    { configId: 'x' },
+  );
   const u = r.diagnostics.filter((d) => d.category === 'unknown-keyword');
   assert.equal(u.length, 1);
   assert.equal(u[0]!.message, "Unknown keyword 'foo'");

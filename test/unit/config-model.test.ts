@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfigText, type ParseResult } from '../../src/config/index.js';
 
-const parse = (text: string, extra = {}): ParseResult => parseConfigText(text, 'k.conf', { configId: 'x', fileExists: () => false, ...extra });
+const parse = (text: string, extra = {}): ParseResult =>
+  parseConfigText(text, 'k.conf', { configId: 'x', fileExists: () => false, ...extra });
 const inst = (body: string, globals = ''): ParseResult =>
-  parse(`global_defs {\n${globals}\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n${body}\n virtual_ipaddress {\n  192.0.2.10/24\n }\n}\n`);
+  parse(
+    `global_defs {\n${globals}\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n${body}\n virtual_ipaddress {\n  192.0.2.10/24\n }\n}\n`,
+  );
 
 test('vrrp_instance defaults: priority 100, advert_int 1 s, version 2, preempt, state BACKUP, garp 5/5', () => {
   const r = inst('');
@@ -33,7 +36,9 @@ test('vrrp_instance defaults: priority 100, advert_int 1 s, version 2, preempt, 
 });
 
 test('virtual_ipaddress: address parsed with options (dev, label, scope, brd, no_track, preferred_lft)', () => {
-  const r = parse('vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  192.0.2.1/24 brd 192.0.2.255 dev eth1 label eth1:1 scope link no_track\n  192.0.2.2\n }\n virtual_ipaddress_excluded {\n  2001:DB8:0:0::1/64 dev eth0 -nodad preferred_lft forever\n }\n}\n');
+  const r = parse(
+    'vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  192.0.2.1/24 brd 192.0.2.255 dev eth1 label eth1:1 scope link no_track\n  192.0.2.2\n }\n virtual_ipaddress_excluded {\n  2001:DB8:0:0::1/64 dev eth0 -nodad preferred_lft forever\n }\n}\n',
+  );
   const v = r.config.vrrpInstances[0]!;
   const [a, b] = v.virtualIpAddresses;
   assert.equal(a!.address, '192.0.2.1');
@@ -72,7 +77,10 @@ test('state MASTER without priority means address owner (255), as keepalived', (
 });
 
 test('global_defs vrrp_garp_master_delay / vrrp_garp_master_repeat / vrrp_version are inherited; instance overrides', () => {
-  const v = inst(' garp_master_repeat 2', 'vrrp_garp_master_delay 10\nvrrp_garp_master_repeat 3\nvrrp_version 3\nvrrp_garp_lower_prio_repeat 7').config.vrrpInstances[0]!;
+  const v = inst(
+    ' garp_master_repeat 2',
+    'vrrp_garp_master_delay 10\nvrrp_garp_master_repeat 3\nvrrp_version 3\nvrrp_garp_lower_prio_repeat 7',
+  ).config.vrrpInstances[0]!;
   assert.equal(v.garpMasterDelayMs, 10_000);
   assert.equal(v.garpMasterRepeat, 2);
   assert.equal(v.garpLowerPrioDelayMs, 10_000);
@@ -81,7 +89,9 @@ test('global_defs vrrp_garp_master_delay / vrrp_garp_master_repeat / vrrp_versio
 });
 
 test('global_defs fields and defaults (router_id, notification_email, smtp_server, script_user, vrrp_mcast_group4)', () => {
-  const r = parse('global_defs {\n router_id R1\n notification_email {\n  a@example.com\n  b@example.com\n }\n smtp_server 192.0.2.5 2525\n script_user nobody nogroup\n enable_script_security\n vrrp_mcast_group4 224.0.0.19\n lvs_flush\n}\n');
+  const r = parse(
+    'global_defs {\n router_id R1\n notification_email {\n  a@example.com\n  b@example.com\n }\n smtp_server 192.0.2.5 2525\n script_user nobody nogroup\n enable_script_security\n vrrp_mcast_group4 224.0.0.19\n lvs_flush\n}\n',
+  );
   const g = r.config.globalDefs;
   assert.equal(g.routerId, 'R1');
   assert.deepEqual(g.notificationEmail, ['a@example.com', 'b@example.com']);
@@ -104,7 +114,8 @@ test('authentication: auth_type PASS, auth_pass truncated to 8 characters', () =
 });
 
 test('unicast_peer with min_ttl/max_ttl turns on check_unicast_src; unicast_src_ip', () => {
-  const v = inst(' unicast_src_ip 192.0.2.1\n unicast_peer {\n  192.0.2.2\n  192.0.2.3 min_ttl 10 max_ttl 250\n }').config.vrrpInstances[0]!;
+  const v = inst(' unicast_src_ip 192.0.2.1\n unicast_peer {\n  192.0.2.2\n  192.0.2.3 min_ttl 10 max_ttl 250\n }').config
+    .vrrpInstances[0]!;
   assert.equal(v.unicastPeers.length, 2);
   assert.equal(v.unicastPeers[1]!.minTtl, 10);
   assert.equal(v.unicastPeers[1]!.maxTtl, 250);
@@ -114,12 +125,19 @@ test('unicast_peer with min_ttl/max_ttl turns on check_unicast_src; unicast_src_
 
 test('notify_master / notify scripts: quoted command split into argv, user and group', () => {
   const v = inst(` notify_master "/usr/bin/n.sh MASTER 'a b'" root wheel\n notify /bin/n2`).config.vrrpInstances[0]!;
-  assert.deepEqual(v.notifyMaster, { command: "/usr/bin/n.sh MASTER 'a b'", argv: ['/usr/bin/n.sh', 'MASTER', 'a b'], user: 'root', group: 'wheel' });
+  assert.deepEqual(v.notifyMaster, {
+    command: "/usr/bin/n.sh MASTER 'a b'",
+    argv: ['/usr/bin/n.sh', 'MASTER', 'a b'],
+    user: 'root',
+    group: 'wheel',
+  });
   assert.deepEqual(v.notify!.argv, ['/bin/n2']);
 });
 
 test('vrrp_script defaults and values (interval, timeout, weight, rise, fall, init_fail)', () => {
-  const r = parse('vrrp_script chk {\n script "/bin/check x"\n interval 2\n weight -20 reverse\n fall 3\n init_fail\n}\nvrrp_script c2 {\n script /bin/true\n}\n');
+  const r = parse(
+    'vrrp_script chk {\n script "/bin/check x"\n interval 2\n weight -20 reverse\n fall 3\n init_fail\n}\nvrrp_script c2 {\n script /bin/true\n}\n',
+  );
   const [a, b] = r.config.vrrpScripts;
   assert.equal(a!.intervalMs, 2000);
   assert.equal(a!.timeoutMs, 2000);
@@ -140,7 +158,10 @@ test('track_script / track_interface / track_file / track_process entries with w
   );
   const v = r.config.vrrpInstances[0]!;
   assert.deepEqual(v.trackScripts, [{ name: 's', weight: 10, reverse: true }]);
-  assert.deepEqual(v.trackInterfaces, [{ name: 'eth1', weight: -5, reverse: false }, { name: 'eth2', weight: 0, reverse: false }]);
+  assert.deepEqual(v.trackInterfaces, [
+    { name: 'eth1', weight: -5, reverse: false },
+    { name: 'eth2', weight: 0, reverse: false },
+  ]);
   assert.deepEqual(v.trackFiles, [{ name: 'f' }]);
   assert.deepEqual(v.trackProcesses, [{ name: 'p', weight: 4, reverse: false }]);
   const p = r.config.trackProcesses[0]!;
@@ -199,7 +220,10 @@ test('virtual_server with real_server and checkers (TCP_CHECK, HTTP_GET url, MIS
   assert.equal(vs.sorryServer!.address.address, '192.0.2.200');
   const rs = vs.realServers[0]!;
   assert.equal(rs.weight, 3);
-  assert.deepEqual(rs.checkers.map((c) => c.type), ['TCP_CHECK', 'HTTP_GET', 'MISC_CHECK']);
+  assert.deepEqual(
+    rs.checkers.map((c) => c.type),
+    ['TCP_CHECK', 'HTTP_GET', 'MISC_CHECK'],
+  );
   assert.equal(rs.checkers[0]!.connectTimeoutMs, 3000);
   assert.equal(rs.checkers[0]!.connectPort, 8080);
   assert.deepEqual(rs.checkers[1]!.urls, [{ path: '/health', status_code: '200' }]);
@@ -222,6 +246,9 @@ test('bfd_instance, garp_group, linkbeat_interfaces, interface_up_down_delays, t
   assert.equal(r.config.garpGroups[0]!.garpIntervalMs, 500);
   assert.deepEqual(r.config.garpGroups[0]!.interfaces, ['eth0', 'eth1']);
   assert.deepEqual(r.config.linkbeatInterfaces, [{ name: 'eth0' }, { name: 'eth1', type: 'ETHTOOL' }]);
-  assert.deepEqual(r.config.interfaceUpDownDelays, [{ name: 'eth0', downDelayMs: 1500, upDelayMs: 1500 }, { name: 'eth1', downDelayMs: 2000, upDelayMs: 3000 }]);
+  assert.deepEqual(r.config.interfaceUpDownDelays, [
+    { name: 'eth0', downDelayMs: 1500, upDelayMs: 1500 },
+    { name: 'eth1', downDelayMs: 2000, upDelayMs: 3000 },
+  ]);
   assert.deepEqual(r.config.trackGroups[0]!.group, ['VI_1']);
 });

@@ -16,8 +16,17 @@ function lines(text: string, configId = 'main', files: Record<string, string> = 
       throw new Error('ENOENT');
     },
     glob: (pat) => {
-      const re = new RegExp('^' + pat.replace(/[.+^$()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.') + '$');
-      return Object.keys(files).filter((f) => re.test(f)).sort();
+      const re = new RegExp(
+        '^' +
+          pat
+            .replace(/[.+^$()|\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '.') +
+          '$',
+      );
+      return Object.keys(files)
+        .filter((f) => re.test(f))
+        .sort();
     },
   });
   return r.lines.map((l) => l.map((t) => t.text).join(' '));
@@ -39,7 +48,8 @@ test('$NAME=value definitions, $NAME and ${NAME}, undefined kept', () => {
 });
 
 test('substitution is recursive and done at use time (man page example)', () => {
-  const text = '$ADDRESS_BASE=10.2.${ADDRESS_BASE_SUB}\n$ADDRESS_BASE_SUB=0\n${ADDRESS_BASE}.100/32\n$ADDRESS_BASE_SUB=10\n${ADDRESS_BASE}.100/32\n';
+  const text =
+    '$ADDRESS_BASE=10.2.${ADDRESS_BASE_SUB}\n$ADDRESS_BASE_SUB=0\n${ADDRESS_BASE}.100/32\n$ADDRESS_BASE_SUB=10\n${ADDRESS_BASE}.100/32\n';
   assert.deepEqual(lines(text), ['10.2.0.100/32', '10.2.10.100/32']);
 });
 
@@ -62,8 +72,28 @@ test('multi-line definitions, nested, with conditionals inside', () => {
     '$INSTANCE',
   ].join('\n');
   assert.deepEqual(lines(text, 'high'), ['vrrp_instance VI_0 {', 'priority 130', '}', 'vrrp_instance VI_1 {', 'priority 130', '}']);
-  const nested = ['$RS= \\', 'real_server 192.168.${VS_NUM}.${RS_NUM} 80 { \\', '}', '$VS= \\', 'virtual_server 10.0.${VS_NUM}.4 80 { \\', '$RS_NUM=1 \\', '$RS \\', '$RS_NUM=2 \\', '$RS \\', '}', '$VS_NUM=3', '$VS'].join('\n');
-  assert.deepEqual(lines(nested), ['virtual_server 10.0.3.4 80 {', 'real_server 192.168.3.1 80 {', '}', 'real_server 192.168.3.2 80 {', '}', '}']);
+  const nested = [
+    '$RS= \\',
+    'real_server 192.168.${VS_NUM}.${RS_NUM} 80 { \\',
+    '}',
+    '$VS= \\',
+    'virtual_server 10.0.${VS_NUM}.4 80 { \\',
+    '$RS_NUM=1 \\',
+    '$RS \\',
+    '$RS_NUM=2 \\',
+    '$RS \\',
+    '}',
+    '$VS_NUM=3',
+    '$VS',
+  ].join('\n');
+  assert.deepEqual(lines(nested), [
+    'virtual_server 10.0.3.4 80 {',
+    'real_server 192.168.3.1 80 {',
+    '}',
+    'real_server 192.168.3.2 80 {',
+    '}',
+    '}',
+  ]);
 });
 
 test('predefined ${_PWD} ${_INSTANCE} ${_HASH} ${_BANG} ${_RANDOM min max}', () => {
@@ -84,10 +114,20 @@ test('predefined ${_PWD} ${_INSTANCE} ${_HASH} ${_BANG} ${_RANDOM min max}', () 
 });
 
 test('~SEQ(var, start, step, end), defaults, ~SEQx hex, multiple on a line', () => {
-  assert.deepEqual(lines('~SEQ(SUBNET, 0, 3) ip_address 10.0.${SUBNET}.1\n'), ['ip_address 10.0.0.1', 'ip_address 10.0.1.1', 'ip_address 10.0.2.1', 'ip_address 10.0.3.1']);
+  assert.deepEqual(lines('~SEQ(SUBNET, 0, 3) ip_address 10.0.${SUBNET}.1\n'), [
+    'ip_address 10.0.0.1',
+    'ip_address 10.0.1.1',
+    'ip_address 10.0.2.1',
+    'ip_address 10.0.3.1',
+  ]);
   assert.deepEqual(lines('~SEQ(I, 3) x${I}\n'), ['x1', 'x2', 'x3']);
   assert.deepEqual(lines('~SEQ(I, 5, -2, 1) x${I}\n'), ['x5', 'x3', 'x1']);
-  assert.deepEqual(lines('~SEQx(SUBNET, 0x90, 0x10, 0xc0) fe80::20:${SUBNET}:1\n'), ['fe80::20:90:1', 'fe80::20:a0:1', 'fe80::20:b0:1', 'fe80::20:c0:1']);
+  assert.deepEqual(lines('~SEQx(SUBNET, 0x90, 0x10, 0xc0) fe80::20:${SUBNET}:1\n'), [
+    'fe80::20:90:1',
+    'fe80::20:a0:1',
+    'fe80::20:b0:1',
+    'fe80::20:c0:1',
+  ]);
   assert.deepEqual(lines('~SEQ(A, 1, 2) ~SEQ(B, 1, 2) ${A}.${B}\n'), ['1.1', '1.2', '2.1', '2.2']);
   // the variable is not defined after the block
   assert.deepEqual(lines('~SEQ(V, 1, 1) a${V}\nb${V}\n'), ['a1', 'b${V}']);
@@ -95,12 +135,23 @@ test('~SEQ(var, start, step, end), defaults, ~SEQx hex, multiple on a line', () 
 
 test('~LST with one and with several variables, nested with ~SEQ (man page examples)', () => {
   assert.deepEqual(lines('~LST({IP, IP1}, {10,1},{20,4}) 192.168.${IP}.${IP1}\n'), ['192.168.10.1', '192.168.20.4']);
-  assert.deepEqual(lines('~LST(IP, 1, 2) ~LST(IP1, 5,6) 192.169.${IP}.${IP1}\n'), ['192.169.1.5', '192.169.1.6', '192.169.2.5', '192.169.2.6']);
-  assert.deepEqual(lines('~LST({IP, IP1}, {10,1},{20,4}) ~SEQ(IP2,168,2,170) 192.${IP2}.${IP}.${IP1}\n'), ['192.168.10.1', '192.170.10.1', '192.168.20.4', '192.170.20.4']);
+  assert.deepEqual(lines('~LST(IP, 1, 2) ~LST(IP1, 5,6) 192.169.${IP}.${IP1}\n'), [
+    '192.169.1.5',
+    '192.169.1.6',
+    '192.169.2.5',
+    '192.169.2.6',
+  ]);
+  assert.deepEqual(lines('~LST({IP, IP1}, {10,1},{20,4}) ~SEQ(IP2,168,2,170) 192.${IP2}.${IP}.${IP1}\n'), [
+    '192.168.10.1',
+    '192.170.10.1',
+    '192.168.20.4',
+    '192.170.20.4',
+  ]);
 });
 
 test('diagnostics keep the original line:column after substitution and ~SEQ', () => {
-  const text = '$BAD=999\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  ~SEQ(X, 1, 1)    priority ${BAD}\n  virtual_ipaddress {\n 192.0.2.1\n }\n}\n';
+  const text =
+    '$BAD=999\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  ~SEQ(X, 1, 1)    priority ${BAD}\n  virtual_ipaddress {\n 192.0.2.1\n }\n}\n';
   const r = parseConfigText(text, 'k.conf', { configId: 'x' });
   const d = r.diagnostics.find((x) => x.message.includes("number '999'"));
   assert.ok(d, JSON.stringify(r.diagnostics));
@@ -138,7 +189,10 @@ test('include: relative to the including file, globs, nested dir, loops bounded'
     },
     glob: (pat) => (pat === '/etc/k/conf.d/*.conf' ? ['/etc/k/conf.d/c.conf', '/etc/k/conf.d/a.conf'] : pat in files ? [pat] : []),
   });
-  assert.deepEqual(r.lines.map((l) => l[0]!.text), ['top', 'a_line', 'b_line', 'c_line', 'end']);
+  assert.deepEqual(
+    r.lines.map((l) => l[0]!.text),
+    ['top', 'a_line', 'b_line', 'c_line', 'end'],
+  );
   assert.deepEqual(r.files, ['/etc/k/keepalived.conf', '/etc/k/conf.d/a.conf', '/etc/k/conf.d/sub/b.conf', '/etc/k/conf.d/c.conf']);
   const loop = r.diagnostics.find((d) => /include loop/.test(d.message));
   assert.ok(loop);
@@ -149,7 +203,14 @@ test('include: relative to the including file, globs, nested dir, loops bounded'
 });
 
 test('include missing files (measured, 2.2.7): include/includer/includeb warn, includem/w/b/a error (-t exit 6)', () => {
-  const run = (line: string) => preprocess('/etc/k/keepalived.conf', line + '\n', { configId: 'x', readFile: () => { throw new Error('ENOENT'); }, glob: () => [] }).diagnostics;
+  const run = (line: string) =>
+    preprocess('/etc/k/keepalived.conf', line + '\n', {
+      configId: 'x',
+      readFile: () => {
+        throw new Error('ENOENT');
+      },
+      glob: () => [],
+    }).diagnostics;
   let d = run('include none.conf');
   assert.equal(d.length, 1);
   assert.equal(d[0]!.severity, 'warning');
@@ -159,7 +220,15 @@ test('include missing files (measured, 2.2.7): include/includer/includeb warn, i
   assert.equal(run('include none*.conf')[0]!.message, "Config files missing '/etc/k/none*.conf'.");
   assert.equal(run('includer none.conf')[0]!.severity, 'warning');
   assert.equal(run('includeb none.conf')[0]!.severity, 'warning');
-  for (const l of ['includem none.conf', 'includem none*.conf', 'includew none.conf', 'includew none*.conf', 'includeb {a,b}.conf', 'includea none.conf', 'includea {a,b}.conf']) {
+  for (const l of [
+    'includem none.conf',
+    'includem none*.conf',
+    'includew none.conf',
+    'includew none*.conf',
+    'includeb {a,b}.conf',
+    'includea none.conf',
+    'includea {a,b}.conf',
+  ]) {
     d = run(l);
     assert.equal(d.length, 1, l);
     assert.equal(d[0]!.severity, 'error', l);
@@ -178,7 +247,10 @@ test('include on the real filesystem with globs and braces', () => {
     fs.writeFileSync(path.join(dir, 'd', 'x2.conf'), 'vrrp_script s2 {\n script /bin/true\n}\n');
     fs.writeFileSync(path.join(dir, 'k.conf'), 'include d/x*.conf\nincludeb d/{x1,x2}.conf\n');
     const r = parseConfigFile(path.join(dir, 'k.conf'), { configId: 'x' });
-    assert.deepEqual(r.config.vrrpScripts.map((s) => s.name), ['s1', 's2', 's1', 's2']);
+    assert.deepEqual(
+      r.config.vrrpScripts.map((s) => s.name),
+      ['s1', 's2', 's1', 's2'],
+    );
     assert.equal(r.files.length, 5);
     const missing = parseConfigFile(path.join(dir, 'nope.conf'));
     assert.equal(missing.diagnostics[0]!.category, 'file-not-found');
@@ -194,7 +266,10 @@ test('${_PWD} is the directory of the file being read (changes inside an include
     readFile: (p) => files[p] ?? '',
     glob: (p) => (p in files ? [p] : []),
   });
-  assert.deepEqual(r.lines.map((l) => l.map((t) => t.text).join(' ')), ['outer /etc/k', 'inner /opt/inc', 'after /etc/k']);
+  assert.deepEqual(
+    r.lines.map((l) => l.map((t) => t.text).join(' ')),
+    ['outer /etc/k', 'inner /opt/inc', 'after /etc/k'],
+  );
 });
 
 test("a '\\' at the end of a comment line is part of the comment (keepalived 2.2.7 reads it as a keyword '\\')", () => {

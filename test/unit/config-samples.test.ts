@@ -9,7 +9,8 @@ import { parseConfigFile, type ParseResult } from '../../src/config/index.js';
 
 const DIR = '/usr/share/doc/keepalived/samples';
 const have = fs.existsSync(DIR);
-const parse = (name: string, configId = 'main'): ParseResult => parseConfigFile(path.join(DIR, name), { configId, fileExists: () => false });
+const parse = (name: string, configId = 'main'): ParseResult =>
+  parseConfigFile(path.join(DIR, name), { configId, fileExists: () => false });
 const errors = (r: ParseResult) => r.diagnostics.filter((d) => d.severity === 'error');
 
 test('every keepalived sample parses without an internal error', { skip: !have && `no ${DIR} (install Debian package keepalived)` }, () => {
@@ -22,7 +23,24 @@ test('every keepalived sample parses without an internal error', { skip: !have &
 });
 
 test('samples keepalived -t accepts (exit 0) give no error here either', { skip: !have }, () => {
-  for (const f of ['keepalived.conf.HTTP_GET.port', 'keepalived.conf.IPv6', 'keepalived.conf.PING_CHECK', 'keepalived.conf.SMTP_CHECK', 'keepalived.conf.UDP_CHECK', 'keepalived.conf.inhibit', 'keepalived.conf.misc_check', 'keepalived.conf.misc_check_arg', 'keepalived.conf.quorum', 'keepalived.conf.sample', 'keepalived.conf.status_code', 'keepalived.conf.virtual_server_group', 'keepalived.conf.virtualhost', 'keepalived.conf.vrrp', 'keepalived.conf.vrrp.scripts', 'keepalived.conf.vrrp.sync']) {
+  for (const f of [
+    'keepalived.conf.HTTP_GET.port',
+    'keepalived.conf.IPv6',
+    'keepalived.conf.PING_CHECK',
+    'keepalived.conf.SMTP_CHECK',
+    'keepalived.conf.UDP_CHECK',
+    'keepalived.conf.inhibit',
+    'keepalived.conf.misc_check',
+    'keepalived.conf.misc_check_arg',
+    'keepalived.conf.quorum',
+    'keepalived.conf.sample',
+    'keepalived.conf.status_code',
+    'keepalived.conf.virtual_server_group',
+    'keepalived.conf.virtualhost',
+    'keepalived.conf.vrrp',
+    'keepalived.conf.vrrp.scripts',
+    'keepalived.conf.vrrp.sync',
+  ]) {
     assert.deepEqual(errors(parse(f)), [], f);
   }
 });
@@ -39,7 +57,10 @@ test('keepalived.conf.vrrp: 4 instances with their VRIDs, priorities and VIPs', 
   assert.equal(v.priority, 100);
   assert.equal(v.advertIntervalCs, 100);
   assert.deepEqual(v.authentication, { authType: 'PASS', authPass: '1111' });
-  assert.deepEqual(v.virtualIpAddresses.map((a) => `${a.address}/${a.prefixLength}`), ['192.168.200.16/32', '192.168.200.17/32', '192.168.200.18/32', '192.168.200.18/32']);
+  assert.deepEqual(
+    v.virtualIpAddresses.map((a) => `${a.address}/${a.prefixLength}`),
+    ['192.168.200.16/32', '192.168.200.17/32', '192.168.200.18/32', '192.168.200.18/32'],
+  );
   assert.equal(v.virtualIpAddresses[3]!.label, 'eth0:1');
   assert.equal(c.globalDefs.routerId, 'LVS_DEVEL');
   assert.equal(c.globalDefs.smtpConnectTimeoutS, 30);
@@ -48,13 +69,22 @@ test('keepalived.conf.vrrp: 4 instances with their VRIDs, priorities and VIPs', 
 test('keepalived.conf.vrrp.lvs_syncd: sync group without group block is removed; unknown words warned', { skip: !have }, () => {
   const r = parse('keepalived.conf.vrrp.lvs_syncd');
   assert.equal(r.config.vrrpSyncGroups.length, 0);
-  assert.deepEqual(r.diagnostics.filter((d) => d.category === 'unknown-keyword').map((d) => [d.line, d.message]), [[4, "Unknown keyword 'VI_2'"], [5, "Unknown keyword 'VI_3'"]]);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.category === 'unknown-keyword').map((d) => [d.line, d.message]),
+    [
+      [4, "Unknown keyword 'VI_2'"],
+      [5, "Unknown keyword 'VI_3'"],
+    ],
+  );
   assert.ok(r.diagnostics.some((d) => d.message === 'Sync group VG1 has no virtual router(s). removing'));
 });
 
 test('keepalived.conf.vrrp.rules: the invalid rule addresses are reported at their lines 11 and 26', { skip: !have }, () => {
   const r = parse('keepalived.conf.vrrp.rules');
-  assert.deepEqual(errors(r).map((d) => d.line), [11, 26]);
+  assert.deepEqual(
+    errors(r).map((d) => d.line),
+    [11, 26],
+  );
 });
 
 test('keepalived.conf.SSL_GET: AH + state MASTER cleared to BACKUP (keepalived exits 5)', { skip: !have }, () => {
@@ -87,7 +117,11 @@ test('keepalived.conf.virtual_server_group and fwmark: LVS model', { skip: !have
 });
 
 test('keepalived.conf.vrrp.routes with only eth0/eth1 present: same lines as `keepalived -t` in such a namespace', { skip: !have }, () => {
-  const r = parseConfigFile(path.join(DIR, 'keepalived.conf.vrrp.routes'), { configId: 'main', fileExists: () => false, interfaceExists: (i) => i === 'eth0' || i === 'eth1' });
+  const r = parseConfigFile(path.join(DIR, 'keepalived.conf.vrrp.routes'), {
+    configId: 'main',
+    fileExists: () => false,
+    interfaceExists: (i) => i === 'eth0' || i === 'eth1',
+  });
   // recorded from: ip netns exec kts-x keepalived -t -l -f keepalived.conf.vrrp.routes (2.2.7)
   assert.deepEqual(
     r.diagnostics.map((d) => [d.line, d.message]),

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfigText, type ParseResult } from '../../src/config/index.js';
 
-const parse = (text: string, extra = {}): ParseResult => parseConfigText(text, 'k.conf', { configId: 'x', fileExists: () => false, ...extra });
-const vi = (name: string, body: string, vip = '192.0.2.10/24'): string => `vrrp_instance ${name} {\n interface eth0\n${body}\n virtual_ipaddress {\n  ${vip}\n }\n}\n`;
+const parse = (text: string, extra = {}): ParseResult =>
+  parseConfigText(text, 'k.conf', { configId: 'x', fileExists: () => false, ...extra });
+const vi = (name: string, body: string, vip = '192.0.2.10/24'): string =>
+  `vrrp_instance ${name} {\n interface eth0\n${body}\n virtual_ipaddress {\n  ${vip}\n }\n}\n`;
 const msgs = (r: ParseResult): string[] => r.diagnostics.map((d) => d.message);
 
 test('virtual_router_id missing: instance dropped with an error', () => {
@@ -66,7 +68,9 @@ test('virtual_ipaddress of the other family is ignored with an error', () => {
 });
 
 test('virtual_router_id unique per interface and family', () => {
-  const r = parse(vi('A', ' virtual_router_id 51') + vi('B', ' virtual_router_id 51', '192.0.2.11') + vi('C', ' virtual_router_id 51', '2001:db8::1'));
+  const r = parse(
+    vi('A', ' virtual_router_id 51') + vi('B', ' virtual_router_id 51', '192.0.2.11') + vi('C', ' virtual_router_id 51', '2001:db8::1'),
+  );
   assert.deepEqual(msgs(r), ['A and B both use VRID 51 with IPv4 on interface eth0']);
   assert.equal(r.diagnostics[0]!.category, 'semantic');
 });
@@ -101,7 +105,9 @@ test('vrrp_script without script is removed (reported at its closing line)', () 
 });
 
 test('vrrp_strict: authentication refused, accept off', () => {
-  const r = parse('global_defs {\n vrrp_strict\n}\n' + vi('A', ' virtual_router_id 1\n authentication {\n  auth_type PASS\n  auth_pass x\n }'));
+  const r = parse(
+    'global_defs {\n vrrp_strict\n}\n' + vi('A', ' virtual_router_id 1\n authentication {\n  auth_type PASS\n  auth_pass x\n }'),
+  );
   assert.ok(msgs(r).includes('(A) Strict mode does not support authentication. Ignoring.'));
   const v = r.config.vrrpInstances[0]!;
   assert.equal(v.authentication, undefined);
@@ -110,7 +116,9 @@ test('vrrp_strict: authentication refused, accept off', () => {
 });
 
 test('nopreempt with priority 255 / with state MASTER is cleared', () => {
-  const r = parse(vi('A', ' virtual_router_id 1\n state MASTER\n nopreempt') + vi('B', ' virtual_router_id 2\n state MASTER\n priority 200\n nopreempt'));
+  const r = parse(
+    vi('A', ' virtual_router_id 1\n state MASTER\n nopreempt') + vi('B', ' virtual_router_id 2\n state MASTER\n priority 200\n nopreempt'),
+  );
   assert.ok(msgs(r).includes('(A) nopreempt is incompatible with priority 255. resetting nopreempt'));
   assert.ok(msgs(r).includes('(B) Warning - nopreempt will not work with initial state MASTER - clearing'));
   assert.equal(r.config.vrrpInstances[0]!.preempt, true);
@@ -124,9 +132,11 @@ test('AH authentication with state MASTER: state cleared to BACKUP', () => {
 });
 
 test('interfaces must exist (interfaceExists option): interface, track_interface, VIP dev', () => {
-  const r = parse(vi('A', ' virtual_router_id 1\n track_interface {\n  eth9\n }', '192.0.2.1 dev eth7'), { interfaceExists: (i: string) => i === 'eth0' });
+  const r = parse(vi('A', ' virtual_router_id 1\n track_interface {\n  eth9\n }', '192.0.2.1 dev eth7'), {
+    interfaceExists: (i: string) => i === 'eth0',
+  });
   const bad = r.diagnostics.filter((d) => d.category === 'bad-interface').map((d) => d.message);
-  assert.deepEqual(bad, ['(A) tracked interface eth9 doesn\'t exist', "WARNING - interface eth7 for ip address 192.0.2.1 doesn't exist"]);
+  assert.deepEqual(bad, ["(A) tracked interface eth9 doesn't exist", "WARNING - interface eth7 for ip address 192.0.2.1 doesn't exist"]);
   const r2 = parse(vi('A', ' virtual_router_id 1'), { interfaceExists: () => false });
   assert.ok(msgs(r2).includes("WARNING - interface eth0 for vrrp_instance A doesn't exist"));
   assert.ok(parse(vi('A', ' virtual_router_id 1')).diagnostics.every((d) => d.category !== 'bad-interface'));
@@ -138,7 +148,11 @@ test('scripts without enable_script_security: SECURITY VIOLATION (category secur
   const d = r.diagnostics.find((x) => x.category === 'security');
   assert.ok(d);
   assert.equal(d.message, 'SECURITY VIOLATION - scripts are being executed but script_security not enabled.');
-  assert.ok(!parse('global_defs {\n enable_script_security\n}\n' + text, { fileExists: () => true }).diagnostics.some((x) => x.category === 'security'));
+  assert.ok(
+    !parse('global_defs {\n enable_script_security\n}\n' + text, { fileExists: () => true }).diagnostics.some(
+      (x) => x.category === 'security',
+    ),
+  );
   // keepalived drops scripts whose file does not exist: no violation then
   assert.ok(!parse(text, { fileExists: () => false }).diagnostics.some((x) => x.category === 'security'));
 });
@@ -153,7 +167,9 @@ test('vrrp_sync_group: unknown member ignored, single member warned', () => {
 test('invalid numbers and addresses yield typed errors, never exceptions', () => {
   const r = parse(vi('A', ' virtual_router_id abc\n unicast_peer {\n  300.1.1.1\n }', 'not-an-ip'));
   assert.ok(r.diagnostics.some((d) => d.message === "invalid number 'abc'"));
-  assert.ok(r.diagnostics.some((d) => d.message === 'Configuration error: VRRP instance[A] malformed unicast peer address[300.1.1.1]. Skipping...'));
+  assert.ok(
+    r.diagnostics.some((d) => d.message === 'Configuration error: VRRP instance[A] malformed unicast peer address[300.1.1.1]. Skipping...'),
+  );
   assert.ok(r.diagnostics.some((d) => d.message === 'VRRP parsed invalid IP not-an-ip. skipping IP...'));
   for (const d of r.diagnostics) {
     assert.ok(d.line > 0 || d.message.includes('virtual router id'));
@@ -164,7 +180,10 @@ test('invalid numbers and addresses yield typed errors, never exceptions', () =>
 test('diagnostics are in file order with file:line:column and keyword', () => {
   const r = parse('global_defs {\n bogus 1\n}\n' + vi('A', ' virtual_router_id 1\n priority 0'));
   const lines = r.diagnostics.map((d) => d.line);
-  assert.deepEqual(lines, [...lines].sort((a, b) => a - b));
+  assert.deepEqual(
+    lines,
+    [...lines].sort((a, b) => a - b),
+  );
   assert.equal(r.diagnostics[0]!.message, "Unknown keyword 'bogus'");
   assert.equal(r.diagnostics[0]!.column, 2);
   assert.equal(r.diagnostics[0]!.keyword, 'bogus');
@@ -213,13 +232,23 @@ test('SECURITY VIOLATION: every vrrp_script counts, tracked or not (measured, 2.
   assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1'), { fileExists: () => true })), true);
   assert.equal(sec(parse(scr + vi('A', ' virtual_router_id 1\n track_script {\n  s\n }'), { fileExists: () => true })), true);
   assert.equal(sec(parse(vi('A', ' virtual_router_id 1\n notify_master /bin/true nobody'), { fileExists: () => true })), false);
-  assert.equal(sec(parse('global_defs {\n script_user nobody\n}\n' + vi('A', ' virtual_router_id 1\n notify_master /bin/true'), { fileExists: () => true })), false);
+  assert.equal(
+    sec(
+      parse('global_defs {\n script_user nobody\n}\n' + vi('A', ' virtual_router_id 1\n notify_master /bin/true'), {
+        fileExists: () => true,
+      }),
+    ),
+    false,
+  );
 });
 
 test('formatKeepalivedStyle gives keepalived -t lines', async () => {
   const { formatKeepalivedStyle } = await import('../../src/config/index.js');
   const r = parse(vi('A', ' virtual_router_id 1\n priority 0'));
-  assert.deepEqual(r.diagnostics.map(formatKeepalivedStyle), ["(k.conf: Line 4) number '0' outside range [1, 255]", '(k.conf: Line 4) (A) Priority not valid! must be between 1 & 255. Using default 100']);
+  assert.deepEqual(r.diagnostics.map(formatKeepalivedStyle), [
+    "(k.conf: Line 4) number '0' outside range [1, 255]",
+    '(k.conf: Line 4) (A) Priority not valid! must be between 1 & 255. Using default 100',
+  ]);
 });
 
 test('keepalived fix-ups: use_vmac+unicast sets vmac_xmit_base, untrackable route, rule preference 16384.., duplicate instance, own track_interface', () => {
@@ -241,7 +270,10 @@ test('keepalived fix-ups: use_vmac+unicast sets vmac_xmit_base, untrackable rout
   const v = r.config.vrrpInstances[0]!;
   assert.equal(v.vmacXmitBase, true);
   assert.equal(v.virtualRoutes[0]!.noTrack, true);
-  assert.deepEqual(v.virtualRules.map((x) => x.preference), [16384, 16383]);
+  assert.deepEqual(
+    v.virtualRules.map((x) => x.preference),
+    [16384, 16383],
+  );
   assert.deepEqual(v.trackInterfaces, []);
   assert.equal(r.config.vrrpInstances.length, 1);
 });
@@ -250,15 +282,18 @@ test('keepalived wording: version, auth_type, mcast_dst_ip, VIP prefix too long,
   const r = parse(
     'vrrp_instance A {\n interface eth0\n virtual_router_id 1\n version 4\n authentication {\n  auth_type FOO\n  auth_pass abc\n }\n mcast_dst_ip 192.0.2.1\n virtual_ipaddress {\n  192.0.2.1/33\n }\n priority\n}\n',
   );
-  assert.deepEqual(r.diagnostics.map((d) => [d.line, d.message]), [
-    [4, "number '4' outside range [2, 3]"],
-    [4, '(A): Version must be either 2 or 3'],
-    [6, "(A) unknown authentication type 'FOO'"],
-    [9, '(A) mcast_dst_ip 192.0.2.1 not multicast. Skipping...'],
-    [11, "number '33' outside range [0, 32]"],
-    [11, 'Invalid address prefix len 33 for address 192.0.2.1/33 - using 32'],
-    [13, '*** Configuration line starting `priority` is missing a parameter after keyword `priority` at word position 2'],
-  ]);
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.line, d.message]),
+    [
+      [4, "number '4' outside range [2, 3]"],
+      [4, '(A): Version must be either 2 or 3'],
+      [6, "(A) unknown authentication type 'FOO'"],
+      [9, '(A) mcast_dst_ip 192.0.2.1 not multicast. Skipping...'],
+      [11, "number '33' outside range [0, 32]"],
+      [11, 'Invalid address prefix len 33 for address 192.0.2.1/33 - using 32'],
+      [13, '*** Configuration line starting `priority` is missing a parameter after keyword `priority` at word position 2'],
+    ],
+  );
   const v = r.config.vrrpInstances[0]!;
   assert.equal(v.virtualIpAddresses[0]!.prefixLength, 32);
   assert.equal(v.authentication, undefined);
@@ -285,7 +320,11 @@ test('judgeConfig: what keepalived 2.2.7 stops on at start (exit 2, 6 without a 
   const { judgeConfig, parseConfigFile } = await import('../../src/config/index.js');
   const runs = judgeConfig(parse(vi('A', ' virtual_router_id 1\n priority 0')).diagnostics);
   assert.deepEqual([runs.run, runs.exitCode, runs.refusing.length], [true, 0, 0], 'an ordinary error is fixed up');
-  for (const text of [vi('A', ' virtual_router_id 300'), vi('A', ' virtual_router_id 1\n priority'), vi('A', ' virtual_router_id 1') + vi('B', ' virtual_router_id 1')]) {
+  for (const text of [
+    vi('A', ' virtual_router_id 300'),
+    vi('A', ' virtual_router_id 1\n priority'),
+    vi('A', ' virtual_router_id 1') + vi('B', ' virtual_router_id 1'),
+  ]) {
     const v = judgeConfig(parse(text).diagnostics);
     assert.equal(v.run, false, text);
     assert.equal(v.exitCode, 2, text);

@@ -12,7 +12,9 @@ import { CheckerSide } from '../../src/daemon/checkers.js';
 
 // TCP_CHECK on a port nothing listens on: the first attempt (1 s after start, warmup 0) fails
 // and, primed at start, takes the real server down at once: one setAlive(false) per checker set
-const conf = (fifo?: string) => parseConfigText(`
+const conf = (fifo?: string) =>
+  parseConfigText(
+    `
 ${fifo ? `global_defs {\n  lvs_notify_fifo ${fifo}\n}` : ''}
 virtual_server 127.0.0.1 80 {
   delay_loop 1
@@ -27,7 +29,9 @@ virtual_server 127.0.0.1 80 {
     }
   }
 }
-`, 'k.conf').config;
+`,
+    'k.conf',
+  ).config;
 
 function side() {
   const calls: string[] = [];

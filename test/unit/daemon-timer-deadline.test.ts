@@ -12,8 +12,15 @@ function fakeClock(earlyMs: number) {
   let ids = 0;
   return {
     now: () => t,
-    schedule: (cb: () => void, ms: number) => { const id = ++ids; queue.push({ at: t + ms - earlyMs, cb, id }); return id; },
-    unschedule: (h: NodeJS.Timeout | number) => { const i = queue.findIndex((q) => q.id === h); if (i >= 0) queue.splice(i, 1); },
+    schedule: (cb: () => void, ms: number) => {
+      const id = ++ids;
+      queue.push({ at: t + ms - earlyMs, cb, id });
+      return id;
+    },
+    unschedule: (h: NodeJS.Timeout | number) => {
+      const i = queue.findIndex((q) => q.id === h);
+      if (i >= 0) queue.splice(i, 1);
+    },
     /** run every due callback in order, advancing the clock; bounded */
     run(limit = 100) {
       for (let n = 0; n < limit && queue.length; n++) {
@@ -45,34 +52,61 @@ test('cancel before the deadline: never fires', () => {
 });
 
 test('real timers: 40 short deadlines all fire, none before its deadline by performance.now()', async () => {
-  const results = await Promise.all(Array.from({ length: 40 }, (_, i) => new Promise<[number, number]>((resolve) => {
-    const at = performance.now() + 1 + (i % 10) + 0.5;
-    armDeadline(at, () => performance.now(), (n) => resolve([at, n]));
-  })));
+  const results = await Promise.all(
+    Array.from(
+      { length: 40 },
+      (_, i) =>
+        new Promise<[number, number]>((resolve) => {
+          const at = performance.now() + 1 + (i % 10) + 0.5;
+          armDeadline(
+            at,
+            () => performance.now(),
+            (n) => resolve([at, n]),
+          );
+        }),
+    ),
+  );
   for (const [at, n] of results) assert.ok(n >= at, `fired at ${n} before ${at}`);
 });
 
-test('a precise long wait is cut short by the kernel\'s epoll slack, then finished by a short sleep and a spin', () => {
+test("a precise long wait is cut short by the kernel's epoll slack, then finished by a short sleep and a spin", () => {
   // 3609 ms away (a v2 Master_Down_Interval): the first sleep stops ~4.6 ms short (3.6 ms of
   // epoll slack + 1), the next one is short enough that its own slack is microseconds
   const c = fakeClock(0);
   const sleeps: number[] = [];
   const fired: number[] = [];
-  const schedule = (cb: () => void, ms: number) => { sleeps.push(ms); return c.schedule(cb, ms); };
-  const spin = (cb: () => void) => { c.schedule(cb, 0.05); };
+  const schedule = (cb: () => void, ms: number) => {
+    sleeps.push(ms);
+    return c.schedule(cb, ms);
+  };
+  const spin = (cb: () => void) => {
+    c.schedule(cb, 0.05);
+  };
   armDeadline(1000 + 3609.375, c.now, (n) => fired.push(n), schedule, c.unschedule, 2, spin);
   c.run(1000);
   assert.equal(fired.length, 1);
   assert.ok(sleeps[0]! <= 3609.375 - 2 - 3.6 - 1, `first sleep ${sleeps[0]} ms reaches into the slack`);
-  assert.ok(sleeps.slice(1).every((x) => x <= 20), `later sleeps ${sleeps.slice(1).join(',')} are short`);
+  assert.ok(
+    sleeps.slice(1).every((x) => x <= 20),
+    `later sleeps ${sleeps.slice(1).join(',')} are short`,
+  );
   assert.ok(fired[0]! >= 4609.375 && fired[0]! <= 4609.375 + 0.05 + 1e-9, `fired at ${fired[0]}`);
 });
 
-test('an ordinary deadline (no spin) sleeps once: a Master\'s Adver_Timer wakes once per advert', () => {
+test("an ordinary deadline (no spin) sleeps once: a Master's Adver_Timer wakes once per advert", () => {
   const c = fakeClock(0);
   const sleeps: number[] = [];
   const fired: number[] = [];
-  armDeadline(1000 + 1000, c.now, (n) => fired.push(n), (cb, ms) => { sleeps.push(ms); return c.schedule(cb, ms); }, c.unschedule);
+  armDeadline(
+    1000 + 1000,
+    c.now,
+    (n) => fired.push(n),
+    (cb, ms) => {
+      sleeps.push(ms);
+      return c.schedule(cb, ms);
+    },
+    c.unschedule,
+  );
   c.run();
   assert.deepEqual(sleeps, [1000]);
   assert.deepEqual(fired, [2000]);
@@ -83,7 +117,10 @@ test('with a final spin, a timer that wakes late still fires within one spin ste
   const c = fakeClock(-0.9);
   const fired: number[] = [];
   let spins = 0;
-  const spin = (cb: () => void) => { spins++; c.schedule(cb, 0.05); };
+  const spin = (cb: () => void) => {
+    spins++;
+    c.schedule(cb, 0.05);
+  };
   const at = 1000 + 3609.375;
   armDeadline(at, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, spin);
   c.run(10_000);
@@ -96,7 +133,15 @@ test('a spinning deadline cancelled mid-spin never fires', () => {
   const c = fakeClock(0);
   const fired: number[] = [];
   const pending: Array<() => void> = [];
-  const h = armDeadline(1001, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, (cb) => pending.push(cb));
+  const h = armDeadline(
+    1001,
+    c.now,
+    (n) => fired.push(n),
+    c.schedule,
+    c.unschedule,
+    2,
+    (cb) => pending.push(cb),
+  );
   assert.equal(pending.length, 1, 'within spinMs of the deadline: spins at once');
   h.cancel();
   pending.shift()!();
@@ -108,7 +153,10 @@ test('moveTo later: the timer in flight wakes, sleeps for the rest and fires onc
   const c = fakeClock(0);
   const fired: number[] = [];
   let sleeps = 0;
-  const schedule = (cb: () => void, ms: number) => { sleeps++; return c.schedule(cb, ms); };
+  const schedule = (cb: () => void, ms: number) => {
+    sleeps++;
+    return c.schedule(cb, ms);
+  };
   const h = armDeadline(1000 + 3609, c.now, (n) => fired.push(n), schedule, c.unschedule);
   // a Backup hearing 10 adverts in a row would have re-armed 10 times; here: no new timer
   for (let i = 1; i <= 10; i++) h.moveTo(1000 + 3609 + i * 1000);
@@ -121,7 +169,15 @@ test('moveTo later: the timer in flight wakes, sleeps for the rest and fires onc
 test('moveTo earlier: fires at the earlier deadline, once (the stale wait does nothing)', () => {
   const c = fakeClock(0);
   const fired: number[] = [];
-  const h = armDeadline(1000 + 3609, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, (cb) => c.schedule(cb, 0.05));
+  const h = armDeadline(
+    1000 + 3609,
+    c.now,
+    (n) => fired.push(n),
+    c.schedule,
+    c.unschedule,
+    2,
+    (cb) => c.schedule(cb, 0.05),
+  );
   h.moveTo(1000 + 609); // a priority 0 advert: Skew_Time instead of Master_Down_Interval
   c.run(10_000);
   assert.equal(fired.length, 1);
@@ -132,14 +188,25 @@ test('moveTo while spinning, and after cancel', () => {
   const c = fakeClock(0);
   const fired: number[] = [];
   const pending: Array<() => void> = [];
-  const h = armDeadline(1001, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, (cb) => pending.push(cb));
+  const h = armDeadline(
+    1001,
+    c.now,
+    (n) => fired.push(n),
+    c.schedule,
+    c.unschedule,
+    2,
+    (cb) => pending.push(cb),
+  );
   assert.equal(pending.length, 1, 'spinning');
   h.moveTo(2000); // an advert arrived: the spin turns into a sleep
   pending.shift()!();
   assert.equal(pending.length, 0);
   c.run(10_000);
   // the sleep toward 2000 ends in a spin again
-  while (pending.length) { c.schedule(pending.shift()!, 0.05); c.run(1); }
+  while (pending.length) {
+    c.schedule(pending.shift()!, 0.05);
+    c.run(1);
+  }
   assert.equal(fired.length, 1);
   assert.ok(fired[0]! >= 2000 && fired[0]! < 2000.1, `fired at ${fired[0]}`);
   const h2 = armDeadline(3000, c.now, (n) => fired.push(n), c.schedule, c.unschedule);
@@ -155,7 +222,15 @@ test('a precise deadline found past when its platform timer fires polls I/O once
   const c = fakeClock(-100);
   const fired: number[] = [];
   const pending: Array<() => void> = [];
-  const h = armDeadline(1000 + 36, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 2, (cb) => pending.push(cb));
+  const h = armDeadline(
+    1000 + 36,
+    c.now,
+    (n) => fired.push(n),
+    c.schedule,
+    c.unschedule,
+    2,
+    (cb) => pending.push(cb),
+  );
   c.run();
   assert.deepEqual(fired, [], 'not fired from the timers phase');
   assert.equal(pending.length, 1, 'one spin: the poll phase comes first');
@@ -172,7 +247,15 @@ test('a precise deadline found past when its platform timer fires polls I/O once
 test('an ordinary deadline (no spin) found past still fires from the timer itself', () => {
   const c = fakeClock(-100);
   const fired: number[] = [];
-  armDeadline(1010, c.now, (n) => fired.push(n), c.schedule, c.unschedule, 0, () => assert.fail('no spin'));
+  armDeadline(
+    1010,
+    c.now,
+    (n) => fired.push(n),
+    c.schedule,
+    c.unschedule,
+    0,
+    () => assert.fail('no spin'),
+  );
   c.run();
   assert.equal(fired.length, 1);
 });

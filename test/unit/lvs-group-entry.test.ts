@@ -22,7 +22,11 @@ test('one address: no range', () => {
 });
 
 test('A.B.C.D-E: the last byte, decimal; IPv6 the last group, hex (letters, 0x)', () => {
-  assert.deepEqual(ok('192.0.2.1-10'), { address: { family: 'inet', address: '192.0.2.1', prefixLength: 32 }, last: '192.0.2.10', range: 10 });
+  assert.deepEqual(ok('192.0.2.1-10'), {
+    address: { family: 'inet', address: '192.0.2.1', prefixLength: 32 },
+    last: '192.0.2.10',
+    range: 10,
+  });
   assert.equal(ok('2001:db8::a-ff').last, '2001:db8::ff');
   assert.equal(ok('2001:db8::a-FF').range, 0xff);
   assert.equal(ok('2001:db8::a-0x10').last, '2001:db8::10');
@@ -59,11 +63,20 @@ test('refusals, in keepalived 2.2.7 words', () => {
 });
 
 test('the config reader takes the new forms and reports a refused entry as an error (exit 5)', () => {
-  const r = parseConfigText('virtual_server_group G {\n 192.0.2.8/29 80\n 192.0.2.250-192.0.3.1 80\n 2001:db8::a-ff 80\n 192.0.2.9/29 80\n}\n', 'k.conf', { configId: 'x', fileExists: () => false });
+  const r = parseConfigText(
+    'virtual_server_group G {\n 192.0.2.8/29 80\n 192.0.2.250-192.0.3.1 80\n 2001:db8::a-ff 80\n 192.0.2.9/29 80\n}\n',
+    'k.conf',
+    { configId: 'x', fileExists: () => false },
+  );
   const g = r.config.virtualServerGroups[0]!;
-  assert.deepEqual(g.entries.map((e) => [e.address?.address, e.last, e.port]), [
-    ['192.0.2.8', '192.0.2.15', 80], ['192.0.2.250', '192.0.3.1', 80], ['2001:db8::a', '2001:db8::ff', 80],
-  ]);
+  assert.deepEqual(
+    g.entries.map((e) => [e.address?.address, e.last, e.port]),
+    [
+      ['192.0.2.8', '192.0.2.15', 80],
+      ['192.0.2.250', '192.0.3.1', 80],
+      ['2001:db8::a', '2001:db8::ff', 80],
+    ],
+  );
   const d = r.diagnostics.filter((x) => x.severity === 'error');
   assert.equal(d.length, 1);
   assert.match(d[0]!.message, /Address mask bits not empty - 192.0.2.9\/29/);

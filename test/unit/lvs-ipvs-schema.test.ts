@@ -4,14 +4,42 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AF_INET, AF_INET6, FWD, PROTO, SVC_FLAG, TUN_TYPE, IpvsDecodeError, attr, decodeDaemon, decodeDest, decodeInetAddr,
-  decodeInfo, decodeService, decodeTimeouts, encodeDaemon, encodeDest, encodeInetAddr, encodeService, encodeTimeouts,
-  nest, serviceKey, type IpvsService,
+  AF_INET,
+  AF_INET6,
+  FWD,
+  PROTO,
+  SVC_FLAG,
+  TUN_TYPE,
+  IpvsDecodeError,
+  attr,
+  decodeDaemon,
+  decodeDest,
+  decodeInetAddr,
+  decodeInfo,
+  decodeService,
+  decodeTimeouts,
+  encodeDaemon,
+  encodeDest,
+  encodeInetAddr,
+  encodeService,
+  encodeTimeouts,
+  nest,
+  serviceKey,
+  type IpvsService,
 } from '../../src/lvs/ipvs-schema.js';
 import { errnoName, formatTable, nlmsgErrno } from '../../src/lvs/ipvs-netlink.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-const web: IpvsService = { af: AF_INET, protocol: PROTO.TCP, address: '192.0.2.100', port: 80, schedName: 'rr', flags: 0, timeout: 0, netmask: 32 };
+const web: IpvsService = {
+  af: AF_INET,
+  protocol: PROTO.TCP,
+  address: '192.0.2.100',
+  port: 80,
+  schedName: 'rr',
+  flags: 0,
+  timeout: 0,
+  netmask: 32,
+};
 
 test('service key and full entry encode as the uapi header lays them out', () => {
   const key = hex(`
@@ -20,11 +48,14 @@ test('service key and full entry encode as the uapi header lays them out', () =>
     1400 0300 c0000264 00000000 00000000 00000000
     0600 0400 0050 0000`);
   assert.deepEqual(encodeService(web, false), key);
-  const full = Buffer.concat([key, hex(`
+  const full = Buffer.concat([
+    key,
+    hex(`
     0700 0600 727200 00
     0c00 0700 00000000 ffffffff
     0800 0800 00000000
-    0800 0900 ffffffff`)]);
+    0800 0900 ffffffff`),
+  ]);
   assert.deepEqual(encodeService(web, true), full);
 });
 
@@ -33,23 +64,41 @@ test('HASHED is never written; persistence netmask: v4 mask bytes, v6 host-order
   assert.ok(p.includes(hex('0c00 0700 01000000 ffffffff')));
   assert.ok(p.includes(hex('0800 0800 68010000')));
   assert.ok(p.includes(hex('0800 0900 ffffff00')));
-  const v6 = encodeService({ af: AF_INET6, protocol: PROTO.UDP, address: '2001:db8::1', port: 53, schedName: 'wlc', flags: 0, timeout: 0, netmask: 64 }, true);
+  const v6 = encodeService(
+    { af: AF_INET6, protocol: PROTO.UDP, address: '2001:db8::1', port: 53, schedName: 'wlc', flags: 0, timeout: 0, netmask: 64 },
+    true,
+  );
   assert.ok(v6.includes(hex('1400 0300 20010db8 00000000 00000000 00000001')));
   assert.ok(v6.includes(hex('0800 0900 40000000')));
 });
 
 test('fwmark service: AF + FWMARK only as key', () => {
-  assert.deepEqual(encodeService({ af: AF_INET6, fwmark: 258, schedName: 'rr', flags: 0, timeout: 0, netmask: 128 }, false), hex('0600 0100 0a00 0000 0800 0500 02010000'));
+  assert.deepEqual(
+    encodeService({ af: AF_INET6, fwmark: 258, schedName: 'rr', flags: 0, timeout: 0, netmask: 128 }, false),
+    hex('0600 0100 0a00 0000 0800 0500 02010000'),
+  );
 });
 
 test('a service as the kernel dumps it decodes (HASHED kept, stats64 read)', () => {
-  const stats64 = nest(12, [attr(1, hex('0500000000000000')), attr(2, hex('0700000000000000')), attr(3, hex('0000000000000000')), attr(4, hex('0001000000000000')), attr(5, hex('0000000000000000'))]);
+  const stats64 = nest(12, [
+    attr(1, hex('0500000000000000')),
+    attr(2, hex('0700000000000000')),
+    attr(3, hex('0000000000000000')),
+    attr(4, hex('0001000000000000')),
+    attr(5, hex('0000000000000000')),
+  ]);
   const buf = Buffer.concat([encodeService({ ...web, flags: SVC_FLAG.PERSISTENT, timeout: 300, netmask: 16 }, true), stats64]);
   // the kernel reports HASHED in the flags: patch it in where we wrote 0x1
   const i = buf.indexOf(hex('0c00 0700 01000000'));
   buf.writeUInt32LE(SVC_FLAG.PERSISTENT | SVC_FLAG.HASHED, i + 4);
   const s = decodeService(buf);
-  assert.deepEqual(s, { ...web, flags: 3, timeout: 300, netmask: 16, stats: { conns: 5, inPkts: 7, outPkts: 0, inBytes: 256, outBytes: 0 } });
+  assert.deepEqual(s, {
+    ...web,
+    flags: 3,
+    timeout: 300,
+    netmask: 16,
+    stats: { conns: 5, inPkts: 7, outPkts: 0, inBytes: 256, outBytes: 0 },
+  });
   assert.equal(serviceKey(s), 'TCP 192.0.2.100:80');
 });
 
@@ -59,7 +108,17 @@ test('destinations: NAT key/full, tunnel GUE with port (network order) and csum 
   const full = encodeDest(d, AF_INET, true);
   assert.ok(full.includes(hex('0800 0300 00000000 0800 0400 03000000 0800 0500 64000000 0800 0600 0a000000')));
   assert.deepEqual(decodeDest(full, AF_INET), d);
-  const t = { address: '2001:db8::11', port: 80, fwdMethod: FWD.TUNNEL, weight: 1, uThreshold: 0, lThreshold: 0, tunType: TUN_TYPE.GUE, tunPort: 6080, tunFlags: 1 };
+  const t = {
+    address: '2001:db8::11',
+    port: 80,
+    fwdMethod: FWD.TUNNEL,
+    weight: 1,
+    uThreshold: 0,
+    lThreshold: 0,
+    tunType: TUN_TYPE.GUE,
+    tunPort: 6080,
+    tunFlags: 1,
+  };
   const tb = encodeDest(t, AF_INET, true);
   assert.ok(tb.includes(hex('0600 0b00 0a00 0000')), 'ADDR_FAMILY inet6 for a v6 dest of a v4 service');
   assert.ok(tb.includes(hex('0500 0d00 01 000000')), 'TUN_TYPE gue (u8)');
@@ -110,7 +169,13 @@ test('NLMSG_ERROR payloads decode to errno names', () => {
 test('formatTable: sorted, ipvsadm-like', () => {
   const text = formatTable([
     { service: { ...web, port: 81 }, dests: [] },
-    { service: web, dests: [{ address: '198.51.100.12', port: 80, fwdMethod: FWD.DROUTE, weight: 0, uThreshold: 0, lThreshold: 0 }, { address: '198.51.100.11', port: 80, fwdMethod: FWD.DROUTE, weight: 2, uThreshold: 0, lThreshold: 0 }] },
+    {
+      service: web,
+      dests: [
+        { address: '198.51.100.12', port: 80, fwdMethod: FWD.DROUTE, weight: 0, uThreshold: 0, lThreshold: 0 },
+        { address: '198.51.100.11', port: 80, fwdMethod: FWD.DROUTE, weight: 2, uThreshold: 0, lThreshold: 0 },
+      ],
+    },
   ]);
   assert.equal(text, 'TCP 192.0.2.100:80 rr\n  -> 198.51.100.11:80 Route 2\n  -> 198.51.100.12:80 Route 0\nTCP 192.0.2.100:81 rr');
 });

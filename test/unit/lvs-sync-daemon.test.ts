@@ -9,8 +9,15 @@ const VI = 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 42\n prior
 const conf = (g: string) => parseConfigText(`global_defs {\n ${g}\n}\n${VI}`, 'k.conf', { configId: 'x', fileExists: () => false }).config;
 
 test('parse: new form, old positional form, defaults from the instance, refusals', () => {
-  assert.deepEqual(parseSyncDaemon(conf('lvs_sync_daemon eth0 inst VI_1 maxlen 1400 port 8848 ttl 2 group 224.0.0.81')).spec,
-    { ifname: 'eth0', instance: 'VI_1', syncId: 42, maxLen: 1400, port: 8848, ttl: 2, group: '224.0.0.81' });
+  assert.deepEqual(parseSyncDaemon(conf('lvs_sync_daemon eth0 inst VI_1 maxlen 1400 port 8848 ttl 2 group 224.0.0.81')).spec, {
+    ifname: 'eth0',
+    instance: 'VI_1',
+    syncId: 42,
+    maxLen: 1400,
+    port: 8848,
+    ttl: 2,
+    group: '224.0.0.81',
+  });
   assert.deepEqual(parseSyncDaemon(conf('lvs_sync_daemon eth0 VI_1 7')).spec, { ifname: 'eth0', instance: 'VI_1', syncId: 7 });
   assert.deepEqual(parseSyncDaemon(conf('lvs_sync_daemon eth0 id 9')).spec, { ifname: 'eth0', syncId: 9 });
   assert.match(parseSyncDaemon(conf('lvs_sync_daemon eth0 id 300')).error!, /id must be 0\.\.255/);
@@ -32,7 +39,7 @@ class FakeClient implements SyncDaemonClient {
 }
 const log = { info: () => {}, warn: () => {}, error: (m: string) => assert.fail(m), debug: () => {} };
 
-test('without an instance: master and backup for the daemon\'s life', async () => {
+test("without an instance: master and backup for the daemon's life", async () => {
   const k = new FakeClient();
   const d = new SyncDaemonDriver(async () => k, log);
   await d.start(conf('lvs_sync_daemon eth0 id 3'));
@@ -62,7 +69,7 @@ test('with an instance: backup until MASTER, then master; back to backup when it
   await d.stop();
 });
 
-test('-P runs only the inst form, -C only the other (keepalived\'s VRRP and checker processes)', async () => {
+test("-P runs only the inst form, -C only the other (keepalived's VRRP and checker processes)", async () => {
   for (const [role, g, want] of [
     ['vrrp', 'lvs_sync_daemon eth0 id 3', []],
     ['lvs', 'lvs_sync_daemon eth0 id 3', [1, 2]],

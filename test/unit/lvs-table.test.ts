@@ -16,8 +16,13 @@ class FakeIpvs implements IpvsClient {
   async dump(): Promise<IpvsTableEntry[]> {
     return [...this.table.values()].map((e) => ({ service: { ...e.service, flags: e.service.flags | 2 }, dests: [...e.dests.values()] }));
   }
-  async flush() { this.writes.push('flush'); this.table.clear(); }
-  async getTimeouts() { return { ...this.timeouts }; }
+  async flush() {
+    this.writes.push('flush');
+    this.table.clear();
+  }
+  async getTimeouts() {
+    return { ...this.timeouts };
+  }
   async setTimeouts(t: IpvsTimeouts) {
     this.writes.push('timeouts');
     this.timeouts = { tcp: t.tcp || this.timeouts.tcp, tcpFin: t.tcpFin || this.timeouts.tcpFin, udp: t.udp || this.timeouts.udp };
@@ -32,8 +37,15 @@ class FakeIpvs implements IpvsClient {
     if (this.table.has(serviceKey(s))) throw new IpvsError('EEXIST', 'add');
     this.table.set(serviceKey(s), { service: s, dests: new Map() });
   }
-  async editService(s: IpvsService) { this.writes.push(`~S ${serviceKey(s)}`); this.svc(s, 'edit').service = s; }
-  async deleteService(s: IpvsService) { this.writes.push(`-S ${serviceKey(s)}`); this.svc(s, 'del'); this.table.delete(serviceKey(s)); }
+  async editService(s: IpvsService) {
+    this.writes.push(`~S ${serviceKey(s)}`);
+    this.svc(s, 'edit').service = s;
+  }
+  async deleteService(s: IpvsService) {
+    this.writes.push(`-S ${serviceKey(s)}`);
+    this.svc(s, 'del');
+    this.table.delete(serviceKey(s));
+  }
   async addDest(s: IpvsService, d: IpvsDest) {
     this.writes.push(`+D ${destKey(d)} w${d.weight}`);
     const e = this.svc(s, 'adddest');
@@ -50,16 +62,26 @@ class FakeIpvs implements IpvsClient {
     this.writes.push(`-D ${destKey(d)}`);
     if (!this.svc(s, 'deldest').dests.delete(destKey(d))) throw new IpvsError('ENOENT', 'deldest');
   }
-  async text() { return formatTable(await this.dump()); }
+  async text() {
+    return formatTable(await this.dump());
+  }
 }
 
 const logs: string[] = [];
-const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(`WARN ${m}`), error: (m: string) => logs.push(`ERROR ${m}`), debug: () => {} };
+const log = {
+  info: (m: string) => logs.push(m),
+  warn: (m: string) => logs.push(`WARN ${m}`),
+  error: (m: string) => logs.push(`ERROR ${m}`),
+  debug: () => {},
+};
 
 function conf(text: string): KeepalivedConfig {
   const r = parseConfigText(text, 'k.conf', { configId: 'x', fileExists: () => false });
   const errs = r.diagnostics.filter((d) => d.severity === 'error');
-  assert.deepEqual(errs.map((d) => d.message), []);
+  assert.deepEqual(
+    errs.map((d) => d.message),
+    [],
+  );
   return r.config;
 }
 
@@ -112,9 +134,13 @@ test('reload with the same file: not one netlink write; a changed file: only the
   await m.reload(conf(BASE));
   assert.deepEqual(k.writes, []);
   const changed = BASE.replace('real_server 198.51.100.13 8080 { inhibit_on_failure }', 'real_server 198.51.100.15 8080 { }')
-    .replace('weight 2', 'weight 3').replace('lb_algo wrr', 'lb_algo lc');
+    .replace('weight 2', 'weight 3')
+    .replace('lb_algo wrr', 'lb_algo lc');
   await m.reload(conf(changed));
-  assert.deepEqual(k.writes.sort(), ['+D 198.51.100.15:8080 w1', '-D 198.51.100.13:8080', '~D 198.51.100.11:8080 w3', '~S TCP 192.0.2.101:8080'].sort());
+  assert.deepEqual(
+    k.writes.sort(),
+    ['+D 198.51.100.15:8080 w1', '-D 198.51.100.13:8080', '~D 198.51.100.11:8080 w3', '~S TCP 192.0.2.101:8080'].sort(),
+  );
   assert.match(await k.text(), /TCP 192\.0\.2\.101:8080 lc persistent 600/);
 });
 
@@ -133,7 +159,16 @@ test('a real server that stays keeps its state across reload', async () => {
 });
 
 test('stop removes our services, a foreign one survives; -I leaves everything; lvs_flush_on_stop flushes', async () => {
-  const foreign: IpvsService = { af: AF_INET, protocol: PROTO.UDP, address: '203.0.113.9', port: 53, schedName: 'rr', flags: 0, timeout: 0, netmask: 32 };
+  const foreign: IpvsService = {
+    af: AF_INET,
+    protocol: PROTO.UDP,
+    address: '203.0.113.9',
+    port: 53,
+    schedName: 'rr',
+    flags: 0,
+    timeout: 0,
+    netmask: 32,
+  };
   for (const [opts, extra, expect] of [
     [{}, '', 'UDP 203.0.113.9:53 rr'],
     [{ dontRelease: true }, '', `${BASE_TABLE}\nUDP 203.0.113.9:53 rr`],
@@ -203,7 +238,16 @@ virtual_server 192.0.2.102 80 {
 
 test('start adopts an existing service of ours and corrects it (scheduler, weight, stale dest)', async () => {
   const k = new FakeIpvs();
-  const svc: IpvsService = { af: AF_INET, protocol: PROTO.TCP, address: '192.0.2.100', port: 80, schedName: 'wlc', flags: 0, timeout: 0, netmask: 32 };
+  const svc: IpvsService = {
+    af: AF_INET,
+    protocol: PROTO.TCP,
+    address: '192.0.2.100',
+    port: 80,
+    schedName: 'wlc',
+    flags: 0,
+    timeout: 0,
+    netmask: 32,
+  };
   await k.addService(svc);
   await k.addDest(svc, { address: '198.51.100.11', port: 8080, fwdMethod: FWD.MASQ, weight: 5, uThreshold: 0, lThreshold: 0 });
   await k.addDest(svc, { address: '198.51.100.99', port: 8080, fwdMethod: FWD.MASQ, weight: 1, uThreshold: 0, lThreshold: 0 });
@@ -215,7 +259,8 @@ test('start adopts an existing service of ours and corrects it (scheduler, weigh
 test('virtual_server_group: one service per address of a range, fwmark entries, shared RS list', async () => {
   const k = new FakeIpvs();
   const m = new LvsManager(k, log);
-  await m.start(conf(`
+  await m.start(
+    conf(`
 virtual_server_group G {
   192.0.2.10-12 80
   fwmark 9
@@ -225,20 +270,37 @@ virtual_server group G {
   lb_kind NAT
   protocol TCP
   real_server 198.51.100.11 80 { weight 4 }
-}`));
-  assert.equal(await k.text(), [
-    'FWM 9 inet rr', '  -> 198.51.100.11:80 Masq 4',
-    'TCP 192.0.2.10:80 rr', '  -> 198.51.100.11:80 Masq 4',
-    'TCP 192.0.2.11:80 rr', '  -> 198.51.100.11:80 Masq 4',
-    'TCP 192.0.2.12:80 rr', '  -> 198.51.100.11:80 Masq 4',
-  ].join('\n'));
+}`),
+  );
+  assert.equal(
+    await k.text(),
+    [
+      'FWM 9 inet rr',
+      '  -> 198.51.100.11:80 Masq 4',
+      'TCP 192.0.2.10:80 rr',
+      '  -> 198.51.100.11:80 Masq 4',
+      'TCP 192.0.2.11:80 rr',
+      '  -> 198.51.100.11:80 Masq 4',
+      'TCP 192.0.2.12:80 rr',
+      '  -> 198.51.100.11:80 Masq 4',
+    ].join('\n'),
+  );
 });
 
 test('lvs globals: lvs_flush, lvs_timeouts (restored at stop)', async () => {
   const c = conf(`global_defs {\n lvs_flush\n lvs_timeouts tcp 7200 udp 60\n}\n${BASE}`);
   assert.deepEqual(lvsGlobals(c), { flush: true, flushOnStop: 'no', timeouts: { tcp: 7200, tcpFin: 0, udp: 60 } });
   const k = new FakeIpvs();
-  await k.addService({ af: AF_INET, protocol: PROTO.UDP, address: '203.0.113.9', port: 53, schedName: 'rr', flags: 0, timeout: 0, netmask: 32 });
+  await k.addService({
+    af: AF_INET,
+    protocol: PROTO.UDP,
+    address: '203.0.113.9',
+    port: 53,
+    schedName: 'rr',
+    flags: 0,
+    timeout: 0,
+    netmask: 32,
+  });
   const m = new LvsManager(k, log);
   await m.start(c);
   assert.equal(await k.text(), BASE_TABLE, 'lvs_flush removed the foreign service');
@@ -250,7 +312,11 @@ test('lvs globals: lvs_flush, lvs_timeouts (restored at stop)', async () => {
 test('LvsRunner: a kernel without IPVS is one clear line, status says unavailable, the sink is harmless', async () => {
   const { LvsRunner } = await import('../../src/lvs/index.js');
   logs.length = 0;
-  const r = new LvsRunner(log, { open: async () => { throw new IpvsError('ENOIPVS', 'resolve generic netlink family IPVS', 'the kernel has no IPVS'); } });
+  const r = new LvsRunner(log, {
+    open: async () => {
+      throw new IpvsError('ENOIPVS', 'resolve generic netlink family IPVS', 'the kernel has no IPVS');
+    },
+  });
   const c = conf(BASE);
   await r.start(c);
   assert.deepEqual(logs, ['ERROR IPVS is not available: the kernel has no IPVS; LVS is disabled, VRRP keeps running']);
@@ -264,7 +330,9 @@ test('LvsRunner: a kernel without IPVS is one clear line, status says unavailabl
 test('LvsRunner: runs the manager on the kernel it opens; stop during start leaves nothing behind', async () => {
   const { LvsRunner } = await import('../../src/lvs/index.js');
   const k = new FakeIpvs();
-  const r = new LvsRunner(log, { open: async () => Object.assign(k, { close: () => undefined, info: async () => ({ version: '1.2.1' }) }) });
+  const r = new LvsRunner(log, {
+    open: async () => Object.assign(k, { close: () => undefined, info: async () => ({ version: '1.2.1' }) }),
+  });
   await r.start(conf(BASE));
   assert.equal(r.status().state, 'running');
   assert.equal(r.status().version, '1.2.1');
@@ -273,7 +341,12 @@ test('LvsRunner: runs the manager on the kernel it opens; stop during start leav
   await r.stop();
   assert.equal(await k.text(), '');
   const k2 = new FakeIpvs();
-  const r2 = new LvsRunner(log, { open: async () => { await new Promise((res) => setTimeout(res, 20)); return Object.assign(k2, { close: () => undefined }); } });
+  const r2 = new LvsRunner(log, {
+    open: async () => {
+      await new Promise((res) => setTimeout(res, 20));
+      return Object.assign(k2, { close: () => undefined });
+    },
+  });
   const s = r2.start(conf(BASE));
   await r2.stop();
   await s;
@@ -284,12 +357,23 @@ test('keepalived-ts status prints the LVS part of the snapshot', async () => {
   const { formatStatusTable } = await import('../../src/cli/status.js');
   const { LvsRunner } = await import('../../src/lvs/index.js');
   const k = new FakeIpvs();
-  const r = new LvsRunner(log, { open: async () => Object.assign(k, { close: () => undefined, info: async () => ({ version: '1.2.1' }) }) });
+  const r = new LvsRunner(log, {
+    open: async () => Object.assign(k, { close: () => undefined, info: async () => ({ version: '1.2.1' }) }),
+  });
   const c = conf(BASE);
   await r.start(c);
   r.sink.setAlive(c.virtualServers[0]!, c.virtualServers[0]!.realServers[1]!, false, 'test');
   await r.manager!.idle();
-  const snap = { pid: 1, startedAtMs: 0, instances: [], trackers: [], notify: { queued: 0, ran: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, spawnErrors: 0 }, reloads: { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 }, unknownVridPackets: 0, lvs: r.status() };
+  const snap = {
+    pid: 1,
+    startedAtMs: 0,
+    instances: [],
+    trackers: [],
+    notify: { queued: 0, ran: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, spawnErrors: 0 },
+    reloads: { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 },
+    unknownVridPackets: 0,
+    lvs: r.status(),
+  };
   const text = formatStatusTable(snap, 0);
   assert.match(text, /LVS: IPVS 1\.2\.1/);
   assert.match(text, /\[192\.0\.2\.100\]:tcp:80 {2}quorum up \(3\/1\)/);
@@ -339,7 +423,16 @@ test('the SIGUSR1 data dump has an LVS section', async () => {
   const k = new FakeIpvs();
   const r = new LvsRunner(log, { open: async () => Object.assign(k, { close: () => undefined }) });
   await r.start(conf(BASE));
-  const snap = { pid: 1, startedAtMs: 0, instances: [], trackers: [], notify: { queued: 0, ran: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, spawnErrors: 0 }, reloads: { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 }, unknownVridPackets: 0, lvs: r.status() };
+  const snap = {
+    pid: 1,
+    startedAtMs: 0,
+    instances: [],
+    trackers: [],
+    notify: { queued: 0, ran: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, spawnErrors: 0 },
+    reloads: { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 },
+    unknownVridPackets: 0,
+    lvs: r.status(),
+  };
   const text = formatData(snap);
   assert.match(text, /------< LVS Topology >------/);
   assert.match(text, / VS = FWM 7\n {3}Services = FWM 7 inet\n/);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Notifier, type NotifyState } from '../../src/notify/queue.js';
 import { suiteTempDir, writeScript } from '../helpers/tmp.js';
@@ -12,7 +12,10 @@ function script(name: string, body: string): string {
 }
 function lines(p: string): string[] {
   try {
-    return readFileSync(p, 'utf8').split('\n').map((l) => l.trimEnd()).filter(Boolean);
+    return readFileSync(p, 'utf8')
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -41,14 +44,17 @@ test('keepalived calling conventions: notify_<state> as configured, then notify 
   await n.notifyState({ kind: 'INSTANCE', name: 'VI_1', state: 'BACKUP', priority: 90, scripts });
   await n.notifyState({ kind: 'INSTANCE', name: 'VI_1', state: 'FAULT', priority: 0, scripts });
   await n.notifyState({ kind: 'GROUP', name: 'G1', state: 'STOP', priority: 0, scripts: { generic: { line: rec } } });
-  assert.deepEqual(lines(log), [
-    'rec.sh to master',
-    'rec.sh generic INSTANCE VI_1 MASTER 100',
-    'rec.sh ',
-    'rec.sh generic INSTANCE VI_1 BACKUP 90',
-    'rec.sh generic INSTANCE VI_1 FAULT 0',
-    'rec.sh GROUP G1 STOP 0',
-  ].map((l) => l.trimEnd()));
+  assert.deepEqual(
+    lines(log),
+    [
+      'rec.sh to master',
+      'rec.sh generic INSTANCE VI_1 MASTER 100',
+      'rec.sh ',
+      'rec.sh generic INSTANCE VI_1 BACKUP 90',
+      'rec.sh generic INSTANCE VI_1 FAULT 0',
+      'rec.sh GROUP G1 STOP 0',
+    ].map((l) => l.trimEnd()),
+  );
   assert.equal(n.counters.ran, 6);
   assert.equal(n.counters.succeeded, 6);
 });
@@ -59,7 +65,9 @@ test('10 rapid transitions run in order, one at a time, and the caller is never 
   const n = new Notifier();
   const states: NotifyState[] = ['MASTER', 'BACKUP', 'FAULT', 'BACKUP', 'MASTER', 'BACKUP', 'MASTER', 'FAULT', 'BACKUP', 'MASTER'];
   const t0 = performance.now();
-  const done = states.map((state, i) => n.notifyState({ kind: 'INSTANCE', name: 'VI_1', state, priority: i, scripts: { generic: { line: rec } } }));
+  const done = states.map((state, i) =>
+    n.notifyState({ kind: 'INSTANCE', name: 'VI_1', state, priority: i, scripts: { generic: { line: rec } } }),
+  );
   const callMs = performance.now() - t0;
   assert.ok(callMs < 250, `queuing 10 notifications took ${callMs} ms`);
   await Promise.all(done);

@@ -107,15 +107,26 @@ test('enable_script_security refuses insecure scripts; without it they run with 
   assert.deepEqual([...on.refused.keys()], ['vrrp_script chk_ww', 'notify_master VI_1', 'vrrp_script chk_missing']);
   assert.equal(on.insecureCount, 2);
   // keepalived 2.2.7 -t prints "Disabling track script chk due to insecure" for a vrrp_script
-  assert.ok(on.messages.some((m) => m.startsWith('Disabling track script chk_ww due to insecure')), on.messages.join('\n'));
-  assert.ok(on.messages.some((m) => m.startsWith(`Unsafe permissions found for script '${ww}'`) && m.endsWith('- disabling notify_master VI_1.')));
+  assert.ok(
+    on.messages.some((m) => m.startsWith('Disabling track script chk_ww due to insecure')),
+    on.messages.join('\n'),
+  );
+  assert.ok(
+    on.messages.some((m) => m.startsWith(`Unsafe permissions found for script '${ww}'`) && m.endsWith('- disabling notify_master VI_1.')),
+  );
   assert.ok(!on.messages.some((m) => /SECURITY VIOLATION/.test(m)));
   const off = evaluateScripts(scripts, false);
   // the exact line keepalived 2.2.7 -t prints (measured), and without insecure scripts:
   assert.ok(!evaluateScripts([scripts[0]!], false).messages.some((m) => /insecure scripts/.test(m)));
-  assert.ok(evaluateScripts([scripts[0]!], false).messages.includes('SECURITY VIOLATION - scripts are being executed but script_security not enabled.'));
+  assert.ok(
+    evaluateScripts([scripts[0]!], false).messages.includes(
+      'SECURITY VIOLATION - scripts are being executed but script_security not enabled.',
+    ),
+  );
   assert.deepEqual([...off.allowed].sort(), ['notify_master VI_1', 'vrrp_script chk_ok', 'vrrp_script chk_ww']);
-  assert.ok(off.messages.includes('SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts.'));
+  assert.ok(
+    off.messages.includes('SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts.'),
+  );
   const nonRoot = evaluateScripts([{ name: 'x', line: good, uid: 65534, gid: 65534 }], false);
   assert.ok(!nonRoot.messages.some((m) => /SECURITY VIOLATION/.test(m)), 'no root script, no violation');
 });
@@ -123,7 +134,10 @@ test('enable_script_security refuses insecure scripts; without it they run with 
 test('script_user: default keepalived_script if it exists, else our own uid (refused with script security)', () => {
   const passwd = join(tmp.path(), 'passwd');
   const group = join(tmp.path(), 'group');
-  writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/bash\nkeepalived_script:x:990:985::/nonexistent:/usr/sbin/nologin\nalice:x:1000:1000::/home/alice:/bin/sh\n');
+  writeFileSync(
+    passwd,
+    'root:x:0:0:root:/root:/bin/bash\nkeepalived_script:x:990:985::/nonexistent:/usr/sbin/nologin\nalice:x:1000:1000::/home/alice:/bin/sh\n',
+  );
   writeFileSync(group, 'root:x:0:\nstaff:x:50:alice\n');
   assert.deepEqual(resolveScriptUser({ passwdPath: passwd }), { uid: 990, gid: 985, user: 'keepalived_script' });
   const noDefault = join(tmp.path(), 'passwd2');
@@ -132,10 +146,17 @@ test('script_user: default keepalived_script if it exists, else our own uid (ref
   assert.equal(d.uid, process.getuid?.());
   assert.equal(d.error, undefined);
   // keepalived 2.2.7 -t with enable_script_security and no keepalived_script user (measured)
-  assert.equal(resolveScriptUser({ passwdPath: noDefault, enableScriptSecurity: true }).error, 'Unable to set default user keepalived_script for script');
+  assert.equal(
+    resolveScriptUser({ passwdPath: noDefault, enableScriptSecurity: true }).error,
+    'Unable to set default user keepalived_script for script',
+  );
   assert.equal(resolveScriptUser({ passwdPath: passwd, enableScriptSecurity: true }).error, undefined);
   assert.deepEqual(resolveScriptUser({ user: 'alice', passwdPath: passwd, groupPath: group }), { uid: 1000, gid: 1000, user: 'alice' });
-  assert.deepEqual(resolveScriptUser({ user: 'alice', group: 'staff', passwdPath: passwd, groupPath: group }), { uid: 1000, gid: 50, user: 'alice' });
+  assert.deepEqual(resolveScriptUser({ user: 'alice', group: 'staff', passwdPath: passwd, groupPath: group }), {
+    uid: 1000,
+    gid: 50,
+    user: 'alice',
+  });
   assert.match(resolveScriptUser({ user: 'mallory', passwdPath: passwd }).error ?? '', /mallory/);
   assert.match(resolveScriptUser({ user: 'alice', group: 'nogroup-x', passwdPath: passwd, groupPath: group }).error ?? '', /nogroup-x/);
   assert.equal(lookupUser('1000', passwd)?.name, 'alice');

@@ -76,7 +76,10 @@ test('vrrp alert subjects and bodies are keepalived-like', () => {
     subject: '[LVS_DEVEL] VRRP Instance VI_1 - Entering MASTER state',
     body: '=> VRRP Instance is now owning VRRP VIPs <=',
   });
-  assert.equal(vrrpAlert({ routerId: 'r', kind: 'INSTANCE', name: 'VI_1', state: 'BACKUP' }).body, '=> VRRP Instance is no longer owning VRRP VIPs <=');
+  assert.equal(
+    vrrpAlert({ routerId: 'r', kind: 'INSTANCE', name: 'VI_1', state: 'BACKUP' }).body,
+    '=> VRRP Instance is no longer owning VRRP VIPs <=',
+  );
   assert.equal(vrrpAlert({ routerId: 'r', kind: 'GROUP', name: 'G1', state: 'FAULT' }).subject, '[r] VRRP Group G1 - Entering FAULT state');
 });
 
@@ -122,7 +125,16 @@ test('full SMTP conversation: EHLO, MAIL FROM, RCPT TO per address, DATA, QUIT',
 test('HELO is used when the server refuses EHLO', async () => {
   const s = await sink({ reply: (c) => (c.startsWith('EHLO') ? '500 what\r\n' : undefined) });
   try {
-    const r = await sendMail({ host: '127.0.0.1', port: s.port, heloName: 'h', from: 'a@b', to: ['c@d'], subject: 's', body: 'b', timeoutMs: 2000 });
+    const r = await sendMail({
+      host: '127.0.0.1',
+      port: s.port,
+      heloName: 'h',
+      from: 'a@b',
+      to: ['c@d'],
+      subject: 's',
+      body: 'b',
+      timeoutMs: 2000,
+    });
     assert.equal(r.ok, true, r.error);
     assert.deepEqual(s.commands.slice(0, 2), ['EHLO h', 'HELO h']);
   } finally {

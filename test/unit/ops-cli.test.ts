@@ -9,7 +9,13 @@ const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { en
 
 test('--signum=SIGFUNC prints the signal keepalived-ts acts on (keepalived 2.2.7: same numbers)', () => {
   // `kill -s $(keepalived-ts --signum=RELOAD) $(cat /run/keepalived-ts.pid)` as scripts do
-  for (const [f, n] of [['STOP', 15], ['RELOAD', 1], ['DATA', 10], ['STATS', 12], ['JSON', 10]] as const) {
+  for (const [f, n] of [
+    ['STOP', 15],
+    ['RELOAD', 1],
+    ['DATA', 10],
+    ['STATS', 12],
+    ['JSON', 10],
+  ] as const) {
     const r = run([`--signum=${f}`]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `${n}\n`, f);
@@ -19,5 +25,5 @@ test('--signum=SIGFUNC prints the signal keepalived-ts acts on (keepalived 2.2.7
   assert.equal(clear.stderr, 'STATS_CLEAR is not supported by keepalived-ts\n');
   const foo = run(['--signum=FOO']);
   assert.equal(foo.status, 1);
-  assert.equal(foo.stderr, 'Unknown sigfunc FOO\n', 'keepalived\'s wording');
+  assert.equal(foo.stderr, 'Unknown sigfunc FOO\n', "keepalived's wording");
 });

@@ -14,14 +14,36 @@ const promtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).statu
 const needPromtool = promtool ? false : process.env.CI ? false : 'promtool not installed (.ci/run installs it)';
 
 const snap: DaemonSnapshot = {
-  pid: 1, startedAtMs: Date.now(),
-  instances: [{
-    name: 'VI_1', state: 'MASTER', vrid: 51, version: 2, family: 4, interface: 'eth0', priority: 100, effectivePriority: 100,
-    advertIntervalCs: 100, virtualAddresses: ['192.0.2.100/24'], addressesHeld: 1, advertsSent: 1, advertsReceived: 1,
-    priorityZeroSent: 0, priorityZeroReceived: 0, becameMaster: 1, releasedMaster: 0, transitions: 2, lastTransitionMs: Date.now(),
-    drops: { 'auth-mismatch': 1 },
-  }],
-  trackers: [{ kind: 'script', name: 'chk', status: 'ok', runs: 1, failures: 0, timeouts: 0 }, { kind: 'file', name: 'f', status: 'ok', value: 3, runs: 0, failures: 0, timeouts: 0 }],
+  pid: 1,
+  startedAtMs: Date.now(),
+  instances: [
+    {
+      name: 'VI_1',
+      state: 'MASTER',
+      vrid: 51,
+      version: 2,
+      family: 4,
+      interface: 'eth0',
+      priority: 100,
+      effectivePriority: 100,
+      advertIntervalCs: 100,
+      virtualAddresses: ['192.0.2.100/24'],
+      addressesHeld: 1,
+      advertsSent: 1,
+      advertsReceived: 1,
+      priorityZeroSent: 0,
+      priorityZeroReceived: 0,
+      becameMaster: 1,
+      releasedMaster: 0,
+      transitions: 2,
+      lastTransitionMs: Date.now(),
+      drops: { 'auth-mismatch': 1 },
+    },
+  ],
+  trackers: [
+    { kind: 'script', name: 'chk', status: 'ok', runs: 1, failures: 0, timeouts: 0 },
+    { kind: 'file', name: 'f', status: 'ok', value: 3, runs: 0, failures: 0, timeouts: 0 },
+  ],
   notify: { queued: 1, ran: 1, succeeded: 1, failed: 0, timedOut: 0, dropped: 0, spawnErrors: 0 },
   reloads: { ok: 0, failed: 0, lastMs: 0, lastDurationMs: 0 },
   unknownVridPackets: 0,
@@ -52,8 +74,12 @@ function checkExpr(metrics: Map<string, Set<string>>, expr: string, extraLabels:
     assert.ok(metrics.has(n), `${where}: ${n} is served at /metrics`);
     for (const l of metrics.get(n)!) labels.add(l);
   }
-  const used = [...expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((s) => s.trim()))
-    .concat([...expr.matchAll(/[{,]\s*(\w+)\s*[=!]~?"/g)].map((m) => m[1]!), extraLabels);
+  const used = [...expr.matchAll(/\bby \(([^)]*)\)/g)]
+    .flatMap((m) => m[1]!.split(',').map((s) => s.trim()))
+    .concat(
+      [...expr.matchAll(/[{,]\s*(\w+)\s*[=!]~?"/g)].map((m) => m[1]!),
+      extraLabels,
+    );
   for (const l of used) assert.ok(labels.has(l), `${where}: label ${l} exists on ${names.join(', ')}`);
 }
 
@@ -72,8 +98,17 @@ test('alerting rules name only served metrics and labels; every alert has a prom
   const rules = readFileSync(join(dir, 'keepalived-ts.rules.yml'), 'utf8');
   const tests = readFileSync(join(dir, 'keepalived-ts.rules.test.yml'), 'utf8');
   const alerts = [...rules.matchAll(/- alert: (\w+)\n(?:\s+#.*\n)*\s+expr: (\|\n(?:\s{10}.*\n)+|.*\n)/g)];
-  assert.deepEqual(alerts.map((a) => a[1]), ['KeepalivedTsNoMaster', 'KeepalivedTsTwoMasters', 'KeepalivedTsFlapping',
-    'KeepalivedTsTrackerDown', 'KeepalivedTsNotifyFailing', 'KeepalivedTsReloadFailed']);
+  assert.deepEqual(
+    alerts.map((a) => a[1]),
+    [
+      'KeepalivedTsNoMaster',
+      'KeepalivedTsTwoMasters',
+      'KeepalivedTsFlapping',
+      'KeepalivedTsTrackerDown',
+      'KeepalivedTsNotifyFailing',
+      'KeepalivedTsReloadFailed',
+    ],
+  );
   for (const [, name, expr] of alerts) {
     checkExpr(metrics, expr!, [], name!);
     assert.match(tests, new RegExp(`alertname: ${name}\\n\\s+exp_alerts:\\n\\s+- exp_labels`), `${name} has a firing test case`);
@@ -85,12 +120,15 @@ test('alerting rules name only served metrics and labels; every alert has a prom
 test('Grafana dashboard: valid JSON, every panel queries served metrics with existing labels', async () => {
   const metrics = await served();
   const dash = JSON.parse(readFileSync(join(dir, 'keepalived-ts.grafana.json'), 'utf8')) as {
-    title: string; uid: string; panels: Array<{ id: number; title: string; type: string; targets: Array<{ expr: string; legendFormat?: string; refId: string }> }>;
+    title: string;
+    uid: string;
+    panels: Array<{ id: number; title: string; type: string; targets: Array<{ expr: string; legendFormat?: string; refId: string }> }>;
     templating: { list: Array<{ query: { query: string } }> };
   };
   assert.equal(dash.uid, 'keepalived-ts');
   const titles = dash.panels.map((p) => p.title);
-  for (const t of ['VRRP state per instance and node', 'State transitions', 'Dropped adverts by reason', 'Notify script outcomes']) assert.ok(titles.includes(t), t);
+  for (const t of ['VRRP state per instance and node', 'State transitions', 'Dropped adverts by reason', 'Notify script outcomes'])
+    assert.ok(titles.includes(t), t);
   assert.equal(new Set(dash.panels.map((p) => p.id)).size, dash.panels.length, 'panel ids are unique');
   for (const p of dash.panels) {
     assert.ok(p.targets.length > 0, p.title);
@@ -100,5 +138,6 @@ test('Grafana dashboard: valid JSON, every panel queries served metrics with exi
       checkExpr(metrics, t.expr, legend, `${p.title}`);
     }
   }
-  for (const v of dash.templating.list) checkExpr(metrics, v.query.query.replace(/label_values\((\w+), (\w+)\)/, '$1{$2=""}'), [], 'variable');
+  for (const v of dash.templating.list)
+    checkExpr(metrics, v.query.query.replace(/label_values\((\w+), (\w+)\)/, '$1{$2=""}'), [], 'variable');
 });

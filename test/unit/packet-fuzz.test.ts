@@ -6,15 +6,22 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildIpv4Packet, encodeAdvert, receiveIpv4, receiveIpv6, decodeAdvert, type DropReason, type ReceiveOptions,
-  type AdvertFields, type ChecksumForm,
+  buildIpv4Packet,
+  encodeAdvert,
+  receiveIpv4,
+  receiveIpv6,
+  decodeAdvert,
+  type DropReason,
+  type ReceiveOptions,
+  type AdvertFields,
+  type ChecksumForm,
 } from '../../src/vrrp/packet.js';
 import { internetChecksum, pseudoHeaderSum4, pseudoHeaderSum6, sumWords, foldChecksum } from '../../src/vrrp/checksum.js';
 import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/util/ip.js';
 import { AuthType, type VrrpAdvert } from '../../src/vrrp/types.js';
 import { Prng } from '../../src/util/prng.js';
 
-const SEED = Number(process.env.FUZZ_SEED ?? (Date.now() % 0x7fffffff)) >>> 0;
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 0x7fffffff) >>> 0;
 const ITER = Number(process.env.FUZZ_ITER ?? 300_000);
 console.log(`# packet-fuzz seed ${SEED} (reproduce: FUZZ_SEED=${SEED}), ${ITER} packets`);
 
@@ -28,10 +35,34 @@ const int = (n: number) => Math.floor(rnd() * n);
 const pick = <T>(a: readonly T[]): T => a[int(a.length)]!;
 
 const REASONS: ReadonlySet<DropReason> = new Set<DropReason>([
-  'not-ipv4', 'bad-ip-header-length', 'ip-truncated', 'bad-ip-checksum', 'ip-fragment', 'not-vrrp-protocol', 'ttl-not-255',
-  'ttl-out-of-range', 'ah-truncated', 'ah-bad-length', 'ah-bad-next-header', 'ah-bad-spi', 'ah-unexpected', 'ah-missing',
-  'too-short', 'bad-interval', 'bad-version', 'bad-type', 'length-mismatch', 'bad-vrid', 'bad-checksum', 'missing-ip-addresses',
-  'unknown-vrid', 'version-mismatch', 'auth-type-mismatch', 'auth-mismatch', 'interval-mismatch', 'addr-count-mismatch',
+  'not-ipv4',
+  'bad-ip-header-length',
+  'ip-truncated',
+  'bad-ip-checksum',
+  'ip-fragment',
+  'not-vrrp-protocol',
+  'ttl-not-255',
+  'ttl-out-of-range',
+  'ah-truncated',
+  'ah-bad-length',
+  'ah-bad-next-header',
+  'ah-bad-spi',
+  'ah-unexpected',
+  'ah-missing',
+  'too-short',
+  'bad-interval',
+  'bad-version',
+  'bad-type',
+  'length-mismatch',
+  'bad-vrid',
+  'bad-checksum',
+  'missing-ip-addresses',
+  'unknown-vrid',
+  'version-mismatch',
+  'auth-type-mismatch',
+  'auth-mismatch',
+  'interval-mismatch',
+  'addr-count-mismatch',
   'addr-list-mismatch',
 ]);
 
@@ -70,12 +101,15 @@ function randomAddr(family: 4 | 6): string {
 }
 
 function randomFields(family: 4 | 6): AdvertFields {
-  const version = family === 6 ? 3 : (rnd() < 0.5 ? 2 : 3);
+  const version = family === 6 ? 3 : rnd() < 0.5 ? 2 : 3;
   const n = rnd() < 0.01 ? int(256) : int(6);
   const addresses = Array.from({ length: n }, () => randomAddr(family));
   const f: AdvertFields = {
-    version, vrid: 1 + int(255), priority: int(256),
-    advertIntervalCs: version === 2 ? 100 * (1 + int(255)) : 1 + int(4095), addresses,
+    version,
+    vrid: 1 + int(255),
+    priority: int(256),
+    advertIntervalCs: version === 2 ? 100 * (1 + int(255)) : 1 + int(4095),
+    addresses,
   };
   if (version === 2) {
     const authType = int(3);
@@ -92,16 +126,20 @@ function fixChecksums(b: Buffer, form: ChecksumForm): void {
   const ihl = (b[0]! & 15) * 4;
   const end = Math.min(b.length, b.readUInt16BE(2));
   if (ihl + 8 <= end) {
-    b[ihl + 6] = 0; b[ihl + 7] = 0;
+    b[ihl + 6] = 0;
+    b[ihl + 7] = 0;
     let sum = sumWords(b, ihl, end);
     if (form === 'v3-pseudo-header') sum += pseudoHeaderSum4(b, 12, b, 16, end - ihl);
     const ck = foldChecksum(sum);
-    b[ihl + 6] = ck >> 8; b[ihl + 7] = ck & 0xff;
+    b[ihl + 6] = ck >> 8;
+    b[ihl + 7] = ck & 0xff;
   }
   if (ihl <= b.length && ihl >= 20) {
-    b[10] = 0; b[11] = 0;
+    b[10] = 0;
+    b[11] = 0;
     const ck = internetChecksum(b, 0, ihl);
-    b[10] = ck >> 8; b[11] = ck & 0xff;
+    b[10] = ck >> 8;
+    b[11] = ck & 0xff;
   }
 }
 
@@ -110,12 +148,18 @@ function mutate(src: Buffer): Buffer {
   const ops = 1 + int(3);
   for (let k = 0; k < ops; k++) {
     const op = int(7);
-    if (op === 0 && b.length) b[int(b.length)]! ^= 1 << int(8); // bit flip
-    else if (op === 1 && b.length) b[int(b.length)] = int(256); // byte set
-    else if (op === 2) b = b.subarray(0, int(b.length + 1)); // truncate
-    else if (op === 3) b = Buffer.concat([b, randomBytes(1 + int(12))]); // extend
-    else if (op === 4 && b.length > 24) b[20 + int(4)] = pick([0, 1, 2, 3, 0x21, 0x31, 0x20, 0xff]); // VRRP header bytes
-    else if (op === 5 && b.length > 9) b[8] = pick([255, 254, 1, 64]); // TTL
+    if (op === 0 && b.length)
+      b[int(b.length)]! ^= 1 << int(8); // bit flip
+    else if (op === 1 && b.length)
+      b[int(b.length)] = int(256); // byte set
+    else if (op === 2)
+      b = b.subarray(0, int(b.length + 1)); // truncate
+    else if (op === 3)
+      b = Buffer.concat([b, randomBytes(1 + int(12))]); // extend
+    else if (op === 4 && b.length > 24)
+      b[20 + int(4)] = pick([0, 1, 2, 3, 0x21, 0x31, 0x20, 0xff]); // VRRP header bytes
+    else if (op === 5 && b.length > 9)
+      b[8] = pick([255, 254, 1, 64]); // TTL
     else if (op === 6 && b.length > 3) b.writeUInt16BE(pick([b.length, b.length - 1, b.length + 4, 20, 0]) & 0xffff, 2); // total length
   }
   // half the time fix checksums so the mutation reaches the deeper checks
@@ -180,7 +224,10 @@ test(`fuzz: random and mutated packets never throw, results typed, valid ones ro
         const r = receiveIpv4(b, opts);
         checkResult(r, 'mutated4');
         count(r.ok ? 'ok' : r.reason);
-        if (r.ok) { roundTrip4(b, r); roundTrips++; }
+        if (r.ok) {
+          roundTrip4(b, r);
+          roundTrips++;
+        }
       } else if (kind === 5) {
         const s = pick(seeds6);
         const b = mutate(Buffer.concat([Buffer.alloc(20), s.payload])).subarray(20);
@@ -225,7 +272,12 @@ test(`fuzz: random and mutated packets never throw, results typed, valid ones ro
     }
   }
   const ms = performance.now() - t0;
-  console.log(`# ${ITER} packets in ${ms.toFixed(0)} ms, ${roundTrips} round trips; outcomes: ${[...stats].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `# ${ITER} packets in ${ms.toFixed(0)} ms, ${roundTrips} round trips; outcomes: ${[...stats]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
   // the mutations must actually reach deep checks, not all die at the IP layer
   for (const k of ['ok', 'bad-checksum', 'length-mismatch', 'bad-version', 'ttl-not-255', 'unknown-vrid']) {
     assert.ok((stats.get(k) ?? 0) > 0, `fuzz never produced ${k}`);

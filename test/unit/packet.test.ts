@@ -4,8 +4,18 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildIpv4Packet, decodeAdvert, encodeAdvert, encodeAdvertInto, parseIpv4Packet, parseIpv6Packet, receiveIpv4, receiveIpv6,
-  advertLength, toReceivedAdvert, type AdvertFields, type ReceiveOptions,
+  buildIpv4Packet,
+  decodeAdvert,
+  encodeAdvert,
+  encodeAdvertInto,
+  parseIpv4Packet,
+  parseIpv6Packet,
+  receiveIpv4,
+  receiveIpv6,
+  advertLength,
+  toReceivedAdvert,
+  type AdvertFields,
+  type ReceiveOptions,
 } from '../../src/vrrp/packet.js';
 import { foldChecksum, internetChecksum, pseudoHeaderSum4, sumWords } from '../../src/vrrp/checksum.js';
 import { canonicalAddress, formatIpv6, parseIpv4Into, parseIpv6Into } from '../../src/util/ip.js';
@@ -23,7 +33,8 @@ interface Fixture {
 
 // dist/test/unit -> repository root
 const fixtureDir = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'vrrp');
-const fixtures: Fixture[] = readdirSync(fixtureDir).filter((f) => f.endsWith('.json'))
+const fixtures: Fixture[] = readdirSync(fixtureDir)
+  .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(join(fixtureDir, f), 'utf8')) as Fixture);
 
 function optsFor(fx: Fixture): ReceiveOptions {
@@ -44,8 +55,14 @@ test('fixtures exist for every required scenario', () => {
     assert.ok(names.includes(want), `missing fixture ${want}`);
   }
   for (const fx of fixtures) {
-    assert.ok(fx.packets.some((p) => p.priority === 0), `${fx.name}: a priority-0 advert`);
-    assert.ok(fx.packets.some((p) => p.priority !== 0), `${fx.name}: a normal advert`);
+    assert.ok(
+      fx.packets.some((p) => p.priority === 0),
+      `${fx.name}: a priority-0 advert`,
+    );
+    assert.ok(
+      fx.packets.some((p) => p.priority !== 0),
+      `${fx.name}: a normal advert`,
+    );
   }
 });
 
@@ -63,7 +80,10 @@ for (const fx of fixtures) {
         r = receiveIpv4(pkt, optsFor(fx));
         const ip = parseIpv4Packet(pkt);
         assert.ok(ip.ok);
-        src = ip.src; dst = ip.dst; ipId = ip.id; tos = ip.tos;
+        src = ip.src;
+        dst = ip.dst;
+        ipId = ip.id;
+        tos = ip.tos;
         assert.equal(ip.ttl, 255);
         vrrp = fx.ipProtocol === 51 ? ip.payload.subarray(24) : ip.payload;
       } else {
@@ -73,7 +93,8 @@ for (const fx of fixtures) {
         assert.equal(ip.nextHeader, 112);
         assert.equal(ip.dst, 'ff02::12');
         assert.match(ip.src, /^fe80::/);
-        src = ip.src; dst = ip.dst;
+        src = ip.src;
+        dst = ip.dst;
         vrrp = ip.payload;
         r = receiveIpv6(ip.payload, ip.src, ip.dst, optsFor(fx), ip.hopLimit);
       }
@@ -140,7 +161,10 @@ test('VRRPv3 over IPv4: the three checksum forms are produced and recognised', (
   const cap = parseIpv4Packet(Buffer.from(v3v4.packets.find((p) => p.priority === 200)!.hex, 'hex'));
   assert.ok(cap.ok);
   assert.deepEqual(Buffer.from(cap.payload), withPh.bytes);
-  for (const [bytes, form, warning] of [[withPh.bytes, 'v3-pseudo-header', undefined], [noPh.bytes, 'v3-no-pseudo-header', 'no-pseudo-header-checksum']] as const) {
+  for (const [bytes, form, warning] of [
+    [withPh.bytes, 'v3-pseudo-header', undefined],
+    [noPh.bytes, 'v3-no-pseudo-header', 'no-pseudo-header-checksum'],
+  ] as const) {
     const pkt = buildIpv4Packet({ src, dst: '224.0.0.18' }, bytes);
     assert.ok(pkt.ok);
     const r = receiveIpv4(pkt.bytes, { version: 3 });
@@ -194,7 +218,10 @@ test('VRRPv3 over IPv6 needs the pseudo-header; a wrong source fails the checksu
 
 // helpers building packets for the drop-reason tests
 function v2(fields: Partial<AdvertFields> = {}, ip: { ttl?: number; dst?: string } = {}): Buffer {
-  const enc = encodeAdvert({ version: 2, vrid: 1, priority: 100, advertIntervalCs: 100, addresses: ['192.0.2.101'], ...fields }, { family: 4 });
+  const enc = encodeAdvert(
+    { version: 2, vrid: 1, priority: 100, advertIntervalCs: 100, addresses: ['192.0.2.101'], ...fields },
+    { family: 4 },
+  );
   assert.ok(enc.ok, JSON.stringify(enc));
   const pkt = buildIpv4Packet({ src: '192.0.2.1', dst: ip.dst ?? '224.0.0.18', ttl: ip.ttl }, enc.bytes);
   assert.ok(pkt.ok);
@@ -217,15 +244,20 @@ function fixVrrpChecksum(b: Buffer): Buffer {
 test('drop reasons: IP layer', () => {
   assert.equal(reason(receiveIpv4(new Uint8Array(0))), 'ip-truncated');
   assert.equal(reason(receiveIpv4(v2().subarray(0, 30))), 'ip-truncated');
-  const six = v2(); six[0] = 0x65;
+  const six = v2();
+  six[0] = 0x65;
   assert.equal(reason(receiveIpv4(six)), 'not-ipv4');
-  const ihl = v2(); ihl[0] = 0x44;
+  const ihl = v2();
+  ihl[0] = 0x44;
   assert.equal(reason(receiveIpv4(ihl)), 'bad-ip-header-length');
-  const ck = v2(); ck[10]! ^= 1;
+  const ck = v2();
+  ck[10]! ^= 1;
   assert.equal(reason(receiveIpv4(ck)), 'bad-ip-checksum');
-  const frag = v2(); frag[6] = 0x20;
+  const frag = v2();
+  frag[6] = 0x20;
   assert.equal(reason(receiveIpv4(fixIpChecksum(frag))), 'ip-fragment');
-  const proto = v2(); proto[9] = 17;
+  const proto = v2();
+  proto[9] = 17;
   assert.equal(reason(receiveIpv4(fixIpChecksum(proto))), 'not-vrrp-protocol');
   // trailing link padding beyond Total Length is ignored
   assert.ok(receiveIpv4(Buffer.concat([v2(), Buffer.alloc(6)])).ok);
@@ -243,19 +275,26 @@ test('drop reasons: VRRP header', () => {
   const short = v2().subarray(0, 26);
   short.writeUInt16BE(26, 2);
   assert.equal(reason(receiveIpv4(fixIpChecksum(Buffer.from(short)))), 'too-short');
-  const ver = v2(); ver[20] = 0x41;
+  const ver = v2();
+  ver[20] = 0x41;
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(ver))), 'bad-version');
-  const type = v2(); type[20] = 0x22;
+  const type = v2();
+  type[20] = 0x22;
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(type))), 'bad-type');
-  const vrid0 = v2(); vrid0[21] = 0;
+  const vrid0 = v2();
+  vrid0[21] = 0;
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(vrid0))), 'bad-vrid');
-  const int0 = v2(); int0[25] = 0;
+  const int0 = v2();
+  int0[25] = 0;
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(int0))), 'bad-interval');
-  const count = v2(); count[23] = 2;
+  const count = v2();
+  count[23] = 2;
   assert.equal(reason(receiveIpv4(fixVrrpChecksum(count))), 'length-mismatch');
-  const sum = v2(); sum[27]! ^= 0x40;
+  const sum = v2();
+  sum[27]! ^= 0x40;
   assert.equal(reason(receiveIpv4(sum)), 'bad-checksum');
-  const body = v2(); body[28]! ^= 1; // an address byte
+  const body = v2();
+  body[28]! ^= 1; // an address byte
   assert.equal(reason(receiveIpv4(body)), 'bad-checksum');
 });
 
@@ -274,7 +313,10 @@ test('drop reasons: instance configuration (vrid, version, auth, interval)', () 
   assert.equal(reason(receiveIpv4(pass)), 'auth-type-mismatch');
   // v2 interval mismatch drops; v3 only warns
   assert.equal(reason(receiveIpv4(v2(), { advertIntervalCs: 200 })), 'interval-mismatch');
-  const e3 = encodeAdvert({ version: 3, vrid: 1, priority: 100, advertIntervalCs: 75, addresses: ['192.0.2.101'] }, { family: 4, src: '192.0.2.1', dst: '224.0.0.18' });
+  const e3 = encodeAdvert(
+    { version: 3, vrid: 1, priority: 100, advertIntervalCs: 75, addresses: ['192.0.2.101'] },
+    { family: 4, src: '192.0.2.1', dst: '224.0.0.18' },
+  );
   assert.ok(e3.ok);
   const p3 = buildIpv4Packet({ src: '192.0.2.1', dst: '224.0.0.18' }, e3.bytes);
   assert.ok(p3.ok);
@@ -302,7 +344,10 @@ test('address list: dropped by default (keepalived 2.2.7, measured), warnings on
   // no configured list: no check (skip_check_adv_addr)
   assert.ok(receiveIpv4(pkt).ok);
   // IPv6 lists compare by value, not spelling
-  const e6 = encodeAdvert({ version: 3, vrid: 4, priority: 100, advertIntervalCs: 100, addresses: ['2001:DB8:0:0::140'] }, { family: 6, src: 'fe80::1', dst: 'ff02::12' });
+  const e6 = encodeAdvert(
+    { version: 3, vrid: 4, priority: 100, advertIntervalCs: 100, addresses: ['2001:DB8:0:0::140'] },
+    { family: 6, src: 'fe80::1', dst: 'ff02::12' },
+  );
   assert.ok(e6.ok);
   const r6 = receiveIpv6(e6.bytes, 'fe80::1', 'ff02::12', { addresses: ['2001:db8::0140'] });
   assert.ok(r6.ok);
@@ -318,18 +363,23 @@ test('auth_type AH: keepalived ICV verified; tampering, wrong key and mismatched
   assert.ok(ok.ok);
   assert.equal(ok.ahSequence, 1);
   assert.equal(reason(receiveIpv4(pkt, { ...opts, authPass: 'ahkey2' })), 'auth-mismatch');
-  const tampered = Buffer.from(pkt); tampered[46]! ^= 1; // priority, inside the ICV's coverage
+  const tampered = Buffer.from(pkt);
+  tampered[46]! ^= 1; // priority, inside the ICV's coverage
   assert.equal(reason(receiveIpv4(tampered, opts)), 'auth-mismatch');
   // TTL is part of keepalived's ICV input (measured), TOS is not
-  const tos = Buffer.from(pkt); tos[1] = 0;
+  const tos = Buffer.from(pkt);
+  tos[1] = 0;
   assert.ok(receiveIpv4(fixIpChecksum(tos), opts).ok);
   assert.equal(reason(receiveIpv4(pkt)), 'ah-unexpected');
   assert.equal(reason(receiveIpv4(v2({ authType: AuthType.IpAh }), opts)), 'ah-missing');
-  const spi = Buffer.from(pkt); spi[27]! ^= 1;
+  const spi = Buffer.from(pkt);
+  spi[27]! ^= 1;
   assert.equal(reason(receiveIpv4(spi, opts)), 'ah-bad-spi');
-  const nh = Buffer.from(pkt); nh[20] = 6;
+  const nh = Buffer.from(pkt);
+  nh[20] = 6;
   assert.equal(reason(receiveIpv4(nh, opts)), 'ah-bad-next-header');
-  const len = Buffer.from(pkt); len[21] = 5;
+  const len = Buffer.from(pkt);
+  len[21] = 5;
   assert.equal(reason(receiveIpv4(len, opts)), 'ah-bad-length');
   const trunc = fixIpChecksum(Buffer.from(pkt.subarray(0, 40)));
   trunc.writeUInt16BE(40, 2);
@@ -374,15 +424,33 @@ test('pseudo-header sums match a manual computation', () => {
 test('address text parsing and RFC 5952 formatting', () => {
   const b = new Uint8Array(16);
   for (const [text, want] of [
-    ['2001:db8::1', '2001:db8::1'], ['::', '::'], ['::1', '::1'], ['fe80::cc71:23ff:fe8c:5e87', 'fe80::cc71:23ff:fe8c:5e87'],
-    ['2001:DB8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
-    ['1::', '1::'], ['::ffff:192.0.2.1', '::ffff:192.0.2.1'], ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
+    ['2001:db8::1', '2001:db8::1'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['fe80::cc71:23ff:fe8c:5e87', 'fe80::cc71:23ff:fe8c:5e87'],
+    ['2001:DB8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+    ['1::', '1::'],
+    ['::ffff:192.0.2.1', '::ffff:192.0.2.1'],
+    ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
     ['ff02:0:0:0:0:0:0:12', 'ff02::12'],
   ]) {
     assert.ok(parseIpv6Into(text!, b, 0), text);
     assert.equal(formatIpv6(b, 0), want, text);
   }
-  for (const bad of ['', ':', ':::', '1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'g::', '1:2:3:4:5:6:7:', '::1.2.3', '1:2:3:4:5:6:7:1.2.3.4', '1.2.3.4']) {
+  for (const bad of [
+    '',
+    ':',
+    ':::',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    '12345::',
+    'g::',
+    '1:2:3:4:5:6:7:',
+    '::1.2.3',
+    '1:2:3:4:5:6:7:1.2.3.4',
+    '1.2.3.4',
+  ]) {
     assert.equal(parseIpv6Into(bad, b, 0), false, bad);
   }
   for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', 'a.b.c.d', '1..2.3', '1.2.3.4 ']) {

@@ -74,7 +74,10 @@ for (const forcePoll of [false, true]) {
       nv = nextValue(tf);
       unlinkSync(p);
       assert.equal(await nv, 0);
-      assert.ok(warnings.some((w) => /cannot read/.test(w)), warnings.join('|'));
+      assert.ok(
+        warnings.some((w) => /cannot read/.test(w)),
+        warnings.join('|'),
+      );
       writeFileSync(p, '4\n');
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(tf.value, 4);

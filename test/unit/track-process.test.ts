@@ -68,13 +68,17 @@ test('matching rules: comm (15 bytes), argv with exact / partial / initial param
   assert.ok(!matchProcess({ ...p, params: ['-x'], paramMatch: 'initial' }, { comm: 'haproxy', argv }));
   // param_match with no parameters: the process must have none
   assert.ok(!matchProcess({ name: 't', process: '/usr/sbin/haproxy', paramMatchSet: true }, { comm: 'haproxy', argv }));
-  assert.ok(matchProcess({ name: 't', process: '/usr/sbin/haproxy', paramMatchSet: true }, { comm: 'haproxy', argv: ['/usr/sbin/haproxy'] }));
+  assert.ok(
+    matchProcess({ name: 't', process: '/usr/sbin/haproxy', paramMatchSet: true }, { comm: 'haproxy', argv: ['/usr/sbin/haproxy'] }),
+  );
   assert.ok(matchProcess({ name: 't', process: '/usr/sbin/haproxy', fullCommand: true }, { comm: 'haproxy', argv: ['/usr/sbin/haproxy'] }));
   assert.ok(!matchProcess({ name: 't', process: 'x', fullCommand: true }, { comm: 'x', argv: [] }), 'kernel threads never match');
 });
 
 for (const mode of ['connector', 'scan'] as const) {
-  test(`a tracked process dying and returning (${mode})`, { skip: mode === 'connector' && !isRoot ? 'needs CAP_NET_ADMIN' : false }, async () => {
+  test(`a tracked process dying and returning (${mode})`, {
+    skip: mode === 'connector' && !isRoot ? 'needs CAP_NET_ADMIN' : false,
+  }, async () => {
     const mon = new ProcessMonitor({ mode, scanIntervalMs: 100 });
     const t = mon.track({ name: 'p', process: name });
     const t2 = mon.track({ name: 'p2', process: name, quorum: 2, quorumMax: 2 });
@@ -154,7 +158,9 @@ test('terminate_delay: a restart within the delay reports nothing; a real loss i
   }
 });
 
-test('fork_delay: a fork that execs something else at once does not bounce the status (connector)', { skip: isRoot ? false : 'needs CAP_NET_ADMIN' }, async () => {
+test('fork_delay: a fork that execs something else at once does not bounce the status (connector)', {
+  skip: isRoot ? false : 'needs CAP_NET_ADMIN',
+}, async () => {
   // a uniquely named shell forks a subshell that keeps the shell's name for 50 ms (count 2), then
   // execs sleep (count back to 1): a bounce shorter than fork_delay. (With a bare "sleep & wait"
   // the child execs within microseconds and the monitor may read its new name before it sees
@@ -173,7 +179,9 @@ test('fork_delay: a fork that execs something else at once does not bounce the s
     const events: boolean[] = [];
     t.on('status', (u) => events.push(u));
     try {
-      const c = spawn(sh, ['-c', 'sleep 0.3; for i in 1 2 3; do ( /bin/sleep 0.05; exec /bin/sleep 0.1 ) & wait; done; sleep 0.2'], { stdio: 'ignore' });
+      const c = spawn(sh, ['-c', 'sleep 0.3; for i in 1 2 3; do ( /bin/sleep 0.05; exec /bin/sleep 0.1 ) & wait; done; sleep 0.2'], {
+        stdio: 'ignore',
+      });
       children.push(c);
       await new Promise((r) => c.once('exit', r));
       await sleep(forkDelayMs + 100);

@@ -8,12 +8,16 @@ import { listChildren, loadReaperAddon, protectedChildren, startOrphanReaper } f
 test('reap() refuses anything but one positive pid (never "any child" nor a group)', () => {
   const a = loadReaperAddon();
   for (const bad of [0, -1, -4242, 'x', undefined]) {
-    assert.throws(() => a.reap(bad as number), (e: Error & { code?: string }) => e.code === 'EINVAL', String(bad));
+    assert.throws(
+      () => a.reap(bad as number),
+      (e: Error & { code?: string }) => e.code === 'EINVAL',
+      String(bad),
+    );
   }
   assert.equal(a.reap(1), null, 'PID 1 is not our child: null, not an error');
 });
 
-test('Node\'s own children are protected from the reaper and still get their exit status', async () => {
+test("Node's own children are protected from the reaper and still get their exit status", async () => {
   const r = startOrphanReaper();
   try {
     assert.equal(loadReaperAddon().isChildSubreaper(), true);
@@ -23,7 +27,7 @@ test('Node\'s own children are protected from the reaper and still get their exi
     const code = await new Promise((res) => c.on('exit', res));
     assert.equal(code, 5);
     assert.equal(protectedChildren().has(c.pid!), false, 'released once libuv reaped it');
-    assert.equal(r.reaped, 0, 'nothing of Node\'s was reaped by us');
+    assert.equal(r.reaped, 0, "nothing of Node's was reaped by us");
   } finally {
     r.stop();
   }

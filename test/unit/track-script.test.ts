@@ -124,7 +124,10 @@ test('periodic runs never overlap even when a run outlasts the interval', async 
   const lock = join(tmp.path(), 'lock');
   const log = join(tmp.path(), 'overlap.log');
   writeFileSync(log, '');
-  const p = script('slow.sh', `mkdir ${lock} 2>/dev/null || { echo overlap >> ${log}; exit 3; }\necho run >> ${log}\nsleep 0.25\nrmdir ${lock}`);
+  const p = script(
+    'slow.sh',
+    `mkdir ${lock} 2>/dev/null || { echo overlap >> ${log}; exit 3; }\necho run >> ${log}\nsleep 0.25\nrmdir ${lock}`,
+  );
   const s = new VrrpScript({ name: 'slow', script: p, intervalMs: 50, timeoutMs: 2000 });
   s.start();
   await sleep(900);
@@ -174,7 +177,9 @@ test('non-zero exit and death by signal are failures', async () => {
   assert.equal(b.status, 'failed');
 });
 
-test('user/group: the script runs with the given uid/gid (root only)', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async () => {
+test('user/group: the script runs with the given uid/gid (root only)', {
+  skip: process.getuid?.() !== 0 ? 'needs root' : false,
+}, async () => {
   const out = join(tmp.path(), 'id.out');
   const outDir = mkdtempSync(join(tmpdir(), 'kts-track-id-'));
   chmodSync(outDir, 0o777);

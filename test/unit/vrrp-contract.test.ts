@@ -7,7 +7,9 @@ import { VrrpCore, carryOut, coreConfig, isUrgent, type UrgentDecision, type Vrr
 import { runSeed } from '../../src/sim/sim.js';
 
 function core(priority = 100): VrrpCore {
-  return new VrrpCore(coreConfig({ name: 'VI_1', vrid: 51, priority, primaryAddress: '192.0.2.1', virtualAddresses: ['203.0.113.10'], garpMasterRepeat: 2 }));
+  return new VrrpCore(
+    coreConfig({ name: 'VI_1', vrid: 51, priority, primaryAddress: '192.0.2.1', virtualAddresses: ['203.0.113.10'], garpMasterRepeat: 2 }),
+  );
 }
 
 function takeover(): VrrpDecision[] {
@@ -25,7 +27,10 @@ test('contract: a takeover is advert, then addresses, GARP and timers in the cor
   const words = carryOut(decisions, (d) => urgent.push(d.kind));
   assert.deepEqual(urgent.slice(0, 3), ['sendAdvert', 'addAddresses', 'announce']);
   assert.deepEqual(urgent.filter((k) => k === 'armTimer' || k === 'cancelTimer').length, urgent.length - 3);
-  assert.deepEqual(words?.map((d) => d.kind), decisions.filter((d) => !isUrgent(d)).map((d) => d.kind));
+  assert.deepEqual(
+    words?.map((d) => d.kind),
+    decisions.filter((d) => !isUrgent(d)).map((d) => d.kind),
+  );
   assert.ok(words?.some((d) => d.kind === 'notify'));
   assert.ok(!words?.some((d) => isUrgent(d)));
 });
@@ -34,11 +39,19 @@ test('contract: a Backup hearing its Master gets no words (no array is made)', (
   const c = core();
   c.handle({ type: 'startup', nowMs: 0 });
   const d = c.handle({
-    type: 'advertReceived', nowMs: 10,
-    advert: { family: 4, srcAddress: '192.0.2.2', advert: { version: 2, type: 1, vrid: 51, priority: 200, advertIntervalCs: 100, addresses: ['203.0.113.10'], checksum: 0 } },
+    type: 'advertReceived',
+    nowMs: 10,
+    advert: {
+      family: 4,
+      srcAddress: '192.0.2.2',
+      advert: { version: 2, type: 1, vrid: 51, priority: 200, advertIntervalCs: 100, addresses: ['203.0.113.10'], checksum: 0 },
+    },
   });
   let n = 0;
-  assert.equal(carryOut(d, () => n++), undefined);
+  assert.equal(
+    carryOut(d, () => n++),
+    undefined,
+  );
   assert.equal(n, 1);
 });
 
@@ -48,7 +61,10 @@ test('contract: log lines carry a topic (entering a state, advert timeout, a fau
   const c = core();
   c.handle({ type: 'startup', nowMs: 0 });
   const f = c.handle({ type: 'faultChanged', nowMs: 5, fault: true, reason: 'interface-down', source: 'eth0' });
-  assert.deepEqual(f.flatMap((d) => (d.kind === 'log' && d.topic ? [d.topic] : [])), ['faultOn', 'enterFault']);
+  assert.deepEqual(
+    f.flatMap((d) => (d.kind === 'log' && d.topic ? [d.topic] : [])),
+    ['faultOn', 'enterFault'],
+  );
 });
 
 test('fault sources are typed: kind and name', () => {
@@ -56,13 +72,16 @@ test('fault sources are typed: kind and name', () => {
   c.handle({ type: 'startup', nowMs: 0 });
   c.handle({ type: 'faultChanged', nowMs: 5, fault: true, reason: 'sync-group', source: 'G1' });
   c.handle({ type: 'faultChanged', nowMs: 6, fault: true, reason: 'tracker', source: 'trackers' });
-  assert.deepEqual(c.faultSources, [{ kind: 'sync-group', name: 'G1' }, { kind: 'tracker', name: 'trackers' }]);
+  assert.deepEqual(c.faultSources, [
+    { kind: 'sync-group', name: 'G1' },
+    { kind: 'tracker', name: 'trackers' },
+  ]);
   c.handle({ type: 'faultChanged', nowMs: 7, fault: false, reason: 'sync-group', source: 'G1' });
   assert.deepEqual(c.faultSources, [{ kind: 'tracker', name: 'trackers' }]);
   assert.equal(c.state, 'FAULT');
 });
 
-test('the simulator runs the contract: a new Master\'s advert is sent before its state change is seen', () => {
+test("the simulator runs the contract: a new Master's advert is sent before its state change is seen", () => {
   // in the trace, a takeover's "Entering MASTER STATE" (a word) follows the arming of its advert
   // timer (urgent), whereas the core decides the state change first
   let checked = 0;

@@ -98,15 +98,10 @@ test('RFC 5798 6.4.1: the address owner (priority 255) becomes Master at once, s
   const c = new VrrpCore(cfg({ priority: 255 }));
   const d = c.handle({ type: 'startup', nowMs: 0 });
   assert.equal(c.state, 'MASTER');
-  assert.deepEqual(kinds(d).filter((k) => k !== 'log'), [
-    'stateChanged',
-    'addAddresses',
-    'sendAdvert',
-    'announce',
-    'armTimer',
-    'armTimer',
-    'notify',
-  ]);
+  assert.deepEqual(
+    kinds(d).filter((k) => k !== 'log'),
+    ['stateChanged', 'addAddresses', 'sendAdvert', 'announce', 'armTimer', 'armTimer', 'notify'],
+  );
   assert.equal(find(d, 'sendAdvert')[0]!.priority, 255);
   assert.ok(logs(d).includes('(VI_1) Entering MASTER STATE'));
   assert.equal(c.timerAt('advert'), 1000);
@@ -197,8 +192,14 @@ test('adverts for another VRID or version, or with a bad source address, are dro
   c.handle({ type: 'advertReceived', nowMs: 1000, advert: adv(300) });
   assert.equal(c.timerAt('masterDown'), 3609.375);
   assert.equal(c.stats.droppedAdverts, 5);
-  assert.deepEqual(c.handle({ type: 'bogus', nowMs: 5 } as never).map((d) => d.kind), ['log']);
-  assert.deepEqual(c.handle({ type: 'startup' } as never).map((d) => d.kind), ['log']);
+  assert.deepEqual(
+    c.handle({ type: 'bogus', nowMs: 5 } as never).map((d) => d.kind),
+    ['log'],
+  );
+  assert.deepEqual(
+    c.handle({ type: 'startup' } as never).map((d) => d.kind),
+    ['log'],
+  );
 });
 
 test('RFC 5798 6.4.3: Master yields to a higher priority advert: Backup, VIPs removed, no priority 0', () => {
@@ -480,7 +481,10 @@ test('reconfigure: a Master keeps its state and timers; a new priority is carrie
   assert.equal(c.timerAt('advert'), advertAt, 'advert schedule kept');
   assert.equal(c.timerAt('garpMasterDelay'), garpAt);
   const next = c.handle({ type: 'timerExpired', nowMs: advertAt, timer: 'advert' });
-  assert.deepEqual(find(next, 'sendAdvert').map((s) => s.priority), [120]);
+  assert.deepEqual(
+    find(next, 'sendAdvert').map((s) => s.priority),
+    [120],
+  );
   assert.equal(c.stats.becameMaster, 1);
 });
 
@@ -520,14 +524,26 @@ test('reconfigure: nopreempt set in place keeps a higher Backup following the Ma
 test('reconfigure: a Master adds and removes virtual addresses by difference and announces only the new ones', () => {
   const c = master({ virtualAddresses: ['a', 'b'] });
   const d = c.handle({ type: 'reconfigure', nowMs: 5000, config: cfg({ virtualAddresses: ['b', 'c'] }) });
-  assert.deepEqual(find(d, 'removeAddresses').map((x) => x.addresses), [['a']]);
-  assert.deepEqual(find(d, 'addAddresses').map((x) => x.addresses), [['c']]);
-  assert.deepEqual(find(d, 'announce').map((x) => [x.addresses, x.count]), [[['c'], 5]]);
+  assert.deepEqual(
+    find(d, 'removeAddresses').map((x) => x.addresses),
+    [['a']],
+  );
+  assert.deepEqual(
+    find(d, 'addAddresses').map((x) => x.addresses),
+    [['c']],
+  );
+  assert.deepEqual(
+    find(d, 'announce').map((x) => [x.addresses, x.count]),
+    [[['c'], 5]],
+  );
   assert.ok(kinds(d).indexOf('addAddresses') < kinds(d).indexOf('announce'));
   assert.equal(c.state, 'MASTER');
   // a later takeover or release carries the new set
   const down = c.handle({ type: 'advertReceived', nowMs: 5100, advert: adv(200) });
-  assert.deepEqual(find(down, 'removeAddresses').map((x) => x.addresses), [['b', 'c']]);
+  assert.deepEqual(
+    find(down, 'removeAddresses').map((x) => x.addresses),
+    [['b', 'c']],
+  );
 });
 
 test('reconfigure: a Backup changing its addresses touches nothing now; it takes the new set when it becomes Master', () => {
@@ -535,7 +551,10 @@ test('reconfigure: a Backup changing its addresses touches nothing now; it takes
   const d = c.handle({ type: 'reconfigure', nowMs: 100, config: cfg({ virtualAddresses: ['a', 'b'] }) });
   assert.deepEqual(kinds(d), []);
   const m = c.handle({ type: 'timerExpired', nowMs: c.timerAt('masterDown')!, timer: 'masterDown' });
-  assert.deepEqual(find(m, 'addAddresses').map((x) => x.addresses), [['a', 'b']]);
+  assert.deepEqual(
+    find(m, 'addAddresses').map((x) => x.addresses),
+    [['a', 'b']],
+  );
 });
 
 test('reconfigure: advert_int shortened on a Master brings its next advert forward; lengthened keeps the armed one', () => {
@@ -545,7 +564,10 @@ test('reconfigure: advert_int shortened on a Master brings its next advert forwa
   c.handle({ type: 'reconfigure', nowMs: t0 + 100, config: cfg({ version: 3, advertIntervalCs: 50 }) });
   assert.equal(c.timerAt('advert'), t0 + 600);
   const d = c.handle({ type: 'timerExpired', nowMs: t0 + 600, timer: 'advert' });
-  assert.deepEqual(find(d, 'sendAdvert').map((s) => s.advertIntervalCs), [50]);
+  assert.deepEqual(
+    find(d, 'sendAdvert').map((s) => s.advertIntervalCs),
+    [50],
+  );
   assert.equal(c.timerAt('advert'), t0 + 1100);
   c.handle({ type: 'reconfigure', nowMs: t0 + 700, config: cfg({ version: 3, advertIntervalCs: 200 }) });
   assert.equal(c.timerAt('advert'), t0 + 1100, 'not delayed');
@@ -561,7 +583,7 @@ test('reconfigure: a v3 Backup keeps the interval it learned from the Master', (
   assert.equal(c.timerAt('masterDown'), 6000 + masterDownIntervalMs(3, 110, 500));
 });
 
-test('reconfigure: the trackers\' adjustment follows the new base priority unless a priority is given', () => {
+test("reconfigure: the trackers' adjustment follows the new base priority unless a priority is given", () => {
   const c = master();
   c.handle({ type: 'priorityChanged', nowMs: 10, priority: 80 }); // a failed tracker, weight -20
   assert.equal(c.effectivePriority, 80);
@@ -577,7 +599,10 @@ test('reconfigure: garp_master_refresh armed and cancelled in place', () => {
   c.handle({ type: 'reconfigure', nowMs: 100, config: cfg({ garpMasterRefreshMs: 10_000 }) });
   assert.ok(c.timerAt('garpMasterRefresh')! >= 10_100);
   const d = c.handle({ type: 'reconfigure', nowMs: 200, config: cfg() });
-  assert.deepEqual(find(d, 'cancelTimer').map((x) => x.timer), ['garpMasterRefresh']);
+  assert.deepEqual(
+    find(d, 'cancelTimer').map((x) => x.timer),
+    ['garpMasterRefresh'],
+  );
 });
 
 test('reconfigure: what cannot change in place (VRID, version, family, name) or an invalid configuration is refused and changes nothing', () => {
@@ -595,7 +620,7 @@ test('reconfigure: a v3 Backup whose Master advertises its own old interval keep
   const c = backup({ version: 3, advertIntervalCs: 500 });
   c.handle({ type: 'advertReceived', nowMs: 1000, advert: adv(150, '192.0.2.2', { version: 3, intervalCs: 500 }) });
   c.handle({ type: 'reconfigure', nowMs: 1100, config: cfg({ version: 3, advertIntervalCs: 100 }) });
-  assert.equal(c.masterAdverIntervalCs, 500, 'still the Master\'s 5 s');
+  assert.equal(c.masterAdverIntervalCs, 500, "still the Master's 5 s");
   // before any advert, our own interval is the one in force
   const fresh = backup({ version: 3, advertIntervalCs: 500 });
   fresh.handle({ type: 'reconfigure', nowMs: 10, config: cfg({ version: 3, advertIntervalCs: 100 }) });

@@ -100,7 +100,14 @@ const GLOBAL_KEYWORDS = {
     parse: (n, c, vals) => {
       const words = listWords(n, c);
       // keepalived names the block's closing line (measured: exit 5)
-      if (n.children && words.length === 0) c.global('Warning - empty notification_email block', 'semantic', 'warning', { file: n.file, line: n.endLine }, 'notification_email');
+      if (n.children && words.length === 0)
+        c.global(
+          'Warning - empty notification_email block',
+          'semantic',
+          'warning',
+          { file: n.file, line: n.endLine },
+          'notification_email',
+        );
       return [...(vals.notificationEmail ?? []), ...words];
     },
     default: [],
@@ -147,8 +154,16 @@ const GLOBAL_KEYWORDS = {
     },
     default: 2,
   },
-  vrrp_mcast_group4: { field: 'vrrpMcastGroup4', parse: mcastGroup('inet', /^(22[4-9]|23\d)\./), default: { family: 'inet', address: '224.0.0.18', prefixLength: 32 } },
-  vrrp_mcast_group6: { field: 'vrrpMcastGroup6', parse: mcastGroup('inet6', /^ff/i), default: { family: 'inet6', address: 'ff02::12', prefixLength: 128 } },
+  vrrp_mcast_group4: {
+    field: 'vrrpMcastGroup4',
+    parse: mcastGroup('inet', /^(22[4-9]|23\d)\./),
+    default: { family: 'inet', address: '224.0.0.18', prefixLength: 32 },
+  },
+  vrrp_mcast_group6: {
+    field: 'vrrpMcastGroup6',
+    parse: mcastGroup('inet6', /^ff/i),
+    default: { family: 'inet6', address: 'ff02::12', prefixLength: 128 },
+  },
   // delays in seconds: [0, 4294] (measured: 1000 accepted, 5000 refused); repeats: unsigned
   vrrp_garp_master_delay: { field: 'vrrpGarpMasterDelayS', parse: uint(4294), default: KEEPALIVED_GARP_DEFAULTS.garpMasterDelayMs / 1000 },
   vrrp_garp_master_repeat: {
@@ -175,8 +190,16 @@ const GLOBAL_KEYWORDS = {
       return v;
     },
   },
-  vrrp_garp_master_refresh: { field: 'vrrpGarpMasterRefreshS', parse: int(0, 0x7fffffff), default: KEEPALIVED_GARP_DEFAULTS.garpMasterRefreshMs / 1000 },
-  vrrp_garp_master_refresh_repeat: { field: 'vrrpGarpMasterRefreshRepeat', parse: int(1, 255), default: KEEPALIVED_GARP_DEFAULTS.garpMasterRefreshRepeat },
+  vrrp_garp_master_refresh: {
+    field: 'vrrpGarpMasterRefreshS',
+    parse: int(0, 0x7fffffff),
+    default: KEEPALIVED_GARP_DEFAULTS.garpMasterRefreshMs / 1000,
+  },
+  vrrp_garp_master_refresh_repeat: {
+    field: 'vrrpGarpMasterRefreshRepeat',
+    parse: int(1, 255),
+    default: KEEPALIVED_GARP_DEFAULTS.garpMasterRefreshRepeat,
+  },
   // measured (2.2.7): any interval up to 4294.967295 s is accepted without a word
   vrrp_garp_interval: { field: 'vrrpGarpIntervalMs', parse: timerMs(4294.967295, true), default: 0 },
   vrrp_gna_interval: { field: 'vrrpGnaIntervalMs', parse: timerMs(4294.967295, true), default: 0 },
@@ -212,7 +235,13 @@ const GLOBAL_KEYWORDS = {
     parse: (n, c) => {
       const s = c.need(n, 0);
       if (s === undefined || isListenSpec(s)) return s;
-      c.report(n, `keepalived_ts_status_listen '${s}' invalid: expected HOST:PORT, [IPV6]:PORT or :PORT (port 1-65535) - ignoring`, 'invalid-value', 'error', 0);
+      c.report(
+        n,
+        `keepalived_ts_status_listen '${s}' invalid: expected HOST:PORT, [IPV6]:PORT or :PORT (port 1-65535) - ignoring`,
+        'invalid-value',
+        'error',
+        0,
+      );
       return undefined;
     },
   },
@@ -231,19 +260,87 @@ const KEYWORDS: readonly [string, GlobalKeyword][] = Object.entries(GLOBAL_KEYWO
 
 /** global_defs keywords kept as written in GlobalDefs.other (keepalived knows them; runtime may not). */
 const GLOBAL_OTHER = [
-  'bfd_cpu_affinity', 'bfd_no_swap', 'bfd_priority', 'bfd_process_name', 'bfd_rlimit_rttime', 'bfd_rt_priority', 'checker_cpu_affinity',
-  'checker_log_all_failures', 'checker_no_swap', 'checker_priority', 'checker_process_name', 'checker_rlimit_rttime', 'checker_rt_priority',
-  'child_wait_time', 'config_save_dir', 'data_use_instance', 'dbus_service_name', 'disable_local_igmp', 'enable_dbus', 'enable_snmp_checker',
-  'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3', 'enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_traps', 'fifo_write_vrrp_states_on_reload',
-  'linkbeat_use_polling', 'log_unknown_vrids', 'lvs_flush', 'lvs_flush_on_stop', 'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs_force',
-  'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force', 'lvs_sync_daemon', 'lvs_timeouts', 'min_auto_priority_delay',
-  'namespace_with_ipsets', 'net_namespace_ipvs', 'nftables', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs', 'nftables_ipvs_priority',
-  'nftables_ipvs_start_fwmark', 'nftables_priority', 'no_checker_emails', 'no_email_faults', 'process_monitor_rcv_bufs', 'process_monitor_rcv_bufs_force',
-  'process_name', 'process_names', 'reload_check_config', 'reload_file', 'reload_repeat', 'reload_time_file', 'rs_init_notifies', 'snmp_socket',
-  'tmp_config_directory', 'umask', 'use_pid_dir', 'vmac_addr_prefix', 'vrrp_cpu_affinity', 'vrrp_garp_extra_if', 'vrrp_ipsets', 'vrrp_iptables',
-  'vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force',
-  'vrrp_no_swap', 'vrrp_priority', 'vrrp_process_name', 'vrrp_rlimit_rttime', 'vrrp_rt_priority', 'vrrp_rx_bufs_multiplier', 'vrrp_rx_bufs_policy',
-  'lvs_id', 'lvs_sync_daemon_interface', 'script_security',
+  'bfd_cpu_affinity',
+  'bfd_no_swap',
+  'bfd_priority',
+  'bfd_process_name',
+  'bfd_rlimit_rttime',
+  'bfd_rt_priority',
+  'checker_cpu_affinity',
+  'checker_log_all_failures',
+  'checker_no_swap',
+  'checker_priority',
+  'checker_process_name',
+  'checker_rlimit_rttime',
+  'checker_rt_priority',
+  'child_wait_time',
+  'config_save_dir',
+  'data_use_instance',
+  'dbus_service_name',
+  'disable_local_igmp',
+  'enable_dbus',
+  'enable_snmp_checker',
+  'enable_snmp_rfc',
+  'enable_snmp_rfcv2',
+  'enable_snmp_rfcv3',
+  'enable_snmp_vrrp',
+  'enable_snmp_keepalived',
+  'enable_traps',
+  'fifo_write_vrrp_states_on_reload',
+  'linkbeat_use_polling',
+  'log_unknown_vrids',
+  'lvs_flush',
+  'lvs_flush_on_stop',
+  'lvs_netlink_cmd_rcv_bufs',
+  'lvs_netlink_cmd_rcv_bufs_force',
+  'lvs_netlink_monitor_rcv_bufs',
+  'lvs_netlink_monitor_rcv_bufs_force',
+  'lvs_sync_daemon',
+  'lvs_timeouts',
+  'min_auto_priority_delay',
+  'namespace_with_ipsets',
+  'net_namespace_ipvs',
+  'nftables',
+  'nftables_counters',
+  'nftables_ifindex',
+  'nftables_ipvs',
+  'nftables_ipvs_priority',
+  'nftables_ipvs_start_fwmark',
+  'nftables_priority',
+  'no_checker_emails',
+  'no_email_faults',
+  'process_monitor_rcv_bufs',
+  'process_monitor_rcv_bufs_force',
+  'process_name',
+  'process_names',
+  'reload_check_config',
+  'reload_file',
+  'reload_repeat',
+  'reload_time_file',
+  'rs_init_notifies',
+  'snmp_socket',
+  'tmp_config_directory',
+  'umask',
+  'use_pid_dir',
+  'vmac_addr_prefix',
+  'vrrp_cpu_affinity',
+  'vrrp_garp_extra_if',
+  'vrrp_ipsets',
+  'vrrp_iptables',
+  'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_cmd_rcv_bufs_force',
+  'vrrp_netlink_monitor_rcv_bufs',
+  'vrrp_netlink_monitor_rcv_bufs_force',
+  'vrrp_no_swap',
+  'vrrp_priority',
+  'vrrp_process_name',
+  'vrrp_rlimit_rttime',
+  'vrrp_rt_priority',
+  'vrrp_rx_bufs_multiplier',
+  'vrrp_rx_bufs_policy',
+  'lvs_id',
+  'lvs_sync_daemon_interface',
+  'script_security',
 ];
 
 const GLOBAL_DEFS: Table<GlobalDraft> = {
@@ -271,16 +368,34 @@ const GLOBAL_DEFS: Table<GlobalDraft> = {
 
 // Daemon facilities keepalived 2.2.7 reads only outside global_defs (man page: "before
 // global_defs"): inside it, they are unknown keywords (measured: exit 5).
-const TOP_LEVEL_ONLY = ['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'linkbeat_use_polling', 'child_wait_time'];
+const TOP_LEVEL_ONLY = [
+  'net_namespace',
+  'net_namespace_ipvs',
+  'namespace_with_ipsets',
+  'instance',
+  'use_pid_dir',
+  'linkbeat_use_polling',
+  'child_wait_time',
+];
 // Keywords of other keepalived versions that 2.2.7 does not know in global_defs (measured).
 const NOT_IN_GLOBAL_DEFS = new Set([...TOP_LEVEL_ONLY, 'lvs_id']);
 const GLOBAL_DEFS_BLOCK: Table<GlobalDraft> = {
   ...Object.fromEntries(Object.entries(GLOBAL_DEFS).filter(([k]) => !NOT_IN_GLOBAL_DEFS.has(k))),
   // Debian's 2.2.7 is built with nftables only: it says so and uses nftables (exit 5)
-  ...Object.fromEntries(['vrrp_iptables', 'vrrp_ipsets'].map((k) => [k, (n: ConfigNode, g: GlobalDraft, c: Ctx) => {
-    c.report(n, `iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option`, 'invalid-value', 'warning');
-    GLOBAL_DEFS[k]!(n, g, c);
-  }])),
+  ...Object.fromEntries(
+    ['vrrp_iptables', 'vrrp_ipsets'].map((k) => [
+      k,
+      (n: ConfigNode, g: GlobalDraft, c: Ctx) => {
+        c.report(
+          n,
+          `iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option`,
+          'invalid-value',
+          'warning',
+        );
+        GLOBAL_DEFS[k]!(n, g, c);
+      },
+    ]),
+  ),
 };
 
 /** The model's global_defs: each keyword's value, else its default from GLOBAL_KEYWORDS. */
@@ -300,10 +415,5 @@ export const GLOBAL_BLOCKS: Table<ConfigDraft> = {
   global_defs: (n, d, c) => {
     if (needChildren(n, c)) walk(n.children, GLOBAL_DEFS_BLOCK, d.global, c);
   },
-  ...Object.fromEntries(
-    TOP_LEVEL_ONLY.map((k) => [
-      k,
-      (n: ConfigNode, d: ConfigDraft, c: Ctx) => GLOBAL_DEFS[k]!(n, d.global, c),
-    ]),
-  ),
+  ...Object.fromEntries(TOP_LEVEL_ONLY.map((k) => [k, (n: ConfigNode, d: ConfigDraft, c: Ctx) => GLOBAL_DEFS[k]!(n, d.global, c)])),
 };

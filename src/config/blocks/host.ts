@@ -22,7 +22,10 @@ export function userExists(name: string, opts: BuildOptions): boolean {
   try {
     if (opts.userExists) return opts.userExists(name);
     // local users only (no NSS): getpwnam is not reachable from Node without a native module
-    return fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+    return fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .some((l) => l.startsWith(`${name}:`));
   } catch {
     return false;
   }
@@ -31,7 +34,10 @@ export function userExists(name: string, opts: BuildOptions): boolean {
 export function groupExists(name: string, opts: BuildOptions): boolean {
   try {
     if (opts.groupExists) return opts.groupExists(name);
-    return fs.readFileSync('/etc/group', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+    return fs
+      .readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .some((l) => l.startsWith(`${name}:`));
   } catch {
     return false;
   }
@@ -62,9 +68,14 @@ export function resolveScript(argv0: string, opts: BuildOptions): string | undef
   return undefined;
 }
 
-
 /** report each missing interface (unless dynamic_interfaces); false when one is missing */
-export function checkInterfaces(names: readonly string[], where: { file: string; line: number }, c: Ctx, opts: BuildOptions, msg: (i: string) => string): boolean {
+export function checkInterfaces(
+  names: readonly string[],
+  where: { file: string; line: number },
+  c: Ctx,
+  opts: BuildOptions,
+  msg: (i: string) => string,
+): boolean {
   if (!opts.interfaceExists || c.dynamicInterfaces) return true;
   let ok = true;
   for (const i of names) {

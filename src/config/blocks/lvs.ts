@@ -9,7 +9,18 @@ import { parseGroupEntryAddress } from '../lvs-group-entry.js';
 
 // ---------------------------------------------------------------- LVS
 
-const CHECKER_TYPES = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK'];
+const CHECKER_TYPES = [
+  'TCP_CHECK',
+  'HTTP_GET',
+  'SSL_GET',
+  'MISC_CHECK',
+  'SMTP_CHECK',
+  'DNS_CHECK',
+  'UDP_CHECK',
+  'PING_CHECK',
+  'FILE_CHECK',
+  'BFD_CHECK',
+];
 /** keywords each checker accepts besides the common connection ones */
 const CHECKER_SPECIFIC: Record<string, readonly string[]> = {
   TCP_CHECK: [],
@@ -24,7 +35,24 @@ const CHECKER_SPECIFIC: Record<string, readonly string[]> = {
   BFD_CHECK: ['name'],
 };
 // nb_get_retry: only HTTP_GET/SSL_GET still take it (deprecated); 2.2.7 calls it unknown elsewhere
-const CHECKER_COMMON = ['connect_ip', 'connect_port', 'bindto', 'bind_port', 'bind_if', 'connect_timeout', 'retry', 'delay_before_retry', 'warmup', 'delay_loop', 'fwmark', 'log_all_failures', 'alpha', 'omega', 'weight', 'dynamic'];
+const CHECKER_COMMON = [
+  'connect_ip',
+  'connect_port',
+  'bindto',
+  'bind_port',
+  'bind_if',
+  'connect_timeout',
+  'retry',
+  'delay_before_retry',
+  'warmup',
+  'delay_loop',
+  'fwmark',
+  'log_all_failures',
+  'alpha',
+  'omega',
+  'weight',
+  'dynamic',
+];
 
 // keywords each checker type takes, built once per type (files with 30,000 checkers exist)
 const checkerKeywordSets = new Map<string, ReadonlySet<string>>();
@@ -39,10 +67,26 @@ function checkerKeywords(type: string): ReadonlySet<string> {
 }
 
 function parseChecker(n: ConfigNode, c: Ctx): Checker {
-  const ck: Mutable<Checker> = { type: n.keyword, file: n.file, line: n.line, connectTimeoutMs: 5000, retry: 1, delayBeforeRetryMs: 1000, urls: [], miscDynamic: false, options: {} };
+  const ck: Mutable<Checker> = {
+    type: n.keyword,
+    file: n.file,
+    line: n.line,
+    connectTimeoutMs: 5000,
+    retry: 1,
+    delayBeforeRetryMs: 1000,
+    urls: [],
+    miscDynamic: false,
+    options: {},
+  };
   if (n.keyword === 'MISC_CHECK') ck.retry = 0;
   // -t says it (an info note: no effect on the verdict); the checkers log it again at run time
-  if (n.keyword === 'BFD_CHECK') c.report(n, `BFD_CHECK is not supported by keepalived-ts (no BFD subsystem): the checker will be ignored, as keepalived ignores one whose bfd_instance is missing`, 'info', 'info');
+  if (n.keyword === 'BFD_CHECK')
+    c.report(
+      n,
+      `BFD_CHECK is not supported by keepalived-ts (no BFD subsystem): the checker will be ignored, as keepalived ignores one whose bfd_instance is missing`,
+      'info',
+      'info',
+    );
   const opts: Record<string, string> = {};
   let miscNode: ConfigNode | undefined;
   const allowed = checkerKeywords(n.keyword);
@@ -51,7 +95,8 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
       c.report(e, `Unknown keyword '${e.keyword}'`, 'unknown-keyword', 'warning');
       continue;
     }
-    if (['retry', 'nb_get_retry', 'delay_before_retry', 'connect_timeout'].includes(e.keyword)) (ck.explicit = [...(ck.explicit ?? []), e.keyword]);
+    if (['retry', 'nb_get_retry', 'delay_before_retry', 'connect_timeout'].includes(e.keyword))
+      ck.explicit = [...(ck.explicit ?? []), e.keyword];
     switch (e.keyword) {
       case 'connect_ip': {
         const a = c.addr(e, 0, false);
@@ -121,7 +166,20 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
       case 'url': {
         const u: Record<string, string> = {};
         for (const k of e.children ?? []) {
-          if (!['path', 'digest', 'status_code', 'virtualhost', 'regex', 'regex_no_match', 'regex_options', 'regex_stack', 'regex_min_offset', 'regex_max_offset'].includes(k.keyword)) {
+          if (
+            ![
+              'path',
+              'digest',
+              'status_code',
+              'virtualhost',
+              'regex',
+              'regex_no_match',
+              'regex_options',
+              'regex_stack',
+              'regex_min_offset',
+              'regex_max_offset',
+            ].includes(k.keyword)
+          ) {
             c.report(k, `Unknown keyword '${k.keyword}'`, 'unknown-keyword', 'warning');
             continue;
           }
@@ -146,7 +204,15 @@ function parseChecker(n: ConfigNode, c: Ctx): Checker {
 function newRealServer(n: ConfigNode, c: Ctx): Mutable<RealServer> | undefined {
   const a = c.addr(n, 0, false);
   if (!a) return undefined;
-  const rs: Mutable<RealServer> = { address: a, file: n.file, line: n.line, weight: 1, inhibitOnFailure: false, trackFiles: [], checkers: [] };
+  const rs: Mutable<RealServer> = {
+    address: a,
+    file: n.file,
+    line: n.line,
+    weight: 1,
+    inhibitOnFailure: false,
+    trackFiles: [],
+    checkers: [],
+  };
   if (n.args[1] !== undefined) {
     const p = c.int(n, 1, 0, 65535);
     if (p !== undefined) rs.port = p;
@@ -196,15 +262,43 @@ const REAL_SERVER: Table<Mutable<RealServer>> = {
   },
   track_file: (n, r, c) => void pushAll(r.trackFiles, trackedList(n, c, -2147483647, 2147483647, 'track file', 'real server')),
   // defaults for the real server's checkers, kept as written (src/check/timing.ts reads them)
-  ...Object.fromEntries(['delay_loop', 'alpha', 'omega', 'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'virtualhost'].map((k) => [k,
-    ((n: ConfigNode, r: Mutable<RealServer>) => { r.checkerDefaults = { ...r.checkerDefaults, [k]: n.args.join(' ') }; }) as Handler<Mutable<RealServer>>])),
-  ...Object.fromEntries(CHECKER_TYPES.map((t) => [t, ((n: ConfigNode, r: Mutable<RealServer>, c: Ctx) => void r.checkers.push(parseChecker(n, c))) as Handler<Mutable<RealServer>>])),
+  ...Object.fromEntries(
+    ['delay_loop', 'alpha', 'omega', 'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'virtualhost'].map((k) => [
+      k,
+      ((n: ConfigNode, r: Mutable<RealServer>) => {
+        r.checkerDefaults = { ...r.checkerDefaults, [k]: n.args.join(' ') };
+      }) as Handler<Mutable<RealServer>>,
+    ]),
+  ),
+  ...Object.fromEntries(
+    CHECKER_TYPES.map((t) => [
+      t,
+      ((n: ConfigNode, r: Mutable<RealServer>, c: Ctx) => void r.checkers.push(parseChecker(n, c))) as Handler<Mutable<RealServer>>,
+    ]),
+  ),
 };
 
 const VS_SIMPLE = [
-  'alpha', 'omega', 'ops', 'persistence_engine', 'smtp_alert',
-  'ip_family', 'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'inhibit_on_failure', 'mh-port', 'mh-fallback', 'sh-port', 'sh-fallback',
-  'flag-1', 'flag-2', 'flag-3', 'nftables_ipvs', 'snmp_name',
+  'alpha',
+  'omega',
+  'ops',
+  'persistence_engine',
+  'smtp_alert',
+  'ip_family',
+  'retry',
+  'delay_before_retry',
+  'warmup',
+  'connect_timeout',
+  'inhibit_on_failure',
+  'mh-port',
+  'mh-fallback',
+  'sh-port',
+  'sh-fallback',
+  'flag-1',
+  'flag-2',
+  'flag-3',
+  'nftables_ipvs',
+  'snmp_name',
 ];
 export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
   delay_loop: (n, v, c) => {
@@ -266,7 +360,7 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
     VS_SIMPLE.map((k) => [
       k,
       ((n: ConfigNode, v: Mutable<VirtualServer>) => {
-        (v.options as Record<string, string>)[k] = n.args.join(" ");
+        (v.options as Record<string, string>)[k] = n.args.join(' ');
       }) as Handler<Mutable<VirtualServer>>,
     ]),
   ),
@@ -282,7 +376,22 @@ export const VIRTUAL_SERVER: Table<Mutable<VirtualServer>> = {
 };
 
 /** IPVS schedulers keepalived 2.2.7 knows (case-sensitive; measured: "RR", "foo" are refused) */
-export const LVS_SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
+export const LVS_SCHEDULERS: readonly string[] = [
+  'rr',
+  'wrr',
+  'lc',
+  'wlc',
+  'lblc',
+  'lblcr',
+  'dh',
+  'sh',
+  'sed',
+  'nq',
+  'fo',
+  'ovf',
+  'mh',
+  'twos',
+];
 
 function lvsSched(n: ConfigNode, v: Mutable<VirtualServer>, c: Ctx): void {
   const s = c.need(n, 0);
@@ -296,12 +405,25 @@ function lvsMethod(n: ConfigNode, v: Mutable<VirtualServer>, c: Ctx): void {
   if (s === undefined) return;
   // case-sensitive: keepalived 2.2.7 rejects "dr" and "Tun" (measured)
   if (s === 'NAT' || s === 'DR') v.lvsMethod = s;
-  else if (s === 'TUN') v.lvsMethod = n.args.join(' '); // with its options, as for real_server
+  else if (s === 'TUN')
+    v.lvsMethod = n.args.join(' '); // with its options, as for real_server
   else c.report(n, `PARSER : unknown [${s}] routing method for virtual server.`, 'invalid-value');
 }
 
 export function newVirtualServer(n: ConfigNode, c: Ctx): Mutable<VirtualServer> | undefined {
-  const base = { file: n.file, line: n.line, delayLoopMs: 60000, lvsSched: 'wlc', lvsMethod: 'NAT', protocol: 'TCP', quorum: 1, hysteresis: 0, haSuspend: false, realServers: [], options: {} };
+  const base = {
+    file: n.file,
+    line: n.line,
+    delayLoopMs: 60000,
+    lvsSched: 'wlc',
+    lvsMethod: 'NAT',
+    protocol: 'TCP',
+    quorum: 1,
+    hysteresis: 0,
+    haSuspend: false,
+    realServers: [],
+    options: {},
+  };
   if (n.args[0] === 'group') {
     const g = c.need(n, 1);
     return g === undefined ? undefined : { ...base, kind: 'group', group: g };
@@ -368,15 +490,30 @@ export const LVS_BLOCKS: Table<ConfigDraft> = {
     walk(n.children, VIRTUAL_SERVER, vs, c);
     // keepalived 2.2.7 reports missing settings as configuration errors and uses its defaults
     const has = (...k: string[]): boolean => n.children!.some((x) => k.includes(x.keyword) && x.args.length > 0 && vsValid(x));
-    const label = vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : vs.kind === 'group' ? `GROUP ${vs.group}` : `[${vs.address!.address}]:%p:${vs.port ?? 0}`;
+    const label =
+      vs.kind === 'fwmark' ? `FWM ${vs.fwmark}` : vs.kind === 'group' ? `GROUP ${vs.group}` : `[${vs.address!.address}]:%p:${vs.port ?? 0}`;
     let proto = 'none';
     if (vs.kind !== 'fwmark' && !has('protocol')) {
       c.global(`Virtual server ${label.replace('%p', proto)}: no protocol set - defaulting to UDP`, 'semantic', 'error', vs, 'protocol');
       vs.protocol = 'UDP';
     }
     proto = vs.protocol.toLowerCase();
-    if (!has('lvs_sched', 'lb_algo')) c.global(`Virtual server ${label.replace('%p', proto)}: no scheduler set, setting default 'wlc'`, 'semantic', 'error', vs, 'lvs_sched');
-    if (!has('lvs_method', 'lb_kind')) c.global(`Virtual server ${label.replace('%p', proto)}: no forwarding method set, setting default NAT`, 'semantic', 'error', vs, 'lvs_method');
+    if (!has('lvs_sched', 'lb_algo'))
+      c.global(
+        `Virtual server ${label.replace('%p', proto)}: no scheduler set, setting default 'wlc'`,
+        'semantic',
+        'error',
+        vs,
+        'lvs_sched',
+      );
+    if (!has('lvs_method', 'lb_kind'))
+      c.global(
+        `Virtual server ${label.replace('%p', proto)}: no forwarding method set, setting default NAT`,
+        'semantic',
+        'error',
+        vs,
+        'lvs_method',
+      );
     const protoNode = n.children!.find((x) => x.keyword === 'protocol');
     if (vs.kind === 'fwmark' && protoNode) {
       c.report(protoNode, `Warning: Virtual server FWM ${vs.fwmark}: protocol specified for fwmark - protocol will be ignored`, 'semantic');
@@ -388,7 +525,13 @@ export const LVS_BLOCKS: Table<ConfigDraft> = {
         const method = rs.lvsMethod ?? vs.lvsMethod;
         if ((method !== 'DR' && method !== 'TUN') || rs.port === undefined || rs.port === vs.port) return rs;
         const rsAddr = `[${rs.address.address}]`;
-        c.global(`WARNING - virtual server ${label.replace('%p', proto)} and real server ${rsAddr}:${proto}:${rs.port} ports don't match - resetting`, 'semantic', 'warning', rs, 'real_server');
+        c.global(
+          `WARNING - virtual server ${label.replace('%p', proto)} and real server ${rsAddr}:${proto}:${rs.port} ports don't match - resetting`,
+          'semantic',
+          'warning',
+          rs,
+          'real_server',
+        );
         return { ...rs, port: vs.port };
       });
     }
@@ -396,7 +539,12 @@ export const LVS_BLOCKS: Table<ConfigDraft> = {
     const total = vs.realServers.reduce((a, rs) => a + rs.weight, 0);
     if (vs.realServers.length > 0 && vs.quorum > total) {
       const qn = n.children!.find((x) => x.keyword === 'quorum') ?? n;
-      c.report(qn, `Warning - quorum ${vs.quorum} for ${label.replace('%p', proto)} exceeds total weight of real servers ${total}, reducing quorum to ${total}`, 'semantic', 'warning');
+      c.report(
+        qn,
+        `Warning - quorum ${vs.quorum} for ${label.replace('%p', proto)} exceeds total weight of real servers ${total}, reducing quorum to ${total}`,
+        'semantic',
+        'warning',
+      );
       vs.quorum = total;
     }
     d.virtualServers.push(vs);

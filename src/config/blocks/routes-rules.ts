@@ -134,10 +134,38 @@ export function parseVipEntry(n: ConfigNode, c: Ctx, isStatic: boolean): Virtual
 // ---------------------------------------------------------------- routes and rules
 
 // ip-route options (each with one value, "lock" aside) that keepalived 2.2.7's route parser knows
-const ROUTE_OPTIONS = new Set(['tos', 'dsfield', 'protocol', 'proto', 'scope', 'mtu', 'hoplimit', 'advmss', 'rtt',
-  'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'realms', 'rto_min', 'initcwnd', 'initrwnd', 'features',
-  'quickack', 'congctl', 'pref', 'fastopen_no_cookie', 'ttl-propagate', 'vrf', 'expires', 'encap', 'weight',
-  'lock', 'src']);
+const ROUTE_OPTIONS = new Set([
+  'tos',
+  'dsfield',
+  'protocol',
+  'proto',
+  'scope',
+  'mtu',
+  'hoplimit',
+  'advmss',
+  'rtt',
+  'rttvar',
+  'reordering',
+  'window',
+  'cwnd',
+  'ssthresh',
+  'realms',
+  'rto_min',
+  'initcwnd',
+  'initrwnd',
+  'features',
+  'quickack',
+  'congctl',
+  'pref',
+  'fastopen_no_cookie',
+  'ttl-propagate',
+  'vrf',
+  'expires',
+  'encap',
+  'weight',
+  'lock',
+  'src',
+]);
 
 /** The words that routes and rules spell differently for the options they share. */
 interface EntryGrammar {
@@ -150,8 +178,20 @@ interface EntryGrammar {
   /** options without a value, kept in options as '' */
   readonly flags: readonly string[];
 }
-const ROUTE_GRAMMAR: EntryGrammar = { what: 'route', table: ['table'], order: ['metric', 'priority', 'preference'], orderField: 'metric', flags: ['onlink', 'append', 'pervasive'] };
-const RULE_GRAMMAR: EntryGrammar = { what: 'rule', table: ['table', 'lookup'], order: ['preference', 'priority', 'order', 'prio'], orderField: 'preference', flags: ['l3mdev', 'not'] };
+const ROUTE_GRAMMAR: EntryGrammar = {
+  what: 'route',
+  table: ['table'],
+  order: ['metric', 'priority', 'preference'],
+  orderField: 'metric',
+  flags: ['onlink', 'append', 'pervasive'],
+};
+const RULE_GRAMMAR: EntryGrammar = {
+  what: 'rule',
+  table: ['table', 'lookup'],
+  order: ['preference', 'priority', 'order', 'prio'],
+  orderField: 'preference',
+  flags: ['l3mdev', 'not'],
+};
 
 /**
  * One virtual_routes / virtual_rules entry, read word by word (ip-route / ip-rule syntax): the
@@ -292,7 +332,14 @@ export function parseRouteEntry(n: ConfigNode, c: Ctx): RouteSpec | undefined {
 export function parseRuleEntry(n: ConfigNode, c: Ctx): RuleSpec | undefined {
   const e = new EntryWords(n, c, RULE_GRAMMAR);
   const words = e.words;
-  const r: Omit<Mutable<RuleSpec>, 'preference'> & { preference?: number } = { file: n.file, line: n.line, family: 'inet', noTrack: false, options: {}, raw: words };
+  const r: Omit<Mutable<RuleSpec>, 'preference'> & { preference?: number } = {
+    file: n.file,
+    line: n.line,
+    family: 'inet',
+    noTrack: false,
+    options: {},
+    raw: words,
+  };
   for (; e.i < words.length; e.i++) {
     const w = words[e.i]!;
     if (e.common(w, r)) continue;
@@ -307,7 +354,12 @@ export function parseRuleEntry(n: ConfigNode, c: Ctx): RuleSpec | undefined {
   if (r.preference === undefined) {
     // keepalived assigns 16384, 16383, ... in configuration order
     r.preference = c.nextRulePreference--;
-    c.report(n, `Rule has no preference specified - setting to ${r.preference}. This is probably not what you want.`, 'semantic', 'warning');
+    c.report(
+      n,
+      `Rule has no preference specified - setting to ${r.preference}. This is probably not what you want.`,
+      'semantic',
+      'warning',
+    );
   }
   r.family = e.forced6 || r.from?.family === 'inet6' || r.to?.family === 'inet6' ? 'inet6' : 'inet';
   r.options = e.options;

@@ -53,7 +53,6 @@ export const VRRP_SYNC_GROUP: Table<SyncDraft> = {
   },
 };
 
-
 // ---------------------------------------------------------------- cross-checks
 
 /**
@@ -75,11 +74,23 @@ export function finishSyncGroups(
     const members: string[] = [];
     for (const m of sg.group) {
       if (!seen.has(m)) {
-        c.global(`Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, 'semantic', 'warning', sg.memberNodes.get(m) ?? sg, 'group');
+        c.global(
+          `Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`,
+          'semantic',
+          'warning',
+          sg.memberNodes.get(m) ?? sg,
+          'group',
+        );
         continue;
       }
       if (inGroup.has(m)) {
-        c.global(`VRRP instance ${m} cannot be in more than one sync group (${inGroup.get(m)}, ${sg.name}) - ignoring`, 'semantic', 'error', sg, 'group');
+        c.global(
+          `VRRP instance ${m} cannot be in more than one sync group (${inGroup.get(m)}, ${sg.name}) - ignoring`,
+          'semantic',
+          'error',
+          sg,
+          'group',
+        );
         continue;
       }
       inGroup.set(m, sg.name);
@@ -89,11 +100,31 @@ export function finishSyncGroups(
       c.global(`Sync group ${sg.name} has no virtual router(s). removing`, 'semantic', 'warning', sg, 'vrrp_sync_group');
       continue;
     }
-    if (members.length === 1) c.global(`Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`, 'semantic', 'warning', sg, 'vrrp_sync_group');
+    if (members.length === 1)
+      c.global(
+        `Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`,
+        'semantic',
+        'warning',
+        sg,
+        'vrrp_sync_group',
+      );
     checkTrackNames(sg.name, sg.trackScripts, sg.trackFiles, sg.trackProcesses, sg.trackBfds, d, c);
-    checkInterfaces(sg.trackInterfaces.map((t) => t.name), sg, c, opts, (i) => `(${sg.name}) tracked interface ${i} doesn't exist`);
+    checkInterfaces(
+      sg.trackInterfaces.map((t) => t.name),
+      sg,
+      c,
+      opts,
+      (i) => `(${sg.name}) tracked interface ${i} doesn't exist`,
+    );
     const { node: _n, memberNodes: _m, ...rest } = sg;
-    syncGroups.push({ ...rest, group: members, trackScripts: strip(sg.trackScripts), trackFiles: strip(sg.trackFiles), trackProcesses: strip(sg.trackProcesses), trackBfds: strip(sg.trackBfds) });
+    syncGroups.push({
+      ...rest,
+      group: members,
+      trackScripts: strip(sg.trackScripts),
+      trackFiles: strip(sg.trackFiles),
+      trackProcesses: strip(sg.trackProcesses),
+      trackBfds: strip(sg.trackBfds),
+    });
   }
   const sgByName = new Map(d.syncGroups.map((x) => [x.name, x] as const));
   const finalInstances = instances.map((v) => {
@@ -130,8 +161,21 @@ export const SYNC_GROUP_BLOCKS: Table<ConfigDraft> = {
     const name = nameOf(n, c);
     if (name === undefined || !needChildren(n, c)) return;
     const g: ConfigDraft['syncGroups'][number] = {
-      name, file: n.file, line: n.line, node: n, memberNodes: new Map(), group: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], trackBfds: [],
-      notifyPriorityChanges: false, smtpAlert: false, globalTracking: false, syncGroupTrackingWeight: false,
+      name,
+      file: n.file,
+      line: n.line,
+      node: n,
+      memberNodes: new Map(),
+      group: [],
+      trackInterfaces: [],
+      trackScripts: [],
+      trackFiles: [],
+      trackProcesses: [],
+      trackBfds: [],
+      notifyPriorityChanges: false,
+      smtpAlert: false,
+      globalTracking: false,
+      syncGroupTrackingWeight: false,
     };
     walk(n.children, VRRP_SYNC_GROUP, g, c);
     d.syncGroups.push(g);

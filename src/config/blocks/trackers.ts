@@ -9,7 +9,15 @@ import { intField, listWords, type Mutable, timerMsField, nameOf, needBlock, nee
 
 // ---------------------------------------------------------------- track lists
 
-export function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, what: string, owner: string, isInterface = false): (TrackedObject & { node: ConfigNode })[] {
+export function trackedList(
+  n: ConfigNode,
+  c: Ctx,
+  min: number,
+  max: number,
+  what: string,
+  owner: string,
+  isInterface = false,
+): (TrackedObject & { node: ConfigNode })[] {
   const rangeMsg = (e: ConfigNode, v: string): string =>
     isInterface
       ? `(${owner}) weight ${v} for ${e.keyword} must be between [${min}..${max}] inclusive. Ignoring...`
@@ -53,7 +61,11 @@ export function trackedList(n: ConfigNode, c: Ctx, min: number, max: number, wha
 }
 
 export function trackInterfaceList(n: ConfigNode, c: Ctx, owner: string): TrackedInterface[] {
-  return trackedList(n, c, -253, 253, 'track interface', owner, true).map((t) => ({ name: t.name, weight: t.weight ?? 0, reverse: t.reverse ?? false }));
+  return trackedList(n, c, -253, 253, 'track interface', owner, true).map((t) => ({
+    name: t.name,
+    weight: t.weight ?? 0,
+    reverse: t.reverse ?? false,
+  }));
 }
 
 /** What a vrrp_instance and a vrrp_sync_group track, by name; weights and reverse as written. */
@@ -98,7 +110,8 @@ export const VRRP_SCRIPT: Table<ScriptDraft> = {
     if (v !== undefined) s.weight = v;
     else c.report(n, `(${s.name}): vrrp script weight must be between [-253..253] inclusive, ignoring...`, 'invalid-value');
     if (n.args[1] === 'reverse') s.reverse = true;
-    else if (n.args[1] !== undefined && n.args[1] !== 'noreverse') c.report(n, `(${s.name}) unknown weight option '${n.args[1]}'`, 'invalid-value', 'error', 1);
+    else if (n.args[1] !== undefined && n.args[1] !== 'noreverse')
+      c.report(n, `(${s.name}) unknown weight option '${n.args[1]}'`, 'invalid-value', 'error', 1);
   },
   rise: intField('rise', 1, 0x7fffffff),
   fall: intField('fall', 1, 0x7fffffff),
@@ -172,7 +185,6 @@ export const VRRP_TRACK_PROCESS: Table<TrackProcessDraft> = {
   },
 };
 
-
 export const TRACK_GROUP: Table<{ group: string[] }> = {
   group: (n, g, c) => void pushAll(g.group, listWords(n, c)),
 };
@@ -204,7 +216,6 @@ export const BFD_INSTANCE: Table<Mutable<BfdInstance>> = {
   },
   weight: intField('weight', -253, 253),
 };
-
 
 function trackFile(n: ConfigNode, d: ConfigDraft, c: Ctx): void {
   const name = nameOf(n, c);
@@ -274,8 +285,19 @@ export const TRACKER_BLOCKS: Table<ConfigDraft> = {
     const name = nameOf(n, c);
     if (name === undefined || !needChildren(n, c)) return;
     const s: ConfigDraft['vrrpScripts'][number] = {
-      name, file: n.file, line: n.line, node: n, hasScript: false, script: makeScript(''),
-      intervalMs: 1000, timeoutMs: 0, weight: 0, reverse: false, rise: 1, fall: 1, initFail: false,
+      name,
+      file: n.file,
+      line: n.line,
+      node: n,
+      hasScript: false,
+      script: makeScript(''),
+      intervalMs: 1000,
+      timeoutMs: 0,
+      weight: 0,
+      reverse: false,
+      rise: 1,
+      fall: 1,
+      initFail: false,
     };
     walk(n.children, VRRP_SCRIPT, s, c);
     if (!s.hasScript) {
@@ -284,7 +306,8 @@ export const TRACKER_BLOCKS: Table<ConfigDraft> = {
       return;
     }
     if (s.timeoutMs === 0) s.timeoutMs = s.intervalMs;
-    if (d.vrrpScripts.length < 10_000 && d.vrrpScripts.some((x) => x.name === name)) c.report(n, `vrrp_script ${name} already defined`, 'semantic');
+    if (d.vrrpScripts.length < 10_000 && d.vrrpScripts.some((x) => x.name === name))
+      c.report(n, `vrrp_script ${name} already defined`, 'semantic');
     d.vrrpScripts.push(s);
   },
   track_file: (n, d, c) => trackFile(n, d, c),
@@ -293,12 +316,29 @@ export const TRACKER_BLOCKS: Table<ConfigDraft> = {
     const name = nameOf(n, c);
     if (name === undefined || !needChildren(n, c)) return;
     const p: ConfigDraft['trackProcesses'][number] = {
-      name, file: n.file, line: n.line, node: n, process: '', parameters: [], weight: 0, reverse: false, quorum: 1,
-      forkDelayMs: 0, terminateDelayMs: 0, delayMs: 0, fullCommand: false,
+      name,
+      file: n.file,
+      line: n.line,
+      node: n,
+      process: '',
+      parameters: [],
+      weight: 0,
+      reverse: false,
+      quorum: 1,
+      forkDelayMs: 0,
+      terminateDelayMs: 0,
+      delayMs: 0,
+      fullCommand: false,
     };
     walk(n.children, VRRP_TRACK_PROCESS, p, c);
     if (p.process === '') {
-      c.global(`track process '${name}' process name not specified`, 'semantic', 'error', { file: n.file, line: n.endLine }, 'vrrp_track_process');
+      c.global(
+        `track process '${name}' process name not specified`,
+        'semantic',
+        'error',
+        { file: n.file, line: n.endLine },
+        'vrrp_track_process',
+      );
       return;
     }
     if (p.quorumMax !== undefined && p.quorumMax < p.quorum) c.report(n, `(${name}) quorum_max must be >= quorum`, 'invalid-value');
@@ -315,12 +355,29 @@ export const TRACKER_BLOCKS: Table<ConfigDraft> = {
     const name = nameOf(n, c);
     if (name === undefined || !needChildren(n, c)) return;
     const b: { -readonly [K in keyof BfdInstance]: BfdInstance[K] } = {
-      name, file: n.file, line: n.line, minRxMs: 10, minTxMs: 10, idleTxMs: 1000, multiplier: 5, passive: false, ttl: 255, maxHops: 0,
-      vrrp: false, checker: false, weight: 0,
+      name,
+      file: n.file,
+      line: n.line,
+      minRxMs: 10,
+      minTxMs: 10,
+      idleTxMs: 1000,
+      multiplier: 5,
+      passive: false,
+      ttl: 255,
+      maxHops: 0,
+      vrrp: false,
+      checker: false,
+      weight: 0,
     };
     walk(n.children, BFD_INSTANCE, b, c);
     if (!b.neighborIp) {
-      c.global(`Configuration error: BFD instance ${name} has no neighbor address set, disabling instance`, 'semantic', 'error', { file: n.file, line: n.endLine }, 'bfd_instance');
+      c.global(
+        `Configuration error: BFD instance ${name} has no neighbor address set, disabling instance`,
+        'semantic',
+        'error',
+        { file: n.file, line: n.endLine },
+        'bfd_instance',
+      );
       return;
     }
     if (!b.vrrp && !b.checker) b.vrrp = b.checker = true;

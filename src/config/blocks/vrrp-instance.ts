@@ -1,7 +1,19 @@
 // vrrp_instance: its keywords, then its defaults (inherited from global_defs) and keepalived's
 // checks and fix-ups of one instance; plus garp_group, linkbeat_interfaces and
 // interface_up_down_delays, which instances use.
-import type { GarpGroup, GlobalDefs, IpAddress, RouteSpec, RuleSpec, ScriptCommand, TrackedInterface, TrackedObject, UnicastPeer, VirtualIpAddress, VrrpInstance } from '../model.js';
+import type {
+  GarpGroup,
+  GlobalDefs,
+  IpAddress,
+  RouteSpec,
+  RuleSpec,
+  ScriptCommand,
+  TrackedInterface,
+  TrackedObject,
+  UnicastPeer,
+  VirtualIpAddress,
+  VrrpInstance,
+} from '../model.js';
 import type { ConfigDraft } from '../build.js';
 import { VRRP_PRIO_OWNER } from '../../vrrp/priority.js';
 import type { ConfigNode } from '../tree.js';
@@ -100,7 +112,9 @@ const instScript =
   };
 
 const instBool =
-  (k: 'lowerPrioNoAdvert' | 'higherPrioSendAdvert' | 'skipCheckAdvAddr' | 'strictMode' | 'notifyPriorityChanges' | 'smtpAlert'): Handler<InstanceDraft> =>
+  (
+    k: 'lowerPrioNoAdvert' | 'higherPrioSendAdvert' | 'skipCheckAdvAddr' | 'strictMode' | 'notifyPriorityChanges' | 'smtpAlert',
+  ): Handler<InstanceDraft> =>
   (n, t, c) => {
     const v = c.bool(n);
     if (v !== undefined) {
@@ -110,7 +124,18 @@ const instBool =
   };
 
 const instInt =
-  (k: 'garpMasterRepeat' | 'garpLowerPrioRepeat' | 'garpMasterRefreshRepeat' | 'downTimerAdverts' | 'unicastTtl' | 'kernelRxBufSize' | 'debug', min: number, max: number): Handler<InstanceDraft> =>
+  (
+    k:
+      | 'garpMasterRepeat'
+      | 'garpLowerPrioRepeat'
+      | 'garpMasterRefreshRepeat'
+      | 'downTimerAdverts'
+      | 'unicastTtl'
+      | 'kernelRxBufSize'
+      | 'debug',
+    min: number,
+    max: number,
+  ): Handler<InstanceDraft> =>
   (n, t, c) => {
     const v = c.int(n, 0, min, max);
     if (v !== undefined) {
@@ -177,7 +202,8 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   priority: (n, t, c) => {
     const v = c.int(n, 0, 1, VRRP_PRIO_OWNER);
     if (v === undefined) {
-      if (n.args[0] !== undefined) c.report(n, `(${t.name}) Priority not valid! must be between 1 & 255. Using default 100`, 'invalid-value');
+      if (n.args[0] !== undefined)
+        c.report(n, `(${t.name}) Priority not valid! must be between 1 & 255. Using default 100`, 'invalid-value');
       return;
     }
     t.priority = v;
@@ -186,7 +212,8 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   advert_int: (n, t, c) => {
     const us = c.timerUs(n, 0, 0.01, 255);
     if (us === undefined) {
-      if (n.args[0] !== undefined) c.report(n, `(${t.name}) Advert interval (${n.args[0]}) not valid! Must be > 0 - ignoring`, 'invalid-value');
+      if (n.args[0] !== undefined)
+        c.report(n, `(${t.name}) Advert interval (${n.args[0]}) not valid! Must be > 0 - ignoring`, 'invalid-value');
       return;
     }
     t.advertIntUs = us;
@@ -238,7 +265,7 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   dont_track_primary: setBool('dontTrackPrimary', true),
   track_interface: (n, t, c) => {
     pushAll(t.trackInterfaces, trackInterfaceList(n, c, t.name));
-    pushAll(t.trackInterfaceNodes, (n.children ?? []));
+    pushAll(t.trackInterfaceNodes, n.children ?? []);
   },
   ...TRACK_LISTS,
   mcast_src_ip: (n, t, c) => {
@@ -267,7 +294,11 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
     for (const e of needBlock(n, c)) {
       const a = parseIpAddress(e.keyword, false);
       if (!a) {
-        c.report(e, `Configuration error: VRRP instance[${t.name}] malformed unicast peer address[${e.keyword}]. Skipping...`, 'invalid-value');
+        c.report(
+          e,
+          `Configuration error: VRRP instance[${t.name}] malformed unicast peer address[${e.keyword}]. Skipping...`,
+          'invalid-value',
+        );
         continue;
       }
       const p: { -readonly [K in keyof UnicastPeer]: UnicastPeer[K] } = { ...a };
@@ -358,7 +389,13 @@ export const VRRP_INSTANCE: Table<InstanceDraft> = {
   kernel_rx_buf_size: instInt('kernelRxBufSize', 0, 0x7fffffff),
   linkbeat_use_polling: setBool('linkbeatUsePolling', true),
   // deprecated synonyms kept by keepalived
-  lvs_sync_daemon_interface: (n, t, c) => c.report(n, `(${t.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon`, 'semantic', 'warning'),
+  lvs_sync_daemon_interface: (n, t, c) =>
+    c.report(
+      n,
+      `(${t.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon`,
+      'semantic',
+      'warning',
+    ),
 };
 
 const AUTH: Table<{ authType?: 'PASS' | 'AH'; authPass?: string; owner: string }> = {
@@ -407,7 +444,6 @@ export function newInstance(n: ConfigNode, name: string): InstanceDraft {
   };
 }
 
-
 // ---------------------------------------------------------------- garp_group, track_group, bfd
 
 export const GARP_GROUP: Table<{ -readonly [K in keyof GarpGroup]: GarpGroup[K] extends readonly (infer U)[] ? U[] : GarpGroup[K] }> = {
@@ -440,11 +476,19 @@ export function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, 
   const strict = t.strictMode ?? g.vrrpStrict;
 
   // family from the first VIP (native_ipv6 forces IPv6); others of another family are dropped
-  let family: 'inet' | 'inet6' = t.nativeIpv6 ? 'inet6' : (t.virtualIpAddresses[0]?.family ?? (t.unicastPeers[0]?.family ?? 'inet'));
+  let family: 'inet' | 'inet6' = t.nativeIpv6 ? 'inet6' : (t.virtualIpAddresses[0]?.family ?? t.unicastPeers[0]?.family ?? 'inet');
   if (t.nativeIpv6 && t.virtualIpAddresses[0]?.family === 'inet') family = 'inet6';
   const vips = t.virtualIpAddresses.filter((v) => {
     if (v.family === family) return true;
-    c.diags.push({ severity: 'error', category: 'invalid-value', file: v.file, line: v.line, column: 0, keyword: 'virtual_ipaddress', message: `(${t.name}): address family must match VRRP instance [${v.address}] - ignoring` });
+    c.diags.push({
+      severity: 'error',
+      category: 'invalid-value',
+      file: v.file,
+      line: v.line,
+      column: 0,
+      keyword: 'virtual_ipaddress',
+      message: `(${t.name}): address family must match VRRP instance [${v.address}] - ignoring`,
+    });
     return false;
   });
   if (vips.length === 0 && t.virtualIpAddressesExcluded.length === 0) {
@@ -464,20 +508,36 @@ export function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, 
   if (version === 2) {
     let s = us / 1_000_000;
     if (us % 1_000_000 !== 0) {
-      c.report(at('advert_int'), `(${t.name}) VRRPv2 advertisement interval ${s.toFixed(6)}s must be an integer. rounding`, 'invalid-value');
+      c.report(
+        at('advert_int'),
+        `(${t.name}) VRRPv2 advertisement interval ${s.toFixed(6)}s must be an integer. rounding`,
+        'invalid-value',
+      );
       s = Math.max(1, Math.round(s));
     }
     advertCs = s * 100;
   } else {
     advertCs = Math.round(us / 10_000);
     if (us % 10_000 !== 0 && advertCs > 0 && advertCs < 4096) {
-      c.report(at('advert_int'), `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(6)}s must be in units of 10ms - rounding`, 'invalid-value');
+      c.report(
+        at('advert_int'),
+        `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(6)}s must be in units of 10ms - rounding`,
+        'invalid-value',
+      );
     }
     if (advertCs >= 4096) {
-      c.report(at('advert_int'), `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(2)}s is out of range. Must be less than 40.96s. Setting to 40.95s`, 'invalid-value');
+      c.report(
+        at('advert_int'),
+        `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(2)}s is out of range. Must be less than 40.96s. Setting to 40.95s`,
+        'invalid-value',
+      );
       advertCs = 4095;
     } else if (advertCs === 0) {
-      c.report(at('advert_int'), `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(2)}s is out of range. Must be at least 0.01s. Setting to 0.01s`, 'invalid-value');
+      c.report(
+        at('advert_int'),
+        `(${t.name}) VRRPv3 advertisement interval ${(us / 1_000_000).toFixed(2)}s is out of range. Must be at least 0.01s. Setting to 0.01s`,
+        'invalid-value',
+      );
       advertCs = 1;
     }
   }
@@ -519,8 +579,14 @@ export function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, 
     c.report(at('accept'), `(${t.name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`, 'semantic');
     accept = false;
   }
-  if (vips.length > 255) c.global(`(${t.name}) more than 255 virtual addresses - use virtual_ipaddress_excluded`, 'semantic', 'error', where, 'virtual_ipaddress');
-
+  if (vips.length > 255)
+    c.global(
+      `(${t.name}) more than 255 virtual addresses - use virtual_ipaddress_excluded`,
+      'semantic',
+      'error',
+      where,
+      'virtual_ipaddress',
+    );
 
   let promoteSecondaries = t.promoteSecondaries;
   if (t.useVmac && promoteSecondaries) {
@@ -530,7 +596,13 @@ export function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, 
   }
   let vmacXmitBase = t.vmacXmitBase;
   if (t.useVmac && t.unicastPeers.length > 0 && !t.vmacXmitBase) {
-    c.global(`(${t.name}) unicast with use_vmac requires vmac_xmit_base - setting`, 'semantic', 'error', { file: t.file, line: t.node.endLine }, 'use_vmac');
+    c.global(
+      `(${t.name}) unicast with use_vmac requires vmac_xmit_base - setting`,
+      'semantic',
+      'error',
+      { file: t.file, line: t.node.endLine },
+      'use_vmac',
+    );
     vmacXmitBase = true;
   }
   // the instance's own interface is tracked anyway
@@ -543,7 +615,15 @@ export function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, 
   const virtualRoutes = t.virtualRoutes.map((r) => {
     // (keepalived 2.2.7 does not warn for a route given a table: observed on its samples)
     if (r.dev || r.noTrack || r.table !== undefined) return r;
-    c.diags.push({ severity: 'warning', category: 'semantic', file: r.file, line: r.line, column: 0, keyword: 'virtual_routes', message: `Warning - cannot track route ${r.destination!.address}/${r.destination!.prefixLength} with no interface specified, not tracking` });
+    c.diags.push({
+      severity: 'warning',
+      category: 'semantic',
+      file: r.file,
+      line: r.line,
+      column: 0,
+      keyword: 'virtual_routes',
+      message: `Warning - cannot track route ${r.destination!.address}/${r.destination!.prefixLength} with no interface specified, not tracking`,
+    });
     return { ...r, noTrack: true };
   });
   if (!t.interface) {
@@ -556,21 +636,45 @@ export function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, 
     // measured (2.2.7): unicast settings without a peer are reset, and the instance is multicast
     let unicastTtl = t.unicastTtl;
     if (unicastTtl !== undefined) {
-      c.global(`(${t.name}): Cannot use unicast_ttl without unicast peers - resetting`, 'semantic', 'warning', { file: t.file, line: t.node.endLine }, 'unicast_ttl');
+      c.global(
+        `(${t.name}): Cannot use unicast_ttl without unicast peers - resetting`,
+        'semantic',
+        'warning',
+        { file: t.file, line: t.node.endLine },
+        'unicast_ttl',
+      );
       unicastTtl = undefined;
     }
     t.unicastTtl = unicastTtl;
     if (t.set.has('unicast_src_ip') || t.checkUnicastSrc || t.unicastPeerSeen) {
-      c.global(`(${t.name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`, 'semantic', 'warning', where, 'unicast_peer');
+      c.global(
+        `(${t.name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`,
+        'semantic',
+        'warning',
+        where,
+        'unicast_peer',
+      );
     }
   }
   for (const p of t.unicastPeers) {
     if (p.family === family) continue;
     const pn = t.unicastPeerNodes.get(p);
-    c.global(`Configuration error: VRRP instance[${t.name}] and unicast peer address[${p.address}] MUST be of the same family !!! Skipping...`, 'semantic', 'error', pn ?? where, 'unicast_peer');
+    c.global(
+      `Configuration error: VRRP instance[${t.name}] and unicast peer address[${p.address}] MUST be of the same family !!! Skipping...`,
+      'semantic',
+      'error',
+      pn ?? where,
+      'unicast_peer',
+    );
   }
   if (t.sourceIp && t.sourceIp.family !== family) {
-    c.global(`(${t.name}) source address ${t.sourceIp.address} family does not match the instance - ignoring`, 'semantic', 'error', where, 'unicast_src_ip');
+    c.global(
+      `(${t.name}) source address ${t.sourceIp.address} family does not match the instance - ignoring`,
+      'semantic',
+      'error',
+      where,
+      'unicast_src_ip',
+    );
   }
 
   // names of tracked objects must exist
@@ -579,14 +683,21 @@ export function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, 
   if (priority === VRRP_PRIO_OWNER) {
     for (const l of [t.trackScripts, t.trackFiles, t.trackProcesses]) {
       for (const x of l) {
-        if ((x.weight ?? 0) !== 0) c.report(x.node, `(${t.name}) tracking weight ${x.weight} ignored for address owner (priority 255)`, 'semantic', 'warning');
+        if ((x.weight ?? 0) !== 0)
+          c.report(x.node, `(${t.name}) tracking weight ${x.weight} ignored for address owner (priority 255)`, 'semantic', 'warning');
       }
     }
   }
 
   // interfaces
   if (t.interface) {
-    checkInterfaces([t.interface], { file: at('interface').file, line: at('interface').line }, c, opts, (i) => `WARNING - interface ${i} for vrrp_instance ${t.name} doesn't exist`);
+    checkInterfaces(
+      [t.interface],
+      { file: at('interface').file, line: at('interface').line },
+      c,
+      opts,
+      (i) => `WARNING - interface ${i} for vrrp_instance ${t.name} doesn't exist`,
+    );
   }
   for (const n of t.trackInterfaceNodes) {
     checkInterfaces([n.keyword], n, c, opts, (i) => `(${t.name}) tracked interface ${i} doesn't exist`);
@@ -598,7 +709,8 @@ export function finishInstance(t: InstanceDraft, d: ConfigDraft, g: GlobalDefs, 
     if (r.dev) checkInterfaces([r.dev], r, c, opts, (i) => `WARNING - interface ${i} for VROUTE nexthop doesn't exist`);
   }
 
-  const mcastDstIp = t.mcastDstIp && t.mcastDstIp.family === family ? t.mcastDstIp : family === 'inet' ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6;
+  const mcastDstIp =
+    t.mcastDstIp && t.mcastDstIp.family === family ? t.mcastDstIp : family === 'inet' ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6;
   const garpMasterDelayS = t.garpMasterDelayS ?? g.vrrpGarpMasterDelayS;
   const inst: VrrpInstance = {
     name: t.name,
@@ -681,7 +793,11 @@ export const VRRP_INSTANCE_BLOCKS: Table<ConfigDraft> = {
   },
   garp_group: (n, d, c) => {
     if (!needChildren(n, c)) return;
-    const g: { -readonly [K in keyof GarpGroup]: GarpGroup[K] extends readonly (infer U)[] ? U[] : GarpGroup[K] } = { file: n.file, line: n.line, interfaces: [] };
+    const g: { -readonly [K in keyof GarpGroup]: GarpGroup[K] extends readonly (infer U)[] ? U[] : GarpGroup[K] } = {
+      file: n.file,
+      line: n.line,
+      interfaces: [],
+    };
     walk(n.children, GARP_GROUP, g, c);
     // keepalived 2.2.7 says nothing about it (exit 0): a note only
     // an interface belongs to one garp_group: later ones are ignored (measured: exit 5)
