@@ -57,25 +57,50 @@ export function targetOf(ck: Checker, rs: RealServer, connectTimeoutMs: number, 
 export const fail = (reason: string): ProbeResult => ({ ok: false, reason });
 export const success = (reason: string): ProbeResult => ({ ok: true, reason });
 
+/**
+ * One probe step that ends once: by its own events (`finish(r)`), its timeout (`onTimeout()`) or
+ * the attempt's cancel signal (a fail 'aborted'). The timer and the abort listener are released
+ * and `release(r)` closes what the step opened before `resolve(r)`; later events are ignored.
+ * Returns `finish`, or undefined when the signal had already fired (then resolved at once).
+ */
+export function settleOnce<T>(
+  signal: CancelSignal,
+  timeoutMs: number,
+  onTimeout: () => T | ProbeResult,
+  release: (r: T | ProbeResult) => void,
+  resolve: (r: T | ProbeResult) => void,
+): ((r: T | ProbeResult) => void) | undefined {
+  if (signal.aborted) {
+    release(fail('aborted'));
+    resolve(fail('aborted'));
+    return undefined;
+  }
+  let done = false;
+  const finish = (r: T | ProbeResult) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    release(r);
+    resolve(r);
+  };
+  const onAbort = () => finish(fail('aborted'));
+  const timer = setTimeout(() => finish(onTimeout()), timeoutMs);
+  signal.addEventListener('abort', onAbort, { once: true });
+  return finish;
+}
+
 /** A connected TCP socket, or the reason it could not be had within the connect_timeout. */
 export function connectTcp(t: Target, signal: CancelSignal): Promise<Socket | ProbeResult> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(fail('aborted'));
-    let done = false;
     const s = tcpConnect({ host: t.host, port: t.port, localAddress: t.localAddress, localPort: t.localPort, family: t.family });
-    const finish = (r: Socket | ProbeResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+    const onError = (e: NodeJS.ErrnoException) => finish(fail(`connection failed (${e.code ?? e.message})`));
+    const release = (r: Socket | ProbeResult) => {
       s.removeListener('error', onError);
       if (r !== s) s.destroy();
-      resolve(r);
     };
-    const onAbort = () => finish(fail('aborted'));
-    const onError = (e: NodeJS.ErrnoException) => finish(fail(`connection failed (${e.code ?? e.message})`));
-    const timer = setTimeout(() => finish(fail('timeout')), t.connectTimeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const finish = settleOnce<Socket>(signal, t.connectTimeoutMs, () => fail('timeout'), release, resolve)!;
     s.once('error', onError);
     s.once('connect', () => {
       // a later error (reset) is reported by whoever reads the socket; never crash on it

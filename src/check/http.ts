@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import { connectTcp, fail, readUntil, success, type Target } from './common.js';
+import { connectTcp, fail, readUntil, settleOnce, success, type Target } from './common.js';
 import type { Probe, ProbeResult, CancelSignal } from './scheduler.js';
 
 const MAX_HEADER = 64 * 1024;
@@ -132,7 +132,6 @@ const contexts = new WeakMap<TlsOptions, SecureContext>();
 
 function handshake(raw: Socket, tls: TlsOptions, signal: CancelSignal, timeoutMs: number): Promise<TLSSocket | ProbeResult> {
   return new Promise((resolve) => {
-    let done = false;
     let s: TLSSocket;
     try {
       let secureContext = contexts.get(tls);
@@ -151,20 +150,14 @@ function handshake(raw: Socket, tls: TlsOptions, signal: CancelSignal, timeoutMs
       raw.destroy();
       return resolve(fail(`SSL setup failed (${(e as Error).message})`));
     }
-    const finish = (r: TLSSocket | ProbeResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+    const release = (r: TLSSocket | ProbeResult) => {
       if (r !== s) {
         s.destroy();
         raw.destroy();
       }
-      resolve(r);
     };
-    const onAbort = () => finish(fail('aborted'));
-    const timer = setTimeout(() => finish(fail('SSL handshake timeout')), timeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const finish = settleOnce<TLSSocket>(signal, timeoutMs, () => fail('SSL handshake timeout'), release, resolve);
+    if (!finish) return;
     s.once('error', (e: NodeJS.ErrnoException) => finish(fail(`SSL handshake failed (${e.code ?? e.message})`)));
     s.once('secureConnect', () => {
       s.on('error', () => undefined);

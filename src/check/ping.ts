@@ -8,7 +8,7 @@
 import { randomInt } from 'node:crypto';
 import raw from '@neuralegion/raw-socket';
 import { runCommand } from '../track/child.js';
-import { fail, success, type Target } from './common.js';
+import { fail, settleOnce, success, type Target } from './common.js';
 import type { CancelSignal, Probe, ProbeResult } from './scheduler.js';
 
 export const PING = '/usr/bin/ping';
@@ -77,23 +77,15 @@ function rawEcho(t: Target, signal: CancelSignal, o: PingOptions): Promise<Probe
   if (!v6) req.writeUInt16BE(checksum(req), 2);
   const host = t.host.replace(/%.*$/, '');
   return new Promise((resolve) => {
-    let done = false;
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+    const release = () => {
       try {
         sock.close();
       } catch {
         /* closed */
       }
-      resolve(r);
     };
-    const onAbort = () => finish(fail('aborted'));
-    const timer = setTimeout(() => finish(fail('no echo reply')), t.connectTimeoutMs);
-    if (signal.aborted) return finish(fail('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const finish = settleOnce<ProbeResult>(signal, t.connectTimeoutMs, () => fail('no echo reply'), release, resolve);
+    if (!finish) return;
     sock.on('error', (e: Error) => finish(fail(`ICMP socket error (${e.message})`)));
     sock.on('message', (b: Buffer) => {
       // IPv4 raw sockets deliver the IP header too

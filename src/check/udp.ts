@@ -2,7 +2,7 @@
 // (port/host/net unreachable) for the real server as an 'error' event (ECONNREFUSED...).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
-import { fail, success, type Target } from './common.js';
+import { fail, settleOnce, success, type Target } from './common.js';
 import type { Probe, ProbeResult, CancelSignal } from './scheduler.js';
 
 /**
@@ -18,23 +18,15 @@ function exchange(
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(fail('aborted'));
-    let done = false;
-    let s: UdpSocket;
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+    let s: UdpSocket | undefined;
+    const release = () => {
       try {
-        s.close();
+        s?.close();
       } catch {
         /* already closed */
       }
-      resolve(r);
     };
-    const onAbort = () => finish(fail('aborted'));
-    const timer = setTimeout(() => finish(onSilence()), t.connectTimeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const finish = settleOnce<ProbeResult>(signal, t.connectTimeoutMs, onSilence, release, resolve)!;
     s = createSocket(t.family === 6 ? 'udp6' : 'udp4');
     s.on('error', (e: NodeJS.ErrnoException) =>
       finish(fail(e.code === 'ECONNREFUSED' ? 'ICMP port unreachable' : `socket error (${e.code ?? e.message})`)),
