@@ -55,6 +55,17 @@ try {
     parseMs.push(t1 - t0);
     prev = next.config;
   }
+  // an unchanged file: every instance compared to the end (the reload's "unchanged" path)
+  const again = parseConfigFile(files[RUNS % 2]!, { configId: 'n1' }).config;
+  const equalMs: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = performance.now();
+    let same = 0;
+    for (let k = 0; k < 1000; k++) if (sameConfig(prev.vrrpInstances[k], again.vrrpInstances[k])) same++;
+    equalMs.push(performance.now() - t0);
+    if (same !== 1000) throw new Error('diff: nothing changed');
+  }
+  console.log(`unchanged file: sameConfig x1000 median ${median(equalMs).toFixed(2)} ms`);
   console.log(
     `parse+judge 1,000 instances: median ${median(parseMs).toFixed(2)} ms, first ${parseMs[0]!.toFixed(2)} ms; sameConfig x1000: median ${median(diffMs).toFixed(2)} ms (${RUNS} runs, load ${loadavg()[0]!.toFixed(2)})`,
   );
