@@ -7,7 +7,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { judgeConfig, parseConfigFile } from '../src/config/index.js';
-import { sameConfig } from '../src/daemon/map.js';
+import { sameConfig, toCoreConfig } from '../src/daemon/map.js';
+import { VrrpCore } from '../src/vrrp/core.js';
 import { configText, instanceBlock } from '../test/helpers/interop-lab.js';
 
 const argv = process.argv.slice(2);
@@ -66,6 +67,29 @@ try {
     if (same !== 1000) throw new Error('diff: nothing changed');
   }
   console.log(`unchanged file: sameConfig x1000 median ${median(equalMs).toFixed(2)} ms`);
+  // the core's side of an in-place reload (InstanceRunner.reconfigure without its socket):
+  // the core configuration of the new model and the core's 'reconfigure' event, 1,000 Backups
+  const models = [150, 151].map((p) => parseConfigFile(files[p - 150]!, { configId: 'n1' }).config);
+  const primary = (fam: string) => (fam === 'inet6' ? 'fe80::1' : '192.0.2.11');
+  const cores = models[0]!.vrrpInstances.map((inst) => {
+    const core = new VrrpCore(toCoreConfig(inst, models[0]!.globalDefs, primary(inst.family)));
+    core.handle({ type: 'startup', nowMs: 0 });
+    return core;
+  });
+  const coreMs: number[] = [];
+  let logs = 0;
+  for (let r = 0; r < RUNS; r++) {
+    const m = models[(r + 1) % 2]!;
+    const t0 = performance.now();
+    for (let k = 0; k < 1000; k++) {
+      const inst = m.vrrpInstances[k]!;
+      const d = cores[k]!.handle({ type: 'reconfigure', nowMs: 1000 + r, config: toCoreConfig(inst, m.globalDefs, primary(inst.family)) });
+      for (const x of d) if (x.kind === 'log') logs++;
+    }
+    coreMs.push(performance.now() - t0);
+  }
+  if (logs !== RUNS * 1000) throw new Error(`core: ${logs} log lines, expected one per instance per reload`);
+  console.log(`core reconfigure x1000 (toCoreConfig + event): median ${median(coreMs).toFixed(2)} ms`);
   console.log(
     `parse+judge 1,000 instances: median ${median(parseMs).toFixed(2)} ms, first ${parseMs[0]!.toFixed(2)} ms; sameConfig x1000: median ${median(diffMs).toFixed(2)} ms (${RUNS} runs, load ${loadavg()[0]!.toFixed(2)})`,
   );
