@@ -175,7 +175,8 @@ export function tokenize(s: SrcLine, errors: LexError[]): Token[] {
     const start = i;
     // structural brace standing at the start of a word
     if (t[i] === '{' || t[i] === '}') {
-      out.push({ text: t[i]!, quoted: false, ...posOf(i) });
+      const o = originAt(s, i);
+      out.push({ text: t[i]!, quoted: false, file: o.file, line: o.line, column: colAt(s, i) });
       i++;
       continue;
     }

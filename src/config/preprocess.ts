@@ -387,8 +387,9 @@ class Preprocessor {
         return;
       }
     }
-    const sub = this.substitute(line);
-    if (sub.changed) {
+    // most lines have no '$': no substitution pass (it returned a new object and array per line)
+    const sub = t.includes('$') ? this.substitute(line) : undefined;
+    if (sub?.changed) {
       // keepalived splits words after substitution and stops at a '#' or '!' outside quotes, so
       // one that ${_HASH} / ${_BANG} or a definition brought in starts a comment (measured:
       // "${_HASH} x" is ignored, "foo${_HASH} bar" is the keyword 'foo'); the file's own
