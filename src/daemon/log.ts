@@ -139,8 +139,11 @@ export function createLogger(opts: LogOptions): DaemonLogger {
   }
   const facility = opts.syslog?.facility ?? 3;
   const dest = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) {
+    // pino writes strings: kept as they are, not made a Buffer to be decoded back (a reload that
+    // changes 1,000 priorities logs 1,000 lines)
+    decodeStrings: false,
+    write(chunk: Buffer | string, _enc, cb) {
+      for (const line of (typeof chunk === 'string' ? chunk : chunk.toString('utf8')).split('\n')) {
         if (!line) continue;
         let o: { level: number; time: number; msg?: string; err?: { message?: string } };
         try {
