@@ -63,7 +63,6 @@ export class TreeBuilder {
 
   push(toks: LogicalLine): void {
     const { stack, diags, misfits } = this;
-    const container = (): MutableNode[] => (stack.length > 0 ? stack[stack.length - 1]!.children! : this.root);
     let last = this.last;
     let i = 0;
     while (i < toks.length) {
@@ -115,7 +114,7 @@ export class TreeBuilder {
       if (stack.length === 0 && this.onTop) {
         if (this.pendingTop) this.onTop(this.pendingTop as ConfigNode);
         this.pendingTop = node;
-      } else container().push(node);
+      } else (stack.length > 0 ? stack[stack.length - 1]!.children! : this.root).push(node);
       if (i < toks.length && isOpen(toks[i]!)) {
         node.children = [];
         stack.push(node);

@@ -178,7 +178,15 @@ export class InstanceRunner {
   }
 
   private rehearsalKeyOf(inst: VrrpInstance): string {
-    const fams = [...new Set([...this.vipByKey.values()].map((v) => v.family))].sort().join('+');
+    // the families of the addresses, sorted ('inet', 'inet6' or 'inet+inet6'), without the
+    // arrays and Set (computed again for each instance a reload changes)
+    let v4 = false;
+    let v6 = false;
+    for (const v of this.vipByKey.values()) {
+      if (v.family === 'inet') v4 = true;
+      else v6 = true;
+    }
+    const fams = v4 && v6 ? 'inet+inet6' : v4 ? 'inet' : v6 ? 'inet6' : '';
     return `${this.family}/v${inst.version}/${inst.unicastPeers.length > 0 ? 'unicast' : 'multicast'}/${authTypeOf(inst)}/${fams}`;
   }
 
@@ -261,7 +269,7 @@ export class InstanceRunner {
     }
     if (routesIn.length + rulesIn.length > 0) this.effect(() => this.routeDiff(routesIn, rulesIn, true));
     // debug: a reload that changes every priority of 1,000 instances spent half its time here
-    this.deps.log.debug(`(${this.name}) reconfigured in place, staying ${core.state}`);
+    if (this.deps.log.isLevelEnabled('debug')) this.deps.log.debug(`(${this.name}) reconfigured in place, staying ${core.state}`);
     return this.chainIdle ? Promise.resolve() : this.chain;
   }
 
