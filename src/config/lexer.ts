@@ -165,10 +165,6 @@ export function tokenize(s: SrcLine, errors: LexError[]): Token[] {
   const t = s.text;
   const n = t.length;
   let i = 0;
-  const posOf = (k: number): { file: string; line: number; column: number } => {
-    const o = originAt(s, k);
-    return { file: o.file, line: o.line, column: colAt(s, k) };
-  };
   while (i < n) {
     while (i < n && isSpace(t.charCodeAt(i))) i++;
     if (i >= n) break;
@@ -232,12 +228,18 @@ export function tokenize(s: SrcLine, errors: LexError[]): Token[] {
       i++;
     }
     if (quote) {
-      const p = posOf(quoteStart);
+      const p = posOf(s, quoteStart);
       errors.push({ ...p, message: `Unterminated quoted string` });
     }
-    out.push({ text: word, quoted, ...posOf(start) });
+    out.push({ text: word, quoted, ...posOf(s, start) });
   }
   return out;
+}
+
+/** file, line and column of character k of s (a function of its own: no closure per line) */
+function posOf(s: SrcLine, k: number): { file: string; line: number; column: number } {
+  const o = originAt(s, k);
+  return { file: o.file, line: o.line, column: colAt(s, k) };
 }
 
 function hasOpenParam(word: string): boolean {
