@@ -165,17 +165,14 @@ export function tokenize(s: SrcLine, errors: LexError[]): Token[] {
   const t = s.text;
   const n = t.length;
   let i = 0;
-  const posOf = (k: number): { file: string; line: number; column: number } => {
-    const o = originAt(s, k);
-    return { file: o.file, line: o.line, column: colAt(s, k) };
-  };
   while (i < n) {
     while (i < n && isSpace(t.charCodeAt(i))) i++;
     if (i >= n) break;
     const start = i;
     // structural brace standing at the start of a word
     if (t[i] === '{' || t[i] === '}') {
-      out.push({ text: t[i]!, quoted: false, ...posOf(i) });
+      const o = originAt(s, i);
+      out.push({ text: t[i]!, quoted: false, file: o.file, line: o.line, column: colAt(s, i) });
       i++;
       continue;
     }
@@ -231,12 +228,18 @@ export function tokenize(s: SrcLine, errors: LexError[]): Token[] {
       i++;
     }
     if (quote) {
-      const p = posOf(quoteStart);
+      const p = posOf(s, quoteStart);
       errors.push({ ...p, message: `Unterminated quoted string` });
     }
-    out.push({ text: word, quoted, ...posOf(start) });
+    out.push({ text: word, quoted, ...posOf(s, start) });
   }
   return out;
+}
+
+/** file, line and column of character k of s (a function of its own: no closure per line) */
+function posOf(s: SrcLine, k: number): { file: string; line: number; column: number } {
+  const o = originAt(s, k);
+  return { file: o.file, line: o.line, column: colAt(s, k) };
 }
 
 function hasOpenParam(word: string): boolean {

@@ -23,6 +23,7 @@ import {
   srcAt,
   srcLineFromText,
   tokenize,
+  type LexError,
   trimEndSrc,
   trimStartSrc,
 } from './lexer.js';
@@ -102,6 +103,7 @@ class Preprocessor {
   readonly diags: Diagnostic[] = [];
   readonly files: string[] = [];
   private readonly defs = new Map<string, Definition>();
+  private readonly lexErrs: LexError[] = [];
   private includeCheck: IncludeCheck = { ...NO_CHECKS };
   private readonly stack: string[] = [];
   private currentDir = '.';
@@ -387,8 +389,9 @@ class Preprocessor {
         return;
       }
     }
-    const sub = this.substitute(line);
-    if (sub.changed) {
+    // most lines have no '$': no substitution pass (it returned a new object and array per line)
+    const sub = t.includes('$') ? this.substitute(line) : undefined;
+    if (sub?.changed) {
       // keepalived splits words after substitution and stops at a '#' or '!' outside quotes, so
       // one that ${_HASH} / ${_BANG} or a definition brought in starts a comment (measured:
       // "${_HASH} x" is ignored, "foo${_HASH} bar" is the keyword 'foo'); the file's own
@@ -399,7 +402,9 @@ class Preprocessor {
       }
       return;
     }
-    const lexErrs: { file: string; line: number; column: number; message: string }[] = [];
+    // one errors array for every line (emptied here), not one per line
+    const lexErrs = this.lexErrs;
+    lexErrs.length = 0;
     const toks = tokenize(line, lexErrs);
     for (const e of lexErrs) this.diag('error', 'syntax', e.file, e.line, e.column, e.message);
     if (toks.length > 0) {

@@ -63,7 +63,6 @@ export class TreeBuilder {
 
   push(toks: LogicalLine): void {
     const { stack, diags, misfits } = this;
-    const container = (): MutableNode[] => (stack.length > 0 ? stack[stack.length - 1]!.children! : this.root);
     let last = this.last;
     let i = 0;
     while (i < toks.length) {
@@ -100,25 +99,22 @@ export class TreeBuilder {
         continue;
       }
       // a statement: words up to '{', '}' or the end of the line
-      const node: MutableNode = {
-        keyword: t.text,
-        args: [],
-        argColumns: [],
-        file: t.file,
-        line: t.line,
-        column: t.column,
-        endLine: t.line,
-      };
-      i++;
-      while (i < toks.length && !isOpen(toks[i]!) && !isClose(toks[i]!)) {
-        node.args.push(toks[i]!.text);
-        node.argColumns.push(toks[i]!.column);
-        i++;
+      // the words are counted first and the arrays made to size: pushing into [] reserves 17
+      // slots each, two arrays per line (a 1,000-instance file: ~2 MB of garbage per reload)
+      let end = i + 1;
+      while (end < toks.length && !isOpen(toks[end]!) && !isClose(toks[end]!)) end++;
+      const args = new Array<string>(end - i - 1);
+      const argColumns = new Array<number>(end - i - 1);
+      for (let k = i + 1; k < end; k++) {
+        args[k - i - 1] = toks[k]!.text;
+        argColumns[k - i - 1] = toks[k]!.column;
       }
+      const node: MutableNode = { keyword: t.text, args, argColumns, file: t.file, line: t.line, column: t.column, endLine: t.line };
+      i = end;
       if (stack.length === 0 && this.onTop) {
         if (this.pendingTop) this.onTop(this.pendingTop as ConfigNode);
         this.pendingTop = node;
-      } else container().push(node);
+      } else (stack.length > 0 ? stack[stack.length - 1]!.children! : this.root).push(node);
       if (i < toks.length && isOpen(toks[i]!)) {
         node.children = [];
         stack.push(node);

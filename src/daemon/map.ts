@@ -28,12 +28,18 @@ export function sameConfig(a: unknown, b: unknown): boolean {
   }
   const ao = a as Record<string, unknown>,
     bo = b as Record<string, unknown>;
-  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => k !== 'file' && k !== 'line' && o[k] !== undefined);
-  const ka = keys(ao),
-    kb = keys(bo);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) if (!Object.prototype.hasOwnProperty.call(bo, k) || !sameConfig(ao[k], bo[k])) return false;
-  return true;
+  // one pass over each side, no key arrays (a reload compares every instance of the file)
+  let na = 0;
+  for (const k in ao) {
+    if (k === 'file' || k === 'line') continue;
+    const va = ao[k];
+    if (va === undefined) continue;
+    na++;
+    if (!Object.hasOwn(bo, k) || !sameConfig(va, bo[k])) return false;
+  }
+  let nb = 0;
+  for (const k in bo) if (k !== 'file' && k !== 'line' && bo[k] !== undefined) nb++;
+  return na === nb;
 }
 
 export function familyOf(inst: VrrpInstance): IpFamily {

@@ -29,8 +29,12 @@ export function parseVipEntry(n: ConfigNode, c: Ctx, isStatic: boolean): Virtual
     c.report(n, `VRRP parsed invalid IP ${n.keyword}. skipping IP...`, 'invalid-value');
     return undefined;
   }
+  // the fields of `a` written out: a spread followed by nine more properties costs ~10 us an
+  // entry in V8 (object clone, then map transitions), this literal ~0.3 us (issue 14)
   const v: Mutable<VirtualIpAddress> = {
-    ...a,
+    family: a.family,
+    address: a.address,
+    prefixLength: a.prefixLength,
     file: n.file,
     line: n.line,
     home: false,
