@@ -9,28 +9,13 @@ import { performance } from 'node:perf_hooks';
 import { judgeConfig, parseConfigFile } from '../src/config/index.js';
 import { sameConfig, toCoreConfig } from '../src/daemon/map.js';
 import { VrrpCore } from '../src/vrrp/core.js';
-import { configText, instanceBlock } from '../test/helpers/interop-lab.js';
+import { scaleConfig } from './bench-common.js';
 
 const argv = process.argv.slice(2);
 const i = argv.indexOf('--runs');
 const RUNS = i >= 0 ? Number(argv[i + 1]) : 40;
 
-/** bench/scale1000's confFor: 4 interfaces x VRIDs 1-250, v2 IPv4 / v3 IPv6, one VIP each */
-export function conf1000(prio: number): string {
-  const ifs = [
-    { name: 'vnet0', version: 2 as const, vip: (v: number) => `198.51.100.${v}/24` },
-    { name: 'vnet1', version: 2 as const, vip: (v: number) => `203.0.113.${v}/24` },
-    { name: 'vnet2', version: 3 as const, vip: (v: number) => `2001:db8:2::${v}/64` },
-    { name: 'vnet3', version: 3 as const, vip: (v: number) => `2001:db8:3::${v}/64` },
-  ];
-  const blocks: string[] = [];
-  for (const [k, f] of ifs.entries())
-    for (let v = 1; v <= 250; v++)
-      blocks.push(
-        instanceBlock({ name: `VI_${k}_${v}`, vrid: v, version: f.version, priority: prio, advertInt: 1, iface: f.name, vips: [f.vip(v)] }),
-      );
-  return configText('scale1000_n1', blocks);
-}
+const conf1000 = (prio: number): string => scaleConfig(prio, 'n1');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const dir = mkdtempSync(join(tmpdir(), 'kts-parse1000-'));

@@ -10,27 +10,13 @@ import { judgeConfig, parseConfigText } from '../src/config/index.js';
 import { InstanceRunner, type NetSnapshot, type RunnerDeps } from '../src/daemon/instance.js';
 import { createLogger } from '../src/daemon/log.js';
 import { sameConfig } from '../src/daemon/map.js';
-import { configText, instanceBlock } from '../test/helpers/interop-lab.js';
+import { scaleConfig } from './bench-common.js';
 
 const argv = process.argv.slice(2);
 const i = argv.indexOf('--runs');
 const RUNS = i >= 0 ? Number(argv[i + 1]) : 20;
 
-function conf1000(prio: number): string {
-  const ifs = [
-    { name: 'vnet0', version: 2 as const, vip: (v: number) => `198.51.100.${v}/24` },
-    { name: 'vnet1', version: 2 as const, vip: (v: number) => `203.0.113.${v}/24` },
-    { name: 'vnet2', version: 3 as const, vip: (v: number) => `2001:db8:2::${v}/64` },
-    { name: 'vnet3', version: 3 as const, vip: (v: number) => `2001:db8:3::${v}/64` },
-  ];
-  const blocks: string[] = [];
-  for (const [k, f] of ifs.entries())
-    for (let v = 1; v <= 250; v++)
-      blocks.push(
-        instanceBlock({ name: `VI_${k}_${v}`, vrid: v, version: f.version, priority: prio, advertInt: 1, iface: f.name, vips: [f.vip(v)] }),
-      );
-  return configText('scale1000_n2', blocks);
-}
+const conf1000 = (prio: number): string => scaleConfig(prio, 'n2');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const log = createLogger({ format: 'console', console: true, stream: process.stderr, ident: 'Keepalived_vrrp' });

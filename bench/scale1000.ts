@@ -20,17 +20,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpuNs, rssKb, slope } from './proc-stats.js';
-import { InteropLab, configText, instanceBlock, sleep, type Impl } from '../test/helpers/interop-lab.js';
+import { opt, scaleConfig, str } from './bench-common.js';
+import { InteropLab, sleep, type Impl } from '../test/helpers/interop-lab.js';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(name);
-  return i >= 0 && Number.isFinite(Number(argv[i + 1])) ? Number(argv[i + 1]) : dflt;
-};
-const str = (name: string, dflt: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? (argv[i + 1] ?? dflt) : dflt;
-};
 const PER_IF = Math.min(250, opt('--per-if', 250));
 const IFACES = Math.max(1, Math.min(4, opt('--ifaces', 4)));
 const SETTLE_S = opt('--settle', 20);
@@ -40,37 +32,12 @@ const DURATION_MIN = opt('--duration-min', 0);
 const IMPLS: Impl[] = str('--impl', 'both') === 'both' ? ['kts', 'ka'] : [str('--impl', 'kts') as Impl];
 const N = PER_IF * IFACES;
 
-/** Interface k: its name, VRRP version and the VIP of VRID v (the prefix is added in the config). */
-const IFS = [
-  { name: 'vnet0', version: 2 as const, vip: (v: number) => `198.51.100.${v}`, plen: 24 },
-  { name: 'vnet1', version: 2 as const, vip: (v: number) => `203.0.113.${v}`, plen: 24 },
-  { name: 'vnet2', version: 3 as const, vip: (v: number) => `2001:db8:2::${v}`, plen: 64 },
-  { name: 'vnet3', version: 3 as const, vip: (v: number) => `2001:db8:3::${v}`, plen: 64 },
-].slice(0, IFACES);
 const VIP_RE = /^(198\.51\.100|203\.0\.113)\.|^2001:db8:[23]::/;
 
 /** Node n's own IPv4 address on interface k: 192.0.2.0/24 cut into four /27s, one per bridge. */
 const nodeAddr = (k: number, node: 1 | 2) => `192.0.2.${32 * k + 10 + node}/27`;
 
-function confFor(prio: number, name: string): string {
-  const blocks: string[] = [];
-  for (const [k, f] of IFS.entries()) {
-    for (let v = 1; v <= PER_IF; v++) {
-      blocks.push(
-        instanceBlock({
-          name: `VI_${k}_${v}`,
-          vrid: v,
-          version: f.version,
-          priority: prio,
-          advertInt: 1,
-          iface: f.name,
-          vips: [`${f.vip(v)}/${f.plen}`],
-        }),
-      );
-    }
-  }
-  return configText(`scale1000_${name}`, blocks);
-}
+const confFor = (prio: number, name: string): string => scaleConfig(prio, name, PER_IF, IFACES);
 
 /** Four bridges in the lab's switch namespace, and interfaces vnet1..3 of each node on br1..3
  *  (vnet0 on br0 comes with the host): one VRID lives once per broadcast domain. */

@@ -20,16 +20,9 @@ import { readFileSync } from 'node:fs';
 import { InteropLab, configText, instanceBlock, sleep, type Impl } from '../test/helpers/interop-lab.js';
 import { waitFor } from '../test/helpers/netns.js';
 import { cpuNs } from './proc-stats.js';
+import { opt, str } from './bench-common.js';
 
 const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(name);
-  return i >= 0 && Number.isFinite(Number(argv[i + 1])) ? Number(argv[i + 1]) : dflt;
-};
-const str = (name: string, dflt: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? (argv[i + 1] ?? dflt) : dflt;
-};
 const N = Math.min(250, opt('--instances', 50));
 const DURATION_S = opt('--duration', 600);
 const WARMUP_S = opt('--warmup', 10);
