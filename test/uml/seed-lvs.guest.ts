@@ -18,6 +18,12 @@ const ip = (...a: string[]) => execFileSync('/usr/sbin/ip', a, { encoding: 'utf8
 const nsx = (ns: string, ...a: string[]) => execFileSync('/usr/sbin/ip', ['netns', 'exec', ns, ...a], { encoding: 'utf8' });
 const children: ChildProcess[] = [];
 const logs = new Map<string, string>();
+/** A daemon writes its log lines once per turn of its event loop, which may end after what the
+ * test saw change (a table, an answer); and the test's own polls delay its reading of the pipes.
+ * Gives the lines up to 2 s to arrive. */
+async function logged(names: string[], re: RegExp): Promise<void> {
+  for (let i = 0; i < 40 && !names.every((n) => re.test(logs.get(n)!)); i++) await sleep(50);
+}
 function spawnIn(ns: string, name: string, args: string[]): ChildProcess {
   const c = spawn('/usr/sbin/ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   logs.set(name, '');
@@ -205,8 +211,10 @@ test('two directors, two real servers: the Backup has the table and serves after
     const answers: (string | undefined)[] = [];
     for (let i = 0; i < 3; i++) answers.push(...(await ask()));
     assert.deepEqual(answers, Array(answers.length).fill('r2'), `answers after r1 left the table: ${answers.join(' ')}`);
-    assert.match(logs.get('d1')!, /Removing service \[192\.0\.2\.11\]:tcp:80 from VS \[192\.0\.2\.100\]:tcp:80/);
-    assert.match(logs.get('d2')!, /Removing service \[192\.0\.2\.11\]:tcp:80 from VS \[192\.0\.2\.100\]:tcp:80/);
+    const removed = /Removing service \[192\.0\.2\.11\]:tcp:80 from VS \[192\.0\.2\.100\]:tcp:80/;
+    await logged(['d1', 'd2'], removed);
+    assert.match(logs.get('d1')!, removed);
+    assert.match(logs.get('d2')!, removed);
     assert.ok(left >= 3000, `r1 left the tables ${left} ms after it died: before the retry could run`);
     // restarted: back in both tables within one delay_loop (TCP_CHECK keeps trying while down)
     const tBack = Date.now();
@@ -215,7 +223,7 @@ test('two directors, two real servers: the Backup has the table and serves after
     // the line was written before the table changed, but the polls (execFileSync) kept the loop
     // from reading the daemon's output: give it a moment
     const added = /Adding service \[192\.0\.2\.11\]:tcp:80 to VS \[192\.0\.2\.100\]:tcp:80/;
-    for (let i = 0; i < 40 && !added.test(logs.get('d1')!); i++) await sleep(50);
+    await logged(['d1'], added);
     assert.match(logs.get('d1')!, added);
     console.log(`# r1 killed: out of both tables after ${left} ms; restarted: back after ${back} ms`);
     // the Master dies: killed, its link cut
@@ -234,6 +242,7 @@ test('two directors, two real servers: the Backup has the table and serves after
       if (a.includes(undefined)) await sleep(100);
     }
     assert.deepEqual([...seen].sort(), ['r1', 'r2'], `no answers after the failover\n${logs.get('d2')}`);
+    await logged(['d2'], /Entering MASTER STATE/);
     assert.match(logs.get('d2')!, /Entering MASTER STATE/);
     console.log(`# answers through the Backup ${firstBack} ms after the Master was killed`);
     assert.ok(firstBack < 8000, `failover took ${firstBack} ms`);

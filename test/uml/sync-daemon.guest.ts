@@ -64,6 +64,10 @@ virtual_server 192.0.2.100 80 {
       execFileSync('/usr/sbin/ipvsadm', ['--list', '--daemon'], { encoding: 'utf8' }),
       /master sync daemon \(mcast=kts0, syncid=42/,
     );
+    // the log line follows the state change: the daemon writes its lines once per turn of the
+    // event loop, and in UML that turn may end after the kernel already shows the master daemon
+    const t0 = Date.now();
+    while (!/Entering MASTER STATE/.test(out) && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
     assert.match(out, /Entering MASTER STATE/);
   } finally {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
