@@ -9,6 +9,11 @@
       "target_name": "kts_reaper",
       "sources": ["reaper.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "kts_connect",
+      "sources": ["tcp_connect.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]
 }

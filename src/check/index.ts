@@ -21,15 +21,16 @@
  * Each checker: scheduler.ts (timing and retries), timing.ts (per-type defaults), one probe file
  * per type (tcp, http, smtp, udp (UDP_CHECK, DNS_CHECK), ping, misc, file).
  * Not supported: BFD_CHECK (no BFD subsystem: the checker is dropped with a warning, as keepalived
- * drops one whose BFD instance is missing), fwmark (SO_MARK has no Node API for TCP or UDP sockets;
- * warned once per checker; PING_CHECK sets it on its raw socket), bind_if on IPv4 (only used as the
- * scope of a link-local IPv6 connect_ip, and by PING_CHECK as SO_BINDTODEVICE).
+ * drops one whose BFD instance is missing), fwmark (SO_MARK) and bind_if (SO_BINDTODEVICE) for
+ * UDP_CHECK and DNS_CHECK (warned once per checker; the TCP checkers set them through the
+ * kts_connect addon, PING_CHECK on its raw socket).
  */
 import { hostname } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import type { Checker, KeepalivedConfig, RealServer, TrackFile as TrackFileDef, VirtualServer } from '../config/model.js';
 import type { NotifyScript } from '../notify/queue.js';
 import { resolveScriptUser } from '../notify/security.js';
+import { connectAddon } from '../net/tcp-connect.js';
 import { fmtRealServer, fmtVirtualServer, targetOf, type Target } from './common.js';
 import { FileCheck } from './file.js';
 import { defaultHost, httpProbe, parseUrl, tlsFromSslBlock, type HttpProtocol, type HttpUrl, type TlsOptions } from './http.js';
@@ -116,6 +117,7 @@ interface RsEntry {
 }
 
 const on = (v: string | undefined) => flagOn(v);
+const TCP_TYPES = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'SMTP_CHECK']);
 
 export function vsKey(vs: VirtualServer): string {
   return `${vs.kind} ${vs.address?.address ?? ''} ${vs.port ?? ''} ${vs.fwmark ?? ''} ${vs.group ?? ''} ${vs.protocol}`;
@@ -316,10 +318,19 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
     const vs = c.rs.vs;
     const test = deps.probeFor?.(ck, rs.rs, vs);
     const timing = checkerTiming(ck, vs, rs.rs);
-    if (ck.options['fwmark'] !== undefined && ck.type !== 'PING_CHECK')
-      log.warn(`${ck.type} (${ck.file}:${ck.line}): fwmark (SO_MARK) is not supported by keepalived-ts; probing unmarked`);
     // keepalived prints a checker's address with the virtual server's protocol, whatever the type
     const t = targetOf(ck, rs.rs, timing.connectTimeoutMs, vs.protocol);
+    // fwmark and bind_if are set on the TCP checkers' sockets by the kts_connect addon; UDP's
+    // (UDP_CHECK, DNS_CHECK) have no way to set them, nor TCP's without the addon
+    if (t.mark !== undefined || (t.device !== undefined && !t.host.includes('%'))) {
+      const what = t.mark !== undefined ? 'fwmark (SO_MARK)' : 'bind_if (SO_BINDTODEVICE)';
+      if (ck.type === 'UDP_CHECK' || ck.type === 'DNS_CHECK')
+        log.warn(`${ck.type} (${ck.file}:${ck.line}): ${what} is not supported for ${ck.type} by keepalived-ts; probing without it`);
+      else if (TCP_TYPES.has(ck.type) && !connectAddon())
+        log.warn(
+          `${ck.type} (${ck.file}:${ck.line}): ${what} needs the kts_connect addon, which is not built (npm run install); probing without it`,
+        );
+    }
     if (test) return { probe: test, target: t, urls: Math.max(1, ck.urls.length) };
     switch (ck.type) {
       case 'TCP_CHECK':

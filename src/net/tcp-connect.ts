@@ -1,0 +1,96 @@
+// The JS side of the kts_connect addon (native/tcp_connect.c): a non-blocking TCP connect on a
+// socket made by us, so that the health checkers can set keepalived's `fwmark` (SO_MARK) and
+// `bind_if` (SO_BINDTODEVICE) before connecting (net.connect creates and connects in one call),
+// and so that TCP_CHECK's attempt is a connect and a close, with no net.Socket per attempt.
+//
+//   connectAddon(): ConnectAddon | undefined    undefined when the addon is not built (the
+//                                               checkers then use net.connect, unmarked)
+//   rawConnect(addon, options, done): cancel    done(errno, fd) once, unless cancel() was called
+//                                               first; throws a ConnectError before the connect
+//                                               is under way (socket, setsockopt, bind, connect)
+//   errnoName(errno): "ECONNREFUSED"...
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getSystemErrorName } from 'node:util';
+
+export interface ConnectAddon {
+  connect(
+    family: 4 | 6,
+    address: string,
+    port: number,
+    scopeIf: string,
+    localAddress: string,
+    localPort: number,
+    mark: number,
+    device: string,
+    keep: boolean,
+    cb: (errno: number, fd: number) => void,
+  ): unknown;
+  cancel(handle: unknown): void;
+}
+
+export interface RawConnectOptions {
+  readonly family: 4 | 6;
+  /** an IP literal; a link-local IPv6 one may carry its scope ("fe80::1%eth0") */
+  readonly host: string;
+  readonly port: number;
+  readonly localAddress?: string;
+  readonly localPort?: number;
+  /** fwmark: SO_MARK */
+  readonly mark?: number;
+  /** bind_if: SO_BINDTODEVICE */
+  readonly device?: string;
+  /** true: the connected fd is the caller's; false: closed at once (done gets -1) */
+  readonly keep: boolean;
+}
+
+/** A failure before the connect was under way: `code` the errno name, `syscall` the step. */
+export interface ConnectError extends Error {
+  code: string;
+  syscall: string;
+}
+
+let addon: ConnectAddon | null | undefined;
+
+/** The addon, from dist/src/net or src/net; KTS_CONNECT_ADDON overrides the location (packaging;
+ *  "none": behave as if it were not built). Looked up once. */
+export function connectAddon(): ConnectAddon | undefined {
+  if (addon !== undefined) return addon ?? undefined;
+  addon = null;
+  const env = process.env.KTS_CONNECT_ADDON;
+  if (env === 'none') return undefined;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = env
+    ? [resolve(env)]
+    : [resolve(here, '../../../native/build/Release/kts_connect.node'), resolve(here, '../../native/build/Release/kts_connect.node')];
+  const req = createRequire(import.meta.url);
+  for (const p of candidates) {
+    if (!existsSync(p)) continue;
+    try {
+      addon = req(p) as ConnectAddon;
+    } catch {
+      // an addon that does not load (built for another Node) is as good as none: net.connect
+    }
+    break;
+  }
+  return addon ?? undefined;
+}
+
+/** Starts a connect; returns its cancel (idempotent, a no-op once done was called). */
+export function rawConnect(a: ConnectAddon, o: RawConnectOptions, done: (errno: number, fd: number) => void): () => void {
+  const pct = o.host.indexOf('%');
+  const host = pct < 0 ? o.host : o.host.slice(0, pct);
+  const scope = pct < 0 ? '' : o.host.slice(pct + 1);
+  const h = a.connect(o.family, host, o.port, scope, o.localAddress ?? '', o.localPort ?? 0, o.mark ?? -1, o.device ?? '', o.keep, done);
+  return () => a.cancel(h);
+}
+
+export function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-errno);
+  } catch {
+    return `errno ${errno}`;
+  }
+}
