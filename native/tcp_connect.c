@@ -18,6 +18,8 @@
  *   cancel(handle)
  *     connect_timeout or the attempt's cancel: stops watching and closes the fd; cb is never
  *     called. A no-op once cb was called (or after an earlier cancel).
+ * A target of its own rather than more calls in kts_packet: the checkers run without it (net.connect,
+ * unmarked) while GARP does not, so one failing to load must not take the other with it.
  * The handle's memory is freed once libuv has closed the poll handle and JS has dropped the handle
  * (its finaliser), whichever comes last, so a late cancel never touches freed memory.
  */
