@@ -21,6 +21,7 @@ const TCP_JS = join(here, '../../src/check/tcp.js');
 const HTTP_JS = join(here, '../../src/check/http.js');
 const SCHED_JS = join(here, '../../src/check/scheduler.js');
 const ADDON_JS = join(here, '../../src/net/tcp-connect.js');
+const INDEX_JS = join(here, '../../src/check/index.js');
 
 // a TCP service on 8001 (accepts, closes) and an HTTP one on 8002, on every address of the namespace
 const TARGETS = `
@@ -40,6 +41,7 @@ import { tcpProbe } from ${JSON.stringify(TCP_JS)};
 import { httpProbe } from ${JSON.stringify(HTTP_JS)};
 import { Cancel } from ${JSON.stringify(SCHED_JS)};
 import { connectAddon } from ${JSON.stringify(ADDON_JS)};
+import { startCheckers } from ${JSON.stringify(INDEX_JS)};
 const ip = (address) => ({ family: 'inet', address, prefixLength: 32 });
 // a target as the checkers build it from the configuration (fwmark / bind_if as written there)
 const target = (host, port, options = {}, ms = 700) =>
@@ -68,6 +70,21 @@ await run('http-if-right', http(target('198.51.100.21', 8002, { bind_if: 'vnet1'
 await run('if-absent', tcpProbe(target('198.51.100.21', 8001, { bind_if: 'kts-none0' })));
 await run('refused', tcpProbe(target('192.0.2.21', 8009)));
 await run('abort', tcpProbe(target('192.0.2.99', 8001, {}, 5000)), 100);
+// the warnings a configuration gets (stopped before the first attempt: 1 s after the start)
+const vsOf = (port, type, options) => ({
+  kind: 'address', address: ip('192.0.2.21'), port, file: 'k.conf', line: 1, delayLoopMs: 60000, lvsSched: 'wlc',
+  lvsMethod: 'NAT', protocol: 'TCP', quorum: 1, hysteresis: 0, haSuspend: false, options: {},
+  realServers: [{ address: ip('192.0.2.21'), port, file: 'k.conf', line: 2, weight: 1, inhibitOnFailure: false, trackFiles: [],
+    checkers: [{ type, file: 'k.conf', line: port, connectTimeoutMs: 1000, retry: 1, delayBeforeRetryMs: 1000, miscDynamic: false, options, urls: [] }] }],
+});
+const warned = [];
+const ctl = startCheckers(
+  [vsOf(1, 'TCP_CHECK', { fwmark: '5' }), vsOf(2, 'SMTP_CHECK', { bind_if: 'vnet0' }), vsOf(3, 'UDP_CHECK', { fwmark: '5' }), vsOf(4, 'DNS_CHECK', { bind_if: 'vnet0' })],
+  { setAlive: () => undefined, setWeight: () => undefined },
+  { log: { info: () => undefined, warn: (m) => warned.push(m), error: (m) => warned.push(m) } },
+);
+await ctl.stop();
+console.log(JSON.stringify({ name: 'warnings', ok: true, reason: JSON.stringify(warned) }));
 if (process.argv.includes('leaks')) {
   // one of each ending first, so that whatever is opened once (libuv's, the addon's) is open already
   const before = fds();
@@ -191,6 +208,12 @@ test('TCP checkers: fwmark and bind_if through kts_connect, no fd left on any pa
     'nodev:cannot set bind_if (ENODEV)': 20,
   });
 
+  // warned: UDP_CHECK and DNS_CHECK only (their sockets get neither option)
+  assert.deepEqual(JSON.parse(r.warnings!.reason), [
+    'UDP_CHECK (k.conf:3): fwmark (SO_MARK) is not supported for UDP_CHECK by keepalived-ts; probing without it',
+    'DNS_CHECK (k.conf:4): bind_if (SO_BINDTODEVICE) is not supported for DNS_CHECK by keepalived-ts; probing without it',
+  ]);
+
   // without the addon: net.connect, unmarked and unbound
   const n = await runChecker(lab, { ...process.env, KTS_CONNECT_ADDON: 'none' });
   const alln = JSON.stringify(n, null, 1);
@@ -198,4 +221,10 @@ test('TCP checkers: fwmark and bind_if through kts_connect, no fd left on any pa
   assert.deepEqual([n['if-none']!.ok, n.refused!.reason, n.abort!.reason], [true, 'connection failed (ECONNREFUSED)', 'aborted'], alln);
   assert.equal(n['tcp-marked']!.ok, false, alln);
   assert.equal(n['http-marked']!.ok, false, alln);
+  assert.deepEqual(JSON.parse(n.warnings!.reason), [
+    'TCP_CHECK (k.conf:1): fwmark (SO_MARK) needs the kts_connect addon, which is not built (npm run install); probing without it',
+    'SMTP_CHECK (k.conf:2): bind_if (SO_BINDTODEVICE) needs the kts_connect addon, which is not built (npm run install); probing without it',
+    'UDP_CHECK (k.conf:3): fwmark (SO_MARK) is not supported for UDP_CHECK by keepalived-ts; probing without it',
+    'DNS_CHECK (k.conf:4): bind_if (SO_BINDTODEVICE) is not supported for DNS_CHECK by keepalived-ts; probing without it',
+  ]);
 });
