@@ -8,6 +8,12 @@
 //   vip       = VIP present on n2 - n2's first advert
 // Printed as min/median/max per implementation and as ratios ours/keepalived of the medians.
 // No pass/fail on timing. Usage: node dist/bench/failover.js [--runs N] [--only v2|v3]
+//   [--cli OTHER/dist/src/cli.js] [--rounds R]
+// --cli adds another build of keepalived-ts (before/after in one run); --rounds R measures every
+// variant R times, alternating (ours, the other build, keepalived, ours...). Each variant's
+// takeover samples are printed too, with the load: a figure off by a constant for ours alone
+// points at this machine's scheduling (load, nice, timer slack: printed) rather than the code.
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { InteropLab, configText, instanceBlock, sleep, type Impl, type CaptureRow } from '../test/helpers/interop-lab.js';
 
@@ -27,6 +33,21 @@ const VIP_CIDR = `${VIP}/24`;
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] ?? 0) || 5;
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+const otherCli = argv.includes('--cli') ? argv[argv.indexOf('--cli') + 1] : undefined;
+const rounds = Number(argv[argv.indexOf('--rounds') + 1] ?? 0) || 1;
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** ours, another build of ours (--cli), keepalived */
+interface Variant {
+  label: string;
+  impl: Impl;
+  cli?: string;
+}
+const variants: Variant[] = [
+  { label: 'ours', impl: 'kts' },
+  ...(otherCli ? [{ label: 'cli2', impl: 'kts' as Impl, cli: otherCli }] : []),
+  { label: 'ka', impl: 'ka' },
+];
 const settings: Setting[] = (
   [
     { label: 'v2 advert_int 1', version: 2, advertInt: 1 },
@@ -47,8 +68,9 @@ function parseMonitorStamp(line: string): number | undefined {
   return new Date(m[1]!).getTime() + Number(`0.${m[2]}`) * 1000;
 }
 
-async function measure(impl: Impl, s: Setting, nRuns: number): Promise<{ samples: Sample[]; notes: string[] }> {
+async function measure(impl: Impl, s: Setting, nRuns: number, cli?: string): Promise<{ samples: Sample[]; notes: string[] }> {
   const il = InteropLab.create();
+  if (cli) il.ktsCli = cli;
   const samples: Sample[] = [];
   const notes: string[] = [];
   try {
@@ -133,15 +155,24 @@ async function main(): Promise<number> {
     console.error('bench/failover needs root (network namespaces)');
     return 2;
   }
-  console.log(`failover benchmark: ${runs} runs per implementation and setting; times in ms (host clock, tcpdump on a bystander)`);
+  const slack = readFileSync('/proc/self/timerslack_ns', 'utf8').trim();
+  const nice = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ')[16];
+  console.log(
+    `failover benchmark: ${runs} runs per implementation and setting, ${rounds} round(s); times in ms (host clock, tcpdump on a bystander); load ${loadavg()}, nice ${nice}, timer slack ${slack} ns`,
+  );
+  if (otherCli) console.log(`  cli2: ${otherCli}`);
   for (const s of settings) {
-    const res = new Map<Impl, Sample[]>();
-    for (const impl of ['kts', 'ka'] as Impl[]) {
-      const t0 = Date.now();
-      const { samples, notes } = await measure(impl, s, runs);
-      res.set(impl, samples);
-      for (const n of notes) console.log(`  [${impl} ${s.label}] note: ${n}`);
-      console.log(`  [${impl} ${s.label}] ${samples.length} samples in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const res = new Map<string, Sample[]>(variants.map((v) => [v.label, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const v of variants) {
+        const t0 = Date.now();
+        const { samples, notes } = await measure(v.impl, s, runs, v.cli);
+        res.get(v.label)!.push(...samples);
+        for (const n of notes) console.log(`  [${v.label} ${s.label}] note: ${n}`);
+        console.log(
+          `  [${v.label} ${s.label}] ${samples.length} samples in ${((Date.now() - t0) / 1000).toFixed(1)} s, load ${loadavg()}; takeover: ${samples.map((x) => x.takeover.toFixed(1)).join(' ')}`,
+        );
+      }
     }
     console.log(`\n${s.label} (Master_Down_Interval of n2: ${masterDownMs(s, 100).toFixed(1)} ms)`);
     console.log('  figure                                   impl        min   median      max');
@@ -151,14 +182,18 @@ async function main(): Promise<number> {
       ['vip', 'VIP present - first advert'],
     ];
     for (const [key, label] of figs) {
-      for (const impl of ['kts', 'ka'] as Impl[]) {
-        const st = stats(res.get(impl)!.map((x) => x[key]));
-        console.log(`  ${label.padEnd(40)} ${impl === 'kts' ? 'ours' : 'ka  '}  ${f(st.min)} ${f(st.med)} ${f(st.max)}`);
+      for (const v of variants) {
+        const st = stats(res.get(v.label)!.map((x) => x[key]));
+        console.log(`  ${label.padEnd(40)} ${v.label.padEnd(4)}  ${f(st.min)} ${f(st.med)} ${f(st.max)}`);
       }
       // ratios of medians; with figures near 0 (or negative) a difference is more telling
-      const o = stats(res.get('kts')!.map((x) => x[key])).med,
-        k = stats(res.get('ka')!.map((x) => x[key])).med;
-      console.log(`  ${''.padEnd(40)} ours/ka ratio ${Number.isFinite(o / k) ? (o / k).toFixed(2) : 'n/a'}, difference ${f(o - k)} ms`);
+      const k = stats(res.get('ka')!.map((x) => x[key])).med;
+      for (const v of variants.filter((x) => x.impl === 'kts')) {
+        const o = stats(res.get(v.label)!.map((x) => x[key])).med;
+        console.log(
+          `  ${''.padEnd(40)} ${v.label}/ka ratio ${Number.isFinite(o / k) ? (o / k).toFixed(2) : 'n/a'}, difference ${f(o - k)} ms`,
+        );
+      }
     }
     console.log('');
   }

@@ -43,7 +43,7 @@ import {
   vipKey,
 } from './map.js';
 import type { SocketHub, SocketKey } from './sockets.js';
-import { armDeadline, type DeadlineTimer } from './timer.js';
+import { armDeadline, type DeadlineClock, type DeadlineTimer } from './timer.js';
 
 const noop = (): void => undefined;
 
@@ -67,6 +67,8 @@ export interface RunnerDeps {
   beforeNotify?(runner: InstanceRunner, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void;
   /** resolve a notify line to a script (uid/gid of script_user); undefined: refused by script security */
   script(line: string | undefined, user?: string, group?: string): NotifyScript | undefined;
+  /** the VRRP timers' platform waits (default: Node's); tests pass a fake clock */
+  timerClock?: DeadlineClock;
 }
 
 export interface InstanceStatus {
@@ -776,9 +778,10 @@ export class InstanceRunner {
             if (this.timers.get(d.timer) === timer) this.timers.delete(d.timer);
             this.feed({ type: 'timerExpired', nowMs, timer: d.timer });
           },
-          undefined,
-          undefined,
+          this.deps.timerClock?.schedule,
+          this.deps.timerClock?.unschedule,
           d.timer === 'masterDown' ? MASTER_DOWN_SPIN_MS : 0,
+          this.deps.timerClock?.spin,
         );
         this.timers.set(d.timer, timer);
         return;

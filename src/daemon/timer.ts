@@ -17,6 +17,14 @@
 //   most spinMs of CPU per expiry, and a Master_Down_Timer only reaches its last milliseconds
 //   when the Master is gone.
 
+/** The platform waits armDeadline uses (setTimeout, clearTimeout, setImmediate by default): a
+ *  test drives them from a fake clock, with the kernel's slack, to see when a deadline fires. */
+export interface DeadlineClock {
+  schedule(cb: () => void, ms: number): NodeJS.Timeout | number;
+  unschedule(h: NodeJS.Timeout | number): void;
+  spin(cb: () => void): void;
+}
+
 export interface DeadlineTimer {
   cancel(): void;
   /** Move the deadline (keeps the same timer: a Backup re-arms its Master_Down_Timer on every

@@ -259,3 +259,23 @@ test('an ordinary deadline (no spin) found past still fires from the timer itsel
   c.run();
   assert.equal(fired.length, 1);
 });
+
+test('real timers: precise deadlines (slack margin, final spin) fire at or after their deadline, never before', async () => {
+  const results: Array<[number, number]> = [];
+  for (let i = 0; i < 10; i++) {
+    const at = performance.now() + 25 + i * 0.37;
+    results.push(
+      await new Promise<[number, number]>((resolve) => {
+        armDeadline(
+          at,
+          () => performance.now(),
+          (n) => resolve([at, n]),
+          undefined,
+          undefined,
+          2,
+        );
+      }),
+    );
+  }
+  for (const [at, n] of results) assert.ok(n >= at, `fired at ${n} before ${at}`);
+});
