@@ -12,7 +12,7 @@ import type { LvsRunner } from '../lvs/index.js';
 import type { SyncDaemonDriver } from '../lvs/sync-daemon.js';
 import type { CheckerSide } from './checkers.js';
 import { CHECKER_PARENT_ENV, CheckerChild, checkerChildArgs, checkerPidFile } from './checker-child.js';
-import { ProcessScheduling } from './sched.js';
+import { BASE_NICE_ENV, ProcessScheduling } from './sched.js';
 import { hasVrrpPart, LazyVrrp, type VrrpSide } from './vrrp-side.js';
 import { createLogger, stderrIsJournal, type LogOptions } from './log.js';
 import {
@@ -200,6 +200,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     parsed.config.vrrpInstances.length > 0 &&
     parsed.config.virtualServers.length > 0;
   const vrrpOnly = options.vrrpOnly || split;
+  // vrrp_/checker_ priority, rt_priority, rlimit_rttime: the VRRP process takes the vrrp_ ones,
+  // the checker process (-C, the checker child, a file with only virtual servers) the checker_ ones
+  const sched = new ProcessScheduling(
+    (options.checkOnly && !options.vrrpOnly) || (!options.vrrpOnly && !hasVrrpPart(parsed.config)) ? 'checker' : 'vrrp',
+    lvsLog,
+  );
+  sched.apply(parsed.config.globalDefs);
   const childSocket = options.pidFile
     ? checkerPidFile(options.pidFile).replace(/\.pid$/, '.sock')
     : `/tmp/keepalived-ts-${process.pid}_checkers.sock`;
@@ -210,19 +217,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         statusSocket: childSocket,
         pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '',
         log: lvsLog,
+        env: { [BASE_NICE_ENV]: String(sched.baseNice) },
       })
     : undefined;
   const vrrpPart = (c: KeepalivedConfig): KeepalivedConfig =>
     options.checkOnly && !options.vrrpOnly
       ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] }
       : c;
-  // vrrp_/checker_ priority, rt_priority, rlimit_rttime: the VRRP process takes the vrrp_ ones,
-  // the checker process (-C, the checker child, a file with only virtual servers) the checker_ ones
-  const sched = new ProcessScheduling(
-    (options.checkOnly && !options.vrrpOnly) || (!options.vrrpOnly && !hasVrrpPart(parsed.config)) ? 'checker' : 'vrrp',
-    lvsLog,
-  );
-  sched.apply(parsed.config.globalDefs);
   // Each side's modules load only when this process runs that side: a VRRP-only process never
   // loads src/lvs and src/check, an LVS-only one never loads daemon.ts's graph (LazyVrrp); a
   // reload that adds the other half loads it then (README "LVS (IPVS)", measured).

@@ -33,6 +33,15 @@ export function schedWanted(g: GlobalDefs, role: SchedRole): SchedWanted {
     : { nice: g.checkerProcessPriority, rtPriority: g.checkerRtPriority, rlimitRttimeUs: g.checkerRlimitRttimeUs };
 }
 
+/** The checker child's nice without checker_priority: its parent's before vrrp_priority. */
+export const BASE_NICE_ENV = 'KEEPALIVED_TS_BASE_NICE';
+
+function baseNiceFromEnv(): number | undefined {
+  const v = process.env[BASE_NICE_ENV];
+  delete process.env[BASE_NICE_ENV]; // not for scripts
+  return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : undefined;
+}
+
 function threads(): number[] {
   try {
     return readdirSync('/proc/self/task').map(Number);
@@ -46,19 +55,25 @@ function threads(): number[] {
  * puts back what the process had at start). Failures are warnings: the daemon runs on.
  */
 export class ProcessScheduling {
-  private readonly startNice = getPriority(0);
+  private nice = getPriority(0);
   private applied: SchedWanted = {};
 
+  /**
+   * `baseNice`: the nice value without the keyword. A checker child is given its parent's from
+   * before vrrp_priority (BASE_NICE_ENV): it would inherit vrrp_priority otherwise, which
+   * keepalived's checker process (a child of an unchanged parent) does not.
+   */
   constructor(
     private readonly role: SchedRole,
     private readonly log: SchedLog,
+    readonly baseNice = baseNiceFromEnv() ?? getPriority(0),
   ) {}
 
   apply(g: GlobalDefs): void {
     const want = schedWanted(g, this.role);
     const name = this.role === 'vrrp' ? 'vrrp' : 'checker';
-    if (want.nice !== this.applied.nice) {
-      const nice = want.nice ?? this.startNice;
+    const nice = want.nice ?? this.baseNice;
+    if (nice !== this.nice) {
       try {
         for (const tid of threads()) {
           try {
@@ -68,16 +83,19 @@ export class ProcessScheduling {
             if ((err as NodeJS.ErrnoException).code !== 'ESRCH' && tid === process.pid) throw err;
           }
         }
+        this.nice = nice;
         if (want.nice !== undefined) this.log.info(`${name} process priority (nice) set to ${nice}`);
       } catch (err) {
         this.log.warn(`${name}_priority ${nice}: cannot set the process priority: ${(err as Error).message}`);
       }
     }
     if (want.rtPriority !== this.applied.rtPriority) {
-      // chrt -a: every thread of the process; SCHED_OTHER (priority 0) when the keyword is gone
+      // chrt -a: every thread of the process; SCHED_OTHER (priority 0) when the keyword is gone.
+      // -R (SCHED_RESET_ON_FORK): what this process starts (the checker child, scripts) does not
+      // inherit SCHED_RR, as keepalived's checker process does not inherit vrrp_rt_priority
       const args =
         want.rtPriority !== undefined
-          ? ['-a', '-r', '-p', String(want.rtPriority), String(process.pid)]
+          ? ['-a', '-R', '-r', '-p', String(want.rtPriority), String(process.pid)]
           : ['-a', '-o', '-p', '0', String(process.pid)];
       try {
         execFileSync('chrt', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
