@@ -57,8 +57,13 @@ export class LazyVrrp implements VrrpSide {
     return d;
   }
 
+  /** what keeps the process running while it has no Daemon (whose sockets do that otherwise) */
+  private hold: NodeJS.Timeout | undefined;
+
   async start(): Promise<void> {
     if (hasVrrpPart(this.cfg)) await (await this.load(this.cfg)).start();
+    // without it, -C with no IPVS, no status socket and no checker would end at once
+    else this.hold = setInterval(() => undefined, 2 ** 30);
   }
 
   async reload(next: KeepalivedConfig): Promise<ReloadSummary> {
@@ -70,6 +75,7 @@ export class LazyVrrp implements VrrpSide {
     }
     const d = await this.load(next);
     await d.start();
+    clearInterval(this.hold);
     d.reloads.ok++;
     return { unchanged: [], changed: [], added: next.vrrpInstances.map((i) => i.name), removed: [] };
   }
@@ -88,6 +94,7 @@ export class LazyVrrp implements VrrpSide {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.hold);
     await this.inner?.stop();
   }
 }
