@@ -166,24 +166,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log.warn(`${(err as Error).message}; orphans of scripts are left to PID 1`);
   }
 
-  if (options.pidFile) {
-    try {
-      writeFileSync(options.pidFile, `${process.pid}\n`);
-    } catch (err) {
-      log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`);
-    }
-  }
-  // a daemon that failed to start leaves no pid file behind
-  const removePidFile = (): void => {
-    if (options.pidFile) {
-      try {
-        unlinkSync(options.pidFile);
-      } catch {
-        /* gone */
-      }
-    }
-  };
-
   // -C: the LVS side only (keepalived's checker process); -P: VRRP only. With both sides
   // configured, the LVS side runs in a checker child (`-n -C`, checker-child.ts) so that its work
   // cannot delay an advert (README: LVS, measured); --single-process keeps one event loop.
@@ -268,6 +250,25 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const daemon: VrrpSide = hasVrrpPart(vrrpConfig)
     ? new (await import('./daemon.js')).Daemon(vrrpConfig, deps)
     : new LazyVrrp(vrrpConfig, deps);
+  // The pid file once the modules are loaded (the awaits above): from it to the signal handlers
+  // below the start is synchronous, so a SIGTERM sent on seeing it finds its handler.
+  if (options.pidFile) {
+    try {
+      writeFileSync(options.pidFile, `${process.pid}\n`);
+    } catch (err) {
+      log.warn(`cannot write pid file ${options.pidFile}: ${(err as Error).message}`);
+    }
+  }
+  // a daemon that failed to start leaves no pid file behind
+  const removePidFile = (): void => {
+    if (options.pidFile) {
+      try {
+        unlinkSync(options.pidFile);
+      } catch {
+        /* gone */
+      }
+    }
+  };
   const snapshot = () => ({
     ...daemon.snapshot(),
     ...(lvs
