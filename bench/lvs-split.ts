@@ -6,7 +6,9 @@
 // (--single-process). A bystander's tcpdump stamps each advert on the bridge; the slip is the gap
 // between two adverts minus 10 ms. This host has no IPVS: the table manager is off in both modes,
 // the load is the checkers' (the UML tier has the table). Usage: node dist/bench/lvs-split.js
-// [--rounds N (default 2)] [--seconds S (default 20)]
+// [--rounds N (default 2)] [--seconds S (default 20)] [--modes two,one,nice10,rt10,...]
+// (default two,one; MODES below: the process model and global_defs' scheduling keywords; the
+// order rotates each round)
 import { execFileSync } from 'node:child_process';
 import { Cluster, sleep } from '../test/helpers/daemon-cluster.js';
 
@@ -17,11 +19,27 @@ const seconds = arg('--seconds', 20);
 const N = 1000;
 const BASE = 10000;
 
+/** mode -> [its name in the table, the daemon's extra arguments, extra global_defs] */
+const MODES: Record<string, [string, string[], string]> = {
+  two: ['two processes', [], ''],
+  one: ['one process', ['--single-process'], ''],
+  nice10: ['two, checker_priority 10', [], 'checker_priority 10'],
+  nice19: ['two, checker_priority 19', [], 'checker_priority 19'],
+  rt10: ['two, vrrp_rt_priority 10', [], 'vrrp_rt_priority 10'],
+  nice10rt10: ['two, checker_priority 10 + vrrp_rt_priority 10', [], 'checker_priority 10\n  vrrp_rt_priority 10'],
+  onert10: ['one, vrrp_rt_priority 10', ['--single-process'], 'vrrp_rt_priority 10'],
+};
+const modes = (argv.includes('--modes') ? argv[argv.indexOf('--modes') + 1]! : 'two,one').split(',');
+for (const m of modes) if (!MODES[m]) throw new Error(`unknown mode ${m}: ${Object.keys(MODES).join(', ')}`);
+
 const rs = Array.from({ length: N }, (_, i) => `  real_server 192.0.2.21 ${BASE + i} {\n    TCP_CHECK { connect_timeout 1 }\n  }`).join(
   '\n',
 );
-const conf = `
-global_defs { vrrp_garp_master_repeat 1 }
+const conf = (globals: string) => `
+global_defs {
+  vrrp_garp_master_repeat 1
+  ${globals}
+}
 vrrp_instance VI_1 {
   state MASTER
   interface vnet0
@@ -55,13 +73,14 @@ setInterval(() => {
   }
   if (++k % 2 === 0) k++;
 }, 1000);
-setTimeout(() => process.exit(0), ${(rounds * 2 * (seconds + 15) + 60) * 1000}).unref();
+setTimeout(() => process.exit(0), ${(rounds * modes.length * (seconds + 15) + 60) * 1000}).unref();
 `;
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]!;
 
-async function measure(c: Cluster, mode: 'two processes' | 'one process'): Promise<{ slips: number[]; checks: number }> {
-  const d = c.start('d1', conf, { args: ['--status-socket', 'none', ...(mode === 'one process' ? ['--single-process'] : [])] });
+async function measure(c: Cluster, mode: string): Promise<{ slips: number[]; checks: number }> {
+  const [, args, globals] = MODES[mode]!;
+  const d = c.start('d1', conf(globals), { args: ['--status-socket', 'none', ...args] });
   try {
     if (!(await d.waitState('VI_1', 'MASTER', 20_000))) throw new Error(`no MASTER:\n${d.log()}`);
     await sleep(5000); // the checkers' first round is spread over 1 s + warmup (1 s)
@@ -88,20 +107,17 @@ process.on('SIGINT', () => {
 });
 try {
   await sleep(1000);
-  const res: Record<string, number[]> = { 'two processes': [], 'one process': [] };
+  const res: Record<string, number[]> = Object.fromEntries(modes.map((m) => [MODES[m]![0], []]));
   for (let r = 0; r < rounds; r++) {
-    for (const mode of (r % 2 === 0 ? ['two processes', 'one process'] : ['one process', 'two processes']) as (
-      | 'two processes'
-      | 'one process'
-    )[]) {
+    for (const mode of [...modes.slice(r % modes.length), ...modes.slice(0, r % modes.length)]) {
       const load = execFileSync('uptime', { encoding: 'utf8' })
         .trim()
         .replace(/.*load average: /, '');
       const m = await measure(c, mode);
-      res[mode]!.push(...m.slips);
+      res[MODES[mode]![0]]!.push(...m.slips);
       const s = m.slips;
       console.log(
-        `round ${r + 1} ${mode}: ${s.length} adverts, slip p50 ${pct(s, 0.5).toFixed(2)} / p99 ${pct(s, 0.99).toFixed(2)} / max ${Math.max(...s).toFixed(2)} ms; ${m.checks} checker log lines (load ${load})`,
+        `round ${r + 1} ${MODES[mode]![0]}: ${s.length} adverts, slip p50 ${pct(s, 0.5).toFixed(2)} / p99 ${pct(s, 0.99).toFixed(2)} / max ${Math.max(...s).toFixed(2)} ms; ${m.checks} checker log lines (load ${load})`,
       );
     }
   }

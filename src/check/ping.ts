@@ -6,7 +6,7 @@
 // = a reply came back; the run is bounded and reaped by child.ts. Forking costs: in UML a Node
 // process's fork took 30-140 ms, and a checker a second added up.
 import { randomInt } from 'node:crypto';
-import raw from '@neuralegion/raw-socket';
+import type rawSocket from '@neuralegion/raw-socket';
 import { runCommand } from '../track/child.js';
 import { fail, settleOnce, success, type Target } from './common.js';
 import type { CancelSignal, Probe, ProbeResult } from './scheduler.js';
@@ -46,9 +46,9 @@ export interface PingOptions {
  * A raw socket sees every ICMP message of the host: only an echo reply with our identifier and
  * sequence counts; anything else is let pass until the timeout.
  */
-function rawEcho(t: Target, signal: CancelSignal, o: PingOptions): Promise<ProbeResult> | undefined {
+function rawEcho(raw: typeof rawSocket, t: Target, signal: CancelSignal, o: PingOptions): Promise<ProbeResult> | undefined {
   const v6 = t.family === 6;
-  let sock: raw.Socket;
+  let sock: rawSocket.Socket;
   try {
     sock = raw.createSocket({
       protocol: v6 ? raw.Protocol.ICMPv6 : raw.Protocol.ICMP,
@@ -99,10 +99,19 @@ function rawEcho(t: Target, signal: CancelSignal, o: PingOptions): Promise<Probe
   });
 }
 
+// the addon loads with the first ICMP probe: a checker process without PING_CHECK never needs it
+let rawLoaded: Promise<typeof rawSocket | undefined> | undefined;
+const loadRaw = (): Promise<typeof rawSocket | undefined> =>
+  (rawLoaded ??= import('@neuralegion/raw-socket').then(
+    (m) => m.default,
+    () => undefined,
+  ));
+
 export function pingProbe(t: Target, file = PING, o: PingOptions = {}): Probe {
   return async (signal) => {
-    if (t.localAddress === undefined) {
-      const r = rawEcho(t, signal, o);
+    const raw = t.localAddress === undefined ? await loadRaw() : undefined;
+    if (raw) {
+      const r = rawEcho(raw, t, signal, o);
       if (r) return r;
     }
     const run = runCommand(

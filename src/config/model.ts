@@ -651,6 +651,15 @@ export interface GlobalDefs {
   readonly vmacPrefix: string;
   /** random_seed */
   readonly randomSeed?: number;
+  /** vrrp_priority / checker_priority: nice value (-20..19) of the VRRP process / the checker process */
+  readonly vrrpProcessPriority?: number;
+  readonly checkerProcessPriority?: number;
+  /** vrrp_rt_priority / checker_rt_priority: SCHED_RR priority (1..99) */
+  readonly vrrpRtPriority?: number;
+  readonly checkerRtPriority?: number;
+  /** vrrp_rlimit_rttime / checker_rlimit_rttime: RLIMIT_RTTIME, us (with an RT priority) */
+  readonly vrrpRlimitRttimeUs?: number;
+  readonly checkerRlimitRttimeUs?: number;
   /** every other global_defs keyword that keepalived knows, args as written */
   readonly other: Readonly<Record<string, readonly string[]>>;
   /**

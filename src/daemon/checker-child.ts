@@ -37,6 +37,8 @@ export interface CheckerChildOptions {
   log: CheckerChildLog;
   /** how long to wait for "ready" (default 60 s) */
   readyTimeoutMs?: number;
+  /** more environment for the child */
+  env?: Record<string, string>;
 }
 
 type Lvs = DaemonSnapshot['lvs'];
@@ -63,7 +65,7 @@ export class CheckerChild {
       const child = spawn(process.execPath, [...this.o.command, ...this.o.args], {
         stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
         // NOTIFY_SOCKET: systemd hears READY from the main process only (NotifyAccess=main)
-        env: { ...process.env, NOTIFY_SOCKET: undefined, [READY_FD_ENV]: '3', [CHECKER_PARENT_ENV]: String(process.pid) },
+        env: { ...process.env, ...this.o.env, NOTIFY_SOCKET: undefined, [READY_FD_ENV]: '3', [CHECKER_PARENT_ENV]: String(process.pid) },
       });
       this.child = child;
       let said = '';

@@ -7,13 +7,13 @@ import type { Logger } from 'pino';
 import { judgeConfig, parseConfigFile, REFUSED_EXIT_CODE } from '../config/index.js';
 import { startOrphanReaper, type OrphanReaper } from '../track/reaper.js';
 import { CAP_NET_ADMIN, CAP_NET_RAW, capabilityName, missingCapabilities } from '../net/capabilities.js';
-import { Daemon } from './daemon.js';
 import type { KeepalivedConfig } from '../config/model.js';
-import { LvsRunner } from '../lvs/index.js';
-import { Ipvs } from '../lvs/ipvs-netlink.js';
-import { SyncDaemonDriver } from '../lvs/sync-daemon.js';
-import { CheckerSide } from './checkers.js';
+import type { LvsRunner } from '../lvs/index.js';
+import type { SyncDaemonDriver } from '../lvs/sync-daemon.js';
+import type { CheckerSide } from './checkers.js';
 import { CHECKER_PARENT_ENV, CheckerChild, checkerChildArgs, checkerPidFile } from './checker-child.js';
+import { BASE_NICE_ENV, ProcessScheduling } from './sched.js';
+import { hasVrrpPart, LazyVrrp, type VrrpSide } from './vrrp-side.js';
 import { createLogger, stderrIsJournal, type LogOptions } from './log.js';
 import {
   checkListen,
@@ -108,6 +108,8 @@ export function daemonLogOptions(options: DaemonOptions, env: NodeJS.ProcessEnv 
   return {
     format: options.logJson ? 'json' : 'console',
     detail: options.logDetail,
+    // -C is keepalived's checker process: its syslog tag and console prefix
+    ...(options.checkOnly && !options.vrrpOnly ? { ident: 'Keepalived_healthcheckers' } : {}),
     journal,
     console: !journal && options.logConsole,
     // KEEPALIVED_TS_SYSLOG_SOCKET: for the tests, which read the lines back from their own socket
@@ -164,6 +166,92 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log.warn(`${(err as Error).message}; orphans of scripts are left to PID 1`);
   }
 
+  // -C: the LVS side only (keepalived's checker process); -P: VRRP only. With both sides
+  // configured, the LVS side runs in a checker child (`-n -C`, checker-child.ts) so that its work
+  // cannot delay an advert (README: LVS, measured); --single-process keeps one event loop.
+  const lvsLog = {
+    info: (m: string) => log.info(m),
+    warn: (m: string) => log.warn(m),
+    error: (m: string) => log.error(m),
+    debug: (m: string) => log.debug(m),
+  };
+  const split =
+    !options.vrrpOnly &&
+    !options.checkOnly &&
+    !options.singleProcess &&
+    parsed.config.vrrpInstances.length > 0 &&
+    parsed.config.virtualServers.length > 0;
+  const vrrpOnly = options.vrrpOnly || split;
+  // vrrp_/checker_ priority, rt_priority, rlimit_rttime: the VRRP process takes the vrrp_ ones,
+  // the checker process (-C, the checker child, a file with only virtual servers) the checker_ ones
+  const sched = new ProcessScheduling(
+    (options.checkOnly && !options.vrrpOnly) || (!options.vrrpOnly && !hasVrrpPart(parsed.config)) ? 'checker' : 'vrrp',
+    lvsLog,
+  );
+  sched.apply(parsed.config.globalDefs);
+  const childSocket = options.pidFile
+    ? checkerPidFile(options.pidFile).replace(/\.pid$/, '.sock')
+    : `/tmp/keepalived-ts-${process.pid}_checkers.sock`;
+  const child = split
+    ? new CheckerChild({
+        command: [...process.execArgv, process.argv[1]!],
+        args: checkerChildArgs({ ...options, pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '', statusSocket: childSocket }),
+        statusSocket: childSocket,
+        pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '',
+        log: lvsLog,
+        env: { [BASE_NICE_ENV]: String(sched.baseNice) },
+      })
+    : undefined;
+  const vrrpPart = (c: KeepalivedConfig): KeepalivedConfig =>
+    options.checkOnly && !options.vrrpOnly
+      ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] }
+      : c;
+  // Each side's modules load only when this process runs that side: a VRRP-only process never
+  // loads src/lvs and src/check, an LVS-only one never loads daemon.ts's graph (LazyVrrp); a
+  // reload that adds the other half loads it then (README "LVS (IPVS)", measured).
+  const lvsHere = !(vrrpOnly && !options.checkOnly);
+  let lvs: LvsRunner | undefined;
+  let checkers: CheckerSide | undefined;
+  const notifyTimeoutMs = options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined;
+  /** loads and creates the LVS side when this configuration needs it; true when just created */
+  const loadLvs = async (c: KeepalivedConfig): Promise<boolean> => {
+    if (lvs || !lvsHere || (!options.checkOnly && c.virtualServers.length === 0)) return false;
+    const [{ LvsRunner }, { CheckerSide }] = await Promise.all([import('../lvs/index.js'), import('./checkers.js')]);
+    lvs = new LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs });
+    // the health checkers drive the table through lvs.sink (a no-op while IPVS is unavailable:
+    // they still run, log, notify and show in status)
+    checkers = new CheckerSide(lvsLog, lvs.sink, notifyTimeoutMs);
+    return true;
+  };
+  await loadLvs(parsed.config);
+  // lvs_sync_daemon: with `inst` the VRRP side drives it (keepalived's VRRP process does), else the
+  // LVS side; its own IPVS socket, opened only when the keyword is there (and its module loaded)
+  let syncDaemon: SyncDaemonDriver | undefined;
+  const loadSync = async (c: KeepalivedConfig): Promise<SyncDaemonDriver | undefined> => {
+    if (syncDaemon || !c.globalDefs.other.lvs_sync_daemon) return syncDaemon;
+    const { SyncDaemonDriver } = await import('../lvs/sync-daemon.js');
+    syncDaemon = new SyncDaemonDriver(
+      async () => (await import('../lvs/ipvs-netlink.js')).Ipvs.open(),
+      lvsLog,
+      vrrpOnly && !options.checkOnly ? 'vrrp' : options.checkOnly && !options.vrrpOnly ? 'lvs' : 'both',
+    );
+    return syncDaemon;
+  };
+  await loadSync(parsed.config);
+  const deps = {
+    log,
+    notifyTimeoutMs,
+    onInstanceState: (name: string, _from: unknown, to: string) => {
+      void syncDaemon?.vrrpState(name, to);
+      checkers?.vrrpChanged(); // ha_suspend follows the VIPs
+    },
+  };
+  const vrrpConfig = vrrpPart(parsed.config);
+  const daemon: VrrpSide = hasVrrpPart(vrrpConfig)
+    ? new (await import('./daemon.js')).Daemon(vrrpConfig, deps)
+    : new LazyVrrp(vrrpConfig, deps);
+  // The pid file once the modules are loaded (the awaits above): from it to the signal handlers
+  // below the start is synchronous, so a SIGTERM sent on seeing it finds its handler.
   if (options.pidFile) {
     try {
       writeFileSync(options.pidFile, `${process.pid}\n`);
@@ -181,62 +269,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       }
     }
   };
-
-  // -C: the LVS side only (keepalived's checker process); -P: VRRP only. With both sides
-  // configured, the LVS side runs in a checker child (`-n -C`, checker-child.ts) so that its work
-  // cannot delay an advert (README: LVS, measured); --single-process keeps one event loop.
-  const lvsLog = {
-    info: (m: string) => log.info(m),
-    warn: (m: string) => log.warn(m),
-    error: (m: string) => log.error(m),
-    debug: (m: string) => log.debug(m),
-  };
-  const split =
-    !options.vrrpOnly &&
-    !options.checkOnly &&
-    !options.singleProcess &&
-    parsed.config.vrrpInstances.length > 0 &&
-    parsed.config.virtualServers.length > 0;
-  const vrrpOnly = options.vrrpOnly || split;
-  const childSocket = options.pidFile
-    ? checkerPidFile(options.pidFile).replace(/\.pid$/, '.sock')
-    : `/tmp/keepalived-ts-${process.pid}_checkers.sock`;
-  const child = split
-    ? new CheckerChild({
-        command: [...process.execArgv, process.argv[1]!],
-        args: checkerChildArgs({ ...options, pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '', statusSocket: childSocket }),
-        statusSocket: childSocket,
-        pidFile: options.pidFile ? checkerPidFile(options.pidFile) : '',
-        log: lvsLog,
-      })
-    : undefined;
-  const vrrpPart = (c: KeepalivedConfig): KeepalivedConfig =>
-    options.checkOnly && !options.vrrpOnly
-      ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] }
-      : c;
-  const lvs = vrrpOnly && !options.checkOnly ? undefined : new LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs });
-  // lvs_sync_daemon: with `inst` the VRRP side drives it (keepalived's VRRP process does), else the
-  // LVS side; its own IPVS socket, opened only when the keyword is there
-  const syncDaemon = new SyncDaemonDriver(
-    () => Ipvs.open(),
-    lvsLog,
-    vrrpOnly && !options.checkOnly ? 'vrrp' : options.checkOnly && !options.vrrpOnly ? 'lvs' : 'both',
-  );
-  const notifyTimeoutMs = options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined;
-  // the health checkers drive the table through lvs.sink (a no-op while IPVS is unavailable: they
-  // still run, log, notify and show in status)
-  const checkers = lvs ? new CheckerSide(lvsLog, lvs.sink, notifyTimeoutMs) : undefined;
-  const daemon = new Daemon(vrrpPart(parsed.config), {
-    log,
-    notifyTimeoutMs,
-    onInstanceState: (name, _from, to) => {
-      void syncDaemon.vrrpState(name, to);
-      checkers?.vrrpChanged(); // ha_suspend follows the VIPs
-    },
-  });
   const snapshot = () => ({
     ...daemon.snapshot(),
-    ...(lvs ? { lvs: { ...lvs.status(), checkers: checkers?.snapshot() ?? [] } } : child ? { lvs: child.status() } : {}),
+    ...(lvs
+      ? { lvs: { ...lvs.status(), checkers: checkers?.snapshot() ?? [] } }
+      : child
+        ? { lvs: child.status() }
+        : lvsHere
+          ? { lvs: { state: 'off' as const, virtualServers: [], checkers: [] } }
+          : {}),
   });
   // the checker child's part is asked for at each /status, scrape and SIGUSR1
   const refresh = child ? () => child.refresh() : undefined;
@@ -252,7 +293,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       const childStopped = child?.stop();
       await checkers?.stop().catch((err: Error) => log.error(`checkers stop: ${err.message}`));
       await lvs?.stop().catch((err: Error) => log.error(`LVS stop: ${err.message}`));
-      await syncDaemon.stop();
+      await syncDaemon?.stop();
       const done = daemon.stop().then(
         () => true,
         (err: Error) => {
@@ -301,14 +342,17 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           daemon.reloads.failed++;
           continue;
         }
+        sched.apply(next.config.globalDefs);
+        // a reload that brings virtual servers to a VRRP-only file starts the LVS side here
+        const lvsNew = await loadLvs(next.config);
         // the two sides share nothing: reloaded side by side
         const [sum] = await Promise.all([
           daemon.reload(vrrpPart(next.config)),
-          lvs
-            ?.reload(next.config)
-            .then(() => checkers?.reload(next.config))
-            .catch((err: Error) => log.error(`LVS reload: ${err.message}`)),
-          syncDaemon.reload(next.config),
+          (lvsNew
+            ? lvs?.start(next.config).then(() => checkers?.start(next.config))
+            : lvs?.reload(next.config).then(() => checkers?.reload(next.config))
+          )?.catch((err: Error) => log.error(`LVS reload: ${err.message}`)),
+          loadSync(next.config).then((s) => s?.reload(next.config)),
         ]);
         daemon.reloads.lastMs = Date.now();
         daemon.reloads.lastDurationMs = performance.now() - t0;
@@ -398,7 +442,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     .catch((err: Error) => log.error(`LVS start: ${err.message}`))
     .then(() => checkers?.start(parsed.config))
     .catch((err: Error) => log.error(`checkers start: ${err.message}`));
-  const syncStarted = syncDaemon.start(parsed.config);
+  const syncStarted = syncDaemon?.start(parsed.config);
   const childStarted = child?.start();
   try {
     await daemon.start();
@@ -410,7 +454,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     await checkers?.stop().catch(() => undefined);
     await lvs?.stop().catch(() => undefined);
     await syncStarted;
-    await syncDaemon.stop();
+    await syncDaemon?.stop();
     await daemon.stop().catch(() => undefined);
     await closeExtras();
     removePidFile();

@@ -55,6 +55,50 @@ const uint =
     if (v === undefined && n.args[0] !== undefined) c.report(n, `${n.keyword} '${n.args[0]}' invalid - ignoring`, 'invalid-value');
     return v;
   };
+// vrrp_/checker_ priority, rt_priority, rlimit_rttime: keepalived 2.2.7's messages and verdicts
+// (measured: an invalid or missing value is an error, exit 5 of -t; an RT priority out of 1..99
+// is clamped with a word; rlimit_rttime without its value aborts like any missing parameter)
+const nice =
+  (proc: 'vrrp' | 'checker'): Parse<number> =>
+  (n, c) => {
+    const s = n.args[0];
+    if (s === undefined) {
+      c.report(n, `No ${proc} process priority specified`);
+      return undefined;
+    }
+    const v = c.intText(n, s, -20, 19, 0);
+    if (v === undefined) c.report(n, `Invalid ${proc} process priority specified`);
+    return v;
+  };
+const rtPriority =
+  (proc: 'vrrp' | 'checker'): Parse<number> =>
+  (n, c) => {
+    const s = n.args[0];
+    if (s === undefined) {
+      c.report(n, `No ${proc} process real-time priority specified`);
+      return undefined;
+    }
+    const v = c.intText(n, s, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 0);
+    if (v === undefined) {
+      c.report(n, `${proc} process real-time priority '${s}' invalid`);
+      return undefined;
+    }
+    if (v < 1 || v > 99) {
+      c.report(
+        n,
+        `${proc} process real-time priority ${v} ${v < 1 ? 'less than minimum 1' : 'greater than maximum 99'} - setting to ${v < 1 ? 'minimum' : 'maximum'}`,
+      );
+      return v < 1 ? 1 : 99;
+    }
+    return v;
+  };
+const rttime =
+  (proc: 'vrrp' | 'checker'): Parse<number> =>
+  (n, c) => {
+    const v = c.uint(n, 0, 1, 0xffffffff);
+    if (v === undefined && n.args[0] !== undefined) c.report(n, `Invalid ${proc} real-time limit - ${n.args[0]}`);
+    return v;
+  };
 /** seconds with decimals, in ms */
 const timerMs =
   (maxS: number, sayInvalid = false): Parse<number> =>
@@ -228,6 +272,13 @@ const GLOBAL_KEYWORDS = {
   instance: { field: 'instance', parse: str },
   vmac_prefix: { field: 'vmacPrefix', parse: str, default: 'vrrp' },
   random_seed: { field: 'randomSeed', parse: int(0, 0xffffffff) },
+  // process scheduling (src/daemon/sched.ts applies them), with keepalived 2.2.7's words
+  vrrp_priority: { field: 'vrrpProcessPriority', parse: nice('vrrp') },
+  checker_priority: { field: 'checkerProcessPriority', parse: nice('checker') },
+  vrrp_rt_priority: { field: 'vrrpRtPriority', parse: rtPriority('vrrp') },
+  checker_rt_priority: { field: 'checkerRtPriority', parse: rtPriority('checker') },
+  vrrp_rlimit_rttime: { field: 'vrrpRlimitRttimeUs', parse: rttime('vrrp') },
+  checker_rlimit_rttime: { field: 'checkerRlimitRttimeUs', parse: rttime('checker') },
   // keepalived-ts extensions (keepalived itself warns "Unknown keyword" on them): what the
   // --status-listen and --watch-config flags say, carried by the configuration
   keepalived_ts_status_listen: {
@@ -269,10 +320,7 @@ const GLOBAL_OTHER = [
   'checker_cpu_affinity',
   'checker_log_all_failures',
   'checker_no_swap',
-  'checker_priority',
   'checker_process_name',
-  'checker_rlimit_rttime',
-  'checker_rt_priority',
   'child_wait_time',
   'config_save_dir',
   'data_use_instance',
@@ -332,10 +380,7 @@ const GLOBAL_OTHER = [
   'vrrp_netlink_monitor_rcv_bufs',
   'vrrp_netlink_monitor_rcv_bufs_force',
   'vrrp_no_swap',
-  'vrrp_priority',
   'vrrp_process_name',
-  'vrrp_rlimit_rttime',
-  'vrrp_rt_priority',
   'vrrp_rx_bufs_multiplier',
   'vrrp_rx_bufs_policy',
   'lvs_id',
