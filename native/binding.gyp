@@ -9,6 +9,11 @@
       "target_name": "kts_reaper",
       "sources": ["reaper.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "kts_vrrp_rx",
+      "sources": ["vrrp_rx.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]
 }
