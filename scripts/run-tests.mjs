@@ -25,10 +25,10 @@ function which(cmd) {
 
 const dirs = [];
 const problems = [];
-// The N-API addons (gratuitous ARP, orphan reaper, the checkers' connect) are built by `npm ci` / `npm install`; without
+// The N-API addons (gratuitous ARP, orphan reaper, the checkers' connect, the VRRP receive) are built by `npm ci` / `npm install`; without
 // them the daemon runs without GARP or without reaping, and the namespace tiers would test
 // something else than what ships.
-for (const addon of ['kts_packet.node', 'kts_reaper.node', 'kts_connect.node']) {
+for (const addon of ['kts_packet.node', 'kts_reaper.node', 'kts_connect.node', 'kts_vrrp_rx.node']) {
   if (!existsSync(join(root, 'native', 'build', 'Release', addon))) {
     problems.push(`native/build/Release/${addon} is missing: run \`npm ci\` (or \`npm install\`), which builds it`);
   }

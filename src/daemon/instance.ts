@@ -47,6 +47,32 @@ import { armDeadline, type DeadlineClock, type DeadlineTimer } from './timer.js'
 
 const noop = (): void => undefined;
 
+/**
+ * Is this packet the advert whose bytes are `bytes` (the Backup's fast path, see onPacket), so
+ * that the decoder would judge it the same? IPv4: the whole IP packet but the header's
+ * identification and checksum, which change from one packet to the next; the checksum must be
+ * right (the decoder checks it; the kernel already has); the source and destination addresses
+ * and the TTL are in the compared bytes. IPv6: the VRRP message and the source (the kernel
+ * checked the checksum; the destination is the socket's group or our address, as for the first).
+ */
+export function sameAdvert(p: ReceivedPacket, bytes: Buffer, src: string): boolean {
+  const d = p.data;
+  if (p.family === 4) {
+    const n = bytes.length;
+    if (d.length !== n || n < 20) return false;
+    for (let i = 0; i < 10; i++) if (i !== 4 && i !== 5 && d[i] !== bytes[i]) return false;
+    if (d.compare(bytes, 12, n, 12, n) !== 0) return false;
+    // the header checksum (RFC 791): the one's complement sum of the header's words is 0xffff
+    const ihl = (d[0]! & 0x0f) * 4;
+    let sum = 0;
+    for (let i = 0; i < ihl; i += 2) sum += (d[i]! << 8) | d[i + 1]!;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    return sum === 0xffff;
+  }
+  const off = p.payloadOffset;
+  return p.srcAddress === src && d.length - off === bytes.length && d.compare(bytes, 0, bytes.length, off, d.length) === 0;
+}
+
 /** The final stretch of a Master_Down_Timer waited out without sleeping (ms). */
 const MASTER_DOWN_SPIN_MS = 2;
 
@@ -69,6 +95,9 @@ export interface RunnerDeps {
   script(line: string | undefined, user?: string, group?: string): NotifyScript | undefined;
   /** the VRRP timers' platform waits (default: Node's); tests pass a fake clock */
   timerClock?: DeadlineClock;
+  /** false: every advert goes through the decoder and the core (no Backup fast path, see
+   *  onPacket); for tests that compare the two */
+  repeatShortcut?: boolean;
 }
 
 export interface InstanceStatus {
@@ -169,6 +198,13 @@ export class InstanceRunner {
   private stopped = false;
   /** during a reload restart: no notify for re-entering the state we already had */
   private quietRestart = false;
+  /** The Backup's fast path (see onPacket): the last advert the core took whose only decision
+   *  was "restart the Master_Down_Timer", its bytes and what it gave; undefined: none. */
+  private repeat: { bytes: Buffer; src: string; ev: Extract<VrrpEvent, { type: 'advertReceived' }>; mdiMs: number } | undefined;
+  /** arrival of the last repeat not yet fed to the core (see flushRepeat) */
+  private repeatAt: number | undefined;
+  /** adverts counted here and not (yet) by the core: status() adds them */
+  private repeatsUncounted = 0;
 
   constructor(
     inst: VrrpInstance,
@@ -305,7 +341,7 @@ export class InstanceRunner {
       virtualAddresses: ownedAddresses(this.inst).map((a) => `${a.address}/${a.prefixLength}`),
       addressesHeld: this.held.size,
       advertsSent: st?.advertsSent ?? 0,
-      advertsReceived: st?.advertsReceived ?? 0,
+      advertsReceived: (st?.advertsReceived ?? 0) + this.repeatsUncounted,
       priorityZeroSent: st?.priorityZeroSent ?? 0,
       priorityZeroReceived: st?.priorityZeroReceived ?? 0,
       becameMaster: st?.becameMaster ?? 0,
@@ -564,6 +600,20 @@ export class InstanceRunner {
     if (!this.core || this.stopped) return;
     // the time it reached us, before decoding: Master_Down_Timer counts from here
     const nowMs = this.deps.now();
+    // The Backup's common case, an exact shortcut of the core: an advert byte for byte the one
+    // the core took last (see sameAdvert), when that one's only decision was "restart the
+    // Master_Down_Timer at arrival + Master_Down_Interval". The core would decide the same
+    // again (its answer depends on the advert, its state, priority, learned interval and
+    // configuration, and every event that changes those goes through feed(), which flushes
+    // first and forgets the repeat), so the timer is moved here and the arrival recorded; the
+    // core is fed the latest one before any other event of this instance (flushRepeat).
+    const rep = this.repeat;
+    if (rep !== undefined && sameAdvert(p, rep.bytes, rep.src)) {
+      this.repeatAt = nowMs;
+      this.repeatsUncounted++;
+      this.timers.get('masterDown')?.moveTo(nowMs + rep.mdiMs);
+      return;
+    }
     const r =
       p.family === 4
         ? receiveIpv4(p.data, this.rxOpts)
@@ -573,11 +623,44 @@ export class InstanceRunner {
       return;
     }
     for (const w of r.warnings) this.deps.log.debug(`(${this.name}) advert from ${r.src}: ${w}`);
-    this.feed({
+    const ev: Extract<VrrpEvent, { type: 'advertReceived' }> = {
       type: 'advertReceived',
       nowMs,
       advert: { advert: r.advert, family: r.family, srcAddress: r.src, dstAddress: r.dst, ttl: r.ttl, ifname: p.ifname },
-    });
+    };
+    const decisions = this.feed(ev);
+    // Can the next copy of this advert skip the core? Only when what the core did with it was
+    // nothing but Backup's "restart the Master_Down_Timer at arrival + Master_Down_Interval"
+    // (RFC 5798 6.4.2) and the advert was accepted for what it is, not for the time: a
+    // lower-priority advert followed during preempt_delay is decided by the clock.
+    const core = this.core;
+    const d = decisions?.length === 1 ? decisions[0] : undefined;
+    if (
+      core &&
+      !this.stopped &&
+      r.warnings.length === 0 &&
+      this.deps.repeatShortcut !== false &&
+      core.state === 'BACKUP' &&
+      d?.kind === 'armTimer' &&
+      d.timer === 'masterDown' &&
+      d.atMs === nowMs + core.masterDownIntervalMs() &&
+      (!core.config.preempt || r.advert.priority >= core.effectivePriority) &&
+      r.advert.priority > 0
+    ) {
+      const start = p.family === 4 ? 0 : p.payloadOffset;
+      this.repeat = { bytes: Buffer.from(p.data.subarray(start)), src: p.srcAddress, ev, mdiMs: core.masterDownIntervalMs() };
+    }
+  }
+
+  /** Feed the core the last repeat of its last advert (see onPacket), at its arrival time. */
+  private flushRepeat(): void {
+    const at = this.repeatAt;
+    const rep = this.repeat;
+    this.repeatAt = undefined;
+    this.repeat = undefined;
+    if (at === undefined || !rep) return;
+    this.repeatsUncounted--; // the core counts this one
+    this.feed({ ...rep.ev, nowMs: at });
   }
 
   private countDrop(reason: DropReason, detail: string | undefined, src: string): void {
@@ -647,8 +730,14 @@ export class InstanceRunner {
 
   // ---- carrying out decisions ------------------------------------------------------------------
 
-  private feed(ev: VrrpEvent): void {
-    if (!this.core || (this.stopped && ev.type !== 'shutdown')) return;
+  /** Hand an event to the core and carry out its decisions; returns them (undefined: not fed). */
+  private feed(ev: VrrpEvent): readonly VrrpDecision[] | undefined {
+    if (!this.core || (this.stopped && ev.type !== 'shutdown')) return undefined;
+    // the core first hears the adverts the fast path took for it, then this event; a repeat is
+    // trusted again only after an advert the core has judged anew (onPacket)
+    if (this.repeatAt !== undefined) this.flushRepeat();
+    this.repeat = undefined;
+    if (!this.core || (this.stopped && ev.type !== 'shutdown')) return undefined;
     // the core hands out a new array per event (never touched again): no copy. A Backup hearing
     // its Master (200 a second with 200 instances) gets one armTimer: no array is made here then.
     const decisions = this.core.handle(ev);
@@ -665,7 +754,7 @@ export class InstanceRunner {
     this.addressGate = undefined; // for this feed's announce only
     if (!words) {
       if (this.said.length > 0) setImmediate(() => this.flushSaid());
-      return;
+      return decisions;
     }
     const deferred = words;
     // What the kernel effects still wait for (a queued send, a netlink ACK before the next
@@ -681,6 +770,7 @@ export class InstanceRunner {
     };
     if (ev.type === 'shutdown' || this.inst.syncGroup !== undefined) applyWords();
     else setImmediate(applyWords);
+    return decisions;
   }
 
   /**

@@ -33,6 +33,10 @@
 // - raw-socket closes the fd of a garbage-collected socket and reuses one receive buffer: we keep
 //   every open socket in a module-level set; a packet's bytes are lent to the 'packet' listeners
 //   (decoded synchronously), not copied.
+// - Receive: with the kts_vrrp_rx addon (vrrp-rx.ts), a second raw socket of the addon's, bound
+//   and joined the same way, reads every queued packet in one batch per wake-up (recvmmsg);
+//   raw-socket's socket then only sends (receive paused, a drop-all filter so that the kernel
+//   queues nothing for it). Without the addon, raw-socket receives as before.
 import { EventEmitter } from 'node:events';
 import raw from '@neuralegion/raw-socket';
 import { CAP_NET_RAW, assertCapabilities } from './capabilities.js';
@@ -41,7 +45,8 @@ import { formatIp, parseIp, type Family } from './ipaddr.js';
 import { formatIpv4 } from '../util/ip.js';
 import { Rtnl } from './netlink.js';
 import { drainOnReadable, sendNow } from './raw-direct.js';
-import { attachVridFilter } from './vrid-filter.js';
+import { attachVridFilter, vridFilterProgram } from './vrid-filter.js';
+import { loadVrrpRxAddon, rxErrorCode, type RxHandle, type VrrpRxAddon } from './vrrp-rx.js';
 
 export const IPPROTO_VRRP = 112;
 export const VRRP_MCAST_V4 = '224.0.0.18';
@@ -145,6 +150,15 @@ export class VrrpSocket extends EventEmitter {
   readonly ttl: number;
   private sock: raw.Socket | undefined;
   private readonly srcBytes: Buffer | undefined;
+  /** the addon's receive socket (undefined: raw-socket receives) */
+  private rx: { addon: VrrpRxAddon; h: RxHandle } | undefined;
+  // the last source / destination seen and its string: a Backup hears one Master per VRID, so
+  // most packets reuse the string instead of formatting one each
+  private lastSrcKey = -1;
+  private lastSrc = '';
+  private lastSrc6: Buffer | undefined;
+  private lastDstKey = -1;
+  private lastDst = '';
 
   private constructor(opts: {
     ifname: string;
@@ -154,6 +168,7 @@ export class VrrpSocket extends EventEmitter {
     group?: string;
     ttl: number;
     sock: raw.Socket;
+    rx?: { addon: VrrpRxAddon; h: RxHandle; bind(s: VrrpSocket): void };
   }) {
     super();
     this.ifname = opts.ifname;
@@ -164,8 +179,13 @@ export class VrrpSocket extends EventEmitter {
     this.group = opts.group;
     this.ttl = opts.ttl;
     this.sock = opts.sock;
-    opts.sock.on('message', (buf: Buffer, source: string) => this.onMessage(buf, source));
-    drainOnReadable(opts.sock);
+    if (opts.rx) {
+      this.rx = { addon: opts.rx.addon, h: opts.rx.h };
+      opts.rx.bind(this);
+    } else {
+      opts.sock.on('message', (buf: Buffer, source: string) => this.onMessage(buf, source));
+      drainOnReadable(opts.sock);
+    }
     opts.sock.on('error', (err: Error) => emitNetError(this, toNetError(`VRRP socket ${this.ifname}/IPv${this.family}`, err)));
     liveSockets.add(this);
   }
@@ -262,7 +282,8 @@ export class VrrpSocket extends EventEmitter {
       }
       throw err;
     }
-    return new VrrpSocket({ ifname: opts.ifname, ifindex, family: opts.family, src, group, ttl, sock });
+    const rx = openNativeRx(sock, opts.family, ifindex, opts.ifname, groupBytes);
+    return new VrrpSocket({ ifname: opts.ifname, ifindex, family: opts.family, src, group, ttl, sock, rx });
   }
 
   /** Send a VRRP message to `dst` (default: the multicast group). Resolves with bytes sent. */
@@ -342,6 +363,10 @@ export class VrrpSocket extends EventEmitter {
   filterVrids(vrids: Iterable<number>): boolean {
     if (!this.sock) return false;
     try {
+      if (this.rx) {
+        this.rx.addon.setFilter(this.rx.h, vridFilterProgram(this.family, vrids));
+        return true;
+      }
       return attachVridFilter(this.sock, this.family, vrids);
     } catch (err) {
       throw toNetError(`filter VRIDs on ${this.ifname} (IPv${this.family})`, err);
@@ -353,6 +378,9 @@ export class VrrpSocket extends EventEmitter {
     if (!s) return;
     this.sock = undefined;
     liveSockets.delete(this);
+    const rx = this.rx;
+    this.rx = undefined;
+    if (rx) rx.addon.close(rx.h);
     try {
       s.close();
     } catch {
@@ -365,7 +393,50 @@ export class VrrpSocket extends EventEmitter {
     return this.sock === undefined;
   }
 
+  /** true when the kts_vrrp_rx addon receives for this socket (batches), false: raw-socket */
+  get nativeReceive(): boolean {
+    return this.rx !== undefined;
+  }
+
+  /** A batch from the addon: `count` packets in the handle's buffers (see vrrp-rx.ts). Internal. */
+  onRxBatch(count: number): void {
+    const rx = this.rx;
+    if (!rx) return;
+    if (count < 0) {
+      emitNetError(this, new NetError(rxErrorCode(count), `receive on VRRP socket ${this.ifname}/IPv${this.family}`, rxErrorCode(count)));
+      return;
+    }
+    const { data, lens, srcs, slot } = rx.h;
+    for (let i = 0; i < count && this.rx; i++) {
+      const at = i * slot;
+      const pkt = data.subarray(at, at + lens.readUInt32LE(i * 4));
+      const s = i * 16;
+      let src: string;
+      if (this.family === 4) {
+        const key = srcs.readUInt32BE(s);
+        if (key !== this.lastSrcKey) {
+          this.lastSrcKey = key;
+          this.lastSrc = formatIpv4(srcs, s);
+        }
+        src = this.lastSrc;
+      } else {
+        const b = srcs.subarray(s, s + 16);
+        if (!this.lastSrc6?.equals(b)) {
+          this.lastSrc6 = Buffer.from(b);
+          this.lastSrc = formatIp(b);
+        }
+        src = this.lastSrc;
+      }
+      this.deliver(pkt, src, true);
+    }
+  }
+
   private onMessage(buf: Buffer, source: string): void {
+    this.deliver(buf, source, false);
+  }
+
+  /** `canonical`: `source` is already in formatIp's form (the addon's bytes), not raw-socket's text. */
+  private deliver(buf: Buffer, source: string, canonical: boolean): void {
     const receivedAtMs = Date.now();
     // No copy: raw-socket reuses its receive buffer for the next packet, but that packet is read
     // only after this synchronous emit returns, and every listener (the daemon's decode) is done
@@ -376,22 +447,29 @@ export class VrrpSocket extends EventEmitter {
       const ihl = (data[0]! & 0x0f) * 4;
       if (ihl < 20 || ihl > data.length) return;
       // recvfrom's source of a raw IPv4 socket is the header's source: raw-socket has made that string already
+      const dkey = data.readUInt32BE(16);
+      if (dkey !== this.lastDstKey) {
+        this.lastDstKey = dkey;
+        this.lastDst = formatIpv4(data, 16);
+      }
       this.emit('packet', {
         data,
         family: 4,
         payloadOffset: ihl,
         srcAddress: source,
-        dstAddress: formatIpv4(data, 16),
+        dstAddress: this.lastDst,
         ifname: this.ifname,
         ttl: data[8],
         receivedAtMs,
       } satisfies ReceivedPacket);
     } else {
       let src = source;
-      try {
-        src = formatIp(parseIp(source).bytes);
-      } catch {
-        /* keep as given */
+      if (!canonical) {
+        try {
+          src = formatIp(parseIp(source).bytes);
+        } catch {
+          /* keep as given */
+        }
       }
       this.emit('packet', {
         data,
@@ -403,6 +481,42 @@ export class VrrpSocket extends EventEmitter {
       } satisfies ReceivedPacket);
     }
   }
+}
+
+/**
+ * The addon's receive socket for a VrrpSocket about to be made, or undefined (no addon, or it
+ * could not open one: raw-socket then receives). raw-socket's own socket stops receiving: its
+ * read is paused and a filter that accepts nothing keeps the kernel from queueing for it.
+ */
+function openNativeRx(
+  sock: raw.Socket,
+  family: Family,
+  ifindex: number,
+  ifname: string,
+  group: Buffer | undefined,
+): { addon: VrrpRxAddon; h: RxHandle; bind(s: VrrpSocket): void } | undefined {
+  const addon = loadVrrpRxAddon();
+  if (!addon) return undefined;
+  let target: VrrpSocket | undefined;
+  let h: RxHandle;
+  try {
+    h = addon.open(family, ifindex, ifname, group ?? null, (n) => target?.onRxBatch(n));
+  } catch {
+    return undefined;
+  }
+  try {
+    attachVridFilter(sock, family, []);
+  } catch {
+    /* paused anyway: its queue fills and the kernel drops the rest */
+  }
+  (sock as unknown as { pauseRecv(): void }).pauseRecv();
+  return {
+    addon,
+    h,
+    bind(s) {
+      target = s;
+    },
+  };
 }
 
 /** Number of VRRP sockets currently open in this process (for tests and diagnostics). */

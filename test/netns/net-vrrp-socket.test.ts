@@ -308,3 +308,83 @@ s.close();`,
     await lab.cleanup();
   }
 });
+
+for (const family of [4, 6] as const) {
+  test(`native receive IPv${family}: a burst of 100 queued adverts arrives whole and in order, in batches`, {
+    skip,
+    timeout: 60_000,
+  }, async () => {
+    // kts_vrrp_rx reads the queue with recvmmsg, 32 packets at most per call into JavaScript: the
+    // receiver stalls its loop while the sender's burst piles up, then every packet must come out
+    // once, in the order sent, with its own bytes and source, in a handful of batches.
+    const N = 100;
+    const lab = Lab.create();
+    const flag = `/tmp/kts-burst-${lab.id}`;
+    try {
+      const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24', '2001:db8::11/64'] });
+      const b = lab.addHost({ name: 'b', addresses: ['192.0.2.12/24', '2001:db8::12/64'] });
+      const rx = runIn(
+        lab,
+        b.ns,
+        `${PRELUDE}
+import { existsSync } from 'node:fs';
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: ${family} });
+const seen = [];
+const srcs = new Set();
+let bad = 0;
+s.on('packet', (p) => {
+  const v = p.data.subarray(p.payloadOffset);
+  if (v.length !== 12 || v[1] !== 51) bad++;
+  seen.push(v[2] * 256 + v[9]); // priority and the last byte carry the sequence number
+  srcs.add(p.srcAddress);
+});
+let batches = 0;
+const onRxBatch = s.onRxBatch.bind(s);
+s.onRxBatch = (n) => { batches++; onRxBatch(n); };
+out({ ev: 'ready', native: s.nativeReceive });
+setTimeout(() => {
+  const end = Date.now() + 20000;
+  while (!existsSync(${JSON.stringify(flag)}) && Date.now() < end) { /* the stall */ }
+  setImmediate(() => { out({ ev: 'turn', seen, bad, batches, srcs: [...srcs] }); s.close(); process.exit(0); });
+}, 0);`,
+      );
+      const ready = await rx.waitLine((l) => l.ev === 'ready', 15_000);
+      assert.equal(ready.native, true, 'the kts_vrrp_rx addon is built and used');
+      const tx = runIn(
+        lab,
+        a.ns,
+        `${PRELUDE}
+import { VrrpSocket } from ${mod('vrrp-socket')};
+const s = await VrrpSocket.open({ ifname: 'vnet0', family: ${family} });
+const base = Buffer.from(${JSON.stringify(V3_PAYLOAD)}, 'hex');
+for (let i = 1; i <= ${N}; i++) {
+  const p = Buffer.from(base);
+  p[2] = i >> 8;
+  p[9] = i & 0xff;
+  await s.send(p);
+}
+out({ ev: 'done' });
+s.close();`,
+      );
+      await tx.waitLine((l) => l.ev === 'done', 15_000);
+      await new Promise((r) => setTimeout(r, 300)); // the last frames cross the bridge
+      writeFileSync(flag, '');
+      const turn = await rx.waitLine((l) => l.ev === 'turn', 25_000);
+      assert.deepEqual(
+        turn.seen,
+        Array.from({ length: N }, (_, i) => i + 1),
+        'every advert once, in the order sent',
+      );
+      assert.equal(turn.bad, 0, 'each packet with its own bytes');
+      const srcs = turn.srcs as string[];
+      const batches = turn.batches as number;
+      if (family === 4) assert.deepEqual(srcs, ['192.0.2.11'], 'the source from the batch');
+      else assert.ok(/^fe80:/.test(String(srcs[0])) && srcs.length === 1, `one link-local source: ${srcs.join(', ')}`);
+      assert.ok(batches >= Math.ceil(N / 32) && batches <= Math.ceil(N / 32) + 1, `read in batches of up to 32: ${batches}`);
+    } finally {
+      rmSync(flag, { force: true });
+      await lab.cleanup();
+    }
+  });
+}
