@@ -150,6 +150,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     return verdict.exitCode;
   }
 
+  const split =
+    !options.vrrpOnly &&
+    !options.checkOnly &&
+    !options.singleProcess &&
+    parsed.config.vrrpInstances.length > 0 &&
+    parsed.config.virtualServers.length > 0;
+  const vrrpOnly = options.vrrpOnly || split;
+  // The LVS side's modules (the table, the checkers; IPVS over generic netlink loads when the
+  // table opens) only when that side runs in this process: a VRRP-only daemon never needs them.
+  // Loaded here, before the pid file: from it to the signal handlers the start stays synchronous.
+  const lvsSide = vrrpOnly && !options.checkOnly ? undefined : await Promise.all([import('../lvs/index.js'), import('./checkers.js')]);
+
   // Before any script runs: what notify/track scripts leave in the background is adopted by us
   // and reaped on SIGCHLD (keepalived does the same), not left a zombie to a slow PID 1.
   let reaper: OrphanReaper | undefined;
@@ -188,13 +200,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     error: (m: string) => log.error(m),
     debug: (m: string) => log.debug(m),
   };
-  const split =
-    !options.vrrpOnly &&
-    !options.checkOnly &&
-    !options.singleProcess &&
-    parsed.config.vrrpInstances.length > 0 &&
-    parsed.config.virtualServers.length > 0;
-  const vrrpOnly = options.vrrpOnly || split;
   const childSocket = options.pidFile
     ? checkerPidFile(options.pidFile).replace(/\.pid$/, '.sock')
     : `/tmp/keepalived-ts-${process.pid}_checkers.sock`;
@@ -211,12 +216,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     options.checkOnly && !options.vrrpOnly
       ? { ...c, vrrpInstances: [], vrrpSyncGroups: [], staticIpAddresses: [], staticRoutes: [], staticRules: [] }
       : c;
-  // The LVS side's modules (IPVS over generic netlink, the table, the 12 checker modules) load
-  // only when that side runs here: a VRRP-only daemon never needs them (~1.3 MB of heap, 30-60 ms)
-  const lvs =
-    vrrpOnly && !options.checkOnly
-      ? undefined
-      : new (await import('../lvs/index.js')).LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs });
+  const lvs = lvsSide ? new lvsSide[0].LvsRunner(lvsLog, { dontRelease: options.dontReleaseIpvs }) : undefined;
   // lvs_sync_daemon: with `inst` the VRRP side drives it (keepalived's VRRP process does), else the
   // LVS side; its own IPVS socket, opened only when the keyword is there
   const syncDaemon = new SyncDaemonDriver(
@@ -227,7 +227,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const notifyTimeoutMs = options.notifyTimeoutS !== undefined ? options.notifyTimeoutS * 1000 : undefined;
   // the health checkers drive the table through lvs.sink (a no-op while IPVS is unavailable: they
   // still run, log, notify and show in status)
-  const checkers = lvs ? new (await import('./checkers.js')).CheckerSide(lvsLog, lvs.sink, notifyTimeoutMs) : undefined;
+  const checkers = lvs && lvsSide ? new lvsSide[1].CheckerSide(lvsLog, lvs.sink, notifyTimeoutMs) : undefined;
   const daemon = new Daemon(vrrpPart(parsed.config), {
     log,
     notifyTimeoutMs,
