@@ -17,7 +17,6 @@
 // Figures are printed; no pass/fail.
 // Usage: node dist/bench/scale1000.js [--impl kts|ka|both] [--per-if 250] [--ifaces 4]
 //        [--settle 20] [--window 10] [--reloads 3] [--duration-min 0] [--cli OTHER/dist/src/cli.js]
-//   --cli: keepalived-ts from another build (before/after: run it, then this build)
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpuNs, rssKb, slope } from './proc-stats.js';
@@ -30,9 +29,10 @@ const SETTLE_S = opt('--settle', 20);
 const WINDOW_S = opt('--window', 10);
 const RELOADS = opt('--reloads', 3);
 const DURATION_MIN = opt('--duration-min', 0);
+/** --cli OTHER/dist/src/cli.js: run that build's keepalived-ts instead (before/after comparisons) */
+const CLI = str('--cli', '');
 const IMPLS: Impl[] = str('--impl', 'both') === 'both' ? ['kts', 'ka'] : [str('--impl', 'kts') as Impl];
 const N = PER_IF * IFACES;
-const KTS_CLI_OVERRIDE = str('--cli', '');
 
 const VIP_RE = /^(198\.51\.100|203\.0\.113)\.|^2001:db8:[23]::/;
 
@@ -101,7 +101,7 @@ const DONE_RE: Record<Impl, RegExp> = { kts: /Reload done in/, ka: /Reload compl
 
 async function measure(impl: Impl): Promise<Result> {
   const il = InteropLab.create();
-  if (impl === 'kts' && KTS_CLI_OVERRIDE) il.ktsCli = KTS_CLI_OVERRIDE;
+  if (impl === 'kts' && CLI) il.ktsCli = CLI;
   try {
     il.addNode('n1', [nodeAddr(0, 1)]);
     il.addNode('n2', [nodeAddr(0, 2)]);

@@ -3,7 +3,7 @@
 // and ha_suspend. A kernel without IPVS leaves the sink a no-op: the checkers still run and report
 // through logs, notify scripts, the fifo and status (keepalived's checker process dies there).
 import { networkInterfaces } from 'node:os';
-import { checkerDepsFromConfig, startCheckers, type CheckerLog, type Checkers, type CheckerSnapshot } from '../check/index.js';
+import type { CheckerLog, Checkers, CheckerSnapshot } from '../check/index.js';
 import type { RealServerSink } from '../check/sink.js';
 import type { KeepalivedConfig, VirtualServer } from '../config/model.js';
 import { NotifyFifo } from '../notify/fifo.js';
@@ -73,7 +73,10 @@ export class CheckerSide {
       else this.fifo = fifo;
       if (this.stopped) return;
     }
-    cfg = this.config; // a reload while the fifo opened: its configuration
+    // the checker modules (src/check/, a dozen) load with the first virtual server, not with every daemon
+    const { checkerDepsFromConfig, startCheckers } = await import('../check/index.js');
+    if (this.stopped) return;
+    cfg = this.config; // a reload while the fifo opened (or the modules loaded): its configuration
     this.checkers = startCheckers(
       cfg.virtualServers,
       this.sink,

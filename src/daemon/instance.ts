@@ -173,19 +173,23 @@ export class InstanceRunner {
   private said: Array<['info' | 'debug', string]> = [];
   private feeding = false;
   private coreConfig: VrrpCoreConfig | undefined;
-  /** reload: adopted addresses the kernel still had (the next addAddresses skips them, once) */
-  private readonly adoptedInPlace = new Set<string>();
+  /** reload: adopted addresses the kernel still had (the next addAddresses skips them, once);
+   *  made by the first adoption (an empty Set is ~180 bytes, per instance) */
+  private adoptedInPlace: Set<string> | undefined;
   /** For the announce that follows an addAddresses: when its addresses are written (a promise),
    *  or 'written' when they were before apply() returned (see apply) */
   private addressGate: Promise<void> | 'written' | undefined;
   private vipByKey = new Map<string, VirtualIpAddress>();
-  /** addresses a reconfiguration dropped, kept until they are removed from the kernel */
-  private readonly retiredVips = new Map<string, VirtualIpAddress>();
+  /** addresses a reconfiguration dropped, kept until they are removed from the kernel (made by
+   *  the first reconfiguration that drops one) */
+  private retiredVips: Map<string, VirtualIpAddress> | undefined;
   private rxOpts: ReceiveOptions;
   private advertAddrs: string[];
   /** Instances with the same key run the same takeover code (see rehearse). */
   rehearsalKey: string;
   private _inst: VrrpInstance;
+  /** global_defs this instance runs with (reconfigure replaces it; deps are shared by every runner) */
+  private global: GlobalDefs;
   /** virtual addresses we have added and not yet removed (so a deletion under us is noticed) */
   readonly held = new Set<string>();
   readonly drops: Record<string, number> = {};
@@ -211,6 +215,7 @@ export class InstanceRunner {
     private readonly deps: RunnerDeps,
   ) {
     this._inst = inst;
+    this.global = deps.global;
     this.name = inst.name;
     this.ifname = inst.interface ?? deps.global.defaultInterface;
     this.vipDev = this.ifname;
@@ -241,7 +246,7 @@ export class InstanceRunner {
 
   /** a virtual address by key, including one a reconfiguration dropped and not yet removed */
   private vipOf(key: string): VirtualIpAddress | undefined {
-    return this.vipByKey.get(key) ?? this.retiredVips.get(key);
+    return this.vipByKey.get(key) ?? this.retiredVips?.get(key);
   }
 
   /**
@@ -283,7 +288,7 @@ export class InstanceRunner {
     const old = this._inst;
     const oldVips = this.vipByKey;
     this._inst = next;
-    this.deps.global = global;
+    this.global = global;
     this.vipByKey = new Map();
     for (const a of ownedAddresses(next)) this.vipByKey.set(vipKey(a, next.interface), a);
     this.rxOpts = receiveOptions(next);
@@ -293,10 +298,10 @@ export class InstanceRunner {
     const respec: Array<[VirtualIpAddress, VirtualIpAddress]> = [];
     for (const [k, a] of oldVips) {
       const b = this.vipByKey.get(k);
-      if (!b) this.retiredVips.set(k, a);
+      if (!b) (this.retiredVips ??= new Map()).set(k, a);
       else if (this.held.has(k) && !sameConfig(a, b)) respec.push([a, b]);
     }
-    for (const k of this.vipByKey.keys()) this.retiredVips.delete(k);
+    if (this.retiredVips) for (const k of this.vipByKey.keys()) this.retiredVips.delete(k);
     // virtual_routes / virtual_rules held (Master): out before the addresses go, in after they come
     const gone = <T>(from: readonly T[], to: readonly T[]) => from.filter((x) => !to.some((y) => sameConfig(x, y)));
     const routesOut = this.routesHeld ? gone(old.virtualRoutes, next.virtualRoutes) : [];
@@ -404,7 +409,7 @@ export class InstanceRunner {
     };
     this.socket = await this.deps.hub.attach(this.socketKey, this.inst.virtualRouterId, this);
     if (this.family === 4 && this.socket.srcAddress) this.srcAddress = this.socket.srcAddress;
-    this.coreConfig = toCoreConfig(this.inst, this.deps.global, primary);
+    this.coreConfig = toCoreConfig(this.inst, this.global, primary);
     this.core = new VrrpCore(this.coreConfig);
     // Encode one advert now: a configuration we cannot encode is reported at start, not at the
     // first takeover (the daemon's rehearsal then compiles the rest of that path).
@@ -424,7 +429,8 @@ export class InstanceRunner {
         const vip = this.vipByKey.get(k);
         const dev = vip && (vip.dev ?? this.vipDev);
         const index = links.find((l) => l.name === dev)?.index;
-        if (vip && index !== undefined && inKernel.has(`${index} ${formatIp(parseIp(vip.address).bytes)}`)) this.adoptedInPlace.add(k);
+        if (vip && index !== undefined && inKernel.has(`${index} ${formatIp(parseIp(vip.address).bytes)}`))
+          (this.adoptedInPlace ??= new Set()).add(k);
       }
     } else {
       // A virtual address left on the interface by a crashed or killed predecessor would make a
@@ -452,7 +458,7 @@ export class InstanceRunner {
     }
     if (this.quietRestart) log.info(`(${this.name}) reloaded in place, staying ${this.core.state}`);
     this.quietRestart = false;
-    this.adoptedInPlace.clear(); // only for the re-entry above
+    this.adoptedInPlace = undefined; // only for the re-entry above
     return true;
   }
 
@@ -904,13 +910,13 @@ export class InstanceRunner {
           resolveIssued();
         };
         // adopted at a reload and still in the kernel: nothing to add (see start)
-        const inPlace = new Set(this.adoptedInPlace);
-        this.adoptedInPlace.clear();
+        const inPlace = this.adoptedInPlace;
+        this.adoptedInPlace = undefined;
         // when nothing else is pending, the first address is written before effect() returns
         // (ensureAddressNow): with one VIP, it is in place right after the advert
         this.effect(async () => {
           try {
-            const keys = d.addresses.filter((k) => this.vipByKey.has(k) && !inPlace.has(k));
+            const keys = d.addresses.filter((k) => this.vipByKey.has(k) && !inPlace?.has(k));
             for (const [i, key] of keys.entries()) {
               await liveTransport.addAddress(
                 this.deps.rtnl,
@@ -940,7 +946,7 @@ export class InstanceRunner {
             if (!vip) continue;
             this.held.delete(key);
             await this.deps.rtnl.ensureAddressAbsent(this.vipSpec(vip));
-            this.retiredVips.delete(key);
+            this.retiredVips?.delete(key);
           }
         });
         return;
@@ -1055,7 +1061,7 @@ export class InstanceRunner {
    * the rehearsal's transport builds the frames and sends nothing (nothing to say then).
    */
   private async announceOnce(vips: readonly VirtualIpAddress[], count: number, via: TakeoverTransport = liveTransport): Promise<void> {
-    const g = this.deps.global;
+    const g = this.global;
     for (let i = 0; i < count; i++) {
       // keepalived's lines, written once the round's frames are out (never before the first one)
       const said: Array<[string, string]> = [];

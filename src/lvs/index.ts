@@ -14,7 +14,7 @@
 import type { KeepalivedConfig, RealServer, VirtualServer } from '../config/model.js';
 import type { RealServerSink } from '../check/sink.js';
 import type { CheckerSnapshot } from '../check/index.js';
-import { Ipvs, type IpvsError } from './ipvs-netlink.js';
+import type { IpvsError } from './ipvs-netlink.js';
 import { destKey, serviceKey } from './ipvs-schema.js';
 import { LvsManager, type IpvsClient, type LvsLog, type LvsStatus } from './table.js';
 import { vsName } from './desired.js';
@@ -22,7 +22,6 @@ import { Notifier } from '../notify/queue.js';
 import { resolveScriptUser } from '../notify/security.js';
 
 export { LvsManager } from './table.js';
-export { Ipvs } from './ipvs-netlink.js';
 
 /** IPVS counters of a virtual server (summed over its services) and of its real servers. */
 export interface LvsCounters {
@@ -73,7 +72,8 @@ export class LvsRunner {
 
   private async open(): Promise<boolean> {
     try {
-      const ipvs = this.opts.open ? await this.opts.open() : await Ipvs.open();
+      // IPVS over generic netlink is loaded when the table is first opened, not by a daemon without LVS
+      const ipvs = this.opts.open ? await this.opts.open() : await (await import('./ipvs-netlink.js')).Ipvs.open();
       this.ipvs = ipvs;
       this.version = 'info' in ipvs && typeof ipvs.info === 'function' ? (await ipvs.info()).version : undefined;
       this.state = 'running';
