@@ -15,10 +15,7 @@
 //   Sends are synchronous (one sendto, a few microseconds); errors are NetErrors with the errno.
 //   keepalived's garp_master_delay / garp_master_repeat / garp_interval timing belongs to the
 //   caller (the daemon); this module sends one frame per call.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { loadNativeAddon } from '../util/native-addon.js';
 import { CAP_NET_RAW, assertCapabilities } from './capabilities.js';
 import { NetError, toNetError } from './errors.js';
 import { parseIp, parseMac } from './ipaddr.js';
@@ -60,38 +57,28 @@ export function buildGratuitousArp(vip: string, srcMac: string | Uint8Array): Bu
 
 let addon: PacketAddon | undefined;
 
-/** Candidate locations of the built addon, from dist/src/net or src/net (tsx). The environment
- *  variable KTS_PACKET_ADDON, when set, is the only place looked at (packaging override). */
-function addonCandidates(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const env = process.env.KTS_PACKET_ADDON;
-  if (env) return [resolve(env)];
-  return [resolve(here, '../../../native/build/Release/kts_packet.node'), resolve(here, '../../native/build/Release/kts_packet.node')];
-}
-
+/** The built addon (native/packet_socket.c); KTS_PACKET_ADDON, when set, is the only place
+ *  looked at (packaging override). */
 export function loadPacketAddon(): PacketAddon {
   if (addon) return addon;
-  const req = createRequire(import.meta.url);
-  const tried: string[] = [];
-  for (const p of addonCandidates()) {
-    tried.push(p);
-    if (!existsSync(p)) continue;
-    try {
-      addon = req(p) as PacketAddon;
-      return addon;
-    } catch (err) {
-      throw new NetError(
-        'ENOADDON',
-        'load kts_packet addon',
-        `${p} exists but does not load: ${(err as Error).message}. Rebuild it with \`npm run install\``,
-        { cause: err },
-      );
-    }
+  const r = loadNativeAddon<PacketAddon>('kts_packet', 'KTS_PACKET_ADDON');
+  if ('addon' in r) {
+    addon = r.addon;
+    return addon;
   }
+  if ('broken' in r)
+    throw new NetError(
+      'ENOADDON',
+      'load kts_packet addon',
+      `${r.broken} exists but does not load: ${r.error.message}. Rebuild it with \`npm run install\``,
+      {
+        cause: r.error,
+      },
+    );
   throw new NetError(
     'ENOADDON',
     'load kts_packet addon',
-    `the native addon is not built (looked in ${tried.join(', ')}). Build it with \`npm run install\` (node-gyp rebuild --directory=native; needs a C compiler, make and python3)`,
+    `the native addon is not built (looked in ${r.missing.join(', ')}). Build it with \`npm run install\` (node-gyp rebuild --directory=native; needs a C compiler, make and python3)`,
   );
 }
 

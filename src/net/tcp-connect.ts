@@ -9,11 +9,8 @@
 //                                               first; throws a ConnectError before the connect
 //                                               is under way (socket, setsockopt, bind, connect)
 //   errnoName(errno): "ECONNREFUSED"...
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
+import { loadNativeAddon } from '../util/native-addon.js';
 
 export interface ConnectAddon {
   connect(
@@ -54,26 +51,12 @@ export interface ConnectError extends Error {
 
 let addon: ConnectAddon | null | undefined;
 
-/** The addon, from dist/src/net or src/net; KTS_CONNECT_ADDON overrides the location (packaging;
- *  "none": behave as if it were not built). Looked up once. */
+/** The addon, or undefined when it is not built or does not load (the checkers then use
+ *  net.connect); KTS_CONNECT_ADDON overrides the location ("none": as if not built). Looked up once. */
 export function connectAddon(): ConnectAddon | undefined {
-  if (addon !== undefined) return addon ?? undefined;
-  addon = null;
-  const env = process.env.KTS_CONNECT_ADDON;
-  if (env === 'none') return undefined;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = env
-    ? [resolve(env)]
-    : [resolve(here, '../../../native/build/Release/kts_connect.node'), resolve(here, '../../native/build/Release/kts_connect.node')];
-  const req = createRequire(import.meta.url);
-  for (const p of candidates) {
-    if (!existsSync(p)) continue;
-    try {
-      addon = req(p) as ConnectAddon;
-    } catch {
-      // an addon that does not load (built for another Node) is as good as none: net.connect
-    }
-    break;
+  if (addon === undefined) {
+    const r = loadNativeAddon<ConnectAddon>('kts_connect', 'KTS_CONNECT_ADDON');
+    addon = 'addon' in r ? r.addon : null;
   }
   return addon ?? undefined;
 }

@@ -3,10 +3,7 @@
 // handed to JavaScript once per batch (see the addon's header for why). raw-socket's socket of
 // the same VrrpSocket then only sends (its receive is paused and filtered to nothing). Without
 // the addon (a build before it), VrrpSocket receives through raw-socket as before.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from '../util/native-addon.js';
 
 export interface RxHandle {
   readonly fd: number;
@@ -30,28 +27,14 @@ export interface VrrpRxAddon {
 
 let addon: VrrpRxAddon | null | undefined;
 
-/** The addon, or null when it is not built (KTS_VRRP_RX_ADDON overrides the location; set to
- *  "none" it disables the native receive). */
+/** The addon, or null when it is not built or does not load (receive through raw-socket);
+ *  KTS_VRRP_RX_ADDON overrides the location ("none": the native receive disabled). */
 export function loadVrrpRxAddon(): VrrpRxAddon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  const env = process.env.KTS_VRRP_RX_ADDON;
-  if (env === 'none') return addon;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = env
-    ? [resolve(env)]
-    : [resolve(here, '../../../native/build/Release/kts_vrrp_rx.node'), resolve(here, '../../native/build/Release/kts_vrrp_rx.node')];
-  const req = createRequire(import.meta.url);
-  for (const p of candidates) {
-    if (!existsSync(p)) continue;
-    try {
-      addon = req(p) as VrrpRxAddon;
-    } catch {
-      addon = null; // an addon that does not load: receive through raw-socket
-    }
-    break;
+  if (addon === undefined) {
+    const r = loadNativeAddon<VrrpRxAddon>('kts_vrrp_rx', 'KTS_VRRP_RX_ADDON');
+    addon = 'addon' in r ? r.addon : null;
   }
-  return addon;
+  return addon ?? null;
 }
 
 /** errno names of the few receive errors worth a name (the addon passes -errno) */

@@ -27,9 +27,7 @@
  */
 import { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from '../util/native-addon.js';
 
 export interface ReapedChild {
   pid: number;
@@ -52,26 +50,16 @@ export class ReaperError extends Error {
 
 let addon: ReaperAddon | undefined;
 
-/** The kts_reaper addon (native/reaper.c), from dist/src/track or src/track; KTS_REAPER_ADDON
- *  overrides the location (packaging). */
+/** The kts_reaper addon (native/reaper.c); KTS_REAPER_ADDON overrides the location (packaging). */
 export function loadReaperAddon(): ReaperAddon {
   if (addon) return addon;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const env = process.env.KTS_REAPER_ADDON;
-  const candidates = env
-    ? [resolve(env)]
-    : [resolve(here, '../../../native/build/Release/kts_reaper.node'), resolve(here, '../../native/build/Release/kts_reaper.node')];
-  const req = createRequire(import.meta.url);
-  for (const p of candidates) {
-    if (!existsSync(p)) continue;
-    try {
-      addon = req(p) as ReaperAddon;
-      return addon;
-    } catch (err) {
-      throw new ReaperError(`${p} exists but does not load: ${(err as Error).message}. Rebuild it with \`npm run install\``);
-    }
+  const r = loadNativeAddon<ReaperAddon>('kts_reaper', 'KTS_REAPER_ADDON');
+  if ('addon' in r) {
+    addon = r.addon;
+    return addon;
   }
-  throw new ReaperError(`the native addon kts_reaper is not built (looked in ${candidates.join(', ')}). Build it with \`npm run install\``);
+  if ('broken' in r) throw new ReaperError(`${r.broken} exists but does not load: ${r.error.message}. Rebuild it with \`npm run install\``);
+  throw new ReaperError(`the native addon kts_reaper is not built (looked in ${r.missing.join(', ')}). Build it with \`npm run install\``);
 }
 
 // pids of children Node spawned and libuv still has to wait for
