@@ -35,8 +35,11 @@ function exchange(
       const r = accept(m);
       if (r) finish(r);
     });
+    // a connect that fails at once (ENETUNREACH: no route) is given to this callback, not to
+    // 'error'; sending then on the unconnected socket would throw (no port) and end the process
     const go = () =>
-      s.connect(t.port, t.host, () => {
+      s.connect(t.port, t.host, (ce?: Error) => {
+        if (ce) return finish(fail(`socket error (${(ce as NodeJS.ErrnoException).code ?? ce.message})`));
         s.send(payload, (e) => {
           if (e) finish(fail(`send failed (${(e as NodeJS.ErrnoException).code ?? e.message})`));
         });
