@@ -15,6 +15,10 @@
  *     A failure before the connect is under way is thrown: an Error whose `code` is the errno name
  *     and `syscall` the step ("socket", "setsockopt(SO_MARK)", "setsockopt(SO_BINDTODEVICE)",
  *     "bind", "connect").
+ *   setSocketOptions(fd, mark, device)
+ *     UDP_CHECK and DNS_CHECK: dgram's socket exists before its connect and send, so the options are
+ *     set on its fd (bound, before the connect: the route is looked up there). SO_MARK when mark >= 0,
+ *     SO_BINDTODEVICE when device is not ""; throws as connect does (code, syscall the step).
  *   cancel(handle)
  *     connect_timeout or the attempt's cancel: stops watching and closes the fd; cb is never
  *     called. A no-op once cb was called (or after an earlier cancel).
@@ -144,6 +148,17 @@ static int get_str(napi_env env, napi_value v, char *buf, size_t size) {
   return got < size - 1;
 }
 
+/* the two options of a socket made by us or by Node (its fd): "" or the failing step, errno set */
+static const char *set_options(int fd, int32_t mark, const char *dev) {
+  if (mark >= 0) {
+    uint32_t m = (uint32_t)mark;
+    if (setsockopt(fd, SOL_SOCKET, SO_MARK, &m, sizeof m) < 0) return "setsockopt(SO_MARK)";
+  }
+  if (dev[0] != '\0' && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev)) < 0)
+    return "setsockopt(SO_BINDTODEVICE)";
+  return NULL;
+}
+
 /* an IP literal into a sockaddr; scope names the interface of a link-local IPv6 address */
 static int fill_addr(int family, const char *text, int port, const char *scope, struct sockaddr_storage *ss,
                      socklen_t *len) {
@@ -192,13 +207,7 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
     return throw_step(env, "inet_pton", EINVAL);
   int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_step(env, "socket", errno);
-  const char *step = NULL;
-  if (mark >= 0) {
-    uint32_t m = (uint32_t)mark;
-    if (setsockopt(fd, SOL_SOCKET, SO_MARK, &m, sizeof m) < 0) step = "setsockopt(SO_MARK)";
-  }
-  if (!step && dev[0] != '\0' && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev)) < 0)
-    step = "setsockopt(SO_BINDTODEVICE)";
+  const char *step = set_options(fd, mark, dev);
   if (!step && (laddr[0] != '\0' || lport != 0)) {
     /* as libuv's bind does (net.connect's localAddress): a fixed bind_port is reusable at once
      * after the previous attempt's close (TIME_WAIT) */
@@ -235,6 +244,22 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
     return throw_step(env, "uv_poll_start", r != 0 ? -r : ENOMEM);
   }
   return handle;
+}
+
+static napi_value js_set_socket_options(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1, mark = -1;
+  char dev[IF_NAMESIZE + 1];
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_get_value_int32(env, argv[1], &mark) != napi_ok || !get_str(env, argv[2], dev, sizeof dev)) {
+    napi_throw_type_error(env, "EINVAL", "setSocketOptions(fd, mark, device)");
+    return NULL;
+  }
+  const char *step = set_options(fd, mark, dev);
+  if (step) return throw_step(env, step, errno);
+  return NULL;
 }
 
 static napi_value js_cancel(napi_env env, napi_callback_info info) {
@@ -278,6 +303,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"connect", NULL, js_connect, NULL, NULL, NULL, napi_enumerable, NULL},
     {"cancel", NULL, js_cancel, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setSocketOptions", NULL, js_set_socket_options, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -109,7 +109,7 @@ export function settleOnce<T>(
 }
 
 /** Why a connect failed before it was under way, in the checkers' words. */
-function startFailure(e: unknown): ProbeResult {
+export function startFailure(e: unknown): ProbeResult {
   const err = e as Partial<ConnectError>;
   const code = err.code ?? err.message ?? 'error';
   if (err.syscall === 'setsockopt(SO_MARK)') return fail(`cannot set fwmark (${code})`);

@@ -21,9 +21,10 @@
  * Each checker: scheduler.ts (timing and retries), timing.ts (per-type defaults), one probe file
  * per type (tcp, http, smtp, udp (UDP_CHECK, DNS_CHECK), ping, misc, file).
  * Not supported: BFD_CHECK (no BFD subsystem: the checker is dropped with a warning, as keepalived
- * drops one whose BFD instance is missing), fwmark (SO_MARK) and bind_if (SO_BINDTODEVICE) for
- * UDP_CHECK and DNS_CHECK (warned once per checker; the TCP checkers set them through the
- * kts_connect addon, PING_CHECK on its raw socket).
+ * drops one whose BFD instance is missing). fwmark (SO_MARK) and bind_if (SO_BINDTODEVICE) are set
+ * through the kts_connect addon (TCP checkers on the socket it makes, UDP_CHECK and DNS_CHECK on the
+ * dgram socket's fd), PING_CHECK on its raw socket; without the addon they are warned once per
+ * checker and not set.
  */
 import { hostname } from 'node:os';
 import { createSecureContext } from 'node:tls';
@@ -320,13 +321,11 @@ export function startCheckers(virtualServers: readonly VirtualServer[], sink: Re
     const timing = checkerTiming(ck, vs, rs.rs);
     // keepalived prints a checker's address with the virtual server's protocol, whatever the type
     const t = targetOf(ck, rs.rs, timing.connectTimeoutMs, vs.protocol);
-    // fwmark and bind_if are set on the TCP checkers' sockets by the kts_connect addon; UDP's
-    // (UDP_CHECK, DNS_CHECK) have no way to set them, nor TCP's without the addon
+    // fwmark and bind_if are set on the TCP, UDP and DNS checkers' sockets by the kts_connect addon
+    // (tcp_connect.c): without it they cannot be
     if (t.mark !== undefined || (t.device !== undefined && !t.host.includes('%'))) {
       const what = t.mark !== undefined ? 'fwmark (SO_MARK)' : 'bind_if (SO_BINDTODEVICE)';
-      if (ck.type === 'UDP_CHECK' || ck.type === 'DNS_CHECK')
-        log.warn(`${ck.type} (${ck.file}:${ck.line}): ${what} is not supported for ${ck.type} by keepalived-ts; probing without it`);
-      else if (TCP_TYPES.has(ck.type) && !connectAddon())
+      if ((TCP_TYPES.has(ck.type) || ck.type === 'UDP_CHECK' || ck.type === 'DNS_CHECK') && !connectAddon())
         log.warn(
           `${ck.type} (${ck.file}:${ck.line}): ${what} needs the kts_connect addon, which is not built (npm run install); probing without it`,
         );

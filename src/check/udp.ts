@@ -2,7 +2,8 @@
 // (port/host/net unreachable) for the real server as an 'error' event (ECONNREFUSED...).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
-import { fail, settleOnce, success, type Target } from './common.js';
+import { setUdpSocketOptions } from '../net/tcp-connect.js';
+import { addonFor, fail, settleOnce, startFailure, success, type Target } from './common.js';
 import type { Probe, ProbeResult, CancelSignal } from './scheduler.js';
 
 /**
@@ -35,16 +36,27 @@ function exchange(
       const r = accept(m);
       if (r) finish(r);
     });
-    // a connect that fails at once (ENETUNREACH: no route) is given to this callback, not to
-    // 'error'; sending then on the unconnected socket would throw (no port) and end the process
-    const go = () =>
+    // fwmark / bind_if: set through the kts_connect addon on the bound socket, before the connect
+    // (which picks the route); without the addon they are not set (index.ts warns)
+    const a = addonFor(t, false);
+    const go = () => {
+      if (a) {
+        try {
+          setUdpSocketOptions(a, s, t.mark, t.device);
+        } catch (e) {
+          return finish(startFailure(e));
+        }
+      }
+      // a connect that fails at once (ENETUNREACH: no route) is given to this callback, not to
+      // 'error'; sending then on the unconnected socket would throw (no port) and end the process
       s.connect(t.port, t.host, (ce?: Error) => {
         if (ce) return finish(fail(`socket error (${(ce as NodeJS.ErrnoException).code ?? ce.message})`));
         s.send(payload, (e) => {
           if (e) finish(fail(`send failed (${(e as NodeJS.ErrnoException).code ?? e.message})`));
         });
       });
-    if (t.localAddress !== undefined || t.localPort !== undefined) s.bind({ address: t.localAddress, port: t.localPort ?? 0 }, go);
+    };
+    if (a || t.localAddress !== undefined || t.localPort !== undefined) s.bind({ address: t.localAddress, port: t.localPort ?? 0 }, go);
     else go();
   });
 }

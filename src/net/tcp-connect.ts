@@ -8,7 +8,10 @@
 //   rawConnect(addon, options, done): cancel    done(errno, fd) once, unless cancel() was called
 //                                               first; throws a ConnectError before the connect
 //                                               is under way (socket, setsockopt, bind, connect)
+//   setUdpSocketOptions(addon, socket, mark, device)   fwmark / bind_if on a bound dgram socket
+//                                               (UDP_CHECK, DNS_CHECK); throws a ConnectError
 //   errnoName(errno): "ECONNREFUSED"...
+import type { Socket as UdpSocket } from 'node:dgram';
 import { getSystemErrorName } from 'node:util';
 import { loadNativeAddon } from '../util/native-addon.js';
 
@@ -26,6 +29,7 @@ export interface ConnectAddon {
     cb: (errno: number, fd: number) => void,
   ): unknown;
   cancel(handle: unknown): void;
+  setSocketOptions(fd: number, mark: number, device: string): void;
 }
 
 export interface RawConnectOptions {
@@ -68,6 +72,22 @@ export function rawConnect(a: ConnectAddon, o: RawConnectOptions, done: (errno: 
   const scope = pct < 0 ? '' : o.host.slice(pct + 1);
   const h = a.connect(o.family, host, o.port, scope, o.localAddress ?? '', o.localPort ?? 0, o.mark ?? -1, o.device ?? '', o.keep, done);
   return () => a.cancel(h);
+}
+
+/** A bound dgram socket's fd: Node 20 keeps its handle under the 'state symbol' (the `_handle`
+ *  getter warns DEP0112); undefined when that changes or before bind. */
+function dgramFd(s: UdpSocket): number | undefined {
+  const sym = Object.getOwnPropertySymbols(s).find((k) => k.description === 'state symbol');
+  const fd = sym && (s as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[sym]?.handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/** fwmark (SO_MARK) and bind_if (SO_BINDTODEVICE) on a bound dgram socket, before its connect (the
+ *  route is looked up there) and its first send. Throws a ConnectError (syscall the failing step). */
+export function setUdpSocketOptions(a: ConnectAddon, s: UdpSocket, mark: number | undefined, device: string | undefined): void {
+  const fd = dgramFd(s);
+  if (fd === undefined) throw Object.assign(new Error('the dgram socket has no fd'), { code: 'EBADF', syscall: 'fd' });
+  a.setSocketOptions(fd, mark ?? -1, device ?? '');
 }
 
 export function errnoName(errno: number): string {

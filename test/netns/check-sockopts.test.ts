@@ -1,14 +1,16 @@
-// fwmark (SO_MARK) and bind_if (SO_BINDTODEVICE) on the TCP checkers' sockets, set through the
-// kts_connect addon (native/tcp_connect.c, src/net/tcp-connect.ts), in a network-namespace lab:
+// fwmark (SO_MARK) and bind_if (SO_BINDTODEVICE) on the TCP, UDP and DNS checkers' sockets, set
+// through the kts_connect addon (native/tcp_connect.c, src/net/tcp-connect.ts), in a network-namespace lab:
 //   - fwmark: in the checker's namespace the only route to 203.0.113.21 is in table 100, used by
-//     `ip rule fwmark 0x5 lookup 100`: TCP_CHECK and HTTP_GET unmarked fail, marked succeed;
+//     `ip rule fwmark 0x5 lookup 100`: TCP_CHECK, HTTP_GET, UDP_CHECK (require_reply) and DNS_CHECK
+//     unmarked fail, marked succeed;
 //   - bind_if: 198.51.100.21 is reachable only through the checker's second interface (vnet1, a
 //     veth to a namespace of its own): bind_if vnet0 fails (the kernel tries it on-link there and
-//     nobody answers: connect_timeout), bind_if vnet1 succeeds;
+//     nobody answers: connect_timeout, or no reply for UDP/DNS), bind_if vnet1 succeeds;
 //   - no fd is left behind by many attempts of each ending: connected, refused, timeout, cancel
-//     while connecting, HTTP_GET fetched through the wrapped fd (/proc/self/fd counted);
+//     while connecting, HTTP_GET fetched through the wrapped fd, UDP/DNS replied, silent, aborted or
+//     refused the option (/proc/self/fd counted);
 //   - without the addon (KTS_CONNECT_ADDON=none) the checkers still work through net.connect, and
-//     the mark is then not set (the marked probe fails as an unmarked one).
+//     the mark is then not set (the marked probe fails as an unmarked one), and warned.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -22,10 +24,24 @@ const HTTP_JS = join(here, '../../src/check/http.js');
 const SCHED_JS = join(here, '../../src/check/scheduler.js');
 const ADDON_JS = join(here, '../../src/net/tcp-connect.js');
 const INDEX_JS = join(here, '../../src/check/index.js');
+const UDP_JS = join(here, '../../src/check/udp.js');
 
-// a TCP service on 8001 (accepts, closes) and an HTTP one on 8002, on every address of the namespace
+// a TCP service on 8001 (accepts, closes), an HTTP one on 8002, a UDP echo on 8003 and a DNS
+// responder on 8053 (the query back with QR set: NOERROR), on every address of the namespace
 const TARGETS = `
 const net = require('node:net');
+const dgram = require('node:dgram');
+// one socket per address: a wildcard one would answer from the route's source (192.0.2.21 for
+// 203.0.113.21's probes), which the checker's connected socket does not take
+for (const a of Object.values(require('node:os').networkInterfaces()).flat()) {
+  if (a.family !== 'IPv4' || a.internal) continue;
+  const echo = dgram.createSocket('udp4');
+  echo.on('message', (m, from) => echo.send(m, from.port, from.address));
+  echo.bind(8003, a.address);
+  const dns = dgram.createSocket('udp4');
+  dns.on('message', (m, from) => { m[2] |= 0x80; dns.send(m, from.port, from.address); });
+  dns.bind(8053, a.address);
+}
 net.createServer((s) => { s.on('error', () => {}); s.end(); }).listen(8001);
 net.createServer((s) => {
   s.on('error', () => {});
@@ -42,10 +58,14 @@ import { httpProbe } from ${JSON.stringify(HTTP_JS)};
 import { Cancel } from ${JSON.stringify(SCHED_JS)};
 import { connectAddon } from ${JSON.stringify(ADDON_JS)};
 import { startCheckers } from ${JSON.stringify(INDEX_JS)};
+import { udpProbe, dnsProbe } from ${JSON.stringify(UDP_JS)};
 const ip = (address) => ({ family: 'inet', address, prefixLength: 32 });
 // a target as the checkers build it from the configuration (fwmark / bind_if as written there)
 const target = (host, port, options = {}, ms = 700) =>
   targetOf({ type: 'TCP_CHECK', options, urls: [], connectIp: ip(host), connectPort: port }, { address: ip(host), port }, ms);
+// UDP_CHECK with require_reply (any reply), so that silence is a failure; DNS_CHECK for an A record
+const udp = (t) => udpProbe(t, { requireReply: '', minReplyLength: 0, maxReplyLength: 65535 });
+const dnsq = (t) => dnsProbe(t, 'example.com', 1);
 const http = (t) => httpProbe(t, [{ path: '/', status: [[200, 200]] }], { hostOf: () => 'x', protocol: '1.0' });
 const run = async (name, probe, abortAfterMs) => {
   const c = new Cancel();
@@ -69,6 +89,15 @@ await run('if-right', tcpProbe(target('198.51.100.21', 8001, { bind_if: 'vnet1' 
 await run('http-if-right', http(target('198.51.100.21', 8002, { bind_if: 'vnet1' })));
 await run('if-absent', tcpProbe(target('198.51.100.21', 8001, { bind_if: 'kts-none0' })));
 await run('refused', tcpProbe(target('192.0.2.21', 8009)));
+await run('udp-unmarked', udp(target('203.0.113.21', 8003)));
+await run('udp-marked', udp(target('203.0.113.21', 8003, { fwmark: '5' })));
+await run('dns-unmarked', dnsq(target('203.0.113.21', 8053)));
+await run('dns-marked', dnsq(target('203.0.113.21', 8053, { fwmark: '0x5' })));
+await run('udp-if-wrong', udp(target('198.51.100.21', 8003, { bind_if: 'vnet0' })));
+await run('udp-if-right', udp(target('198.51.100.21', 8003, { bind_if: 'vnet1' })));
+await run('dns-if-wrong', dnsq(target('198.51.100.21', 8053, { bind_if: 'vnet0' })));
+await run('dns-if-right', dnsq(target('198.51.100.21', 8053, { bind_if: 'vnet1' })));
+await run('udp-if-absent', udp(target('198.51.100.21', 8003, { bind_if: 'kts-none0' })));
 await run('abort', tcpProbe(target('192.0.2.99', 8001, {}, 5000)), 100);
 // the warnings a configuration gets (stopped before the first attempt: 1 s after the start)
 const vsOf = (port, type, options) => ({
@@ -104,6 +133,11 @@ if (process.argv.includes('leaks')) {
   await par(20, () => one(http(target('192.0.2.99', 8002, { fwmark: '5' }, 5000)), 50).then(count('http-abort')));
   await par(20, () => one(tcpProbe(target('192.0.2.99', 8001, {}, 5000)), 50).then(count('abort')));
   await many(20, () => one(tcpProbe(target('192.0.2.21', 8001, { bind_if: 'kts-none0' }))).then(count('nodev')));
+  await many(100, () => one(udp(target('203.0.113.21', 8003, { fwmark: '5' }))).then(count('udp')));
+  await many(100, () => one(dnsq(target('198.51.100.21', 8053, { bind_if: 'vnet1' }))).then(count('dns')));
+  await par(20, () => one(udp(target('198.51.100.21', 8003, { bind_if: 'vnet0' }, 300))).then(count('udp-silent')));
+  await par(20, () => one(dnsq(target('198.51.100.21', 8053, { bind_if: 'vnet0' }, 5000)), 50).then(count('dns-abort')));
+  await many(20, () => one(udp(target('192.0.2.21', 8003, { bind_if: 'kts-none0' }))).then(count('udp-nodev')));
   // a wrapped socket's close completes on a later turn of the loop
   await new Promise((r) => setTimeout(r, 300));
   console.log(JSON.stringify({ name: 'leaks', ok: fds() === before, reason: JSON.stringify({ before, after: fds(), tally }) }));
@@ -143,7 +177,7 @@ async function runChecker(lab: Lab, env: NodeJS.ProcessEnv, args: string[] = [])
   );
 }
 
-test('TCP checkers: fwmark and bind_if through kts_connect, no fd left on any path, net.connect without the addon', {
+test('TCP, UDP and DNS checkers: fwmark and bind_if through kts_connect, no fd left on any path, net.connect without the addon', {
   skip: !isRoot() && 'needs root',
   timeout: 120_000,
 }, async (t) => {
@@ -195,6 +229,18 @@ test('TCP checkers: fwmark and bind_if through kts_connect, no fd left on any pa
   assert.ok(r['if-wrong']!.ms >= 690 && r['if-wrong']!.ms < 2500, `timeout after ${r['if-wrong']!.ms} ms (connect_timeout 700)`);
   assert.deepEqual([r.abort!.ok, r.abort!.reason], [false, 'aborted'], all);
   assert.ok(r.abort!.ms < 1000, `abort took ${r.abort!.ms} ms`);
+  // UDP_CHECK and DNS_CHECK: the mark set before the connect picks table 100's route (unmarked:
+  // no route at all); bind_if vnet0 sends where nobody answers, vnet1 reaches the far namespace
+  const got = (k: string) => [r[k]?.ok, r[k]?.reason];
+  assert.deepEqual(got('udp-unmarked'), [false, 'socket error (ENETUNREACH)'], all);
+  assert.deepEqual(got('udp-marked'), [true, 'reply matches'], all);
+  assert.deepEqual(got('dns-unmarked'), [false, 'socket error (ENETUNREACH)'], all);
+  assert.deepEqual(got('dns-marked'), [true, 'NOERROR'], all);
+  assert.deepEqual(got('udp-if-wrong'), [false, 'no reply'], all);
+  assert.deepEqual(got('udp-if-right'), [true, 'reply matches'], all);
+  assert.deepEqual(got('dns-if-wrong'), [false, 'read timeout from socket'], all);
+  assert.deepEqual(got('dns-if-right'), [true, 'NOERROR'], all);
+  assert.deepEqual(got('udp-if-absent'), [false, 'cannot set bind_if (ENODEV)'], all);
   // no fd left, and every batch ended the way it should
   assert.equal(r.leaks?.ok, true, all);
   const tally = (JSON.parse(r.leaks!.reason) as { tally: Record<string, number> }).tally;
@@ -206,13 +252,15 @@ test('TCP checkers: fwmark and bind_if through kts_connect, no fd left on any pa
     'http-abort:aborted': 20,
     'abort:aborted': 20,
     'nodev:cannot set bind_if (ENODEV)': 20,
+    'udp:reply matches': 100,
+    'dns:NOERROR': 100,
+    'udp-silent:no reply': 20,
+    'dns-abort:aborted': 20,
+    'udp-nodev:cannot set bind_if (ENODEV)': 20,
   });
 
-  // warned: UDP_CHECK and DNS_CHECK only (their sockets get neither option)
-  assert.deepEqual(JSON.parse(r.warnings!.reason), [
-    'UDP_CHECK (k.conf:3): fwmark (SO_MARK) is not supported for UDP_CHECK by keepalived-ts; probing without it',
-    'DNS_CHECK (k.conf:4): bind_if (SO_BINDTODEVICE) is not supported for DNS_CHECK by keepalived-ts; probing without it',
-  ]);
+  // with the addon every checker type sets both options: nothing to warn about
+  assert.deepEqual(JSON.parse(r.warnings!.reason), []);
 
   // without the addon: net.connect, unmarked and unbound
   const n = await runChecker(lab, { ...process.env, KTS_CONNECT_ADDON: 'none' });
@@ -221,10 +269,11 @@ test('TCP checkers: fwmark and bind_if through kts_connect, no fd left on any pa
   assert.deepEqual([n['if-none']!.ok, n.refused!.reason, n.abort!.reason], [true, 'connection failed (ECONNREFUSED)', 'aborted'], alln);
   assert.equal(n['tcp-marked']!.ok, false, alln);
   assert.equal(n['http-marked']!.ok, false, alln);
+  assert.deepEqual([n['udp-marked']!.ok, n['dns-marked']!.ok, n['udp-if-right']!.ok], [false, false, true], alln);
   assert.deepEqual(JSON.parse(n.warnings!.reason), [
     'TCP_CHECK (k.conf:1): fwmark (SO_MARK) needs the kts_connect addon, which is not built (npm run install); probing without it',
     'SMTP_CHECK (k.conf:2): bind_if (SO_BINDTODEVICE) needs the kts_connect addon, which is not built (npm run install); probing without it',
-    'UDP_CHECK (k.conf:3): fwmark (SO_MARK) is not supported for UDP_CHECK by keepalived-ts; probing without it',
-    'DNS_CHECK (k.conf:4): bind_if (SO_BINDTODEVICE) is not supported for DNS_CHECK by keepalived-ts; probing without it',
+    'UDP_CHECK (k.conf:3): fwmark (SO_MARK) needs the kts_connect addon, which is not built (npm run install); probing without it',
+    'DNS_CHECK (k.conf:4): bind_if (SO_BINDTODEVICE) needs the kts_connect addon, which is not built (npm run install); probing without it',
   ]);
 });
