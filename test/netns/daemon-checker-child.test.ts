@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { fetchStatus } from '../../src/cli/status.js';
 import { Cluster, waitFor } from '../helpers/daemon-cluster.js';
 import { isRoot } from '../helpers/netns.js';
+import { SYSLOG_RECEIVER } from '../helpers/syslog-receiver.js';
 
 const conf = `
 vrrp_instance VI_1 {
@@ -170,16 +171,6 @@ test('checker child: vrrp_priority / checker_priority / vrrp_rt_priority applied
   }
 });
 
-// Node has no AF_UNIX datagram socket: a small python3 receiver prints one datagram per line
-const RECEIVER = `
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print('ready', flush=True)
-while True:
-    print(s.recv(65536).decode().replace('\\n', '\\\\n'), flush=True)
-`;
-
 test('-C: syslog lines are tagged Keepalived_healthcheckers[PID], as keepalived 2.2.7 checker process; with nothing to hold it (no IPVS, no checker, no status socket) it runs until stopped', {
   skip: !isRoot() && 'needs root',
   timeout: 60_000,
@@ -187,7 +178,7 @@ test('-C: syslog lines are tagged Keepalived_healthcheckers[PID], as keepalived 
   const c = Cluster.create([{ name: 'd1', addresses: ['192.0.2.11/24'] }]);
   try {
     const sock = join(c.dir, 'log.sock');
-    const recv = spawn('python3', ['-c', RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const recv = spawn('python3', ['-c', SYSLOG_RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
     let got = '';
     recv.stdout.on('data', (b: Buffer) => {
       got += b.toString();

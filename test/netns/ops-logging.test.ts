@@ -10,19 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab, waitFor } from '../helpers/netns.js';
+import { SYSLOG_RECEIVER } from '../helpers/syslog-receiver.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/keepalived-2.2.7/', import.meta.url));
-
-// Node has no AF_UNIX datagram socket: a small python3 receiver prints one datagram per line
-const RECEIVER = `
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print('ready', flush=True)
-while True:
-    print(s.recv(65536).decode().replace('\\n', '\\\\n'), flush=True)
-`;
 
 /** keepalived's takeover and stop lines, by instance: the ones operators grep for. */
 const TAKEOVER =
@@ -34,7 +25,7 @@ test('syslog: RFC 3164 datagrams with -S facility, and the takeover lines keepal
   try {
     const a = lab.addHost({ name: 'a', addresses: ['192.0.2.11/24', '2001:db8::11/64'] });
     const sock = join(dir, 'log.sock');
-    const recv = spawn('python3', ['-c', RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const recv = spawn('python3', ['-c', SYSLOG_RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
     let got = '';
     recv.stdout.on('data', (c: Buffer) => {
       got += c.toString();
